@@ -1,0 +1,78 @@
+import type { Logger } from '../log/index.ts';
+import type { Storage } from '../storage/index.ts';
+
+/** Vault's logical operations. HTTP PUT and POST both become create or update by existence check. */
+export type Operation = 'read' | 'list' | 'create' | 'update' | 'patch' | 'delete';
+
+/** Who is calling, as established by the core's token check (never set by an engine). */
+export interface AuthContext {
+  /** Token accessor (safe to log); the token itself never reaches engines. */
+  accessor: string;
+  policies: string[];
+  displayName: string;
+  /** True for a token holding the `root` policy. */
+  root: boolean;
+  /** Service-account identity etc. set by auth methods. */
+  metadata: Record<string, string>;
+  entityId: string;
+}
+
+export interface EngineRequest {
+  /** Request id (UUID) shared with logs and audit. */
+  id: string;
+  operation: Operation;
+  /** Path relative to the engine's mount, without leading '/', e.g. `data/app/db` under `secret/`. */
+  path: string;
+  /** The mount point with trailing '/', e.g. `secret/`. */
+  mountPoint: string;
+  /** JSON body (writes) or query parameters (reads, lists, deletes). Parse with zod. */
+  data: Record<string, unknown>;
+  auth: AuthContext | undefined;
+  clientAddr: string;
+}
+
+/** Token material an auth method asks the core to issue (the core creates and stores the token). */
+export interface AuthIssue {
+  policies: string[];
+  displayName: string;
+  ttlSeconds: number;
+  renewable: boolean;
+  metadata: Record<string, string>;
+  orphan: boolean;
+}
+
+export interface EngineResponse {
+  /** Defaults: 200 when `data` or `warnings` is set, else 204. */
+  status?: number;
+  data?: Record<string, unknown> | null;
+  warnings?: string[];
+  /** Already-issued auth block (token engine) in Vault's `auth` shape. */
+  auth?: Record<string, unknown>;
+  /** An auth method's request to issue a token. */
+  issue?: AuthIssue;
+}
+
+export interface EngineContext {
+  /** Barrier-encrypted storage confined to this mount. */
+  storage: Storage;
+  log: Logger;
+  now: () => number;
+  /** Whether this replica is the active one (background jobs run only there). */
+  isActive: () => boolean;
+}
+
+export interface Engine {
+  /** Mount type as Vault names it: `kv`, `transit`, `token`, `kubernetes`, `system`. */
+  readonly type: string;
+  /** Answers undefined for "no content" (204). Throw ArcaError for failures. */
+  handle(req: EngineRequest): Promise<EngineResponse | undefined>;
+  /** Whether the target of a write already exists: decides create vs update for the ACL check. */
+  exists?(req: EngineRequest): Promise<boolean>;
+  /** Request/response field names whose values the audit log must HMAC (besides the global list). */
+  readonly sensitiveFields?: readonly string[];
+  /** Periodic work (rotation, cleanup); called by the core on the active replica only. */
+  tick?(): Promise<void>;
+  close?(): Promise<void>;
+}
+
+export type EngineFactory = (ctx: EngineContext, options: Record<string, string>) => Promise<Engine> | Engine;

@@ -1,0 +1,53 @@
+/**
+ * Every stable error code Arca emits. Codes are never renamed: clients and runbooks match on them.
+ * Adding a code here without adding it to the HTTP and gRPC tables fails the type check.
+ */
+export const ERROR_CODES = [
+  // generic
+  'ERR_INTERNAL',
+  'ERR_INVALID_REQUEST',
+  'ERR_NOT_FOUND',
+  'ERR_UNSUPPORTED_OPERATION',
+  'ERR_UNSUPPORTED_MEDIA_TYPE',
+  'ERR_PAYLOAD_TOO_LARGE',
+  'ERR_RATE_LIMITED',
+  // config
+  'ERR_CONFIG_INVALID',
+  'ERR_CONFIG_READ',
+  // auth & policy
+  'ERR_PERMISSION_DENIED',
+  'ERR_TOKEN_INVALID',
+  // seal / init
+  'ERR_SEALED',
+  'ERR_NOT_INITIALIZED',
+  'ERR_ALREADY_INITIALIZED',
+  'ERR_SEAL_SHARE_MALFORMED',
+  'ERR_SEAL_SHARE_UNKNOWN',
+  'ERR_SEAL_SHARE_DUPLICATE',
+  'ERR_SEAL_UNSEAL_FAILED',
+  'ERR_SEAL_CONFIG_INVALID',
+  'ERR_HSM_UNAVAILABLE',
+  'ERR_HSM_KEY_MISSING',
+  // storage & barrier
+  'ERR_STORAGE_UNAVAILABLE',
+  'ERR_STORAGE_CONFLICT',
+  'ERR_BARRIER_DECRYPT',
+  'ERR_BARRIER_SEALED',
+  // crypto
+  'ERR_CRYPTO_DECRYPT',
+  'ERR_CRYPTO_INVALID_KEY',
+  // HA
+  'ERR_HA_STANDBY',
+  'ERR_HA_LEASE_LOST',
+  // kubernetes encryption toolkit
+  'ERR_ENCCONFIG_INVALID',
+  'ERR_ENCCONFIG_PARSE',
+  'ERR_TRANSFORM_DECRYPT',
+  'ERR_TRANSFORM_NO_PROVIDER',
+  'ERR_KMS_PLUGIN_UNAVAILABLE',
+  'ERR_KMS_PLUGIN_RESPONSE',
+  'ERR_ETCD_UNAVAILABLE',
+  'ERR_ETCD_KEY_NOT_FOUND',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -1,0 +1,135 @@
+/**
+ * The storage conformance suite. Every Storage implementation runs it against a real instance:
+ *   exerciseStorage('sqlite', () => new SqliteStorage(...))
+ * The factory must return an empty store each call.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Storage } from './storage.ts';
+
+const enc = (s: string) => new TextEncoder().encode(s);
+const dec = (b: Uint8Array | undefined) => (b === undefined ? undefined : new TextDecoder().decode(b));
+
+export function exerciseStorage(name: string, open: () => Promise<Storage>): void {
+  describe(`storage conformance: ${name}`, () => {
+    async function withStore(fn: (s: Storage) => Promise<void>): Promise<void> {
+      const s = await open();
+      try {
+        await fn(s);
+      } finally {
+        await s.close();
+      }
+    }
+
+    it('returns undefined for a missing key', () =>
+      withStore(async (s) => {
+        assert.equal(await s.get('nope'), undefined);
+      }));
+
+    it('reads back what it wrote, byte for byte', () =>
+      withStore(async (s) => {
+        const bin = new Uint8Array(256).map((_, i) => i);
+        await s.put('a/bin', bin);
+        assert.deepEqual(await s.get('a/bin'), bin);
+        await s.put('a/empty', new Uint8Array(0));
+        assert.deepEqual(await s.get('a/empty'), new Uint8Array(0));
+      }));
+
+    it('overwrites an existing key', () =>
+      withStore(async (s) => {
+        await s.put('k', enc('one'));
+        await s.put('k', enc('two'));
+        assert.equal(dec(await s.get('k')), 'two');
+      }));
+
+    it('does not let a caller mutate stored bytes through its buffers', () =>
+      withStore(async (s) => {
+        const v = enc('abc');
+        await s.put('k', v);
+        v[0] = 0x7a;
+        const got = await s.get('k');
+        assert.equal(dec(got), 'abc');
+        got![1] = 0x7a;
+        assert.equal(dec(await s.get('k')), 'abc');
+      }));
+
+    it('deletes, and deleting a missing key is fine', () =>
+      withStore(async (s) => {
+        await s.put('k', enc('v'));
+        await s.delete('k');
+        assert.equal(await s.get('k'), undefined);
+        await s.delete('k');
+        await s.delete('never/was');
+      }));
+
+    it('lists immediate children with folders once, sorted', () =>
+      withStore(async (s) => {
+        for (const k of ['p/b', 'p/a', 'p/dir/x', 'p/dir/y/z', 'p/c/', 'q/a', 'pp/a']) await s.put(k, enc(k));
+        assert.deepEqual(await s.list('p/'), ['a', 'b', 'c/', 'dir/']);
+        assert.deepEqual(await s.list('p/dir/'), ['x', 'y/']);
+        assert.deepEqual(await s.list(''), ['p/', 'pp/', 'q/']);
+        assert.deepEqual(await s.list('none/'), []);
+      }));
+
+    it('treats LIKE/GLOB metacharacters in prefixes literally', () =>
+      withStore(async (s) => {
+        await s.put('a%b/x', enc('1'));
+        await s.put('a_b/y', enc('2'));
+        await s.put('aXb/z', enc('3'));
+        await s.put('a*b/w', enc('4'));
+        assert.deepEqual(await s.list('a%b/'), ['x']);
+        assert.deepEqual(await s.list('a_b/'), ['y']);
+        assert.deepEqual(await s.list('a*b/'), ['w']);
+      }));
+
+    it('handles non-ASCII keys', () =>
+      withStore(async (s) => {
+        await s.put('ü/clé', enc('v'));
+        assert.equal(dec(await s.get('ü/clé')), 'v');
+        assert.deepEqual(await s.list('ü/'), ['clé']);
+      }));
+
+    it('putIf creates only when absent', () =>
+      withStore(async (s) => {
+        assert.equal(await s.putIf('c', enc('1'), undefined), true);
+        assert.equal(await s.putIf('c', enc('2'), undefined), false);
+        assert.equal(dec(await s.get('c')), '1');
+      }));
+
+    it('putIf replaces only the expected value', () =>
+      withStore(async (s) => {
+        await s.put('c', enc('1'));
+        assert.equal(await s.putIf('c', enc('2'), enc('x')), false);
+        assert.equal(await s.putIf('c', enc('2'), enc('1')), true);
+        assert.equal(dec(await s.get('c')), '2');
+        assert.equal(await s.putIf('gone', enc('2'), enc('1')), false);
+        assert.equal(await s.get('gone'), undefined);
+      }));
+
+    it('lets exactly one of many concurrent putIf calls win', () =>
+      withStore(async (s) => {
+        await s.put('race', enc('0'));
+        const results = await Promise.all(
+          Array.from({ length: 20 }, (_, i) => s.putIf('race', enc(`w${i}`), enc('0'))),
+        );
+        assert.equal(results.filter(Boolean).length, 1);
+        const winner = results.indexOf(true);
+        assert.equal(dec(await s.get('race')), `w${winner}`);
+      }));
+
+    it('keeps many concurrent writes', () =>
+      withStore(async (s) => {
+        await Promise.all(Array.from({ length: 200 }, (_, i) => s.put(`bulk/${i}`, enc(String(i)))));
+        const keys = await s.list('bulk/');
+        assert.equal(keys.length, 200);
+        assert.equal(dec(await s.get('bulk/137')), '137');
+      }));
+
+    it('stores large values', () =>
+      withStore(async (s) => {
+        const big = new Uint8Array(1024 * 1024).map((_, i) => (i * 31 + 17) & 0xff);
+        await s.put('big', big);
+        assert.deepEqual(await s.get('big'), big);
+      }));
+  });
+}

@@ -1,0 +1,3 @@
+export { type Storage, childrenOf, bytesEqual, prefixEnd, compareCodeUnits } from './storage.ts';
+export { InmemStorage } from './inmem.ts';
+export { StorageView } from './view.ts';

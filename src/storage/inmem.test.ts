@@ -1,0 +1,4 @@
+import { exerciseStorage } from './conformance.ts';
+import { InmemStorage } from './inmem.ts';
+
+exerciseStorage('inmem', async () => new InmemStorage());

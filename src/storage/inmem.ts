@@ -1,0 +1,33 @@
+import { bytesEqual, childrenOf, type Storage, validateKey } from './storage.ts';
+
+/** In-memory storage for tests and throwaway dev servers. Copies on the way in and out. */
+export class InmemStorage implements Storage {
+  readonly #data = new Map<string, Uint8Array>();
+
+  async get(key: string): Promise<Uint8Array | undefined> {
+    const v = this.#data.get(key);
+    return v === undefined ? undefined : new Uint8Array(v);
+  }
+
+  async put(key: string, value: Uint8Array): Promise<void> {
+    validateKey(key);
+    this.#data.set(key, new Uint8Array(value));
+  }
+
+  async delete(key: string): Promise<void> {
+    this.#data.delete(key);
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    return childrenOf(prefix, this.#data.keys());
+  }
+
+  async putIf(key: string, value: Uint8Array, expected: Uint8Array | undefined): Promise<boolean> {
+    validateKey(key);
+    if (!bytesEqual(this.#data.get(key), expected)) return false;
+    this.#data.set(key, new Uint8Array(value));
+    return true;
+  }
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,44 @@
+import type { Storage } from './storage.ts';
+
+/**
+ * A Storage confined to a key prefix (after Vault's BarrierView): an engine mounted at `secret/`
+ * gets a view of `logical/<mount-uuid>/` and cannot name keys outside it.
+ */
+export class StorageView implements Storage {
+  readonly #inner: Storage;
+  readonly #prefix: string;
+
+  constructor(inner: Storage, prefix: string) {
+    if (prefix !== '' && !prefix.endsWith('/')) throw new TypeError('view prefix must end with "/"');
+    this.#inner = inner;
+    this.#prefix = prefix;
+  }
+
+  #k(key: string): string {
+    if (key.startsWith('/') || key.split('/').some((p) => p === '..')) throw new TypeError('invalid key in view');
+    return this.#prefix + key;
+  }
+
+  get(key: string) {
+    return this.#inner.get(this.#k(key));
+  }
+  put(key: string, value: Uint8Array) {
+    return this.#inner.put(this.#k(key), value);
+  }
+  delete(key: string) {
+    return this.#inner.delete(this.#k(key));
+  }
+  list(prefix: string) {
+    return this.#inner.list(this.#prefix + prefix);
+  }
+  putIf(key: string, value: Uint8Array, expected: Uint8Array | undefined) {
+    return this.#inner.putIf(this.#k(key), value, expected);
+  }
+  /** A view of a sub-prefix. */
+  sub(prefix: string): StorageView {
+    return new StorageView(this.#inner, this.#prefix + prefix);
+  }
+  async close(): Promise<void> {
+    // A view does not own its inner storage.
+  }
+}
