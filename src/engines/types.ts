@@ -29,6 +29,11 @@ export interface EngineRequest {
   data: Record<string, unknown>;
   auth: AuthContext | undefined;
   clientAddr: string;
+  /**
+   * Asks the core whether the caller's policies grant `capability` on a full logical path
+   * (e.g. `secret/metadata/app/db`). Used by endpoints that filter results, like KV search.
+   */
+  can: (fullPath: string, capability: 'read' | 'list') => boolean;
 }
 
 /** Token material an auth method asks the core to issue (the core creates and stores the token). */
