@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { randomKey, utf8 } from '../crypto/index.ts';
+import { exerciseStorage } from '../storage/conformance.ts';
+import { InmemStorage } from '../storage/index.ts';
+import { Barrier } from './barrier.ts';
+
+async function unsealed(raw = new InmemStorage(), root = randomKey()) {
+  const b = new Barrier(raw);
+  await b.initialize(root);
+  await b.unseal(root);
+  return { b, raw, root };
+}
+
+exerciseStorage('barrier over inmem', async () => (await unsealed()).b);
+
+describe('barrier', () => {
+  it('stores no plaintext in the underlying storage', async () => {
+    const { b, raw } = await unsealed();
+    await b.put('logical/x/secret', utf8('MARKER-plaintext-123'));
+    const stored = await raw.get('logical/x/secret');
+    assert.ok(stored);
+    assert.equal(Buffer.from(stored).includes('MARKER-plaintext-123'), false);
+  });
+
+  it('rejects a value moved to another path', async () => {
+    const { b, raw } = await unsealed();
+    await b.put('a/one', utf8('v'));
+    await raw.put('a/two', (await raw.get('a/one'))!);
+    await assert.rejects(b.get('a/two'), { code: 'ERR_BARRIER_DECRYPT' });
+  });
+
+  it('rejects a flipped bit anywhere in a value', async () => {
+    const { b, raw } = await unsealed();
+    await b.put('k', utf8('value'));
+    const v = (await raw.get('k'))!;
+    for (let i = 0; i < v.length; i++) {
+      const bad = new Uint8Array(v);
+      bad[i]! ^= 0x01;
+      await raw.put('k', bad);
+      await assert.rejects(b.get('k'), { code: 'ERR_BARRIER_DECRYPT' }, `byte ${i}`);
+    }
+  });
+
+  it('keeps reading old terms after rotation and writes with the new one', async () => {
+    const { b, raw, root } = await unsealed();
+    await b.put('old', utf8('before'));
+    const { term } = await b.rotate();
+    assert.equal(term, 2);
+    await b.put('new', utf8('after'));
+    const stored = (await raw.get('new'))!;
+    assert.equal(new DataView(stored.buffer, stored.byteOffset).getUint32(1), 2);
+    // A fresh barrier over the same storage reads both after unsealing with the same root key.
+    const b2 = new Barrier(raw);
+    await b2.unseal(root);
+    assert.equal(new TextDecoder().decode(await b2.get('old')), 'before');
+    assert.equal(new TextDecoder().decode(await b2.get('new')), 'after');
+  });
+
+  it('refuses every operation while sealed', async () => {
+    const { b } = await unsealed();
+    b.seal();
+    await assert.rejects(b.get('x'), { code: 'ERR_BARRIER_SEALED' });
+    await assert.rejects(b.put('x', utf8('y')), { code: 'ERR_BARRIER_SEALED' });
+    await assert.rejects(b.list(''), { code: 'ERR_BARRIER_SEALED' });
+  });
+
+  it('fails to unseal with the wrong root key', async () => {
+    const { raw } = await unsealed();
+    const b = new Barrier(raw);
+    await assert.rejects(b.unseal(randomKey()), { code: 'ERR_BARRIER_DECRYPT' });
+    assert.equal(b.sealed, true);
+  });
+
+  it('keeps core/ out of reach of callers', async () => {
+    const { b } = await unsealed();
+    await assert.rejects(b.put('core/keyring', utf8('x')), { code: 'ERR_INTERNAL' });
+    assert.deepEqual(await b.list(''), []);
+  });
+});

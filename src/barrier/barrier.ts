@@ -1,0 +1,153 @@
+/**
+ * The security barrier (after Vault's AESGCMBarrier): every value Arca stores passes through it.
+ *
+ * Value layout: version(1) = 0x01 ‖ term(4, big-endian) ‖ nonce(12) ‖ ciphertext ‖ tag(16).
+ * AAD = version ‖ term ‖ UTF-8 storage path — binding the path means a value copied or moved to
+ * another key fails to decrypt, and binding the header means the term cannot be swapped.
+ *
+ * Keys under `core/` belong to the seal (root-key blob, seal config, the keyring itself) and are
+ * not reachable through the barrier's Storage face.
+ */
+import { ArcaError } from '../errors/index.ts';
+import { concat, open, randomKey, seal, utf8, wipe } from '../crypto/index.ts';
+import { bytesEqual, type Storage } from '../storage/index.ts';
+import { Keyring } from './keyring.ts';
+
+const VERSION = 0x01;
+const HEADER_LEN = 5;
+/** Where the keyring lives, encrypted under the root key (outside the barrier's own face). */
+export const KEYRING_PATH = 'core/keyring';
+const KEYRING_AAD = utf8('arca/barrier/keyring/v1');
+
+export class Barrier implements Storage {
+  readonly #raw: Storage;
+  #keyring: Keyring | undefined;
+  #rootKey: Uint8Array | undefined;
+  readonly #now: () => number;
+
+  constructor(raw: Storage, now: () => number = Date.now) {
+    this.#raw = raw;
+    this.#now = now;
+  }
+
+  get sealed(): boolean {
+    return this.#keyring === undefined;
+  }
+
+  /** First-time setup under a new root key: writes a fresh keyring. */
+  async initialize(rootKey: Uint8Array): Promise<void> {
+    const kr = Keyring.fresh(randomKey(), this.#now());
+    await this.#raw.put(KEYRING_PATH, seal(rootKey, kr.serialize(), KEYRING_AAD));
+    kr.wipe();
+  }
+
+  /** Loads the keyring with the root key. Wrong root key → ERR_BARRIER_DECRYPT. */
+  async unseal(rootKey: Uint8Array): Promise<void> {
+    const blob = await this.#raw.get(KEYRING_PATH);
+    if (!blob) throw new ArcaError('ERR_NOT_INITIALIZED', 'barrier keyring not found: the server is not initialized');
+    const plain = open(rootKey, blob, KEYRING_AAD, 'ERR_BARRIER_DECRYPT');
+    this.#keyring = Keyring.deserialize(plain);
+    wipe(plain);
+    this.#rootKey = new Uint8Array(rootKey);
+  }
+
+  seal(): void {
+    this.#keyring?.wipe();
+    this.#keyring = undefined;
+    wipe(this.#rootKey);
+    this.#rootKey = undefined;
+  }
+
+  /** Adds a new term; new writes use it, old terms keep reading. Returns the new term number. */
+  async rotate(): Promise<{ term: number; installedAt: number }> {
+    const kr = this.#ring();
+    const next = { term: kr.activeTerm.term + 1, key: randomKey(), installedAt: this.#now() };
+    const candidate = Keyring.deserialize(kr.serialize());
+    candidate.add({ ...next, key: new Uint8Array(next.key) });
+    // Persist first: the in-memory ring changes only once the new keyring is durable.
+    await this.#raw.put(KEYRING_PATH, seal(this.#rootKey!, candidate.serialize(), KEYRING_AAD));
+    candidate.wipe();
+    kr.add(next);
+    return { term: next.term, installedAt: next.installedAt };
+  }
+
+  /** Re-reads the keyring (another replica may have rotated). */
+  async reloadKeyring(): Promise<void> {
+    if (!this.#rootKey) throw this.#sealedError();
+    const root = new Uint8Array(this.#rootKey);
+    this.seal();
+    await this.unseal(root);
+    wipe(root);
+  }
+
+  keyStatus(): { term: number; installedAt: number } {
+    const t = this.#ring().activeTerm;
+    return { term: t.term, installedAt: t.installedAt };
+  }
+
+  encrypt(path: string, plaintext: Uint8Array): Uint8Array {
+    const t = this.#ring().activeTerm;
+    const header = new Uint8Array(HEADER_LEN);
+    header[0] = VERSION;
+    new DataView(header.buffer).setUint32(1, t.term);
+    return concat(header, seal(t.key, plaintext, concat(header, utf8(path))));
+  }
+
+  decrypt(path: string, value: Uint8Array): Uint8Array {
+    const kr = this.#ring();
+    if (value.length < HEADER_LEN || value[0] !== VERSION) throw new ArcaError('ERR_BARRIER_DECRYPT', 'message authentication failed', { expose: false });
+    const header = value.subarray(0, HEADER_LEN);
+    const term = kr.term(new DataView(value.buffer, value.byteOffset).getUint32(1));
+    if (!term) throw new ArcaError('ERR_BARRIER_DECRYPT', 'message authentication failed', { expose: false });
+    return open(term.key, value.subarray(HEADER_LEN), concat(header, utf8(path)), 'ERR_BARRIER_DECRYPT');
+  }
+
+  async get(key: string): Promise<Uint8Array | undefined> {
+    this.#check(key);
+    const raw = await this.#raw.get(key);
+    return raw === undefined ? undefined : this.decrypt(key, raw);
+  }
+
+  async put(key: string, value: Uint8Array): Promise<void> {
+    this.#check(key);
+    await this.#raw.put(key, this.encrypt(key, value));
+  }
+
+  async delete(key: string): Promise<void> {
+    this.#check(key);
+    await this.#raw.delete(key);
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    this.#ring();
+    const names = await this.#raw.list(prefix);
+    return prefix === '' ? names.filter((n) => n !== 'core/') : names;
+  }
+
+  /** Compare-and-put on plaintext: ciphertexts are randomised, so compare after decrypting. */
+  async putIf(key: string, value: Uint8Array, expected: Uint8Array | undefined): Promise<boolean> {
+    this.#check(key);
+    const raw = await this.#raw.get(key);
+    const current = raw === undefined ? undefined : this.decrypt(key, raw);
+    if (!bytesEqual(current, expected)) return false;
+    return this.#raw.putIf(key, this.encrypt(key, value), raw);
+  }
+
+  async close(): Promise<void> {
+    this.seal();
+  }
+
+  #ring(): Keyring {
+    if (!this.#keyring) throw this.#sealedError();
+    return this.#keyring;
+  }
+
+  #check(key: string): void {
+    this.#ring();
+    if (key === 'core' || key.startsWith('core/')) throw new ArcaError('ERR_INTERNAL', 'core/ is reserved for the seal', { expose: false });
+  }
+
+  #sealedError(): ArcaError {
+    return new ArcaError('ERR_BARRIER_SEALED', 'Vault is sealed');
+  }
+}

@@ -1,0 +1,26 @@
+/** Byte helpers shared by the crypto core (PURE). */
+export const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
+export const fromUtf8 = (b: Uint8Array): string => new TextDecoder().decode(b);
+export const toB64 = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64');
+export const toHex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+
+export function concat(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+/** Strict base64 / hex decoding: returns undefined for anything that is not exactly that encoding. */
+export function decodeB64Strict(s: string): Uint8Array | undefined {
+  if (!/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(s)) return undefined;
+  return new Uint8Array(Buffer.from(s, 'base64'));
+}
+
+export function decodeHexStrict(s: string): Uint8Array | undefined {
+  if (s.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(s)) return undefined;
+  return new Uint8Array(Buffer.from(s, 'hex'));
+}
