@@ -17,6 +17,8 @@ export const ERROR_CODES = [
   // auth & policy
   'ERR_PERMISSION_DENIED',
   'ERR_TOKEN_INVALID',
+  // audit
+  'ERR_AUDIT_UNAVAILABLE',
   // seal / init
   'ERR_SEALED',
   'ERR_NOT_INITIALIZED',
