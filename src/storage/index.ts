@@ -1,3 +1,5 @@
 export { type Storage, childrenOf, bytesEqual, prefixEnd, compareCodeUnits } from './storage.ts';
 export { InmemStorage } from './inmem.ts';
 export { StorageView } from './view.ts';
+export { SqliteStorage, SQLITE_FILE_NAME } from './sqlite.ts';
+export { PostgresStorage, type PostgresStorageOptions } from './postgres.ts';

@@ -1,0 +1,144 @@
+/**
+ * SqliteStorage: the single-node Storage, one SQLite file (better-sqlite3) in the data dir.
+ *
+ *   const s = SqliteStorage.open('/var/lib/arca/arca.db');   // or SqliteStorage.openInDir(dataDir)
+ *
+ * better-sqlite3 is synchronous, so every call runs to completion on the event loop: concurrent
+ * callers are serialised for free and putIf's read-compare-write cannot interleave in-process.
+ * `BEGIN IMMEDIATE` additionally excludes other processes (e.g. an offline operator tool).
+ */
+import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import Database from 'better-sqlite3';
+import { ArcaError } from '../errors/index.ts';
+import { prefixUpperBound } from './key-range.ts';
+import { bytesEqual, childrenOf, type Storage, validateKey } from './storage.ts';
+
+/** File name used inside the server's data dir. */
+export const SQLITE_FILE_NAME = 'arca.db';
+
+/** How long a statement waits for another process's lock before failing with SQLITE_BUSY. */
+const BUSY_TIMEOUT_MS = 5000;
+
+type Row = { value: Buffer };
+
+export class SqliteStorage implements Storage {
+  readonly #db: Database.Database;
+  readonly #path: string;
+  readonly #get: Database.Statement<[string], Row>;
+  readonly #put: Database.Statement<[string, Buffer]>;
+  readonly #del: Database.Statement<[string]>;
+  readonly #rangeFrom: Database.Statement<[string], string>;
+  readonly #rangeBetween: Database.Statement<[string, string], string>;
+  readonly #insertAbsent: Database.Statement<[string, Buffer]>;
+  readonly #putIfTx: (key: string, value: Buffer, expected: Uint8Array | undefined) => boolean;
+
+  private constructor(db: Database.Database, path: string) {
+    this.#db = db;
+    this.#path = path;
+    this.#get = db.prepare<[string], Row>('SELECT value FROM kv WHERE key = ?');
+    this.#put = db.prepare<[string, Buffer]>(
+      'INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+    );
+    this.#del = db.prepare<[string]>('DELETE FROM kv WHERE key = ?');
+    this.#rangeFrom = db.prepare<[string], string>('SELECT key FROM kv WHERE key >= ? ORDER BY key').pluck();
+    this.#rangeBetween = db
+      .prepare<[string, string], string>('SELECT key FROM kv WHERE key >= ? AND key < ? ORDER BY key')
+      .pluck();
+    this.#insertAbsent = db.prepare<[string, Buffer]>('INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING');
+    const tx = db.transaction((key: string, value: Buffer, expected: Uint8Array | undefined): boolean => {
+      if (expected === undefined) return this.#insertAbsent.run(key, value).changes === 1;
+      const cur = this.#get.get(key);
+      if (cur === undefined || !bytesEqual(cur.value, expected)) return false;
+      this.#put.run(key, value);
+      return true;
+    });
+    // IMMEDIATE takes the write lock up front, so a concurrent writer in another process cannot
+    // change the row between our read and our write.
+    this.#putIfTx = (key, value, expected) => tx.immediate(key, value, expected);
+  }
+
+  /** Opens (creating if needed, mode 0600 in a 0700 directory) the database file at `path`. */
+  static open(path: string): SqliteStorage {
+    let db: Database.Database | undefined;
+    try {
+      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+      // Create the file ourselves so it is never world-readable, even briefly. SQLite gives the
+      // -wal and -shm files the same mode as the main file.
+      closeSync(openSync(path, 'a', 0o600));
+      chmodSync(path, 0o600);
+      db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
+      db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+      db.pragma('journal_mode = WAL');
+      // The Storage contract says an acknowledged put survives kill -9. In WAL mode a commit is in
+      // the OS page cache once the write() returns, which already survives a process kill;
+      // synchronous=FULL also fsyncs the WAL on every commit, so the write survives a power
+      // loss or kernel crash too (NORMAL could lose the last commits there). Arca's writes are
+      // few and small (secrets, keys, leases), so the fsync per commit is affordable.
+      db.pragma('synchronous = FULL');
+      db.pragma('foreign_keys = OFF');
+      db.exec('CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY NOT NULL, value BLOB NOT NULL) WITHOUT ROWID');
+      return new SqliteStorage(db, path);
+    } catch (err) {
+      db?.close();
+      throw new ArcaError('ERR_STORAGE_UNAVAILABLE', `cannot open SQLite database ${path}: ${reason(err)}`, { cause: err });
+    }
+  }
+
+  /** Opens `<dataDir>/arca.db`. */
+  static openInDir(dataDir: string): SqliteStorage {
+    return SqliteStorage.open(join(dataDir, SQLITE_FILE_NAME));
+  }
+
+  get path(): string {
+    return this.#path;
+  }
+
+  async get(key: string): Promise<Uint8Array | undefined> {
+    const row = this.#run(() => this.#get.get(key));
+    return row === undefined ? undefined : new Uint8Array(row.value);
+  }
+
+  async put(key: string, value: Uint8Array): Promise<void> {
+    validateKey(key);
+    this.#run(() => this.#put.run(key, toBuffer(value)));
+  }
+
+  async delete(key: string): Promise<void> {
+    this.#run(() => this.#del.run(key));
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    const upper = prefixUpperBound(prefix);
+    const keys = this.#run(() => (upper === undefined ? this.#rangeFrom.all(prefix) : this.#rangeBetween.all(prefix, upper)));
+    return childrenOf(prefix, keys);
+  }
+
+  async putIf(key: string, value: Uint8Array, expected: Uint8Array | undefined): Promise<boolean> {
+    validateKey(key);
+    return this.#run(() => this.#putIfTx(key, toBuffer(value), expected));
+  }
+
+  async close(): Promise<void> {
+    if (this.#db.open) this.#db.close();
+  }
+
+  #run<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      if (err instanceof ArcaError) throw err;
+      throw new ArcaError('ERR_STORAGE_UNAVAILABLE', `SQLite storage ${this.#path} failed: ${reason(err)}`, { cause: err });
+    }
+  }
+}
+
+/** A Buffer over the caller's bytes without copying: SQLite copies when binding. */
+function toBuffer(b: Uint8Array): Buffer {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+}
+
+function reason(err: unknown): string {
+  if (err && typeof err === 'object' && 'code' in err && typeof err.code === 'string') return err.code;
+  return err instanceof Error ? err.message : 'unknown error';
+}
