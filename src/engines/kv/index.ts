@@ -1,0 +1,2 @@
+export { createKvEngine } from './engine.ts';
+export { formatTime, formatDuration } from './time.ts';

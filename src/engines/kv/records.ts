@@ -1,0 +1,111 @@
+/**
+ * KV v2 storage layout (inside the mount's barrier-encrypted view; values are JSON, UTF-8):
+ *
+ *   config                              engine config {maxVersions, casRequired, deleteVersionAfter}
+ *   metadata/<path>                     one record per secret path: settings, custom_metadata and the
+ *                                       version map (created/deleted/destroyed + the ref of its record)
+ *   versions/<sha256(path)>/<n>-<ref>   one record per version: {data}
+ *
+ * Why this shape:
+ * - `metadata/<path>` keeps the secret's own path as the storage key, so LIST and search are a walk
+ *   of `storage.list('metadata/…')` without reading values; `a` and `a/b` coexist as `a` and `a/`.
+ * - Versions live apart from metadata so a write stores one new version record plus a small metadata
+ *   record (bounded by max_versions), never the whole history. The path is hashed so a path segment can
+ *   never collide with a version number (`a/1` vs version 1 of `a`) and one prefix holds one path.
+ * - `<ref>` is random per write. Writers put their version record first, then swing the metadata record
+ *   with `putIf` (compare-and-put on the exact bytes read). A writer that loses the race deletes its own
+ *   record and retries, so it can never overwrite the winner's data. Metadata is the single source of
+ *   truth: a version record not referenced by metadata is garbage (only a crash between the two writes
+ *   leaves one behind; it is encrypted and never served).
+ * - Times are stored as epoch milliseconds (fractional allowed) and printed RFC 3339 on the way out.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { z } from 'zod';
+
+export const CONFIG_KEY = 'config';
+/** Prefix of the per-path metadata records; listing under it is the KV LIST operation. */
+export const METADATA_PREFIX = 'metadata/';
+/** Prefix of the per-version data records, grouped by hashed path. */
+export const VERSIONS_PREFIX = 'versions/';
+
+/** Used when both the engine config and the key say 0 (Vault's default). */
+export const DEFAULT_MAX_VERSIONS = 10;
+
+const storedVersion = z.object({
+  created: z.number(),
+  /** 0 = not deleted; may lie in the future (delete_version_after). */
+  deleted: z.number(),
+  destroyed: z.boolean(),
+  /** Suffix of the version record key; '' once destroyed. */
+  ref: z.string(),
+});
+export type StoredVersion = z.infer<typeof storedVersion>;
+
+const storedMeta = z.object({
+  created: z.number(),
+  updated: z.number(),
+  current: z.number().int(),
+  oldest: z.number().int(),
+  maxVersions: z.number().int(),
+  casRequired: z.boolean(),
+  deleteVersionAfter: z.number().int(),
+  custom: z.record(z.string(), z.string()).nullable(),
+  versions: z.record(z.string(), storedVersion),
+});
+export type StoredMeta = z.infer<typeof storedMeta>;
+
+const storedConfig = z.object({
+  maxVersions: z.number().int(),
+  casRequired: z.boolean(),
+  deleteVersionAfter: z.number().int(),
+});
+export type StoredConfig = z.infer<typeof storedConfig>;
+
+const storedData = z.object({ data: z.record(z.string(), z.unknown()) });
+
+export const DEFAULT_CONFIG: StoredConfig = Object.freeze({ maxVersions: 0, casRequired: false, deleteVersionAfter: 0 });
+
+export function metaKey(path: string): string {
+  return METADATA_PREFIX + path;
+}
+
+export function versionKey(path: string, version: number, ref: string): string {
+  return `${VERSIONS_PREFIX}${createHash('sha256').update(path).digest('hex')}/${version}-${ref}`;
+}
+
+export function newRef(): string {
+  return randomBytes(8).toString('hex');
+}
+
+export function emptyMeta(now: number): StoredMeta {
+  return {
+    created: now,
+    updated: now,
+    current: 0,
+    oldest: 0,
+    maxVersions: 0,
+    casRequired: false,
+    deleteVersionAfter: 0,
+    custom: null,
+    versions: {},
+  };
+}
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+export function encode(v: unknown): Uint8Array {
+  return enc.encode(JSON.stringify(v));
+}
+
+export function decodeMeta(raw: Uint8Array): StoredMeta {
+  return storedMeta.parse(JSON.parse(dec.decode(raw)));
+}
+
+export function decodeConfig(raw: Uint8Array): StoredConfig {
+  return storedConfig.parse(JSON.parse(dec.decode(raw)));
+}
+
+export function decodeData(raw: Uint8Array): Record<string, unknown> {
+  return storedData.parse(JSON.parse(dec.decode(raw))).data;
+}
