@@ -1,0 +1,119 @@
+/** `encrypt/:name`, `decrypt/:name`, `rewrap/:name` (Vault's path_encrypt.go, path_decrypt.go, path_rewrap.go). */
+import { z } from 'zod';
+import { vBool, vInt } from '../fields.ts';
+import type { EngineRequest, EngineResponse } from '../types.ts';
+import { checkContextConsistency, checkPartialFailureCode, parseBatch, runBatch } from './batch.ts';
+import { encodeB64 } from './encoding.ts';
+import { createKey } from './key-lifecycle.ts';
+import { parseKeyType } from './keys-paths.ts';
+import type { KeyPolicy } from './policy.ts';
+import { b64Field, checkName, invalid, keyNotFound, parseBody } from './request.ts';
+import type { TransitState } from './state.ts';
+
+const common = {
+  context: z.string().optional(),
+  associated_data: z.string().optional(),
+  nonce: z.string().optional(),
+  reference: z.string().optional(),
+};
+const encItem = z.object({ plaintext: z.string(), key_version: vInt.optional(), ...common });
+const decItem = z.object({ ciphertext: z.string(), ...common });
+const rewrapItem = z.object({ ciphertext: z.string(), key_version: vInt.optional(), ...common });
+type EncItem = z.output<typeof encItem>;
+type DecItem = z.output<typeof decItem>;
+type RewrapItem = z.output<typeof rewrapItem>;
+
+const batchFields = { batch_input: z.array(z.unknown()).optional(), partial_failure_response_code: vInt.optional() };
+const encBody = encItem.partial({ plaintext: true }).extend({
+  ...batchFields,
+  type: z.string().optional(),
+  convergent_encryption: vBool.optional(),
+});
+const decBody = decItem.partial({ ciphertext: true }).extend(batchFields);
+const rewrapBody = rewrapItem.partial({ ciphertext: true }).extend(batchFields);
+
+function refuseNonce(nonce: string | undefined): void {
+  if (nonce !== undefined && nonce !== '') throw invalid('nonce provided when not allowed');
+}
+
+function cryptoInput(item: { context?: string | undefined; associated_data?: string | undefined }) {
+  return { context: b64Field(item.context, 'context'), associatedData: b64Field(item.associated_data, 'associated_data') };
+}
+
+/** Loads the key; reloads once if a ciphertext names a version newer than the cached one (another replica rotated). */
+async function loadForDecrypt(s: TransitState, name: string, ciphertexts: string[]): Promise<KeyPolicy> {
+  const p = await s.store.get(name);
+  if (!p) throw keyNotFound();
+  const newest = Math.max(0, ...ciphertexts.map((c) => Number(/^vault:v(\d{1,9}):/.exec(c)?.[1] ?? 0)));
+  if (newest <= p.latestVersion) return p;
+  return (await s.store.get(name, true)) ?? p;
+}
+
+export async function encrypt(s: TransitState, req: EngineRequest, rawName: string): Promise<EngineResponse> {
+  const name = checkName(rawName);
+  const b = parseBody(encBody, req.data);
+  const partial = checkPartialFailureCode(b.partial_failure_response_code);
+  const items: EncItem[] = b.batch_input ? parseBatch(encItem, b.batch_input) : [];
+  if (b.batch_input) checkContextConsistency(items);
+  else if (b.plaintext === undefined) throw invalid('missing plaintext to encrypt');
+
+  let p = await s.store.get(name);
+  if (!p) {
+    // Vault's upsert: the core chose `create` (the caller holds the create capability) because
+    // exists() said the key is missing. With only `update`, a missing key is an error.
+    if (req.operation !== 'create') throw keyNotFound();
+    if (b.convergent_encryption) throw invalid('convergent encryption is not supported: create the key without convergent_encryption');
+    const ctx = b.batch_input ? items[0]?.context : b.context;
+    const type = parseKeyType(b.type, s.ops.hasHsm());
+    p = (await createKey(s, name, { type, derived: ctx !== undefined && ctx !== '', autoRotatePeriod: 0 })).policy;
+  }
+  const key = p;
+  const one = async (it: EncItem | z.output<typeof encBody>) => {
+    refuseNonce(it.nonce);
+    const plaintext = b64Field(it.plaintext ?? '', 'plaintext')!;
+    const r = await s.ops.encrypt(key, plaintext, it.key_version ?? 0, cryptoInput(it));
+    return { ciphertext: r.ciphertext, key_version: r.version };
+  };
+  if (!b.batch_input) return { data: await one(b) };
+  return runBatch(items, partial, one);
+}
+
+export async function decrypt(s: TransitState, req: EngineRequest, rawName: string): Promise<EngineResponse> {
+  const name = checkName(rawName);
+  const b = parseBody(decBody, req.data);
+  const partial = checkPartialFailureCode(b.partial_failure_response_code);
+  const items: DecItem[] = b.batch_input ? parseBatch(decItem, b.batch_input) : [];
+  if (b.batch_input) checkContextConsistency(items);
+  else if (b.ciphertext === undefined || b.ciphertext === '') throw invalid('missing ciphertext to decrypt');
+  const p = await loadForDecrypt(s, name, b.batch_input ? items.map((i) => i.ciphertext) : [b.ciphertext ?? '']);
+  const one = async (it: DecItem | z.output<typeof decBody>) => {
+    refuseNonce(it.nonce);
+    const r = await s.ops.decrypt(p, it.ciphertext ?? '', cryptoInput(it));
+    return { plaintext: encodeB64(r.plaintext) };
+  };
+  if (!b.batch_input) return { data: await one(b) };
+  return runBatch(items, partial, one);
+}
+
+export async function rewrap(s: TransitState, req: EngineRequest, rawName: string): Promise<EngineResponse> {
+  const name = checkName(rawName);
+  const b = parseBody(rewrapBody, req.data);
+  const partial = checkPartialFailureCode(b.partial_failure_response_code);
+  const items: RewrapItem[] = b.batch_input ? parseBatch(rewrapItem, b.batch_input) : [];
+  if (b.batch_input) checkContextConsistency(items);
+  else if (b.ciphertext === undefined || b.ciphertext === '') throw invalid('missing ciphertext to decrypt');
+  const p = await loadForDecrypt(s, name, b.batch_input ? items.map((i) => i.ciphertext) : [b.ciphertext ?? '']);
+  const one = async (it: RewrapItem | z.output<typeof rewrapBody>) => {
+    refuseNonce(it.nonce);
+    const input = cryptoInput(it);
+    const d = await s.ops.decrypt(p, it.ciphertext ?? '', input);
+    try {
+      const r = await s.ops.encrypt(p, d.plaintext, it.key_version ?? 0, input);
+      return { ciphertext: r.ciphertext, key_version: r.version };
+    } finally {
+      d.plaintext.fill(0);
+    }
+  };
+  if (!b.batch_input) return { data: await one(b) };
+  return runBatch(items, partial, one);
+}

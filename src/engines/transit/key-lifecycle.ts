@@ -1,0 +1,98 @@
+/**
+ * Creating, rotating and deleting key versions. Each version gets a fresh UUID that is never reused
+ * (the KMS plugin uses it as key_id); the backend turns it into material and returns the reference
+ * persisted in the policy.
+ */
+import { randomUUID } from 'node:crypto';
+import { ArcaError } from '../../errors/index.ts';
+import type { KeyType } from '../../keys/backend.ts';
+import type { KeyPolicy, KeyVersion } from './policy.ts';
+import type { TransitState } from './state.ts';
+
+export interface NewKeyOptions {
+  type: KeyType;
+  derived: boolean;
+  autoRotatePeriod: number;
+}
+
+async function newVersion(s: TransitState, type: KeyType): Promise<KeyVersion> {
+  const id = randomUUID();
+  const ref = await s.ops.backendFor(type).createVersion(id);
+  return { id, createdMs: s.now(), ref };
+}
+
+/** Saves `next`; if that fails, destroys the just-created version so no orphan material is left. */
+async function saveWithNewVersion(s: TransitState, next: KeyPolicy, v: KeyVersion): Promise<void> {
+  try {
+    await s.store.put(next);
+  } catch (err) {
+    await s.ops
+      .backendFor(next.type)
+      .destroyVersion(v.ref)
+      .catch((e: unknown) => s.log.warn({ err: e, versionId: v.id }, 'could not destroy orphaned key version'));
+    throw err;
+  }
+}
+
+/** Creates key `name` unless it exists. Returns the key and whether it already existed. */
+export async function createKey(s: TransitState, name: string, o: NewKeyOptions): Promise<{ policy: KeyPolicy; existed: boolean }> {
+  return s.store.withLock(name, async () => {
+    const existing = await s.store.get(name, true);
+    if (existing) return { policy: existing, existed: true };
+    const v = await newVersion(s, o.type);
+    const policy: KeyPolicy = {
+      name,
+      type: o.type,
+      derived: o.derived,
+      deletionAllowed: false,
+      minDecryptionVersion: 1,
+      minEncryptionVersion: 0,
+      latestVersion: 1,
+      autoRotatePeriod: o.autoRotatePeriod,
+      versions: { '1': v },
+    };
+    await saveWithNewVersion(s, policy, v);
+    s.log.info({ key: name, type: o.type, versionId: v.id }, 'transit key created');
+    return { policy, existed: false };
+  });
+}
+
+/** Adds a version and makes it the latest. `onlyIfDue` (scheduled rotation) re-checks under the lock. */
+export async function rotateKey(s: TransitState, name: string, onlyIfDue?: (p: KeyPolicy) => boolean): Promise<KeyPolicy> {
+  return s.store.withLock(name, async () => {
+    const p = await s.store.get(name, true);
+    if (!p) throw new ArcaError('ERR_TRANSIT_KEY_NOT_FOUND', 'key not found');
+    if (onlyIfDue && !onlyIfDue(p)) return p;
+    const v = await newVersion(s, p.type);
+    const latest = p.latestVersion + 1;
+    const next: KeyPolicy = { ...p, latestVersion: latest, versions: { ...p.versions, [String(latest)]: v } };
+    await saveWithNewVersion(s, next, v);
+    s.log.info({ key: name, version: latest, versionId: v.id }, 'transit key rotated');
+    return next;
+  });
+}
+
+/** Whether scheduled rotation is due: the latest version is older than auto_rotate_period. */
+export function rotationDue(p: KeyPolicy, nowMs: number): boolean {
+  if (p.autoRotatePeriod <= 0) return false;
+  const latest = p.versions[String(p.latestVersion)];
+  return latest !== undefined && nowMs - latest.createdMs >= p.autoRotatePeriod * 1000;
+}
+
+export async function deleteKey(s: TransitState, name: string): Promise<void> {
+  await s.store.withLock(name, async () => {
+    const p = await s.store.get(name, true);
+    if (!p) throw new ArcaError('ERR_TRANSIT_KEY_NOT_FOUND', 'could not delete key; not found');
+    if (!p.deletionAllowed) {
+      throw new ArcaError('ERR_TRANSIT_DELETION_DISALLOWED', `error deleting policy ${name}: deletion is not allowed for this key`);
+    }
+    const backend = s.ops.backendFor(p.type);
+    // Forget the key first: a half-finished delete leaves orphaned HSM objects, never a key whose
+    // versions point at destroyed material.
+    await s.store.delete(name);
+    for (const v of Object.values(p.versions)) {
+      await backend.destroyVersion(v.ref).catch((err: unknown) => s.log.warn({ err, key: name, versionId: v.id }, 'could not destroy key version'));
+    }
+    s.log.info({ key: name }, 'transit key deleted');
+  });
+}

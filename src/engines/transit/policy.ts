@@ -1,0 +1,128 @@
+/**
+ * A transit key ("policy" in Vault's vocabulary): its settings and versions. Stored as JSON at
+ * `policy/<name>` inside the mount's barrier view, so a software version's key bytes are only ever
+ * written encrypted; an HSM version stores only the PKCS#11 CKA_ID of a non-extractable object.
+ * Policies are immutable values: every change builds a new one (the key store caches them).
+ */
+import { z } from 'zod';
+import { ArcaError } from '../../errors/index.ts';
+import type { KeyType } from '../../keys/backend.ts';
+
+export const KEY_TYPES: readonly KeyType[] = ['aes256-gcm96', 'hsm-aes256-gcm96'];
+
+export interface KeyVersion {
+  /** Stable, never-reused id (UUID) given to backend.createVersion; the KMS plugin's key_id. */
+  readonly id: string;
+  /** Unix milliseconds. */
+  readonly createdMs: number;
+  /** Backend reference: raw key (software) or CKA_ID (HSM). */
+  readonly ref: Uint8Array;
+}
+
+export interface KeyPolicy {
+  readonly name: string;
+  readonly type: KeyType;
+  readonly derived: boolean;
+  readonly deletionAllowed: boolean;
+  readonly minDecryptionVersion: number;
+  /** 0 = always the latest. */
+  readonly minEncryptionVersion: number;
+  readonly latestVersion: number;
+  /** Seconds; 0 = no scheduled rotation. */
+  readonly autoRotatePeriod: number;
+  readonly versions: Readonly<Record<string, KeyVersion>>;
+}
+
+const storedVersion = z.object({ id: z.string().uuid(), createdMs: z.number().int(), ref: z.string() });
+const storedPolicy = z.object({
+  v: z.literal(1),
+  name: z.string(),
+  type: z.enum(['aes256-gcm96', 'hsm-aes256-gcm96']),
+  derived: z.boolean(),
+  deletionAllowed: z.boolean(),
+  minDecryptionVersion: z.number().int(),
+  minEncryptionVersion: z.number().int(),
+  latestVersion: z.number().int(),
+  autoRotatePeriod: z.number().int(),
+  versions: z.record(z.string(), storedVersion),
+});
+
+export function encodePolicy(p: KeyPolicy): Uint8Array {
+  const versions: Record<string, z.input<typeof storedVersion>> = {};
+  for (const [n, v] of Object.entries(p.versions)) {
+    versions[n] = { id: v.id, createdMs: v.createdMs, ref: Buffer.from(v.ref).toString('base64') };
+  }
+  const rec: z.input<typeof storedPolicy> = { v: 1, ...p, versions };
+  return new TextEncoder().encode(JSON.stringify(rec));
+}
+
+export function decodePolicy(bytes: Uint8Array): KeyPolicy {
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder().decode(bytes));
+  } catch (err) {
+    throw new ArcaError('ERR_INTERNAL', 'internal error', { cause: err });
+  }
+  const r = storedPolicy.safeParse(json);
+  if (!r.success) throw new ArcaError('ERR_INTERNAL', 'internal error', { cause: r.error });
+  const { v: _v, versions, ...rest } = r.data;
+  const out: Record<string, KeyVersion> = {};
+  for (const [n, v] of Object.entries(versions)) {
+    out[n] = { id: v.id, createdMs: v.createdMs, ref: new Uint8Array(Buffer.from(v.ref, 'base64')) };
+  }
+  return { ...rest, versions: out };
+}
+
+/** The version used for encryption when the caller names none. */
+export function encryptionVersion(p: KeyPolicy, requested: number): number {
+  if (requested === 0) return p.latestVersion;
+  if (requested > p.latestVersion) {
+    throw new ArcaError('ERR_TRANSIT_VERSION_DISALLOWED', 'requested version for encryption is higher than the latest key version');
+  }
+  if (requested < p.minEncryptionVersion || requested < p.minDecryptionVersion) {
+    throw new ArcaError('ERR_TRANSIT_VERSION_DISALLOWED', 'requested version for encryption is less than the minimum encryption key version');
+  }
+  return requested;
+}
+
+/** Checks a ciphertext's version against the key and returns that version's material. */
+export function decryptionVersion(p: KeyPolicy, version: number): KeyVersion {
+  if (version > p.latestVersion) throw new ArcaError('ERR_TRANSIT_CIPHERTEXT_MALFORMED', 'invalid ciphertext: version is too new');
+  if (version < p.minDecryptionVersion) {
+    throw new ArcaError('ERR_TRANSIT_VERSION_DISALLOWED', 'ciphertext or signature version is disallowed by policy (too old)');
+  }
+  const v = p.versions[String(version)];
+  if (!v) throw new ArcaError('ERR_TRANSIT_VERSION_DISALLOWED', 'ciphertext or signature version is disallowed by policy (too old)');
+  return v;
+}
+
+/** Vault's key read body (`formatKeyPolicy`), plus Arca's `version_ids`. Never any key material. */
+export function describePolicy(p: KeyPolicy): Record<string, unknown> {
+  const keys: Record<string, number> = {};
+  const ids: Record<string, string> = {};
+  for (const [n, v] of Object.entries(p.versions)) {
+    keys[n] = Math.floor(v.createdMs / 1000);
+    ids[n] = v.id;
+  }
+  return {
+    name: p.name,
+    type: p.type,
+    derived: p.derived,
+    ...(p.derived ? { kdf: p.type === 'aes256-gcm96' ? 'hkdf_sha256' : 'context_aad', convergent_encryption: false } : {}),
+    deletion_allowed: p.deletionAllowed,
+    exportable: false,
+    allow_plaintext_backup: false,
+    keys,
+    latest_version: p.latestVersion,
+    min_available_version: 0,
+    min_decryption_version: p.minDecryptionVersion,
+    min_encryption_version: p.minEncryptionVersion,
+    supports_encryption: true,
+    supports_decryption: true,
+    supports_derivation: true,
+    supports_signing: false,
+    auto_rotate_period: p.autoRotatePeriod,
+    imported_key: false,
+    version_ids: ids,
+  };
+}
