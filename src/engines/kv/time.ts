@@ -4,16 +4,18 @@ import { parseDurationSeconds } from '../fields.ts';
 /**
  * Formats a millisecond timestamp (possibly fractional, as ctx.now() may return) the way Vault's KV
  * engine prints protobuf timestamps: RFC 3339 UTC with the fraction trimmed in groups of 3 digits.
+ * A double holding epoch milliseconds is exact to about 0.25 µs, so the fraction is kept to the
+ * microsecond (Vault prints nanoseconds; clients parse any RFC 3339 fraction).
  */
 export function formatTime(ms: number): string {
   if (ms === 0) return '';
-  const wholeMs = Math.floor(ms);
-  const nanos = Math.round((ms - wholeMs) * 1e6) + (wholeMs % 1000) * 1e6;
-  const base = new Date(wholeMs - (wholeMs % 1000)).toISOString().slice(0, 19);
-  if (nanos === 0) return `${base}Z`;
-  let frac = String(nanos).padStart(9, '0');
-  while (frac.endsWith('000')) frac = frac.slice(0, -3);
-  return `${base}.${frac}Z`;
+  const micros = Math.round(ms * 1000);
+  const frac = ((micros % 1e6) + 1e6) % 1e6;
+  const base = new Date((micros - frac) / 1000).toISOString().slice(0, 19);
+  if (frac === 0) return `${base}Z`;
+  let f = String(frac * 1000).padStart(9, '0');
+  while (f.endsWith('000')) f = f.slice(0, -3);
+  return `${base}.${f}Z`;
 }
 
 /** Go's time.Duration.String() for whole seconds: "0s", "90s" → "1m30s", "3600s" → "1h0m0s". */
