@@ -96,7 +96,7 @@ describe('kv data', () => {
     await k.call('update', 'undelete/d', { versions: [1] });
     const r = await k.call('read', 'data/d', { version: 1 });
     assert.equal(r?.status, 404);
-    assert.equal((r?.data?.['metadata'] as { destroyed: boolean }).destroyed, true);
+    assert.equal((r?.data?.['metadata'] as { destroyed: boolean } | undefined)?.destroyed, true);
     await rejectsWith(k.call('update', 'destroy/d', { versions: [] }), 'ERR_INVALID_REQUEST', 'no version number provided');
   });
 
