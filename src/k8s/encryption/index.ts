@@ -1,0 +1,13 @@
+export * from './transformer.ts';
+export { AesCbcTransformer, AesGcmTransformer, keyedTransformer, type NamedKey, type RandomFn } from './aes.ts';
+export { SecretboxTransformer } from './secretbox.ts';
+export { KmsV1Transformer } from './kms-v1.ts';
+export { KmsV2Transformer, hkdfExpandSha256, openSeedPayload, sealSeedPayload } from './kms-v2.ts';
+export * from './encrypted-object.ts';
+export type * from './kms-service.ts';
+export { grpcKmsV1, grpcKmsV2, kmsTarget } from './kms-grpc.ts';
+export { loadKmsProto, kmsMethod, kmsMessageType, KMS_PROTO_FILES } from './kms-proto.ts';
+export * from './config.ts';
+export * from './validate.ts';
+export * from './build.ts';
+export { decodeStdBase64 } from './secret.ts';
