@@ -14,4 +14,7 @@ export interface CommandEntry {
 export const COMMANDS: CommandEntry[] = [
   // one line per command, e.g.
   // { name: 'server', summary: 'run the Arca server', load: () => import('./server.ts') },
+  { name: 'key', summary: 'manage transit keys (create, list, show, rotate, config, delete)', load: () => import('./key.ts') },
+  { name: 'encrypt', summary: 'encrypt stdin with a transit key', load: () => import('./encrypt.ts') },
+  { name: 'decrypt', summary: 'decrypt a transit ciphertext from stdin', load: () => import('./encrypt.ts') },
 ];
