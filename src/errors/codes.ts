@@ -7,6 +7,8 @@ export const ERROR_CODES = [
   'ERR_INTERNAL',
   'ERR_INVALID_REQUEST',
   'ERR_NOT_FOUND',
+  /** A client (CLI, agent) could not reach the Arca server at its configured address. */
+  'ERR_SERVER_UNREACHABLE',
   'ERR_UNSUPPORTED_OPERATION',
   'ERR_UNSUPPORTED_MEDIA_TYPE',
   'ERR_PAYLOAD_TOO_LARGE',
