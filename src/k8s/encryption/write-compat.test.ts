@@ -138,7 +138,9 @@ describe('values Arca writes are what Kubernetes reads', () => {
           shift += 7;
           if (!(b & 0x80)) break;
         }
-        (f[tag >> 3] ??= []).push(body.subarray(p, p + len));
+        const list = f[tag >> 3] ?? [];
+        list.push(body.subarray(p, p + len));
+        f[tag >> 3] = list;
         p += len;
       }
       assert.equal(type, 1);
