@@ -12,9 +12,13 @@ export interface CommandEntry {
 }
 
 export const COMMANDS: CommandEntry[] = [
+  { name: 'server', summary: 'run the Arca server', load: () => import('./server.ts') },
+  { name: 'operator', summary: 'init, unseal and seal a server', load: () => import('./operator.ts') },
+  { name: 'status', summary: 'show seal and HA status of a server', load: () => import('./status.ts') },
   // one line per command, e.g.
   // { name: 'server', summary: 'run the Arca server', load: () => import('./server.ts') },
   { name: 'key', summary: 'manage transit keys (create, list, show, rotate, config, delete)', load: () => import('./key.ts') },
   { name: 'encrypt', summary: 'encrypt stdin with a transit key', load: () => import('./encrypt.ts') },
   { name: 'decrypt', summary: 'decrypt a transit ciphertext from stdin', load: () => import('./encrypt.ts') },
+  { name: 'secret', summary: 'read and write KV v2 secrets (put, get, list, delete, undelete, destroy, metadata, search)', load: () => import('./secret.ts') },
 ];

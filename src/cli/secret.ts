@@ -1,0 +1,274 @@
+/**
+ * `arca secret …`: KV v2 over the HTTP API (ARCA_ADDR, ARCA_TOKEN, ARCA_CACERT). PATH is
+ * `<mount>/<path>` as with `vault kv` (e.g. `secret/app/db`), or a path inside `--mount`.
+ */
+import { readFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { Command } from 'commander';
+import { ArcaError, ERROR_CODES, type ErrorCode } from '../errors/index.ts';
+import { UsageError } from './exit.ts';
+import { type OutputFormat, parseFormat, printTable, printValue } from './output.ts';
+
+/** Vault spells some long flags with one dash (`-field`); commander would read `-f ield`. */
+const VAULT_STYLE_FLAGS = ['-field', '-version', '-versions', '-mount', '-cas'];
+
+interface Common {
+  mount?: string;
+  output?: string;
+}
+
+function conn(): KvConn {
+  const ca = process.env['ARCA_CACERT'];
+  return {
+    addr: process.env['ARCA_ADDR'] ?? 'http://127.0.0.1:8200',
+    token: process.env['ARCA_TOKEN'],
+    ca: ca ? readFileSync(ca) : undefined,
+  };
+}
+
+// --- a minimal HTTP helper; TODO(issue 5): swap for the shared typed client in src/client/ ---
+
+interface KvConn {
+  addr: string;
+  token: string | undefined;
+  ca: Buffer | undefined;
+}
+
+interface KvReply {
+  status: number;
+  data: Record<string, unknown> | null;
+  warnings: string[] | null;
+}
+
+/**
+ * One request to the Vault-style API. 2xx → the envelope's data; errors → ArcaError with the
+ * server's stable code. `allow404WithData`: KV answers a deleted version with 404 plus the envelope.
+ */
+async function kvRequest(
+  c: KvConn,
+  method: string,
+  path: string,
+  o: { body?: unknown; query?: Record<string, string> | undefined; allow404WithData?: boolean },
+): Promise<KvReply> {
+  const url = new URL(`/v1/${path.split('/').map(encodeURIComponent).join('/')}`, c.addr);
+  for (const [k, v] of Object.entries(o.query ?? {})) url.searchParams.set(k, v);
+  const payload = o.body === undefined ? undefined : Buffer.from(JSON.stringify(o.body));
+  const headers: Record<string, string> = {};
+  if (c.token) headers['X-Vault-Token'] = c.token;
+  if (payload) {
+    headers['Content-Type'] = method === 'PATCH' ? 'application/merge-patch+json' : 'application/json';
+    headers['Content-Length'] = String(payload.length);
+  }
+  const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+    const req = send(url, { method, headers, ...(c.ca ? { ca: c.ca } : {}) }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (b: Buffer) => chunks.push(b));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('error', (err) => reject(new ArcaError('ERR_SERVER_UNREACHABLE', `cannot reach ${c.addr}: ${err.message}`, { cause: err })));
+    req.end(payload);
+  });
+  let body: Record<string, unknown> = {};
+  if (text !== '') {
+    try {
+      body = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      throw new ArcaError('ERR_INVALID_REQUEST', `server answered ${status} with a non-JSON body`);
+    }
+  }
+  const reply: KvReply = {
+    status,
+    data: (body['data'] as Record<string, unknown> | null | undefined) ?? null,
+    warnings: (body['warnings'] as string[] | null | undefined) ?? null,
+  };
+  if (status < 400 || (status === 404 && o.allow404WithData && !('errors' in body) && reply.data)) return reply;
+  const err = body['error'] as { code?: string; message?: string } | undefined;
+  const errors = Array.isArray(body['errors']) ? (body['errors'] as unknown[]).map(String) : [];
+  const code: ErrorCode = ERROR_CODES.includes(err?.code as ErrorCode) ? (err?.code as ErrorCode) : status === 404 ? 'ERR_NOT_FOUND' : status === 403 ? 'ERR_PERMISSION_DENIED' : 'ERR_INVALID_REQUEST';
+  const msg = err?.message || errors.join('; ') || (status === 404 ? `no value found at ${path}` : `server answered ${status}`);
+  throw new ArcaError(code, msg);
+}
+
+/** Splits PATH into mount and key path. */
+export function splitPath(path: string, mount: string | undefined): { mount: string; path: string } {
+  const p = path.replace(/^\/+/, '');
+  if (mount !== undefined) return { mount: mount.replace(/^\/+|\/+$/g, ''), path: p };
+  const i = p.indexOf('/');
+  if (i <= 0) throw new UsageError(`PATH "${path}" must start with the mount, e.g. secret/${p}, or pass --mount`);
+  return { mount: p.slice(0, i), path: p.slice(i + 1) };
+}
+
+/** `k=v` pairs or a single `@file.json` holding a JSON object. */
+export function parseData(args: string[]): Record<string, unknown> {
+  if (args.length === 1 && args[0]!.startsWith('@')) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(readFileSync(args[0]!.slice(1), 'utf8'));
+    } catch (err) {
+      throw new UsageError(`cannot read ${args[0]!.slice(1)} as JSON: ${(err as Error).message}`);
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new UsageError('the JSON file must hold an object');
+    return parsed as Record<string, unknown>;
+  }
+  const out: Record<string, unknown> = {};
+  for (const a of args) {
+    const eq = a.indexOf('=');
+    if (eq <= 0) throw new UsageError(`expected key=value, got "${a}"`);
+    out[a.slice(0, eq)] = a.slice(eq + 1);
+  }
+  if (Object.keys(out).length === 0) throw new UsageError('no data: give key=value pairs or @file.json');
+  return out;
+}
+
+function intOpt(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v)) throw new UsageError(`--${name} must be a non-negative integer`);
+  return Number(v);
+}
+
+function versionsOpt(v: string | undefined, required: boolean): number[] | undefined {
+  if (v === undefined) {
+    if (required) throw new UsageError('--versions is required, e.g. --versions 1,2');
+    return undefined;
+  }
+  const out = v.split(',').map((s) => s.trim());
+  if (out.some((s) => !/^\d+$/.test(s))) throw new UsageError('--versions must be a comma-separated list of version numbers');
+  return out.map(Number);
+}
+
+function show(value: unknown, fmt: OutputFormat): void {
+  if (fmt === 'table' && value && typeof value === 'object' && 'keys' in value && Array.isArray((value as { keys: unknown }).keys)) {
+    printTable(['Keys'], ((value as { keys: string[] }).keys).map((k) => [k]));
+    return;
+  }
+  printValue(value, fmt);
+}
+
+function withCommon(c: Command): Command {
+  return c.option('--mount <mount>', 'mount point (default: the first segment of PATH)').option('-o, --output <format>', 'json, yaml or table', 'table');
+}
+
+export function register(cmd: Command): void {
+  for (let i = 0; i < process.argv.length; i++) {
+    if (VAULT_STYLE_FLAGS.includes(process.argv[i]!)) process.argv[i] = `-${process.argv[i]}`;
+  }
+  cmd.description('read and write KV v2 secrets');
+
+  withCommon(cmd.command('put <path> <data...>').description('write a new version: k=v ... or @file.json'))
+    .option('--cas <version>', 'write only if the current version is this (0 = key must not exist)')
+    .action(async (path: string, args: string[], o: Common & { cas?: string }) => {
+      const t = splitPath(path, o.mount);
+      const cas = intOpt('cas', o.cas);
+      const body = { data: parseData(args), options: cas === undefined ? {} : { cas } };
+      const r = await kvRequest(conn(), 'PUT', `${t.mount}/data/${t.path}`, { body });
+      show(r.data, parseFormat(o.output));
+    });
+
+  withCommon(cmd.command('patch <path> <data...>').description('merge k=v ... or @file.json into the current version'))
+    .option('--cas <version>', 'patch only if the current version is this')
+    .action(async (path: string, args: string[], o: Common & { cas?: string }) => {
+      const t = splitPath(path, o.mount);
+      const cas = intOpt('cas', o.cas);
+      const body = { data: parseData(args), options: cas === undefined ? {} : { cas } };
+      const r = await kvRequest(conn(), 'PATCH', `${t.mount}/data/${t.path}`, { body });
+      show(r.data, parseFormat(o.output));
+    });
+
+  withCommon(cmd.command('get <path>').description('read the current or a given version'))
+    .option('--version <n>', 'version to read (default: current)')
+    .option('--field <key>', 'print only this field of the data, raw')
+    .action(async (path: string, o: Common & { version?: string; field?: string }) => {
+      const t = splitPath(path, o.mount);
+      const version = intOpt('version', o.version);
+      const query = version === undefined ? undefined : { version: String(version) };
+      const r = await kvRequest(conn(), 'GET', `${t.mount}/data/${t.path}`, { query, allow404WithData: true });
+      const body = r.data as { data: Record<string, unknown> | null; metadata: Record<string, unknown> } | null;
+      const fmt = parseFormat(o.output);
+      if (!body || body.data === null) {
+        process.stderr.write(`version is deleted or destroyed; its metadata:\n`);
+        show(body?.metadata ?? null, fmt);
+        process.exitCode = 2;
+        return;
+      }
+      if (o.field !== undefined) {
+        if (!Object.hasOwn(body.data, o.field)) throw new UsageError(`field "${o.field}" not present in secret`);
+        const v = body.data[o.field];
+        process.stdout.write(`${typeof v === 'string' ? v : JSON.stringify(v)}\n`);
+        return;
+      }
+      show(fmt === 'table' ? body.data : body, fmt);
+    });
+
+  withCommon(cmd.command('list <path>').description('list keys and folders under a path'))
+    .action(async (path: string, o: Common) => {
+      const t = splitPath(path.endsWith('/') ? path : `${path}/`, o.mount);
+      const r = await kvRequest(conn(), 'GET', `${t.mount}/metadata/${t.path}`, { query: { list: 'true' } });
+      show(r.data, parseFormat(o.output));
+    });
+
+  withCommon(cmd.command('delete <path>').description('soft-delete the current version, or --versions'))
+    .option('--versions <list>', 'comma-separated versions to delete')
+    .action(async (path: string, o: Common & { versions?: string }) => {
+      const t = splitPath(path, o.mount);
+      const versions = versionsOpt(o.versions, false);
+      if (versions === undefined) await kvRequest(conn(), 'DELETE', `${t.mount}/data/${t.path}`, {});
+      else await kvRequest(conn(), 'PUT', `${t.mount}/delete/${t.path}`, { body: { versions } });
+    });
+
+  for (const [verb, what] of [['undelete', 'restore soft-deleted versions'], ['destroy', 'permanently destroy versions']] as const) {
+    withCommon(cmd.command(`${verb} <path>`).description(what))
+      .option('--versions <list>', 'comma-separated versions')
+      .action(async (path: string, o: Common & { versions?: string }) => {
+        const t = splitPath(path, o.mount);
+        await kvRequest(conn(), 'PUT', `${t.mount}/${verb}/${t.path}`, { body: { versions: versionsOpt(o.versions, true) } });
+      });
+  }
+
+  const meta = cmd.command('metadata').description('read or write a secret\'s metadata');
+  withCommon(meta.command('get <path>').description('read metadata and the version list'))
+    .action(async (path: string, o: Common) => {
+      const t = splitPath(path, o.mount);
+      const r = await kvRequest(conn(), 'GET', `${t.mount}/metadata/${t.path}`, {});
+      show(r.data, parseFormat(o.output));
+    });
+  withCommon(meta.command('put <path>').description('set max_versions, cas_required, delete_version_after, custom_metadata'))
+    .option('--max-versions <n>', 'versions to keep (0 = engine default)')
+    .option('--cas-required <bool>', 'require cas on every write: true or false')
+    .option('--delete-version-after <duration>', 'soft-delete versions this long after writing, e.g. 24h; 0 clears')
+    .option('--custom-metadata <k=v>', 'custom metadata pair (repeatable; replaces the whole map)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .action(async (path: string, o: Common & { maxVersions?: string; casRequired?: string; deleteVersionAfter?: string; customMetadata: string[] }) => {
+      const t = splitPath(path, o.mount);
+      const body: Record<string, unknown> = {};
+      const mv = intOpt('max-versions', o.maxVersions);
+      if (mv !== undefined) body['max_versions'] = mv;
+      if (o.casRequired !== undefined) {
+        if (o.casRequired !== 'true' && o.casRequired !== 'false') throw new UsageError('--cas-required must be true or false');
+        body['cas_required'] = o.casRequired === 'true';
+      }
+      if (o.deleteVersionAfter !== undefined) body['delete_version_after'] = o.deleteVersionAfter;
+      if (o.customMetadata.length > 0) body['custom_metadata'] = parseData(o.customMetadata);
+      if (Object.keys(body).length === 0) throw new UsageError('nothing to set: give at least one option');
+      const r = await kvRequest(conn(), 'PUT', `${t.mount}/metadata/${t.path}`, { body });
+      for (const w of r.warnings ?? []) process.stderr.write(`warning: ${w}\n`);
+    });
+
+  cmd
+    .command('search')
+    .description('find secret paths (never values) by prefix, substring and custom metadata')
+    .option('--mount <mount>', 'mount point', 'secret')
+    .option('--prefix <prefix>', 'paths starting with this')
+    .option('--q <text>', 'paths containing this (case-insensitive)')
+    .option('--metadata <k=v>', 'custom_metadata equality filter (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('-o, --output <format>', 'json, yaml or table', 'table')
+    .action(async (o: { mount: string; prefix?: string; q?: string; metadata: string[]; output?: string }) => {
+      const query: Record<string, string> = {};
+      if (o.prefix !== undefined) query['prefix'] = o.prefix;
+      if (o.q !== undefined) query['q'] = o.q;
+      for (const [k, v] of Object.entries(o.metadata.length > 0 ? parseData(o.metadata) : {})) query[`metadata.${k}`] = String(v);
+      const r = await kvRequest(conn(), 'GET', `${o.mount.replace(/^\/+|\/+$/g, '')}/search`, { query });
+      show(r.data, parseFormat(o.output));
+    });
+}
