@@ -65,9 +65,10 @@ describe('kv search', () => {
     assert.ok(!JSON.stringify(r).includes('value-of-'));
   });
 
-  it('rejects a repeated query parameter', async () => {
+  it('rejects a repeated query parameter and a prefix with .. segments', async () => {
     const k = await seed();
     await assert.rejects(k.call('read', 'search', { q: ['a', 'b'] }), (e: unknown) => isArcaError(e, 'ERR_INVALID_REQUEST'));
+    await assert.rejects(k.call('read', 'search', { prefix: 'app/../' }), (e: unknown) => isArcaError(e, 'ERR_INVALID_REQUEST'));
   });
 
   it('searches 10k paths with a metadata filter in reasonable time', async () => {

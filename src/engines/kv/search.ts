@@ -36,6 +36,9 @@ function parseQuery(data: Record<string, unknown>): SearchQuery {
  */
 export async function search(d: KvDeps, req: EngineRequest): Promise<EngineResponse> {
   const { prefix, q, filters } = parseQuery(req.data);
+  if (prefix.split('/').some((s) => s === '.' || s === '..') || /\p{Cc}/u.test(prefix)) {
+    throw invalid('search prefix must not contain ".", ".." segments or control characters', 'prefix');
+  }
   const allowed = (path: string): boolean => {
     const full = `${req.mountPoint}metadata/${path}`;
     return req.can(full, 'list') || req.can(full, 'read');
