@@ -21,4 +21,6 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'encrypt', summary: 'encrypt stdin with a transit key', load: () => import('./encrypt.ts') },
   { name: 'decrypt', summary: 'decrypt a transit ciphertext from stdin', load: () => import('./encrypt.ts') },
   { name: 'secret', summary: 'read and write KV v2 secrets (put, get, list, delete, undelete, destroy, metadata, search)', load: () => import('./secret.ts') },
+  { name: 'encryption-config', summary: 'generate, validate (--lint) and rotate Kubernetes EncryptionConfiguration files', load: () => import('./encryption-config.ts') },
+  { name: 'etcd', summary: 'scan, decrypt and rewrite Kubernetes values in etcd (encryption at rest)', load: () => import('./etcd.ts') },
 ];

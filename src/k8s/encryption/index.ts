@@ -11,3 +11,6 @@ export * from './config.ts';
 export * from './validate.ts';
 export * from './build.ts';
 export { decodeStdBase64 } from './secret.ts';
+export { lintEncryptionConfig, type LintCode, type LintWarning } from './lint.ts';
+export { generateConfig, rotationStages, defaultKeyName, type GenerateOptions, type GenerateProvider, type RotationStage } from './generate.ts';
+export { summarizeObject, type ObjectSummary } from './k8s-object.ts';

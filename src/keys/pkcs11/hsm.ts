@@ -190,13 +190,32 @@ export class Pkcs11Hsm {
     return key;
   }
 
-  /** The handle of a key: its own if this instance issued it, else found by CKA_ID (undefined if gone). */
+  /**
+   * The handle of a key, or undefined if its object is gone. Even a handle this instance handed out
+   * is checked against the key's CKA_ID before use: if another instance destroyed the object, a
+   * module could reuse the handle number for a different key, and encrypting under it would be
+   * silent corruption. One attribute read per operation is cheap next to the cipher call.
+   */
   #handleOf(key: HsmKey): Handle | undefined {
     const own = this.#handles.get(key);
-    if (own !== undefined) return own;
+    if (own !== undefined && (key.id.length === 0 || this.#hasId(own, key.id))) return own;
+    if (key.id.length === 0) return undefined;
     checkId(key.id);
     const found = this.#findOne([{ type: pkcs11js.CKA_ID, value: Buffer.from(key.id) }], 'this id');
-    return found === undefined ? undefined : this.#handles.get(found);
+    if (found === undefined) return undefined;
+    const handle = this.#handles.get(found)!;
+    this.#handles.set(key, handle);
+    return handle;
+  }
+
+  #hasId(handle: Handle, id: Uint8Array): boolean {
+    try {
+      const [attr] = this.#s.p11.C_GetAttributeValue(this.#s.handle, handle, [{ type: pkcs11js.CKA_ID }]);
+      return attr !== undefined && Buffer.compare(attr.value, id) === 0;
+    } catch (err) {
+      if (isHandleInvalid(err)) return false;
+      throw this.#fail(err, `cannot read key attributes on token "${this.tokenLabel}"`);
+    }
   }
 
   #withKey(key: HsmKey, op: (handle: Handle) => Buffer, kind: 'encrypt' | 'decrypt'): Buffer {

@@ -1,0 +1,79 @@
+import { createInterface } from 'node:readline';
+import type { Command } from 'commander';
+import { reportError } from './exit.ts';
+import { clientFrom, type ClientFlags, withClientFlags } from './client-flags.ts';
+import { printValue } from './output.ts';
+
+async function readLineFromStdin(prompt: string): Promise<string> {
+  if (process.stdin.isTTY) process.stderr.write(prompt);
+  const rl = createInterface({ input: process.stdin, terminal: false });
+  for await (const line of rl) {
+    rl.close();
+    return line.trim();
+  }
+  return '';
+}
+
+export function register(cmd: Command): void {
+  withClientFlags(cmd.command('init').description('initialize a new server'))
+    .option('--key-shares <n>', 'number of unseal key shares', '5')
+    .option('--key-threshold <t>', 'shares needed to unseal', '3')
+    .option('--recovery-shares <n>', 'recovery shares (HSM seal)', '5')
+    .option('--recovery-threshold <t>', 'recovery threshold (HSM seal)', '3')
+    .action(async (f: ClientFlags & { keyShares: string; keyThreshold: string; recoveryShares: string; recoveryThreshold: string }) => {
+      await guarded(async () => {
+        const { client, format } = clientFrom(f);
+        const st = (await client.read('sys/seal-status')).body;
+        const auto = st['type'] !== 'shamir';
+        const body = auto
+          ? { recovery_shares: Number(f.recoveryShares), recovery_threshold: Number(f.recoveryThreshold) }
+          : { secret_shares: Number(f.keyShares), secret_threshold: Number(f.keyThreshold) };
+        const r = (await client.write('sys/init', body)).body as { keys: string[]; root_token: string; recovery_keys?: string[] };
+        if (format !== 'table') return printValue(r, format);
+        (r.keys ?? []).forEach((k, i) => process.stdout.write(`Unseal Key ${i + 1}: ${k}\n`));
+        (r.recovery_keys ?? []).forEach((k, i) => process.stdout.write(`Recovery Key ${i + 1}: ${k}\n`));
+        process.stdout.write(`\nInitial Root Token: ${r.root_token}\n\n`);
+        process.stdout.write(auto ? 'The server auto-unseals with its HSM. Keep the recovery keys safe and apart.\n' : `Unseal with ${f.keyThreshold} of the ${f.keyShares} keys: arca operator unseal\n`);
+      });
+    });
+  withClientFlags(cmd.command('unseal').description('provide one unseal key share (argument or stdin)'))
+    .argument('[key]', 'unseal key (hex or base64); read from stdin when omitted')
+    .option('--reset', 'discard the shares given so far')
+    .action(async (key: string | undefined, f: ClientFlags & { reset?: boolean }) => {
+      await guarded(async () => {
+        const { client, format } = clientFrom(f);
+        const body = f.reset ? { reset: true } : { key: key ?? (await readLineFromStdin('Unseal Key (will be hidden): ')) };
+        const st = (await client.write('sys/unseal', body)).body;
+        printValue(format === 'table' ? statusRows(st) : st, format);
+      });
+    });
+  withClientFlags(cmd.command('seal').description('seal the server (needs a root or sudo token)')).action(async (f: ClientFlags) => {
+    await guarded(async () => {
+      const { client } = clientFrom(f);
+      await client.write('sys/seal', {});
+      process.stdout.write('Success! Server is sealed.\n');
+    });
+  });
+}
+
+export function statusRows(st: Record<string, unknown>): Record<string, unknown> {
+  return {
+    'Seal Type': st['type'],
+    Initialized: st['initialized'],
+    Sealed: st['sealed'],
+    'Total Shares': st['n'],
+    Threshold: st['t'],
+    'Unseal Progress': `${String(st['progress'])}/${String(st['t'])}`,
+    'Unseal Nonce': st['nonce'] || 'n/a',
+    Version: st['version'],
+    'Storage Type': st['storage_type'],
+  };
+}
+
+async function guarded(fn: () => Promise<void>): Promise<void> {
+  try {
+    await fn();
+  } catch (err) {
+    reportError(err);
+  }
+}

@@ -1,0 +1,1 @@
+export { ArcaClient, type ClientOptions, type ApiResponse, toClientError } from './client.ts';

@@ -1,0 +1,43 @@
+/**
+ * Authorization seam between the core and the policy module: the core asks for the capabilities a
+ * set of policies grants on a path. Default deny: with no policy engine wired, only root passes.
+ */
+import type { Operation } from '../engines/index.ts';
+
+export type Capability = 'create' | 'read' | 'update' | 'patch' | 'delete' | 'list' | 'sudo' | 'deny';
+
+export interface Authorizer {
+  capabilities(path: string): ReadonlySet<string>;
+}
+
+export const ROOT_AUTHORIZER: Authorizer = {
+  capabilities: () => new Set(['create', 'read', 'update', 'patch', 'delete', 'list', 'sudo']),
+};
+
+export const DENY_ALL: Authorizer = { capabilities: () => new Set() };
+
+export function capabilityFor(op: Operation): Capability {
+  return op;
+}
+
+/** Paths that also need `sudo` (as in Vault). Raw sys endpoints check their own. */
+export const SUDO_PATHS: RegExp[] = [
+  /^sys\/rotate$/,
+  /^sys\/audit(\/.*)?$/,
+  /^sys\/audit-hash\/.+$/,
+  /^auth\/token\/accessors\/?$/,
+  /^auth\/token\/revoke-orphan$/,
+  /^sys\/seal$/,
+  /^sys\/step-down$/,
+];
+
+/** Paths reachable without a token. */
+export const UNAUTHENTICATED_PATHS: RegExp[] = [/^auth\/[^/]+(\/[^/]+)*\/login$/];
+
+export function allows(a: Authorizer, path: string, op: Operation): boolean {
+  const caps = a.capabilities(path);
+  if (caps.has('deny')) return false;
+  if (!caps.has(capabilityFor(op))) return false;
+  if (SUDO_PATHS.some((r) => r.test(path)) && !caps.has('sudo')) return false;
+  return true;
+}

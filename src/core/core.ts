@@ -1,0 +1,324 @@
+/**
+ * The core: owns the barrier, the seal, tokens, mounts; runs every logical request through one
+ * pipeline — seal check → token → mount → create/update resolution → ACL (default deny) → audit →
+ * engine → token issue → audit. Nothing authorizes or audits per route.
+ */
+import { ArcaError, isArcaError, toArcaError } from '../errors/index.ts';
+import type { Logger } from '../log/index.ts';
+import { Barrier } from '../barrier/index.ts';
+import type { AuthContext, Engine, EngineRequest, EngineResponse, Operation } from '../engines/index.ts';
+import type { AutoSeal } from '../seal/index.ts';
+import { StorageView, type Storage } from '../storage/index.ts';
+import { allows, type Authorizer, DENY_ALL, ROOT_AUTHORIZER, UNAUTHENTICATED_PATHS } from './authz.ts';
+import type { EngineRegistry } from './engine-registry.ts';
+import { MountTable, type MountEntry } from './mounts.ts';
+import type { LogicalRequest, LogicalResponse } from './request.ts';
+import { type InitParams, SealManager } from './seal-manager.ts';
+import { type TokenEntry, TokenStore } from './tokens.ts';
+
+export interface AuditSink {
+  request(e: AuditRecord): Promise<void>;
+  response(e: AuditRecord & { status: number; response?: Record<string, unknown> | null; error?: string }): Promise<void>;
+}
+export interface AuditRecord {
+  req: LogicalRequest;
+  auth: AuthContext | undefined;
+  sensitive: readonly string[];
+}
+
+export interface CoreDeps {
+  raw: Storage;
+  log: Logger;
+  storageType: string;
+  engines: EngineRegistry;
+  autoSeal?: AutoSeal;
+  now?: () => number;
+  /** Builds an authorizer for a token's policies (policy module); default: deny all but root. */
+  authorizer?: (policies: string[]) => Promise<Authorizer>;
+  audit?: AuditSink;
+  /** Mounts created on init (Vault dev mode mounts `secret/` as KV v2). */
+  defaultMounts?: { path: string; type: string; options?: Record<string, string> }[];
+}
+
+export type SealState = 'uninitialized' | 'sealed' | 'unsealed';
+
+export class Core {
+  readonly barrier: Barrier;
+  readonly seal: SealManager;
+  readonly log: Logger;
+  readonly storageType: string;
+  readonly #raw: Storage;
+  readonly #deps: CoreDeps;
+  readonly #now: () => number;
+  #tokens: TokenStore | undefined;
+  #mounts: MountTable | undefined;
+  #engines = new Map<string, Engine>();
+  #active = true;
+  #tick: NodeJS.Timeout | undefined;
+
+  constructor(deps: CoreDeps) {
+    this.#deps = deps;
+    this.#raw = deps.raw;
+    this.log = deps.log.child({ component: 'core' });
+    this.storageType = deps.storageType;
+    this.#now = deps.now ?? Date.now;
+    this.barrier = new Barrier(deps.raw, this.#now);
+    this.seal = new SealManager(deps.raw, this.barrier, this.log, deps.autoSeal);
+  }
+
+  get state(): SealState {
+    if (!this.seal.initialized) return 'uninitialized';
+    return this.barrier.sealed ? 'sealed' : 'unsealed';
+  }
+
+  get isActive(): boolean {
+    return this.#active;
+  }
+
+  /** Loads the seal record; auto-unseals when an HSM seal is configured and storage is initialized. */
+  async start(): Promise<void> {
+    await this.seal.load();
+    if (this.seal.initialized && this.seal.sealType === 'pkcs11') {
+      await this.seal.autoUnseal();
+      await this.#postUnseal();
+    }
+  }
+
+  async init(p: InitParams & { rootTokenId?: string }): Promise<{ keys: string[]; keysBase64: string[]; recoveryKeys: string[]; recoveryKeysBase64: string[]; rootToken: string }> {
+    const r = await this.seal.init(p);
+    try {
+      await this.barrier.unseal(r.rootKey);
+    } finally {
+      r.rootKey.fill(0);
+    }
+    const tokens = new TokenStore(new StorageView(this.barrier, 'sys/token/'), this.#now);
+    const { token } = await tokens.create({ policies: ['root'], displayName: 'root', path: 'auth/token/root', id: p.rootTokenId, noParent: true });
+    const mounts = new MountTable(this.barrier);
+    await mounts.load();
+    await mounts.add('sys/', 'system', {}, 'system endpoints used for control, policy and debugging');
+    await mounts.add('auth/token/', 'token', {}, 'token based credentials');
+    for (const m of this.#deps.defaultMounts ?? []) await mounts.add(m.path, m.type, m.options ?? {});
+    // Shamir-sealed servers stay sealed after init (as Vault): operators must unseal.
+    if (this.seal.sealType === 'shamir') this.barrier.seal();
+    else await this.#postUnseal();
+    return { keys: r.keys, keysBase64: r.keysBase64, recoveryKeys: r.recoveryKeys, recoveryKeysBase64: r.recoveryKeysBase64, rootToken: token };
+  }
+
+  /** Adds one unseal share; returns whether the server is now unsealed. */
+  async submitUnsealKey(key: unknown): Promise<boolean> {
+    if (this.state === 'uninitialized') throw new ArcaError('ERR_NOT_INITIALIZED', 'Vault is not initialized');
+    if (this.state === 'unsealed') return true;
+    const done = await this.seal.submitShare(key);
+    if (done) await this.#postUnseal();
+    return done;
+  }
+
+  async sealNow(): Promise<void> {
+    clearInterval(this.#tick);
+    for (const e of this.#engines.values()) await e.close?.();
+    this.#engines.clear();
+    this.#tokens = undefined;
+    this.#mounts = undefined;
+    this.barrier.seal();
+    this.seal.resetProgress();
+    this.log.info('sealed');
+  }
+
+  async #postUnseal(): Promise<void> {
+    this.#tokens = new TokenStore(new StorageView(this.barrier, 'sys/token/'), this.#now);
+    this.#mounts = new MountTable(this.barrier);
+    const mounts = await this.#mounts.load();
+    for (const m of mounts) await this.#startEngine(m);
+    this.#tick = setInterval(() => void this.#runTicks(), 10_000);
+    this.#tick.unref();
+    this.log.info({ mounts: mounts.length }, 'unsealed');
+  }
+
+  async #runTicks(): Promise<void> {
+    if (!this.#active || this.barrier.sealed) return;
+    for (const [path, e] of this.#engines) {
+      try {
+        await e.tick?.();
+      } catch (err) {
+        this.log.warn({ mount: path, err: toArcaError(err).code }, 'engine tick failed');
+      }
+    }
+  }
+
+  async #startEngine(m: MountEntry): Promise<void> {
+    const factory = this.#deps.engines.get(m.type);
+    if (!factory) {
+      this.log.warn({ mount: m.path, type: m.type }, 'no engine for mount type; mount is unavailable');
+      return;
+    }
+    const engine = await factory(
+      {
+        storage: new StorageView(this.barrier, `logical/${m.uuid}/`),
+        log: this.log.child({ mount: m.path }),
+        now: this.#now,
+        isActive: () => this.#active,
+      },
+      m.options,
+      this,
+    );
+    this.#engines.set(m.path, engine);
+  }
+
+  get tokens(): TokenStore {
+    if (!this.#tokens) throw new ArcaError('ERR_SEALED', 'Vault is sealed');
+    return this.#tokens;
+  }
+
+  get mounts(): MountTable {
+    if (!this.#mounts) throw new ArcaError('ERR_SEALED', 'Vault is sealed');
+    return this.#mounts;
+  }
+
+  async mount(path: string, type: string, options: Record<string, string>, description: string): Promise<void> {
+    if (!this.#deps.engines.has(type)) throw new ArcaError('ERR_INVALID_REQUEST', `unknown backend type: "${type}"`);
+    const m = await this.mounts.add(path, type, options, description);
+    await this.#startEngine(m);
+  }
+
+  async unmount(path: string): Promise<void> {
+    const m = await this.mounts.remove(path);
+    if (!m) return;
+    await this.#engines.get(m.path)?.close?.();
+    this.#engines.delete(m.path);
+    // Engine data is left for an operator to clean up; we never delete without being asked twice.
+  }
+
+  async authorizerFor(policies: string[]): Promise<Authorizer> {
+    if (policies.includes('root')) return ROOT_AUTHORIZER;
+    return this.#deps.authorizer ? this.#deps.authorizer(policies) : DENY_ALL;
+  }
+
+  /** Resolves a token to its entry (or a coded 403). */
+  async authenticate(token: string | undefined): Promise<TokenEntry> {
+    if (!token) throw new ArcaError('ERR_PERMISSION_DENIED', 'permission denied');
+    const e = await this.tokens.lookup(token);
+    if (!e) throw new ArcaError('ERR_TOKEN_INVALID', '2 errors occurred:\n\t* permission denied\n\t* invalid token\n\n');
+    return e;
+  }
+
+  static authContext(e: TokenEntry): AuthContext {
+    return {
+      accessor: e.accessor,
+      policies: e.policies,
+      displayName: e.displayName,
+      root: e.policies.includes('root'),
+      metadata: e.meta,
+      entityId: '',
+    };
+  }
+
+  /** The one request pipeline. */
+  async handle(req: LogicalRequest): Promise<LogicalResponse> {
+    if (this.state === 'uninitialized') throw new ArcaError('ERR_SEALED', 'Vault is not initialized');
+    if (this.state === 'sealed') throw new ArcaError('ERR_SEALED', 'Vault is sealed');
+    const path = req.path.replace(/^\/+/, '');
+    const unauthenticated = UNAUTHENTICATED_PATHS.some((r) => r.test(path));
+    let entry: TokenEntry | undefined;
+    if (!unauthenticated || req.token) entry = await this.authenticate(req.token).catch((err) => {
+      if (unauthenticated) return undefined;
+      throw err;
+    });
+    const auth = entry ? Core.authContext(entry) : undefined;
+    const authorizer = entry ? await this.authorizerFor(entry.policies) : DENY_ALL;
+
+    const mount = this.#mounts!.match(path);
+    const engine = mount ? this.#engines.get(mount.path) : undefined;
+    const ereq: EngineRequest = {
+      id: req.id,
+      operation: 'read',
+      path: mount ? path.slice(mount.path.length) : path,
+      mountPoint: mount?.path ?? '',
+      data: req.data,
+      auth,
+      clientAddr: req.clientAddr,
+      can: (full, cap) => allows(authorizer, full, cap),
+    };
+    // Vault: PUT/POST become create or update by the target's existence.
+    let op: Operation;
+    if (req.operation === 'write') op = engine?.exists && (await engine.exists({ ...ereq, operation: 'update' })) === false ? 'create' : 'update';
+    else op = req.operation;
+    ereq.operation = op;
+
+    // ACL runs before routing: a token not allowed on the path gets 403 even for unmounted paths.
+    if (!unauthenticated && !allows(authorizer, path, op)) {
+      await this.#audit(req, auth, engine, 403, undefined, 'permission denied');
+      throw new ArcaError('ERR_PERMISSION_DENIED', '1 error occurred:\n\t* permission denied\n\n');
+    }
+    await this.#deps.audit?.request({ req, auth, sensitive: engine?.sensitiveFields ?? [] });
+    if (!mount || !engine) {
+      await this.#audit(req, auth, engine, 404, undefined, 'no handler for route');
+      throw new ArcaError('ERR_NOT_FOUND', `no handler for route "${path}". route entry not found.`);
+    }
+
+    let res: EngineResponse | undefined;
+    try {
+      res = await engine.handle(ereq);
+      if (entry) await this.tokens.use(entry);
+      if (res?.issue) res = await this.#issue(res, entry, path);
+    } catch (err) {
+      const e = toArcaError(err);
+      if (!isArcaError(err)) this.log.error({ requestId: req.id, err }, 'engine failed');
+      await this.#audit(req, auth, engine, 0, undefined, e.expose ? e.message : 'internal error', e);
+      throw e;
+    }
+    const hasBody = res !== undefined && (res.data !== undefined || res.warnings !== undefined || res.auth !== undefined);
+    const out: LogicalResponse = {
+      status: res?.status ?? (hasBody ? 200 : 204),
+      mountType: engine.type,
+    };
+    if (res?.data !== undefined) out.data = res.data;
+    if (res?.warnings) out.warnings = res.warnings;
+    if (res?.auth) out.auth = res.auth;
+    await this.#audit(req, auth, engine, out.status, { data: out.data ?? null, auth: out.auth ?? null });
+    return out;
+  }
+
+  async #audit(req: LogicalRequest, auth: AuthContext | undefined, engine: Engine | undefined, status: number, response?: Record<string, unknown>, error?: string, err?: ArcaError): Promise<void> {
+    if (!this.#deps.audit) return;
+    const rec: Parameters<AuditSink['response']>[0] = { req, auth, sensitive: engine?.sensitiveFields ?? [], status: status || (err ? 400 : 200) };
+    if (response) rec.response = response;
+    if (error) rec.error = error;
+    await this.#deps.audit.response(rec);
+  }
+
+  async #issue(res: EngineResponse, parent: TokenEntry | undefined, path: string): Promise<EngineResponse> {
+    const i = res.issue!;
+    if (i.policies.includes('root')) throw new ArcaError('ERR_INVALID_REQUEST', 'auth methods cannot create root tokens');
+    const { token, entry } = await this.tokens.create({
+      policies: i.policies, displayName: i.displayName, ttl: i.ttlSeconds, renewable: i.renewable, meta: i.metadata,
+      path, parent: i.orphan ? undefined : parent, noParent: i.orphan,
+    });
+    return { ...res, issue: undefined, auth: authBlock(token, entry) } as EngineResponse;
+  }
+
+  async close(): Promise<void> {
+    await this.sealNow();
+    for (const e of this.#engines.values()) await e.close?.();
+    await this.#deps.autoSeal?.close();
+    await this.#raw.close();
+  }
+}
+
+/** Vault's `auth` response block for a freshly issued token. */
+export function authBlock(token: string, e: TokenEntry): Record<string, unknown> {
+  return {
+    client_token: token,
+    accessor: e.accessor,
+    policies: e.policies,
+    token_policies: e.policies,
+    identity_policies: null,
+    metadata: Object.keys(e.meta).length ? e.meta : null,
+    lease_duration: e.ttl,
+    renewable: e.renewable,
+    entity_id: '',
+    token_type: 'service',
+    orphan: e.orphan,
+    mfa_requirement: null,
+    num_uses: e.numUses,
+  };
+}

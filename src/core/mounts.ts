@@ -1,0 +1,87 @@
+/**
+ * The mount table: which engine serves which path prefix. Stored inside the barrier at `sys/mounts`.
+ * Each mount's engine sees only `logical/<uuid>/` of the barrier.
+ */
+import { randomUUID } from 'node:crypto';
+import { ArcaError } from '../errors/index.ts';
+import type { Storage } from '../storage/index.ts';
+
+export interface MountEntry {
+  path: string; // with trailing '/', e.g. 'secret/', 'auth/token/'
+  type: string;
+  uuid: string;
+  accessor: string;
+  description: string;
+  options: Record<string, string>;
+  local: boolean;
+  sealWrap: boolean;
+}
+
+/** Mount table record path inside the barrier. */
+export const MOUNTS_PATH = 'sys/mounts';
+const RESERVED = ['sys/', 'auth/token/'];
+
+export function normalizeMountPath(p: string): string {
+  const s = p.replace(/^\/+/, '').replace(/\/+$/, '');
+  if (s === '' || !/^[A-Za-z0-9._\-/]+$/.test(s) || s.split('/').some((x) => x === '' || x === '.' || x === '..')) {
+    throw new ArcaError('ERR_INVALID_REQUEST', `invalid mount path "${p}": use letters, digits, '.', '_', '-' and '/' separators`);
+  }
+  return `${s}/`;
+}
+
+export class MountTable {
+  #mounts: MountEntry[] = [];
+  readonly #s: Storage;
+
+  constructor(storage: Storage) {
+    this.#s = storage;
+  }
+
+  async load(): Promise<MountEntry[]> {
+    const b = await this.#s.get(MOUNTS_PATH);
+    this.#mounts = b ? (JSON.parse(new TextDecoder().decode(b)) as MountEntry[]) : [];
+    return this.#mounts;
+  }
+
+  async #save(): Promise<void> {
+    await this.#s.put(MOUNTS_PATH, new TextEncoder().encode(JSON.stringify(this.#mounts)));
+  }
+
+  get all(): readonly MountEntry[] {
+    return this.#mounts;
+  }
+
+  /** The mount whose path is the longest prefix of `path`. */
+  match(path: string): MountEntry | undefined {
+    let best: MountEntry | undefined;
+    for (const m of this.#mounts) {
+      if ((path.startsWith(m.path) || `${path}/` === m.path) && (!best || m.path.length > best.path.length)) best = m;
+    }
+    return best;
+  }
+
+  async add(path: string, type: string, options: Record<string, string> = {}, description = ''): Promise<MountEntry> {
+    const p = normalizeMountPath(path);
+    for (const m of this.#mounts) {
+      if (m.path === p) throw new ArcaError('ERR_INVALID_REQUEST', `path is already in use at ${p}`);
+      if (p.startsWith(m.path) || m.path.startsWith(p)) throw new ArcaError('ERR_INVALID_REQUEST', `path "${p}" conflicts with existing mount "${m.path}"`);
+    }
+    const entry: MountEntry = {
+      path: p, type, uuid: randomUUID(), accessor: `${type}_${randomUUID().slice(0, 8)}`, description, options,
+      local: false, sealWrap: false,
+    };
+    this.#mounts.push(entry);
+    await this.#save();
+    return entry;
+  }
+
+  async remove(path: string): Promise<MountEntry | undefined> {
+    const p = normalizeMountPath(path);
+    if (RESERVED.includes(p)) throw new ArcaError('ERR_INVALID_REQUEST', `cannot unmount "${p}"`);
+    const m = this.#mounts.find((x) => x.path === p);
+    if (!m) return undefined;
+    this.#mounts = this.#mounts.filter((x) => x !== m);
+    await this.#save();
+    return m;
+  }
+}

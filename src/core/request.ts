@@ -1,0 +1,24 @@
+import type { Operation } from '../engines/index.ts';
+
+/** What the HTTP (or any other) adapter hands the core. */
+export interface LogicalRequest {
+  id: string;
+  /** `write` is resolved to create or update by the target's existence. */
+  operation: Exclude<Operation, 'create' | 'update'> | 'write';
+  /** Logical path without the `/v1/` prefix, e.g. `secret/data/app`. */
+  path: string;
+  data: Record<string, unknown>;
+  token: string | undefined;
+  clientAddr: string;
+}
+
+/** What the core answers; the adapter renders Vault's envelope. */
+export interface LogicalResponse {
+  status: number;
+  data?: Record<string, unknown> | null;
+  warnings?: string[];
+  auth?: Record<string, unknown> | null;
+  mountType: string;
+  /** Vault copies `data` to the top level for some sys routes. */
+  injectTop?: boolean;
+}

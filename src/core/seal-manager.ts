@@ -1,0 +1,166 @@
+/**
+ * The seal state machine: uninitialized → sealed ⇄ unsealed.
+ * init creates the root key and barrier keyring and protects the root key with the seal;
+ * unseal recovers the root key (Shamir shares, or the HSM) and opens the barrier.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { ArcaError, isArcaError } from '../errors/index.ts';
+import type { Logger } from '../log/index.ts';
+import { Barrier } from '../barrier/index.ts';
+import { assertShareParams, open, randomKey, seal, shareFingerprint, splitSecret, toB64, toHex, utf8, wipe } from '../crypto/index.ts';
+import {
+  type AutoSeal, encodeSealRecord, readSealRecord, ROOT_KEY_PATH, SEAL_CONFIG_PATH, type SealRecord, ShareCollector, type ShareSet,
+} from '../seal/index.ts';
+import type { Storage } from '../storage/index.ts';
+
+export interface InitParams {
+  secretShares: number;
+  secretThreshold: number;
+  recoveryShares: number;
+  recoveryThreshold: number;
+}
+
+export interface InitResult {
+  keys: string[];
+  keysBase64: string[];
+  recoveryKeys: string[];
+  recoveryKeysBase64: string[];
+  rootKey: Uint8Array; // handed to the core once, to create the root token; wiped by the caller
+}
+
+const rootAad = (initId: string) => utf8(`arca/root-key/v1/${initId}`);
+
+async function makeShares(secret: Uint8Array, n: number, t: number): Promise<{ set: ShareSet; shares: Uint8Array[] }> {
+  assertShareParams(n, t);
+  const shares = await splitSecret(secret, n, t);
+  const salt = randomBytes(32);
+  return {
+    shares,
+    set: { shares: n, threshold: t, salt: salt.toString('base64'), fingerprints: shares.map((s) => shareFingerprint(salt, s)) },
+  };
+}
+
+export class SealManager {
+  readonly #raw: Storage;
+  readonly #barrier: Barrier;
+  readonly #auto: AutoSeal | undefined;
+  readonly #log: Logger;
+  #record: SealRecord | undefined;
+  #collector: ShareCollector | undefined;
+
+  constructor(raw: Storage, barrier: Barrier, log: Logger, auto?: AutoSeal) {
+    this.#raw = raw;
+    this.#barrier = barrier;
+    this.#auto = auto;
+    this.#log = log;
+  }
+
+  get sealType(): 'shamir' | 'pkcs11' {
+    return this.#auto ? 'pkcs11' : 'shamir';
+  }
+
+  async load(): Promise<SealRecord | undefined> {
+    this.#record = await readSealRecord(this.#raw);
+    if (this.#record && this.#record.type !== this.sealType) {
+      throw new ArcaError('ERR_SEAL_CONFIG_INVALID', `storage was initialized with the ${this.#record.type} seal but the server is configured with ${this.sealType}; seal migration is not supported`);
+    }
+    if (this.#record?.unseal) this.#collector = new ShareCollector(this.#record.unseal);
+    return this.#record;
+  }
+
+  get record(): SealRecord | undefined {
+    return this.#record;
+  }
+
+  get initialized(): boolean {
+    return this.#record !== undefined;
+  }
+
+  get collector(): ShareCollector | undefined {
+    return this.#collector;
+  }
+
+  async init(p: InitParams): Promise<InitResult> {
+    if (await readSealRecord(this.#raw)) throw new ArcaError('ERR_ALREADY_INITIALIZED', 'Vault is already initialized');
+    const initId = randomUUID();
+    const rootKey = randomKey();
+    const result: InitResult = { keys: [], keysBase64: [], recoveryKeys: [], recoveryKeysBase64: [], rootKey };
+    const record: SealRecord = { v: 1, type: this.sealType, initId, createdAt: Date.now() };
+    let blob: Uint8Array;
+    if (this.#auto) {
+      await this.#auto.prepare();
+      blob = await this.#auto.wrap(rootKey, rootAad(initId));
+      const recoveryKey = randomKey();
+      const { set, shares } = await makeShares(recoveryKey, p.recoveryShares, p.recoveryThreshold);
+      record.recovery = set;
+      record.pkcs11 = { keyLabel: this.#auto.keyLabel };
+      result.recoveryKeys = shares.map(toHex);
+      result.recoveryKeysBase64 = shares.map(toB64);
+      wipe(recoveryKey, ...shares);
+    } else {
+      const unsealKey = randomKey();
+      blob = seal(unsealKey, rootKey, rootAad(initId));
+      const { set, shares } = await makeShares(unsealKey, p.secretShares, p.secretThreshold);
+      record.unseal = set;
+      result.keys = shares.map(toHex);
+      result.keysBase64 = shares.map(toB64);
+      wipe(unsealKey, ...shares);
+    }
+    await this.#barrier.initialize(rootKey);
+    await this.#raw.put(ROOT_KEY_PATH, blob);
+    // The seal config is written last: until it exists the server counts as uninitialized, so a
+    // crash half-way through init leaves a state init can simply run again on.
+    await this.#raw.put(SEAL_CONFIG_PATH, encodeSealRecord(record));
+    this.#record = record;
+    if (record.unseal) this.#collector = new ShareCollector(record.unseal);
+    return result;
+  }
+
+  /** Shamir: adds one share; returns true once the barrier is open. */
+  async submitShare(key: unknown): Promise<boolean> {
+    const rec = this.#requireRecord();
+    if (!this.#collector || !rec.unseal) throw new ArcaError('ERR_INVALID_REQUEST', 'this server auto-unseals with its HSM; unseal keys are not used');
+    const unsealKey = await this.#collector.add(key);
+    if (!unsealKey) return false;
+    try {
+      await this.#openWith((blob) => open(unsealKey, blob, rootAad(rec.initId), 'ERR_CRYPTO_DECRYPT'));
+    } catch (err) {
+      if (isArcaError(err, 'ERR_CRYPTO_DECRYPT')) {
+        // Cannot happen with fingerprint-checked shares unless storage was altered; say so plainly.
+        throw new ArcaError('ERR_SEAL_UNSEAL_FAILED', 'the combined unseal keys did not decrypt the root key; progress was reset');
+      }
+      throw err;
+    } finally {
+      wipe(unsealKey);
+    }
+    return true;
+  }
+
+  /** Auto-unseal through the HSM. */
+  async autoUnseal(): Promise<void> {
+    const rec = this.#requireRecord();
+    if (!this.#auto) throw new ArcaError('ERR_INTERNAL', 'no auto-unseal configured', { expose: false });
+    await this.#openWith((blob) => this.#auto!.unwrap(blob, rootAad(rec.initId)));
+    this.#log.info({ seal: 'pkcs11' }, 'auto-unsealed');
+  }
+
+  async #openWith(unwrap: (blob: Uint8Array) => Promise<Uint8Array> | Uint8Array): Promise<void> {
+    const blob = await this.#raw.get(ROOT_KEY_PATH);
+    if (!blob) throw new ArcaError('ERR_INTERNAL', 'root key record is missing from storage', { expose: false });
+    const rootKey = await unwrap(blob);
+    try {
+      await this.#barrier.unseal(rootKey);
+    } finally {
+      wipe(rootKey);
+    }
+  }
+
+  resetProgress(): void {
+    this.#collector?.reset();
+  }
+
+  #requireRecord(): SealRecord {
+    if (!this.#record) throw new ArcaError('ERR_NOT_INITIALIZED', 'Vault is not initialized');
+    return this.#record;
+  }
+}

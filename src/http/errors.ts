@@ -1,0 +1,19 @@
+import type { FastifyReply } from 'fastify';
+import { type ArcaError, HTTP_STATUS } from '../errors/index.ts';
+
+/**
+ * Vault's error body `{"errors":[...]}` plus Arca's stable code:
+ *   {"errors":["msg"],"error":{"code":"ERR_X","message":"msg","requestId":"…"}}
+ * 5xx messages are generic; the cause is logged under the same request id.
+ */
+export function errorBody(err: ArcaError, requestId: string): { status: number; body: Record<string, unknown> } {
+  const status = HTTP_STATUS[err.code];
+  const message = status >= 500 && err.code !== 'ERR_SEALED' && err.code !== 'ERR_BARRIER_SEALED' ? 'internal error' : err.expose ? err.message : 'internal error';
+  const errors = err.code === 'ERR_NOT_FOUND' && message === '' ? [] : [message];
+  return { status, body: { errors, error: { code: err.code, message, requestId } } };
+}
+
+export function sendError(reply: FastifyReply, err: ArcaError, requestId: string): FastifyReply {
+  const { status, body } = errorBody(err, requestId);
+  return reply.code(status).send(body);
+}

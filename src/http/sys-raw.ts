@@ -1,0 +1,189 @@
+/**
+ * Vault's raw (non-envelope) sys endpoints: init, seal-status, unseal, seal, health, leader, metrics.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { ArcaError } from '../errors/index.ts';
+import type { Core } from '../core/index.ts';
+import { allows } from '../core/authz.ts';
+import { vBool, vInt, parseFields } from '../engines/index.ts';
+import type { HttpMetrics } from './metrics.ts';
+
+export const ARCA_VERSION = '0.1.0';
+const BUILD_DATE = '2026-11-22T00:00:00Z';
+
+export interface RawDeps {
+  core: Core;
+  metrics: HttpMetrics;
+  body: (req: FastifyRequest) => Record<string, unknown>;
+  token: (req: FastifyRequest) => string | undefined;
+  /** HA view of this replica (single-node: always active). */
+  ha: () => { enabled: boolean; active: boolean; leaderAddress: string; activeSince: Date | undefined };
+  clusterId: string;
+}
+
+export function sealStatus(core: Core, storageType: string): Record<string, unknown> {
+  const state = core.state;
+  const rec = core.seal.record;
+  const set = rec?.unseal ?? rec?.recovery;
+  const col = core.seal.collector;
+  const out: Record<string, unknown> = {
+    type: core.seal.sealType,
+    initialized: state !== 'uninitialized',
+    sealed: state !== 'unsealed',
+    t: set?.threshold ?? 0,
+    n: set?.shares ?? 0,
+    progress: col?.progress ?? 0,
+    nonce: col?.nonce ?? '',
+    version: ARCA_VERSION,
+    build_date: BUILD_DATE,
+    migration: false,
+    recovery_seal: core.seal.sealType !== 'shamir',
+    storage_type: storageType,
+  };
+  if (core.seal.sealType !== 'shamir') out['recovery_seal_type'] = 'shamir';
+  if (state === 'unsealed') {
+    out['cluster_name'] = 'arca-cluster';
+    out['cluster_id'] = rec?.initId ?? '';
+  }
+  return out;
+}
+
+const InitFields = z.object({
+  secret_shares: vInt.optional(),
+  secret_threshold: vInt.optional(),
+  recovery_shares: vInt.nullable().optional(),
+  recovery_threshold: vInt.nullable().optional(),
+  stored_shares: vInt.nullable().optional(),
+  pgp_keys: z.array(z.string()).nullable().optional(),
+  root_token_pgp_key: z.string().nullable().optional(),
+  recovery_pgp_keys: z.array(z.string()).nullable().optional(),
+});
+
+export function registerRawSys(app: FastifyInstance, d: RawDeps): void {
+  const { core } = d;
+  const status = () => sealStatus(core, core.storageType);
+
+  app.get('/v1/sys/init', async () => ({ initialized: core.state !== 'uninitialized' }));
+  const init = async (req: FastifyRequest) => {
+    const f = parseFields(InitFields, d.body(req));
+    if (f.pgp_keys?.length || f.root_token_pgp_key || f.recovery_pgp_keys?.length) {
+      throw new ArcaError('ERR_INVALID_REQUEST', 'PGP-encrypted shares are not supported; omit pgp_keys');
+    }
+    const auto = core.seal.sealType !== 'shamir';
+    if (!auto && (f.recovery_shares || f.recovery_threshold)) {
+      throw new ArcaError('ERR_INVALID_REQUEST', 'parameters recovery_shares,recovery_threshold not applicable to seal type shamir');
+    }
+    const r = await core.init({
+      secretShares: auto ? 1 : (f.secret_shares ?? 0),
+      secretThreshold: auto ? 1 : (f.secret_threshold ?? 0),
+      recoveryShares: f.recovery_shares || 5,
+      recoveryThreshold: f.recovery_threshold || 3,
+    });
+    const out: Record<string, unknown> = { keys: r.keys, keys_base64: r.keysBase64, root_token: r.rootToken };
+    if (auto) Object.assign(out, { recovery_keys: r.recoveryKeys, recovery_keys_base64: r.recoveryKeysBase64 });
+    return out;
+  };
+  app.put('/v1/sys/init', init);
+  app.post('/v1/sys/init', init);
+
+  app.get('/v1/sys/seal-status', async () => status());
+
+  const unseal = async (req: FastifyRequest) => {
+    const raw = d.body(req);
+    // Vault matches these field names case-insensitively.
+    const pick = (name: string) => Object.entries(raw).find(([k]) => k.toLowerCase() === name)?.[1];
+    const reset = pick('reset') === undefined ? false : parseFields(vBool, pick('reset'));
+    if (pick('migrate') !== undefined && parseFields(vBool, pick('migrate'))) throw new ArcaError('ERR_INVALID_REQUEST', 'seal migration is not supported');
+    if (core.state === 'uninitialized') throw new ArcaError('ERR_NOT_INITIALIZED', 'Vault is not initialized');
+    if (reset) {
+      if (core.state === 'unsealed') throw new ArcaError('ERR_INVALID_REQUEST', 'vault is unsealed');
+      core.seal.resetProgress();
+      return status();
+    }
+    const key = pick('key');
+    if (key === undefined) throw new ArcaError('ERR_INVALID_REQUEST', "'key' must be specified in request body as JSON, or 'reset' set to true");
+    await core.submitUnsealKey(key);
+    return status();
+  };
+  app.put('/v1/sys/unseal', unseal);
+  app.post('/v1/sys/unseal', unseal);
+
+  const sealRoute = async (req: FastifyRequest, reply: FastifyReply) => {
+    if (core.state !== 'unsealed') throw new ArcaError('ERR_SEALED', 'Vault is sealed');
+    const entry = await core.authenticate(d.token(req));
+    if (!allows(await core.authorizerFor(entry.policies), 'sys/seal', 'update')) {
+      throw new ArcaError('ERR_PERMISSION_DENIED', '1 error occurred:\n\t* permission denied\n\n');
+    }
+    await core.sealNow();
+    return reply.code(204).send();
+  };
+  app.put('/v1/sys/seal', sealRoute);
+  app.post('/v1/sys/seal', sealRoute);
+
+  const health = async (req: FastifyRequest, reply: FastifyReply) => {
+    const q = req.query as Record<string, string>;
+    const code = (name: string, dflt: number) => (q[name] === undefined ? dflt : parseFields(vInt, q[name]));
+    const okFlag = (name: string) => (q[name] === undefined ? false : parseFields(vBool, q[name] === '' ? 'true' : q[name]));
+    const ha = d.ha();
+    const state = core.state;
+    const standby = state === 'unsealed' && !ha.active;
+    let status: number;
+    if (state === 'uninitialized') status = code('uninitcode', 501);
+    else if (state === 'sealed') status = code('sealedcode', 503);
+    else if (standby && !okFlag('standbyok')) status = code('standbycode', 429);
+    else status = code('activecode', 200);
+    const body: Record<string, unknown> = {
+      initialized: state !== 'uninitialized',
+      sealed: state !== 'unsealed',
+      standby: state !== 'unsealed' || standby,
+      performance_standby: false,
+      replication_performance_mode: 'disabled',
+      replication_dr_mode: 'disabled',
+      server_time_utc: Math.floor(Date.now() / 1000),
+      version: ARCA_VERSION,
+      enterprise: false,
+      echo_duration_ms: 0,
+      clock_skew_ms: 0,
+      replication_primary_canary_age_ms: 0,
+    };
+    if (state === 'unsealed') Object.assign(body, { cluster_name: 'arca-cluster', cluster_id: d.clusterId || core.seal.record?.initId });
+    reply.code(status);
+    return req.method === 'HEAD' ? reply.send() : reply.send(body);
+  };
+  app.get('/v1/sys/health', health);
+
+  app.get('/v1/sys/leader', async () => {
+    if (core.state !== 'unsealed') throw new ArcaError('ERR_SEALED', 'Vault is sealed');
+    const ha = d.ha();
+    return {
+      ha_enabled: ha.enabled,
+      is_self: ha.active,
+      active_time: (ha.activeSince ?? new Date(0)).toISOString(),
+      leader_address: ha.leaderAddress,
+      leader_cluster_address: ha.leaderAddress,
+      performance_standby: false,
+      performance_standby_last_remote_wal: 0,
+      raft_committed_index: 0,
+      raft_applied_index: 0,
+    };
+  });
+
+  app.get('/v1/sys/metrics', async (req, reply) => {
+    const q = req.query as Record<string, string>;
+    if (core.state === 'unsealed') {
+      const entry = await core.authenticate(d.token(req));
+      if (!allows(await core.authorizerFor(entry.policies), 'sys/metrics', 'read')) throw new ArcaError('ERR_PERMISSION_DENIED', '1 error occurred:\n\t* permission denied\n\n');
+    } else {
+      throw new ArcaError('ERR_SEALED', 'Vault is sealed');
+    }
+    d.metrics.unsealed.set(core.state === 'unsealed' ? 1 : 0);
+    d.metrics.active.set(d.ha().active ? 1 : 0);
+    if (q['format'] !== undefined && q['format'] !== 'prometheus') {
+      return reply.code(400).type('text/plain').send(`metric response format "${q['format']}" unknown`);
+    }
+    const text = await d.metrics.registry.metrics();
+    if (q['format'] === 'prometheus') return reply.type('text/plain; version=0.0.4; charset=utf-8').send(text);
+    return reply.send(await d.metrics.registry.getMetricsAsJSON());
+  });
+}

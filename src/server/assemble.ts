@@ -1,0 +1,105 @@
+/**
+ * Builds a running server from a validated config: storage → seal → core (+ engines) → HTTP.
+ * Used by `arca server` and by tests that need a real server in-process.
+ */
+import { mkdirSync, readFileSync } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
+import type { ServerConfig } from '../config/index.ts';
+import { Core, createSystemEngine, createTokenEngine, type EngineRegistry } from '../core/index.ts';
+import { ArcaError } from '../errors/index.ts';
+import { buildHttpServer } from '../http/index.ts';
+import type { Logger } from '../log/index.ts';
+import type { AutoSeal } from '../seal/index.ts';
+import { InmemStorage, PostgresStorage, SqliteStorage, type Storage } from '../storage/index.ts';
+import { registerEngines } from './engines.ts';
+
+export interface RunningServer {
+  core: Core;
+  app: FastifyInstance;
+  address: string;
+  close(): Promise<void>;
+}
+
+function readSecretFile(path: string, what: string): string {
+  try {
+    return readFileSync(path, 'utf8').trim();
+  } catch (err) {
+    throw new ArcaError('ERR_CONFIG_READ', `cannot read ${what} file ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+}
+
+export async function openStorage(c: Readonly<ServerConfig>, dataDir: string | undefined): Promise<{ storage: Storage; type: string }> {
+  switch (c.storage.type) {
+    case 'inmem':
+      return { storage: new InmemStorage(), type: 'inmem' };
+    case 'sqlite': {
+      if (c.storage.path) return { storage: SqliteStorage.open(c.storage.path), type: 'sqlite' };
+      if (!dataDir) throw new ArcaError('ERR_CONFIG_INVALID', 'storage sqlite needs dataDir (or --data-dir) or storage.path');
+      mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+      return { storage: SqliteStorage.openInDir(dataDir), type: 'sqlite' };
+    }
+    case 'postgres': {
+      const url = c.storage.url ?? readSecretFile(c.storage.urlFile!, 'storage.urlFile');
+      const password = c.storage.passwordFile ? readSecretFile(c.storage.passwordFile, 'storage.passwordFile') : process.env['PGPASSWORD'];
+      return {
+        storage: await PostgresStorage.open({ url, password, table: c.storage.table, maxConnections: c.storage.maxConnections }),
+        type: 'postgres',
+      };
+    }
+  }
+}
+
+export async function openAutoSeal(c: Readonly<ServerConfig>): Promise<AutoSeal | undefined> {
+  if (c.seal.type !== 'pkcs11') return undefined;
+  const pin = c.seal.pinFile ? readSecretFile(c.seal.pinFile, 'seal.pinFile') : process.env['ARCA_PKCS11_PIN'];
+  if (!pin) throw new ArcaError('ERR_CONFIG_INVALID', 'seal.pkcs11 needs a PIN: set seal.pinFile or ARCA_PKCS11_PIN');
+  const { Pkcs11Seal } = await import('../seal/pkcs11-seal.ts');
+  return Pkcs11Seal.open({ module: c.seal.module, tokenLabel: c.seal.tokenLabel, pin, keyLabel: c.seal.keyLabel, generateKey: c.seal.generateKey });
+}
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host.startsWith('127.') || host === '[::1]' || host === '::1';
+}
+
+export async function assembleServer(c: Readonly<ServerConfig>, log: Logger, dataDir?: string): Promise<RunningServer> {
+  const [host, portStr] = splitHostPort(c.listen);
+  if (!c.tls && !isLoopback(host)) {
+    throw new ArcaError('ERR_CONFIG_INVALID', `listen: plaintext HTTP is only allowed on loopback; configure tls.certFile/tls.keyFile to listen on ${host}`);
+  }
+  const { storage, type } = await openStorage(c, dataDir ?? c.dataDir);
+  let autoSeal: AutoSeal | undefined;
+  try {
+    autoSeal = await openAutoSeal(c);
+  } catch (err) {
+    await storage.close();
+    throw err;
+  }
+  const engines: EngineRegistry = new Map();
+  engines.set('system', (_ctx, _o, core) => createSystemEngine(core, extensions));
+  engines.set('token', (_ctx, _o, core) => createTokenEngine(core));
+  const { extensions, defaultMounts, authorizer, audit } = await registerEngines(engines, log);
+  const core: Core = new Core({ raw: storage, log, storageType: type, engines, defaultMounts, ...(autoSeal ? { autoSeal } : {}), ...(authorizer ? { authorizer: authorizer((): Core => core) } : {}), ...(audit ? { audit } : {}) });
+  try {
+    await core.start();
+  } catch (err) {
+    await autoSeal?.close();
+    await storage.close();
+    throw err;
+  }
+  const app = buildHttpServer({ core, log, tls: c.tls });
+  const address = await app.listen({ host: host.replace(/^\[|\]$/g, ''), port: Number(portStr) });
+  return {
+    core,
+    app,
+    address,
+    async close() {
+      await app.close();
+      await core.close();
+    },
+  };
+}
+
+export function splitHostPort(hp: string): [string, string] {
+  const i = hp.lastIndexOf(':');
+  return [hp.slice(0, i), hp.slice(i + 1)];
+}

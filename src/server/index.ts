@@ -1,0 +1,1 @@
+export { assembleServer, openStorage, openAutoSeal, isLoopback, splitHostPort, type RunningServer } from './assemble.ts';
