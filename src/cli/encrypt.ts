@@ -4,8 +4,9 @@
  * writes the raw plaintext bytes. Base64 is handled here, never by the user.
  */
 import type { Command } from 'commander';
-import { api, connFromEnv, dataOf } from './key.ts';
+import { type ClientFlags, withClientFlags } from './client-flags.ts';
 import { UsageError } from './exit.ts';
+import { dataOf, mountPath, withClient } from './key.ts';
 
 async function readStdin(): Promise<Buffer> {
   if (process.stdin.isTTY) process.stderr.write('reading from stdin (end with Ctrl-D)\n');
@@ -14,7 +15,7 @@ async function readStdin(): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-interface Opts {
+interface Opts extends ClientFlags {
   key: string;
   mount: string;
   context?: string;
@@ -30,12 +31,12 @@ function extras(o: Opts): Record<string, string> {
 
 function path(o: Opts, op: 'encrypt' | 'decrypt'): string {
   if (!o.key) throw new UsageError('--key is required');
-  return `${o.mount.replace(/^\/+|\/+$/g, '')}/${op}/${encodeURIComponent(o.key)}`;
+  return `${mountPath(o.mount)}/${op}/${encodeURIComponent(o.key)}`;
 }
 
 export function register(cmd: Command): void {
   const op = cmd.name() === 'decrypt' ? 'decrypt' : 'encrypt';
-  cmd
+  withClientFlags(cmd)
     .requiredOption('-k, --key <name>', 'transit key name')
     .option('--mount <path>', 'transit mount path', 'transit')
     .option('--context <text>', 'derivation context (derived keys), as text')
@@ -43,15 +44,15 @@ export function register(cmd: Command): void {
   if (op === 'encrypt') {
     cmd.description('encrypt stdin with a transit key; prints the ciphertext').action(async (o: Opts) => {
       const plaintext = await readStdin();
-      const r = await api(connFromEnv(), 'POST', path(o, 'encrypt'), { plaintext: plaintext.toString('base64'), ...extras(o) });
-      process.stdout.write(`${String(dataOf(r)['ciphertext'])}\n`);
+      const r = await withClient(o, (c) => c.write(path(o, 'encrypt'), { plaintext: plaintext.toString('base64'), ...extras(o) }));
+      process.stdout.write(`${String(dataOf(r.body)['ciphertext'])}\n`);
     });
   } else {
     cmd.description('decrypt a ciphertext read from stdin; writes the plaintext bytes').action(async (o: Opts) => {
       const ciphertext = (await readStdin()).toString('utf8').trim();
       if (ciphertext === '') throw new UsageError('no ciphertext on stdin');
-      const r = await api(connFromEnv(), 'POST', path(o, 'decrypt'), { ciphertext, ...extras(o) });
-      process.stdout.write(Buffer.from(String(dataOf(r)['plaintext'] ?? ''), 'base64'));
+      const r = await withClient(o, (c) => c.write(path(o, 'decrypt'), { ciphertext, ...extras(o) }));
+      process.stdout.write(Buffer.from(String(dataOf(r.body)['plaintext'] ?? ''), 'base64'));
     });
   }
 }
