@@ -86,8 +86,12 @@ export class DevicePipe {
         const spool = this.#spool;
         if (!spool) {
           this.#toMemory(batch.map((b) => b.line)).then(
-            () => batch.forEach((b) => b.resolve()),
-            (err: unknown) => batch.forEach((b) => b.reject(err)),
+            () => {
+              for (const b of batch) b.resolve();
+            },
+            (err: unknown) => {
+              for (const b of batch) b.reject(err);
+            },
           );
           continue;
         }
