@@ -3,36 +3,18 @@
  * `<mount>/<path>` as with `vault kv` (e.g. `secret/app/db`), or a path inside `--mount`.
  */
 import { readFileSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
 import type { Command } from 'commander';
-import { ArcaError, ERROR_CODES, type ErrorCode } from '../errors/index.ts';
+import { type ArcaClient, toClientError } from '../client/index.ts';
+import { ArcaError } from '../errors/index.ts';
+import { type ClientFlags, clientFrom, withClientFlags } from './client-flags.ts';
 import { UsageError } from './exit.ts';
 import { type OutputFormat, parseFormat, printTable, printValue } from './output.ts';
 
 /** Vault spells some long flags with one dash (`-field`); commander would read `-f ield`. */
 const VAULT_STYLE_FLAGS = ['-field', '-version', '-versions', '-mount', '-cas'];
 
-interface Common {
+interface Common extends ClientFlags {
   mount?: string;
-  output?: string;
-}
-
-function conn(): KvConn {
-  const ca = process.env['ARCA_CACERT'];
-  return {
-    addr: process.env['ARCA_ADDR'] ?? 'http://127.0.0.1:8200',
-    token: process.env['ARCA_TOKEN'],
-    ca: ca ? readFileSync(ca) : undefined,
-  };
-}
-
-// --- a minimal HTTP helper; TODO(issue 5): swap for the shared typed client in src/client/ ---
-
-interface KvConn {
-  addr: string;
-  token: string | undefined;
-  ca: Buffer | undefined;
 }
 
 interface KvReply {
@@ -42,54 +24,24 @@ interface KvReply {
 }
 
 /**
- * One request to the Vault-style API. 2xx → the envelope's data; errors → ArcaError with the
+ * One request through the shared client. 2xx → the envelope's data; errors → ArcaError with the
  * server's stable code. `allow404WithData`: KV answers a deleted version with 404 plus the envelope.
  */
 async function kvRequest(
-  c: KvConn,
+  c: ArcaClient,
   method: string,
   path: string,
   o: { body?: unknown; query?: Record<string, string> | undefined; allow404WithData?: boolean },
 ): Promise<KvReply> {
-  const url = new URL(`/v1/${path.split('/').map(encodeURIComponent).join('/')}`, c.addr);
-  for (const [k, v] of Object.entries(o.query ?? {})) url.searchParams.set(k, v);
-  const payload = o.body === undefined ? undefined : Buffer.from(JSON.stringify(o.body));
-  const headers: Record<string, string> = {};
-  if (c.token) headers['X-Vault-Token'] = c.token;
-  if (payload) {
-    headers['Content-Type'] = method === 'PATCH' ? 'application/merge-patch+json' : 'application/json';
-    headers['Content-Length'] = String(payload.length);
-  }
-  const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
-  const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
-    const req = send(url, { method, headers, ...(c.ca ? { ca: c.ca } : {}) }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (b: Buffer) => chunks.push(b));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
-    req.on('error', (err) => reject(new ArcaError('ERR_SERVER_UNREACHABLE', `cannot reach ${c.addr}: ${err.message}`, { cause: err })));
-    req.end(payload);
-  });
-  let body: Record<string, unknown> = {};
-  if (text !== '') {
-    try {
-      body = JSON.parse(text) as Record<string, unknown>;
-    } catch {
-      throw new ArcaError('ERR_INVALID_REQUEST', `server answered ${status} with a non-JSON body`);
-    }
-  }
-  const reply: KvReply = {
-    status,
-    data: (body['data'] as Record<string, unknown> | null | undefined) ?? null,
-    warnings: (body['warnings'] as string[] | null | undefined) ?? null,
-  };
-  if (status < 400 || (status === 404 && o.allow404WithData && !('errors' in body) && reply.data)) return reply;
-  const err = body['error'] as { code?: string; message?: string } | undefined;
-  const errors = Array.isArray(body['errors']) ? (body['errors'] as unknown[]).map(String) : [];
-  const code: ErrorCode = ERROR_CODES.includes(err?.code as ErrorCode) ? (err?.code as ErrorCode) : status === 404 ? 'ERR_NOT_FOUND' : status === 403 ? 'ERR_PERMISSION_DENIED' : 'ERR_INVALID_REQUEST';
-  const msg = err?.message || errors.join('; ') || (status === 404 ? `no value found at ${path}` : `server answered ${status}`);
-  throw new ArcaError(code, msg);
+  const qs = o.query && Object.keys(o.query).length > 0 ? `?${new URLSearchParams(o.query).toString()}` : '';
+  const headers: Record<string, string> = method === 'PATCH' ? { 'content-type': 'application/merge-patch+json' } : {};
+  const r = await c.request(method, `${path}${qs}`, o.body, headers);
+  const body = r.body as { data?: Record<string, unknown> | null; warnings?: string[] | null; errors?: unknown };
+  const reply: KvReply = { status: r.status, data: body.data ?? null, warnings: body.warnings ?? null };
+  if (r.status < 400) return reply;
+  if (r.status === 404 && o.allow404WithData && body.errors === undefined && reply.data) return reply;
+  if (r.status === 404 && Array.isArray(body.errors) && body.errors.length === 0) throw new ArcaError('ERR_NOT_FOUND', `no value found at ${path}`);
+  throw toClientError(r);
 }
 
 /** Splits PATH into mount and key path. */
@@ -139,16 +91,16 @@ function versionsOpt(v: string | undefined, required: boolean): number[] | undef
   return out.map(Number);
 }
 
-function show(value: unknown, fmt: OutputFormat): void {
-  if (fmt === 'table' && value && typeof value === 'object' && 'keys' in value && Array.isArray((value as { keys: unknown }).keys)) {
+function show(value: unknown, format: OutputFormat): void {
+  if (format === 'table' && value && typeof value === 'object' && 'keys' in value && Array.isArray((value as { keys: unknown }).keys)) {
     printTable(['Keys'], ((value as { keys: string[] }).keys).map((k) => [k]));
     return;
   }
-  printValue(value, fmt);
+  printValue(value, format);
 }
 
 function withCommon(c: Command): Command {
-  return c.option('--mount <mount>', 'mount point (default: the first segment of PATH)').option('-o, --output <format>', 'json, yaml or table', 'table');
+  return withClientFlags(c.option('--mount <mount>', 'mount point (default: the first segment of PATH)'));
 }
 
 export function register(cmd: Command): void {
@@ -160,36 +112,38 @@ export function register(cmd: Command): void {
   withCommon(cmd.command('put <path> <data...>').description('write a new version: k=v ... or @file.json'))
     .option('--cas <version>', 'write only if the current version is this (0 = key must not exist)')
     .action(async (path: string, args: string[], o: Common & { cas?: string }) => {
+      const { client, format } = clientFrom(o);
       const t = splitPath(path, o.mount);
       const cas = intOpt('cas', o.cas);
       const body = { data: parseData(args), options: cas === undefined ? {} : { cas } };
-      const r = await kvRequest(conn(), 'PUT', `${t.mount}/data/${t.path}`, { body });
-      show(r.data, parseFormat(o.output));
+      const r = await kvRequest(client, 'PUT', `${t.mount}/data/${t.path}`, { body });
+      show(r.data, format);
     });
 
   withCommon(cmd.command('patch <path> <data...>').description('merge k=v ... or @file.json into the current version'))
     .option('--cas <version>', 'patch only if the current version is this')
     .action(async (path: string, args: string[], o: Common & { cas?: string }) => {
+      const { client, format } = clientFrom(o);
       const t = splitPath(path, o.mount);
       const cas = intOpt('cas', o.cas);
       const body = { data: parseData(args), options: cas === undefined ? {} : { cas } };
-      const r = await kvRequest(conn(), 'PATCH', `${t.mount}/data/${t.path}`, { body });
-      show(r.data, parseFormat(o.output));
+      const r = await kvRequest(client, 'PATCH', `${t.mount}/data/${t.path}`, { body });
+      show(r.data, format);
     });
 
   withCommon(cmd.command('get <path>').description('read the current or a given version'))
     .option('--version <n>', 'version to read (default: current)')
     .option('--field <key>', 'print only this field of the data, raw')
     .action(async (path: string, o: Common & { version?: string; field?: string }) => {
+      const { client, format } = clientFrom(o);
       const t = splitPath(path, o.mount);
       const version = intOpt('version', o.version);
       const query = version === undefined ? undefined : { version: String(version) };
-      const r = await kvRequest(conn(), 'GET', `${t.mount}/data/${t.path}`, { query, allow404WithData: true });
+      const r = await kvRequest(client, 'GET', `${t.mount}/data/${t.path}`, { query, allow404WithData: true });
       const body = r.data as { data: Record<string, unknown> | null; metadata: Record<string, unknown> } | null;
-      const fmt = parseFormat(o.output);
       if (!body || body.data === null) {
         process.stderr.write(`version is deleted or destroyed; its metadata:\n`);
-        show(body?.metadata ?? null, fmt);
+        show(body?.metadata ?? null, format);
         process.exitCode = 2;
         return;
       }
@@ -199,40 +153,44 @@ export function register(cmd: Command): void {
         process.stdout.write(`${typeof v === 'string' ? v : JSON.stringify(v)}\n`);
         return;
       }
-      show(fmt === 'table' ? body.data : body, fmt);
+      show(format === 'table' ? body.data : body, format);
     });
 
   withCommon(cmd.command('list <path>').description('list keys and folders under a path'))
     .action(async (path: string, o: Common) => {
+      const { client, format } = clientFrom(o);
       const t = splitPath(path.endsWith('/') ? path : `${path}/`, o.mount);
-      const r = await kvRequest(conn(), 'GET', `${t.mount}/metadata/${t.path}`, { query: { list: 'true' } });
-      show(r.data, parseFormat(o.output));
+      const r = await kvRequest(client, 'GET', `${t.mount}/metadata/${t.path}`, { query: { list: 'true' } });
+      show(r.data, format);
     });
 
   withCommon(cmd.command('delete <path>').description('soft-delete the current version, or --versions'))
     .option('--versions <list>', 'comma-separated versions to delete')
     .action(async (path: string, o: Common & { versions?: string }) => {
+      const { client, format } = clientFrom(o);
       const t = splitPath(path, o.mount);
       const versions = versionsOpt(o.versions, false);
-      if (versions === undefined) await kvRequest(conn(), 'DELETE', `${t.mount}/data/${t.path}`, {});
-      else await kvRequest(conn(), 'PUT', `${t.mount}/delete/${t.path}`, { body: { versions } });
+      if (versions === undefined) await kvRequest(client, 'DELETE', `${t.mount}/data/${t.path}`, {});
+      else await kvRequest(client, 'PUT', `${t.mount}/delete/${t.path}`, { body: { versions } });
     });
 
   for (const [verb, what] of [['undelete', 'restore soft-deleted versions'], ['destroy', 'permanently destroy versions']] as const) {
     withCommon(cmd.command(`${verb} <path>`).description(what))
       .option('--versions <list>', 'comma-separated versions')
       .action(async (path: string, o: Common & { versions?: string }) => {
+        const { client, format } = clientFrom(o);
         const t = splitPath(path, o.mount);
-        await kvRequest(conn(), 'PUT', `${t.mount}/${verb}/${t.path}`, { body: { versions: versionsOpt(o.versions, true) } });
+        await kvRequest(client, 'PUT', `${t.mount}/${verb}/${t.path}`, { body: { versions: versionsOpt(o.versions, true) } });
       });
   }
 
   const meta = cmd.command('metadata').description('read or write a secret\'s metadata');
   withCommon(meta.command('get <path>').description('read metadata and the version list'))
     .action(async (path: string, o: Common) => {
+      const { client, format } = clientFrom(o);
       const t = splitPath(path, o.mount);
-      const r = await kvRequest(conn(), 'GET', `${t.mount}/metadata/${t.path}`, {});
-      show(r.data, parseFormat(o.output));
+      const r = await kvRequest(client, 'GET', `${t.mount}/metadata/${t.path}`, {});
+      show(r.data, format);
     });
   withCommon(meta.command('put <path>').description('set max_versions, cas_required, delete_version_after, custom_metadata'))
     .option('--max-versions <n>', 'versions to keep (0 = engine default)')
@@ -240,6 +198,7 @@ export function register(cmd: Command): void {
     .option('--delete-version-after <duration>', 'soft-delete versions this long after writing, e.g. 24h; 0 clears')
     .option('--custom-metadata <k=v>', 'custom metadata pair (repeatable; replaces the whole map)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .action(async (path: string, o: Common & { maxVersions?: string; casRequired?: string; deleteVersionAfter?: string; customMetadata: string[] }) => {
+      const { client, format } = clientFrom(o);
       const t = splitPath(path, o.mount);
       const body: Record<string, unknown> = {};
       const mv = intOpt('max-versions', o.maxVersions);
@@ -251,7 +210,7 @@ export function register(cmd: Command): void {
       if (o.deleteVersionAfter !== undefined) body['delete_version_after'] = o.deleteVersionAfter;
       if (o.customMetadata.length > 0) body['custom_metadata'] = parseData(o.customMetadata);
       if (Object.keys(body).length === 0) throw new UsageError('nothing to set: give at least one option');
-      const r = await kvRequest(conn(), 'PUT', `${t.mount}/metadata/${t.path}`, { body });
+      const r = await kvRequest(client, 'PUT', `${t.mount}/metadata/${t.path}`, { body });
       for (const w of r.warnings ?? []) process.stderr.write(`warning: ${w}\n`);
     });
 
@@ -261,14 +220,15 @@ export function register(cmd: Command): void {
     .option('--mount <mount>', 'mount point', 'secret')
     .option('--prefix <prefix>', 'paths starting with this')
     .option('--q <text>', 'paths containing this (case-insensitive)')
-    .option('--metadata <k=v>', 'custom_metadata equality filter (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
-    .option('-o, --output <format>', 'json, yaml or table', 'table')
-    .action(async (o: { mount: string; prefix?: string; q?: string; metadata: string[]; output?: string }) => {
+    .option('--metadata <k=v>', 'custom_metadata equality filter (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[]);
+  withClientFlags(cmd.commands.at(-1)!)
+    .action(async (o: ClientFlags & { mount: string; prefix?: string; q?: string; metadata: string[] }) => {
+      const { client, format } = clientFrom(o);
       const query: Record<string, string> = {};
       if (o.prefix !== undefined) query['prefix'] = o.prefix;
       if (o.q !== undefined) query['q'] = o.q;
       for (const [k, v] of Object.entries(o.metadata.length > 0 ? parseData(o.metadata) : {})) query[`metadata.${k}`] = String(v);
-      const r = await kvRequest(conn(), 'GET', `${o.mount.replace(/^\/+|\/+$/g, '')}/search`, { query });
-      show(r.data, parseFormat(o.output));
+      const r = await kvRequest(client, 'GET', `${o.mount.replace(/^\/+|\/+$/g, '')}/search`, { query });
+      show(r.data, format);
     });
 }

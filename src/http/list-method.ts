@@ -9,16 +9,16 @@ import type { FastifyInstance } from 'fastify';
 
 interface ParserError extends Error {
   code?: string;
-  rawPacket?: Buffer;
+  rawPacket?: unknown;
 }
 
 const STATUS_TEXT: Record<number, string> = { 200: 'OK', 204: 'No Content', 400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 429: 'Too Many Requests', 500: 'Internal Server Error', 503: 'Service Unavailable' };
 
-export function installListMethod(app: FastifyInstance): void {
-  // Replace fastify's own handler, which would answer 400 before ours runs.
-  app.server.removeAllListeners('clientError');
-  app.server.on('clientError', (err: ParserError, socket: Socket) => {
-    const raw = err.rawPacket;
+/** Returns a handler for fastify's `clientErrorHandler` option; `getApp` resolves the built app. */
+export function listMethodHandler(getApp: () => FastifyInstance): (err: ParserError, socket: Socket) => void {
+  return (err: ParserError, socket: Socket) => {
+    const app = getApp();
+    const raw = Buffer.isBuffer(err.rawPacket) ? err.rawPacket : undefined;
     if (err.code !== 'HPE_INVALID_METHOD' || !raw || raw.subarray(0, 5).toString('latin1') !== 'LIST ') {
       if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
@@ -52,5 +52,5 @@ export function installListMethod(app: FastifyInstance): void {
         socket.end(Buffer.concat([Buffer.from(lines.join('\r\n'), 'latin1'), body]));
       })
       .catch(() => socket.destroy());
-  });
+  };
 }

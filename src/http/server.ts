@@ -9,7 +9,7 @@ import { ArcaError, isArcaError, toArcaError } from '../errors/index.ts';
 import type { Logger } from '../log/index.ts';
 import type { Core, LogicalRequest } from '../core/index.ts';
 import { sendError } from './errors.ts';
-import { installListMethod } from './list-method.ts';
+import { listMethodHandler } from './list-method.ts';
 import { HttpMetrics, mountLabel } from './metrics.ts';
 import { registerRawSys } from './sys-raw.ts';
 
@@ -35,13 +35,16 @@ declare module 'fastify' {
 
 export function buildHttpServer(o: HttpOptions): FastifyInstance {
   const https = o.tls ? { key: readFileSync(o.tls.keyFile), cert: readFileSync(o.tls.certFile) } : null;
+  let built: FastifyInstance | undefined;
   const app = Fastify({
+    clientErrorHandler: listMethodHandler(() => built!),
     loggerInstance: o.log.child({ component: 'http' }),
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: MAX_BODY,
     genReqId: () => randomUUID(),
     ...(https ? { https } : {}),
   }) as unknown as FastifyInstance;
+  built = app;
   const metrics = new HttpMetrics();
   const ha = o.ha ?? (() => ({ enabled: false, active: true, leaderAddress: '', activeSince: undefined }));
 
@@ -173,6 +176,5 @@ export function buildHttpServer(o: HttpOptions): FastifyInstance {
     },
   });
 
-  installListMethod(app);
   return app;
 }

@@ -137,7 +137,7 @@ export class Pkcs11Hsm {
 
   /** Destroys the key object for good. Destroying a key that is already gone is not an error. */
   async destroyKey(key: HsmKey): Promise<void> {
-    const handle = this.#handleOf(key);
+    const handle = this.#handleOf(key, true);
     if (handle === undefined) return;
     try {
       this.#s.p11.C_DestroyObject(this.#s.handle, handle);
@@ -191,14 +191,16 @@ export class Pkcs11Hsm {
   }
 
   /**
-   * The handle of a key, or undefined if its object is gone. Even a handle this instance handed out
-   * is checked against the key's CKA_ID before use: if another instance destroyed the object, a
-   * module could reuse the handle number for a different key, and encrypting under it would be
-   * silent corruption. One attribute read per operation is cheap next to the cipher call.
+   * The handle of a key, or undefined if its object is gone. With `verify`, even a handle this
+   * instance handed out is first checked against the key's CKA_ID: if another instance destroyed
+   * the object, a module may reuse the handle number for a different key, and encrypting under it
+   * would be silent corruption. Decryption skips the check (a wrong key cannot authenticate, and a
+   * destroyed handle is reported by the module); on SoftHSM the check costs about as much as the
+   * cipher call itself.
    */
-  #handleOf(key: HsmKey): Handle | undefined {
+  #handleOf(key: HsmKey, verify: boolean): Handle | undefined {
     const own = this.#handles.get(key);
-    if (own !== undefined && (key.id.length === 0 || this.#hasId(own, key.id))) return own;
+    if (own !== undefined && (!verify || key.id.length === 0 || this.#hasId(own, key.id))) return own;
     if (key.id.length === 0) return undefined;
     checkId(key.id);
     const found = this.#findOne([{ type: pkcs11js.CKA_ID, value: Buffer.from(key.id) }], 'this id');
@@ -219,7 +221,7 @@ export class Pkcs11Hsm {
   }
 
   #withKey(key: HsmKey, op: (handle: Handle) => Buffer, kind: 'encrypt' | 'decrypt'): Buffer {
-    const handle = this.#handleOf(key);
+    const handle = this.#handleOf(key, kind === 'encrypt');
     if (handle === undefined) throw missing(key);
     try {
       return op(handle);
