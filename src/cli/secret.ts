@@ -1,6 +1,7 @@
 /**
- * `arca secret …`: KV v2 over the HTTP API (ARCA_ADDR, ARCA_TOKEN, ARCA_CACERT). PATH is
- * `<mount>/<path>` as with `vault kv` (e.g. `secret/app/db`), or a path inside `--mount`.
+ * `arca secret …`: KV v2 over the HTTP API through the shared client (--addr/--token/--cacert or
+ * ARCA_ADDR, ARCA_TOKEN, ARCA_CACERT). PATH is `<mount>/<path>` as with `vault kv`
+ * (e.g. `secret/app/db`), or a path inside `--mount`.
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
@@ -8,7 +9,7 @@ import { type ArcaClient, toClientError } from '../client/index.ts';
 import { ArcaError } from '../errors/index.ts';
 import { type ClientFlags, clientFrom, withClientFlags } from './client-flags.ts';
 import { UsageError } from './exit.ts';
-import { type OutputFormat, parseFormat, printTable, printValue } from './output.ts';
+import { type OutputFormat, printTable, printValue } from './output.ts';
 
 /** Vault spells some long flags with one dash (`-field`); commander would read `-f ield`. */
 const VAULT_STYLE_FLAGS = ['-field', '-version', '-versions', '-mount', '-cas'];
@@ -167,7 +168,7 @@ export function register(cmd: Command): void {
   withCommon(cmd.command('delete <path>').description('soft-delete the current version, or --versions'))
     .option('--versions <list>', 'comma-separated versions to delete')
     .action(async (path: string, o: Common & { versions?: string }) => {
-      const { client, format } = clientFrom(o);
+      const { client } = clientFrom(o);
       const t = splitPath(path, o.mount);
       const versions = versionsOpt(o.versions, false);
       if (versions === undefined) await kvRequest(client, 'DELETE', `${t.mount}/data/${t.path}`, {});
@@ -178,7 +179,7 @@ export function register(cmd: Command): void {
     withCommon(cmd.command(`${verb} <path>`).description(what))
       .option('--versions <list>', 'comma-separated versions')
       .action(async (path: string, o: Common & { versions?: string }) => {
-        const { client, format } = clientFrom(o);
+        const { client } = clientFrom(o);
         const t = splitPath(path, o.mount);
         await kvRequest(client, 'PUT', `${t.mount}/${verb}/${t.path}`, { body: { versions: versionsOpt(o.versions, true) } });
       });
@@ -198,7 +199,7 @@ export function register(cmd: Command): void {
     .option('--delete-version-after <duration>', 'soft-delete versions this long after writing, e.g. 24h; 0 clears')
     .option('--custom-metadata <k=v>', 'custom metadata pair (repeatable; replaces the whole map)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .action(async (path: string, o: Common & { maxVersions?: string; casRequired?: string; deleteVersionAfter?: string; customMetadata: string[] }) => {
-      const { client, format } = clientFrom(o);
+      const { client } = clientFrom(o);
       const t = splitPath(path, o.mount);
       const body: Record<string, unknown> = {};
       const mv = intOpt('max-versions', o.maxVersions);
