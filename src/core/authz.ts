@@ -8,6 +8,8 @@ export type Capability = 'create' | 'read' | 'update' | 'patch' | 'delete' | 'li
 
 export interface Authorizer {
   capabilities(path: string): ReadonlySet<string>;
+  /** Root-protected path (needs `sudo` too); defaults to SUDO_PATHS. */
+  isRootPath?(path: string): boolean;
 }
 
 export const ROOT_AUTHORIZER: Authorizer = {
@@ -38,6 +40,7 @@ export function allows(a: Authorizer, path: string, op: Operation): boolean {
   const caps = a.capabilities(path);
   if (caps.has('deny')) return false;
   if (!caps.has(capabilityFor(op))) return false;
-  if (SUDO_PATHS.some((r) => r.test(path)) && !caps.has('sudo')) return false;
+  const root = a.isRootPath ? a.isRootPath(path) : SUDO_PATHS.some((r) => r.test(path));
+  if (root && !caps.has('sudo')) return false;
   return true;
 }

@@ -77,7 +77,7 @@ export async function assembleServer(c: Readonly<ServerConfig>, log: Logger, dat
   const engines: EngineRegistry = new Map();
   engines.set('system', (_ctx, _o, core) => createSystemEngine(core, extensions));
   engines.set('token', (_ctx, _o, core) => createTokenEngine(core));
-  const { extensions, defaultMounts, authorizer, audit } = await registerEngines(engines, log);
+  const { extensions, defaultMounts, authorizer, audit } = await registerEngines(engines, {});
   const core: Core = new Core({ raw: storage, log, storageType: type, engines, defaultMounts, ...(autoSeal ? { autoSeal } : {}), ...(authorizer ? { authorizer: authorizer((): Core => core) } : {}), ...(audit ? { audit } : {}) });
   try {
     await core.start();

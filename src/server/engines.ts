@@ -1,10 +1,13 @@
 /**
- * Which engines this build provides, the mounts a fresh server gets, and the policy/audit wiring.
+ * Which engines this build provides, the mounts a fresh server gets, and the policy wiring.
  * Kept apart from assemble.ts so adding an engine is a one-line change here.
  */
-import type { Core, EngineRegistry, Authorizer, AuditSink } from '../core/index.ts';
-import type { SystemExtension } from '../core/index.ts';
-import type { Logger } from '../log/index.ts';
+import type { Core, EngineRegistry, Authorizer, AuditSink, SystemExtension } from '../core/index.ts';
+import { PolicyStore } from '../core/builtin/policies.ts';
+import { createKvEngine } from '../engines/kv/index.ts';
+import { createTransitEngine } from '../engines/transit/index.ts';
+import type { KeyBackend } from '../keys/backend.ts';
+import { SoftwareKeyBackend } from '../keys/software.ts';
 
 export interface EngineWiring {
   extensions: SystemExtension[];
@@ -13,6 +16,26 @@ export interface EngineWiring {
   audit?: AuditSink;
 }
 
-export async function registerEngines(_engines: EngineRegistry, _log: Logger): Promise<EngineWiring> {
-  return { extensions: [], defaultMounts: [] };
+export interface EngineDeps {
+  /** HSM key backend for `hsm-aes256-gcm96` transit keys, when a PKCS#11 token is configured. */
+  hsmKeys?: KeyBackend | undefined;
+}
+
+export async function registerEngines(engines: EngineRegistry, deps: EngineDeps = {}): Promise<EngineWiring> {
+  const software = new SoftwareKeyBackend();
+  engines.set('kv', (ctx, options) => createKvEngine(ctx, options));
+  engines.set('transit', (ctx) => createTransitEngine(ctx, { software, ...(deps.hsmKeys ? { hsm: deps.hsmKeys } : {}) }));
+  let coreRef: (() => Core) | undefined;
+  const policies = new PolicyStore(() => coreRef!().barrier);
+  return {
+    extensions: [policies],
+    defaultMounts: [
+      { path: 'secret/', type: 'kv', options: { version: '2' } },
+      { path: 'transit/', type: 'transit' },
+    ],
+    authorizer: (core) => {
+      coreRef = core;
+      return (names) => policies.authorizer(names);
+    },
+  };
 }

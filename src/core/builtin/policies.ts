@@ -1,0 +1,88 @@
+/**
+ * ACL policy store (`sys/policies/acl/*`, legacy `sys/policy/*`) and the authorizer the core uses.
+ * Policies are stored inside the barrier at `sys/policy/<name>` as their original text; compiled
+ * ACLs are cached per policy set and dropped on any policy change.
+ */
+import { z } from 'zod';
+import { ArcaError } from '../../errors/index.ts';
+import { type EngineRouter, parseFields } from '../../engines/index.ts';
+import { Acl, DEFAULT_POLICY_NAME, DEFAULT_POLICY_TEXT, parsePolicy, type Policy } from '../../policy/index.ts';
+import { StorageView, type Storage } from '../../storage/index.ts';
+import type { Authorizer } from '../authz.ts';
+import type { SystemExtension } from './system.ts';
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+export class PolicyStore implements SystemExtension {
+  readonly #s: () => Storage;
+  #cache = new Map<string, Acl>();
+
+  /** `storage` resolves the barrier lazily (the store outlives seal/unseal cycles). */
+  constructor(storage: () => Storage) {
+    this.#s = () => new StorageView(storage(), 'sys/policy/');
+  }
+
+  async #text(name: string): Promise<string | undefined> {
+    if (name === DEFAULT_POLICY_NAME) {
+      const b = await this.#s().get(name);
+      return b ? dec.decode(b) : DEFAULT_POLICY_TEXT;
+    }
+    const b = await this.#s().get(name);
+    return b ? dec.decode(b) : undefined;
+  }
+
+  async names(): Promise<string[]> {
+    const stored = await this.#s().list('');
+    return [...new Set([DEFAULT_POLICY_NAME, ...stored, 'root'])].sort();
+  }
+
+  async authorizer(policies: string[]): Promise<Authorizer> {
+    const key = [...new Set(policies)].sort().join(',');
+    let acl = this.#cache.get(key);
+    if (!acl) {
+      const docs: Policy[] = [];
+      for (const n of policies) {
+        const t = await this.#text(n);
+        if (t !== undefined) docs.push(parsePolicy(n, t));
+      }
+      acl = new Acl(docs);
+      if (this.#cache.size > 1000) this.#cache.clear();
+      this.#cache.set(key, acl);
+    }
+    const a = acl;
+    return { capabilities: (path) => a.capabilities(path), isRootPath: (path) => a.isRootPath(path) };
+  }
+
+  register(router: EngineRouter): void {
+    const list = async () => ({ data: { keys: await this.names(), policies: await this.names() } });
+    const read = (field: 'policy' | 'rules') => async (_r: unknown, p: Record<string, string>) => {
+      const name = p['name']!.toLowerCase();
+      if (name === 'root') return { data: { name, [field]: '' } };
+      const t = await this.#text(name);
+      if (t === undefined) throw new ArcaError('ERR_NOT_FOUND', '');
+      return { data: { name, [field]: t } };
+    };
+    const write = (field: 'policy' | 'rules') => async (r: { data: Record<string, unknown> }, p: Record<string, string>) => {
+      const name = p['name']!.toLowerCase();
+      const f = parseFields(z.object({ [field]: z.string().min(1, `'${field}' parameter not supplied or empty`) }), r.data) as Record<string, string>;
+      const text = f[field]!;
+      parsePolicy(name, text); // validates; throws ERR_INVALID_REQUEST with the reason
+      await this.#s().put(name, enc.encode(text));
+      this.#cache.clear();
+      return undefined;
+    };
+    const del = async (_r: unknown, p: Record<string, string>) => {
+      const name = p['name']!.toLowerCase();
+      if (name === 'root' || name === DEFAULT_POLICY_NAME) throw new ArcaError('ERR_INVALID_REQUEST', `cannot delete "${name}" policy`);
+      await this.#s().delete(name);
+      this.#cache.clear();
+      return undefined;
+    };
+    router
+      .add('policies/acl', { list, read: list })
+      .add('policies/acl/:name', { read: read('policy'), update: write('policy'), delete: del })
+      .add('policy', { read: list, list })
+      .add('policy/:name', { read: read('rules'), update: write('rules'), delete: del });
+  }
+}
