@@ -22,6 +22,8 @@ export interface PostgresStorageOptions {
   maxConnections?: number | undefined;
   /** How long to wait for a connection before failing with ERR_STORAGE_UNAVAILABLE. Default 5000. */
   connectTimeoutMs?: number | undefined;
+  /** How long one query may take before failing with ERR_STORAGE_UNAVAILABLE. Default 30000. */
+  queryTimeoutMs?: number | undefined;
 }
 
 const TABLE_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -79,7 +81,11 @@ export class PostgresStorage implements Storage {
       ...(opts.password === undefined ? {} : { password: opts.password }),
       max: opts.maxConnections ?? 10,
       connectionTimeoutMillis: opts.connectTimeoutMs ?? 5000,
+      query_timeout: opts.queryTimeoutMs ?? 30_000,
       application_name: 'arca',
+      // The Storage contract: an acknowledged put survives a crash. A database or role default of
+      // synchronous_commit=off would acknowledge commits before their WAL is flushed, so insist.
+      options: '-c synchronous_commit=on',
     });
     // An idle client losing its connection emits 'error' on the pool; without a listener that
     // would crash the process. The next query gets a fresh connection or a proper error.

@@ -3,6 +3,8 @@
  * C_Initialize returns CKR_CRYPTOKI_ALREADY_INITIALIZED and one C_Finalize ends every session of
  * the process. The seal and the transit backend may both open the same module, so modules are
  * shared and reference-counted here; the last release finalises and unloads it.
+ * Consequence: a module reads its configuration (SoftHSM2: SOFTHSM2_CONF) only when the first
+ * user opens it; changing it takes effect after every user has closed.
  */
 import pkcs11js from 'pkcs11js';
 import { ArcaError } from '../../errors/index.ts';
