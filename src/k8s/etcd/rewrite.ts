@@ -1,0 +1,159 @@
+/**
+ * `arca etcd rewrite`: re-encrypts every value that is stale (or plaintext where the first provider
+ * encrypts) with the first provider. Each write is a transaction comparing the key's mod_revision
+ * with the one read, so a concurrent writer (the apiserver) always wins and no update is lost; on
+ * conflict the key is re-read and rewritten only if still stale. Paced, resumable, with progress.
+ */
+import type { Etcd3, IKeyValue, IRangeResponse } from 'etcd3';
+import { classify } from './classify.ts';
+import { type EtcdKv, etcdUnavailable, pages, prefixRange } from './client.ts';
+import type { EncryptionTransformers } from './deps.ts';
+import { type RewriteState, readState, removeState, writeState } from './resume.ts';
+import { keyRanges, mapLimit, matchesResources } from './scan.ts';
+
+export interface RewriteOptions {
+  prefix: string;
+  resources?: string[];
+  pageSize?: number;
+  concurrency?: number;
+  /** max writes per second (0/undefined = unpaced) */
+  rate?: number;
+  dryRun?: boolean;
+  /** resume state file; written after every page, removed when the run completes */
+  stateFile?: string;
+  resume?: boolean;
+  maxRetries?: number;
+  onProgress?: (s: RewriteStats) => void;
+}
+
+export interface RewriteStats {
+  scanned: number;
+  rewritten: number;
+  /** already current (or plaintext under an identity-first rule) */
+  unchanged: number;
+  /** a concurrent writer changed the key and left it current: its write won */
+  conflicts: number;
+  /** deleted between read and write */
+  deleted: number;
+  undecryptable: number;
+  failed: number;
+  resumedAfter?: string;
+}
+
+function countsOf(s: RewriteStats): Record<string, number> {
+  const { resumedAfter: _, ...counts } = s;
+  return counts;
+}
+
+function pacer(rate: number | undefined): () => Promise<void> {
+  if (!rate || rate <= 0) return async () => {};
+  const interval = 1000 / rate;
+  let next = Date.now();
+  return async () => {
+    const now = Date.now();
+    const at = Math.max(now, next);
+    next = at + interval;
+    if (at > now) await new Promise((r) => setTimeout(r, at - now));
+  };
+}
+
+export async function rewrite(client: Etcd3, t: EncryptionTransformers, o: RewriteOptions): Promise<RewriteStats> {
+  await t.refreshKms();
+  const stats: RewriteStats = { scanned: 0, rewritten: 0, unchanged: 0, conflicts: 0, deleted: 0, undecryptable: 0, failed: 0 };
+  const resources = o.resources ?? [];
+  const ranges = keyRanges(o.prefix, o.resources);
+  let startRange = 0;
+  let after: string | undefined;
+  if (o.resume && o.stateFile) {
+    const st = await readState(o.stateFile);
+    if (st) {
+      if (st.prefix !== o.prefix || st.resources.join(',') !== resources.join(',')) {
+        throw etcdUnavailable(new Error(`resume state ${o.stateFile} is for prefix ${st.prefix} and resources [${st.resources.join(',')}]; use the same flags or delete it`));
+      }
+      startRange = st.rangeIndex;
+      after = st.lastKey;
+      if (after !== undefined) stats.resumedAfter = after;
+    }
+  }
+  const pace = pacer(o.rate);
+  const maxRetries = o.maxRetries ?? 5;
+
+  const one = async (kv: EtcdKv): Promise<void> => {
+    let cur: EtcdKv | undefined = kv;
+    for (let attempt = 0; cur; attempt++) {
+      const key = cur.key.toString();
+      const c = await classify(key, cur.value, o.prefix, t, true);
+      if (attempt === 0) {
+        if (!matchesResources(c, o.resources)) return;
+        stats.scanned++;
+      }
+      if (c.state === 'undecryptable') {
+        stats.undecryptable++;
+        return;
+      }
+      if (!c.needsRewrite || !c.result) {
+        if (attempt === 0) stats.unchanged++;
+        else stats.conflicts++;
+        return;
+      }
+      if (o.dryRun) {
+        stats.rewritten++;
+        return;
+      }
+      if (attempt > maxRetries) {
+        stats.failed++;
+        return;
+      }
+      const chain = t.forResource(c.resource);
+      const out = await chain.transformer.toStorage(c.result.plaintext, Buffer.from(key));
+      await pace();
+      const res = await client
+        .if(cur.key, 'Mod', '==', cur.modRevision)
+        .then(client.put(cur.key).value(Buffer.from(out)))
+        .commit()
+        .catch((err: unknown) => {
+          throw etcdUnavailable(err);
+        });
+      if (res.succeeded) {
+        stats.rewritten++;
+        return;
+      }
+      // Someone wrote (or deleted) the key since we read it: their value wins; re-read and decide again.
+      const again: IRangeResponse = await client
+        .getAll()
+        .inRange({ start: cur.key, end: Buffer.concat([cur.key, Buffer.of(0)]) })
+        .exec()
+        .catch((err: unknown) => {
+          throw etcdUnavailable(err);
+        });
+      const kv2: IKeyValue | undefined = again.kvs[0];
+      if (!kv2) {
+        stats.deleted++;
+        return;
+      }
+      cur = { key: kv2.key, value: kv2.value, modRevision: kv2.mod_revision };
+    }
+  };
+
+  for (let ri = startRange; ri < ranges.length; ri++) {
+    const range = prefixRange(ranges[ri]!, ri === startRange ? after : undefined);
+    for await (const page of pages(client, range, o.pageSize ?? 500)) {
+      await mapLimit(page, o.concurrency ?? 16, one);
+      o.onProgress?.(stats);
+      if (o.stateFile && !o.dryRun) {
+        const st: RewriteState = {
+          version: 1,
+          prefix: o.prefix,
+          resources,
+          rangeIndex: ri,
+          lastKey: page[page.length - 1]!.key.toString(),
+          stats: countsOf(stats),
+          updatedAt: new Date().toISOString(),
+        };
+        await writeState(o.stateFile, st);
+      }
+    }
+  }
+  if (o.stateFile && !o.dryRun) await removeState(o.stateFile);
+  return stats;
+}
