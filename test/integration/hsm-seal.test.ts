@@ -1,0 +1,74 @@
+/**
+ * Issue 2: HSM auto-unseal with SoftHSM2 — a restart unseals by itself; with the HSM key gone,
+ * startup fails with a clear coded error and the data is intact once the key is back.
+ */
+import assert from 'node:assert/strict';
+import { cp, rm } from 'node:fs/promises';
+import { after, before, describe, it } from 'node:test';
+import { type ArcaProcess, startArca } from '../harness/arca.ts';
+import { createSoftHsmToken, execFileP, type SoftHsmToken, tempDir } from '../harness/index.ts';
+
+describe('PKCS#11 auto-unseal (SoftHSM2)', () => {
+  let hsm: SoftHsmToken;
+  let dir: Awaited<ReturnType<typeof tempDir>>;
+  let srv: ArcaProcess | undefined;
+  let rootToken: string;
+  const config = () => ({
+    dataDir: dir.path,
+    seal: { type: 'pkcs11', module: hsm.module, tokenLabel: hsm.label, pinFile: `${hsm.dir}/pin`, keyLabel: 'arca-root-wrap' },
+  });
+  const start = (wait = true) => startArca({ config: config(), configDir: dir.path, env: hsm.env, wait });
+
+  before(async () => {
+    hsm = await createSoftHsmToken('arca-seal');
+    dir = await tempDir();
+    await execFileP('sh', ['-c', `printf '%s\\n' '${hsm.pin}' > '${hsm.dir}/pin'`]);
+  });
+  after(async () => {
+    await srv?.stop();
+    await dir?.remove();
+    await hsm?.remove();
+  });
+
+  it('initializes with recovery shares and is unsealed at once', async () => {
+    srv = await start();
+    const c = srv.client();
+    const st = (await c.read('sys/seal-status')).body;
+    assert.equal(st['type'], 'pkcs11');
+    assert.equal(st['recovery_seal'], true);
+    const init = (await c.write('sys/init', { recovery_shares: 3, recovery_threshold: 2 })).body as Record<string, unknown>;
+    assert.deepEqual(init['keys'], []);
+    assert.equal((init['recovery_keys'] as string[]).length, 3);
+    rootToken = init['root_token'] as string;
+    assert.equal((await c.read('sys/seal-status')).body['sealed'], false);
+    await srv.client(rootToken).write('secret/data/hsm', { data: { v: 'kept-through-hsm-outage' } });
+  });
+
+  it('unseals by itself after a restart', async () => {
+    await srv!.stop();
+    srv = await start();
+    assert.equal((await srv.client().read('sys/seal-status')).body['sealed'], false);
+    const r = (await srv.client(rootToken).read('secret/data/hsm')).body as { data: { data: { v: string } } };
+    assert.equal(r.data.data.v, 'kept-through-hsm-outage');
+    await srv.stop();
+  });
+
+  it('fails to start with a clear error while the HSM key is gone, and recovers when it is back', async () => {
+    const backup = `${hsm.dir}/tokens.bak`;
+    await cp(`${hsm.dir}/tokens`, backup, { recursive: true });
+    await execFileP('pkcs11-tool', ['--module', hsm.module, '--token-label', hsm.label, '--login', '--pin', hsm.pin,
+      '--delete-object', '--type', 'secrkey', '--label', 'arca-root-wrap'], { env: { ...process.env, ...hsm.env } });
+    srv = await start(false);
+    const code = await srv.exited;
+    assert.equal(code, 2);
+    assert.match(srv.output(), /ERR_HSM_KEY_MISSING/);
+    assert.match(srv.output(), /arca-root-wrap/);
+    assert.doesNotMatch(srv.output(), /\n\s+at .*\.ts:\d+/, 'no stack trace');
+    // Restore the token (as an operator would restore the HSM from backup) and start again.
+    await rm(`${hsm.dir}/tokens`, { recursive: true });
+    await cp(backup, `${hsm.dir}/tokens`, { recursive: true });
+    srv = await start();
+    const r = (await srv.client(rootToken).read('secret/data/hsm')).body as { data: { data: { v: string } } };
+    assert.equal(r.data.data.v, 'kept-through-hsm-outage');
+  });
+});
