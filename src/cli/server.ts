@@ -70,6 +70,9 @@ async function run(f: Flags): Promise<void> {
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGHUP', () => {
+    srv.reopenAudit().then(() => log.info('audit devices reopened'), (err: unknown) => log.error({ err: String(err) }, 'audit reopen failed'));
+  });
 }
 
 function devBanner(addr: string, dir: string, token: string, given: boolean): string {

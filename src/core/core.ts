@@ -17,6 +17,9 @@ import { type InitParams, SealManager } from './seal-manager.ts';
 import { type TokenEntry, TokenStore } from './tokens.ts';
 
 export interface AuditSink {
+  /** Called after unseal (keys and devices live in the barrier) and before seal. */
+  start?(): Promise<void>;
+  stop?(): Promise<void>;
   request(e: AuditRecord): Promise<void>;
   response(e: AuditRecord & { status: number; response?: Record<string, unknown> | null; error?: string }): Promise<void>;
 }
@@ -117,6 +120,7 @@ export class Core {
     clearInterval(this.#tick);
     for (const e of this.#engines.values()) await e.close?.();
     this.#engines.clear();
+    await this.#deps.audit?.stop?.();
     this.#tokens = undefined;
     this.#mounts = undefined;
     this.barrier.seal();
@@ -129,6 +133,7 @@ export class Core {
     this.#mounts = new MountTable(this.barrier);
     const mounts = await this.#mounts.load();
     for (const m of mounts) await this.#startEngine(m);
+    await this.#deps.audit?.start?.();
     this.#tick = setInterval(() => void this.#runTicks(), 10_000);
     this.#tick.unref();
     this.log.info({ mounts: mounts.length }, 'unsealed');

@@ -2,7 +2,9 @@
  * Builds a running server from a validated config: storage → seal → core (+ engines) → HTTP.
  * Used by `arca server` and by tests that need a real server in-process.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { ServerConfig } from '../config/index.ts';
 import { Core, createSystemEngine, createTokenEngine, type EngineRegistry } from '../core/index.ts';
@@ -15,6 +17,8 @@ import { registerEngines } from './engines.ts';
 
 export interface RunningServer {
   core: Core;
+  /** Reopens audit files (log rotation; SIGHUP). */
+  reopenAudit(): Promise<void>;
   app: FastifyInstance;
   address: string;
   close(): Promise<void>;
@@ -77,7 +81,8 @@ export async function assembleServer(c: Readonly<ServerConfig>, log: Logger, dat
   const engines: EngineRegistry = new Map();
   engines.set('system', (_ctx, _o, core) => createSystemEngine(core, extensions));
   engines.set('token', (_ctx, _o, core) => createTokenEngine(core));
-  const { extensions, defaultMounts, authorizer, audit } = await registerEngines(engines, {});
+  const spoolBase = dataDir ?? c.dataDir ?? mkdtempSync(join(tmpdir(), 'arca-audit-'));
+  const { extensions, defaultMounts, authorizer, audit } = await registerEngines(engines, { auditSpoolDir: join(spoolBase, 'audit-spool'), log });
   const core: Core = new Core({ raw: storage, log, storageType: type, engines, defaultMounts, ...(autoSeal ? { autoSeal } : {}), ...(authorizer ? { authorizer: authorizer((): Core => core) } : {}), ...(audit ? { audit } : {}) });
   try {
     await core.start();
@@ -92,6 +97,7 @@ export async function assembleServer(c: Readonly<ServerConfig>, log: Logger, dat
     core,
     app,
     address,
+    reopenAudit: () => audit.reopen(),
     async close() {
       await app.close();
       await core.close();

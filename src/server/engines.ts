@@ -3,7 +3,9 @@
  * Kept apart from assemble.ts so adding an engine is a one-line change here.
  */
 import type { Core, EngineRegistry, Authorizer, AuditSink, SystemExtension } from '../core/index.ts';
+import { AuditManager } from '../core/builtin/audit.ts';
 import { PolicyStore } from '../core/builtin/policies.ts';
+import type { Logger } from '../log/index.ts';
 import { createKvEngine } from '../engines/kv/index.ts';
 import { createTransitEngine } from '../engines/transit/index.ts';
 import type { KeyBackend } from '../keys/backend.ts';
@@ -19,16 +21,21 @@ export interface EngineWiring {
 export interface EngineDeps {
   /** HSM key backend for `hsm-aes256-gcm96` transit keys, when a PKCS#11 token is configured. */
   hsmKeys?: KeyBackend | undefined;
+  /** Local directory for audit spools (durable queues in front of slow devices). */
+  auditSpoolDir: string;
+  log: Logger;
 }
 
-export async function registerEngines(engines: EngineRegistry, deps: EngineDeps = {}): Promise<EngineWiring> {
+export async function registerEngines(engines: EngineRegistry, deps: EngineDeps): Promise<EngineWiring & { audit: AuditManager }> {
   const software = new SoftwareKeyBackend();
   engines.set('kv', (ctx, options) => createKvEngine(ctx, options));
   engines.set('transit', (ctx) => createTransitEngine(ctx, { software, ...(deps.hsmKeys ? { hsm: deps.hsmKeys } : {}) }));
   let coreRef: (() => Core) | undefined;
   const policies = new PolicyStore(() => coreRef!().barrier);
+  const audit = new AuditManager(() => coreRef!().barrier, deps.auditSpoolDir, deps.log);
   return {
-    extensions: [policies],
+    audit,
+    extensions: [policies, audit],
     defaultMounts: [
       { path: 'secret/', type: 'kv', options: { version: '2' } },
       { path: 'transit/', type: 'transit' },
