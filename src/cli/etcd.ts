@@ -21,7 +21,8 @@ function withConnection(c: Command, required = true): Command {
     .option('--cert <file>', 'client certificate (kube-apiserver etcd client cert)')
     .option('--key <file>', 'client key')
     .requiredOption('--encryption-config <file>', 'the EncryptionConfiguration kube-apiserver uses')
-    .option('--prefix <prefix>', 'etcd key prefix (kube-apiserver --etcd-prefix, with trailing /)', '/registry/');
+    .option('--prefix <prefix>', 'etcd key prefix (kube-apiserver --etcd-prefix, with trailing /)', '/registry/')
+    .option('--key-prefix <prefix>', 'only keys under this narrower prefix, e.g. /registry/secrets/prod/ (scan, rewrite)');
 }
 
 async function transformers(o: Opts): Promise<EncryptionTransformers> {
@@ -105,6 +106,7 @@ export function register(cmd: Command): void {
         const sopts: Parameters<typeof scan>[2] = { prefix: prefixOf(o), pageSize: Number(o['pageSize']), onProgress: (n) => p(String(n)) };
         const resources = list(o['resources']);
         if (resources.length) sopts.resources = resources;
+        if (typeof o['keyPrefix'] === 'string') sopts.keyPrefix = o['keyPrefix'];
         const report = await scan(client, t, sopts);
         p.done();
         if (o['output'] === 'json') process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
@@ -195,6 +197,7 @@ export function register(cmd: Command): void {
         };
         const resources = list(o['resources']);
         if (resources.length) ropts.resources = resources;
+        if (typeof o['keyPrefix'] === 'string') ropts.keyPrefix = o['keyPrefix'];
         t = await transformers(o);
         client = await connect(o);
         const p = progress(ropts.dryRun ? 'dry run' : 'rewrite');

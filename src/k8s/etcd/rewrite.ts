@@ -7,12 +7,15 @@
 import type { Etcd3, IKeyValue, IRangeResponse } from 'etcd3';
 import { classify } from './classify.ts';
 import { type EtcdKv, etcdUnavailable, pages, prefixRange } from './client.ts';
-import type { EncryptionTransformers } from './deps.ts';
+import { ArcaError, type EncryptionTransformers } from './deps.ts';
 import { type RewriteState, readState, removeState, writeState } from './resume.ts';
 import { keyRanges, mapLimit, matchesResources } from './scan.ts';
 
 export interface RewriteOptions {
+  /** kube-apiserver --etcd-prefix with trailing slash (decides how keys map to resources) */
   prefix: string;
+  /** rewrite only keys under this narrower prefix (e.g. one namespace) */
+  keyPrefix?: string;
   resources?: string[];
   pageSize?: number;
   concurrency?: number;
@@ -61,14 +64,17 @@ export async function rewrite(client: Etcd3, t: EncryptionTransformers, o: Rewri
   await t.refreshKms();
   const stats: RewriteStats = { scanned: 0, rewritten: 0, unchanged: 0, conflicts: 0, deleted: 0, undecryptable: 0, failed: 0 };
   const resources = o.resources ?? [];
-  const ranges = keyRanges(o.prefix, o.resources);
+  const ranges = o.keyPrefix ? [o.keyPrefix] : keyRanges(o.prefix, o.resources);
   let startRange = 0;
   let after: string | undefined;
   if (o.resume && o.stateFile) {
     const st = await readState(o.stateFile);
     if (st) {
-      if (st.prefix !== o.prefix || st.resources.join(',') !== resources.join(',')) {
-        throw etcdUnavailable(new Error(`resume state ${o.stateFile} is for prefix ${st.prefix} and resources [${st.resources.join(',')}]; use the same flags or delete it`));
+      if (st.prefix !== (o.keyPrefix ?? o.prefix) || st.resources.join(',') !== resources.join(',')) {
+        throw new ArcaError(
+          'ERR_INVALID_REQUEST',
+          `resume state ${o.stateFile} is for prefix ${st.prefix} and resources [${st.resources.join(',')}]; use the same flags or delete it`,
+        );
       }
       startRange = st.rangeIndex;
       after = st.lastKey;
@@ -143,7 +149,7 @@ export async function rewrite(client: Etcd3, t: EncryptionTransformers, o: Rewri
       if (o.stateFile && !o.dryRun) {
         const st: RewriteState = {
           version: 1,
-          prefix: o.prefix,
+          prefix: o.keyPrefix ?? o.prefix,
           resources,
           rangeIndex: ri,
           lastKey: page[page.length - 1]!.key.toString(),

@@ -9,7 +9,10 @@ import { type EncryptionTransformers, parseGroupResource } from './deps.ts';
 import { rangesFor } from './resource.ts';
 
 export interface ScanOptions {
+  /** kube-apiserver --etcd-prefix with trailing slash (decides how keys map to resources) */
   prefix: string;
+  /** read only keys under this narrower prefix (e.g. /registry/secrets/prod/) */
+  keyPrefix?: string;
   resources?: string[];
   pageSize?: number;
   /** decrypt concurrency within a page (KMS calls are async) */
@@ -89,7 +92,7 @@ export function matchesResources(c: { resource: string }, resources: string[] | 
 export async function scan(client: Etcd3, t: EncryptionTransformers, o: ScanOptions): Promise<ScanReport> {
   await t.refreshKms().catch(() => undefined);
   const report = emptyReport();
-  for (const p of keyRanges(o.prefix, o.resources)) {
+  for (const p of o.keyPrefix ? [o.keyPrefix] : keyRanges(o.prefix, o.resources)) {
     for await (const page of pages(client, prefixRange(p), o.pageSize ?? 1000)) {
       const cs = await mapLimit(page, o.concurrency ?? 16, (kv) => classify(kv.key.toString(), kv.value, o.prefix, t));
       for (const c of cs) if (matchesResources(c, o.resources)) addToReport(report, c);
