@@ -30,8 +30,8 @@ export function register(cmd: Command): void {
           : { secret_shares: Number(f.keyShares), secret_threshold: Number(f.keyThreshold) };
         const r = (await client.write('sys/init', body)).body as { keys: string[]; root_token: string; recovery_keys?: string[] };
         if (format !== 'table') return printValue(r, format);
-        (r.keys ?? []).forEach((k, i) => process.stdout.write(`Unseal Key ${i + 1}: ${k}\n`));
-        (r.recovery_keys ?? []).forEach((k, i) => process.stdout.write(`Recovery Key ${i + 1}: ${k}\n`));
+        for (const [i, k] of (r.keys ?? []).entries()) process.stdout.write(`Unseal Key ${i + 1}: ${k}\n`);
+        for (const [i, k] of (r.recovery_keys ?? []).entries()) process.stdout.write(`Recovery Key ${i + 1}: ${k}\n`);
         process.stdout.write(`\nInitial Root Token: ${r.root_token}\n\n`);
         process.stdout.write(auto ? 'The server auto-unseals with its HSM. Keep the recovery keys safe and apart.\n' : `Unseal with ${f.keyThreshold} of the ${f.keyShares} keys: arca operator unseal\n`);
       });
