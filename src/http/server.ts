@@ -160,6 +160,8 @@ export function buildHttpServer(o: HttpOptions): FastifyInstance {
       }
       const res = await o.core.handle({ id: req.id, operation, path, data, token: token(req), clientAddr: req.ip });
       if (res.status === 204) return reply.code(204).type('application/json').send();
+      // An engine error status without data (e.g. KV PATCH of a missing key) has an empty body, as in Vault.
+      if (res.status >= 400 && res.data === undefined && !res.warnings) return reply.code(res.status).type('application/json').send();
       const envelope: Record<string, unknown> = {
         request_id: req.id,
         lease_id: '',
