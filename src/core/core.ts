@@ -4,6 +4,7 @@
  * engine → token issue → audit. Nothing authorizes or audits per route.
  */
 import { ArcaError, isArcaError, toArcaError } from '../errors/index.ts';
+import { FailureLimiter } from '../policy/index.ts';
 import type { Logger } from '../log/index.ts';
 import { Barrier } from '../barrier/index.ts';
 import type { AuthContext, Engine, EngineRequest, EngineResponse, Operation } from '../engines/index.ts';
@@ -58,6 +59,12 @@ export class Core {
   #engines = new Map<string, Engine>();
   #active = true;
   #tick: NodeJS.Timeout | undefined;
+  /**
+   * Failed token authentications and bad unseal shares, per client address: a burst of 10, then one
+   * more attempt every 5 s (auth) / 2 s (unseal). Successes do not refill (see FailureLimiter).
+   */
+  readonly #authFailures: FailureLimiter;
+  readonly #unsealFailures: FailureLimiter;
 
   constructor(deps: CoreDeps) {
     this.#deps = deps;
@@ -67,6 +74,16 @@ export class Core {
     this.#now = deps.now ?? Date.now;
     this.barrier = new Barrier(deps.raw, this.#now);
     this.seal = new SealManager(deps.raw, this.barrier, this.log, deps.autoSeal);
+    this.#authFailures = new FailureLimiter({ burst: 10, refillPerSecond: 0.2, now: this.#now });
+    this.#unsealFailures = new FailureLimiter({ burst: 10, refillPerSecond: 0.5, now: this.#now });
+  }
+
+  #limited(l: FailureLimiter, client: string, what: string): void {
+    const st = l.check(client);
+    if (st.limited) {
+      this.log.warn({ client, what }, 'rate limited after failed attempts');
+      throw new ArcaError('ERR_RATE_LIMITED', `too many failed ${what} attempts from this client; retry in ${Math.ceil(st.retryAfterMs / 1000)} s`, { details: { retryAfterMs: st.retryAfterMs } });
+    }
   }
 
   get state(): SealState {
@@ -108,10 +125,21 @@ export class Core {
   }
 
   /** Adds one unseal share; returns whether the server is now unsealed. */
-  async submitUnsealKey(key: unknown): Promise<boolean> {
+  async submitUnsealKey(key: unknown, clientAddr = ''): Promise<boolean> {
     if (this.state === 'uninitialized') throw new ArcaError('ERR_NOT_INITIALIZED', 'Vault is not initialized');
     if (this.state === 'unsealed') return true;
-    const done = await this.seal.submitShare(key);
+    this.#limited(this.#unsealFailures, clientAddr, 'unseal');
+    let done: boolean;
+    try {
+      done = await this.seal.submitShare(key);
+    } catch (err) {
+      if (isArcaError(err) && err.code.startsWith('ERR_SEAL_')) {
+        this.#unsealFailures.recordFailure(clientAddr);
+        // Audit devices are behind the barrier while sealed; the server log records the attempt.
+        this.log.warn({ client: clientAddr, code: err.code }, 'unseal share refused');
+      }
+      throw err;
+    }
     if (done) await this.#postUnseal();
     return done;
   }
@@ -199,10 +227,14 @@ export class Core {
   }
 
   /** Resolves a token to its entry (or a coded 403). */
-  async authenticate(token: string | undefined): Promise<TokenEntry> {
+  async authenticate(token: string | undefined, clientAddr = ''): Promise<TokenEntry> {
     if (!token) throw new ArcaError('ERR_PERMISSION_DENIED', 'permission denied');
+    this.#limited(this.#authFailures, clientAddr, 'authentication');
     const e = await this.tokens.lookup(token);
-    if (!e) throw new ArcaError('ERR_TOKEN_INVALID', '2 errors occurred:\n\t* permission denied\n\t* invalid token\n\n');
+    if (!e) {
+      this.#authFailures.recordFailure(clientAddr);
+      throw new ArcaError('ERR_TOKEN_INVALID', '2 errors occurred:\n\t* permission denied\n\t* invalid token\n\n');
+    }
     return e;
   }
 
@@ -224,10 +256,16 @@ export class Core {
     const path = req.path.replace(/^\/+/, '');
     const unauthenticated = UNAUTHENTICATED_PATHS.some((r) => r.test(path));
     let entry: TokenEntry | undefined;
-    if (!unauthenticated || req.token) entry = await this.authenticate(req.token).catch((err) => {
-      if (unauthenticated) return undefined;
-      throw err;
-    });
+    if (!unauthenticated || req.token) {
+      entry = await this.authenticate(req.token, req.clientAddr).catch(async (err: unknown) => {
+        if (unauthenticated) return undefined;
+        // Failed authentications are audited too (no auth block, the error code only).
+        if (isArcaError(err) && (err.code === 'ERR_TOKEN_INVALID' || err.code === 'ERR_RATE_LIMITED')) {
+          await this.#audit(req, undefined, undefined, err.code === 'ERR_RATE_LIMITED' ? 429 : 403, undefined, err.code);
+        }
+        throw err;
+      });
+    }
     const auth = entry ? Core.authContext(entry) : undefined;
     const authorizer = entry ? await this.authorizerFor(entry.policies) : DENY_ALL;
 

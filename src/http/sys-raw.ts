@@ -103,7 +103,7 @@ export function registerRawSys(app: FastifyInstance, d: RawDeps): void {
     }
     const key = pick('key');
     if (key === undefined) throw new ArcaError('ERR_INVALID_REQUEST', "'key' must be specified in request body as JSON, or 'reset' set to true");
-    await core.submitUnsealKey(key);
+    await core.submitUnsealKey(key, req.ip);
     return status();
   };
   app.put('/v1/sys/unseal', unseal);
@@ -111,7 +111,7 @@ export function registerRawSys(app: FastifyInstance, d: RawDeps): void {
 
   const sealRoute = async (req: FastifyRequest, reply: FastifyReply) => {
     if (core.state !== 'unsealed') throw new ArcaError('ERR_SEALED', 'Vault is sealed');
-    const entry = await core.authenticate(d.token(req));
+    const entry = await core.authenticate(d.token(req), req.ip);
     if (!allows(await core.authorizerFor(entry.policies), 'sys/seal', 'update')) {
       throw new ArcaError('ERR_PERMISSION_DENIED', '1 error occurred:\n\t* permission denied\n\n');
     }
@@ -172,7 +172,7 @@ export function registerRawSys(app: FastifyInstance, d: RawDeps): void {
   app.get('/v1/sys/metrics', async (req, reply) => {
     const q = req.query as Record<string, string>;
     if (core.state === 'unsealed') {
-      const entry = await core.authenticate(d.token(req));
+      const entry = await core.authenticate(d.token(req), req.ip);
       if (!allows(await core.authorizerFor(entry.policies), 'sys/metrics', 'read')) throw new ArcaError('ERR_PERMISSION_DENIED', '1 error occurred:\n\t* permission denied\n\n');
     } else {
       throw new ArcaError('ERR_SEALED', 'Vault is sealed');
