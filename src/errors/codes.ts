@@ -50,6 +50,8 @@ export const ERROR_CODES = [
   'ERR_TRANSFORM_NO_PROVIDER',
   'ERR_KMS_PLUGIN_UNAVAILABLE',
   'ERR_KMS_PLUGIN_RESPONSE',
+  /** A KMS plugin Decrypt named a key_id that is not (or no longer) a version of its key. */
+  'ERR_KMS_KEY_ID_UNKNOWN',
   'ERR_ETCD_UNAVAILABLE',
   'ERR_ETCD_KEY_NOT_FOUND',
   // transit engine

@@ -39,6 +39,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   ERR_TRANSFORM_NO_PROVIDER: 400,
   ERR_KMS_PLUGIN_UNAVAILABLE: 503,
   ERR_KMS_PLUGIN_RESPONSE: 502,
+  ERR_KMS_KEY_ID_UNKNOWN: 400,
   ERR_ETCD_UNAVAILABLE: 503,
   ERR_ETCD_KEY_NOT_FOUND: 404,
   // Vault answers 400 for every transit key/ciphertext problem.
