@@ -217,6 +217,19 @@ describe('transit engine (software keys)', () => {
     await rejectsCode(write(engine, 'random', { format: 'z85' }), 'ERR_INVALID_REQUEST');
   });
 
+  it('hashes input with the asked algorithm and format, as Vault does', async () => {
+    const { engine } = setup();
+    const input = b64('abc');
+    assert.equal(dataOf(await write(engine, 'hash', { input })).sum, 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+    assert.equal(
+      dataOf(await write(engine, 'hash/sha3-256', { input })).sum,
+      '3a985da74fe225b2045c172d6bd390bd855f086e3e9d525b46bfe24511431532',
+    );
+    assert.equal(dataOf(await write(engine, 'hash', { input, algorithm: 'sha2-512', format: 'base64' })).sum, Buffer.from('ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f', 'hex').toString('base64'));
+    await rejectsCode(write(engine, 'hash/md5', { input }), 'ERR_INVALID_REQUEST');
+    await rejectsCode(write(engine, 'hash', {}), 'ERR_INVALID_REQUEST');
+  });
+
   it('validates key settings and refuses export', async () => {
     const { engine } = setup();
     await rejectsCode(write(engine, 'keys/k', { type: 'rsa-2048' }), 'ERR_INVALID_REQUEST');

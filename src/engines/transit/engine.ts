@@ -6,6 +6,7 @@ import type { Engine, EngineContext, EngineRequest } from '../types.ts';
 import { EngineRouter } from '../router.ts';
 import { decrypt, encrypt, rewrap } from './crypt-paths.ts';
 import { datakey, random } from './datakey-random.ts';
+import { hash } from './hash.ts';
 import { rotateKey, rotationDue } from './key-lifecycle.ts';
 import { type Backends, KeyOps } from './key-ops.ts';
 import { KeyStore } from './key-store.ts';
@@ -44,7 +45,9 @@ export function createTransitEngine(ctx: EngineContext, backends: Backends, opti
     .add('datakey/:kind/:name', { update: (r, p) => datakey(s, r, p.kind!, p.name!) })
     .add('random', { update: (r) => random(r, []) })
     .add('random/:a', { update: (r, p) => random(r, [p.a!]) })
-    .add('random/:a/:b', { update: (r, p) => random(r, [p.a!, p.b!]) });
+    .add('random/:a/:b', { update: (r, p) => random(r, [p.a!, p.b!]) })
+    .add('hash', { update: (r) => hash(r, undefined) })
+    .add('hash/:algorithm', { update: (r, p) => hash(r, p.algorithm) });
 
   return {
     type: 'transit',
