@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isArcaError } from '../../errors/index.ts';
 import type { ErrorCode } from '../../errors/index.ts';
-import { SoftwareKeyBackend } from '../../keys/software.ts';
+import { SoftwareKeyBackend } from '../../keys/index.ts';
 import { InmemStorage } from '../../storage/index.ts';
 import { parseCiphertext } from './ciphertext.ts';
 import { b64, call, dataOf, dumpStorage, fakeClock, findKeyMaterial, makeEngine, write } from './testing.ts';

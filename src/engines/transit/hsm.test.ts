@@ -2,9 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createSoftHsmToken, type SoftHsmToken } from '../../../test/harness/index.ts';
 import { type ErrorCode, isArcaError } from '../../errors/index.ts';
-import { HsmKeyBackend } from '../../keys/pkcs11/hsm-key-backend.ts';
-import { Pkcs11Hsm } from '../../keys/pkcs11/index.ts';
-import { SoftwareKeyBackend } from '../../keys/software.ts';
+import { HsmKeyBackend, Pkcs11Hsm, SoftwareKeyBackend, TRANSIT_KEY_LABEL_PREFIX } from '../../keys/index.ts';
 import { InmemStorage } from '../../storage/index.ts';
 import type { Engine } from '../types.ts';
 import { parseCiphertext } from './ciphertext.ts';
@@ -140,10 +138,10 @@ describe('transit engine (HSM keys on SoftHSM2)', () => {
     const ids = Object.values(dataOf(await call(engine, 'read', 'keys/gone')).version_ids as Record<string, string>);
     const probe = await Pkcs11Hsm.open({ module: token.module, tokenLabel: token.label, pin: token.pin });
     try {
-      for (const id of ids) assert.ok(await probe.findKey(`arca-transit-${id}`), `HSM object for version ${id} exists`);
+      for (const id of ids) assert.ok(await probe.findKey(`${TRANSIT_KEY_LABEL_PREFIX}${id}`), `HSM object for version ${id} exists`);
       await write(engine, 'keys/gone/config', { deletion_allowed: true });
       await call(engine, 'delete', 'keys/gone');
-      for (const id of ids) assert.equal(await probe.findKey(`arca-transit-${id}`), undefined);
+      for (const id of ids) assert.equal(await probe.findKey(`${TRANSIT_KEY_LABEL_PREFIX}${id}`), undefined);
     } finally {
       await probe.close();
     }

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ArcaError } from '../../errors/index.ts';
-import type { KeyType } from '../../keys/backend.ts';
+import type { KeyType } from '../../keys/index.ts';
 import type { KeyPolicy, KeyVersion } from './policy.ts';
 import type { TransitState } from './state.ts';
 

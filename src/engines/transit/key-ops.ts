@@ -13,7 +13,7 @@
  */
 import { hkdfSync } from 'node:crypto';
 import { ArcaError, isArcaError } from '../../errors/index.ts';
-import type { KeyBackend } from '../../keys/backend.ts';
+import type { KeyBackend } from '../../keys/index.ts';
 import { formatCiphertext, parseCiphertext } from './ciphertext.ts';
 import { decryptionVersion, encryptionVersion, type KeyPolicy } from './policy.ts';
 

@@ -1,7 +1,7 @@
 /** `keys/`, `keys/:name`, `keys/:name/rotate`, `keys/:name/config` (Vault's path_keys.go, path_config.go). */
 import { z } from 'zod';
 import { ArcaError } from '../../errors/index.ts';
-import type { KeyType } from '../../keys/backend.ts';
+import type { KeyType } from '../../keys/index.ts';
 import { vBool, vDuration, vInt } from '../fields.ts';
 import type { EngineRequest, EngineResponse } from '../types.ts';
 import { createKey, deleteKey, rotateKey } from './key-lifecycle.ts';

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { ArcaError } from '../../errors/index.ts';
-import type { KeyType } from '../../keys/backend.ts';
+import type { KeyType } from '../../keys/index.ts';
 
 export const KEY_TYPES: readonly KeyType[] = ['aes256-gcm96', 'hsm-aes256-gcm96'];
 
