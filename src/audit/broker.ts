@@ -120,8 +120,13 @@ export class AuditBroker {
     }
     const best = points.reduce<{ seq: number; prev: string }>((a, b) => (b.seq > a.seq ? b : a), { seq: 0, prev: GENESIS_PREV });
     const broker = new AuditBroker(opts, best.seq, best.prev);
-    for (const d of opts.devices ?? []) await broker.#attach(d);
-    if (broker.#pipes.size > 0) await broker.#header('start');
+    try {
+      for (const d of opts.devices ?? []) await broker.#attach(d);
+      if (broker.#pipes.size > 0) await broker.#header('start');
+    } catch (err) {
+      await broker.close(0).catch(() => {});
+      throw err;
+    }
     return broker;
   }
 

@@ -125,7 +125,6 @@ export class DevicePipe {
       (line) =>
         new Promise<void>((resolve, reject) => {
           const timer = setTimeout(() => reject(new Error('audit device did not accept the entry in time')), this.#opts.directTimeoutMs);
-          timer.unref();
           this.#mem.push({
             line,
             delivered: () => {
@@ -221,6 +220,8 @@ export class DevicePipe {
   async #sleep(ms: number): Promise<void> {
     await new Promise<void>((resolve) => {
       const t = setTimeout(resolve, ms);
+      // A forgotten broker must not keep the process alive; undelivered lines wait in the spool.
+      t.unref();
       this.#wake = () => {
         if (this.#stopped) {
           clearTimeout(t);
