@@ -77,4 +77,28 @@ describe('barrier', () => {
     await assert.rejects(b.put('core/keyring', utf8('x')), { code: 'ERR_INTERNAL' });
     assert.deepEqual(await b.list(''), []);
   });
+
+  it('commit encrypts each put under its own path and compares expectations on plaintext', async () => {
+    const { b, raw } = await unsealed();
+    await b.put('m', utf8('v1'));
+    const before = (await raw.get('m'))!;
+    // Re-putting the same plaintext gives new ciphertext; the expectation is still on 'v1'.
+    await b.put('m', utf8('v1'));
+    assert.notEqual(Buffer.compare(before, (await raw.get('m'))!), 0);
+    assert.equal(await b.commit({ puts: [['a/x', utf8('X')], ['m', utf8('v2')]], expect: [['m', utf8('nope')]] }), false);
+    assert.equal(await raw.get('a/x'), undefined);
+    assert.equal(await b.commit({ puts: [['a/x', utf8('MARKER-commit')], ['m', utf8('v2')]], expect: [['m', utf8('v1')]] }), true);
+    assert.equal(Buffer.from((await raw.get('a/x'))!).includes('MARKER-commit'), false);
+    assert.equal(new TextDecoder().decode(await b.get('a/x')), 'MARKER-commit');
+    await raw.put('a/y', (await raw.get('a/x'))!);
+    await assert.rejects(b.get('a/y'), { code: 'ERR_BARRIER_DECRYPT' });
+  });
+
+  it('commit keeps core/ out of reach and refuses while sealed', async () => {
+    const { b } = await unsealed();
+    await assert.rejects(b.commit({ deletes: ['core/keyring'] }), { code: 'ERR_INTERNAL' });
+    await assert.rejects(b.commit({ expect: [['core/keyring', undefined]] }), { code: 'ERR_INTERNAL' });
+    b.seal();
+    await assert.rejects(b.commit({ puts: [['x', utf8('y')]] }), { code: 'ERR_BARRIER_SEALED' });
+  });
 });

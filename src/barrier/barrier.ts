@@ -10,7 +10,7 @@
  */
 import { ArcaError } from '../errors/index.ts';
 import { concat, open, randomKey, seal, utf8, wipe } from '../crypto/index.ts';
-import { bytesEqual, type Storage } from '../storage/index.ts';
+import { bytesEqual, checkCommit, type CommitOps, type Storage } from '../storage/index.ts';
 import { Keyring } from './keyring.ts';
 
 const VERSION = 0x01;
@@ -131,6 +131,29 @@ export class Barrier implements Storage {
     const current = raw === undefined ? undefined : this.decrypt(key, raw);
     if (!bytesEqual(current, expected)) return false;
     return this.#raw.putIf(key, this.encrypt(key, value), raw);
+  }
+
+  /**
+   * Atomic multi-key write. Each put is encrypted with its own path as AAD. Expectations are on
+   * plaintext, as in putIf: read the raw value, decrypt and compare, then expect those raw bytes in
+   * the inner commit, so a concurrent change between our read and the commit still fails it.
+   */
+  async commit(ops: CommitOps): Promise<boolean> {
+    const c = checkCommit(ops);
+    for (const [key] of [...c.puts, ...c.expect]) this.#check(key);
+    for (const key of c.deletes) this.#check(key);
+    const expect: [string, Uint8Array | undefined][] = [];
+    for (const [key, expected] of c.expect) {
+      const raw = await this.#raw.get(key);
+      const current = raw === undefined ? undefined : this.decrypt(key, raw);
+      if (!bytesEqual(current, expected)) return false;
+      expect.push([key, raw]);
+    }
+    return this.#raw.commit({
+      puts: c.puts.map(([key, value]) => [key, this.encrypt(key, value)] as const),
+      deletes: c.deletes,
+      expect,
+    });
   }
 
   async close(): Promise<void> {

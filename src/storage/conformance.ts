@@ -122,6 +122,88 @@ export function exerciseStorage(name: string, open: () => Promise<Storage>): voi
         assert.equal(dec(await s.get('race')), `w${winner}`);
       }));
 
+    it('commit applies puts and deletes together', () =>
+      withStore(async (s) => {
+        await s.put('m/old', enc('old'));
+        await s.put('m/keep', enc('keep'));
+        assert.equal(await s.commit({ puts: [['m/a', enc('A')], ['m/b', enc('B')]], deletes: ['m/old', 'm/never'] }), true);
+        assert.deepEqual(await s.list('m/'), ['a', 'b', 'keep']);
+        assert.equal(dec(await s.get('m/a')), 'A');
+        assert.equal(dec(await s.get('m/b')), 'B');
+      }));
+
+    it('commit writes nothing when any expectation fails', () =>
+      withStore(async (s) => {
+        await s.put('t/meta', enc('v1'));
+        await s.put('t/victim', enc('still here'));
+        const attempt = (expect: [string, Uint8Array | undefined][]) =>
+          s.commit({ puts: [['t/new', enc('n')], ['t/meta', enc('v2')]], deletes: ['t/victim'], expect });
+        assert.equal(await attempt([['t/meta', enc('v0')]]), false, 'wrong value');
+        assert.equal(await attempt([['t/meta', undefined]]), false, 'expected absent, is present');
+        assert.equal(await attempt([['t/missing', enc('x')]]), false, 'expected present, is absent');
+        assert.equal(await attempt([['t/meta', enc('v1')], ['t/other', enc('x')]]), false, 'one of two fails');
+        assert.deepEqual(await s.list('t/'), ['meta', 'victim']);
+        assert.equal(dec(await s.get('t/meta')), 'v1');
+        assert.equal(dec(await s.get('t/victim')), 'still here');
+      }));
+
+    it('commit applies everything when every expectation holds', () =>
+      withStore(async (s) => {
+        await s.put('t/meta', enc('v1'));
+        await s.put('t/guard', enc('g'));
+        await s.put('t/victim', enc('x'));
+        const ok = await s.commit({
+          puts: [['t/new', enc('n')], ['t/meta', enc('v2')], ['t/fresh', enc('f')]],
+          deletes: ['t/victim'],
+          expect: [['t/meta', enc('v1')], ['t/guard', enc('g')], ['t/fresh', undefined], ['t/nothing', undefined]],
+        });
+        assert.equal(ok, true);
+        assert.deepEqual(await s.list('t/'), ['fresh', 'guard', 'meta', 'new']);
+        assert.equal(dec(await s.get('t/meta')), 'v2');
+        assert.equal(await s.get('t/nothing'), undefined, 'an expected-absent key that is not written stays absent');
+      }));
+
+    it('an empty commit succeeds and writes nothing', () =>
+      withStore(async (s) => {
+        assert.equal(await s.commit({}), true);
+        assert.equal(await s.commit({ puts: [], deletes: [], expect: [] }), true);
+        assert.deepEqual(await s.list(''), []);
+      }));
+
+    it('rejects a commit that writes one key twice', () =>
+      withStore(async (s) => {
+        await assert.rejects(s.commit({ puts: [['d', enc('1')]], deletes: ['d'] }), TypeError);
+        await assert.rejects(s.commit({ puts: [['d', enc('1')], ['d', enc('2')]] }), TypeError);
+        assert.equal(await s.get('d'), undefined);
+      }));
+
+    it('lets exactly one of many concurrent commits with the same expectation win', () =>
+      withStore(async (s) => {
+        await s.put('cas/meta', enc('0'));
+        const results = await Promise.all(
+          Array.from({ length: 20 }, (_, i) =>
+            s.commit({ puts: [[`cas/rec-${i}`, enc(`r${i}`)], ['cas/meta', enc(`w${i}`)]], expect: [['cas/meta', enc('0')]] }),
+          ),
+        );
+        assert.equal(results.filter(Boolean).length, 1);
+        const winner = results.indexOf(true);
+        assert.equal(dec(await s.get('cas/meta')), `w${winner}`);
+        assert.deepEqual(await s.list('cas/'), ['meta', `rec-${winner}`], 'losers wrote nothing');
+      }));
+
+    it('lets exactly one of many concurrent commits expecting absence win', () =>
+      withStore(async (s) => {
+        const results = await Promise.all(
+          Array.from({ length: 20 }, (_, i) =>
+            s.commit({ puts: [[`new/rec-${i}`, enc(`r${i}`)], ['new/meta', enc(`w${i}`)]], expect: [['new/meta', undefined]] }),
+          ),
+        );
+        assert.equal(results.filter(Boolean).length, 1);
+        const winner = results.indexOf(true);
+        assert.equal(dec(await s.get('new/meta')), `w${winner}`);
+        assert.deepEqual(await s.list('new/'), ['meta', `rec-${winner}`]);
+      }));
+
     it('keeps many concurrent writes', () =>
       withStore(async (s) => {
         await Promise.all(Array.from({ length: 200 }, (_, i) => s.put(`bulk/${i}`, enc(String(i)))));

@@ -1,4 +1,4 @@
-export { type Storage, childrenOf, bytesEqual, prefixEnd, compareCodeUnits } from './storage.ts';
+export { type Storage, type CommitOps, type CheckedCommit, checkCommit, childrenOf, bytesEqual, prefixEnd, compareCodeUnits } from './storage.ts';
 export { InmemStorage } from './inmem.ts';
 export { StorageView } from './view.ts';
 export { SqliteStorage, SQLITE_FILE_NAME } from './sqlite.ts';

@@ -1,4 +1,4 @@
-import { bytesEqual, childrenOf, type Storage, validateKey } from './storage.ts';
+import { bytesEqual, checkCommit, childrenOf, type CommitOps, type Storage, validateKey } from './storage.ts';
 
 /** In-memory storage for tests and throwaway dev servers. Copies on the way in and out. */
 export class InmemStorage implements Storage {
@@ -26,6 +26,15 @@ export class InmemStorage implements Storage {
     validateKey(key);
     if (!bytesEqual(this.#data.get(key), expected)) return false;
     this.#data.set(key, new Uint8Array(value));
+    return true;
+  }
+
+  /** Checks and applies without yielding, so no other call can interleave. */
+  async commit(ops: CommitOps): Promise<boolean> {
+    const c = checkCommit(ops);
+    for (const [key, expected] of c.expect) if (!bytesEqual(this.#data.get(key), expected)) return false;
+    for (const [key, value] of c.puts) this.#data.set(key, new Uint8Array(value));
+    for (const key of c.deletes) this.#data.delete(key);
     return true;
   }
 

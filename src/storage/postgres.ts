@@ -11,7 +11,7 @@
 import pg from 'pg';
 import { ArcaError } from '../errors/index.ts';
 import { prefixUpperBound } from './key-range.ts';
-import { childrenOf, type Storage, validateKey } from './storage.ts';
+import { bytesEqual, checkCommit, childrenOf, type CommitOps, compareCodeUnits, type Storage, validateKey } from './storage.ts';
 
 export interface PostgresStorageOptions {
   /** Connection URL; a password in it is accepted but `password` is preferred (it never lands in config). */
@@ -28,6 +28,10 @@ export interface PostgresStorageOptions {
 
 const TABLE_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
+/** Deadlock detected / serialization failure: the transaction was aborted and may simply be retried. */
+const RETRYABLE_SQLSTATE = new Set(['40P01', '40001']);
+const COMMIT_ATTEMPTS = 5;
+
 /** SQLSTATE classes/codes that mean "cannot reach or use the server", as opposed to a query bug. */
 const CONNECTION_SQLSTATE = /^(08|28|53|57P)/;
 
@@ -40,6 +44,7 @@ interface Queries {
   rangeBetween: string;
   insertAbsent: string;
   replaceExpected: string;
+  lockValue: string;
 }
 
 function queries(t: string): Queries {
@@ -54,6 +59,7 @@ function queries(t: string): Queries {
     // Under READ COMMITTED a concurrent UPDATE of the same row waits for the first to commit and
     // then re-checks the WHERE clause against the new value, so only one compare-and-put wins.
     replaceExpected: `UPDATE ${t} SET value = $2 WHERE key = $1 AND value = $3`,
+    lockValue: `SELECT value FROM ${t} WHERE key = $1 FOR UPDATE`,
   };
 }
 
@@ -137,6 +143,73 @@ export class PostgresStorage implements Storage {
         ? await this.#query(this.#q.insertAbsent, [key, toBuffer(value)])
         : await this.#query(this.#q.replaceExpected, [key, toBuffer(value), toBuffer(expected)]);
     return r.rowCount === 1;
+  }
+
+  /**
+   * One READ COMMITTED transaction. Every expected key is locked before it is compared, in key order
+   * (so two multi-key commits cannot deadlock on their expectations):
+   *  - expected present: `SELECT … FOR UPDATE` locks the row, a concurrent writer waits for us;
+   *  - expected absent: we INSERT the row (its final value if we also put it, else a placeholder
+   *    deleted again before COMMIT, so never visible). A concurrent inserter of the same key blocks on
+   *    the unique index until we finish, so an absence cannot change under us either.
+   * Then puts and deletes run, and COMMIT makes all of it durable at once (synchronous_commit=on).
+   */
+  async commit(ops: CommitOps): Promise<boolean> {
+    const c = checkCommit(ops);
+    if (c.puts.length === 0 && c.deletes.length === 0 && c.expect.length === 0) return true;
+    if (this.#closed) throw new ArcaError('ERR_STORAGE_UNAVAILABLE', `PostgreSQL storage ${this.#where} is closed`);
+    const puts = new Map(c.puts.map(([k, v]) => [k, toBuffer(v)]));
+    const expect = [...c.expect].sort(([a], [b]) => compareCodeUnits(a, b));
+    const dels = [...c.deletes];
+    const putOrder = [...puts.keys()].sort(compareCodeUnits);
+    for (let attempt = 1; ; attempt++) {
+      let client: pg.PoolClient;
+      try {
+        client = await this.#pool.connect();
+      } catch (err) {
+        throw this.#unavailable(err);
+      }
+      let broken = false;
+      try {
+        await client.query('BEGIN');
+        const inserted = new Set<string>();
+        let ok = true;
+        for (const [key, expected] of expect) {
+          if (expected === undefined) {
+            const r = await client.query(this.#q.insertAbsent, [key, puts.get(key) ?? Buffer.alloc(0)]);
+            if (r.rowCount !== 1) {
+              ok = false;
+              break;
+            }
+            inserted.add(key);
+          } else {
+            const r = await client.query<{ value: Buffer }>(this.#q.lockValue, [key]);
+            if (!bytesEqual(r.rows[0]?.value, expected)) {
+              ok = false;
+              break;
+            }
+          }
+        }
+        if (!ok) {
+          await client.query('ROLLBACK');
+          return false;
+        }
+        for (const key of putOrder) if (!inserted.has(key)) await client.query(this.#q.put, [key, puts.get(key)]);
+        // Placeholders of expected-absent keys that are not put come out again before COMMIT.
+        for (const key of inserted) if (!puts.has(key) && !dels.includes(key)) await client.query(this.#q.del, [key]);
+        for (const key of dels) await client.query(this.#q.del, [key]);
+        await client.query('COMMIT');
+        return true;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => {
+          broken = true;
+        });
+        if (attempt < COMMIT_ATTEMPTS && RETRYABLE_SQLSTATE.has(errCode(err) ?? '')) continue;
+        throw this.#unavailable(err);
+      } finally {
+        client.release(broken);
+      }
+    }
   }
 
   async close(): Promise<void> {

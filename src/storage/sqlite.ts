@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { ArcaError } from '../errors/index.ts';
 import { prefixUpperBound } from './key-range.ts';
-import { bytesEqual, childrenOf, type Storage, validateKey } from './storage.ts';
+import { bytesEqual, type CheckedCommit, checkCommit, childrenOf, type CommitOps, type Storage, validateKey } from './storage.ts';
 
 /** File name used inside the server's data dir. */
 export const SQLITE_FILE_NAME = 'arca.db';
@@ -32,6 +32,7 @@ export class SqliteStorage implements Storage {
   readonly #rangeBetween: Database.Statement<[string, string], string>;
   readonly #insertAbsent: Database.Statement<[string, Buffer]>;
   readonly #putIfTx: (key: string, value: Buffer, expected: Uint8Array | undefined) => boolean;
+  readonly #commitTx: (c: CheckedCommit) => boolean;
 
   private constructor(db: Database.Database, path: string) {
     this.#db = db;
@@ -56,6 +57,16 @@ export class SqliteStorage implements Storage {
     // IMMEDIATE takes the write lock up front, so a concurrent writer in another process cannot
     // change the row between our read and our write.
     this.#putIfTx = (key, value, expected) => tx.immediate(key, value, expected);
+    // One transaction, so one WAL commit and one fsync however many keys it touches.
+    const commitTx = db.transaction((c: CheckedCommit): boolean => {
+      for (const [key, expected] of c.expect) {
+        if (!bytesEqual(this.#get.get(key)?.value, expected)) return false;
+      }
+      for (const [key, value] of c.puts) this.#put.run(key, toBuffer(value));
+      for (const key of c.deletes) this.#del.run(key);
+      return true;
+    });
+    this.#commitTx = (c) => commitTx.immediate(c);
   }
 
   /** Opens (creating if needed, mode 0600 in a 0700 directory) the database file at `path`. */
@@ -117,6 +128,12 @@ export class SqliteStorage implements Storage {
   async putIf(key: string, value: Uint8Array, expected: Uint8Array | undefined): Promise<boolean> {
     validateKey(key);
     return this.#run(() => this.#putIfTx(key, toBuffer(value), expected));
+  }
+
+  async commit(ops: CommitOps): Promise<boolean> {
+    const c = checkCommit(ops);
+    if (c.puts.length === 0 && c.deletes.length === 0 && c.expect.length === 0) return true;
+    return this.#run(() => this.#commitTx(c));
   }
 
   async close(): Promise<void> {

@@ -21,7 +21,47 @@ export interface Storage {
    * (`undefined` = the key must be absent). Returns whether it wrote.
    */
   putIf(key: string, value: Uint8Array, expected: Uint8Array | undefined): Promise<boolean>;
+  /**
+   * Atomic multi-key write: applies every put and delete, as one durable transaction, only if every
+   * `expect` holds at that moment (`undefined` = the key must be absent); otherwise writes nothing and
+   * returns false. An empty commit returns true. A key may appear at most once across `puts` and
+   * `deletes`, and at most once in `expect` (expecting a key that is also written is the usual case).
+   */
+  commit(ops: CommitOps): Promise<boolean>;
   close(): Promise<void>;
+}
+
+export interface CommitOps {
+  puts?: readonly (readonly [key: string, value: Uint8Array])[] | undefined;
+  deletes?: readonly string[] | undefined;
+  expect?: readonly (readonly [key: string, expected: Uint8Array | undefined])[] | undefined;
+}
+
+/** A commit's operations, validated (see Storage.commit), with absent lists as empty ones. */
+export interface CheckedCommit {
+  puts: readonly (readonly [string, Uint8Array])[];
+  deletes: readonly string[];
+  expect: readonly (readonly [string, Uint8Array | undefined])[];
+}
+
+/** Validates a commit's keys; a duplicate key is a caller bug (TypeError), like an invalid key. */
+export function checkCommit(ops: CommitOps): CheckedCommit {
+  const puts = ops.puts ?? [];
+  const deletes = ops.deletes ?? [];
+  const expect = ops.expect ?? [];
+  const written = new Set<string>();
+  for (const key of [...puts.map(([k]) => k), ...deletes]) {
+    validateKey(key);
+    if (written.has(key)) throw new TypeError(`storage key ${JSON.stringify(key)} is written twice in one commit`);
+    written.add(key);
+  }
+  const expected = new Set<string>();
+  for (const [key] of expect) {
+    validateKey(key);
+    if (expected.has(key)) throw new TypeError(`storage key ${JSON.stringify(key)} is expected twice in one commit`);
+    expected.add(key);
+  }
+  return { puts, deletes, expect };
 }
 
 /** Splits the keys found under a prefix into Vault-style immediate children. Shared by implementations. */

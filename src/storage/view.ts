@@ -1,4 +1,4 @@
-import type { Storage } from './storage.ts';
+import type { CommitOps, Storage } from './storage.ts';
 
 /**
  * A Storage confined to a key prefix (after Vault's BarrierView): an engine mounted at `secret/`
@@ -33,6 +33,13 @@ export class StorageView implements Storage {
   }
   putIf(key: string, value: Uint8Array, expected: Uint8Array | undefined) {
     return this.#inner.putIf(this.#k(key), value, expected);
+  }
+  async commit(ops: CommitOps): Promise<boolean> {
+    return this.#inner.commit({
+      puts: ops.puts?.map(([k, v]) => [this.#k(k), v] as const),
+      deletes: ops.deletes?.map((k) => this.#k(k)),
+      expect: ops.expect?.map(([k, v]) => [this.#k(k), v] as const),
+    });
   }
   /** A view of a sub-prefix. */
   sub(prefix: string): StorageView {

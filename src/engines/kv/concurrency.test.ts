@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isArcaError } from '../../errors/index.ts';
-import { InmemStorage, type Storage } from '../../storage/index.ts';
+import { type CommitOps, InmemStorage, type Storage } from '../../storage/index.ts';
 import { allKeys, kit } from './test-kit.ts';
 
 /** Inmem storage whose every call yields to the event loop for a random moment, so writers interleave. */
@@ -22,9 +22,49 @@ class JitteryStorage extends InmemStorage implements Storage {
     await this.#jitter();
     return super.putIf(key, value, expected);
   }
+  override async commit(ops: CommitOps) {
+    await this.#jitter();
+    return super.commit(ops);
+  }
+}
+
+/** Counts the write calls that reach storage. */
+class CountingStorage extends InmemStorage implements Storage {
+  readonly calls: string[] = [];
+  override async put(key: string, value: Uint8Array) {
+    this.calls.push('put');
+    return super.put(key, value);
+  }
+  override async delete(key: string) {
+    this.calls.push('delete');
+    return super.delete(key);
+  }
+  override async putIf(key: string, value: Uint8Array, expected: Uint8Array | undefined) {
+    this.calls.push('putIf');
+    return super.putIf(key, value, expected);
+  }
+  override async commit(ops: CommitOps) {
+    this.calls.push('commit');
+    return super.commit(ops);
+  }
 }
 
 describe('kv concurrency', () => {
+  it('lands a write, with its trimmed versions, as one storage commit', async () => {
+    const s = new CountingStorage();
+    const k = kit(s);
+    await k.call('update', 'metadata/one', { max_versions: 2 });
+    for (let i = 0; i < 3; i++) await k.data('update', 'data/one', { data: { i } });
+    s.calls.length = 0;
+    await k.data('update', 'data/one', { data: { i: 3 } });
+    assert.deepEqual(s.calls, ['commit']);
+    assert.equal((await allKeys(k.storage, 'versions/')).length, 2, 'the trimmed version went in the same commit');
+    s.calls.length = 0;
+    await k.call('delete', 'metadata/one');
+    assert.deepEqual(s.calls, ['commit']);
+    assert.deepEqual(await allKeys(k.storage), []);
+  });
+
   it('lets exactly one of two writers with the same cas win', async () => {
     for (let round = 0; round < 10; round++) {
       const k = kit(new JitteryStorage());
@@ -41,7 +81,7 @@ describe('kv concurrency', () => {
       assert.equal((cur['metadata'] as { version: number }).version, 2);
       const winner = won[0]!.status === 'fulfilled' ? won[0]!.value : undefined;
       assert.equal(winner?.data?.['version'], 2);
-      // The loser's version record was cleaned up: only the seed and the winner remain.
+      // The loser never wrote its version record: only the seed and the winner remain.
       assert.equal((await allKeys(k.storage, 'versions/')).length, 2);
     }
   });

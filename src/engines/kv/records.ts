@@ -12,11 +12,11 @@
  * - Versions live apart from metadata so a write stores one new version record plus a small metadata
  *   record (bounded by max_versions), never the whole history. The path is hashed so a path segment can
  *   never collide with a version number (`a/1` vs version 1 of `a`) and one prefix holds one path.
- * - `<ref>` is random per write. Writers put their version record first, then swing the metadata record
- *   with `putIf` (compare-and-put on the exact bytes read). A writer that loses the race deletes its own
- *   record and retries, so it can never overwrite the winner's data. Metadata is the single source of
- *   truth: a version record not referenced by metadata is garbage (only a crash between the two writes
- *   leaves one behind; it is encrypted and never served).
+ * - `<ref>` is random per write. A write is ONE storage commit: put the version record, put the new
+ *   metadata, delete the version records it trimmed — applied atomically and only if the metadata
+ *   is still byte-identical to what the writer read (compare on plaintext through the barrier). A
+ *   writer that loses the race has written nothing and retries, so it can never overwrite the
+ *   winner's data, and no crash can leave an unreferenced version record behind.
  * - Times are stored as epoch milliseconds (fractional allowed) and printed RFC 3339 on the way out.
  */
 import { createHash, randomBytes } from 'node:crypto';

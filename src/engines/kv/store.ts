@@ -64,7 +64,7 @@ export class KvStore {
   /**
    * Read-modify-write of one path's metadata as an optimistic transaction: `fn` sees the current
    * record and returns the change; the change lands only if the record is still byte-identical
-   * (`putIf`), else `fn` runs again on the fresh record. So two CAS writers with the same `cas` cannot
+   * (`commit` with an expectation), else `fn` runs again on the fresh record. So two CAS writers with the same `cas` cannot
    * both win, and concurrent writers without `cas` each get their own version number.
    */
   async mutate<T>(path: string, fn: (cur: StoredMeta | undefined) => Promise<Mutation<T>> | Mutation<T>): Promise<T> {
@@ -73,34 +73,35 @@ export class KvStore {
       const raw = await this.#s.get(key);
       const m = await fn(raw === undefined ? undefined : decodeMeta(raw));
       if (m.meta === undefined) return m.result;
-      let written: string | undefined;
-      if (m.write) {
-        written = versionKey(path, m.write.version, m.write.ref);
-        await this.#s.put(written, encode({ data: m.write.data }));
-      }
-      if (await this.#s.putIf(key, encode(m.meta), raw)) {
-        for (const d of m.drop ?? []) {
-          if (d.ref !== '') await this.#s.delete(versionKey(path, d.version, d.ref));
-        }
-        return m.result;
-      }
-      // Lost the race: our version record is referenced by nobody; remove it and try again.
-      if (written !== undefined) await this.#s.delete(written);
+      // One atomic commit: the new version record, the metadata swing and the dropped records land
+      // together (one durable transaction), and only if the metadata is still what `fn` saw.
+      const puts: [string, Uint8Array][] = [];
+      if (m.write) puts.push([versionKey(path, m.write.version, m.write.ref), encode({ data: m.write.data })]);
+      puts.push([key, encode(m.meta)]);
+      const deletes = (m.drop ?? []).filter((d) => d.ref !== '').map((d) => versionKey(path, d.version, d.ref));
+      if (await this.#s.commit({ puts, deletes, expect: [[key, raw]] })) return m.result;
+      // Lost the race: nothing was written; run `fn` again on the fresh record.
       if (attempt > 2) await sleep(Math.random() * Math.min(20, attempt));
     }
     throw new ArcaError('ERR_STORAGE_CONFLICT', 'too many concurrent writes to this path; retry the request');
   }
 
-  /** Removes a path's metadata and every version record it references. */
+  /** Removes a path's metadata and every version record it references, atomically. */
   async deleteAll(path: string): Promise<void> {
     const key = metaKey(path);
-    const raw = await this.#s.get(key);
-    if (raw === undefined) return;
-    const meta = decodeMeta(raw);
-    await this.#s.delete(key);
-    for (const [v, sv] of Object.entries(meta.versions)) {
-      if (sv.ref !== '') await this.#s.delete(versionKey(path, Number(v), sv.ref));
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const raw = await this.#s.get(key);
+      if (raw === undefined) return;
+      const meta = decodeMeta(raw);
+      const deletes = [key];
+      for (const [v, sv] of Object.entries(meta.versions)) {
+        if (sv.ref !== '') deletes.push(versionKey(path, Number(v), sv.ref));
+      }
+      // Expecting the record we read means a version written meanwhile is not orphaned: we retry.
+      if (await this.#s.commit({ deletes, expect: [[key, raw]] })) return;
+      if (attempt > 2) await sleep(Math.random() * Math.min(20, attempt));
     }
+    throw new ArcaError('ERR_STORAGE_CONFLICT', 'too many concurrent writes to this path; retry the request');
   }
 
   list(prefix: string): Promise<string[]> {
