@@ -23,4 +23,6 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'secret', summary: 'read and write KV v2 secrets (put, get, list, delete, undelete, destroy, metadata, search)', load: () => import('./secret.ts') },
   { name: 'encryption-config', summary: 'generate, validate (--lint) and rotate Kubernetes EncryptionConfiguration files', load: () => import('./encryption-config.ts') },
   { name: 'etcd', summary: 'scan, decrypt and rewrite Kubernetes values in etcd (encryption at rest)', load: () => import('./etcd.ts') },
+  { name: 'kms-plugin', summary: 'serve the Kubernetes KMS v2 plugin API on a unix socket (remote transit key or local HSM)', load: () => import('./kms-plugin.ts') },
+  { name: 'audit', summary: 'verify hash-chained audit logs; enable, disable and list audit devices', load: () => import('./audit.ts') },
 ];

@@ -1,0 +1,148 @@
+/**
+ * `arca kms-plugin`: the Kubernetes KMS v2 (+ v1beta1) plugin on a unix socket. Runs beside
+ * kube-apiserver; reaches the Arca server only through src/client (remote mode) or a PKCS#11 token
+ * on the node (local HSM mode). Never loads the server, fastify or the UI.
+ */
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { ArcaError } from '../errors/index.ts';
+import { createLogger } from '../log/index.ts';
+import { HsmKeySource, type KeySource, KmsGrpcServer, KmsPluginService, PluginMetrics, RemoteKeySource, rotateHsmKey, socketPath } from '../kms-plugin/index.ts';
+import { Pkcs11Hsm } from '../keys/pkcs11/index.ts';
+import { UsageError } from './exit.ts';
+
+interface Opts {
+  listen?: string;
+  key?: string;
+  mount: string;
+  addr?: string;
+  tokenFile?: string;
+  cacert?: string;
+  pkcs11Module?: string;
+  pkcs11Token?: string;
+  pkcs11PinFile?: string;
+  pkcs11KeyLabel?: string;
+  pkcs11Rotate?: boolean;
+  healthInterval: string;
+  cacheSize: string;
+  cacheTtl: string;
+  requestTimeout: string;
+  metricsListen?: string;
+}
+
+/** `500ms`, `5s`, `2m`, `1h` or a plain number of milliseconds. */
+export function parseDuration(v: string, flag: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(v.trim());
+  if (!m) throw new UsageError(`${flag}: expected a duration like 500ms, 5s, 2m or 1h, got "${v}"`);
+  const n = Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 'ms') as 'ms' | 's' | 'm' | 'h'];
+  if (n <= 0) throw new UsageError(`${flag} must be positive`);
+  return n;
+}
+
+function readSecretFile(path: string, what: string): string {
+  try {
+    const v = readFileSync(path, 'utf8').trim();
+    if (!v) throw new UsageError(`${what} file ${path} is empty`);
+    return v;
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    throw new ArcaError('ERR_CONFIG_READ', `cannot read ${what} file ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+}
+
+function hsmOptions(o: Opts) {
+  if (!o.pkcs11Token) throw new UsageError('--pkcs11-token is required with --pkcs11-module');
+  if (!o.pkcs11PinFile) throw new UsageError('--pkcs11-pin-file is required with --pkcs11-module');
+  const keyLabel = o.pkcs11KeyLabel ?? o.key;
+  if (!keyLabel) throw new UsageError('--pkcs11-key-label (or --key) is required with --pkcs11-module');
+  return { module: o.pkcs11Module!, tokenLabel: o.pkcs11Token, pin: readSecretFile(o.pkcs11PinFile, 'PIN'), keyLabel };
+}
+
+async function buildSource(o: Opts, timeoutMs: number): Promise<KeySource> {
+  if (o.pkcs11Module) return HsmKeySource.open(hsmOptions(o));
+  if (!o.key) throw new UsageError('--key is required (the transit key that protects the local KEK)');
+  const addr = o.addr ?? process.env['ARCA_ADDR'];
+  if (!addr) throw new UsageError('--addr (or ARCA_ADDR) is required in remote mode');
+  const token = process.env['ARCA_TOKEN'];
+  if (!o.tokenFile && !token) throw new UsageError('--token-file (or ARCA_TOKEN) is required in remote mode');
+  return new RemoteKeySource({
+    addr,
+    key: o.key,
+    mount: o.mount,
+    timeoutMs,
+    ...(o.tokenFile ? { tokenFile: o.tokenFile } : {}),
+    ...(token ? { token } : {}),
+    ...((o.cacert ?? process.env['ARCA_CACERT']) ? { caCert: (o.cacert ?? process.env['ARCA_CACERT'])! } : {}),
+  });
+}
+
+async function run(o: Opts): Promise<void> {
+  if (o.pkcs11Rotate) {
+    if (!o.pkcs11Module) throw new UsageError('--pkcs11-rotate needs --pkcs11-module');
+    const h = hsmOptions(o);
+    const hsm = await Pkcs11Hsm.open(h);
+    try {
+      process.stdout.write(`${await rotateHsmKey(hsm, h.keyLabel)}\n`);
+    } finally {
+      await hsm.close();
+    }
+    return;
+  }
+  if (!o.listen) throw new UsageError('--listen unix:///path/to/kms.sock is required');
+  const path = socketPath(o.listen);
+  const healthIntervalMs = parseDuration(o.healthInterval, '--health-interval');
+  const timeoutMs = parseDuration(o.requestTimeout, '--request-timeout');
+  const cacheSize = Number(o.cacheSize);
+  if (!Number.isSafeInteger(cacheSize) || cacheSize < 0) throw new UsageError('--cache-size must be a non-negative integer');
+  const log = createLogger().child({ component: 'kms-plugin' });
+  const metrics = new PluginMetrics();
+  const source = await buildSource(o, timeoutMs);
+  const service = new KmsPluginService(source, {
+    healthIntervalMs,
+    cacheSize,
+    cacheTtlMs: parseDuration(o.cacheTtl, '--cache-ttl'),
+    log,
+    observer: metrics,
+  });
+  // The first check runs before serving so the first Status is meaningful; a failure is not fatal
+  // (the apiserver starts anyway and the loop keeps retrying).
+  await service.start();
+  const server = new KmsGrpcServer({ socketPath: path, service, log, metrics });
+  await server.listen();
+  const metricsServer = o.metricsListen ? await metrics.listen(o.metricsListen) : undefined;
+  log.info({ socket: path, key: service.description, metricsPort: metricsServer?.port, healthz: service.status().healthz }, 'kms plugin listening');
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      log.info({ signal }, 'kms plugin shutting down');
+      resolve();
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+  await server.close();
+  await metricsServer?.close();
+  await service.stop();
+  log.info('kms plugin stopped');
+}
+
+export function register(cmd: Command): void {
+  cmd
+    .description('serve the Kubernetes KMS v2 (and v1beta1) plugin API on a unix socket')
+    .option('--listen <unix-url>', 'socket to serve, e.g. unix:///var/run/arca/kms.sock')
+    .option('--key <name>', 'transit key protecting the local KEK (remote mode)')
+    .option('--mount <path>', 'transit mount path', 'transit')
+    .option('--addr <url>', 'Arca server address (default $ARCA_ADDR)')
+    .option('--token-file <file>', 'file holding the token; re-read when it changes (default $ARCA_TOKEN)')
+    .option('--cacert <file>', 'CA certificate to verify the server (default $ARCA_CACERT)')
+    .option('--pkcs11-module <path>', 'PKCS#11 library: local HSM mode instead of the server')
+    .option('--pkcs11-token <label>', 'token label')
+    .option('--pkcs11-pin-file <file>', 'file holding the user PIN')
+    .option('--pkcs11-key-label <label>', 'key label; versions are <label>/v1, <label>/v2, … (default --key)')
+    .option('--pkcs11-rotate', 'create the next version of the HSM key, print its key_id and exit')
+    .option('--health-interval <duration>', 'how often to refresh the key and do a real round trip', '5s')
+    .option('--cache-size <n>', 'max cached decrypted seeds (0 disables)', '10000')
+    .option('--cache-ttl <duration>', 'how long a decrypted seed or unwrapped KEK stays cached', '1h')
+    .option('--request-timeout <duration>', 'per request to the Arca server (keep under the apiserver timeout of 3s)', '2s')
+    .option('--metrics-listen <host:port>', 'serve Prometheus metrics at http://host:port/metrics')
+    .action(run);
+}

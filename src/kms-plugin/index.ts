@@ -1,0 +1,10 @@
+export { KmsPluginService, type ServiceOptions, type StatusResult, type PluginObserver, MAX_PLAINTEXT } from './service.ts';
+export type { KeySource, KeyMeta, WrappedKek } from './key-source.ts';
+export { RemoteKeySource, type RemoteSourceOptions } from './remote-source.ts';
+export { HsmKeySource, rotateHsmKey, hsmKeyId } from './hsm-source.ts';
+export { KmsGrpcServer, type GrpcServerOptions, RUNTIME_NAME } from './grpc-server.ts';
+export { PluginMetrics } from './metrics.ts';
+export { SecretCache } from './cache.ts';
+export { parseCiphertext, encodeHeader, MAX_CIPHERTEXT, CIPHERTEXT_INVALID } from './ciphertext.ts';
+export { socketPath, clearStaleSocket } from './socket.ts';
+export { kmsMessage, kmsServiceDefinition } from './proto.ts';
