@@ -91,7 +91,9 @@ export async function deleteKey(s: TransitState, name: string): Promise<void> {
     // versions point at destroyed material.
     await s.store.delete(name);
     for (const v of Object.values(p.versions)) {
-      await backend.destroyVersion(v.ref).catch((err: unknown) => s.log.warn({ err, key: name, versionId: v.id }, 'could not destroy key version'));
+      // A copy: the software backend wipes the ref in place, and a request already holding this
+      // policy must fail or finish with the real key, never encrypt under a zeroed one.
+      await backend.destroyVersion(new Uint8Array(v.ref)).catch((err: unknown) => s.log.warn({ err, key: name, versionId: v.id }, 'could not destroy key version'));
     }
     s.log.info({ key: name }, 'transit key deleted');
   });
