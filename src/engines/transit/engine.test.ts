@@ -40,6 +40,10 @@ describe('transit engine (software keys)', () => {
     assert.equal(await dec(engine, 'orders', String(r.ciphertext)), 'hello');
   });
 
+  it('names plaintext, random bytes and hash input as audit-sensitive', () => {
+    assert.deepEqual([...(setup().engine.sensitiveFields ?? [])].sort(), ['input', 'plaintext', 'random_bytes']);
+  });
+
   it('encrypts an empty plaintext', async () => {
     const { engine } = setup();
     const ct = await enc(engine, 'k', '');

@@ -51,8 +51,9 @@ export function createTransitEngine(ctx: EngineContext, backends: Backends, opti
 
   return {
     type: 'transit',
-    // The audit log HMACs these (request plaintexts, decrypt/datakey results, random bytes that are often used as keys).
-    sensitiveFields: ['plaintext', 'random_bytes'],
+    // The audit log HMACs these wherever they appear (batch items too): plaintexts in requests and
+    // decrypt/datakey results, random bytes (often used as keys), and hash input (often a secret).
+    sensitiveFields: ['plaintext', 'random_bytes', 'input'],
     handle: (req) => router.dispatch(req),
     /** Only `encrypt/:name` distinguishes create from update (Vault's upsert); every other write is an update. */
     async exists(req: EngineRequest): Promise<boolean> {
