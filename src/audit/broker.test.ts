@@ -89,7 +89,7 @@ describe('AuditBroker', () => {
       entries.filter((e) => e.type === 'request').map((e) => e.request!.id),
       Array.from({ length: 200 }, (_, i) => `req-${i}`),
     );
-    entries.forEach((e, i) => assert.equal(e.seq, i + 1));
+    assert.deepEqual(entries.map((e) => e.seq), entries.map((_, i) => i + 1));
     reader.destroy();
     await b.close(500);
   });
