@@ -305,6 +305,14 @@ describe('transit engine (software keys)', () => {
     assert.equal(new Set(Object.values(key.version_ids as Record<string, string>)).size, 6);
   });
 
+  it('creates a key once when concurrent encrypts upsert it', async () => {
+    const { engine } = setup();
+    const cts = await Promise.all(Array.from({ length: 8 }, (_, i) => enc(engine, 'race', `m${i}`)));
+    const key = dataOf(await call(engine, 'read', 'keys/race'));
+    assert.equal(key.latest_version, 1);
+    for (const [i, ct] of cts.entries()) assert.equal(await dec(engine, 'race', ct), `m${i}`);
+  });
+
   it('sees a rotation made by another replica when a ciphertext names the new version', async () => {
     const { engine, storage, clock } = setup();
     const other = makeEngine(storage, { software: new SoftwareKeyBackend() }, clock);
