@@ -110,7 +110,7 @@ async function run(o: Opts): Promise<void> {
   const server = new KmsGrpcServer({ socketPath: path, service, log, metrics });
   await server.listen();
   const metricsServer = o.metricsListen ? await metrics.listen(o.metricsListen) : undefined;
-  log.info({ socket: path, key: service.description, metricsPort: metricsServer?.port, healthz: service.status().healthz }, 'kms plugin listening');
+  log.info({ socket: path, source: service.description, metricsPort: metricsServer?.port, healthz: service.status().healthz }, 'kms plugin listening');
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       log.info({ signal }, 'kms plugin shutting down');

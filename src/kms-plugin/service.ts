@@ -125,7 +125,7 @@ export class KmsPluginService {
   }
 
   #setHealth(h: string): void {
-    if (h !== this.#healthz) this.#o.log.info({ healthz: h, key: this.#src.description }, 'kms plugin health changed');
+    if (h !== this.#healthz) this.#o.log.info({ healthz: h, source: this.#src.description }, 'kms plugin health changed');
     this.#healthz = h;
     this.#o.observer?.health?.(h === 'ok');
   }
@@ -141,7 +141,7 @@ export class KmsPluginService {
       wipe(old.kek);
     }
     this.#o.observer?.keyId?.(keyId);
-    this.#o.log.info({ keyId, key: this.#src.description }, 'new local kek');
+    this.#o.log.info({ keyId, source: this.#src.description }, 'new local kek');
   }
 
   status(): StatusResult {

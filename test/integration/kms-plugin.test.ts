@@ -1,0 +1,171 @@
+/**
+ * Issue 6: `arca kms-plugin` conformance over its real unix socket, with a gRPC client, in remote
+ * mode (a real `arca server --dev` child, transit key) and in local HSM mode (SoftHSM2 token).
+ * Also: stale socket files, a live socket is not stolen, graceful SIGTERM removes the socket.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { after, before, describe, it } from 'node:test';
+import { type ConformanceContext, exerciseKmsPlugin, KmsTestClient, type PluginProcess, startPlugin, ARCA_BIN } from '../../src/kms-plugin/testing.ts';
+import { type ArcaProcess, startArca } from '../harness/arca.ts';
+import { createSoftHsmToken, type SoftHsmToken, tempDir } from '../harness/index.ts';
+
+const execFileP = promisify(execFile);
+const HEALTH_MS = 1000;
+
+describe('kms-plugin, remote mode (transit key on a real arca server)', () => {
+  let dir: Awaited<ReturnType<typeof tempDir>>;
+  let srv: ArcaProcess;
+  let plugin: PluginProcess;
+  let args: string[];
+  const socket = () => join(dir.path, 'kms.sock');
+
+  before(async () => {
+    dir = await tempDir('arca-kms-');
+    srv = await startArca({ args: ['--dev', '--dev-root-token', 'root-T'] });
+    const c = srv.client('root-T');
+    await c.write('transit/keys/k8s-kek', {});
+    c.close();
+    await writeFile(join(dir.path, 'token'), 'root-T\n', { mode: 0o600 });
+    args = ['--key', 'k8s-kek', '--addr', srv.addr, '--token-file', join(dir.path, 'token'), '--health-interval', `${HEALTH_MS}ms`];
+    plugin = await startPlugin(socket(), args);
+  });
+  after(async () => {
+    await plugin?.stop();
+    await srv?.stop();
+    await dir?.remove();
+  });
+
+  const ctx = (): ConformanceContext => ({
+    socket: socket(),
+    healthIntervalMs: HEALTH_MS,
+    async rotate() {
+      const c = srv.client('root-T');
+      await c.write('transit/keys/k8s-kek/rotate', {});
+      c.close();
+    },
+    async restart() {
+      assert.equal(await plugin.stop(), 0);
+      assert.equal(existsSync(socket()), false, 'graceful stop removes the socket');
+      plugin = await startPlugin(socket(), args);
+    },
+  });
+  exerciseKmsPlugin(ctx);
+
+  it('uses the transit version id as key_id, and a deleted+recreated key gets new key_ids', async () => {
+    const c = srv.client('root-T');
+    await c.write('transit/keys/again', {});
+    const ids1 = Object.values((await c.read('transit/keys/again')).body['data'] as { version_ids: Record<string, string> }['version_ids'] ?? {});
+    const p = await startPlugin(join(dir.path, 'again.sock'), ['--key', 'again', '--addr', srv.addr, '--token-file', join(dir.path, 'token'), '--health-interval', `${HEALTH_MS}ms`]);
+    const k = new KmsTestClient(p.socket);
+    try {
+      const first = (await k.status()).key_id;
+      const d = (await c.read('transit/keys/again')).body['data'] as { version_ids: Record<string, string> };
+      assert.equal(first, d.version_ids['1']);
+      await c.write('transit/keys/again/config', { deletion_allowed: true });
+      await c.delete('transit/keys/again');
+      await c.write('transit/keys/again', {});
+      const recreated = (await c.read('transit/keys/again')).body['data'] as { version_ids: Record<string, string> };
+      assert.notEqual(recreated.version_ids['1'], first);
+      const next = await waitForKeyId(k, first);
+      assert.equal(next, recreated.version_ids['1']);
+      assert.ok(!ids1.includes(next));
+    } finally {
+      k.close();
+      await p.stop();
+      c.close();
+    }
+  });
+
+  it('re-reads the token file when it changes', async () => {
+    const c = srv.client('root-T');
+    const t = (await c.write('auth/token/create', { policies: ['root'] })).body['auth'] as { client_token: string };
+    c.close();
+    await writeFile(join(dir.path, 'token'), 'not-a-valid-token\n');
+    const k = new KmsTestClient(socket());
+    try {
+      await waitFor(k, (s) => s.healthz !== 'ok' && /ERR_(PERMISSION_DENIED|TOKEN_INVALID)/.test(s.healthz));
+      await writeFile(join(dir.path, 'token'), `${t.client_token}\n`);
+      await waitFor(k, (s) => s.healthz === 'ok');
+    } finally {
+      k.close();
+    }
+  });
+
+  it('removes a stale socket file, but refuses to take over a socket a live plugin serves', async () => {
+    const stale = join(dir.path, 'stale.sock');
+    // A socket file nobody listens on (as a crashed plugin leaves behind).
+    await execFileP('python3', ['-c', `import socket; socket.socket(socket.AF_UNIX).bind(${JSON.stringify(stale)})`]);
+    assert.ok(existsSync(stale));
+    const p = await startPlugin(stale, args);
+    try {
+      const second = await startPlugin(stale, args, {}, false);
+      assert.equal(await second.exited, 2);
+      assert.match(second.output(), /ERR_CONFIG_INVALID/);
+      const k = new KmsTestClient(stale);
+      assert.equal((await k.status()).version, 'v2');
+      k.close();
+    } finally {
+      await p.stop();
+    }
+  });
+
+  it('exits with a usage error without --key', async () => {
+    const r = await execFileP(ARCA_BIN, ['kms-plugin', '--listen', `unix://${join(dir.path, 'x.sock')}`]).catch((e: { code: number; stderr: string }) => e);
+    assert.equal((r as { code: number }).code, 1);
+  });
+});
+
+async function waitForKeyId(k: KmsTestClient, old: string): Promise<string> {
+  const s = await waitFor(k, (st) => st.key_id !== old && st.healthz === 'ok');
+  return s.key_id;
+}
+
+async function waitFor(k: KmsTestClient, ok: (s: { healthz: string; key_id: string }) => boolean, ms = HEALTH_MS * 3 + 5000) {
+  const deadline = Date.now() + ms;
+  let last: { healthz: string; key_id: string } | undefined;
+  while (Date.now() < deadline) {
+    last = await k.status();
+    if (ok(last)) return last;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`status never matched; last ${JSON.stringify(last)}`);
+}
+
+describe('kms-plugin, local HSM mode (SoftHSM2)', () => {
+  let token: SoftHsmToken;
+  let plugin: PluginProcess;
+  let args: string[];
+  const socket = () => join(token.dir, 'kms.sock');
+
+  before(async () => {
+    token = await createSoftHsmToken('kms-node');
+    await writeFile(join(token.dir, 'pin'), `${token.pin}\n`, { mode: 0o600 });
+    args = [
+      '--pkcs11-module', token.module, '--pkcs11-token', token.label, '--pkcs11-pin-file', join(token.dir, 'pin'),
+      '--pkcs11-key-label', 'arca-kms', '--health-interval', `${HEALTH_MS}ms`,
+    ];
+    plugin = await startPlugin(socket(), args, token.env);
+  });
+  after(async () => {
+    await plugin?.stop();
+    await token?.remove();
+  });
+
+  exerciseKmsPlugin(() => ({
+    socket: socket(),
+    healthIntervalMs: HEALTH_MS,
+    async rotate() {
+      const { stdout } = await execFileP(ARCA_BIN, ['kms-plugin', '--pkcs11-rotate', ...args], { env: { ...process.env, ...token.env } });
+      assert.match(stdout.trim(), /^pkcs11-[0-9a-f]{32}$/);
+    },
+    async restart() {
+      assert.equal(await plugin.stop(), 0);
+      plugin = await startPlugin(socket(), args, token.env);
+    },
+  }));
+});
