@@ -2,7 +2,7 @@ import { mkdir, open, readFile, rename, writeFile } from 'node:fs/promises';
 import type { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 
-/** Compact a fully drained spool once it is larger than this. */
+/** Compact a fully drained spool once it is larger than this (default). */
 const COMPACT_BYTES = 4 * 1024 * 1024;
 
 /**
@@ -16,15 +16,17 @@ export class Spool {
   #size: number;
   #cursor: number;
   #lock: Promise<unknown> = Promise.resolve();
+  readonly #compactBytes: number;
 
-  private constructor(dir: string, fh: fsp.FileHandle, size: number, cursor: number) {
+  private constructor(dir: string, fh: fsp.FileHandle, size: number, cursor: number, compactBytes: number) {
     this.dir = dir;
+    this.#compactBytes = compactBytes;
     this.#fh = fh;
     this.#size = size;
     this.#cursor = cursor;
   }
 
-  static async open(dir: string): Promise<Spool> {
+  static async open(dir: string, opts: { compactBytes?: number } = {}): Promise<Spool> {
     await mkdir(dir, { recursive: true, mode: 0o700 });
     const fh = await open(join(dir, 'spool.log'), 'a+', 0o600);
     try {
@@ -51,7 +53,7 @@ export class Spool {
       }
       if (!(cursor >= 0)) cursor = 0;
       if (cursor > size) cursor = size; // see #compact
-      return new Spool(dir, fh, size, cursor);
+      return new Spool(dir, fh, size, cursor, opts.compactBytes ?? COMPACT_BYTES);
     } catch (err) {
       await fh.close().catch(() => {});
       throw err;
@@ -126,7 +128,7 @@ export class Spool {
   commit(offset: number): Promise<void> {
     return this.#locked(async () => {
       this.#cursor = offset;
-      if (this.#cursor === this.#size && this.#size > COMPACT_BYTES) await this.#compact();
+      if (this.#cursor === this.#size && this.#size > this.#compactBytes) await this.#compact();
       else await this.#writeCursor();
     });
   }

@@ -1,7 +1,8 @@
 /**
  * Root-protected ("sudo") paths: besides the operation's capability, the deciding rule must grant `sudo`
  * (or the token must be root). Vault's `sys/` list (vault/logical_system.go PathsSpecial.Root), the token
- * store's (`revoke-orphan/*`, `accessors*`), and `sys/capabilities` (reads another token's capabilities).
+ * store's (`revoke-orphan/*`, `accessors*`), `sys/capabilities` (reads another token's capabilities) and
+ * `sys/audit-hash/*` (the reference groups it with the sudo-protected audit endpoints).
  * A trailing `*` is a raw prefix; anything else must match exactly.
  */
 export const DEFAULT_ROOT_PATHS: readonly string[] = Object.freeze([
@@ -9,6 +10,8 @@ export const DEFAULT_ROOT_PATHS: readonly string[] = Object.freeze([
   'sys/remount',
   'sys/audit',
   'sys/audit/*',
+  // Not in Vault's list, but an HMAC oracle lets a caller confirm guesses of secret values against the log.
+  'sys/audit-hash/*',
   'sys/raw',
   'sys/raw/*',
   'sys/rotate',
