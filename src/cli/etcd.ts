@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { stringify } from 'yaml';
 import { buildTransformers, type EncryptionTransformers, parseEncryptionConfig, summarizeObject } from '../k8s/encryption/index.ts';
-import { classify, connectEtcd, type ScanReport, rewrite, scan } from '../k8s/etcd/index.ts';
+import { ClassifyPool, classify, connectEtcd, defaultWorkerCount, type ScanReport, rewrite, scan } from '../k8s/etcd/index.ts';
 import { ArcaError } from '../errors/index.ts';
 import { EXIT_USAGE, UsageError, reportError } from './exit.ts';
 import { printTable } from './output.ts';
@@ -92,11 +92,13 @@ export function register(cmd: Command): void {
   withConnection(cmd.command('scan').description('classify every value: plaintext, current, stale, undecryptable'))
     .option('--resources <list>', 'only these resources (e.g. secrets,configmaps)')
     .option('--page-size <n>', 'keys per range request', '1000')
+    .option('--workers <n>', 'worker threads that decrypt while pages are read (0 = none)', String(defaultWorkerCount()))
     .option('--fail-on <states>', 'exit 1 if any value is in one of these states (plaintext,stale,undecryptable)')
     .option('-o, --output <format>', 'table | json', 'table')
     .action(async (o: Opts) => {
       let t: EncryptionTransformers | undefined;
       let client: Awaited<ReturnType<typeof connect>> | undefined;
+      let pool: ClassifyPool | undefined;
       try {
         const failOn = list(o['failOn']);
         for (const s of failOn) if (!['plaintext', 'stale', 'undecryptable', 'current'].includes(s)) throw new UsageError(`--fail-on: unknown state "${s}"`);
@@ -107,6 +109,12 @@ export function register(cmd: Command): void {
         const resources = list(o['resources']);
         if (resources.length) sopts.resources = resources;
         if (typeof o['keyPrefix'] === 'string') sopts.keyPrefix = o['keyPrefix'];
+        const workers = Number(o['workers']);
+        if (!Number.isInteger(workers) || workers < 0) throw new UsageError('--workers must be an integer ≥ 0');
+        if (workers > 0) {
+          pool = await ClassifyPool.start(await readFile(String(o['encryptionConfig']), 'utf8'), prefixOf(o), workers);
+          sopts.pool = pool;
+        }
         const report = await scan(client, t, sopts);
         p.done();
         if (o['output'] === 'json') process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
@@ -121,6 +129,7 @@ export function register(cmd: Command): void {
       } finally {
         t?.close();
         client?.close();
+        await pool?.close();
       }
     });
 
@@ -174,6 +183,7 @@ export function register(cmd: Command): void {
     .option('--concurrency <n>', 'writes in flight', '16')
     .option('--rate <n>', 'at most n writes per second (pacing; 0 = unpaced)', '0')
     .option('--page-size <n>', 'keys per range request', '500')
+    .option('--batch-size <n>', 'CAS writes per etcd transaction (each key keeps its own mod_revision compare; 1 = one txn per key)', '32')
     .option('--state-file <file>', 'resume state (written after every page, removed when done)', 'arca-etcd-rewrite.state.json')
     .option('--resume', 'continue after the last completed page recorded in --state-file')
     .option('-o, --output <format>', 'table | json', 'table')
@@ -191,6 +201,7 @@ export function register(cmd: Command): void {
           concurrency: num('concurrency', 1),
           rate: num('rate', 0),
           pageSize: num('pageSize', 1),
+          batchSize: num('batchSize', 1),
           dryRun: o['dryRun'] === true,
           stateFile: String(o['stateFile']),
           resume: o['resume'] === true,

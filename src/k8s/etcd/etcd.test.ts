@@ -12,7 +12,7 @@ import type { Etcd3 } from 'etcd3';
 import { type EtcdHandle, startEtcd, tempDir, waitFor } from '../../../test/harness/index.ts';
 import { buildTransformers, type EncryptionTransformers, parseEncryptionConfig } from '../encryption/index.ts';
 import { type FakeKmsPlugin, startFakeKms } from '../encryption/testing/fake-kms.ts';
-import { connectEtcd, rewrite, scan } from './index.ts';
+import { ClassifyPool, connectEtcd, rewrite, scan } from './index.ts';
 
 const ARCA = fileURLToPath(new URL('../../../bin/arca', import.meta.url));
 const b64 = (n: number, fill: number) => Buffer.alloc(n, fill).toString('base64');
@@ -135,6 +135,17 @@ describe('arca etcd against a real etcd (TLS)', () => {
       );
     });
 
+    it('scan on worker threads gives the same report', async () => {
+      const pool = await ClassifyPool.start(readFileSync(readerFile, 'utf8'), '/registry/', 2);
+      try {
+        const a = await scan(client, reader, { prefix: '/registry/', pageSize: 3 });
+        const b = await scan(client, reader, { prefix: '/registry/', pageSize: 3, pool });
+        assert.deepEqual(b, a);
+      } finally {
+        await pool.close();
+      }
+    });
+
     it('scan CLI prints the JSON report and --fail-on sets exit 1', async () => {
       const r = await cli(['scan', '-o', 'json', '--resources', 'secrets', '--fail-on', 'stale']);
       assert.equal(r.code, 1, r.stderr);
@@ -177,8 +188,8 @@ describe('arca etcd against a real etcd (TLS)', () => {
     });
   });
 
-  it('a concurrent writer always wins: no lost update', async () => {
-    const keys = Array.from({ length: 40 }, (_, i) => `/registry/secrets/race/s${String(i).padStart(3, '0')}`);
+  for (const batchSize of [32, 1]) it(`a concurrent writer always wins: no lost update (batch ${batchSize})`, async () => {
+    const keys = Array.from({ length: 40 }, (_, i) => `/registry/secrets/race${batchSize}/s${String(i).padStart(3, '0')}`);
     for (const k of keys) await put('k1', k, secret(`orig ${k}`));
     // Deterministic race: the "apiserver" writes a new value right after rewrite read each odd key.
     const written = new Map<string, Buffer>();
@@ -202,7 +213,7 @@ describe('arca etcd against a real etcd (TLS)', () => {
         },
       };
     };
-    const stats = await rewrite(client, racing, { prefix: '/registry/', keyPrefix: '/registry/secrets/race/', concurrency: 4, pageSize: 7 });
+    const stats = await rewrite(client, racing, { prefix: '/registry/', keyPrefix: `/registry/secrets/race${batchSize}/`, concurrency: 4, pageSize: 7, batchSize });
 
     assert.equal(stats.scanned, 40);
     assert.equal(written.size, 20);
@@ -210,7 +221,7 @@ describe('arca etcd against a real etcd (TLS)', () => {
     for (const k of keys) {
       assert.ok((await plaintextAt(k)).equals(written.get(k) ?? secret(`orig ${k}`)), k);
     }
-    const r = await scan(client, reader, { prefix: '/registry/', keyPrefix: '/registry/secrets/race/' });
+    const r = await scan(client, reader, { prefix: '/registry/', keyPrefix: `/registry/secrets/race${batchSize}/` });
     assert.deepEqual(r.byState, { plaintext: 0, current: 40, stale: 0, undecryptable: 0 });
   });
 

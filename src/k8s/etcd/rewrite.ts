@@ -3,6 +3,8 @@
  * encrypts) with the first provider. Each write is a transaction comparing the key's mod_revision
  * with the one read, so a concurrent writer (the apiserver) always wins and no update is lost; on
  * conflict the key is re-read and rewritten only if still stale. Paced, resumable, with progress.
+ * Writes of one page are grouped into multi-key transactions (one compare per key), which keeps
+ * the per-key guarantee while sharing etcd's raft/fsync cost.
  */
 import type { Etcd3, IKeyValue, IRangeResponse } from 'etcd3';
 import { classify } from './classify.ts';
@@ -26,8 +28,16 @@ export interface RewriteOptions {
   stateFile?: string;
   resume?: boolean;
   maxRetries?: number;
+  /**
+   * Up to this many CAS writes share one etcd transaction (every key keeps its own mod_revision
+   * compare; if any compare fails nothing is written and each key is retried alone). 1 = one txn
+   * per key. Default 32; batches also stay under 1 MiB.
+   */
+  batchSize?: number;
   onProgress?: (s: RewriteStats) => void;
 }
+
+const BATCH_BYTES = 1024 * 1024;
 
 export interface RewriteStats {
   scanned: number;
@@ -41,6 +51,11 @@ export interface RewriteStats {
   undecryptable: number;
   failed: number;
   resumedAfter?: string;
+}
+
+interface Pending {
+  kv: EtcdKv;
+  out: Buffer;
 }
 
 function countsOf(s: RewriteStats): Record<string, number> {
@@ -84,38 +99,32 @@ export async function rewrite(client: Etcd3, t: EncryptionTransformers, o: Rewri
   const pace = pacer(o.rate);
   const maxRetries = o.maxRetries ?? 5;
 
-  const one = async (kv: EtcdKv): Promise<void> => {
-    let cur: EtcdKv | undefined = kv;
-    for (let attempt = 0; cur; attempt++) {
-      const key = cur.key.toString();
-      const c = await classify(key, cur.value, o.prefix, t, true);
-      if (attempt === 0) {
-        if (!matchesResources(c, o.resources)) return;
-        stats.scanned++;
+  /** CAS write of one key; on conflict re-read: a concurrent writer's value wins unless it is stale too. */
+  const one = async (kv: EtcdKv, firstOut: Buffer): Promise<void> => {
+    let cur: EtcdKv = kv;
+    let out: Buffer | undefined = firstOut;
+    for (let attempt = 0; ; attempt++) {
+      if (!out) {
+        const key = cur.key.toString();
+        const c = await classify(key, cur.value, o.prefix, t, true);
+        if (c.state === 'undecryptable') {
+          stats.undecryptable++;
+          return;
+        }
+        if (!c.needsRewrite || !c.result) {
+          stats.conflicts++;
+          return;
+        }
+        if (attempt > maxRetries) {
+          stats.failed++;
+          return;
+        }
+        out = Buffer.from(await t.forResource(c.resource).transformer.toStorage(c.result.plaintext, Buffer.from(key)));
+        await pace();
       }
-      if (c.state === 'undecryptable') {
-        stats.undecryptable++;
-        return;
-      }
-      if (!c.needsRewrite || !c.result) {
-        if (attempt === 0) stats.unchanged++;
-        else stats.conflicts++;
-        return;
-      }
-      if (o.dryRun) {
-        stats.rewritten++;
-        return;
-      }
-      if (attempt > maxRetries) {
-        stats.failed++;
-        return;
-      }
-      const chain = t.forResource(c.resource);
-      const out = await chain.transformer.toStorage(c.result.plaintext, Buffer.from(key));
-      await pace();
       const res = await client
         .if(cur.key, 'Mod', '==', cur.modRevision)
-        .then(client.put(cur.key).value(Buffer.from(out)))
+        .then(client.put(cur.key).value(out))
         .commit()
         .catch((err: unknown) => {
           throw etcdUnavailable(err);
@@ -124,7 +133,6 @@ export async function rewrite(client: Etcd3, t: EncryptionTransformers, o: Rewri
         stats.rewritten++;
         return;
       }
-      // Someone wrote (or deleted) the key since we read it: their value wins; re-read and decide again.
       const again: IRangeResponse = await client
         .getAll()
         .inRange({ start: cur.key, end: Buffer.concat([cur.key, Buffer.of(0)]) })
@@ -138,13 +146,74 @@ export async function rewrite(client: Etcd3, t: EncryptionTransformers, o: Rewri
         return;
       }
       cur = { key: kv2.key, value: kv2.value, modRevision: kv2.mod_revision };
+      out = undefined;
     }
+  };
+
+  const batchSize = Math.max(1, o.batchSize ?? 32);
+  const concurrency = o.concurrency ?? 16;
+
+  /** First pass over a page: classify, encrypt what needs it. Returns the CAS writes to make. */
+  const prepare = async (kv: EtcdKv): Promise<Pending | undefined> => {
+    const key = kv.key.toString();
+    const c = await classify(key, kv.value, o.prefix, t, true);
+    if (!matchesResources(c, o.resources)) return undefined;
+    stats.scanned++;
+    if (c.state === 'undecryptable') {
+      stats.undecryptable++;
+      return undefined;
+    }
+    if (!c.needsRewrite || !c.result) {
+      stats.unchanged++;
+      return undefined;
+    }
+    if (o.dryRun) {
+      stats.rewritten++;
+      return undefined;
+    }
+    const out = await t.forResource(c.resource).transformer.toStorage(c.result.plaintext, Buffer.from(key));
+    return { kv, out: Buffer.from(out) };
+  };
+
+  const commitBatch = async (batch: Pending[]): Promise<void> => {
+    for (let i = 0; i < batch.length; i++) await pace();
+    if (batch.length === 1) {
+      await one(batch[0]!.kv, batch[0]!.out);
+      return;
+    }
+    const first = batch[0]!;
+    const txn = client.if(first.kv.key, 'Mod', '==', first.kv.modRevision);
+    for (const p of batch.slice(1)) txn.and(p.kv.key, 'Mod', '==', p.kv.modRevision);
+    txn.then(...batch.map((p) => client.put(p.kv.key).value(p.out)));
+    const res = await txn.commit().catch((err: unknown) => {
+      throw etcdUnavailable(err);
+    });
+    if (res.succeeded) {
+      stats.rewritten += batch.length;
+      return;
+    }
+    // Some key changed since it was read; nothing was written. Settle each key on its own.
+    for (const p of batch) await one(p.kv, p.out);
   };
 
   for (let ri = startRange; ri < ranges.length; ri++) {
     const range = prefixRange(ranges[ri]!, ri === startRange ? after : undefined);
     for await (const page of pages(client, range, o.pageSize ?? 500)) {
-      await mapLimit(page, o.concurrency ?? 16, one);
+      const pending = (await mapLimit(page, concurrency, prepare)).filter((p): p is Pending => p !== undefined);
+      const batches: Pending[][] = [];
+      let cur: Pending[] = [];
+      let bytes = 0;
+      for (const p of pending) {
+        if (cur.length && (cur.length >= batchSize || bytes + p.out.length + p.kv.key.length > BATCH_BYTES)) {
+          batches.push(cur);
+          cur = [];
+          bytes = 0;
+        }
+        cur.push(p);
+        bytes += p.out.length + p.kv.key.length;
+      }
+      if (cur.length) batches.push(cur);
+      await mapLimit(batches, concurrency, commitBatch);
       o.onProgress?.(stats);
       if (o.stateFile && !o.dryRun) {
         const st: RewriteState = {

@@ -4,6 +4,7 @@
  */
 import type { Etcd3 } from 'etcd3';
 import { type Classified, classify, type ValueState } from './classify.ts';
+import type { ClassifyPool } from './classify-pool.ts';
 import { pages, prefixRange } from './client.ts';
 import { type EncryptionTransformers, parseGroupResource } from './deps.ts';
 import { rangesFor } from './resource.ts';
@@ -18,6 +19,8 @@ export interface ScanOptions {
   /** decrypt concurrency within a page (KMS calls are async) */
   concurrency?: number;
   onProgress?: (done: number) => void;
+  /** classify on worker threads (decryption overlaps with reading); pages stay in key order */
+  pool?: ClassifyPool;
 }
 
 export interface ScanObject {
@@ -92,12 +95,25 @@ export function matchesResources(c: { resource: string }, resources: string[] | 
 export async function scan(client: Etcd3, t: EncryptionTransformers, o: ScanOptions): Promise<ScanReport> {
   await t.refreshKms().catch(() => undefined);
   const report = emptyReport();
+  const add = (cs: Classified[]) => {
+    for (const c of cs) if (matchesResources(c, o.resources)) addToReport(report, c);
+    o.onProgress?.(report.total);
+  };
+  const pool = o.pool;
+  // With a pool, keep a few pages in flight so workers decrypt while the next pages are read.
+  const inFlight: Promise<Classified[]>[] = [];
   for (const p of o.keyPrefix ? [o.keyPrefix] : keyRanges(o.prefix, o.resources)) {
     for await (const page of pages(client, prefixRange(p), o.pageSize ?? 1000)) {
-      const cs = await mapLimit(page, o.concurrency ?? 16, (kv) => classify(kv.key.toString(), kv.value, o.prefix, t));
-      for (const c of cs) if (matchesResources(c, o.resources)) addToReport(report, c);
-      o.onProgress?.(report.total);
+      if (pool) {
+        const f = pool.classifyPage(page);
+        f.catch(() => undefined); // awaited in order below; avoid an unhandled rejection meanwhile
+        inFlight.push(f);
+        if (inFlight.length >= 4) add(await inFlight.shift()!);
+      } else {
+        add(await mapLimit(page, o.concurrency ?? 16, (kv) => classify(kv.key.toString(), kv.value, o.prefix, t)));
+      }
     }
   }
+  for (const f of inFlight) add(await f);
   return report;
 }
