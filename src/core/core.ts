@@ -40,6 +40,10 @@ export interface CoreDeps {
   /** Builds an authorizer for a token's policies (policy module); default: deny all but root. */
   authorizer?: (policies: string[]) => Promise<Authorizer>;
   audit?: AuditSink;
+  /** HA: replicas share storage; this one serves only while active (set by the HA manager). */
+  ha?: boolean;
+  /** Called when in-memory caches outside the core must be dropped (becoming active). */
+  onReload?: () => void;
   /** Mounts created on init (Vault dev mode mounts `secret/` as KV v2). */
   defaultMounts?: { path: string; type: string; options?: Record<string, string> }[];
 }
@@ -74,6 +78,7 @@ export class Core {
     this.#now = deps.now ?? Date.now;
     this.barrier = new Barrier(deps.raw, this.#now);
     this.seal = new SealManager(deps.raw, this.barrier, this.log, deps.autoSeal);
+    this.#active = !deps.ha;
     this.#authFailures = new FailureLimiter({ burst: 10, refillPerSecond: 0.2, now: this.#now });
     this.#unsealFailures = new FailureLimiter({ burst: 10, refillPerSecond: 0.5, now: this.#now });
   }
@@ -154,6 +159,29 @@ export class Core {
     this.barrier.seal();
     this.seal.resetProgress();
     this.log.info('sealed');
+  }
+
+  /**
+   * HA: before serving as active, re-read everything another replica may have changed while this one
+   * was standby — the barrier keyring (rotations), the mount table, engine state, policy caches.
+   */
+  async becomeActive(): Promise<void> {
+    if (this.state !== 'unsealed') throw new ArcaError('ERR_SEALED', 'Vault is sealed');
+    await this.barrier.reloadKeyring();
+    for (const e of this.#engines.values()) await e.close?.();
+    this.#engines.clear();
+    const mounts = await this.mounts.load();
+    for (const m of mounts) await this.#startEngine(m);
+    this.#deps.onReload?.();
+    this.#active = true;
+  }
+
+  async becomeStandby(): Promise<void> {
+    this.#active = false;
+  }
+
+  get haEnabled(): boolean {
+    return this.#deps.ha === true;
   }
 
   async #postUnseal(): Promise<void> {
@@ -253,6 +281,7 @@ export class Core {
   async handle(req: LogicalRequest): Promise<LogicalResponse> {
     if (this.state === 'uninitialized') throw new ArcaError('ERR_SEALED', 'Vault is not initialized');
     if (this.state === 'sealed') throw new ArcaError('ERR_SEALED', 'Vault is sealed');
+    if (!this.#active) throw new ArcaError('ERR_HA_STANDBY', 'this replica is a standby and no active replica is known; retry shortly');
     const path = req.path.replace(/^\/+/, '');
     const unauthenticated = UNAUTHENTICATED_PATHS.some((r) => r.test(path));
     let entry: TokenEntry | undefined;

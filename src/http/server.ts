@@ -20,6 +20,9 @@ export interface HttpOptions {
   ha?: () => { enabled: boolean; active: boolean; leaderAddress: string; activeSince: Date | undefined };
   /** Called for every logical request before the core (HA forwarding hooks in here). */
   forward?: (req: FastifyRequest) => Promise<{ status: number; headers: Record<string, string>; body: Buffer } | undefined>;
+  /** HA: give up the active role (sys/step-down). */
+  stepDown?: () => Promise<void>;
+  leaderAddress?: () => Promise<string>;
 }
 
 const MAX_BODY = 32 * 1024 * 1024;
@@ -103,7 +106,7 @@ export function buildHttpServer(o: HttpOptions): FastifyInstance {
     return parsed as Record<string, unknown>;
   };
 
-  registerRawSys(app, { core: o.core, metrics, body, token, ha, clusterId: '' });
+  registerRawSys(app, { core: o.core, metrics, body, token, ha, clusterId: '', ...(o.forward ? { forward: o.forward } : {}), ...(o.stepDown ? { stepDown: o.stepDown } : {}), ...(o.leaderAddress ? { leaderAddress: o.leaderAddress } : {}) });
 
   app.route({
     method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],

@@ -20,6 +20,11 @@ export interface RawDeps {
   /** HA view of this replica (single-node: always active). */
   ha: () => { enabled: boolean; active: boolean; leaderAddress: string; activeSince: Date | undefined };
   clusterId: string;
+  /** HA standby: forward (or redirect) a request the active must answer. */
+  forward?: (req: FastifyRequest) => Promise<{ status: number; headers: Record<string, string>; body: Buffer } | undefined>;
+  stepDown?: () => Promise<void>;
+  /** HA: the active's address, looked up when not yet known. */
+  leaderAddress?: () => Promise<string>;
 }
 
 export function sealStatus(core: Core, storageType: string): Record<string, unknown> {
@@ -65,7 +70,9 @@ export function registerRawSys(app: FastifyInstance, d: RawDeps): void {
   const status = () => sealStatus(core, core.storageType);
 
   app.get('/v1/sys/init', async () => ({ initialized: core.state !== 'uninitialized' }));
-  const init = async (req: FastifyRequest) => {
+  const init = async (req: FastifyRequest, reply: FastifyReply) => {
+    const fwd = await d.forward?.(req);
+    if (fwd) return reply.code(fwd.status).headers(fwd.headers).send(fwd.body);
     const f = parseFields(InitFields, d.body(req));
     if (f.pgp_keys?.length || f.root_token_pgp_key || f.recovery_pgp_keys?.length) {
       throw new ArcaError('ERR_INVALID_REQUEST', 'PGP-encrypted shares are not supported; omit pgp_keys');
@@ -153,15 +160,28 @@ export function registerRawSys(app: FastifyInstance, d: RawDeps): void {
   };
   app.get('/v1/sys/health', health);
 
+  const stepDown = async (req: FastifyRequest, reply: FastifyReply) => {
+    if (core.state !== 'unsealed') throw new ArcaError('ERR_SEALED', 'Vault is sealed');
+    const entry = await core.authenticate(d.token(req), req.ip);
+    if (!allows(await core.authorizerFor(entry.policies), 'sys/step-down', 'update')) {
+      throw new ArcaError('ERR_PERMISSION_DENIED', '1 error occurred:\n\t* permission denied\n\n');
+    }
+    await d.stepDown?.();
+    return reply.code(204).send();
+  };
+  app.put('/v1/sys/step-down', stepDown);
+  app.post('/v1/sys/step-down', stepDown);
+
   app.get('/v1/sys/leader', async () => {
     if (core.state !== 'unsealed') throw new ArcaError('ERR_SEALED', 'Vault is sealed');
     const ha = d.ha();
+    const leader = d.leaderAddress ? await d.leaderAddress() : ha.leaderAddress;
     return {
       ha_enabled: ha.enabled,
       is_self: ha.active,
       active_time: (ha.activeSince ?? new Date(0)).toISOString(),
-      leader_address: ha.leaderAddress,
-      leader_cluster_address: ha.leaderAddress,
+      leader_address: leader,
+      leader_cluster_address: leader,
       performance_standby: false,
       performance_standby_last_remote_wal: 0,
       raft_committed_index: 0,

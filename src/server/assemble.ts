@@ -14,6 +14,8 @@ import type { Logger } from '../log/index.ts';
 import type { AutoSeal } from '../seal/index.ts';
 import { InmemStorage, PostgresStorage, SqliteStorage, type Storage } from '../storage/index.ts';
 import { registerEngines } from './engines.ts';
+import { setupHa } from './ha.ts';
+import { randomUUID } from 'node:crypto';
 
 export interface RunningServer {
   core: Core;
@@ -32,7 +34,21 @@ function readSecretFile(path: string, what: string): string {
   }
 }
 
-export async function openStorage(c: Readonly<ServerConfig>, dataDir: string | undefined): Promise<{ storage: Storage; type: string }> {
+export interface OpenedStorage {
+  storage: Storage;
+  type: string;
+  /** For PostgreSQL: what the HA lease needs to reach the same database. */
+  pg?: { url: string; password: string | undefined; table: string };
+}
+
+/** PostgreSQL sessions are named after the replica, which is how the HA fence tells writers apart. */
+function withApplicationName(url: string, name: string): string {
+  const u = new URL(url);
+  u.searchParams.set('application_name', name);
+  return u.toString();
+}
+
+export async function openStorage(c: Readonly<ServerConfig>, dataDir: string | undefined, replicaId?: string): Promise<OpenedStorage> {
   switch (c.storage.type) {
     case 'inmem':
       return { storage: new InmemStorage(), type: 'inmem' };
@@ -43,11 +59,13 @@ export async function openStorage(c: Readonly<ServerConfig>, dataDir: string | u
       return { storage: SqliteStorage.openInDir(dataDir), type: 'sqlite' };
     }
     case 'postgres': {
-      const url = c.storage.url ?? readSecretFile(c.storage.urlFile!, 'storage.urlFile');
+      const base = c.storage.url ?? readSecretFile(c.storage.urlFile!, 'storage.urlFile');
       const password = c.storage.passwordFile ? readSecretFile(c.storage.passwordFile, 'storage.passwordFile') : process.env['PGPASSWORD'];
+      const url = replicaId ? withApplicationName(base, replicaId) : base;
       return {
         storage: await PostgresStorage.open({ url, password, table: c.storage.table, maxConnections: c.storage.maxConnections }),
         type: 'postgres',
+        pg: { url: base, password, table: c.storage.table },
       };
     }
   }
@@ -70,7 +88,12 @@ export async function assembleServer(c: Readonly<ServerConfig>, log: Logger, dat
   if (!c.tls && !isLoopback(host)) {
     throw new ArcaError('ERR_CONFIG_INVALID', `listen: plaintext HTTP is only allowed on loopback; configure tls.certFile/tls.keyFile to listen on ${host}`);
   }
-  const { storage, type } = await openStorage(c, dataDir ?? c.dataDir);
+  const replicaId = `arca-${randomUUID()}`;
+  const opened = await openStorage(c, dataDir ?? c.dataDir, replicaId);
+  const { type } = opened;
+  // With PostgreSQL several replicas may share the database: one active, fenced by a lease.
+  const ha = opened.pg ? await setupHa(opened, replicaId, c, log, () => core) : undefined;
+  const storage = ha ? ha.storage : opened.storage;
   let autoSeal: AutoSeal | undefined;
   try {
     autoSeal = await openAutoSeal(c);
@@ -82,23 +105,32 @@ export async function assembleServer(c: Readonly<ServerConfig>, log: Logger, dat
   engines.set('system', (_ctx, _o, core) => createSystemEngine(core, extensions));
   engines.set('token', (_ctx, _o, core) => createTokenEngine(core));
   const spoolBase = dataDir ?? c.dataDir ?? mkdtempSync(join(tmpdir(), 'arca-audit-'));
-  const { extensions, defaultMounts, authorizer, audit } = await registerEngines(engines, { auditSpoolDir: join(spoolBase, 'audit-spool'), log });
-  const core: Core = new Core({ raw: storage, log, storageType: type, engines, defaultMounts, ...(autoSeal ? { autoSeal } : {}), ...(authorizer ? { authorizer: authorizer((): Core => core) } : {}), ...(audit ? { audit } : {}) });
+  const { extensions, defaultMounts, authorizer, audit, onReload } = await registerEngines(engines, { auditSpoolDir: join(spoolBase, 'audit-spool'), log });
+  const core: Core = new Core({
+    raw: storage, log, storageType: type, engines, defaultMounts, ha: ha !== undefined, ...(onReload ? { onReload } : {}),
+    ...(autoSeal ? { autoSeal } : {}), ...(authorizer ? { authorizer: authorizer((): Core => core) } : {}), ...(audit ? { audit } : {}),
+  });
   try {
     await core.start();
   } catch (err) {
     await autoSeal?.close();
+    await ha?.manager.stop();
     await storage.close();
     throw err;
   }
-  const app = buildHttpServer({ core, log, tls: c.tls });
+  const app = buildHttpServer({
+    core, log, tls: c.tls,
+    ...(ha ? { ha: () => ha.manager.view(), forward: ha.forwarder(c.ha.standbyMode), stepDown: () => ha.manager.stepDown(), leaderAddress: () => ha.manager.leaderAddress() } : {}),
+  });
   const address = await app.listen({ host: host.replace(/^\[|\]$/g, ''), port: Number(portStr) });
+  ha?.manager.start();
   return {
     core,
     app,
     address,
     reopenAudit: () => audit.reopen(),
     async close() {
+      await ha?.manager.stop();
       await app.close();
       await core.close();
     },

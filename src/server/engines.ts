@@ -16,6 +16,7 @@ export interface EngineWiring {
   defaultMounts: { path: string; type: string; options?: Record<string, string> }[];
   authorizer?: (core: () => Core) => (policies: string[]) => Promise<Authorizer>;
   audit?: AuditSink;
+  onReload?: () => void;
 }
 
 export interface EngineDeps {
@@ -35,6 +36,7 @@ export async function registerEngines(engines: EngineRegistry, deps: EngineDeps)
   const audit = new AuditManager(() => coreRef!().barrier, deps.auditSpoolDir, deps.log);
   return {
     audit,
+    onReload: () => policies.invalidate(),
     extensions: [policies, audit],
     defaultMounts: [
       { path: 'secret/', type: 'kv', options: { version: '2' } },

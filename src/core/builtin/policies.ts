@@ -32,6 +32,11 @@ export class PolicyStore implements SystemExtension {
     return b ? dec.decode(b) : undefined;
   }
 
+  /** Drops compiled ACLs (another replica may have changed policies). */
+  invalidate(): void {
+    this.#cache.clear();
+  }
+
   async names(): Promise<string[]> {
     const stored = await this.#s().list('');
     return [...new Set([DEFAULT_POLICY_NAME, ...stored, 'root'])].sort();

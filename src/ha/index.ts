@@ -1,0 +1,4 @@
+export { PgLease, FENCED_SQLSTATE, type LeaseInfo } from './lease.ts';
+export { HaManager, type HaView, type HaCallbacks } from './manager.ts';
+export { FencedStorage } from './fenced-storage.ts';
+export { forwardRequest, FORWARDED_HEADER, type ForwardResult } from './forward.ts';

@@ -1,0 +1,168 @@
+/**
+ * Active/standby election over the PostgreSQL lease. Only an unsealed replica campaigns (a sealed one
+ * could not serve). The active renews every lease/3; a standby tries to take over every second, which
+ * succeeds once the lease has expired by the database clock: failover ≤ lease + 1 s.
+ * If renewal fails (database unreachable, or someone else holds the lease), the active steps down no
+ * later than its lease's end by the local monotonic clock, before any standby can take over.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '../log/index.ts';
+import type { PgLease } from './lease.ts';
+
+export interface HaView {
+  enabled: boolean;
+  active: boolean;
+  leaderAddress: string;
+  activeSince: Date | undefined;
+}
+
+export interface HaCallbacks {
+  /** Called before the replica starts serving as active (reload in-memory state here). */
+  becomeActive(): Promise<void>;
+  becomeStandby(): Promise<void>;
+  /** Whether this replica may campaign (unsealed). */
+  canCampaign(): boolean;
+}
+
+export class HaManager {
+  readonly id: string;
+  readonly #lease: PgLease;
+  readonly #apiAddr: string;
+  readonly #leaseSeconds: number;
+  readonly #cb: HaCallbacks;
+  readonly #log: Logger;
+  #active = false;
+  #activeSince: Date | undefined;
+  #leaderAddr = '';
+  /** performance.now() deadline after which an active that could not renew must stop. */
+  #deadline = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #running = false;
+  #stopped = false;
+  #transition: Promise<void> = Promise.resolve();
+
+  constructor(lease: PgLease, o: { apiAddr: string; leaseSeconds: number; log: Logger; callbacks: HaCallbacks; id?: string }) {
+    this.id = o.id ?? `arca-${randomUUID()}`;
+    this.#lease = lease;
+    this.#apiAddr = o.apiAddr;
+    this.#leaseSeconds = o.leaseSeconds;
+    this.#cb = o.callbacks;
+    this.#log = o.log.child({ component: 'ha', replica: this.id });
+  }
+
+  view(): HaView {
+    return { enabled: true, active: this.#active, leaderAddress: this.#active ? this.#apiAddr : this.#leaderAddr, activeSince: this.#activeSince };
+  }
+
+  get isActive(): boolean {
+    return this.#active;
+  }
+
+  start(): void {
+    this.#schedule(0);
+  }
+
+  #schedule(ms: number): void {
+    if (this.#stopped) return;
+    this.#timer = setTimeout(() => void this.#round(), ms);
+    this.#timer.unref();
+  }
+
+  async #round(): Promise<void> {
+    if (this.#running || this.#stopped) return;
+    this.#running = true;
+    try {
+      await this.#transition;
+      if (this.#active && performance.now() > this.#deadline) await this.#stepDown('lease could not be renewed in time');
+      if (!this.#cb.canCampaign()) {
+        if (this.#active) await this.#stepDown('sealed');
+        await this.#refreshLeader();
+        return;
+      }
+      const start = performance.now();
+      const held = await this.#lease.tryAcquire(this.id, this.#apiAddr, this.#leaseSeconds);
+      if (held) {
+        // Measured from before the call: the database's expiry is at least this late.
+        this.#deadline = start + this.#leaseSeconds * 1000 - 250;
+        if (!this.#active) await this.#becomeActive();
+      } else {
+        if (this.#active) await this.#stepDown('another replica holds the lease');
+        await this.#refreshLeader();
+      }
+    } catch (err) {
+      this.#log.warn({ err: (err as Error).message }, 'ha lease round failed');
+    } finally {
+      this.#running = false;
+      this.#schedule(this.#active ? (this.#leaseSeconds * 1000) / 3 : 1000);
+    }
+  }
+
+  /**
+   * Runs an election round now (e.g. a request arrived right after unseal, before the periodic round):
+   * afterwards this replica is active, or knows the active, unless the database is unreachable.
+   */
+  async settle(): Promise<void> {
+    if (this.#running) {
+      await new Promise((r) => setTimeout(r, 50));
+      return;
+    }
+    clearTimeout(this.#timer);
+    await this.#round();
+  }
+
+  /** The active's address, asking the database when this standby does not know it yet. */
+  async leaderAddress(): Promise<string> {
+    if (this.#active) return this.#apiAddr;
+    if (!this.#leaderAddr) await this.#refreshLeader();
+    return this.#leaderAddr;
+  }
+
+  async #refreshLeader(): Promise<void> {
+    const cur = await this.#lease.current().catch(() => undefined);
+    this.#leaderAddr = cur?.valid ? cur.apiAddr : '';
+  }
+
+  async #becomeActive(): Promise<void> {
+    this.#log.info('became active');
+    this.#active = true;
+    this.#activeSince = new Date();
+    try {
+      await this.#cb.becomeActive();
+    } catch (err) {
+      this.#log.error({ err: (err as Error).message }, 'failed to take over as active; stepping down');
+      await this.#stepDown('activation failed');
+      await this.#lease.release(this.id).catch(() => {});
+    }
+  }
+
+  async #stepDown(reason: string): Promise<void> {
+    if (!this.#active) return;
+    this.#log.warn({ reason }, 'stepping down to standby');
+    this.#active = false;
+    this.#activeSince = undefined;
+    await this.#cb.becomeStandby();
+  }
+
+  /** The storage fence refused a write: stop acting as active now, before the next round. */
+  fenced(): void {
+    if (!this.#active) return;
+    this.#transition = this.#stepDown('write refused by the storage fence');
+  }
+
+  /** Voluntary step-down (sys/step-down): give up the lease for a while. */
+  async stepDown(): Promise<void> {
+    if (!this.#active) return;
+    await this.#stepDown('step-down requested');
+    await this.#lease.release(this.id);
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    if (this.#active) {
+      this.#active = false;
+      await this.#lease.release(this.id).catch(() => {});
+    }
+    await this.#lease.close();
+  }
+}
