@@ -178,6 +178,38 @@ describe('AuditBroker', () => {
     assert.equal(verifyLog([{ name: 'audit.log', bytes: await readFile(logPath) }]).ok, true);
   });
 
+  it('does not resend lines a file already has when the cursor was lost in a crash', async () => {
+    const d = await sub();
+    const logPath = join(d, 'audit.log');
+    const keys = generateAuditKeys();
+    const a = await openTestBroker({ ...keys, spoolDir: join(d, 'spool'), devices: [new FileDevice({ path: logPath })] });
+    for (let i = 0; i < 5; i++) await a.log(requestInput(i));
+    await a.close();
+    // a crash after the device write but before the cursor was recorded: every cursor back to 0
+    const { readdir } = await import('node:fs/promises');
+    for (const sd of await readdir(join(d, 'spool'), { withFileTypes: true })) {
+      if (sd.isDirectory()) await writeFile(join(d, 'spool', sd.name, 'cursor'), JSON.stringify({ offset: 0 }));
+    }
+    const b = await openTestBroker({ ...keys, spoolDir: join(d, 'spool'), devices: [new FileDevice({ path: logPath })] });
+    await b.log(requestInput(5));
+    await b.close();
+    const r = verifyLog([{ name: 'audit.log', bytes: await readFile(logPath) }], { publicKey: b.publicKey });
+    assert.equal(r.ok, true, JSON.stringify(r.problem));
+  });
+
+  it('recovers the chain position from the log file when the spool directory is gone', async () => {
+    const d = await sub();
+    const logPath = join(d, 'audit.log');
+    const keys = generateAuditKeys();
+    const a = await openTestBroker({ ...keys, spoolDir: join(d, 'spool-a'), devices: [new FileDevice({ path: logPath })] });
+    for (let i = 0; i < 3; i++) await a.log(requestInput(i));
+    await a.close();
+    const b = await openTestBroker({ ...keys, spoolDir: join(d, 'spool-b'), devices: [new FileDevice({ path: logPath })] });
+    await b.log(requestInput(3));
+    await b.close();
+    assert.equal(verifyLog([{ name: 'audit.log', bytes: await readFile(logPath) }]).ok, true);
+  });
+
   it('writes a signed checkpoint every N entries', async () => {
     const d = await sub();
     const logPath = join(d, 'audit.log');

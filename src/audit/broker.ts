@@ -118,6 +118,11 @@ export class AuditBroker {
         // an unreadable spool contributes nothing
       }
     }
+    // A file device holds the chain position too (useful if the spool directory was lost).
+    for (const d of opts.devices ?? []) {
+      const p = parseChainPoint(await d.lastLine?.().catch(() => undefined));
+      if (p) points.push(p);
+    }
     const best = points.reduce<{ seq: number; prev: string }>((a, b) => (b.seq > a.seq ? b : a), { seq: 0, prev: GENESIS_PREV });
     const broker = new AuditBroker(opts, best.seq, best.prev);
     try {

@@ -15,6 +15,7 @@ export interface PipeOptions {
 
 /** A line that must be followed by `device.reopen()` first: the header the broker writes on SIGHUP. */
 const REOPEN_HEADER = /^\{"seq":\d+,"type":"header","reason":"reopen"/;
+const SEQ = /^\{"seq":(\d+),/;
 
 interface MemItem {
   line: string;
@@ -159,8 +160,19 @@ export class DevicePipe {
     });
   }
 
+  /** Seq of the last line the device already holds (from before a restart); spooled lines up to it are skipped. */
+  async #deviceSeq(): Promise<number> {
+    try {
+      const m = SEQ.exec((await this.device.lastLine?.()) ?? '');
+      return m ? Number(m[1]) : 0;
+    } catch {
+      return 0;
+    }
+  }
+
   async #drain(): Promise<void> {
     let backoff = this.#opts.retryMinMs;
+    let skipUpTo = await this.#deviceSeq();
     while (!this.#stopped) {
       const spool = this.#spool ?? this.#pendingSpool;
       let lines: string[];
@@ -195,6 +207,16 @@ export class DevicePipe {
         continue;
       }
       if (lines.length === 0) continue;
+      if (skipUpTo > 0) {
+        // Lines the device got before a crash but whose delivery was not recorded: acknowledge, do not resend.
+        let k = 0;
+        while (k < lines.length && Number(SEQ.exec(lines[k]!)?.[1] ?? Number.POSITIVE_INFINITY) <= skipUpTo) k++;
+        if (k < lines.length) skipUpTo = 0;
+        if (k > 0) {
+          await commit(k).catch(() => {});
+          continue;
+        }
+      }
       // Write up to the next reopen header; a batch that starts with one reopens the device first.
       const first = REOPEN_HEADER.test(lines[0]!);
       let n = lines.findIndex((l, i) => i > 0 && REOPEN_HEADER.test(l));

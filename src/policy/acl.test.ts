@@ -97,6 +97,9 @@ describe('Acl matching', () => {
     const a = acl('path "secret/metadata/app" { capabilities = ["list"] }');
     assert.equal(a.allows('secret/metadata/app/', 'list'), true);
     assert.equal(a.allows('secret/metadata/app/', 'read'), false);
+    // without an operation, a trailing slash means a list
+    assert.deepEqual([...a.capabilities('secret/metadata/app/')], ['list']);
+    assert.deepEqual([...a.capabilities('secret/metadata/app/', 'read')], []);
   });
 
   it('tries glob rules without the trailing slash first for a list', () => {

@@ -155,10 +155,14 @@ export class Acl {
     return win.rule;
   }
 
-  /** Capabilities granted on `path` by the deciding rule (a `deny` rule yields just `deny`). */
-  capabilities(path: string, op: Operation = 'read'): ReadonlySet<Capability> {
+  /**
+   * Capabilities granted on `path` by the deciding rule (a `deny` rule yields just `deny`).
+   * Without `op`, a path ending in `/` is looked up as a list (only lists address such paths).
+   */
+  capabilities(path: string, op?: Operation): ReadonlySet<Capability> {
     if (this.isRoot) return new Set(['create', 'read', 'update', 'patch', 'delete', 'list', 'sudo']);
-    return new Set(this.#resolve(path, op === 'list')?.caps ?? []);
+    const isList = op === undefined ? path.endsWith('/') : op === 'list';
+    return new Set(this.#resolve(path, isList)?.caps ?? []);
   }
 
   /**

@@ -1,5 +1,5 @@
 import { constants, type promises as fsp } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type AuditDevice, errnoCode, joinLines } from './types.ts';
 
@@ -85,6 +85,31 @@ export class FileDevice implements AuditDevice {
     const fh = this.#fh;
     this.#fh = undefined;
     await fh?.close().catch(() => {});
+  }
+
+  async lastLine(): Promise<string | undefined> {
+    let st: Awaited<ReturnType<typeof stat>>;
+    try {
+      st = await stat(this.path);
+    } catch {
+      return undefined;
+    }
+    // Never open a FIFO or device for reading: that could block or consume the reader's data.
+    if (!st.isFile() || st.size === 0) return undefined;
+    const fh = await open(this.path, 'r');
+    try {
+      const want = Math.min(st.size, 256 * 1024);
+      const buf = Buffer.alloc(want);
+      const { bytesRead } = await fh.read(buf, 0, want, st.size - want);
+      const text = buf.subarray(0, bytesRead);
+      const end = text.lastIndexOf(0x0a);
+      if (end < 0) return undefined;
+      const start = text.lastIndexOf(0x0a, end - 1) + 1;
+      if (start === 0 && want < st.size) return undefined;
+      return text.subarray(start, end).toString('utf8');
+    } finally {
+      await fh.close();
+    }
   }
 
   async reopen(): Promise<void> {

@@ -10,6 +10,11 @@ export interface AuditDevice {
   readonly type: string;
   /** Lines without their trailing newline. */
   write(lines: readonly string[]): Promise<void>;
+  /**
+   * The last complete line already in the target, if the device can read it back (a regular file can).
+   * Lets the broker skip spooled lines the device already has after a crash (no duplicates).
+   */
+  lastLine?(): Promise<string | undefined>;
   /** Reopen the target (file rotation on SIGHUP). */
   reopen?(): Promise<void>;
   close(): Promise<void>;
