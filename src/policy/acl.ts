@@ -1,5 +1,6 @@
 import type { Operation } from '../engines/index.ts';
 import { ROOT_POLICY_NAME } from './builtin.ts';
+import { emptyParameterRules, hasParameterRules, mergeParameterRules, type ParameterRules, parametersPermit } from './parameters.ts';
 import { DEFAULT_ROOT_PATHS, matchesRootPath } from './root-paths.ts';
 import type { Capability, PathRule, Policy } from './types.ts';
 
@@ -11,6 +12,7 @@ interface MergedRule {
   readonly caps: Set<Capability>;
   /** Names of the policies that contributed, for diagnostics. */
   readonly policies: Set<string>;
+  readonly params: ParameterRules;
 }
 
 export interface AclDecision {
@@ -25,6 +27,8 @@ export interface AclDecision {
   rule: string | undefined;
   /** Policies that contributed to the deciding rule. */
   policies: string[];
+  /** The capability was granted but the request data broke the rule's parameter constraints. */
+  parametersDenied: boolean;
 }
 
 export interface AclOptions {
@@ -96,7 +100,7 @@ export class Acl {
         const table = r.kind === 'exact' ? this.#exact : r.kind === 'prefix' ? this.#prefix : this.#segment;
         let merged = table.get(r.key);
         if (!merged) {
-          merged = { pattern: r.pattern, kind: r.kind, key: r.key, caps: new Set(), policies: new Set() };
+          merged = { pattern: r.pattern, kind: r.kind, key: r.key, caps: new Set(), policies: new Set(), params: emptyParameterRules() };
           table.set(r.key, merged);
         }
         merged.policies.add(policy.name);
@@ -104,9 +108,11 @@ export class Acl {
         if (r.capabilities.has('deny')) {
           merged.caps.clear();
           merged.caps.add('deny');
+          Object.assign(merged.params, emptyParameterRules());
           continue;
         }
         for (const c of r.capabilities) merged.caps.add(c);
+        mergeParameterRules(merged.params, r);
       }
     }
   }
@@ -176,22 +182,30 @@ export class Acl {
     return [...caps].sort();
   }
 
-  /** Full decision for an operation on a logical path (after `/v1/`). */
-  check(path: string, op: Operation): AclDecision {
+  /**
+   * Full decision for an operation on a logical path (after `/v1/`). Pass the request `data` to enforce
+   * `allowed_parameters` / `denied_parameters` / `required_parameters` (read, create, update, patch).
+   */
+  check(path: string, op: Operation, data?: Readonly<Record<string, unknown>>): AclDecision {
     const capability = operationCapability(op);
     const sudoRequired = this.isRootPath(path);
     if (this.isRoot) {
-      return { allowed: true, capability, sudoRequired, rootPrivs: true, rule: '*', policies: [ROOT_POLICY_NAME] };
+      return { allowed: true, capability, sudoRequired, rootPrivs: true, rule: '*', policies: [ROOT_POLICY_NAME], parametersDenied: false };
     }
     const rule = this.#resolve(path, op === 'list');
     const caps = rule?.caps ?? new Set<Capability>();
     const rootPrivs = caps.has('sudo');
-    const allowed = !caps.has('deny') && caps.has(capability) && (!sudoRequired || rootPrivs);
-    return { allowed, capability, sudoRequired, rootPrivs, rule: rule?.pattern, policies: rule ? [...rule.policies].sort() : [] };
+    let allowed = !caps.has('deny') && caps.has(capability) && (!sudoRequired || rootPrivs);
+    let parametersDenied = false;
+    if (allowed && rule && data && op !== 'list' && op !== 'delete' && hasParameterRules(rule.params)) {
+      parametersDenied = !parametersPermit(rule.params, data);
+      allowed = !parametersDenied;
+    }
+    return { allowed, capability, sudoRequired, rootPrivs, rule: rule?.pattern, policies: rule ? [...rule.policies].sort() : [], parametersDenied };
   }
 
-  allows(path: string, op: Operation): boolean {
-    return this.check(path, op).allowed;
+  allows(path: string, op: Operation, data?: Readonly<Record<string, unknown>>): boolean {
+    return this.check(path, op, data).allowed;
   }
 
   /**

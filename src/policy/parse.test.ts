@@ -79,7 +79,7 @@ describe('parsePolicy', () => {
 
   it('keeps allowed_parameters for later enforcement', () => {
     const r = parsePolicy('p', HCL).rules[3]!;
-    assert.deepEqual(r.allowedParameters, { version: [] });
+    assert.deepEqual({ ...r.allowedParameters }, { version: [] });
   });
 
   it('reduces a stanza with deny to deny only', () => {

@@ -104,7 +104,7 @@ function constraints(v: unknown, where: string, field: string): ParameterConstra
   // HCL-JSON sometimes wraps objects in a one-element list.
   const obj = Array.isArray(v) && v.length === 1 ? v[0] : v;
   if (!isRecord(obj)) throw invalid(`${where}: "${field}" must map parameter names to lists of values`);
-  const out: Record<string, readonly unknown[]> = {};
+  const out = Object.create(null) as Record<string, readonly unknown[]>;
   for (const [k, vals] of Object.entries(obj)) {
     if (!Array.isArray(vals)) throw invalid(`${where}: "${field}.${k}" must be a list`);
     out[k] = vals;
