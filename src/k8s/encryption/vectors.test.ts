@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { tempDir } from '../../../test/harness/index.ts';
-import { AesGcmTransformer } from './aes.ts';
+import { ArcaError } from '../../errors/index.ts';
+import { AesCbcTransformer, AesGcmTransformer } from './aes.ts';
+import { SecretboxTransformer } from './secretbox.ts';
 import { buildProviderChain, type KmsFactories } from './build.ts';
 import { parseEncryptionConfig } from './config.ts';
 import { grpcKmsV1, grpcKmsV2 } from './kms-grpc.ts';
@@ -19,17 +21,22 @@ async function decryptVector(v: Vector, etcdKey: string, plugins: Map<string, Fa
   if (v.layer === 'raw-transformer') {
     const key = Buffer.from(v.raw!.keyHex, 'hex');
     if (v.provider === 'kms-v2-seed-inner') return { plaintext: openSeedPayload(key, stored, aad), stale: false };
+    if (v.provider === 'aescbc') return new AesCbcTransformer(key).fromStorage(stored);
+    if (v.provider === 'secretbox') return new SecretboxTransformer(key).fromStorage(stored);
     return new AesGcmTransformer(key).fromStorage(stored, aad);
   }
   const cfg = parseEncryptionConfig(JSON.stringify(v.readConfig));
-  const endpointOf = (name: string) => {
-    const p = plugins.get(name);
-    if (!p) throw new Error(`vector ${v.id} has no fake plugin ${name}`);
-    return p.endpoint;
-  };
+  // A provider without a fake plugin behaves like a plugin that is down.
+  const down = () => Promise.reject(new ArcaError('ERR_KMS_PLUGIN_UNAVAILABLE', 'no plugin'));
   const kms: KmsFactories = {
-    v1: (name, _e, t) => grpcKmsV1(name, endpointOf(name), t),
-    v2: (name, _e, t) => grpcKmsV2(name, endpointOf(name), t),
+    v1: (name, _e, t) => {
+      const p = plugins.get(name);
+      return p ? grpcKmsV1(name, p.endpoint, t) : { encrypt: down, decrypt: down };
+    },
+    v2: (name, _e, t) => {
+      const p = plugins.get(name);
+      return p ? grpcKmsV2(name, p.endpoint, t) : { status: down, encrypt: down, decrypt: down };
+    },
   };
   return buildProviderChain(cfg.resources[0]!.providers, kms).fromStorage(stored, aad);
 }
