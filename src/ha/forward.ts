@@ -25,6 +25,7 @@ export async function forwardRequest(
   headers: Record<string, string | string[] | undefined>,
   body: Buffer | undefined,
   self: string,
+  extraHeaders: Record<string, string> = {},
   timeoutMs = 30_000,
 ): Promise<ForwardResult> {
   if (headers[FORWARDED_HEADER]) {
@@ -35,6 +36,7 @@ export async function forwardRequest(
   const h: Record<string, string> = {};
   for (const [k, v] of Object.entries(headers)) if (v !== undefined && !HOP_BY_HOP.has(k.toLowerCase())) h[k] = Array.isArray(v) ? v.join(', ') : v;
   h[FORWARDED_HEADER] = self;
+  Object.assign(h, extraHeaders);
   if (body && body.length) h['content-length'] = String(body.length);
   const mod = target.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {

@@ -23,6 +23,8 @@ export interface HttpOptions {
   /** HA: give up the active role (sys/step-down). */
   stepDown?: () => Promise<void>;
   leaderAddress?: () => Promise<string>;
+  /** HA: resolves the client address a standby forwarded for (authenticated), if any. */
+  clientAddr?: (req: FastifyRequest) => Promise<string | undefined>;
 }
 
 const MAX_BODY = 32 * 1024 * 1024;
@@ -161,7 +163,8 @@ export function buildHttpServer(o: HttpOptions): FastifyInstance {
           operation = 'write';
           data = body(req);
       }
-      const res = await o.core.handle({ id: req.id, operation, path, data, token: token(req), clientAddr: req.ip });
+      const clientAddr = (await o.clientAddr?.(req)) ?? req.ip;
+      const res = await o.core.handle({ id: req.id, operation, path, data, token: token(req), clientAddr });
       if (res.status === 204) return reply.code(204).type('application/json').send();
       // An engine error status without data (e.g. KV PATCH of a missing key) has an empty body, as in Vault.
       if (res.status >= 400 && res.data === undefined && !res.warnings) return reply.code(res.status).type('application/json').send();

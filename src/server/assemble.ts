@@ -15,6 +15,7 @@ import type { AutoSeal } from '../seal/index.ts';
 import { InmemStorage, PostgresStorage, SqliteStorage, type Storage } from '../storage/index.ts';
 import { registerEngines } from './engines.ts';
 import { setupHa } from './ha.ts';
+import { verifiedClientAddr } from '../ha/index.ts';
 import { randomUUID } from 'node:crypto';
 
 export interface RunningServer {
@@ -120,7 +121,7 @@ export async function assembleServer(c: Readonly<ServerConfig>, log: Logger, dat
   }
   const app = buildHttpServer({
     core, log, tls: c.tls,
-    ...(ha ? { ha: () => ha.manager.view(), forward: ha.forwarder(c.ha.standbyMode), stepDown: () => ha.manager.stepDown(), leaderAddress: () => ha.manager.leaderAddress() } : {}),
+    ...(ha ? { ha: () => ha.manager.view(), forward: ha.forwarder(c.ha.standbyMode), stepDown: () => ha.manager.stepDown(), leaderAddress: () => ha.manager.leaderAddress(), clientAddr: async (req) => verifiedClientAddr(await ha.forwardKey(), req.headers) } : {}),
   });
   const address = await app.listen({ host: host.replace(/^\[|\]$/g, ''), port: Number(portStr) });
   ha?.manager.start();
