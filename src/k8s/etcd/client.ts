@@ -53,16 +53,18 @@ export function prefixRange(prefix: string, after?: string): { start: Buffer; en
 }
 
 /**
- * Pages through [start, end) in key order, `limit` keys per request, pinned to the revision of the
- * first page so a scan sees one consistent snapshot. The next page is requested while the caller
+ * Pages through [start, end) in key order, `limit` keys per request. With `snapshot` every page is
+ * read at the revision of the first one (a consistent view, for scans; it fails if etcd compacts
+ * that revision meanwhile — kube-apiserver compacts every 5 minutes); without it each page is the
+ * latest state (rewrite compares mod_revision anyway). The next page is requested while the caller
  * works on the current one.
  */
-export async function* pages(client: Etcd3, range: { start: Buffer; end: Buffer }, limit: number): AsyncGenerator<EtcdKv[]> {
+export async function* pages(client: Etcd3, range: { start: Buffer; end: Buffer }, limit: number, snapshot = false): AsyncGenerator<EtcdKv[]> {
   let start = range.start;
   let revision: string | undefined;
   const fetch = (from: Buffer) => {
     const b = client.getAll().inRange({ start: from, end: range.end }).limit(limit);
-    if (revision) b.revision(revision);
+    if (snapshot && revision) b.revision(revision);
     return b.exec().catch((err: unknown) => {
       throw etcdUnavailable(err);
     });

@@ -151,6 +151,7 @@ export async function rewrite(client: Etcd3, t: EncryptionTransformers, o: Rewri
   };
 
   const batchSize = Math.max(1, o.batchSize ?? 32);
+  let lastKmsCheck = Date.now();
   const concurrency = o.concurrency ?? 16;
 
   /** First pass over a page: classify, encrypt what needs it. Returns the CAS writes to make. */
@@ -199,6 +200,11 @@ export async function rewrite(client: Etcd3, t: EncryptionTransformers, o: Rewri
   for (let ri = startRange; ri < ranges.length; ri++) {
     const range = prefixRange(ranges[ri]!, ri === startRange ? after : undefined);
     for await (const page of pages(client, range, o.pageSize ?? 500)) {
+      // Like the apiserver, re-check KMS v2 plugins about once a minute: a new key_id means a new seed.
+      if (Date.now() - lastKmsCheck > 60_000) {
+        await t.refreshKms();
+        lastKmsCheck = Date.now();
+      }
       const pending = (await mapLimit(page, concurrency, prepare)).filter((p): p is Pending => p !== undefined);
       const batches: Pending[][] = [];
       let cur: Pending[] = [];

@@ -103,7 +103,7 @@ export async function scan(client: Etcd3, t: EncryptionTransformers, o: ScanOpti
   // With a pool, keep a few pages in flight so workers decrypt while the next pages are read.
   const inFlight: Promise<Classified[]>[] = [];
   for (const p of o.keyPrefix ? [o.keyPrefix] : keyRanges(o.prefix, o.resources)) {
-    for await (const page of pages(client, prefixRange(p), o.pageSize ?? 1000)) {
+    for await (const page of pages(client, prefixRange(p), o.pageSize ?? 1000, true)) {
       if (pool) {
         const f = pool.classifyPage(page);
         f.catch(() => undefined); // awaited in order below; avoid an unhandled rejection meanwhile
