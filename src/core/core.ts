@@ -168,6 +168,8 @@ export class Core {
   async becomeActive(): Promise<void> {
     if (this.state !== 'unsealed') throw new ArcaError('ERR_SEALED', 'Vault is sealed');
     await this.barrier.reloadKeyring();
+    // Fresh token store: nothing another replica revoked may linger in a cache.
+    this.#tokens = new TokenStore(new StorageView(this.barrier, 'sys/token/'), this.#now);
     for (const e of this.#engines.values()) await e.close?.();
     this.#engines.clear();
     const mounts = await this.mounts.load();

@@ -52,10 +52,19 @@ const TOKEN_PREFIX = 'hvs.';
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
+/** Live entries kept in memory, so a request costs no storage read, decrypt or HMAC for its token. */
+const CACHE_MAX = 10_000;
+
 export class TokenStore {
   readonly #s: Storage;
   readonly #now: () => number;
   #salt: Buffer | undefined;
+  /**
+   * token → entry for unlimited-use tokens. Every change to a token goes through this store, which
+   * drops the cached entry first; expiry is checked on every hit. With HA, a replica gets a fresh
+   * store when it becomes active, so nothing another replica revoked is served from here.
+   */
+  readonly #cache = new Map<string, TokenEntry>();
 
   constructor(storage: Storage, now: () => number = Date.now) {
     this.#s = storage;
@@ -129,7 +138,21 @@ export class TokenStore {
   /** The live entry for a token, or undefined (unknown, expired or revoked). */
   async lookup(token: string): Promise<TokenEntry | undefined> {
     if (typeof token !== 'string' || token.length === 0 || token.length > 512) return undefined;
-    return this.#byId(await this.#hash(token));
+    const hit = this.#cache.get(token);
+    if (hit) {
+      if (hit.expireAt === 0 || hit.expireAt > this.#nowSec()) return hit;
+      this.#cache.delete(token);
+    }
+    const e = await this.#byId(await this.#hash(token));
+    if (e && e.numUses === 0) {
+      if (this.#cache.size >= CACHE_MAX) this.#cache.delete(this.#cache.keys().next().value!);
+      this.#cache.set(token, e);
+    }
+    return e;
+  }
+
+  #forget(id: string): void {
+    for (const [t, e] of this.#cache) if (e.id === id) this.#cache.delete(t);
   }
 
   async lookupAccessor(accessor: string): Promise<TokenEntry | undefined> {
@@ -156,12 +179,14 @@ export class TokenStore {
     let ttl = increment && increment > 0 ? increment : e.ttl;
     if (e.explicitMaxTtl > 0) ttl = Math.min(ttl, e.createdAt + e.explicitMaxTtl - now);
     const updated = { ...e, expireAt: now + Math.max(ttl, 0), ttl: Math.max(ttl, 0) };
+    this.#forget(e.id);
     await this.#s.put(`id/${e.id}`, enc.encode(JSON.stringify(updated)));
     return updated;
   }
 
   /** Revokes a token and, recursively, every child. */
   async revoke(e: TokenEntry): Promise<void> {
+    this.#forget(e.id);
     for (const child of await this.#s.list(`parent/${e.id}/`)) {
       const c = await this.#s.get(`id/${child}`);
       if (c) await this.revoke(JSON.parse(dec.decode(c)) as TokenEntry);
@@ -174,10 +199,12 @@ export class TokenStore {
 
   /** Revokes only this token; its children become orphans. */
   async revokeOrphan(e: TokenEntry): Promise<void> {
+    this.#forget(e.id);
     for (const child of await this.#s.list(`parent/${e.id}/`)) {
       const c = await this.#s.get(`id/${child}`);
       if (c) {
         const ce = JSON.parse(dec.decode(c)) as TokenEntry;
+        this.#forget(ce.id);
         await this.#s.put(`id/${child}`, enc.encode(JSON.stringify({ ...ce, parent: '', orphan: true })));
       }
       await this.#s.delete(`parent/${e.id}/${child}`);
