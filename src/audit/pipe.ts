@@ -240,6 +240,8 @@ export class DevicePipe {
 
   /** Waits `ms`, or less if the pipe is stopped meanwhile (new lines do not cut a retry backoff short). */
   async #sleep(ms: number): Promise<void> {
+    // stop() may have run while a device write was in flight, before this wake hook existed.
+    if (this.#stopped) return;
     await new Promise<void>((resolve) => {
       const t = setTimeout(resolve, ms);
       // A forgotten broker must not keep the process alive; undelivered lines wait in the spool.
