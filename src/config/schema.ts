@@ -45,6 +45,22 @@ export const SealConfig = z.discriminatedUnion('type', [
 ]);
 export type SealConfig = z.infer<typeof SealConfig>;
 
+/** Where transit's `hsm-aes256-gcm96` keys live: a PKCS#11 token (may be the seal's token). */
+export const KeysConfig = z
+  .object({
+    pkcs11: z
+      .object({
+        module: z.string().min(1),
+        tokenLabel: z.string().min(1),
+        /** File holding the user PIN. Alternatively ARCA_PKCS11_PIN. */
+        pinFile: z.string().min(1).optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+export type KeysConfig = z.infer<typeof KeysConfig>;
+
 export const ServerConfig = z
   .object({
     listen: hostPort.default('127.0.0.1:8200'),
@@ -54,6 +70,7 @@ export const ServerConfig = z
     tls: z.object({ certFile: z.string().min(1), keyFile: z.string().min(1) }).strict().optional(),
     storage: StorageConfig.default({ type: 'sqlite' }),
     seal: SealConfig.default({ type: 'shamir' }),
+    keys: KeysConfig.default({}),
     log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).strict().default({ level: 'info' }),
     /** Dev mode: in-memory-free throwaway server, auto-initialized and unsealed. Never for production. */
     dev: z.boolean().default(false),

@@ -12,6 +12,7 @@ import { ArcaError } from '../errors/index.ts';
 import { buildHttpServer } from '../http/index.ts';
 import type { Logger } from '../log/index.ts';
 import type { AutoSeal } from '../seal/index.ts';
+import type { KeyBackend } from '../keys/backend.ts';
 import { InmemStorage, PostgresStorage, SqliteStorage, type Storage } from '../storage/index.ts';
 import { registerEngines } from './engines.ts';
 import { setupHa } from './ha.ts';
@@ -80,6 +81,16 @@ export async function openAutoSeal(c: Readonly<ServerConfig>): Promise<AutoSeal 
   return Pkcs11Seal.open({ module: c.seal.module, tokenLabel: c.seal.tokenLabel, pin, keyLabel: c.seal.keyLabel, generateKey: c.seal.generateKey });
 }
 
+/** The HSM key backend for transit `hsm-aes256-gcm96` keys, when `keys.pkcs11` is configured. */
+export async function openHsmKeys(c: Readonly<ServerConfig>): Promise<KeyBackend | undefined> {
+  const k = c.keys.pkcs11;
+  if (!k) return undefined;
+  const pin = k.pinFile ? readSecretFile(k.pinFile, 'keys.pkcs11.pinFile') : process.env['ARCA_PKCS11_PIN'];
+  if (!pin) throw new ArcaError('ERR_CONFIG_INVALID', 'keys.pkcs11 needs a PIN: set keys.pkcs11.pinFile or ARCA_PKCS11_PIN');
+  const { HsmKeyBackend } = await import('../keys/pkcs11/hsm-key-backend.ts');
+  return HsmKeyBackend.open({ module: k.module, tokenLabel: k.tokenLabel, pin });
+}
+
 export function isLoopback(host: string): boolean {
   return host === 'localhost' || host.startsWith('127.') || host === '[::1]' || host === '::1';
 }
@@ -96,9 +107,12 @@ export async function assembleServer(c: Readonly<ServerConfig>, log: Logger, dat
   const ha = opened.pg ? await setupHa(opened, replicaId, c, log, () => core) : undefined;
   const storage = ha ? ha.storage : opened.storage;
   let autoSeal: AutoSeal | undefined;
+  let hsmKeys: KeyBackend | undefined;
   try {
     autoSeal = await openAutoSeal(c);
+    hsmKeys = await openHsmKeys(c);
   } catch (err) {
+    await autoSeal?.close();
     await storage.close();
     throw err;
   }
@@ -106,7 +120,7 @@ export async function assembleServer(c: Readonly<ServerConfig>, log: Logger, dat
   engines.set('system', (_ctx, _o, core) => createSystemEngine(core, extensions));
   engines.set('token', (_ctx, _o, core) => createTokenEngine(core));
   const spoolBase = dataDir ?? c.dataDir ?? mkdtempSync(join(tmpdir(), 'arca-audit-'));
-  const { extensions, defaultMounts, authorizer, audit, onReload } = await registerEngines(engines, { auditSpoolDir: join(spoolBase, 'audit-spool'), log });
+  const { extensions, defaultMounts, authorizer, audit, onReload } = await registerEngines(engines, { auditSpoolDir: join(spoolBase, 'audit-spool'), log, hsmKeys });
   const core: Core = new Core({
     raw: storage, log, storageType: type, engines, defaultMounts, ha: ha !== undefined, ...(onReload ? { onReload } : {}),
     ...(autoSeal ? { autoSeal } : {}), ...(authorizer ? { authorizer: authorizer((): Core => core) } : {}), ...(audit ? { audit } : {}),
@@ -134,6 +148,7 @@ export async function assembleServer(c: Readonly<ServerConfig>, log: Logger, dat
       await ha?.manager.stop();
       await app.close();
       await core.close();
+      await hsmKeys?.close();
     },
   };
 }
