@@ -38,6 +38,8 @@ export interface HsmKey {
 export type Pkcs11HsmOptions = Pkcs11Options;
 
 const MAX_LABEL = 128;
+/** How long a handle's CKA_ID check stays trusted for encryption (see #handleOf). */
+const VERIFY_INTERVAL_MS = 1000;
 
 export class Pkcs11Hsm {
   readonly #s: Pkcs11Session;
@@ -47,6 +49,8 @@ export class Pkcs11Hsm {
    * instance could name a different object after a re-initialisation, so those keys go by id.
    */
   readonly #handles = new WeakMap<HsmKey, Handle>();
+  /** When each handle was last checked against its key's CKA_ID (performance.now()). */
+  readonly #verifiedAt = new Map<Handle, number>();
 
   private constructor(s: Pkcs11Session) {
     this.#s = s;
@@ -139,6 +143,7 @@ export class Pkcs11Hsm {
   async destroyKey(key: HsmKey): Promise<void> {
     const handle = this.#handleOf(key, true);
     if (handle === undefined) return;
+    this.#verifiedAt.delete(handle);
     try {
       this.#s.p11.C_DestroyObject(this.#s.handle, handle);
     } catch (err) {
@@ -195,12 +200,15 @@ export class Pkcs11Hsm {
    * instance handed out is first checked against the key's CKA_ID: if another instance destroyed
    * the object, a module may reuse the handle number for a different key, and encrypting under it
    * would be silent corruption. Decryption skips the check (a wrong key cannot authenticate, and a
-   * destroyed handle is reported by the module); on SoftHSM the check costs about as much as the
-   * cipher call itself.
+   * destroyed handle is reported by the module). On SoftHSM the check costs about as much as the
+   * cipher call itself, so a handle is re-checked at most every VERIFY_INTERVAL_MS: in Arca a key
+   * version is destroyed only together with its record (transit delete), so an encrypt under a
+   * destroyed version needs another process to destroy it behind our back *and* reuse the handle
+   * within that interval.
    */
   #handleOf(key: HsmKey, verify: boolean): Handle | undefined {
     const own = this.#handles.get(key);
-    if (own !== undefined && (!verify || key.id.length === 0 || this.#hasId(own, key.id))) return own;
+    if (own !== undefined && (!verify || key.id.length === 0 || this.#recentlyVerified(own) || this.#hasId(own, key.id))) return own;
     if (key.id.length === 0) return undefined;
     checkId(key.id);
     const found = this.#findOne([{ type: pkcs11js.CKA_ID, value: Buffer.from(key.id) }], 'this id');
@@ -210,11 +218,24 @@ export class Pkcs11Hsm {
     return handle;
   }
 
+  #recentlyVerified(handle: Handle): boolean {
+    const at = this.#verifiedAt.get(handle);
+    return at !== undefined && performance.now() - at < VERIFY_INTERVAL_MS;
+  }
+
   #hasId(handle: Handle, id: Uint8Array): boolean {
     try {
       const [attr] = this.#s.p11.C_GetAttributeValue(this.#s.handle, handle, [{ type: pkcs11js.CKA_ID }]);
-      return attr !== undefined && Buffer.compare(attr.value, id) === 0;
+      const ok = attr !== undefined && Buffer.compare(attr.value, id) === 0;
+      if (ok) {
+        if (this.#verifiedAt.size > 100_000) this.#verifiedAt.clear();
+        this.#verifiedAt.set(handle, performance.now());
+      } else {
+        this.#verifiedAt.delete(handle);
+      }
+      return ok;
     } catch (err) {
+      this.#verifiedAt.delete(handle);
       if (isHandleInvalid(err)) return false;
       throw this.#fail(err, `cannot read key attributes on token "${this.tokenLabel}"`);
     }
