@@ -10,6 +10,8 @@ export interface Authorizer {
   capabilities(path: string): ReadonlySet<string>;
   /** Root-protected path (needs `sudo` too); defaults to SUDO_PATHS. */
   isRootPath?(path: string): boolean;
+  /** The full decision including parameter constraints (allowed/denied/required_parameters). */
+  allows?(path: string, op: Operation, data?: Readonly<Record<string, unknown>>): boolean;
 }
 
 export const ROOT_AUTHORIZER: Authorizer = {
@@ -36,7 +38,8 @@ export const SUDO_PATHS: RegExp[] = [
 /** Paths reachable without a token. */
 export const UNAUTHENTICATED_PATHS: RegExp[] = [/^auth\/[^/]+(\/[^/]+)*\/login$/];
 
-export function allows(a: Authorizer, path: string, op: Operation): boolean {
+export function allows(a: Authorizer, path: string, op: Operation, data?: Readonly<Record<string, unknown>>): boolean {
+  if (a.allows) return a.allows(path, op, data);
   const caps = a.capabilities(path);
   if (caps.has('deny')) return false;
   if (!caps.has(capabilityFor(op))) return false;

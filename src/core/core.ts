@@ -319,7 +319,7 @@ export class Core {
     ereq.operation = op;
 
     // ACL runs before routing: a token not allowed on the path gets 403 even for unmounted paths.
-    if (!unauthenticated && !allows(authorizer, path, op)) {
+    if (!unauthenticated && !allows(authorizer, path, op, req.data)) {
       await this.#audit(req, auth, engine, 403, undefined, 'permission denied');
       throw new ArcaError('ERR_PERMISSION_DENIED', '1 error occurred:\n\t* permission denied\n\n');
     }

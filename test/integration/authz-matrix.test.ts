@@ -87,6 +87,26 @@ describe('authorization matrix (real server, default deny)', () => {
     return (await c.request(rt.method, rt.path, rt.body, headers)).status;
   }
 
+  it('enforces allowed_parameters and denied_parameters', async () => {
+    const root = srv.client(ROOT);
+    await root.write('sys/policies/acl/params', {
+      policy: `
+        path "transit/encrypt/pk" {
+          capabilities = ["create", "update"]
+          allowed_parameters = { "plaintext" = [] }
+        }
+        path "auth/token/create" {
+          capabilities = ["update"]
+          denied_parameters = { "no_parent" = [] }
+        }`,
+    });
+    const c = srv.client(await token(['params']));
+    assert.equal((await c.request('POST', 'transit/encrypt/pk', { plaintext: 'aGk=' })).status, 200);
+    assert.equal((await c.request('POST', 'transit/encrypt/pk', { plaintext: 'aGk=', key_version: 1 })).status, 403);
+    assert.equal((await c.request('POST', 'auth/token/create', { policies: ['params'] })).status, 200);
+    assert.equal((await c.request('POST', 'auth/token/create', { no_parent: true })).status, 403);
+  });
+
   it('answers 403 before routing for unmounted paths', async () => {
     const tok = await token(['unrelated']);
     assert.equal((await srv.client(tok).request('GET', 'nomount/x')).status, 403);

@@ -56,7 +56,7 @@ export class PolicyStore implements SystemExtension {
       this.#cache.set(key, acl);
     }
     const a = acl;
-    return { capabilities: (path) => a.capabilities(path), isRootPath: (path) => a.isRootPath(path) };
+    return { capabilities: (path) => a.capabilities(path), isRootPath: (path) => a.isRootPath(path), allows: (path, op, data) => a.allows(path, op, data) };
   }
 
   register(router: EngineRouter): void {
