@@ -12,29 +12,24 @@
 import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { z } from 'zod';
-import { type PluginProcess, startPlugin, waitUntil } from '../src/kms-plugin/testing.ts';
+import { ensureKmsLoad, KMS_LOAD_DIR, type PluginProcess, startPlugin, waitUntil } from '../src/kms-plugin/testing.ts';
 import { startArca } from '../test/harness/arca.ts';
 import { createSoftHsmToken, stopChild, tempDir } from '../test/harness/index.ts';
 import { comparePairs, round3 } from './lib/report.ts';
 
 const execFileP = promisify(execFile);
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const BUILD_SH = join(ROOT, '..', 'shared', 'tools', 'kms-load', 'build.sh');
-const BIN = join(tmpdir(), 'arca-bench-kms-load');
+const BIN = KMS_LOAD_DIR;
 const SECS = 1;
 
 const loadResult = z.object({ rps: z.number(), p50_ms: z.number(), p99_ms: z.number(), errors: z.number(), n: z.number() });
 type LoadResult = z.infer<typeof loadResult>;
 
 async function ensureTools(): Promise<void> {
-  if (existsSync(join(BIN, 'kms-load')) && existsSync(join(BIN, 'kms-echo'))) return;
-  process.stderr.write('[bench] building kms-load and kms-echo (first run only)\n');
-  await execFileP('bash', [BUILD_SH, BIN], { maxBuffer: 1 << 24 });
+  if (!existsSync(join(BIN, 'kms-load')) || !existsSync(join(BIN, 'kms-echo'))) process.stderr.write('[bench] building kms-load and kms-echo (first run only)\n');
+  await ensureKmsLoad();
 }
 
 async function kmsLoad(sock: string, op: 'encrypt' | 'decrypt' | 'status', c: number, secs = SECS, warm = 500): Promise<LoadResult> {

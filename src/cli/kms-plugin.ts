@@ -7,7 +7,18 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ArcaError } from '../errors/index.ts';
 import { createLogger } from '../log/index.ts';
-import { HsmKeySource, type KeySource, KmsGrpcServer, KmsPluginService, PluginMetrics, RemoteKeySource, rotateHsmKey, socketPath } from '../kms-plugin/index.ts';
+import {
+  HsmKeySource,
+  type KeySource,
+  KmsGrpcServer,
+  KmsH2Server,
+  KmsPluginService,
+  type KmsServer,
+  PluginMetrics,
+  RemoteKeySource,
+  rotateHsmKey,
+  socketPath,
+} from '../kms-plugin/index.ts';
 import { Pkcs11Hsm } from '../keys/pkcs11/index.ts';
 import { UsageError } from './exit.ts';
 
@@ -28,6 +39,7 @@ interface Opts {
   cacheTtl: string;
   requestTimeout: string;
   metricsListen?: string;
+  transport: string;
 }
 
 /** `500ms`, `5s`, `2m`, `1h` or a plain number of milliseconds. */
@@ -89,6 +101,7 @@ async function run(o: Opts): Promise<void> {
     return;
   }
   if (!o.listen) throw new UsageError('--listen unix:///path/to/kms.sock is required');
+  if (o.transport !== 'http2' && o.transport !== 'grpc-js') throw new UsageError('--transport must be http2 or grpc-js');
   const path = socketPath(o.listen);
   const healthIntervalMs = parseDuration(o.healthInterval, '--health-interval');
   const timeoutMs = parseDuration(o.requestTimeout, '--request-timeout');
@@ -107,10 +120,11 @@ async function run(o: Opts): Promise<void> {
   // The first check runs before serving so the first Status is meaningful; a failure is not fatal
   // (the apiserver starts anyway and the loop keeps retrying).
   await service.start();
-  const server = new KmsGrpcServer({ socketPath: path, service, log, metrics });
+  const opts = { socketPath: path, service, log, metrics };
+  const server: KmsServer = o.transport === 'grpc-js' ? new KmsGrpcServer(opts) : new KmsH2Server(opts);
   await server.listen();
   const metricsServer = o.metricsListen ? await metrics.listen(o.metricsListen) : undefined;
-  log.info({ socket: path, source: service.description, metricsPort: metricsServer?.port, healthz: service.status().healthz }, 'kms plugin listening');
+  log.info({ socket: path, transport: o.transport, source: service.description, metricsPort: metricsServer?.port, healthz: service.status().healthz }, 'kms plugin listening');
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       log.info({ signal }, 'kms plugin shutting down');
@@ -144,5 +158,6 @@ export function register(cmd: Command): void {
     .option('--cache-ttl <duration>', 'how long a decrypted seed or unwrapped KEK stays cached', '1h')
     .option('--request-timeout <duration>', 'per request to the Arca server (keep under the apiserver timeout of 3s)', '2s')
     .option('--metrics-listen <host:port>', 'serve Prometheus metrics at http://host:port/metrics')
+    .option('--transport <name>', 'gRPC server: http2 (thin unary server on node:http2) or grpc-js', 'http2')
     .action(run);
 }

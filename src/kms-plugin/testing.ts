@@ -4,17 +4,32 @@
  * conformance suite every key source must pass over the real socket.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
 import { after, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import { encodeHeader } from './ciphertext.ts';
 import { type KmsApi, kmsServiceDefinition } from './proto.ts';
 
+const execFileP = promisify(execFile);
+
 export const ARCA_BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'arca');
+const KMS_LOAD_BUILD = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'shared', 'tools', 'kms-load', 'build.sh');
+/** Where kms-load and kms-echo are built once and reused (outside the repo). */
+export const KMS_LOAD_DIR = join(tmpdir(), 'arca-bench-kms-load');
+
+/** Builds the Go kms-load / kms-echo tools (../shared/tools/kms-load) unless already built. */
+export async function ensureKmsLoad(): Promise<{ load: string; echo: string }> {
+  const load = join(KMS_LOAD_DIR, 'kms-load');
+  const echo = join(KMS_LOAD_DIR, 'kms-echo');
+  if (!existsSync(load) || !existsSync(echo)) await execFileP('bash', [KMS_LOAD_BUILD, KMS_LOAD_DIR], { maxBuffer: 1 << 24 });
+  return { load, echo };
+}
 
 export class KmsCallError extends Error {
   constructor(

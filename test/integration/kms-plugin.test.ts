@@ -10,7 +10,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
-import { type ConformanceContext, exerciseKmsPlugin, KmsTestClient, type PluginProcess, startPlugin, ARCA_BIN } from '../../src/kms-plugin/testing.ts';
+import { ARCA_BIN, type ConformanceContext, ensureKmsLoad, exerciseKmsPlugin, KmsTestClient, type PluginProcess, startPlugin } from '../../src/kms-plugin/testing.ts';
 import { type ArcaProcess, startArca } from '../harness/arca.ts';
 import { createSoftHsmToken, type SoftHsmToken, tempDir } from '../harness/index.ts';
 
@@ -114,6 +114,16 @@ describe('kms-plugin, remote mode (transit key on a real arca server)', () => {
     }
   });
 
+  it('serves the Go gRPC client kms-load (grpc-go, like kube-apiserver) without errors', { timeout: 300_000 }, async () => {
+    const { load } = await ensureKmsLoad();
+    for (const op of ['status', 'encrypt', 'decrypt']) {
+      const { stdout } = await execFileP(load, ['-sock', socket(), '-op', op, '-c', '8', '-d', '500ms', '-warm', '50']);
+      const r = JSON.parse(stdout.trim().split('\n').at(-1)!) as { errors: number; n: number };
+      assert.equal(r.errors, 0, `${op}: ${stdout}`);
+      assert.ok(r.n > 0, op);
+    }
+  });
+
   it('exits with a usage error without --key', async () => {
     const r = await execFileP(ARCA_BIN, ['kms-plugin', '--listen', `unix://${join(dir.path, 'x.sock')}`]).catch((e: { code: number; stderr: string }) => e);
     assert.equal((r as { code: number }).code, 1);
@@ -135,6 +145,45 @@ async function waitFor(k: KmsTestClient, ok: (s: { healthz: string; key_id: stri
   }
   throw new Error(`status never matched; last ${JSON.stringify(last)}`);
 }
+
+describe('kms-plugin, remote mode over the grpc-js transport', () => {
+  let dir: Awaited<ReturnType<typeof tempDir>>;
+  let srv: ArcaProcess;
+  let plugin: PluginProcess;
+  let args: string[];
+  const socket = () => join(dir.path, 'kms.sock');
+
+  before(async () => {
+    dir = await tempDir('arca-kms-grpcjs-');
+    srv = await startArca({ args: ['--dev', '--dev-root-token', 'root-T'] });
+    const c = srv.client('root-T');
+    await c.write('transit/keys/k8s-kek', {});
+    c.close();
+    await writeFile(join(dir.path, 'token'), 'root-T\n', { mode: 0o600 });
+    args = ['--transport', 'grpc-js', '--key', 'k8s-kek', '--addr', srv.addr, '--token-file', join(dir.path, 'token'), '--health-interval', `${HEALTH_MS}ms`];
+    plugin = await startPlugin(socket(), args);
+  });
+  after(async () => {
+    await plugin?.stop();
+    await srv?.stop();
+    await dir?.remove();
+  });
+
+  exerciseKmsPlugin(() => ({
+    socket: socket(),
+    healthIntervalMs: HEALTH_MS,
+    async rotate() {
+      const c = srv.client('root-T');
+      await c.write('transit/keys/k8s-kek/rotate', {});
+      c.close();
+    },
+    async restart() {
+      assert.equal(await plugin.stop(), 0);
+      assert.equal(existsSync(socket()), false, 'graceful stop removes the socket');
+      plugin = await startPlugin(socket(), args);
+    },
+  }));
+});
 
 describe('kms-plugin, local HSM mode (SoftHSM2)', () => {
   let token: SoftHsmToken;
