@@ -7,7 +7,7 @@ import { parentPort } from 'node:worker_threads';
 import type { Classified } from './classify.ts';
 import { classify } from './classify.ts';
 import { buildTransformers, type EncryptionTransformers, parseEncryptionConfig } from './deps.ts';
-import type { PoolRequest, PoolResponse } from './classify-pool.ts';
+import { type PoolRequest, type PoolResponse, packResults, transferList } from './classify-pool.ts';
 
 let t: EncryptionTransformers | undefined;
 let prefix = '/registry/';
@@ -33,6 +33,7 @@ if (port) {
       const c = await classify(m.keys[i]!, data.subarray(m.offsets[i]!, m.offsets[i + 1]!), prefix, t!);
       out.push(c);
     }
-    port.postMessage({ type: 'page', id: m.id, results: out } satisfies PoolResponse);
+    const results = packResults(out);
+    port.postMessage({ type: 'page', id: m.id, results } satisfies PoolResponse, transferList(results));
   });
 }
