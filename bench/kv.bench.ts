@@ -6,6 +6,9 @@
  *  - kv.write.durable.c1: `POST /v1/secret/data/bench-w` (200 B) from one client, back to back, against
  *    the server's SQLite storage (synchronous=FULL) in a data dir on disk, vs the disk's fsync rate
  *    (write 200 B + fsync in a loop, in the same directory). Goal ≥ 0.5.
+ *  - kv.write.storage.c1 and kv.write.engine.c1: the layers under that write, in-process, vs the same
+ *    fsync loop (see kv-layers.ts): "SQLite alone" (one commit of the KV write shape) and the KV engine
+ *    over barrier + SQLite without HTTP/auth/ACL/audit. Not goals; they show where the time goes.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -14,11 +17,15 @@ import http from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, stopChild, tempDir, waitFor } from '../test/harness/index.ts';
+import { openLayers } from './kv-layers.ts';
 import { comparePairs } from './lib/report.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const DURATION_MS = 3000;
 const CONCURRENCY = 10;
+/** Write figures are noisier (disk shared with other processes): more pairs for the median. */
+const WRITE_ROUNDS = 5;
+const LAYER_MS = 2000;
 /** Key and value chosen so the JSON of `data` is 200 bytes. */
 const SECRET = { password: 'x'.repeat(200 - '{"password":""}'.length) };
 
@@ -180,13 +187,41 @@ export default async function kvBench(): Promise<void> {
       unit: 'writes/s',
       baseline: 'fsync-rate',
       goal: 0.5,
-      rounds: 3,
+      rounds: WRITE_ROUNDS,
       pair: async () => {
         const baselineValue = fsyncRate(dir.path);
         const { rps, p99Ms } = await load(write, 1);
         return { value: rps, baselineValue, extra: { concurrency: 1, secretBytes: 200, storage: 'sqlite', p99Ms: r3(p99Ms) } };
       },
     });
+
+    const layers = await openLayers(dir.path, SECRET);
+    try {
+      await layers.storageRate(300); // warm-up
+      await layers.engineRate(300);
+      await comparePairs({
+        name: 'kv.write.storage.c1',
+        unit: 'commits/s',
+        baseline: 'fsync-rate',
+        rounds: WRITE_ROUNDS,
+        pair: async () => {
+          const baselineValue = fsyncRate(dir.path, LAYER_MS);
+          return { value: await layers.storageRate(LAYER_MS), baselineValue, extra: { layer: 'SqliteStorage.commit (version put + metadata put with expectation + trimmed delete)' } };
+        },
+      });
+      await comparePairs({
+        name: 'kv.write.engine.c1',
+        unit: 'writes/s',
+        baseline: 'fsync-rate',
+        rounds: WRITE_ROUNDS,
+        pair: async () => {
+          const baselineValue = fsyncRate(dir.path, LAYER_MS);
+          return { value: await layers.engineRate(LAYER_MS), baselineValue, extra: { layer: 'KV engine over StorageView + Barrier + SqliteStorage, no HTTP' } };
+        },
+      });
+    } finally {
+      await layers.close();
+    }
   } finally {
     if (bare) await stopChild(bare.child);
     await stopChild(arca.child);
