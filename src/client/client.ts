@@ -65,10 +65,10 @@ export class ArcaClient {
         });
         res.on('error', reject);
       });
-      req.on('timeout', () => req.destroy(new ArcaError('ERR_STORAGE_UNAVAILABLE', `request to ${this.addr.origin} timed out`)));
+      req.on('timeout', () => req.destroy(new ArcaError('ERR_SERVER_UNREACHABLE', `request to ${this.addr.origin} timed out`)));
       req.on('error', (err) => {
         if (err instanceof ArcaError) reject(err);
-        else reject(new ArcaError('ERR_STORAGE_UNAVAILABLE', `cannot reach Arca at ${this.addr.origin}: ${(err as NodeJS.ErrnoException).code ?? err.message}`));
+        else reject(new ArcaError('ERR_SERVER_UNREACHABLE', `cannot reach Arca at ${this.addr.origin}: ${(err as NodeJS.ErrnoException).code ?? err.message}`));
       });
       if (payload) req.write(payload);
       req.end();

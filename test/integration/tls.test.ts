@@ -41,7 +41,7 @@ describe('TLS listener', () => {
       }
       assert.equal(st['initialized'], false);
       const untrusted = new ArcaClient({ addr: `https://127.0.0.1:${srv.port}`, timeoutMs: 2000 });
-      await assert.rejects(untrusted.request('GET', 'sys/seal-status'), { code: 'ERR_STORAGE_UNAVAILABLE' });
+      await assert.rejects(untrusted.request('GET', 'sys/seal-status'), { code: 'ERR_SERVER_UNREACHABLE' });
       const plain = new ArcaClient({ addr: `http://127.0.0.1:${srv.port}`, timeoutMs: 2000 });
       const r = await plain.request('GET', 'sys/seal-status').catch((e: Error) => e);
       assert.ok(r instanceof Error || r.status >= 400, 'plaintext HTTP is not served on the TLS port');
