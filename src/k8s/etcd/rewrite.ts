@@ -10,7 +10,7 @@ import type { Etcd3, IKeyValue, IRangeResponse } from 'etcd3';
 import { classify } from './classify.ts';
 import { type EtcdKv, etcdUnavailable, pages, prefixRange } from './client.ts';
 import { ArcaError, type EncryptionTransformers } from './deps.ts';
-import { type RewriteState, readState, removeState, writeState } from './resume.ts';
+import { readState, removeState, writeState } from './resume.ts';
 import { keyRanges, mapLimit, matchesResources } from './scan.ts';
 
 export interface RewriteOptions {
@@ -197,6 +197,30 @@ export async function rewrite(client: Etcd3, t: EncryptionTransformers, o: Rewri
     for (const p of batch) await one(p.kv, p.out);
   };
 
+  const checkpoint = async (ri: number, lastKey: string) => {
+    o.onProgress?.(stats);
+    if (!o.stateFile || o.dryRun) return;
+    await writeState(o.stateFile, {
+      version: 1,
+      prefix: o.keyPrefix ?? o.prefix,
+      resources,
+      rangeIndex: ri,
+      lastKey,
+      stats: countsOf(stats),
+      updatedAt: new Date().toISOString(),
+    });
+  };
+
+  // One page deep pipeline: page i+1 is decrypted and re-encrypted while page i's transactions
+  // are in flight. The checkpoint of a page is written only after all its writes settled.
+  let inFlight: { done: Promise<void>; ri: number; lastKey: string } | undefined;
+  const settle = async () => {
+    if (!inFlight) return;
+    const f = inFlight;
+    inFlight = undefined;
+    await f.done;
+    await checkpoint(f.ri, f.lastKey);
+  };
   for (let ri = startRange; ri < ranges.length; ri++) {
     const range = prefixRange(ranges[ri]!, ri === startRange ? after : undefined);
     for await (const page of pages(client, range, o.pageSize ?? 500)) {
@@ -219,21 +243,12 @@ export async function rewrite(client: Etcd3, t: EncryptionTransformers, o: Rewri
         bytes += p.out.length + p.kv.key.length;
       }
       if (cur.length) batches.push(cur);
-      await mapLimit(batches, concurrency, commitBatch);
-      o.onProgress?.(stats);
-      if (o.stateFile && !o.dryRun) {
-        const st: RewriteState = {
-          version: 1,
-          prefix: o.keyPrefix ?? o.prefix,
-          resources,
-          rangeIndex: ri,
-          lastKey: page[page.length - 1]!.key.toString(),
-          stats: countsOf(stats),
-          updatedAt: new Date().toISOString(),
-        };
-        await writeState(o.stateFile, st);
-      }
+      await settle();
+      const done = mapLimit(batches, concurrency, commitBatch).then(() => undefined);
+      done.catch(() => undefined); // awaited by settle(); avoid an unhandled rejection meanwhile
+      inFlight = { done, ri, lastKey: page[page.length - 1]!.key.toString() };
     }
+    await settle();
   }
   if (o.stateFile && !o.dryRun) await removeState(o.stateFile);
   return stats;
