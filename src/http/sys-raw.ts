@@ -116,12 +116,17 @@ export function registerRawSys(app: FastifyInstance, d: RawDeps): void {
   app.put('/v1/sys/unseal', unseal);
   app.post('/v1/sys/unseal', unseal);
 
-  const sealRoute = async (req: FastifyRequest, reply: FastifyReply) => {
+  /** Raw endpoints authorize like logical ones: a live token whose ACL grants `op` on `path`. */
+  const authorize = async (req: FastifyRequest, path: string, op: 'read' | 'update') => {
     if (core.state !== 'unsealed') throw new ArcaError('ERR_SEALED', 'Vault is sealed');
     const entry = await core.authenticate(d.token(req), req.ip);
-    if (!allows(await core.authorizerFor(entry.policies), 'sys/seal', 'update')) {
+    if (!allows(await core.authorizerFor(entry.policies), path, op)) {
       throw new ArcaError('ERR_PERMISSION_DENIED', '1 error occurred:\n\t* permission denied\n\n');
     }
+  };
+
+  const sealRoute = async (req: FastifyRequest, reply: FastifyReply) => {
+    await authorize(req, 'sys/seal', 'update');
     await core.sealNow();
     return reply.code(204).send();
   };
@@ -161,11 +166,7 @@ export function registerRawSys(app: FastifyInstance, d: RawDeps): void {
   app.get('/v1/sys/health', health);
 
   const stepDown = async (req: FastifyRequest, reply: FastifyReply) => {
-    if (core.state !== 'unsealed') throw new ArcaError('ERR_SEALED', 'Vault is sealed');
-    const entry = await core.authenticate(d.token(req), req.ip);
-    if (!allows(await core.authorizerFor(entry.policies), 'sys/step-down', 'update')) {
-      throw new ArcaError('ERR_PERMISSION_DENIED', '1 error occurred:\n\t* permission denied\n\n');
-    }
+    await authorize(req, 'sys/step-down', 'update');
     await d.stepDown?.();
     return reply.code(204).send();
   };
@@ -191,12 +192,7 @@ export function registerRawSys(app: FastifyInstance, d: RawDeps): void {
 
   app.get('/v1/sys/metrics', async (req, reply) => {
     const q = req.query as Record<string, string>;
-    if (core.state === 'unsealed') {
-      const entry = await core.authenticate(d.token(req), req.ip);
-      if (!allows(await core.authorizerFor(entry.policies), 'sys/metrics', 'read')) throw new ArcaError('ERR_PERMISSION_DENIED', '1 error occurred:\n\t* permission denied\n\n');
-    } else {
-      throw new ArcaError('ERR_SEALED', 'Vault is sealed');
-    }
+    await authorize(req, 'sys/metrics', 'read');
     d.metrics.unsealed.set(core.state === 'unsealed' ? 1 : 0);
     d.metrics.active.set(d.ha().active ? 1 : 0);
     if (q['format'] !== undefined && q['format'] !== 'prometheus') {

@@ -60,3 +60,14 @@ export function isRoot(): boolean {
 }
 
 export { spawn };
+
+/** Every regular file below `dir`, concatenated as latin1 text: for "no plaintext on disk" checks. */
+export async function treeText(dir: string): Promise<string> {
+  const { readdir, readFile } = await import('node:fs/promises');
+  const { join } = await import('node:path');
+  let out = '';
+  for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (e.isFile()) out += (await readFile(join(e.parentPath, e.name))).toString('latin1');
+  }
+  return out;
+}

@@ -11,15 +11,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { ARCA_BIN, type ArcaProcess, startArca } from '../harness/arca.ts';
-import { tempDir, waitFor } from '../harness/index.ts';
+import { tempDir, treeText, waitFor } from '../harness/index.ts';
 
-async function filesText(dir: string): Promise<string> {
-  let out = '';
-  for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) {
-    if (e.isFile()) out += (await readFile(join(e.parentPath, e.name))).toString('latin1');
-  }
-  return out;
-}
 
 describe('audit through the server', () => {
   let dir: Awaited<ReturnType<typeof tempDir>>;
@@ -65,7 +58,7 @@ describe('audit through the server', () => {
     assert.ok(audit.includes(await hash(secret)), 'the KV value appears as its HMAC');
     assert.ok(audit.includes(await hash(b64)), 'the transit plaintext appears as its HMAC');
     assert.ok(audit.includes(await hash(child)), 'the issued token appears as its HMAC');
-    const stored = await filesText(`${dir.path}/data`);
+    const stored = await treeText(`${dir.path}/data`);
     for (const needle of [secret, plaintext, b64, root, child]) assert.equal(stored.includes(needle), false, `data dir leaks ${needle.slice(0, 12)}`);
 
   });

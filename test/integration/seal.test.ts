@@ -3,11 +3,9 @@
  * foreign shares are refused without disturbing progress; nothing secret reaches the data dir.
  */
 import assert from 'node:assert/strict';
-import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type ArcaProcess, startArca } from '../harness/arca.ts';
-import { tempDir } from '../harness/index.ts';
+import { tempDir, treeText } from '../harness/index.ts';
 
 interface InitBody {
   keys: string[];
@@ -15,13 +13,6 @@ interface InitBody {
   root_token: string;
 }
 
-async function allFilesText(dir: string): Promise<string> {
-  let out = '';
-  for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) {
-    if (e.isFile()) out += (await readFile(join(e.parentPath, e.name))).toString('latin1');
-  }
-  return out;
-}
 
 describe('Shamir seal, restart and unseal (real server process, SQLite)', () => {
   let dir: Awaited<ReturnType<typeof tempDir>>;
@@ -119,7 +110,7 @@ describe('Shamir seal, restart and unseal (real server process, SQLite)', () => 
     await c.write('sys/mounts/markermount', { type: 'kv', description: marker });
     await c.write('sys/rotate', {});
     await srv.stop();
-    const text = await allFilesText(dir.path);
+    const text = await treeText(dir.path);
     assert.ok(text.length > 1000, 'the data dir holds the database');
     for (const needle of [marker, init.root_token, child.auth.client_token, ...init.keys, ...init.keys_base64]) {
       assert.equal(text.includes(needle), false, `plaintext found in data dir: ${needle.slice(0, 12)}…`);
