@@ -18,6 +18,7 @@ const loaded = loadVectors();
 async function decryptVector(v: Vector, etcdKey: string, plugins: Map<string, FakeKmsPlugin>) {
   const stored = blobBytes(v.stored);
   const aad = utf8Bytes(etcdKey);
+  if (v.layer !== 'raw-transformer' && v.layer !== 'etcd-value') throw new Error(`vector ${v.id}: unknown layer ${v.layer}`);
   if (v.layer === 'raw-transformer') {
     const key = Buffer.from(v.raw!.keyHex, 'hex');
     if (v.provider === 'kms-v2-seed-inner') return { plaintext: openSeedPayload(key, stored, aad), stale: false };

@@ -10,8 +10,9 @@ import { z } from 'zod';
 import { loadKmsProto } from '../kms-proto.ts';
 
 export const FakeKmsSpec = z.object({
-  apiVersion: z.enum(['v1', 'v2']),
-  scheme: z.enum(['base64', 'aes-256-gcm-kek']),
+  apiVersion: z.string(),
+  /** `base64` or `aes-256-gcm-kek`; anything else makes every call fail with UNIMPLEMENTED */
+  scheme: z.string(),
   kekHex: z.string().optional(),
   keksHex: z.record(z.string(), z.string()).optional(),
   currentKeyId: z.string().optional(),
@@ -55,12 +56,15 @@ export async function startFakeKms(spec: FakeKmsSpec, socketPath: string): Promi
   const count = (m: string) => {
     calls[m] = (calls[m] ?? 0) + 1;
   };
+  const known = spec.scheme === 'base64' || spec.scheme === 'aes-256-gcm-kek';
   const enc = (plain: Uint8Array, kek: Buffer | undefined): Buffer => {
+    if (!known) throw fail(grpc.status.UNIMPLEMENTED, `unknown fake scheme ${spec.scheme}`);
     if (spec.scheme === 'base64') return Buffer.from(Buffer.from(plain).toString('base64'));
     if (!kek) throw fail(grpc.status.FAILED_PRECONDITION, 'no KEK');
     return gcmSeal(kek, plain);
   };
   const dec = (c: Uint8Array, kek: Buffer | undefined): Buffer => {
+    if (!known) throw fail(grpc.status.UNIMPLEMENTED, `unknown fake scheme ${spec.scheme}`);
     if (spec.scheme === 'base64') return Buffer.from(Buffer.from(c).toString('latin1'), 'base64');
     if (!kek) throw fail(grpc.status.NOT_FOUND, 'unknown key');
     return gcmOpen(kek, c);

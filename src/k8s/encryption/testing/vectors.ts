@@ -24,7 +24,7 @@ const Vector = z.object({
   id: z.string(),
   provider: z.string(),
   source: z.string(),
-  layer: z.enum(['etcd-value', 'raw-transformer']),
+  layer: z.string(),
   description: z.string().optional(),
   etcdKey: z.string(),
   readConfig: z.unknown().optional(),
