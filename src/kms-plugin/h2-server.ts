@@ -85,13 +85,7 @@ export class KmsH2Server implements KmsServer {
       if (timer) clearTimeout(timer);
     };
     const timeoutMs = parseGrpcTimeout(headers['grpc-timeout']);
-    if (timeoutMs !== undefined) {
-      timer = setTimeout(() => {
-        if (finished) return;
-        finish();
-        this.#fail(stream, { code: S.DEADLINE_EXCEEDED, message: 'deadline exceeded' });
-      }, timeoutMs);
-    }
+    const deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
     const chunks: Buffer[] = [];
     let size = 0;
     stream.on('data', (c: Buffer) => {
@@ -138,6 +132,14 @@ export class KmsH2Server implements KmsServer {
         this.#o.log,
         this.#o.metrics,
       );
+      // Most calls answer synchronously; a timer is armed only for those still waiting (a KEK unwrap).
+      if (!finished && deadline !== undefined) {
+        timer = setTimeout(() => {
+          if (finished) return;
+          finish();
+          this.#fail(stream, { code: S.DEADLINE_EXCEEDED, message: 'deadline exceeded' });
+        }, Math.max(0, deadline - Date.now()));
+      }
     });
   }
 

@@ -59,12 +59,18 @@ export function buildHandlers(s: KmsPluginService): Map<string, UnaryHandler> {
         const r = s.encrypt(bytesField(req, 'plaintext'));
         return { ciphertext: r.ciphertext, key_id: r.keyId, annotations: {} };
       },
-      Decrypt: async (req) => ({ plaintext: await s.decrypt(bytesField(req, 'ciphertext'), stringField(req, 'key_id')) }),
+      Decrypt: (req) => {
+        const r = s.decrypt(bytesField(req, 'ciphertext'), stringField(req, 'key_id'));
+        return r instanceof Promise ? r.then((plaintext) => ({ plaintext })) : { plaintext: r };
+      },
     },
     v1beta1: {
       Version: () => ({ version: 'v1beta1', runtime_name: RUNTIME_NAME, runtime_version: RUNTIME_VERSION }),
       Encrypt: (req) => ({ cipher: s.encrypt(bytesField(req, 'plain')).ciphertext }),
-      Decrypt: async (req) => ({ plain: await s.decrypt(bytesField(req, 'cipher'), undefined) }),
+      Decrypt: (req) => {
+        const r = s.decrypt(bytesField(req, 'cipher'), undefined);
+        return r instanceof Promise ? r.then((plain) => ({ plain })) : { plain: r };
+      },
     },
   };
   const out = new Map<string, UnaryHandler>();

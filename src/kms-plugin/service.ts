@@ -19,7 +19,7 @@ import { open, seal, wipe } from '../crypto/index.ts';
 import { ArcaError, toArcaError } from '../errors/index.ts';
 import type { Logger } from '../log/index.ts';
 import { SecretCache } from './cache.ts';
-import { encodeHeader, MAX_CIPHERTEXT, parseCiphertext } from './ciphertext.ts';
+import { encodeHeader, MAX_CIPHERTEXT, type ParsedCiphertext, parseCiphertext } from './ciphertext.ts';
 import type { KeyMeta, KeySource } from './key-source.ts';
 
 /** Plaintexts are 32-byte seeds/DEKs (v2) or short DEKs (v1); the cap keeps ciphertexts under 1024 bytes. */
@@ -169,8 +169,12 @@ export class KmsPluginService {
     return { ciphertext: out, keyId: k.keyId };
   }
 
-  /** `keyId` is the one stored beside the ciphertext (v2); v1beta1 passes undefined. */
-  async decrypt(ciphertext: Uint8Array, keyId: string | undefined): Promise<Uint8Array> {
+  /**
+   * `keyId` is the one stored beside the ciphertext (v2); v1beta1 passes undefined. Answers
+   * synchronously when no I/O is needed (cached seed, or a local KEK in memory) — the common case —
+   * and with a promise only when the key source must unwrap a local KEK.
+   */
+  decrypt(ciphertext: Uint8Array, keyId: string | undefined): Uint8Array | Promise<Uint8Array> {
     if (ciphertext.length === 0 || ciphertext.length > MAX_CIPHERTEXT) {
       throw new ArcaError('ERR_PAYLOAD_TOO_LARGE', `ciphertext must be 1 to ${MAX_CIPHERTEXT} bytes, got ${ciphertext.length}`);
     }
@@ -186,7 +190,12 @@ export class KmsPluginService {
     if (keyId !== undefined && keyId !== p.keyId) {
       throw new ArcaError('ERR_KMS_KEY_ID_UNKNOWN', 'key_id does not name the key version this ciphertext was encrypted under');
     }
-    const kek = await this.#kekFor(p.keyId, p.wrappedKek);
+    const local = this.#localKek(p.keyId, p.wrappedKek);
+    if (local) return this.#openSeed(local, p, ck);
+    return this.#unwrapKek(p.keyId, p.wrappedKek).then((kek) => this.#openSeed(kek, p, ck));
+  }
+
+  #openSeed(kek: Uint8Array, p: ParsedCiphertext, ck: string): Uint8Array {
     try {
       const seed = open(kek, p.sealed, p.header);
       this.#seeds.set(ck, seed, p.keyId);
@@ -196,17 +205,20 @@ export class KmsPluginService {
     }
   }
 
-  /** A copy of the local KEK for `wrapped` (caller wipes it). */
-  async #kekFor(keyId: string, wrapped: Uint8Array): Promise<Uint8Array> {
+  /** A copy of the local KEK for `wrapped` if it is in memory (current or cached), else undefined. */
+  #localKek(keyId: string, wrapped: Uint8Array): Uint8Array | undefined {
     const cur = this.#kek;
     if (cur && cur.keyId === keyId && Buffer.compare(cur.wrapped, wrapped) === 0) return new Uint8Array(cur.kek);
     // A key_id the last refresh did not allow (unknown, or below min_decryption_version) is never
     // served from the cache: the source decides (it refreshes once for a key_id it has not seen).
-    if (!this.#meta || this.#meta.allows(keyId)) {
-      const cached = this.#keks.get(kekCacheKey(wrapped));
-      this.#o.observer?.cache?.('kek', cached !== undefined, this.#keks.size);
-      if (cached) return cached;
-    }
+    if (this.#meta && !this.#meta.allows(keyId)) return undefined;
+    const cached = this.#keks.get(kekCacheKey(wrapped));
+    this.#o.observer?.cache?.('kek', cached !== undefined, this.#keks.size);
+    return cached;
+  }
+
+  /** Unwraps through the key source, one call per wrapped KEK however many Decrypts wait for it. */
+  async #unwrapKek(keyId: string, wrapped: Uint8Array): Promise<Uint8Array> {
     const ck = kekCacheKey(wrapped);
     let pending = this.#unwrapping.get(ck);
     if (!pending) {
