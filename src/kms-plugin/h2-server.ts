@@ -116,30 +116,36 @@ export class KmsH2Server implements KmsServer {
       } catch {
         return bad({ code: S.INTERNAL, message: 'cannot parse the request message' });
       }
-      runUnary(
-        h,
-        req,
-        (res) => {
-          if (finished) return;
-          finish();
-          this.#reply(stream, h.encode(res));
-        },
-        (f) => {
-          if (finished) return;
-          finish();
-          this.#fail(stream, f);
-        },
-        this.#o.log,
-        this.#o.metrics,
-      );
-      // Most calls answer synchronously; a timer is armed only for those still waiting (a KEK unwrap).
-      if (!finished && deadline !== undefined) {
-        timer = setTimeout(() => {
-          if (finished) return;
-          finish();
-          this.#fail(stream, { code: S.DEADLINE_EXCEEDED, message: 'deadline exceeded' });
-        }, Math.max(0, deadline - Date.now()));
-      }
+      const run = () => {
+        runUnary(
+          h,
+          req,
+          (res) => {
+            if (finished) return;
+            finish();
+            this.#reply(stream, h.encode(res));
+          },
+          (f) => {
+            if (finished) return;
+            finish();
+            this.#fail(stream, f);
+          },
+          this.#o.log,
+          this.#o.metrics,
+        );
+        // Most calls answer synchronously; a timer is armed only for those still waiting (a KEK unwrap).
+        if (!finished && deadline !== undefined) {
+          timer = setTimeout(() => {
+            if (finished) return;
+            finish();
+            this.#fail(stream, { code: S.DEADLINE_EXCEEDED, message: 'deadline exceeded' });
+          }, Math.max(0, deadline - Date.now()));
+        }
+      };
+      // Status (and Version) answer at once; Encrypt/Decrypt run after the current I/O batch, so a
+      // Status arriving on another connection is not queued behind a burst of Decrypts.
+      if (h.urgent) run();
+      else setImmediate(run);
     });
   }
 

@@ -26,6 +26,8 @@ export interface UnaryHandler {
   encode(res: object): Buffer;
   /** Returns the response, or throws / rejects with any error (mapped by `grpcFailure`). */
   call(req: Req): object | Promise<object>;
+  /** Cheap and latency-critical (Status, Version): transports should not queue it behind others. */
+  urgent: boolean;
 }
 
 export interface GrpcFailure {
@@ -85,6 +87,7 @@ export function buildHandlers(s: KmsPluginService): Map<string, UnaryHandler> {
         decode: (b) => m.requestDeserialize(b) as Req,
         encode: (r) => m.responseSerialize(r),
         call,
+        urgent: name === 'Status' || name === 'Version',
       });
     }
   }
