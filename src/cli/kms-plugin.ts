@@ -10,8 +10,7 @@ import { createLogger } from '../log/index.ts';
 import {
   HsmKeySource,
   type KeySource,
-  KmsGrpcServer,
-  KmsH2Server,
+  createKmsServer,
   KmsPluginService,
   type KmsServer,
   PluginMetrics,
@@ -121,7 +120,7 @@ async function run(o: Opts): Promise<void> {
   // (the apiserver starts anyway and the loop keeps retrying).
   await service.start();
   const opts = { socketPath: path, service, log, metrics };
-  const server: KmsServer = o.transport === 'grpc-js' ? new KmsGrpcServer(opts) : new KmsH2Server(opts);
+  const server: KmsServer = await createKmsServer(o.transport === 'grpc-js' ? 'grpc-js' : 'http2', opts);
   await server.listen();
   const metricsServer = o.metricsListen ? await metrics.listen(o.metricsListen) : undefined;
   log.info({ socket: path, transport: o.transport, source: service.description, metricsPort: metricsServer?.port, healthz: service.status().healthz }, 'kms plugin listening');

@@ -4,25 +4,10 @@
  * h2-server.ts for the faster thin transport.
  */
 import * as grpc from '@grpc/grpc-js';
-import type { Logger } from '../log/index.ts';
 import { buildHandlers, MAX_MESSAGE, runUnary } from './handlers.ts';
-import type { PluginMetrics } from './metrics.ts';
 import { kmsServiceDefinition } from './proto.ts';
-import type { KmsPluginService } from './service.ts';
 import { bindPrivate, clearStaleSocket, removeSocket } from './socket.ts';
-
-export interface KmsServerOptions {
-  socketPath: string;
-  service: KmsPluginService;
-  log: Logger;
-  metrics?: PluginMetrics;
-}
-
-/** What both transports offer the CLI. */
-export interface KmsServer {
-  listen(): Promise<void>;
-  close(graceMs?: number): Promise<void>;
-}
+import type { KmsServer, KmsServerOptions } from './transport.ts';
 
 export class KmsGrpcServer implements KmsServer {
   readonly #server: grpc.Server;

@@ -13,11 +13,9 @@
  *    trailers `grpc-status` / `grpc-message` (percent-encoded); errors as trailers-only responses.
  */
 import http2 from 'node:http2';
-import type { Logger } from '../log/index.ts';
 import { buildHandlers, type GrpcFailure, MAX_MESSAGE, runUnary, type UnaryHandler } from './handlers.ts';
-import type { PluginMetrics } from './metrics.ts';
-import type { KmsServer, KmsServerOptions } from './grpc-server.ts';
 import { bindPrivate, clearStaleSocket, removeSocket } from './socket.ts';
+import type { KmsServer, KmsServerOptions } from './transport.ts';
 
 const S = { OK: 0, DEADLINE_EXCEEDED: 4, RESOURCE_EXHAUSTED: 8, UNIMPLEMENTED: 12, INTERNAL: 13, UNAVAILABLE: 14 } as const;
 const GRPC_CT = 'application/grpc';

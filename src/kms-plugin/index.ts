@@ -2,8 +2,7 @@ export { KmsPluginService, type ServiceOptions, type StatusResult, type PluginOb
 export type { KeySource, KeyMeta, WrappedKek } from './key-source.ts';
 export { RemoteKeySource, type RemoteSourceOptions } from './remote-source.ts';
 export { HsmKeySource, rotateHsmKey, hsmKeyId } from './hsm-source.ts';
-export { KmsGrpcServer, type KmsServer, type KmsServerOptions } from './grpc-server.ts';
-export { KmsH2Server } from './h2-server.ts';
+export { createKmsServer, type KmsServer, type KmsServerOptions, type KmsTransport } from './transport.ts';
 export { RUNTIME_NAME, RUNTIME_VERSION } from './handlers.ts';
 export { PluginMetrics } from './metrics.ts';
 export { SecretCache } from './cache.ts';
