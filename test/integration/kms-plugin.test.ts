@@ -5,14 +5,16 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
-import { ARCA_BIN, type ConformanceContext, ensureKmsLoad, exerciseKmsPlugin, KmsTestClient, type PluginProcess, startPlugin } from '../../src/kms-plugin/testing.ts';
+import * as grpc from '@grpc/grpc-js';
+import { ARCA_BIN, type ConformanceContext, ensureKmsLoad, exerciseKmsPlugin, KmsTestClient, type PluginProcess, rejectsWith, startPlugin } from '../../src/kms-plugin/testing.ts';
 import { type ArcaProcess, startArca } from '../harness/arca.ts';
-import { createSoftHsmToken, type SoftHsmToken, tempDir } from '../harness/index.ts';
+import { createSoftHsmToken, freePort, type SoftHsmToken, tempDir } from '../harness/index.ts';
 
 const execFileP = promisify(execFile);
 const HEALTH_MS = 1000;
@@ -121,6 +123,53 @@ describe('kms-plugin, remote mode (transit key on a real arca server)', () => {
       const r = JSON.parse(stdout.trim().split('\n').at(-1)!) as { errors: number; n: number };
       assert.equal(r.errors, 0, `${op}: ${stdout}`);
       assert.ok(r.n > 0, op);
+    }
+  });
+
+  it('stops decrypting versions below min_decryption_version within a refresh, even ones it has cached', async () => {
+    const k = new KmsTestClient(socket());
+    const c = srv.client('root-T');
+    try {
+      const seed = Buffer.from(randomBytes(32));
+      const old = await k.encrypt(seed);
+      assert.deepEqual(await k.decrypt(old.ciphertext, old.key_id), seed);
+      await c.write('transit/keys/k8s-kek/rotate', {});
+      const latest = ((await c.read('transit/keys/k8s-kek')).body['data'] as { latest_version: number }).latest_version;
+      await waitFor(k, (st) => st.key_id !== old.key_id && st.healthz === 'ok');
+      assert.deepEqual(await k.decrypt(old.ciphertext, old.key_id), seed);
+      await c.write('transit/keys/k8s-kek/config', { min_decryption_version: latest });
+      await new Promise((r) => setTimeout(r, HEALTH_MS * 2 + 500));
+      await rejectsWith(k.decrypt(old.ciphertext, old.key_id), grpc.status.FAILED_PRECONDITION, 'ERR_TRANSIT_VERSION_DISALLOWED');
+      const fresh = await k.encrypt(seed);
+      assert.deepEqual(await k.decrypt(fresh.ciphertext, fresh.key_id), seed);
+    } finally {
+      k.close();
+      c.close();
+    }
+  });
+
+  it('exports metrics: latency per RPC, errors by code, current key_id, cache, remote health', async () => {
+    const port = await freePort();
+    const p = await startPlugin(join(dir.path, 'metrics.sock'), [...args, '--metrics-listen', `127.0.0.1:${port}`]);
+    const k = new KmsTestClient(p.socket);
+    try {
+      const st = await k.status(); // the second Status: startPlugin waited with one
+      const r = await k.encrypt(randomBytes(32));
+      await k.decrypt(r.ciphertext, r.key_id);
+      await k.decrypt(r.ciphertext, r.key_id);
+      await k.decrypt(r.ciphertext, 'wrong').catch(() => undefined);
+      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      assert.match(text, /arca_kms_plugin_rpc_duration_seconds_count\{rpc="v2.Decrypt"\} 3/);
+      assert.match(text, /arca_kms_plugin_rpc_duration_seconds_count\{rpc="v2.Status"\} 2/);
+      assert.match(text, /arca_kms_plugin_rpc_errors_total\{rpc="v2.Decrypt",code="ERR_KMS_KEY_ID_UNKNOWN"\} 1/);
+      assert.ok(text.includes(`arca_kms_plugin_key_id_info{key_id="${st.key_id}"} 1`));
+      assert.match(text, /arca_kms_plugin_cache_lookups_total\{cache="seed",result="hit"\} 1/);
+      assert.match(text, /arca_kms_plugin_cache_entries\{cache="seed"\} 1/);
+      assert.match(text, /arca_kms_plugin_remote_healthy 1/);
+      assert.equal((await fetch(`http://127.0.0.1:${port}/other`)).status, 404);
+    } finally {
+      k.close();
+      await p.stop();
     }
   });
 
