@@ -4,36 +4,14 @@ import http2 from 'node:http2';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { open, randomKey, seal } from '../crypto/index.ts';
-import { ArcaError } from '../errors/index.ts';
+import { randomKey, seal } from '../crypto/index.ts';
 import { silentLogger } from '../log/index.ts';
 import { tempDir } from '../../test/harness/index.ts';
 import { encodeHeader } from './ciphertext.ts';
 import { encodeGrpcMessage, frame, KmsH2Server, parseGrpcTimeout } from './h2-server.ts';
-import type { KeyMeta, KeySource, WrappedKek } from './key-source.ts';
 import { kmsServiceDefinition } from './proto.ts';
 import { KmsPluginService } from './service.ts';
-import { KmsTestClient, rejectsWith } from './testing.ts';
-
-/** An in-process key source (software AES key) whose unwrap can be slowed down. */
-class MemorySource implements KeySource {
-  readonly description = 'memory';
-  readonly #key = randomKey();
-  unwrapDelayMs = 0;
-  async refresh(): Promise<KeyMeta> {
-    return { currentKeyId: 'mem-1', allows: (id) => id === 'mem-1' };
-  }
-  async wrap(kek: Uint8Array): Promise<WrappedKek> {
-    return { keyId: 'mem-1', wrapped: seal(this.#key, kek, Buffer.from('mem-1')) };
-  }
-  async unwrap(keyId: string, wrapped: Uint8Array): Promise<Uint8Array> {
-    await new Promise((r) => setTimeout(r, this.unwrapDelayMs));
-    if (keyId !== 'mem-1') throw new ArcaError('ERR_KMS_KEY_ID_UNKNOWN', 'unknown');
-    return open(this.#key, wrapped, Buffer.from(keyId));
-  }
-  async probe(): Promise<void> {}
-  async close(): Promise<void> {}
-}
+import { KmsTestClient, MemoryKeySource as MemorySource, rejectsWith } from './testing.ts';
 
 interface RawResult {
   status: number | undefined;
@@ -170,3 +148,4 @@ describe('thin http2 gRPC transport', () => {
     assert.equal(encodeGrpcMessage('é\n'), '%C3%A9%0A');
   });
 });
+

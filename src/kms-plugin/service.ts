@@ -106,6 +106,12 @@ export class KmsPluginService {
   }
 
   async #check(): Promise<void> {
+    // A hung server (no refusal, just silence) must not keep Status at "ok" for several request
+    // timeouts: a check that outlives one interval reports unhealthy while it goes on.
+    const slow = setTimeout(() => {
+      this.#setHealth(`ERR_KMS_PLUGIN_UNAVAILABLE: health check did not finish within ${this.#o.healthIntervalMs} ms`);
+    }, this.#o.healthIntervalMs);
+    slow.unref();
     try {
       const meta = await this.#src.refresh();
       this.#meta = meta;
@@ -121,6 +127,8 @@ export class KmsPluginService {
       const e = toArcaError(err);
       this.#o.log.warn({ code: e.code, err: e.expose ? e.message : 'internal error' }, 'kms plugin health check failed');
       this.#setHealth(`${e.code}: ${(e.expose ? e.message : 'internal error').slice(0, 200)}`);
+    } finally {
+      clearTimeout(slow);
     }
   }
 

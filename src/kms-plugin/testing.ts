@@ -13,7 +13,10 @@ import { promisify } from 'node:util';
 import { after, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
+import { open, randomKey, seal } from '../crypto/index.ts';
+import { ArcaError } from '../errors/index.ts';
 import { encodeHeader } from './ciphertext.ts';
+import type { KeyMeta, KeySource, WrappedKek } from './key-source.ts';
 import { type KmsApi, kmsServiceDefinition } from './proto.ts';
 
 const execFileP = promisify(execFile);
@@ -29,6 +32,26 @@ export async function ensureKmsLoad(): Promise<{ load: string; echo: string }> {
   const echo = join(KMS_LOAD_DIR, 'kms-echo');
   if (!existsSync(load) || !existsSync(echo)) await execFileP('bash', [KMS_LOAD_BUILD, KMS_LOAD_DIR], { maxBuffer: 1 << 24 });
   return { load, echo };
+}
+
+/** An in-process key source (a software AES key) for unit tests; its unwrap can be slowed down. */
+export class MemoryKeySource implements KeySource {
+  readonly description = 'memory';
+  readonly #key = randomKey();
+  unwrapDelayMs = 0;
+  async refresh(): Promise<KeyMeta> {
+    return { currentKeyId: 'mem-1', allows: (id) => id === 'mem-1' };
+  }
+  async wrap(kek: Uint8Array): Promise<WrappedKek> {
+    return { keyId: 'mem-1', wrapped: seal(this.#key, kek, Buffer.from('mem-1')) };
+  }
+  async unwrap(keyId: string, wrapped: Uint8Array): Promise<Uint8Array> {
+    await new Promise((r) => setTimeout(r, this.unwrapDelayMs));
+    if (keyId !== 'mem-1') throw new ArcaError('ERR_KMS_KEY_ID_UNKNOWN', 'unknown');
+    return open(this.#key, wrapped, Buffer.from(keyId));
+  }
+  async probe(): Promise<void> {}
+  async close(): Promise<void> {}
 }
 
 export class KmsCallError extends Error {
