@@ -101,7 +101,12 @@ async function run(o: Opts): Promise<void> {
   }
   if (!o.listen) throw new UsageError('--listen unix:///path/to/kms.sock is required');
   if (o.transport !== 'http2' && o.transport !== 'grpc-js') throw new UsageError('--transport must be http2 or grpc-js');
-  const path = socketPath(o.listen);
+  let path: string;
+  try {
+    path = socketPath(o.listen);
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err));
+  }
   const healthIntervalMs = parseDuration(o.healthInterval, '--health-interval');
   const timeoutMs = parseDuration(o.requestTimeout, '--request-timeout');
   const cacheSize = Number(o.cacheSize);
