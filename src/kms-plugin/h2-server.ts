@@ -37,6 +37,20 @@ export function encodeGrpcMessage(msg: string): string {
   return out;
 }
 
+const noop = () => {};
+/**
+ * Response options. `sendDate: false` (honoured by node:http2, missing from @types/node) drops the
+ * `date` header gRPC does not use; if a Node version ignored it, a date header would merely be sent.
+ */
+type RespondOptions = http2.ServerStreamResponseOptions & { sendDate?: boolean };
+const WITH_TRAILERS: RespondOptions = { waitForTrailers: true, sendDate: false };
+const END_NOW: RespondOptions = { endStream: true, sendDate: false };
+/** Trailers of every successful call (a fresh headers object is built from it per response). */
+const OK_TRAILERS = Object.freeze({ 'grpc-status': '0' });
+function sendOkTrailers(this: http2.ServerHttp2Stream): void {
+  this.sendTrailers({ ...OK_TRAILERS });
+}
+
 export function frame(msg: Buffer): Buffer {
   const out = Buffer.allocUnsafe(5 + msg.length);
   out[0] = 0;
@@ -58,16 +72,16 @@ export class KmsH2Server implements KmsServer {
     this.#server.on('session', (s) => {
       this.#sessions.add(s);
       s.on('close', () => this.#sessions.delete(s));
-      s.on('error', () => {});
+      s.on('error', noop);
     });
     this.#server.on('stream', (stream, headers) => this.#onStream(stream, headers));
   }
 
   #onStream(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): void {
-    stream.on('error', () => {});
+    stream.on('error', noop);
     const ct = headers['content-type'];
     if (headers[':method'] !== 'POST' || typeof ct !== 'string' || !(ct === GRPC_CT || ct.startsWith(`${GRPC_CT}+`) || ct.startsWith(`${GRPC_CT};`))) {
-      stream.respond({ ':status': 415 }, { endStream: true });
+      stream.respond({ ':status': 415 }, END_NOW);
       return;
     }
     const h = this.#handlers.get(headers[':path'] ?? '');
@@ -149,8 +163,8 @@ export class KmsH2Server implements KmsServer {
 
   #reply(stream: http2.ServerHttp2Stream, msg: Buffer): void {
     if (stream.destroyed || stream.closed) return;
-    stream.respond({ ':status': 200, 'content-type': GRPC_CT }, { waitForTrailers: true });
-    stream.once('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+    stream.respond({ ':status': 200, 'content-type': GRPC_CT }, WITH_TRAILERS);
+    stream.once('wantTrailers', sendOkTrailers);
     stream.end(frame(msg));
   }
 
@@ -158,7 +172,7 @@ export class KmsH2Server implements KmsServer {
     if (stream.destroyed || stream.closed || stream.headersSent) return;
     stream.respond(
       { ':status': 200, 'content-type': GRPC_CT, 'grpc-status': String(f.code), 'grpc-message': encodeGrpcMessage(f.message) },
-      { endStream: true },
+      END_NOW,
     );
   }
 
