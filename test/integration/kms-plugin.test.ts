@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
+import { decodeEncryptedObject, grpcKmsV1, grpcKmsV2, KmsV2Transformer } from '../../src/k8s/encryption/index.ts';
 import { ARCA_BIN, type ConformanceContext, ensureKmsLoad, exerciseKmsPlugin, KmsTestClient, type PluginProcess, rejectsWith, startPlugin } from '../../src/kms-plugin/testing.ts';
 import { type ArcaProcess, startArca } from '../harness/arca.ts';
 import { createSoftHsmToken, freePort, type SoftHsmToken, tempDir } from '../harness/index.ts';
@@ -57,6 +58,41 @@ describe('kms-plugin, remote mode (transit key on a real arca server)', () => {
     },
   });
   exerciseKmsPlugin(ctx);
+
+  it('works end to end with the apiserver-side KMS v2 transformer and the v1 gRPC client (src/k8s/encryption)', async () => {
+    const v2 = grpcKmsV2('arca', `unix://${socket()}`, 3000);
+    const v1 = grpcKmsV1('arca-v1', `unix://${socket()}`, 3000);
+    try {
+      const t = new KmsV2Transformer('arca', v2);
+      const aad = Buffer.from('/registry/secrets/default/db');
+      const secret = Buffer.from('k8s\u0000 pretend-this-is-a-Secret');
+      const stored = await t.toStorage(secret, aad);
+      // The stored EncryptedObject names the plugin's key_id and carries its ciphertext.
+      const obj = decodeEncryptedObject(stored);
+      assert.equal(obj.keyId, (await v2.status()).keyId);
+      assert.ok(obj.encryptedDekSource.length <= 1024);
+      assert.ok(!Buffer.from(stored).includes(secret));
+      const back = await t.fromStorage(stored, aad);
+      assert.deepEqual(Buffer.from(back.plaintext), secret);
+      assert.equal(back.stale, false);
+      // Rotation: the transformer sees the new key_id; old data reads as stale and still decrypts.
+      const c = srv.client('root-T');
+      await c.write('transit/keys/k8s-kek/rotate', {});
+      c.close();
+      const oldKeyId = (await v2.status()).keyId;
+      const k = new KmsTestClient(socket());
+      const newKeyId = await waitForKeyId(k, oldKeyId).finally(() => k.close());
+      assert.equal(await t.refresh(), newKeyId);
+      const again = await new KmsV2Transformer('arca', v2).fromStorage(stored, aad);
+      assert.deepEqual(Buffer.from(again.plaintext), secret);
+      assert.equal(again.stale, true);
+      const dek = randomBytes(32);
+      assert.deepEqual(Buffer.from(await v1.decrypt(await v1.encrypt(dek))), dek);
+    } finally {
+      v2.close?.();
+      v1.close?.();
+    }
+  });
 
   it('uses the transit version id as key_id, and a deleted+recreated key gets new key_ids', async () => {
     const c = srv.client('root-T');
