@@ -4,6 +4,7 @@ import http2 from 'node:http2';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
+import fc from 'fast-check';
 import { randomKey, seal } from '../crypto/index.ts';
 import { silentLogger } from '../log/index.ts';
 import { tempDir } from '../../test/harness/index.ts';
@@ -135,6 +136,21 @@ describe('thin http2 gRPC transport', () => {
     } finally {
       source.unwrapDelayMs = 0;
     }
+  });
+
+  it('answers arbitrary request bodies with a gRPC status and keeps serving', async () => {
+    const paths = ['/v2.KeyManagementService/Decrypt', '/v2.KeyManagementService/Encrypt', '/v1beta1.KeyManagementService/Decrypt'];
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...paths), fc.uint8Array({ maxLength: 400 }), fc.boolean(), async (path, bytes, framed) => {
+        const r = await raw(socket, path, framed ? frame(Buffer.from(bytes)) : Buffer.from(bytes));
+        assert.equal(r.status, 200);
+        assert.ok(Number.isInteger(grpcStatus(r)));
+      }),
+      { numRuns: 60 },
+    );
+    const c = new KmsTestClient(socket);
+    assert.equal((await c.status()).healthz, 'ok');
+    c.close();
   });
 
   it('parses grpc-timeout units and percent-encodes grpc-message', () => {
