@@ -47,6 +47,8 @@ export function buildHttpServer(o: HttpOptions): FastifyInstance {
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: MAX_BODY,
     genReqId: () => randomUUID(),
+    // One logger for all requests: a redacting pino child per request costs ~2-3% of a read.
+    childLoggerFactory: (logger) => logger,
     ...(https ? { https } : {}),
   }) as unknown as FastifyInstance;
   built = app;
@@ -62,11 +64,9 @@ export function buildHttpServer(o: HttpOptions): FastifyInstance {
     const ns = req.headers['x-vault-namespace'];
     if (typeof ns === 'string') reply.header('x-vault-namespace', ns);
   });
-  app.addHook('onResponse', async (req, reply) => {
-    const path = (req.url.split('?')[0] ?? '').replace(/^\/v1\//, '');
-    const labels = { method: req.method, mount: mountLabel(path) };
-    metrics.requests.inc({ ...labels, status: String(reply.statusCode) });
-    metrics.latency.observe(labels, reply.elapsedTime / 1000);
+  app.addHook('onResponse', (req, reply, done) => {
+    metrics.record(req.method, mountLabel((req.url.split('?')[0] ?? '').replace(/^\/v1\//, '')), reply.statusCode, reply.elapsedTime / 1000);
+    done();
   });
 
   app.setErrorHandler((err, req, reply) => {
