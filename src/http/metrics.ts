@@ -14,11 +14,17 @@ export class HttpMetrics {
   record(method: string, mount: string, status: number, seconds: number): void {
     const hk = `${method} ${mount}`;
     let h = this.#histos.get(hk);
-    if (!h) this.#histos.set(hk, (h = this.latency.labels(method, mount)));
+    if (!h) {
+      h = this.latency.labels(method, mount);
+      this.#histos.set(hk, h);
+    }
     h.observe(seconds);
     const ck = `${hk} ${status}`;
     let c = this.#counters.get(ck);
-    if (!c) this.#counters.set(ck, (c = this.requests.labels(method, mount, String(status))));
+    if (!c) {
+      c = this.requests.labels(method, mount, String(status));
+      this.#counters.set(ck, c);
+    }
     c.inc();
   }
 }
