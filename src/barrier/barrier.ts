@@ -14,6 +14,8 @@ import { bytesEqual, checkCommit, type CommitOps, type Storage } from '../storag
 import { Keyring } from './keyring.ts';
 
 const VERSION = 0x01;
+const CACHE_MAX_ENTRIES = 10_000;
+const CACHE_MAX_VALUE = 64 * 1024;
 const HEADER_LEN = 5;
 /** Where the keyring lives, encrypted under the root key (outside the barrier's own face). */
 export const KEYRING_PATH = 'core/keyring';
@@ -24,6 +26,13 @@ export class Barrier implements Storage {
   #keyring: Keyring | undefined;
   #rootKey: Uint8Array | undefined;
   readonly #now: () => number;
+  /**
+   * Plaintext read cache (active server only in effect: every write goes through this barrier, and
+   * HA takeover reloads the keyring, which clears it). Bounded; values are copies, wiped when dropped.
+   * `#gen` counts writes so a read that raced a write never caches what it read.
+   */
+  readonly #cache = new Map<string, Uint8Array>();
+  #gen = 0;
 
   constructor(raw: Storage, now: () => number = Date.now) {
     this.#raw = raw;
@@ -52,6 +61,7 @@ export class Barrier implements Storage {
   }
 
   seal(): void {
+    this.clearCache();
     this.#keyring?.wipe();
     this.#keyring = undefined;
     wipe(this.#rootKey);
@@ -104,18 +114,59 @@ export class Barrier implements Storage {
 
   async get(key: string): Promise<Uint8Array | undefined> {
     this.#check(key);
+    const hit = this.#cache.get(key);
+    if (hit) return new Uint8Array(hit);
+    const gen = this.#gen;
     const raw = await this.#raw.get(key);
-    return raw === undefined ? undefined : this.decrypt(key, raw);
+    if (raw === undefined) return undefined;
+    const plain = this.decrypt(key, raw);
+    // Only if no write through this barrier happened meanwhile (it could have made `raw` stale).
+    if (gen === this.#gen && plain.length <= CACHE_MAX_VALUE) {
+      if (this.#cache.size >= CACHE_MAX_ENTRIES) this.#evictOne();
+      this.#cache.set(key, new Uint8Array(plain));
+    }
+    return plain;
   }
 
   async put(key: string, value: Uint8Array): Promise<void> {
     this.#check(key);
-    await this.#raw.put(key, this.encrypt(key, value));
+    this.#invalidate([key]);
+    try {
+      await this.#raw.put(key, this.encrypt(key, value));
+    } finally {
+      this.#invalidate([key]);
+    }
   }
 
   async delete(key: string): Promise<void> {
     this.#check(key);
-    await this.#raw.delete(key);
+    this.#invalidate([key]);
+    try {
+      await this.#raw.delete(key);
+    } finally {
+      this.#invalidate([key]);
+    }
+  }
+
+  /** Drops cached plaintexts of `keys` and bumps the write generation (see get). */
+  #invalidate(keys: Iterable<string>): void {
+    this.#gen++;
+    for (const k of keys) {
+      this.#cache.get(k)?.fill(0);
+      this.#cache.delete(k);
+    }
+  }
+
+  #evictOne(): void {
+    const first = this.#cache.keys().next();
+    if (!first.done) this.#invalidate([first.value]);
+  }
+
+  /** Forgets every cached plaintext (seal, keyring reload — e.g. an HA takeover). */
+  clearCache(): void {
+    for (const v of this.#cache.values()) v.fill(0);
+    this.#cache.clear();
+    this.#gen++;
   }
 
   async list(prefix: string): Promise<string[]> {
@@ -127,10 +178,15 @@ export class Barrier implements Storage {
   /** Compare-and-put on plaintext: ciphertexts are randomised, so compare after decrypting. */
   async putIf(key: string, value: Uint8Array, expected: Uint8Array | undefined): Promise<boolean> {
     this.#check(key);
-    const raw = await this.#raw.get(key);
-    const current = raw === undefined ? undefined : this.decrypt(key, raw);
-    if (!bytesEqual(current, expected)) return false;
-    return this.#raw.putIf(key, this.encrypt(key, value), raw);
+    this.#invalidate([key]);
+    try {
+      const raw = await this.#raw.get(key);
+      const current = raw === undefined ? undefined : this.decrypt(key, raw);
+      if (!bytesEqual(current, expected)) return false;
+      return await this.#raw.putIf(key, this.encrypt(key, value), raw);
+    } finally {
+      this.#invalidate([key]);
+    }
   }
 
   /**
@@ -142,6 +198,16 @@ export class Barrier implements Storage {
     const c = checkCommit(ops);
     for (const [key] of [...c.puts, ...c.expect]) this.#check(key);
     for (const key of c.deletes) this.#check(key);
+    const touched = [...c.puts.map(([k]) => k), ...c.deletes, ...c.expect.map(([k]) => k)];
+    this.#invalidate(touched);
+    try {
+      return await this.#commitUncached(c);
+    } finally {
+      this.#invalidate(touched);
+    }
+  }
+
+  async #commitUncached(c: ReturnType<typeof checkCommit>): Promise<boolean> {
     const expect: [string, Uint8Array | undefined][] = [];
     for (const [key, expected] of c.expect) {
       const raw = await this.#raw.get(key);
