@@ -67,7 +67,13 @@ export async function treeText(dir: string): Promise<string> {
   const { join } = await import('node:path');
   let out = '';
   for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) {
-    if (e.isFile()) out += (await readFile(join(e.parentPath, e.name))).toString('latin1');
+    if (!e.isFile()) continue;
+    // A live server renames temp files (spool cursors) under our feet: a vanished file is fine.
+    const b = await readFile(join(e.parentPath, e.name)).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return undefined;
+      throw err;
+    });
+    if (b) out += b.toString('latin1');
   }
   return out;
 }
