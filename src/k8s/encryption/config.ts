@@ -132,7 +132,13 @@ export function parseEncryptionConfig(text: string): EncryptionConfiguration {
   if (text.length === 0) throw parseError('encryption provider config file is empty');
   const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
   if (doc.errors.length) throw parseError(`cannot parse: ${doc.errors[0]!.message.split('\n')[0]}`);
-  const raw: unknown = doc.toJS();
+  let raw: unknown;
+  try {
+    // toJS resolves aliases: an unresolved one, or an alias bomb past maxAliasCount, throws here.
+    raw = doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    throw parseError(`cannot parse: ${(err as Error).message.split('\n')[0]}`);
+  }
   if (!isObj(raw)) throw parseError('expected an EncryptionConfiguration object');
   const kind = raw['kind'];
   const apiVersion = raw['apiVersion'];
