@@ -44,7 +44,17 @@ describe('failure rate limits', () => {
     assert.equal(codes[10], 429);
     // The same client is limited even with a valid token until the bucket refills.
     assert.equal((await root.request('GET', 'sys/mounts')).status, 429);
-    const audit = await readFile(`${dir.path}/audit.log`, 'utf8');
+    // The file device appends asynchronously (in order, off the request path): wait for the
+    // rejection entries to land rather than racing the writer.
+    const audit = await waitFor(
+      'rate-limited request audited',
+      async () => {
+        const text = await readFile(`${dir.path}/audit.log`, 'utf8');
+        return /ERR_RATE_LIMITED/.test(text) ? text : undefined;
+      },
+      10_000,
+      50,
+    );
     assert.match(audit, /ERR_TOKEN_INVALID/);
     assert.match(audit, /ERR_RATE_LIMITED/);
     assert.equal(audit.includes('hvs.wrong-token'), false, 'the bad token itself is not in the audit log');
