@@ -72,7 +72,10 @@ export class AesGcmTransformer implements Transformer {
       const d = createDecipheriv(this.algo, this.key, data.subarray(0, 12), { authTagLength: 16 });
       d.setAAD(aad);
       d.setAuthTag(data.subarray(data.length - 16));
-      return Buffer.concat([d.update(data.subarray(12, data.length - 16)), d.final()]);
+      const body = d.update(data.subarray(12, data.length - 16));
+      // GCM is a stream mode: final() only checks the tag and returns no bytes; skip the copy.
+      const tail = d.final();
+      return tail.length === 0 ? body : Buffer.concat([body, tail]);
     } catch (err) {
       throw decryptError('aesgcm: authentication failed', err);
     }
