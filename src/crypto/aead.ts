@@ -7,15 +7,16 @@
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { ArcaError } from '../errors/index.ts';
+import { NONCE_BYTES, randomNonce } from './nonce.ts';
 
-export const NONCE_LEN = 12;
+export const NONCE_LEN = NONCE_BYTES;
 export const TAG_LEN = 16;
 export const KEY_LEN = 32;
 
 /** The one message every authentication failure gives (reason to debug logs only). */
 export const DECRYPT_FAILED = 'message authentication failed';
 
-export function seal(key: Uint8Array, plaintext: Uint8Array, aad: Uint8Array, nonce: Uint8Array = randomBytes(NONCE_LEN)): Uint8Array {
+export function seal(key: Uint8Array, plaintext: Uint8Array, aad: Uint8Array, nonce: Uint8Array = randomNonce()): Uint8Array {
   if (key.length !== KEY_LEN) throw new ArcaError('ERR_CRYPTO_INVALID_KEY', 'AES-256-GCM needs a 32-byte key');
   if (nonce.length !== NONCE_LEN) throw new ArcaError('ERR_CRYPTO_INVALID_KEY', 'AES-GCM nonce must be 12 bytes');
   const c = createCipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_LEN });

@@ -1,3 +1,4 @@
-export { seal, open, wipe, randomKey, NONCE_LEN, TAG_LEN, KEY_LEN, DECRYPT_FAILED } from './aead.ts';
-export { utf8, fromUtf8, toB64, toHex, concat, decodeB64Strict, decodeHexStrict } from './encoding.ts';
-export { splitSecret, combineShares, shareFingerprint, matchShare, assertShareParams } from './shamir.ts';
+export { DECRYPT_FAILED, KEY_LEN, NONCE_LEN, open, randomKey, seal, TAG_LEN, wipe } from './aead.ts';
+export { concat, decodeB64Strict, decodeHexStrict, fromUtf8, toB64, toHex, utf8 } from './encoding.ts';
+export { randomNonce } from './nonce.ts';
+export { assertShareParams, combineShares, matchShare, shareFingerprint, splitSecret } from './shamir.ts';

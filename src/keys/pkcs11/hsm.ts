@@ -19,8 +19,7 @@
  * 2^32 messages per key, and callers (seal, transit) rotate keys long before that.
  * Methods are async for a stable API; the pkcs11js calls inside are synchronous and so serialised.
  */
-import { randomBytes } from 'node:crypto';
-import { DECRYPT_FAILED, NONCE_LEN, TAG_LEN } from '../../crypto/index.ts';
+import { DECRYPT_FAILED, NONCE_LEN, TAG_LEN, randomNonce } from '../../crypto/index.ts';
 import { ArcaError } from '../../errors/index.ts';
 import { ckrName, type Handle, isHandleInvalid, isUnavailable, pkcs11js } from './module.ts';
 import { type Pkcs11Options, Pkcs11Session } from './session.ts';
@@ -110,7 +109,7 @@ export class Pkcs11Hsm {
   }
 
   async encryptGcm(key: HsmKey, plaintext: Uint8Array, aad: Uint8Array): Promise<Uint8Array> {
-    const iv = randomBytes(NONCE_LEN);
+    const iv = Buffer.from(randomNonce().buffer);
     const out = this.#withKey(key, (handle) => {
       const p11 = this.#s.p11;
       const session = this.#s.handle;
