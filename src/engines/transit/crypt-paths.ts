@@ -68,14 +68,16 @@ export async function encrypt(s: TransitState, req: EngineRequest, rawName: stri
     p = (await createKey(s, name, { type, derived: ctx !== undefined && ctx !== '', autoRotatePeriod: 0 })).policy;
   }
   const key = p;
-  const one = async (it: EncItem | z.output<typeof encBody>) => {
-    refuseNonce(it.nonce);
-    const plaintext = b64Field(it.plaintext ?? '', 'plaintext')!;
-    const r = await s.ops.encrypt(key, plaintext, it.key_version ?? 0, cryptoInput(it));
-    return { ciphertext: r.ciphertext, key_version: r.version };
-  };
-  if (!b.batch_input) return { data: await one(b) };
-  return runBatch(items, partial, one);
+  if (!b.batch_input) return { data: await encryptOne(s, key, b) };
+  return runBatch(items, partial, (it) => encryptOne(s, key, it));
+}
+
+/** One item (module level: a per-request named closure costs a keepNames wrapper under tsx). */
+async function encryptOne(s: TransitState, key: KeyPolicy, it: EncItem | z.output<typeof encBody>) {
+  refuseNonce(it.nonce);
+  const plaintext = b64Field(it.plaintext ?? '', 'plaintext')!;
+  const r = await s.ops.encrypt(key, plaintext, it.key_version ?? 0, cryptoInput(it));
+  return { ciphertext: r.ciphertext, key_version: r.version };
 }
 
 export async function decrypt(s: TransitState, req: EngineRequest, rawName: string): Promise<EngineResponse> {
@@ -86,13 +88,14 @@ export async function decrypt(s: TransitState, req: EngineRequest, rawName: stri
   if (b.batch_input) checkContextConsistency(items);
   else if (b.ciphertext === undefined || b.ciphertext === '') throw invalid('missing ciphertext to decrypt');
   const p = await loadForDecrypt(s, name, b.batch_input ? items.map((i) => i.ciphertext) : [b.ciphertext ?? '']);
-  const one = async (it: DecItem | z.output<typeof decBody>) => {
-    refuseNonce(it.nonce);
-    const r = await s.ops.decrypt(p, it.ciphertext ?? '', cryptoInput(it));
-    return { plaintext: encodeB64(r.plaintext) };
-  };
-  if (!b.batch_input) return { data: await one(b) };
-  return runBatch(items, partial, one);
+  if (!b.batch_input) return { data: await decryptOne(s, p, b) };
+  return runBatch(items, partial, (it) => decryptOne(s, p, it));
+}
+
+async function decryptOne(s: TransitState, p: KeyPolicy, it: DecItem | z.output<typeof decBody>) {
+  refuseNonce(it.nonce);
+  const r = await s.ops.decrypt(p, it.ciphertext ?? '', cryptoInput(it));
+  return { plaintext: encodeB64(r.plaintext) };
 }
 
 export async function rewrap(s: TransitState, req: EngineRequest, rawName: string): Promise<EngineResponse> {

@@ -117,7 +117,7 @@ export class Pkcs11Hsm {
       // SoftHSM rejects an empty single-part input with CKR_ARGUMENTS_BAD (and leaves the
       // operation active); C_EncryptFinal alone yields the tag for an empty message.
       if (plaintext.length === 0) return p11.C_EncryptFinal(session, Buffer.alloc(TAG_LEN));
-      return p11.C_Encrypt(session, Buffer.from(plaintext.buffer, plaintext.byteOffset, plaintext.byteLength), Buffer.alloc(plaintext.length + TAG_LEN));
+      return p11.C_Encrypt(session, Buffer.from(plaintext.buffer, plaintext.byteOffset, plaintext.byteLength), Buffer.allocUnsafe(plaintext.length + TAG_LEN));
     }, 'encrypt');
     const sealed = new Uint8Array(NONCE_LEN + out.length);
     sealed.set(iv, 0);
