@@ -30,6 +30,10 @@ export class AesCbcTransformer implements Transformer {
   }
 
   async fromStorage(data: Uint8Array): Promise<FromStorageResult> {
+    return this.fromStorageSync(data);
+  }
+
+  fromStorageSync(data: Uint8Array): FromStorageResult {
     return { plaintext: this.decrypt(data), stale: false };
   }
 
@@ -63,6 +67,10 @@ export class AesGcmTransformer implements Transformer {
   }
 
   async fromStorage(data: Uint8Array, aad: Uint8Array): Promise<FromStorageResult> {
+    return this.fromStorageSync(data, aad);
+  }
+
+  fromStorageSync(data: Uint8Array, aad: Uint8Array): FromStorageResult {
     return { plaintext: this.open(data, aad), stale: false };
   }
 
@@ -117,6 +125,8 @@ export function keyedTransformer(
       },
       toStorage: (p, aad) => inner.toStorage(p, aad),
     };
+    const readSync = inner.fromStorageSync?.bind(inner);
+    if (readSync) t.fromStorageSync = (data, aad) => ({ ...readSync(data, aad), info: { kind, name } });
     return { prefix: utf8Bytes(`${name}:`), transformer: t };
   });
   return new PrefixTransformers(entries, () =>

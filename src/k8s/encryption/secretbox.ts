@@ -14,6 +14,10 @@ export class SecretboxTransformer implements Transformer {
   }
 
   async fromStorage(data: Uint8Array): Promise<FromStorageResult> {
+    return this.fromStorageSync(data);
+  }
+
+  fromStorageSync(data: Uint8Array): FromStorageResult {
     if (data.length < 24 + 16) throw decryptError('secretbox: data too short');
     try {
       const plaintext = xsalsa20poly1305(this.key, data.subarray(0, 24)).decrypt(data.subarray(24));

@@ -25,6 +25,12 @@ export interface FromStorageResult {
 export interface Transformer {
   fromStorage(data: Uint8Array, aad: Uint8Array): Promise<FromStorageResult>;
   toStorage(plaintext: Uint8Array, aad: Uint8Array): Promise<Uint8Array>;
+  /**
+   * Present when reading needs no I/O (local-key providers, identity, and prefix dispatch over only
+   * such transformers): the same result or error as `fromStorage`, synchronously, so bulk readers
+   * (`etcd scan`) skip a promise per layer.
+   */
+  fromStorageSync?(data: Uint8Array, aad: Uint8Array): FromStorageResult;
 }
 
 export interface PrefixEntry {
@@ -52,14 +58,18 @@ export function decryptError(reason: string, cause?: unknown): ArcaError {
  * (identity) are ignored. Success from entry i returns stale ||= i != 0. Writes use entry 0.
  */
 export class PrefixTransformers implements Transformer {
+  readonly fromStorageSync?: (data: Uint8Array, aad: Uint8Array) => FromStorageResult;
+
   constructor(
     private readonly entries: readonly PrefixEntry[],
     private readonly noMatch: () => ArcaError,
   ) {
     if (entries.length === 0) throw new ArcaError('ERR_ENCCONFIG_INVALID', 'at least one provider is required');
+    if (entries.every((e) => e.transformer.fromStorageSync)) this.fromStorageSync = (data, aad) => this.#readSync(data, aad);
   }
 
   async fromStorage(data: Uint8Array, aad: Uint8Array): Promise<FromStorageResult> {
+    if (this.fromStorageSync) return this.fromStorageSync(data, aad);
     const errors: unknown[] = [];
     for (let i = 0; i < this.entries.length; i++) {
       const e = this.entries[i]!;
@@ -72,13 +82,34 @@ export class PrefixTransformers implements Transformer {
         errors.push(err);
       }
     }
-    if (errors.length === 1 && errors[0] instanceof ArcaError) throw errors[0];
+    throw this.#failure(errors);
+  }
+
+  #readSync(data: Uint8Array, aad: Uint8Array): FromStorageResult {
+    const errors: unknown[] = [];
+    for (let i = 0; i < this.entries.length; i++) {
+      const e = this.entries[i]!;
+      if (!hasPrefix(data, e.prefix)) continue;
+      try {
+        const r = e.transformer.fromStorageSync!(data.subarray(e.prefix.length), aad);
+        return { ...r, stale: r.stale || i !== 0 };
+      } catch (err) {
+        if (e.prefix.length === 0) continue;
+        errors.push(err);
+      }
+    }
+    throw this.#failure(errors);
+  }
+
+  /** What to throw when no matching entry could read the value. */
+  #failure(errors: unknown[]): unknown {
+    if (errors.length === 1 && errors[0] instanceof ArcaError) return errors[0];
     if (errors.length > 0) {
       const first = errors.find((x) => x instanceof ArcaError && x.code !== 'ERR_TRANSFORM_DECRYPT');
-      if (first instanceof ArcaError) throw first;
-      throw decryptError(`${errors.length} matching providers failed`, errors[0]);
+      if (first instanceof ArcaError) return first;
+      return decryptError(`${errors.length} matching providers failed`, errors[0]);
     }
-    throw this.noMatch();
+    return this.noMatch();
   }
 
   async toStorage(plaintext: Uint8Array, aad: Uint8Array): Promise<Uint8Array> {
@@ -93,13 +124,18 @@ const ENC_PREFIX = new TextEncoder().encode('k8s:enc:');
 /** identity: writes plaintext; reads anything that does not start with `k8s:enc:`. */
 export const identityTransformer: Transformer = {
   async fromStorage(data) {
-    if (hasPrefix(data, ENC_PREFIX)) throw decryptError('identity transformer tried to read encrypted data');
-    return { plaintext: data, stale: false, info: { kind: 'identity' } };
+    return readIdentity(data);
   },
+  fromStorageSync: (data) => readIdentity(data),
   async toStorage(plaintext) {
     return plaintext;
   },
 };
+
+function readIdentity(data: Uint8Array): FromStorageResult {
+  if (hasPrefix(data, ENC_PREFIX)) throw decryptError('identity transformer tried to read encrypted data');
+  return { plaintext: data, stale: false, info: { kind: 'identity' } };
+}
 
 export function isEncrypted(data: Uint8Array): boolean {
   return hasPrefix(data, ENC_PREFIX);

@@ -89,3 +89,45 @@ describe('Kubernetes transformer vectors', () => {
     });
   }
 });
+
+describe('synchronous read path (local-key chains)', () => {
+  const noKms: KmsFactories = {
+    v1: () => ({ encrypt: () => Promise.reject(new Error('unused')), decrypt: () => Promise.reject(new Error('unused')) }),
+    v2: () => ({ status: () => Promise.reject(new Error('unused')), encrypt: () => Promise.reject(new Error('unused')), decrypt: () => Promise.reject(new Error('unused')) }),
+  };
+  const outcome = (f: () => { plaintext: Uint8Array; stale: boolean; info?: unknown }) => {
+    try {
+      const r = f();
+      return { ok: true, plaintext: Buffer.from(r.plaintext).toString('hex'), stale: r.stale, info: r.info };
+    } catch (err) {
+      return { ok: false, code: (err as { code?: string }).code, message: (err as Error).message };
+    }
+  };
+  const local = loaded.vectors.filter((v) => v.layer === 'etcd-value' && !JSON.stringify(v.readConfig).includes('"kms"'));
+
+  it('covers the local-key etcd-value vectors', () => {
+    assert.ok(local.length >= 5, `only ${local.length} local-key vectors`);
+  });
+
+  for (const v of local) {
+    it(`${v.id}: same result or error as the async path, under its own and a moved key`, async () => {
+      const chain = buildProviderChain(parseEncryptionConfig(JSON.stringify(v.readConfig)).resources[0]!.providers, noKms);
+      assert.ok(chain.fromStorageSync, 'a chain of local providers offers the synchronous read');
+      for (const key of [v.etcdKey, `${v.etcdKey}-moved`]) {
+        const stored = blobBytes(v.stored);
+        const aad = utf8Bytes(key);
+        const sync = outcome(() => chain.fromStorageSync!(stored, aad));
+        let async_: ReturnType<typeof outcome>;
+        try {
+          const r = await chain.fromStorage(stored, aad);
+          async_ = outcome(() => r);
+        } catch (err) {
+          async_ = outcome(() => {
+            throw err;
+          });
+        }
+        assert.deepEqual(sync, async_);
+      }
+    });
+  }
+});

@@ -37,7 +37,8 @@ export async function classify(
     return c;
   }
   try {
-    const r = await chain.transformer.fromStorage(value, aad);
+    const tr = chain.transformer;
+    const r = tr.fromStorageSync ? tr.fromStorageSync(value, aad) : await tr.fromStorage(value, aad);
     const c: Classified = { key, state: r.stale ? 'stale' : 'current', resource, provider: r.info?.kind ?? 'unknown', needsRewrite: r.stale };
     if (r.info?.name !== undefined) c.keyName = r.info.name;
     if (r.info?.keyId !== undefined) c.keyId = r.info.keyId;
