@@ -35,7 +35,7 @@ export interface AuditBrokerOptions {
 const CHAIN_STATE = 'chain-state.json';
 
 function unavailable(): ArcaError {
-  return new ArcaError('ERR_AUDIT_UNAVAILABLE', 'the request could not be audited: no audit device or spool accepted the entry');
+  return new ArcaError('ERR_AUDIT_UNAVAILABLE', 'the request could not be audited: no audit device or spool accepted the entry; check the enabled devices (sys/audit) and the spool directory under the data dir');
 }
 
 function spoolName(deviceName: string): string {
