@@ -77,3 +77,11 @@ export async function startArca(o: StartOptions = {}): Promise<ArcaProcess> {
   }
   return p;
 }
+
+/** Initializes a fresh server with one share and unseals it; returns the root token and the share. */
+export async function initUnsealed(srv: ArcaProcess): Promise<{ root: string; key: string }> {
+  const c = srv.client();
+  const init = (await c.write('sys/init', { secret_shares: 1, secret_threshold: 1 })).body as { keys: string[]; root_token: string };
+  await c.write('sys/unseal', { key: init.keys[0] });
+  return { root: init.root_token, key: init.keys[0]! };
+}

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
-import { type ArcaProcess, startArca } from '../harness/arca.ts';
+import { type ArcaProcess, initUnsealed, startArca } from '../harness/arca.ts';
 import { tempDir, waitFor } from '../harness/index.ts';
 
 describe('audit fails closed', () => {
@@ -21,9 +21,7 @@ describe('audit fails closed', () => {
     await mkdir(`${dir.path}/data`);
     await writeFile(`${dir.path}/data/audit-spool`, 'not a directory');
     srv = await startArca({ args: ['--data-dir', `${dir.path}/data`] });
-    const init = (await srv.client().write('sys/init', { secret_shares: 1, secret_threshold: 1 })).body as { keys: string[]; root_token: string };
-    await srv.client().write('sys/unseal', { key: init.keys[0] });
-    root = init.root_token;
+    root = (await initUnsealed(srv)).root;
   });
   after(async () => {
     await srv?.stop();

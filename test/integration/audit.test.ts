@@ -9,7 +9,7 @@ import { createReadStream } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
-import { ARCA_BIN, type ArcaProcess, startArca } from '../harness/arca.ts';
+import { ARCA_BIN, type ArcaProcess, initUnsealed, startArca } from '../harness/arca.ts';
 import { tempDir, treeText, waitFor } from '../harness/index.ts';
 
 
@@ -21,9 +21,7 @@ describe('audit through the server', () => {
   before(async () => {
     dir = await tempDir();
     srv = await startArca({ args: ['--data-dir', `${dir.path}/data`] });
-    const init = (await srv.client().write('sys/init', { secret_shares: 1, secret_threshold: 1 })).body as { keys: string[]; root_token: string };
-    await srv.client().write('sys/unseal', { key: init.keys[0] });
-    root = init.root_token;
+    root = (await initUnsealed(srv)).root;
   });
   after(async () => {
     await srv?.stop();
