@@ -6,6 +6,9 @@
  *  - kv.write.durable.c1: `POST /v1/secret/data/bench-w` (200 B) from one client, back to back, against
  *    the server's SQLite storage (synchronous=FULL) in a data dir on disk, vs the disk's fsync rate
  *    (write 200 B + fsync in a loop, in the same directory). Goal ≥ 0.5.
+ *  - kv.write.ceiling.c1: the same write client against a bare node:http server (child process) that
+ *    does one 200 B write + fsync per request before answering, vs the same fsync loop. Not a goal: it is
+ *    the best any server that acknowledges after a durable write can score on this machine.
  *  - kv.write.storage.c1 and kv.write.engine.c1: the layers under that write, in-process, vs the same
  *    fsync loop (see kv-layers.ts): "SQLite alone" (one commit of the KV write shape) and the KV engine
  *    over barrier + SQLite without HTTP/auth/ACL/audit. Not goals; they show where the time goes.
@@ -86,20 +89,33 @@ async function probe(port: number, path = '/'): Promise<number | undefined> {
   });
 }
 
-/** A bare node:http server in its own process, answering every request with `body`. */
-async function startBare(body: string): Promise<{ child: ChildProcess; port: number }> {
+/**
+ * A bare node:http server in its own process, answering every request with `body`; with `fsyncFile`,
+ * it first writes 200 B to that file and fsyncs it, like the fsync loop (the durable-write ceiling).
+ */
+async function startBare(body: string, fsyncFile?: string): Promise<{ child: ChildProcess; port: number }> {
   const port = await freePort();
   const src = `
     const http = require('node:http');
+    const fs = require('node:fs');
     const body = Buffer.from(process.env.BENCH_BODY);
+    const file = process.env.BENCH_FSYNC_FILE;
+    const fd = file ? fs.openSync(file, 'w') : -1;
+    const rec = Buffer.alloc(200, 1);
+    let n = 0;
     http.createServer((req, res) => {
       req.resume();
       req.on('end', () => {
+        if (fd >= 0) {
+          fs.writeSync(fd, rec, 0, rec.length, (n++ % 1024) * rec.length);
+          fs.fsyncSync(fd);
+        }
         res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store', 'content-length': body.length });
         res.end(body);
       });
     }).listen(${port}, '127.0.0.1');`;
-  const child = spawn(process.execPath, ['-e', src], { env: { ...process.env, BENCH_BODY: body }, stdio: 'ignore' });
+  const env = { ...process.env, BENCH_BODY: body, ...(fsyncFile === undefined ? {} : { BENCH_FSYNC_FILE: fsyncFile }) };
+  const child = spawn(process.execPath, ['-e', src], { env, stdio: 'ignore' });
   await waitFor('bare server', async () => ((await probe(port)) ? true : undefined));
   return { child, port };
 }
@@ -194,6 +210,27 @@ export default async function kvBench(): Promise<void> {
         return { value: rps, baselineValue, extra: { concurrency: 1, secretBytes: 200, storage: 'sqlite', p99Ms: r3(p99Ms) } };
       },
     });
+
+    const put200 = await once(agent, write);
+    if (put200.status !== 200) throw new Error(`write failed: ${put200.status} ${put200.body.slice(0, 300)}`);
+    const ceiling = await startBare(put200.body, join(dir.path, 'ceiling-fsync'));
+    try {
+      const ceilingWrite: Target = { ...write, port: ceiling.port };
+      await load(ceilingWrite, 1, 500); // warm-up
+      await comparePairs({
+        name: 'kv.write.ceiling.c1',
+        unit: 'writes/s',
+        baseline: 'fsync-rate',
+        rounds: WRITE_ROUNDS,
+        pair: async () => {
+          const baselineValue = fsyncRate(dir.path);
+          const { rps, p99Ms } = await load(ceilingWrite, 1);
+          return { value: rps, baselineValue, extra: { layer: 'bare node:http + one 200 B write+fsync per request, same client', p99Ms: r3(p99Ms) } };
+        },
+      });
+    } finally {
+      await stopChild(ceiling.child);
+    }
 
     const layers = await openLayers(dir.path, SECRET);
     try {
