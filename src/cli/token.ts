@@ -84,7 +84,7 @@ export function register(cmd: Command): void {
 
   withClientFlags(cmd.command('create').description('create a child (or --orphan) token of the calling token and print it'))
     .option('--policy <name>', 'policy to attach (repeat or comma-separate; default: the caller\'s policies)', collect)
-    .option('--ttl <duration>', 'initial TTL, e.g. 1h (default: 32 days, or none for a root caller)')
+    .option('--ttl <duration>', 'initial TTL, e.g. 1h (default and maximum: 768h; a root token created by root has none)')
     .option('--explicit-max-ttl <duration>', 'hard limit the token can never be renewed past')
     .option('--num-uses <n>', 'number of uses before the token is revoked (0 = unlimited)')
     .option('--orphan', 'create a token without a parent (needs sudo on auth/token/create-orphan)')

@@ -329,16 +329,26 @@ export class Core {
       throw new ArcaError('ERR_NOT_FOUND', `no handler for route "${path}". route entry not found.`);
     }
 
+    // num_uses: the use is spent atomically before the engine runs; with no use left, nothing runs.
+    if (entry && !unauthenticated) {
+      entry = await this.tokens.consume(entry).catch(async (err: unknown) => {
+        await this.#audit(req, auth, engine, 403, undefined, toArcaError(err).code);
+        throw err;
+      });
+    }
+    // The token engine's `*-self` answers carry the caller's token (Vault's data.id, auth.client_token).
+    if (engine.type === 'token' && req.token) clientTokens.set(ereq, req.token);
     let res: EngineResponse | undefined;
     try {
       res = await engine.handle(ereq);
-      if (entry) await this.tokens.use(entry);
       if (res?.issue) res = await this.#issue(res, entry, path);
     } catch (err) {
       const e = toArcaError(err);
       if (!isArcaError(err)) this.log.error({ requestId: req.id, err }, 'engine failed');
       await this.#audit(req, auth, engine, 0, undefined, e.expose ? e.message : 'internal error', e);
       throw e;
+    } finally {
+      if (entry?.pendingRevocation) await this.tokens.release(entry);
     }
     const hasBody = res !== undefined && (res.data !== undefined || res.warnings !== undefined || res.auth !== undefined);
     const out: LogicalResponse = {
@@ -376,6 +386,12 @@ export class Core {
     await this.#deps.autoSeal?.close();
     await this.#raw.close();
   }
+}
+
+/** The caller's token for the token engine only (other engines never see a token). */
+const clientTokens = new WeakMap<EngineRequest, string>();
+export function clientTokenOf(req: EngineRequest): string | undefined {
+  return clientTokens.get(req);
 }
 
 /** Vault's `auth` response block for a freshly issued token. */

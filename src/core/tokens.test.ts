@@ -71,15 +71,18 @@ describe('token store', () => {
     assert.equal(child.entry.expireAt, parent.entry.expireAt);
   });
 
-  it('spends limited uses and revokes at the last one', async () => {
+  it('spends limited uses before the request and revokes after the last one', async () => {
     const { tokens } = store();
     const { token } = await tokens.create({ policies: ['a'], numUses: 2 });
-    const e1 = (await tokens.lookup(token))!;
-    await tokens.use(e1);
-    const e2 = (await tokens.lookup(token))!;
-    assert.equal(e2.numUses, 1);
-    await tokens.use(e2);
-    assert.equal(await tokens.lookup(token), undefined);
+    const e1 = await tokens.consume((await tokens.lookup(token))!);
+    assert.equal(e1.numUses, 1);
+    await tokens.release(e1);
+    const e2 = await tokens.consume((await tokens.lookup(token))!);
+    assert.equal(e2.pendingRevocation, true);
+    assert.equal(await tokens.lookup(token), undefined, 'a spent token serves no new request');
+    assert.ok(await tokens.lookupAccessor(e2.accessor, true), 'the request holding the last use still sees its token');
+    await tokens.release(e2);
+    assert.equal(await tokens.lookupAccessor(e2.accessor, true), undefined, 'revoked once that request is done');
   });
 
   it('renews within the explicit max TTL and serves the renewed entry', async () => {
@@ -88,7 +91,8 @@ describe('token store', () => {
     await tokens.lookup(token);
     advance(50);
     const r = await tokens.renew(entry, 3600);
-    assert.equal(r.ttl, 50, 'capped by explicit_max_ttl');
+    assert.equal(r.entry.ttl, 50, 'capped by explicit_max_ttl');
+    assert.equal(r.capped, true);
     advance(40);
     assert.ok(await tokens.lookup(token));
     advance(11);

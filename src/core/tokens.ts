@@ -8,10 +8,16 @@
  *   id/<hmac>              TokenEntry JSON
  *   accessor/<accessor>    <hmac>
  *   parent/<hmac>/<child>  '' (child index)
+ *
+ * Limited-use tokens: a use is spent by compare-and-set on `id/<hmac>` before the request runs, so
+ * it holds across processes sharing the storage (HA replicas on one PostgreSQL) and a refused
+ * request changes nothing. The last use marks the entry `pendingRevocation` (no lookup serves it
+ * any more) and the core revokes it once that last request is done, as Vault does.
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { ArcaError } from '../errors/index.ts';
 import type { Storage } from '../storage/index.ts';
+import { lifetime, MAX_DURATION_SECONDS, MAX_EXPIRE_AT, MAX_NUM_USES, SYSTEM_MAX_TTL, sane } from './token-ttl.ts';
 
 export interface TokenEntry {
   id: string; // HMAC of the token, never the token
@@ -25,12 +31,15 @@ export interface TokenEntry {
   expireAt: number;
   ttl: number;
   explicitMaxTtl: number;
+  /** Periodic token: each renewal resets the TTL to this (seconds); 0 = not periodic. */
   period: number;
   renewable: boolean;
   /** Remaining uses; 0 = unlimited. */
   numUses: number;
   path: string;
   orphan: boolean;
+  /** The last use is spent: served to no new request, revoked when the request that spent it ends. */
+  pendingRevocation?: boolean;
 }
 
 export interface CreateTokenOptions {
@@ -40,6 +49,7 @@ export interface CreateTokenOptions {
   meta?: Record<string, string>;
   ttl?: number;
   explicitMaxTtl?: number;
+  period?: number;
   renewable?: boolean;
   numUses?: number;
   path?: string;
@@ -54,10 +64,32 @@ const dec = new TextDecoder();
 
 /** Live entries kept in memory, so a request costs no storage read, decrypt or HMAC for its token. */
 const CACHE_MAX = 10_000;
+/** Parent chains deeper than this are treated as broken (a cycle could only come from a corrupt store). */
+const MAX_CHAIN = 256;
+/** Compare-and-set attempts before giving up; each failure means another writer made progress. */
+const CAS_ATTEMPTS = 64;
+
+const invalid = () => new ArcaError('ERR_TOKEN_INVALID', '2 errors occurred:\n\t* permission denied\n\t* invalid token\n\n');
+
+/** Parses a stored entry; numbers are made sane so a record the API once accepted always loads. */
+function parseEntry(b: Uint8Array): TokenEntry {
+  const e = JSON.parse(dec.decode(b)) as TokenEntry;
+  e.createdAt = sane(e.createdAt, MAX_EXPIRE_AT);
+  e.expireAt = sane(e.expireAt, MAX_EXPIRE_AT);
+  e.ttl = sane(e.ttl, MAX_DURATION_SECONDS);
+  e.explicitMaxTtl = sane(e.explicitMaxTtl, MAX_DURATION_SECONDS);
+  e.period = sane(e.period, MAX_DURATION_SECONDS);
+  // Before range checks, a negative num_uses was stored and meant unlimited; keep that meaning.
+  e.numUses = sane(e.numUses, MAX_NUM_USES);
+  return e;
+}
+
+const encodeEntry = (e: TokenEntry) => enc.encode(JSON.stringify(e));
 
 export class TokenStore {
   readonly #s: Storage;
   readonly #now: () => number;
+  readonly #maxTtl: number;
   #salt: Buffer | undefined;
   /**
    * token → entry for unlimited-use tokens. Every change to a token goes through this store, which
@@ -65,10 +97,15 @@ export class TokenStore {
    * store when it becomes active, so nothing another replica revoked is served from here.
    */
   readonly #cache = new Map<string, TokenEntry>();
+  /** Per-token queue: uses and renewals of one token in this process run one at a time. */
+  readonly #locks = new Map<string, Promise<unknown>>();
+  /** Ids whose last use a request of this process holds (see pendingRevocation). */
+  readonly #inflight = new Set<string>();
 
-  constructor(storage: Storage, now: () => number = Date.now) {
+  constructor(storage: Storage, now: () => number = Date.now, maxTtl = SYSTEM_MAX_TTL) {
     this.#s = storage;
     this.#now = now;
+    this.#maxTtl = maxTtl;
   }
 
   async #hash(token: string): Promise<string> {
@@ -88,54 +125,95 @@ export class TokenStore {
     return Math.floor(this.#now() / 1000);
   }
 
-  async create(o: CreateTokenOptions): Promise<{ token: string; entry: TokenEntry }> {
+  async #serial<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    const run = (this.#locks.get(id) ?? Promise.resolve()).then(fn, fn);
+    const tail = run.catch(() => undefined);
+    this.#locks.set(id, tail);
+    try {
+      return await run;
+    } finally {
+      if (this.#locks.get(id) === tail) this.#locks.delete(id);
+    }
+  }
+
+  async create(o: CreateTokenOptions): Promise<{ token: string; entry: TokenEntry; capped: boolean }> {
+    const parent = o.noParent ? undefined : o.parent;
+    if (parent && (parent.numUses > 0 || parent.pendingRevocation)) throw new ArcaError('ERR_INVALID_REQUEST', 'restricted use token cannot generate child tokens');
+    for (const [name, v, max] of [['ttl', o.ttl, MAX_DURATION_SECONDS], ['explicit_max_ttl', o.explicitMaxTtl, MAX_DURATION_SECONDS], ['period', o.period, MAX_DURATION_SECONDS], ['num_uses', o.numUses, MAX_NUM_USES]] as const) {
+      if (v !== undefined && !(Number.isSafeInteger(v) && v >= 0 && v <= max)) throw new ArcaError('ERR_INVALID_REQUEST', `${name} must be an integer from 0 to ${max}`);
+    }
     const token = o.id ?? TOKEN_PREFIX + randomBytes(24).toString('base64url');
     const id = await this.#hash(token);
     const now = this.#nowSec();
-    const ttl = o.ttl ?? 0;
-    const maxTtl = o.explicitMaxTtl ?? 0;
-    const effective = ttl > 0 && maxTtl > 0 ? Math.min(ttl, maxTtl) : ttl || maxTtl;
-    const parent = o.noParent ? undefined : o.parent;
+    const policies = [...new Set(o.policies)].sort();
+    const life = lifetime({
+      now, createdAt: now, ttl: o.ttl ?? 0, period: o.period ?? 0, explicitMaxTtl: o.explicitMaxTtl ?? 0,
+      root: policies.includes('root'), parentExpireAt: parent?.expireAt, maxTtl: this.#maxTtl,
+    });
+    if (parent && life.expireAt !== 0 && life.expireAt <= now) throw invalid();
     const entry: TokenEntry = {
       id,
       accessor: randomBytes(18).toString('base64url'),
-      policies: [...new Set(o.policies)].sort(),
+      policies,
       parent: parent?.id ?? '',
       displayName: o.displayName ?? 'token',
       meta: o.meta ?? {},
       createdAt: now,
-      expireAt: effective > 0 ? now + effective : 0,
-      ttl: effective,
-      explicitMaxTtl: maxTtl,
-      period: 0,
-      renewable: o.renewable ?? effective > 0,
+      expireAt: life.expireAt,
+      ttl: life.ttl,
+      explicitMaxTtl: o.explicitMaxTtl ?? 0,
+      period: o.period ?? 0,
+      renewable: (o.renewable ?? true) && life.expireAt > 0,
       numUses: o.numUses ?? 0,
       path: o.path ?? 'auth/token/create',
       orphan: parent === undefined,
     };
-    if (parent && parent.expireAt > 0 && (entry.expireAt === 0 || entry.expireAt > parent.expireAt)) {
-      // A child never outlives its parent.
-      entry.expireAt = parent.expireAt;
-      entry.ttl = Math.max(0, parent.expireAt - now);
+    const puts: [string, Uint8Array][] = [[`id/${id}`, encodeEntry(entry)], [`accessor/${entry.accessor}`, enc.encode(id)]];
+    if (parent) puts.push([`parent/${parent.id}/${id}`, new Uint8Array(0)]);
+    if (!(await this.#s.commit({ puts, expect: [[`id/${id}`, undefined]] }))) {
+      throw new ArcaError('ERR_INVALID_REQUEST', 'a token with this id already exists');
     }
-    await this.#s.put(`id/${id}`, enc.encode(JSON.stringify(entry)));
-    await this.#s.put(`accessor/${entry.accessor}`, enc.encode(id));
-    if (parent) await this.#s.put(`parent/${parent.id}/${id}`, new Uint8Array(0));
-    return { token, entry };
+    return { token, entry, capped: life.capped };
   }
 
-  async #byId(id: string): Promise<TokenEntry | undefined> {
-    const b = await this.#s.get(`id/${id}`);
-    if (!b) return undefined;
-    const e = JSON.parse(dec.decode(b)) as TokenEntry;
+  async #read(id: string): Promise<{ raw: Uint8Array; entry: TokenEntry } | undefined> {
+    const raw = await this.#s.get(`id/${id}`);
+    return raw ? { raw, entry: parseEntry(raw) } : undefined;
+  }
+
+  /**
+   * The entry as it may be served: undefined if it, or any ancestor, is expired, revoked or gone
+   * (dead ones are revoked on the way, with their subtrees). The expiry is clamped to the ancestors',
+   * so a cached child can never outlive a parent, even one stored before children were capped.
+   */
+  async #live(e: TokenEntry, allowPending: boolean, depth = 0): Promise<TokenEntry | undefined> {
     if (e.expireAt > 0 && e.expireAt <= this.#nowSec()) {
       await this.revoke(e);
       return undefined;
     }
+    if (e.pendingRevocation && !allowPending) {
+      // Spent by a request still running here, or left behind by a crash: revoke only the latter.
+      if (!this.#inflight.has(e.id)) await this.revoke(e);
+      return undefined;
+    }
+    if (!e.parent) return e;
+    const p = depth < MAX_CHAIN ? await this.#read(e.parent) : undefined;
+    const parent = p && (await this.#live(p.entry, true, depth + 1));
+    if (!parent) {
+      // The parent is gone (its revocation was interrupted): the child goes with it.
+      await this.revoke(e);
+      return undefined;
+    }
+    if (parent.expireAt > 0 && (e.expireAt === 0 || e.expireAt > parent.expireAt)) return { ...e, expireAt: parent.expireAt };
     return e;
   }
 
-  /** The live entry for a token, or undefined (unknown, expired or revoked). */
+  async #byId(id: string, allowPending = false): Promise<TokenEntry | undefined> {
+    const r = await this.#read(id);
+    return r ? this.#live(r.entry, allowPending) : undefined;
+  }
+
+  /** The live entry for a token, or undefined (unknown, expired, revoked or spent). */
   async lookup(token: string): Promise<TokenEntry | undefined> {
     if (typeof token !== 'string' || token.length === 0 || token.length > 512) return undefined;
     const hit = this.#cache.get(token);
@@ -155,41 +233,95 @@ export class TokenStore {
     for (const [t, e] of this.#cache) if (e.id === id) this.#cache.delete(t);
   }
 
-  async lookupAccessor(accessor: string): Promise<TokenEntry | undefined> {
+  /** `allowPending`: also the token whose last use the current request holds (its own `*-self` calls). */
+  async lookupAccessor(accessor: string, allowPending = false): Promise<TokenEntry | undefined> {
     if (!/^[A-Za-z0-9_-]{1,64}$/.test(accessor)) return undefined;
     const id = await this.#s.get(`accessor/${accessor}`);
-    return id ? this.#byId(dec.decode(id)) : undefined;
+    return id ? this.#byId(dec.decode(id), allowPending) : undefined;
   }
 
-  /** Spends one use of a limited-use token; revokes it when the last use is spent. */
-  async use(e: TokenEntry): Promise<void> {
-    if (e.numUses <= 0) return;
-    if (e.numUses === 1) {
+  /**
+   * Spends one use of a limited-use token, atomically (compare-and-set on its stored entry), before the
+   * request it authorizes runs. Throws ERR_TOKEN_INVALID when no use is left; nothing is changed then.
+   * Returns the entry after the use; call `release` with it when the request is done.
+   */
+  async consume(e: TokenEntry): Promise<TokenEntry> {
+    if (e.numUses === 0 && !e.pendingRevocation) return e;
+    return this.#serial(e.id, async () => {
+      for (let i = 0; i < CAS_ATTEMPTS; i++) {
+        const cur = await this.#read(e.id);
+        const live = cur && (await this.#live(cur.entry, false));
+        if (!cur || !live || live.numUses === 0) throw invalid();
+        const next: TokenEntry = live.numUses === 1 ? { ...cur.entry, numUses: 0, pendingRevocation: true } : { ...cur.entry, numUses: live.numUses - 1 };
+        if (next.pendingRevocation) this.#inflight.add(e.id);
+        if (await this.#s.putIf(`id/${e.id}`, encodeEntry(next), cur.raw)) return next;
+        this.#inflight.delete(e.id);
+      }
+      throw new ArcaError('ERR_STORAGE_CONFLICT', 'the token is being used concurrently; retry');
+    });
+  }
+
+  /** Ends a request that `consume` authorized: revokes the token if that request spent its last use. */
+  async release(e: TokenEntry): Promise<void> {
+    if (!e.pendingRevocation) return;
+    try {
       await this.revoke(e);
-      return;
+    } finally {
+      this.#inflight.delete(e.id);
     }
-    const updated = { ...e, numUses: e.numUses - 1 };
-    const ok = await this.#s.putIf(`id/${e.id}`, enc.encode(JSON.stringify(updated)), enc.encode(JSON.stringify(e)));
-    if (!ok) throw new ArcaError('ERR_TOKEN_INVALID', 'permission denied');
   }
 
-  async renew(e: TokenEntry, increment?: number): Promise<TokenEntry> {
-    if (!e.renewable || e.expireAt === 0) throw new ArcaError('ERR_INVALID_REQUEST', 'token not renewable');
-    const now = this.#nowSec();
-    let ttl = increment && increment > 0 ? increment : e.ttl;
-    if (e.explicitMaxTtl > 0) ttl = Math.min(ttl, e.createdAt + e.explicitMaxTtl - now);
-    const updated = { ...e, expireAt: now + Math.max(ttl, 0), ttl: Math.max(ttl, 0) };
-    this.#forget(e.id);
-    await this.#s.put(`id/${e.id}`, enc.encode(JSON.stringify(updated)));
-    return updated;
+  /**
+   * Renews a token: the TTL becomes `increment` (or the previous TTL), a periodic token's its period,
+   * within the system max from creation, `explicit_max_ttl` and the parent's expiry. A renewal that
+   * shortens the token's life shortens its children's with it.
+   */
+  async renew(e: TokenEntry, increment?: number): Promise<{ entry: TokenEntry; capped: boolean }> {
+    return this.#serial(e.id, async () => {
+      for (let i = 0; i < CAS_ATTEMPTS; i++) {
+        const cur = await this.#read(e.id);
+        const live = cur && (await this.#live(cur.entry, true));
+        if (!cur || !live) throw new ArcaError('ERR_INVALID_REQUEST', 'token not found');
+        if (!live.renewable || live.expireAt === 0) throw new ArcaError('ERR_INVALID_REQUEST', 'lease is not renewable');
+        const parent = live.parent ? await this.#byId(live.parent, true) : undefined;
+        if (live.parent && !parent) throw new ArcaError('ERR_INVALID_REQUEST', 'token not found');
+        const now = this.#nowSec();
+        const life = lifetime({
+          now, createdAt: live.createdAt, ttl: increment && increment > 0 ? increment : live.ttl, period: live.period,
+          explicitMaxTtl: live.explicitMaxTtl, root: false, parentExpireAt: parent?.expireAt, maxTtl: this.#maxTtl,
+        });
+        if (life.expireAt <= now) throw new ArcaError('ERR_INVALID_REQUEST', 'past the max TTL, cannot renew');
+        const updated: TokenEntry = { ...cur.entry, expireAt: life.expireAt, ttl: life.ttl };
+        this.#forget(e.id);
+        if (!(await this.#s.putIf(`id/${e.id}`, encodeEntry(updated), cur.raw))) continue;
+        if (cur.entry.expireAt === 0 || life.expireAt < cur.entry.expireAt) await this.#capChildren(e.id, life.expireAt, 0);
+        return { entry: updated, capped: life.capped };
+      }
+      throw new ArcaError('ERR_STORAGE_CONFLICT', 'the token is being renewed concurrently; retry');
+    });
   }
 
-  /** Revokes a token and, recursively, every child. */
+  /** Keeps every descendant's expiry at or before `expireAt` (after a parent's life got shorter). */
+  async #capChildren(id: string, expireAt: number, depth: number): Promise<void> {
+    if (depth >= MAX_CHAIN) return;
+    for (const child of await this.#s.list(`parent/${id}/`)) {
+      for (let i = 0; i < CAS_ATTEMPTS; i++) {
+        const c = await this.#read(child);
+        if (!c || (c.entry.expireAt !== 0 && c.entry.expireAt <= expireAt)) break;
+        this.#forget(child);
+        const capped = { ...c.entry, expireAt, ttl: Math.max(0, expireAt - this.#nowSec()) };
+        if (await this.#s.putIf(`id/${child}`, encodeEntry(capped), c.raw)) break;
+      }
+      await this.#capChildren(child, expireAt, depth + 1);
+    }
+  }
+
+  /** Revokes a token and, recursively, every child (children first, so none is left parentless). */
   async revoke(e: TokenEntry): Promise<void> {
     this.#forget(e.id);
     for (const child of await this.#s.list(`parent/${e.id}/`)) {
-      const c = await this.#s.get(`id/${child}`);
-      if (c) await this.revoke(JSON.parse(dec.decode(c)) as TokenEntry);
+      const c = await this.#read(child);
+      if (c) await this.revoke(c.entry);
       await this.#s.delete(`parent/${e.id}/${child}`);
     }
     await this.#s.delete(`accessor/${e.accessor}`);
@@ -201,11 +333,10 @@ export class TokenStore {
   async revokeOrphan(e: TokenEntry): Promise<void> {
     this.#forget(e.id);
     for (const child of await this.#s.list(`parent/${e.id}/`)) {
-      const c = await this.#s.get(`id/${child}`);
+      const c = await this.#read(child);
       if (c) {
-        const ce = JSON.parse(dec.decode(c)) as TokenEntry;
-        this.#forget(ce.id);
-        await this.#s.put(`id/${child}`, enc.encode(JSON.stringify({ ...ce, parent: '', orphan: true })));
+        this.#forget(child);
+        await this.#s.put(`id/${child}`, encodeEntry({ ...c.entry, parent: '', orphan: true }));
       }
       await this.#s.delete(`parent/${e.id}/${child}`);
     }

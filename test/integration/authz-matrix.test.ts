@@ -32,7 +32,8 @@ const ROUTES: Route[] = [
   { method: 'PUT', path: 'sys/capabilities-self', body: { paths: ['secret/data/a'] }, caps: ['update'] },
   { method: 'POST', path: 'auth/token/create', body: { policies: ['default'] }, caps: ['update', 'create'] },
   { method: 'GET', path: 'auth/token/lookup-self', caps: ['read'] },
-  { method: 'POST', path: 'auth/token/lookup', body: { token: 'hvs.nope' }, caps: ['update'] },
+  // A real token: looking up an unknown one is Vault's 403 `bad token`, past the ACL.
+  { method: 'POST', path: 'auth/token/lookup', body: { token: 'matrix-root-token' }, caps: ['update'] },
   { method: 'POST', path: 'auth/token/lookup-accessor', body: { accessor: 'nope' }, caps: ['update'] },
   { method: 'LIST', path: 'auth/token/accessors', caps: ['list', 'sudo'], grant: 'auth/token/accessors/' },
   { method: 'POST', path: 'auth/token/revoke', body: { token: 'hvs.nope' }, caps: ['update'] },

@@ -1,36 +1,74 @@
 /**
  * `auth/token/` — Vault's token auth method: create (and create-orphan), lookup, renew, revoke,
- * accessors. Token values cross this engine only on the way out (create) and in (lookup/revoke bodies).
+ * accessors. Token values cross this engine only on the way out (create, lookup, renew) and in
+ * (lookup/renew/revoke bodies); the audit log HMACs them (`sensitiveFields`).
  */
 import { z } from 'zod';
 import { ArcaError } from '../../errors/index.ts';
-import { type Engine, EngineRouter, type EngineRequest, parseFields, vBool, vDuration, vInt, vStringList } from '../../engines/index.ts';
-import { authBlock, type Core } from '../core.ts';
+import { type Engine, EngineRouter, type EngineRequest, parseDurationSeconds, parseFields, vBool, vStringList } from '../../engines/index.ts';
+import { authBlock, clientTokenOf, type Core } from '../core.ts';
+import { MAX_DURATION_SECONDS, MAX_NUM_USES } from '../token-ttl.ts';
 import type { TokenEntry } from '../tokens.ts';
+
+/** A duration field with its allowed range in the message (never the value sent). */
+const duration = z.union([z.number(), z.string().max(64)]).transform((v, ctx) => {
+  const n = parseDurationSeconds(v);
+  if (n === undefined || n > MAX_DURATION_SECONDS) {
+    ctx.addIssue({ code: 'custom', message: `must be a duration from 0 to ${MAX_DURATION_SECONDS} seconds, as seconds or like "1h30m"; longer than the system max TTL (768h) is capped` });
+    return z.NEVER;
+  }
+  return n;
+});
+
+const numUses = z.union([z.number(), z.string().max(32)]).transform((v, ctx) => {
+  const n = typeof v === 'number' ? v : v.trim() === '' ? 0 : Number(v);
+  if (!Number.isSafeInteger(n) || n < 0 || n > MAX_NUM_USES) {
+    ctx.addIssue({ code: 'custom', message: `${n < 0 ? 'number of uses cannot be negative; ' : ''}must be an integer from 0 (unlimited) to ${MAX_NUM_USES}` });
+    return z.NEVER;
+  }
+  return n;
+});
 
 const CreateFields = z.object({
   policies: vStringList.optional(),
-  ttl: vDuration.optional(),
-  explicit_max_ttl: vDuration.optional(),
+  ttl: duration.optional(),
+  explicit_max_ttl: duration.optional(),
+  period: duration.optional(),
   renewable: vBool.optional(),
   no_parent: vBool.optional(),
   no_default_policy: vBool.optional(),
-  num_uses: vInt.optional(),
+  num_uses: numUses.optional(),
   display_name: z.string().max(256).optional(),
   meta: z.record(z.string(), z.string()).optional(),
 });
+const RenewFields = z.object({ increment: duration.optional() });
 
-function lookupData(e: TokenEntry, nowSec: number): Record<string, unknown> {
-  return {
+/** JSON `null` for an optional field means "not set" (Go clients send nulls for unset fields). */
+function withoutNulls(data: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(data).filter(([, v]) => v !== null));
+}
+
+/** Vault's policy normalisation: trimmed, lower-case, unique, sorted; `root` stands alone. */
+function sanitizePolicies(p: string[]): string[] {
+  const out = [...new Set(p.map((s) => s.trim().toLowerCase()).filter((s) => s !== ''))].sort();
+  return out.includes('root') ? ['root'] : out;
+}
+
+function iso(sec: number): string {
+  return new Date(sec * 1000).toISOString();
+}
+
+function lookupData(e: TokenEntry, nowSec: number, id: string): Record<string, unknown> {
+  const d: Record<string, unknown> = {
     accessor: e.accessor,
     creation_time: e.createdAt,
     creation_ttl: e.ttl,
     display_name: e.displayName,
     entity_id: '',
-    expire_time: e.expireAt ? new Date(e.expireAt * 1000).toISOString() : null,
+    expire_time: e.expireAt ? iso(e.expireAt) : null,
     explicit_max_ttl: e.explicitMaxTtl,
-    id: '',
-    issue_time: new Date(e.createdAt * 1000).toISOString(),
+    id,
+    issue_time: iso(e.createdAt),
     meta: Object.keys(e.meta).length ? e.meta : null,
     num_uses: e.numUses,
     orphan: e.orphan,
@@ -40,83 +78,113 @@ function lookupData(e: TokenEntry, nowSec: number): Record<string, unknown> {
     ttl: e.expireAt ? Math.max(0, e.expireAt - nowSec) : 0,
     type: 'service',
   };
+  if (e.period > 0) d['period'] = e.period;
+  return d;
 }
+
+const cappedWarning = (field: string) => [`${field} exceeded the effective max_ttl; TTL value is capped accordingly`];
 
 export function createTokenEngine(core: Core): Engine {
   const nowSec = () => Math.floor(Date.now() / 1000);
+  /** The dispatched request → the caller's token (see clientTokenOf). */
+  const callerToken = new WeakMap<EngineRequest, string>();
   const self = async (req: EngineRequest): Promise<TokenEntry> => {
-    const e = req.auth ? await core.tokens.lookupAccessor(req.auth.accessor) : undefined;
+    // The caller's own entry, even when this request spent its last use.
+    const e = req.auth ? await core.tokens.lookupAccessor(req.auth.accessor, true) : undefined;
     if (!e) throw new ArcaError('ERR_TOKEN_INVALID', 'permission denied');
     return e;
   };
-  const byToken = async (req: EngineRequest): Promise<TokenEntry> => {
-    const { token } = parseFields(z.object({ token: z.string().min(1, 'missing token') }), req.data);
-    const e = await core.tokens.lookup(token);
-    if (!e) throw new ArcaError('ERR_INVALID_REQUEST', 'bad token');
-    return e;
-  };
+  const tokenField = (req: EngineRequest): string =>
+    parseFields(z.object({ token: z.string({ message: 'missing token ID' }).min(1, 'missing token ID').max(1024) }), req.data).token;
   const byAccessor = async (req: EngineRequest): Promise<TokenEntry> => {
     const { accessor } = parseFields(z.object({ accessor: z.string().min(1, 'missing accessor') }), req.data);
     const e = await core.tokens.lookupAccessor(accessor);
     if (!e) throw new ArcaError('ERR_INVALID_REQUEST', 'invalid accessor');
     return e;
   };
+  const hasSudo = async (e: TokenEntry, req: EngineRequest) =>
+    e.policies.includes('root') || (await core.authorizerFor(e.policies)).capabilities(`${req.mountPoint}${req.path}`).has('sudo');
 
   const create = (orphan: boolean) => async (req: EngineRequest) => {
     const f = parseFields(CreateFields, req.data);
     const parent = await self(req);
     const isRoot = parent.policies.includes('root');
-    let policies = f.policies ?? parent.policies.filter((p) => p !== 'root' || isRoot);
-    if (!isRoot) {
-      const notHeld = policies.filter((p) => p !== 'default' && !parent.policies.includes(p));
-      if (notHeld.length) throw new ArcaError('ERR_PERMISSION_DENIED', `child policies must be subset of parent: ${notHeld.join(', ')}`);
-      if ((orphan || f.no_parent) && !(await core.authorizerFor(parent.policies)).capabilities('auth/token/create-orphan').has('sudo') && f.no_parent) {
-        throw new ArcaError('ERR_PERMISSION_DENIED', 'root or sudo privileges required to create orphan token');
-      }
+    if (f.no_parent && !(await hasSudo(parent, req))) throw new ArcaError('ERR_INVALID_REQUEST', 'root or sudo privileges required to create orphan token');
+    if (f.period && !(await hasSudo(parent, req))) throw new ArcaError('ERR_INVALID_REQUEST', 'root or sudo privileges required to create periodic token');
+    let policies = sanitizePolicies(f.policies ?? parent.policies);
+    if (!isRoot && policies.some((p) => p !== 'default' && !parent.policies.includes(p))) {
+      throw new ArcaError('ERR_INVALID_REQUEST', 'child policies must be subset of parent');
     }
-    if (!f.no_default_policy && !policies.includes('root') && !policies.includes('default')) policies = [...policies, 'default'];
-    const { token, entry } = await core.tokens.create({
+    const addDefault = !f.no_default_policy && !policies.includes('root') && (isRoot || parent.policies.includes('default'));
+    if (addDefault && !policies.includes('default')) policies = [...policies, 'default'].sort();
+    const { token, entry, capped } = await core.tokens.create({
       policies, parent, noParent: orphan || f.no_parent === true,
-      ttl: f.ttl ?? (isRoot && !f.ttl ? 0 : 32 * 24 * 3600), explicitMaxTtl: f.explicit_max_ttl ?? 0,
+      ttl: f.ttl ?? 0, explicitMaxTtl: f.explicit_max_ttl ?? 0, period: f.period ?? 0,
       renewable: f.renewable ?? true, numUses: f.num_uses ?? 0,
       displayName: f.display_name ? `token-${f.display_name}` : 'token', meta: f.meta ?? {},
       path: orphan ? 'auth/token/create-orphan' : 'auth/token/create',
     });
-    return { data: null, auth: authBlock(token, entry) };
+    return { data: null, auth: authBlock(token, entry), ...(capped ? { warnings: cappedWarning('TTL') } : {}) };
+  };
+
+  const renew = async (e: TokenEntry, token: string, req: EngineRequest) => {
+    const { increment } = parseFields(RenewFields, req.data);
+    const r = await core.tokens.renew(e, increment);
+    return { data: null, auth: authBlock(token, r.entry), ...(r.capped ? { warnings: cappedWarning('TTL') } : {}) };
+  };
+
+  const lookup = async (r: EngineRequest) => {
+    const token = tokenField(r);
+    const e = await core.tokens.lookup(token);
+    // Vault's answer for an unknown, expired or revoked token, whichever it is.
+    if (!e) throw new ArcaError('ERR_PERMISSION_DENIED', 'bad token');
+    return { data: lookupData(e, nowSec(), token) };
   };
 
   const router = new EngineRouter()
     .add('create', { update: create(false) })
     .add('create-orphan', { update: create(true) })
-    .add('lookup-self', { read: async (r) => ({ data: lookupData(await self(r), nowSec()) }) })
-    .add('lookup', {
-      update: async (r) => ({ data: lookupData(await byToken(r), nowSec()) }),
-      read: async (r) => ({ data: lookupData(await byToken(r), nowSec()) }),
-    })
-    .add('lookup-accessor', { update: async (r) => ({ data: { ...lookupData(await byAccessor(r), nowSec()), id: '' } }) })
-    .add('renew-self', {
-      update: async (r) => {
-        const { increment } = parseFields(z.object({ increment: vDuration.optional() }), r.data);
-        const e = await core.tokens.renew(await self(r), increment);
-        return { data: null, auth: { ...authBlock('', e), client_token: r.data['token'] ?? undefined } };
-      },
-    })
+    .add('lookup-self', { read: async (r) => ({ data: lookupData(await self(r), nowSec(), callerToken.get(r) ?? '') }) })
+    .add('lookup', { update: lookup, read: lookup })
+    .add('lookup-accessor', { update: async (r) => ({ data: lookupData(await byAccessor(r), nowSec(), '') }) })
+    .add('renew-self', { update: async (r) => renew(await self(r), callerToken.get(r) ?? '', r) })
     .add('renew', {
       update: async (r) => {
-        const { increment } = parseFields(z.object({ increment: vDuration.optional() }), r.data);
-        const e = await core.tokens.renew(await byToken(r), increment);
-        return { data: null, auth: authBlock('', e) };
+        const token = tokenField(r);
+        const e = await core.tokens.lookup(token);
+        if (!e) throw new ArcaError('ERR_INVALID_REQUEST', 'token not found');
+        return renew(e, token, r);
       },
     })
     .add('revoke-self', { update: async (r) => void (await core.tokens.revoke(await self(r))) })
-    .add('revoke', { update: async (r) => void (await core.tokens.revoke(await byToken(r))) })
+    .add('revoke', {
+      update: async (r) => {
+        // Unknown (or already revoked) tokens are a success, as in Vault: revocation is idempotent.
+        const e = await core.tokens.lookup(tokenField(r));
+        if (e) await core.tokens.revoke(e);
+        return undefined;
+      },
+    })
     .add('revoke-accessor', { update: async (r) => void (await core.tokens.revoke(await byAccessor(r))) })
-    .add('revoke-orphan', { update: async (r) => void (await core.tokens.revokeOrphan(await byToken(r))) })
+    .add('revoke-orphan', {
+      update: async (r) => {
+        const e = await core.tokens.lookup(tokenField(r));
+        if (!e) throw new ArcaError('ERR_INVALID_REQUEST', 'token not found');
+        await core.tokens.revokeOrphan(e);
+        return undefined;
+      },
+    })
     .add('accessors', { list: async () => ({ data: { keys: await core.tokens.accessors() } }) });
 
   return {
     type: 'token',
-    sensitiveFields: ['token', 'client_token'],
-    handle: (req) => router.dispatch({ ...req, path: req.path.replace(/\/$/, '') }),
+    // `id`: lookups answer the token in data.id; on create it is a custom token value.
+    sensitiveFields: ['token', 'client_token', 'id'],
+    handle: (req) => {
+      const r = { ...req, path: req.path.replace(/\/$/, ''), data: withoutNulls(req.data) };
+      const token = clientTokenOf(req);
+      if (token !== undefined) callerToken.set(r, token);
+      return router.dispatch(r);
+    },
   };
 }

@@ -1,0 +1,151 @@
+/**
+ * Issue 12 items 1, 5, 7 against a real server: num_uses spent atomically under concurrency (a
+ * refused request writes nothing), TTLs bounded by the system max and the parent, periodic tokens,
+ * and out-of-range numbers refused with the field and its range.
+ */
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { after, before, describe, it } from 'node:test';
+import { type ArcaProcess, startArca } from '../harness/arca.ts';
+import { waitFor } from '../harness/index.ts';
+
+const ROOT = 'tokens-test-root';
+const MAX_TTL = 768 * 3600;
+
+interface Reply {
+  status: number;
+  body: Record<string, unknown>;
+}
+
+/**
+ * One request from its own loopback address (127.0.0.<n>): parallel callers look like distinct
+ * clients, as pods behind a service would, so the failed-auth limiter (per address) stays out of it.
+ */
+function from(n: number, srv: ArcaProcess, method: string, path: string, token: string, body?: unknown): Promise<Reply> {
+  const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { host: '127.0.0.1', port: srv.port, method, path: `/v1/${path}`, localAddress: `127.0.0.${n}`, agent: false, headers: { 'x-vault-token': token, ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}) } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          resolve({ status: res.statusCode ?? 0, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} });
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+describe('tokens: uses, TTLs and ranges (real server)', () => {
+  let srv: ArcaProcess;
+  const root = () => srv.client(ROOT);
+  const auth = (r: { body: Record<string, unknown> }) => r.body['auth'] as { client_token: string; lease_duration: number; renewable: boolean };
+  const data = (r: { body: Record<string, unknown> }) => r.body['data'] as Record<string, unknown>;
+  const errors = (r: { body: Record<string, unknown> }) => (r.body['errors'] as string[]).join(' ');
+
+  before(async () => {
+    srv = await startArca({ args: ['--dev', '--dev-root-token', ROOT] });
+    await waitFor('dev bootstrap', async () => ((await root().request('GET', 'sys/health')).status === 200 ? true : undefined), 30_000, 100);
+    await root().write('sys/policies/acl/writer', { policy: 'path "secret/data/*" { capabilities = ["create", "update", "read"] }' });
+    await root().write('sys/policies/acl/maker', { policy: 'path "auth/token/create" { capabilities = ["update"] }' });
+  });
+  after(async () => srv?.stop());
+
+  for (const uses of [1, 3]) {
+    it(`applies exactly ${uses} of 16 parallel KV writes with a num_uses=${uses} token; the others are 403 and write nothing`, async () => {
+      const tok = auth(await root().write('auth/token/create', { policies: ['writer'], num_uses: uses })).client_token;
+      const path = `secret/data/uses-${uses}`;
+      const replies = await Promise.all(Array.from({ length: 16 }, (_, i) => from(i + 2, srv, 'POST', path, tok, { data: { writer: String(i) } })));
+      const statuses = replies.map((r) => r.status).sort();
+      assert.deepEqual(statuses, [...Array(uses).fill(200), ...Array(16 - uses).fill(403)]);
+      const meta = data(await root().read(`secret/metadata/uses-${uses}`));
+      assert.equal(meta['current_version'], uses);
+      assert.equal(Object.keys(meta['versions'] as object).length, uses, 'no refused write was applied');
+      assert.equal((await srv.client(tok).request('GET', path)).status, 403, 'the token is spent');
+    });
+  }
+
+  it('serves lookup-self on the last use, then the token is gone', async () => {
+    const tok = auth(await root().write('auth/token/create', { policies: ['writer'], num_uses: 1 })).client_token;
+    const r = await srv.client(tok).request('GET', 'auth/token/lookup-self');
+    assert.equal(r.status, 200);
+    assert.equal((await root().request('POST', 'auth/token/lookup', { token: tok })).status, 403);
+  });
+
+  it('caps TTLs at the system max (768h) on create and renew', async () => {
+    const r = await root().write('auth/token/create', { policies: ['writer'], ttl: '87600h' });
+    assert.equal(auth(r).lease_duration, MAX_TTL);
+    const tok = auth(r).client_token;
+    const renewed = await srv.client(tok).write('auth/token/renew-self', { increment: '87600h' });
+    assert.ok(auth(renewed).lease_duration <= MAX_TTL, String(auth(renewed).lease_duration));
+  });
+
+  it("caps a child at its parent's remaining life and refuses it once the parent expires", async () => {
+    const parent = auth(await root().write('auth/token/create', { policies: ['maker', 'writer'], ttl: '5s' })).client_token;
+    const child = auth(await srv.client(parent).write('auth/token/create', { policies: ['writer'], ttl: '1h' }));
+    assert.ok(child.lease_duration <= 5, `created with ${child.lease_duration}s`);
+    const renewed = auth(await srv.client(child.client_token).write('auth/token/renew-self', { increment: '87600h' }));
+    assert.ok(renewed.lease_duration <= 5, `renewed to ${renewed.lease_duration}s`);
+    await waitFor('parent expiry', async () => ((await srv.client(parent).request('GET', 'auth/token/lookup-self')).status === 403 ? true : undefined), 30_000, 250);
+    assert.equal((await srv.client(child.client_token).request('GET', 'secret/data/uses-1')).status, 403);
+  });
+
+  it('cuts the children at once when a parent is revoked', async () => {
+    const parent = auth(await root().write('auth/token/create', { policies: ['maker', 'writer'], ttl: '1h' })).client_token;
+    const child = auth(await srv.client(parent).write('auth/token/create', { policies: ['writer'] })).client_token;
+    assert.equal((await srv.client(child).request('GET', 'auth/token/lookup-self')).status, 200);
+    assert.equal((await root().request('POST', 'auth/token/revoke', { token: parent })).status, 204);
+    assert.equal((await srv.client(child).request('GET', 'auth/token/lookup-self')).status, 403);
+  });
+
+  it('gives a periodic token its period as TTL; renew resets to the period', async () => {
+    const r = await root().write('auth/token/create', { policies: ['writer'], period: '1h' });
+    assert.equal(auth(r).lease_duration, 3600);
+    assert.equal(auth(r).renewable, true);
+    const tok = auth(r).client_token;
+    const look = data(await srv.client(tok).read('auth/token/lookup-self'));
+    assert.equal(look['period'], 3600);
+    assert.ok((look['ttl'] as number) <= 3600 && (look['ttl'] as number) > 3500);
+    assert.equal(auth(await srv.client(tok).write('auth/token/renew-self', { increment: '10h' })).lease_duration, 3600);
+    const denied = await srv.client(auth(await root().write('auth/token/create', { policies: ['maker'] })).client_token).request('POST', 'auth/token/create', { period: '1h' });
+    assert.equal(denied.status, 400, 'periodic tokens need root or sudo');
+  });
+
+  it('refuses out-of-range numbers with 400 naming the field and its range, and writes nothing', async () => {
+    const before = ((await root().request('GET', 'auth/token/accessors?list=true')).body['data'] as { keys: string[] } | undefined)?.keys.length;
+    const cases: [string, Record<string, unknown>][] = [
+      ['ttl', { ttl: 1e20 }],
+      ['ttl', { ttl: '99999999999h' }],
+      ['ttl', { ttl: -5 }],
+      ['explicit_max_ttl', { explicit_max_ttl: 1e20 }],
+      ['period', { period: 1e20 }],
+      ['num_uses', { num_uses: -1 }],
+      ['num_uses', { num_uses: 1e20 }],
+    ];
+    for (const [field, body] of cases) {
+      const r = await root().request('POST', 'auth/token/create', { policies: ['writer'], ...body });
+      assert.equal(r.status, 400, JSON.stringify(body));
+      assert.match(errors(r), new RegExp(`"${field}"`));
+      assert.match(errors(r), /from 0/);
+      assert.equal(errors(r).includes(String(Object.values(body)[0])), false, 'the value is not echoed');
+    }
+    assert.match(errors(await root().request('POST', 'auth/token/create', { num_uses: -1 })), /cannot be negative/);
+    const tok = auth(await root().write('auth/token/create', { policies: ['writer'] })).client_token;
+    const renew = await srv.client(tok).request('POST', 'auth/token/renew-self', { increment: 1e20 });
+    assert.equal(renew.status, 400);
+    assert.match(errors(renew), /"increment"/);
+    assert.equal((await srv.client(tok).request('GET', 'auth/token/lookup-self')).status, 200);
+    assert.equal((await root().request('POST', 'auth/token/lookup', { token: tok })).status, 200);
+    const afterCount = ((await root().request('GET', 'auth/token/accessors?list=true')).body['data'] as { keys: string[] }).keys.length;
+    assert.equal(afterCount, (before ?? 0) + 1, 'only the valid token was created');
+  });
+
+  it('treats num_uses 0 as unlimited', async () => {
+    const tok = auth(await root().write('auth/token/create', { policies: ['writer'], num_uses: 0 })).client_token;
+    for (let i = 0; i < 5; i++) assert.equal((await srv.client(tok).request('GET', 'auth/token/lookup-self')).status, 200);
+  });
+});
