@@ -89,3 +89,73 @@ describe('node-vault against a real Arca server', () => {
     assert.equal((await vault.status()).sealed, true);
   });
 });
+
+describe('node-vault: token endpoints as Vault answers them (issue 12 item 16)', () => {
+  const ROOT = 'node-vault-tokens-root';
+  let srv: ArcaProcess;
+  // biome-ignore lint/suspicious/noExplicitAny: node-vault ships no types
+  let vault: any;
+  type VaultError = Error & { response?: { statusCode: number } };
+  const status = (code: number, message?: RegExp) => (err: VaultError) => {
+    assert.equal(err.response?.statusCode, code);
+    if (message) assert.match(err.message, message);
+    return true;
+  };
+
+  before(async () => {
+    srv = await startArca({ args: ['--dev', '--dev-root-token', ROOT] });
+    vault = nodeVault({ apiVersion: 'v1', endpoint: srv.addr, token: ROOT });
+    for (let i = 0; i < 100 && (await srv.client(ROOT).request('GET', 'sys/health')).status !== 200; i++) await new Promise((r) => setTimeout(r, 100));
+    await vault.write('sys/policies/acl/maker', { policy: 'path "auth/token/create" { capabilities = ["update"] }' });
+  });
+  after(async () => srv?.stop());
+
+  it('treats JSON null as "not set" in auth/token/create', async () => {
+    const r = await vault.write('auth/token/create', {
+      policies: ['default'], ttl: null, explicit_max_ttl: null, period: null, num_uses: null, meta: null, display_name: null, renewable: null, no_parent: null,
+    });
+    assert.match(r.auth.client_token, /^hvs\./);
+    assert.equal(r.auth.lease_duration, 768 * 3600);
+    assert.equal(r.auth.num_uses, 0);
+    vault.token = ROOT;
+  });
+
+  it('answers the token in data.id from lookup and lookup-self', async () => {
+    const t = (await vault.tokenCreate({ policies: ['default'], ttl: '1h' })).auth.client_token;
+    vault.token = ROOT;
+    assert.equal((await vault.tokenLookup({ token: t })).data.id, t);
+    assert.equal((await vault.tokenLookupSelf()).data.id, ROOT);
+  });
+
+  it('answers auth.client_token from renew-self, so the client keeps a working token', async () => {
+    const t = (await vault.tokenCreate({ policies: ['default'], ttl: '1h' })).auth.client_token;
+    assert.equal(vault.token, t);
+    const r = await vault.tokenRenewSelf({ increment: '2h' });
+    assert.equal(r.auth.client_token, t);
+    assert.equal(vault.token, t, 'node-vault replaced its token with auth.client_token');
+    assert.equal((await vault.tokenLookupSelf()).data.id, t);
+    vault.token = ROOT;
+  });
+
+  it('refuses a child asking for policies its parent lacks with 400', async () => {
+    const parent = (await vault.tokenCreate({ policies: ['maker'], ttl: '1h' })).auth.client_token;
+    assert.equal(vault.token, parent);
+    await assert.rejects(vault.tokenCreate({ policies: ['admin'] }), status(400, /child policies must be subset of parent/));
+    assert.equal(vault.token, parent, 'no token was issued');
+    vault.token = ROOT;
+  });
+
+  it('looks up a revoked or unknown token as 403 "bad token"', async () => {
+    const t = (await vault.tokenCreate({ policies: ['default'], ttl: '1h' })).auth.client_token;
+    vault.token = ROOT;
+    await vault.tokenRevoke({ token: t });
+    await assert.rejects(vault.tokenLookup({ token: t }), status(403, /^bad token$/));
+    await assert.rejects(vault.tokenLookup({ token: 'hvs.never-issued' }), status(403, /^bad token$/));
+  });
+
+  it('revokes an unknown token with 204', async () => {
+    await vault.tokenRevoke({ token: 'hvs.never-issued' });
+    const r = await srv.client(ROOT).request('POST', 'auth/token/revoke', { token: 'hvs.never-issued' });
+    assert.equal(r.status, 204);
+  });
+});
