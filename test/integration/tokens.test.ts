@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { type ArcaProcess, startArca } from '../harness/arca.ts';
-import { waitFor } from '../harness/index.ts';
+import { type ArcaProcess, initUnsealed, startArca } from '../harness/arca.ts';
+import { type PostgresHandle, startPostgres, tempDir, waitFor } from '../harness/index.ts';
 
 const ROOT = 'tokens-test-root';
 const MAX_TTL = 768 * 3600;
@@ -18,26 +18,40 @@ interface Reply {
 }
 
 /**
- * One request from its own loopback address (127.0.0.<n>): parallel callers look like distinct
- * clients, as pods behind a service would, so the failed-auth limiter (per address) stays out of it.
+ * Callers on their own loopback addresses (127.0.0.<n>): parallel callers look like distinct
+ * clients, as pods behind a service would, so the failed-auth limiter (per address) stays out of
+ * it. Each keeps one warmed keep-alive connection, so all requests reach the server together.
  */
-function from(n: number, srv: ArcaProcess, method: string, path: string, token: string, body?: unknown): Promise<Reply> {
-  const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      { host: '127.0.0.1', port: srv.port, method, path: `/v1/${path}`, localAddress: `127.0.0.${n}`, agent: false, headers: { 'x-vault-token': token, ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}) } },
-      (res) => {
+class Caller {
+  readonly #agent: http.Agent;
+  constructor(
+    readonly srv: ArcaProcess,
+    n: number,
+  ) {
+    this.#agent = new http.Agent({ keepAlive: true, maxSockets: 1, localAddress: `127.0.0.${n}` });
+  }
+
+  request(method: string, path: string, token?: string, body?: unknown): Promise<Reply> {
+    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    const headers: Record<string, string | number> = token ? { 'x-vault-token': token } : {};
+    if (payload) Object.assign(headers, { 'content-type': 'application/json', 'content-length': payload.length });
+    return new Promise((resolve, reject) => {
+      const req = http.request({ host: '127.0.0.1', port: this.srv.port, method, path: `/v1/${path}`, agent: this.#agent, headers }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
           const text = Buffer.concat(chunks).toString('utf8');
           resolve({ status: res.statusCode ?? 0, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} });
         });
-      },
-    );
-    req.on('error', reject);
-    req.end(payload);
-  });
+      });
+      req.on('error', reject);
+      req.end(payload);
+    });
+  }
+
+  close(): void {
+    this.#agent.destroy();
+  }
 }
 
 describe('tokens: uses, TTLs and ranges (real server)', () => {
@@ -54,20 +68,6 @@ describe('tokens: uses, TTLs and ranges (real server)', () => {
     await root().write('sys/policies/acl/maker', { policy: 'path "auth/token/create" { capabilities = ["update"] }' });
   });
   after(async () => srv?.stop());
-
-  for (const uses of [1, 3]) {
-    it(`applies exactly ${uses} of 16 parallel KV writes with a num_uses=${uses} token; the others are 403 and write nothing`, async () => {
-      const tok = auth(await root().write('auth/token/create', { policies: ['writer'], num_uses: uses })).client_token;
-      const path = `secret/data/uses-${uses}`;
-      const replies = await Promise.all(Array.from({ length: 16 }, (_, i) => from(i + 2, srv, 'POST', path, tok, { data: { writer: String(i) } })));
-      const statuses = replies.map((r) => r.status).sort();
-      assert.deepEqual(statuses, [...Array(uses).fill(200), ...Array(16 - uses).fill(403)]);
-      const meta = data(await root().read(`secret/metadata/uses-${uses}`));
-      assert.equal(meta['current_version'], uses);
-      assert.equal(Object.keys(meta['versions'] as object).length, uses, 'no refused write was applied');
-      assert.equal((await srv.client(tok).request('GET', path)).status, 403, 'the token is spent');
-    });
-  }
 
   it('serves lookup-self on the last use, then the token is gone', async () => {
     const tok = auth(await root().write('auth/token/create', { policies: ['writer'], num_uses: 1 })).client_token;
@@ -148,4 +148,46 @@ describe('tokens: uses, TTLs and ranges (real server)', () => {
     const tok = auth(await root().write('auth/token/create', { policies: ['writer'], num_uses: 0 })).client_token;
     for (let i = 0; i < 5; i++) assert.equal((await srv.client(tok).request('GET', 'auth/token/lookup-self')).status, 200);
   });
+});
+
+// On PostgreSQL every storage call is real I/O, so parallel requests interleave inside the pipeline
+// (as they do in production): this is where a use spent after the request let every caller through.
+describe('tokens: num_uses under concurrency (PostgreSQL storage)', () => {
+  let pg: PostgresHandle;
+  let dir: Awaited<ReturnType<typeof tempDir>>;
+  let srv: ArcaProcess;
+  let root: ReturnType<ArcaProcess['client']>;
+  const auth = (r: { body: Record<string, unknown> }) => r.body['auth'] as { client_token: string };
+  const data = (r: { body: Record<string, unknown> }) => r.body['data'] as Record<string, unknown>;
+
+  before(async () => {
+    pg = await startPostgres();
+    dir = await tempDir();
+    srv = await startArca({ config: { storage: { type: 'postgres', url: await pg.createDatabase() } }, configDir: dir.path });
+    root = srv.client((await initUnsealed(srv)).root);
+    await root.write('sys/policies/acl/writer', { policy: 'path "secret/data/*" { capabilities = ["create", "update", "read"] }' });
+  });
+  after(async () => {
+    await srv?.stop();
+    await pg?.stop();
+    await dir?.remove();
+  });
+
+  for (const uses of [1, 3]) {
+    it(`applies exactly ${uses} of 16 parallel KV writes with a num_uses=${uses} token; the others are 403 and write nothing`, async () => {
+      const tok = auth(await root.write('auth/token/create', { policies: ['writer'], num_uses: uses })).client_token;
+      const path = `secret/data/uses-${uses}`;
+      const callers = Array.from({ length: 16 }, (_, i) => new Caller(srv, i + 2));
+      await Promise.all(callers.map((c) => c.request('GET', 'sys/health')));
+      const replies = await Promise.all(callers.map((c, i) => c.request('POST', path, tok, { data: { writer: String(i) } })));
+      for (const c of callers) c.close();
+      const statuses = replies.map((r) => r.status).sort();
+      assert.deepEqual(statuses, [...Array(uses).fill(200), ...Array(16 - uses).fill(403)]);
+      const meta = data(await root.read(`secret/metadata/uses-${uses}`));
+      assert.equal(meta['current_version'], uses);
+      assert.equal(Object.keys(meta['versions'] as object).length, uses, 'no refused write was applied');
+      assert.equal((await srv.client(tok).request('GET', path)).status, 403, 'the token is spent');
+    });
+  }
+
 });
