@@ -3,7 +3,7 @@
  * pipeline — seal check → token → mount → create/update resolution → ACL (default deny) → audit →
  * engine → token issue → audit. Nothing authorizes or audits per route.
  */
-import { ArcaError, isArcaError, toArcaError } from '../errors/index.ts';
+import { ArcaError, HTTP_STATUS, isArcaError, toArcaError } from '../errors/index.ts';
 import { FailureLimiter } from '../policy/index.ts';
 import type { Logger } from '../log/index.ts';
 import { Barrier } from '../barrier/index.ts';
@@ -330,9 +330,10 @@ export class Core {
     }
 
     // num_uses: the use is spent atomically before the engine runs; with no use left, nothing runs.
-    if (entry && !unauthenticated) {
+    if (entry && entry.numUses > 0 && !unauthenticated) {
       entry = await this.tokens.consume(entry).catch(async (err: unknown) => {
-        await this.#audit(req, auth, engine, 403, undefined, toArcaError(err).code);
+        const e = toArcaError(err);
+        await this.#audit(req, auth, engine, HTTP_STATUS[e.code], undefined, e.code);
         throw err;
       });
     }
