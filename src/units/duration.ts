@@ -104,19 +104,20 @@ function toNanoseconds(v: unknown, o: DurationOptions, unit: DurationUnit): bigi
   return sign * total;
 }
 
+/** The field or flag, or nothing: a caller without one (a zod schema) prefixes its own. */
 function subject(o: DurationOptions): string {
-  return o.field ?? 'duration';
+  return o.field === undefined ? '' : `${o.field} `;
 }
 
 function malformed(o: DurationOptions): ArcaError {
   const plain = o.plainNumber === false ? '' : ` or a number of ${o.unit === 'ms' ? 'milliseconds' : 'seconds'}`;
-  return new ArcaError('ERR_INVALID_REQUEST', `${subject(o)} must be a duration such as "90s", "1h30m" or "1.5h"${plain}`, {
+  return new ArcaError('ERR_INVALID_REQUEST', `${subject(o)}must be a duration such as "90s", "1h30m" or "1.5h"${plain}`, {
     details: o.field === undefined ? {} : { field: o.field },
   });
 }
 
 function outOfRange(o: DurationOptions, min: number, max: number, unit: DurationUnit): ArcaError {
-  return new ArcaError('ERR_FIELD_OUT_OF_RANGE', `${subject(o)} must be between ${formatDuration(min, unit)} and ${formatDuration(max, unit)}`, {
+  return new ArcaError('ERR_FIELD_OUT_OF_RANGE', `${subject(o)}must be between ${formatDuration(min, unit)} and ${formatDuration(max, unit)}`, {
     details: { ...(o.field === undefined ? {} : { field: o.field }), min, max, unit },
   });
 }

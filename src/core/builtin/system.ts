@@ -64,7 +64,7 @@ export function createSystemEngine(core: Core, extensions: SystemExtension[] = [
       },
       read: async (_r, p) => {
         const m = core.mounts.all.find((x) => x.path === normalizeMountPath(p['path']!));
-        if (!m) throw new ArcaError('ERR_INVALID_REQUEST', `no mount at ${p['path']}`);
+        if (!m) throw new ArcaError('ERR_INVALID_REQUEST', 'no mount at this path');
         return { data: mountInfo(m) };
       },
     })

@@ -9,7 +9,7 @@
  * the core logs it and answers 5xx — item results must not hide an outage.
  */
 import { z } from 'zod';
-import { ArcaError, HTTP_STATUS, isArcaError } from '../../errors/index.ts';
+import { ArcaError, type ErrorCode, HTTP_STATUS, isArcaError } from '../../errors/index.ts';
 import type { EngineResponse } from '../types.ts';
 
 export interface BatchItem {
@@ -28,7 +28,9 @@ export function parseBatch<S extends z.ZodType>(schema: S, raw: unknown[]): z.ou
     if (!r.success) {
       const issue = r.error.issues[0];
       const field = issue?.path.join('.') ?? '';
-      throw new ArcaError('ERR_INVALID_REQUEST', `failed to parse batch input: item ${i}${field ? ` field "${field}"` : ''}: ${issue?.message ?? 'invalid'}`);
+      // A range failure keeps its code (see fields.ts); the message never quotes the value.
+      const code = (issue as { params?: { arcaCode?: ErrorCode } } | undefined)?.params?.arcaCode === 'ERR_FIELD_OUT_OF_RANGE' ? 'ERR_FIELD_OUT_OF_RANGE' : 'ERR_INVALID_REQUEST';
+      throw new ArcaError(code, `failed to parse batch input: item ${i}${field ? ` field "${field}"` : ''}: ${issue?.message ?? 'invalid'}`, { details: { field } });
     }
     return r.data;
   });
@@ -67,6 +69,10 @@ export async function runBatch<I extends BatchItem>(
 
 export function checkPartialFailureCode(code: number | undefined): number | undefined {
   if (code === undefined || code === 0) return undefined;
-  if (code < 200 || code > 599) throw new ArcaError('ERR_INVALID_REQUEST', 'partial_failure_response_code must be an HTTP status between 200 and 599');
+  if (code < 200 || code > 599) {
+    throw new ArcaError('ERR_FIELD_OUT_OF_RANGE', 'field "partial_failure_response_code" must be 0 (unset) or an HTTP status between 200 and 599', {
+      details: { field: 'partial_failure_response_code' },
+    });
+  }
   return code;
 }
