@@ -110,9 +110,11 @@ export function parseFields<S extends z.ZodType>(schema: S, data: unknown): z.ou
   throw fieldError(r.error.issues[0]);
 }
 
-function fieldError(issue: z.core.$ZodIssue | undefined): ArcaError {
-  const field = issue?.path.join('.') ?? '';
-  const params = (issue as { params?: IssueParams } | undefined)?.params;
+function fieldError(top: z.core.$ZodIssue | undefined): ArcaError {
+  const field = top?.path.join('.') ?? '';
+  // In a union, the branch that got as far as a range check says more than "Invalid input".
+  const issue = top?.code === 'invalid_union' ? (top.errors.flat().find((i) => paramsOf(i)?.arcaCode) ?? top) : top;
+  const params = paramsOf(issue);
   const message = issue?.message ?? 'invalid';
   if (params?.arcaCode === 'ERR_FIELD_OUT_OF_RANGE') {
     return new ArcaError('ERR_FIELD_OUT_OF_RANGE', `field "${field}" ${message}`, { details: { field } });
@@ -120,6 +122,10 @@ function fieldError(issue: z.core.$ZodIssue | undefined): ArcaError {
   return new ArcaError('ERR_INVALID_REQUEST', `Field validation failed: error converting input for field "${field}": ${message}`, {
     details: { field },
   });
+}
+
+function paramsOf(issue: z.core.$ZodIssue | undefined): IssueParams | undefined {
+  return (issue as { params?: IssueParams } | undefined)?.params;
 }
 
 /** Checks one already-extracted value against a schema, with the same errors as parseFields. */

@@ -32,7 +32,7 @@ function mountInfo(m: MountEntry): Record<string, unknown> {
 }
 
 /** Vault's "system" means the system default, which Arca stores as 0. */
-const leaseTtl = z.union([z.literal('system').transform(() => 0), vDuration]).optional();
+const leaseTtl = z.preprocess((v) => (v === 'system' ? 0 : v), vDuration).optional();
 
 /** The lease TTLs of `config` (enable) or the body (tune); other Vault keys are accepted and ignored. */
 const TtlFields = z.object({ default_lease_ttl: leaseTtl, max_lease_ttl: leaseTtl }).loose();
