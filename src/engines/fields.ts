@@ -43,8 +43,10 @@ export function toInt(v: unknown, min: number, max: number): number | { error: s
 }
 
 /** A zod schema for an integer field in [min, max]. */
+// The int and duration schemas take `unknown` and check the type themselves: z.number() would
+// refuse a JSON 1e400 (Infinity) as "Invalid input" where it is simply out of range.
 export function vIntIn(min: number, max: number) {
-  return z.union([z.number(), z.string()]).transform((v, ctx) => {
+  return z.unknown().transform((v, ctx) => {
     const r = toInt(v, min, max);
     return typeof r === 'number' ? r : fail(ctx, r.error, r.code);
   });
@@ -54,7 +56,7 @@ export const vInt = vIntIn(-MAX_INT, MAX_INT);
 
 /** A zod schema for a duration field in seconds (see units/duration for syntax and defaults). */
 export function vDurationIn(o: Omit<DurationOptions, 'field' | 'unit'> = {}) {
-  return z.union([z.number(), z.string()]).transform((v, ctx) => {
+  return z.unknown().transform((v, ctx) => {
     try {
       return parseDuration(v, o);
     } catch (err) {
