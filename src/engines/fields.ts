@@ -118,12 +118,20 @@ function fieldError(top: z.core.$ZodIssue | undefined): ArcaError {
   const issue = top?.code === 'invalid_union' ? (top.errors.flat().find((i) => paramsOf(i)?.arcaCode) ?? top) : top;
   const params = paramsOf(issue);
   const message = issue?.message ?? 'invalid';
-  if (params?.arcaCode === 'ERR_FIELD_OUT_OF_RANGE') {
-    return new ArcaError('ERR_FIELD_OUT_OF_RANGE', `field "${field}" ${message}`, { details: { field } });
-  }
+  if (params?.arcaCode === 'ERR_FIELD_OUT_OF_RANGE') return outOfRange(field, message);
   return new ArcaError('ERR_INVALID_REQUEST', `Field validation failed: error converting input for field "${field}": ${message}`, {
     details: { field },
   });
+}
+
+/** A 400 naming the field and what it must be (`what` states the allowed range, never the value). */
+export function outOfRange(field: string, what: string): ArcaError {
+  return new ArcaError('ERR_FIELD_OUT_OF_RANGE', `field "${field}" ${what}`, { details: { field } });
+}
+
+/** The code a schema issue carries (set by the range-checked schemas above). */
+export function issueCode(issue: z.core.$ZodIssue | undefined): ErrorCode {
+  return paramsOf(issue)?.arcaCode ?? 'ERR_INVALID_REQUEST';
 }
 
 function paramsOf(issue: z.core.$ZodIssue | undefined): IssueParams | undefined {

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { ArcaError } from '../../errors/index.ts';
-import { type Engine, EngineRouter, parseFields, vDuration, vStringList } from '../../engines/index.ts';
+import { type Engine, EngineRouter, outOfRange, parseFields, vDuration, vStringList } from '../../engines/index.ts';
 import type { Core } from '../core.ts';
 import { type MountConfig, normalizeMountPath, type MountEntry } from '../mounts.ts';
 
@@ -52,7 +52,7 @@ function leaseConfig(cur: MountConfig | undefined, f: { default_lease_ttl?: numb
   if (f.default_lease_ttl === undefined && f.max_lease_ttl === undefined) return undefined;
   const next = { defaultLeaseTtl: f.default_lease_ttl ?? cur?.defaultLeaseTtl ?? 0, maxLeaseTtl: f.max_lease_ttl ?? cur?.maxLeaseTtl ?? 0 };
   if (next.maxLeaseTtl !== 0 && next.defaultLeaseTtl > next.maxLeaseTtl) {
-    throw new ArcaError('ERR_FIELD_OUT_OF_RANGE', 'field "default_lease_ttl" must not exceed max_lease_ttl', { details: { field: 'default_lease_ttl' } });
+    throw outOfRange('default_lease_ttl', 'must not exceed max_lease_ttl');
   }
   return next;
 }

@@ -9,7 +9,8 @@
  * the core logs it and answers 5xx — item results must not hide an outage.
  */
 import { z } from 'zod';
-import { ArcaError, type ErrorCode, HTTP_STATUS, isArcaError } from '../../errors/index.ts';
+import { ArcaError, HTTP_STATUS, isArcaError } from '../../errors/index.ts';
+import { issueCode, outOfRange } from '../fields.ts';
 import type { EngineResponse } from '../types.ts';
 
 export interface BatchItem {
@@ -29,8 +30,7 @@ export function parseBatch<S extends z.ZodType>(schema: S, raw: unknown[]): z.ou
       const issue = r.error.issues[0];
       const field = issue?.path.join('.') ?? '';
       // A range failure keeps its code (see fields.ts); the message never quotes the value.
-      const code = (issue as { params?: { arcaCode?: ErrorCode } } | undefined)?.params?.arcaCode === 'ERR_FIELD_OUT_OF_RANGE' ? 'ERR_FIELD_OUT_OF_RANGE' : 'ERR_INVALID_REQUEST';
-      throw new ArcaError(code, `failed to parse batch input: item ${i}${field ? ` field "${field}"` : ''}: ${issue?.message ?? 'invalid'}`, { details: { field } });
+      throw new ArcaError(issueCode(issue), `failed to parse batch input: item ${i}${field ? ` field "${field}"` : ''}: ${issue?.message ?? 'invalid'}`, { details: { field } });
     }
     return r.data;
   });
@@ -70,9 +70,7 @@ export async function runBatch<I extends BatchItem>(
 export function checkPartialFailureCode(code: number | undefined): number | undefined {
   if (code === undefined || code === 0) return undefined;
   if (code < 200 || code > 599) {
-    throw new ArcaError('ERR_FIELD_OUT_OF_RANGE', 'field "partial_failure_response_code" must be 0 (unset) or an HTTP status between 200 and 599', {
-      details: { field: 'partial_failure_response_code' },
-    });
+    throw outOfRange('partial_failure_response_code', 'must be 0 (unset) or an HTTP status between 200 and 599');
   }
   return code;
 }

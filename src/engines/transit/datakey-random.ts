@@ -1,8 +1,7 @@
 /** `datakey/plaintext|wrapped/:name` and `random(/:source)(/:bytes)` (Vault's path_datakey.go, random_api.go). */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { ArcaError } from '../../errors/index.ts';
-import { MAX_INT, toInt, vIntIn } from '../fields.ts';
+import { MAX_INT, outOfRange, toInt, vIntIn } from '../fields.ts';
 import type { EngineRequest, EngineResponse } from '../types.ts';
 import { encodeB64 } from './encoding.ts';
 import { b64Field, checkName, invalid, keyNotFound, parseBody } from './request.ts';
@@ -68,6 +67,3 @@ export async function random(req: EngineRequest, segs: string[]): Promise<Engine
   return { data: { random_bytes: buf.toString(format) } };
 }
 
-function outOfRange(field: string, what: string): ArcaError {
-  return new ArcaError('ERR_FIELD_OUT_OF_RANGE', `field "${field}" ${what}`, { details: { field } });
-}

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { ArcaError } from '../../errors/index.ts';
 import type { KeyType } from '../../keys/index.ts';
 import { formatDuration, MAX_DURATION } from '../../units/index.ts';
-import { MAX_INT, vBool, vDuration, vIntIn } from '../fields.ts';
+import { MAX_INT, outOfRange, vBool, vDuration, vIntIn } from '../fields.ts';
 import type { EngineRequest, EngineResponse } from '../types.ts';
 import { createKey, deleteKey, rotateKey } from './key-lifecycle.ts';
 import { describePolicy, type KeyPolicy } from './policy.ts';
@@ -54,9 +54,6 @@ export function checkRotatePeriod(seconds: number): number {
   return seconds;
 }
 
-function outOfRange(field: string, what: string): ArcaError {
-  return new ArcaError('ERR_FIELD_OUT_OF_RANGE', `field "${field}" ${what}`, { details: { field } });
-}
 
 function refuseExport(b: { exportable?: boolean | undefined; allow_plaintext_backup?: boolean | undefined }): void {
   if (b.exportable) throw invalid('keys are never exportable: Arca does not release transit key material');
