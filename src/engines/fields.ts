@@ -42,9 +42,11 @@ export function toInt(v: unknown, min: number, max: number): number | { error: s
   return n === 0 ? 0 : n;
 }
 
-/** A zod schema for an integer field in [min, max]. */
-// The int and duration schemas take `unknown` and check the type themselves: z.number() would
-// refuse a JSON 1e400 (Infinity) as "Invalid input" where it is simply out of range.
+/**
+ * A zod schema for an integer field in [min, max]. The int and duration schemas take `unknown` and
+ * check the type themselves: z.number() would refuse a JSON 1e400 (Infinity) as "Invalid input"
+ * where it is simply out of range.
+ */
 export function vIntIn(min: number, max: number) {
   return z.unknown().transform((v, ctx) => {
     const r = toInt(v, min, max);
