@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { ArcaError } from '../errors/index.ts';
+import { ArcaError, isArcaError } from '../errors/index.ts';
 import { createLogger } from '../log/index.ts';
 import {
   HsmKeySource,
@@ -19,6 +19,7 @@ import {
   socketPath,
 } from '../kms-plugin/index.ts';
 import { Pkcs11Hsm } from '../keys/pkcs11/index.ts';
+import { parseDuration } from '../units/index.ts';
 import { UsageError } from './exit.ts';
 
 interface Opts {
@@ -41,13 +42,14 @@ interface Opts {
   transport: string;
 }
 
-/** `500ms`, `5s`, `2m`, `1h` or a plain number of milliseconds. */
-export function parseDuration(v: string, flag: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(v.trim());
-  if (!m) throw new UsageError(`${flag}: expected a duration like 500ms, 5s, 2m or 1h, got "${v}"`);
-  const n = Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 'ms') as 'ms' | 's' | 'm' | 'h'];
-  if (n <= 0) throw new UsageError(`${flag} must be positive`);
-  return n;
+/** A positive duration flag (`500ms`, `5s`, `2m`, `1h`, or a plain number of milliseconds), in ms. */
+function durationFlag(v: string, flag: string): number {
+  try {
+    return parseDuration(v, { field: flag, unit: 'ms', min: 1 });
+  } catch (err) {
+    if (isArcaError(err)) throw new UsageError(err.message);
+    throw err;
+  }
 }
 
 function readSecretFile(path: string, what: string): string {
@@ -107,8 +109,8 @@ async function run(o: Opts): Promise<void> {
   } catch (err) {
     throw new UsageError(err instanceof Error ? err.message : String(err));
   }
-  const healthIntervalMs = parseDuration(o.healthInterval, '--health-interval');
-  const timeoutMs = parseDuration(o.requestTimeout, '--request-timeout');
+  const healthIntervalMs = durationFlag(o.healthInterval, '--health-interval');
+  const timeoutMs = durationFlag(o.requestTimeout, '--request-timeout');
   const cacheSize = Number(o.cacheSize);
   if (!Number.isSafeInteger(cacheSize) || cacheSize < 0) throw new UsageError('--cache-size must be a non-negative integer');
   const log = createLogger().child({ component: 'kms-plugin' });
@@ -117,7 +119,7 @@ async function run(o: Opts): Promise<void> {
   const service = new KmsPluginService(source, {
     healthIntervalMs,
     cacheSize,
-    cacheTtlMs: parseDuration(o.cacheTtl, '--cache-ttl'),
+    cacheTtlMs: durationFlag(o.cacheTtl, '--cache-ttl'),
     log,
     observer: metrics,
   });

@@ -7,15 +7,20 @@
  * may be given as `-` to read it from stdin, which keeps it out of the process list and shell history.
  */
 import type { Command } from 'commander';
-import { parseDurationSeconds } from '../engines/index.ts';
-import { ArcaError } from '../errors/index.ts';
+import { ArcaError, isArcaError } from '../errors/index.ts';
+import { parseDuration } from '../units/index.ts';
 import { type ClientFlags, clientFrom, withClientFlags } from './client-flags.ts';
 import { UsageError } from './exit.ts';
 import { type OutputFormat, printValue } from './output.ts';
 
 function durationOpt(name: string, v: string | undefined): string | undefined {
   if (v === undefined) return undefined;
-  if (parseDurationSeconds(v) === undefined) throw new UsageError(`--${name} must be a duration such as 30m, 1h or 3600 (seconds)`);
+  try {
+    parseDuration(v, { field: `--${name}` });
+  } catch (err) {
+    if (isArcaError(err)) throw new UsageError(err.message);
+    throw err;
+  }
   return v;
 }
 

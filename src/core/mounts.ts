@@ -15,6 +15,13 @@ export interface MountEntry {
   options: Record<string, string>;
   local: boolean;
   sealWrap: boolean;
+  /** Set by sys/mounts enable or tune; absent = 0 (the system default). Seconds, range-checked by the API. */
+  config?: MountConfig;
+}
+
+export interface MountConfig {
+  defaultLeaseTtl: number;
+  maxLeaseTtl: number;
 }
 
 /** Mount table record path inside the barrier. */
@@ -73,6 +80,19 @@ export class MountTable {
     this.#mounts.push(entry);
     await this.#save();
     return entry;
+  }
+
+  /** Replaces a mount's tunable config (sys/mounts/<path>/tune); false when there is no such mount. */
+  async tune(path: string, change: { config?: MountConfig; description?: string }): Promise<boolean> {
+    const p = normalizeMountPath(path);
+    const i = this.#mounts.findIndex((x) => x.path === p);
+    const cur = this.#mounts[i];
+    if (!cur) return false;
+    const next: MountEntry = { ...cur, ...(change.config ? { config: change.config } : {}), ...(change.description !== undefined ? { description: change.description } : {}) };
+    const all = this.#mounts.map((x, j) => (j === i ? next : x));
+    await this.#s.put(MOUNTS_PATH, new TextEncoder().encode(JSON.stringify(all)));
+    this.#mounts = all;
+    return true;
   }
 
   async remove(path: string): Promise<MountEntry | undefined> {

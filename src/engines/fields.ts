@@ -1,81 +1,149 @@
 import { z } from 'zod';
-import { ArcaError } from '../errors/index.ts';
+import { ArcaError, type ErrorCode, isArcaError } from '../errors/index.ts';
+import { type DurationOptions, parseDuration } from '../units/index.ts';
 
 /**
  * Vault's weakly typed request fields (numbers as strings from query strings, "1h" durations,
  * comma-separated lists), as zod schemas. Engines parse `req.data` with these.
+ *
+ * Every number and duration has a range; a value outside it is ERR_FIELD_OUT_OF_RANGE (400) naming
+ * the field and the range, so nothing the API accepts can later fail to load or print. Messages
+ * never quote the value: it may be a secret sent in the wrong field.
  */
+
+/** Carried in a zod issue's params so parseFields can throw the right code. */
+interface IssueParams {
+  arcaCode?: ErrorCode;
+}
+
+function fail(ctx: z.core.$RefinementCtx, message: string, arcaCode: ErrorCode = 'ERR_INVALID_REQUEST'): never {
+  ctx.addIssue({ code: 'custom', message, params: { arcaCode } satisfies IssueParams });
+  return z.NEVER;
+}
+
 export const vBool = z.union([z.boolean(), z.number(), z.string()]).transform((v, ctx) => {
   if (typeof v === 'boolean') return v;
   const s = String(v).toLowerCase();
   if (['1', 't', 'true'].includes(s)) return true;
   if (['0', 'f', 'false', ''].includes(s)) return false;
-  ctx.addIssue({ code: 'custom', message: `cannot parse ${JSON.stringify(v)} as a boolean` });
-  return z.NEVER;
+  return fail(ctx, 'expected a boolean');
 });
 
-export const vInt = z.union([z.number(), z.string()]).transform((v, ctx) => {
-  const n = typeof v === 'number' ? v : v.trim() === '' ? Number.NaN : Number(v);
-  if (!Number.isSafeInteger(n)) {
-    ctx.addIssue({ code: 'custom', message: `cannot parse ${JSON.stringify(v)} as an integer` });
-    return z.NEVER;
-  }
-  return n;
-});
+/** The largest integer any field accepts (beyond it JSON numbers lose precision). */
+export const MAX_INT = Number.MAX_SAFE_INTEGER;
 
-const UNIT_SECONDS: Record<string, number> = { ns: 1e-9, us: 1e-6, 'µs': 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600, d: 86400 };
+const NUMERIC = /^\s*[+-]?(\d+(\.\d*)?|\.\d+)(e[+-]?\d+)?\s*$/i;
 
-/** Parses Vault durations: integer seconds, numeric strings, or Go-style `1h30m`, `10s`, `7d`. */
-export function parseDurationSeconds(v: number | string): number | undefined {
-  if (typeof v === 'number') return Number.isFinite(v) && v >= 0 ? Math.floor(v) : undefined;
-  const s = v.trim();
-  if (s === '') return 0;
-  if (/^\d+$/.test(s)) return Number(s);
-  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h|d)/gy;
-  let total = 0;
-  let consumed = 0;
-  for (let m = re.exec(s); m !== null; m = re.exec(s)) {
-    total += Number(m[1]) * UNIT_SECONDS[m[2]!]!;
-    consumed = re.lastIndex;
-  }
-  if (consumed !== s.length || consumed === 0) return undefined;
-  return Math.floor(total);
+/** An integer in [min, max]; numeric strings are accepted as Vault does. ±Infinity and 1e20 are out of range. */
+export function toInt(v: unknown, min: number, max: number): number | { error: string; code: ErrorCode } {
+  const n = typeof v === 'number' ? v : typeof v === 'string' && NUMERIC.test(v) ? Number(v) : Number.NaN;
+  if (Number.isNaN(n) || (Number.isFinite(n) && !Number.isInteger(n))) return { error: 'expected an integer', code: 'ERR_INVALID_REQUEST' };
+  if (n < min || n > max) return { error: `must be an integer between ${min} and ${max}`, code: 'ERR_FIELD_OUT_OF_RANGE' };
+  return n === 0 ? 0 : n;
 }
 
-export const vDuration = z.union([z.number(), z.string()]).transform((v, ctx) => {
-  const n = parseDurationSeconds(v);
-  if (n === undefined) {
-    ctx.addIssue({ code: 'custom', message: `cannot parse ${JSON.stringify(v)} as a duration` });
-    return z.NEVER;
-  }
-  return n;
-});
+/**
+ * A zod schema for an integer field in [min, max]. The int and duration schemas take `unknown` and
+ * check the type themselves: z.number() would refuse a JSON 1e400 (Infinity) as "Invalid input"
+ * where it is simply out of range.
+ */
+export function vIntIn(min: number, max: number) {
+  return z.unknown().transform((v, ctx) => {
+    const r = toInt(v, min, max);
+    return typeof r === 'number' ? r : fail(ctx, r.error, r.code);
+  });
+}
+
+export const vInt = vIntIn(-MAX_INT, MAX_INT);
+
+/** A zod schema for a duration field in seconds (see units/duration for syntax and defaults). */
+export function vDurationIn(o: Omit<DurationOptions, 'field' | 'unit'> = {}) {
+  return z.unknown().transform((v, ctx) => {
+    try {
+      return parseDuration(v, o);
+    } catch (err) {
+      if (isArcaError(err)) return fail(ctx, err.message, err.code);
+      throw err;
+    }
+  });
+}
+
+/** Non-negative seconds up to Go's maximum duration. */
+export const vDuration = vDurationIn();
 
 export const vStringList = z.union([z.array(z.string()), z.string()]).transform((v) =>
   (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter((s) => s !== ''),
 );
 
-export const vIntList = z.union([z.array(z.union([z.number(), z.string()])), z.string(), z.number()]).transform((v, ctx) => {
-  const items = Array.isArray(v) ? v : typeof v === 'number' ? [v] : v.split(',');
-  const out: number[] = [];
-  for (const it of items) {
-    const n = typeof it === 'number' ? it : Number(String(it).trim());
-    if (!Number.isSafeInteger(n)) {
-      ctx.addIssue({ code: 'custom', message: `cannot parse ${JSON.stringify(it)} as an integer` });
-      return z.NEVER;
+/** A list of integers in [min, max]: an array, a number, or "1,2,3". */
+export function vIntListIn(min: number, max: number) {
+  return z.union([z.array(z.union([z.number(), z.string()])), z.string(), z.number()]).transform((v, ctx) => {
+    const items = Array.isArray(v) ? v : typeof v === 'number' ? [v] : v.split(',');
+    const out: number[] = [];
+    for (const it of items) {
+      const r = toInt(typeof it === 'string' ? it.trim() : it, min, max);
+      if (typeof r !== 'number') return fail(ctx, r.error === 'expected an integer' ? 'expected a list of integers' : `every item ${r.error}`, r.code);
+      out.push(r);
     }
-    out.push(n);
-  }
-  return out;
-});
+    return out;
+  });
+}
 
-/** Parses request data with a schema; failures become Vault's 400 "Field validation failed". */
+export const vIntList = vIntListIn(-MAX_INT, MAX_INT);
+
+/** Vault treats a JSON null like an absent field; zod's `.optional()` does not, so they are dropped. */
+export function withoutNulls(data: Record<string, unknown>): Record<string, unknown> {
+  let clean: Record<string, unknown> | undefined;
+  for (const k in data) {
+    if (data[k] === null) {
+      clean ??= { ...data };
+      delete clean[k];
+    }
+  }
+  return clean ?? data;
+}
+
+/**
+ * Parses request data with a schema (top-level nulls = absent); failures become a 400 naming the
+ * field: ERR_FIELD_OUT_OF_RANGE with the allowed range, else Vault's "Field validation failed".
+ */
 export function parseFields<S extends z.ZodType>(schema: S, data: unknown): z.output<S> {
-  const r = schema.safeParse(data);
+  const input = typeof data === 'object' && data !== null && !Array.isArray(data) ? withoutNulls(data as Record<string, unknown>) : data;
+  const r = schema.safeParse(input);
   if (r.success) return r.data;
-  const issue = r.error.issues[0];
-  const field = issue?.path.join('.') ?? '';
-  throw new ArcaError('ERR_INVALID_REQUEST', `Field validation failed: error converting input for field "${field}": ${issue?.message ?? 'invalid'}`, {
+  throw fieldError(r.error.issues[0]);
+}
+
+function fieldError(top: z.core.$ZodIssue | undefined): ArcaError {
+  const field = top?.path.join('.') ?? '';
+  // In a union, the branch that got as far as a range check says more than "Invalid input".
+  const issue = top?.code === 'invalid_union' ? (top.errors.flat().find((i) => paramsOf(i)?.arcaCode) ?? top) : top;
+  const params = paramsOf(issue);
+  const message = issue?.message ?? 'invalid';
+  if (params?.arcaCode === 'ERR_FIELD_OUT_OF_RANGE') return outOfRange(field, message);
+  return new ArcaError('ERR_INVALID_REQUEST', `Field validation failed: error converting input for field "${field}": ${message}`, {
     details: { field },
   });
+}
+
+/** A 400 naming the field and what it must be (`what` states the allowed range, never the value). */
+export function outOfRange(field: string, what: string): ArcaError {
+  return new ArcaError('ERR_FIELD_OUT_OF_RANGE', `field "${field}" ${what}`, { details: { field } });
+}
+
+/** The code a schema issue carries (set by the range-checked schemas above). */
+export function issueCode(issue: z.core.$ZodIssue | undefined): ErrorCode {
+  return paramsOf(issue)?.arcaCode ?? 'ERR_INVALID_REQUEST';
+}
+
+function paramsOf(issue: z.core.$ZodIssue | undefined): IssueParams | undefined {
+  return (issue as { params?: IssueParams } | undefined)?.params;
+}
+
+/** Checks one already-extracted value against a schema, with the same errors as parseFields. */
+export function parseField<S extends z.ZodType>(schema: S, field: string, v: unknown): z.output<S> {
+  const r = schema.safeParse(v);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0];
+  throw fieldError(issue ? { ...issue, path: [field] } : undefined);
 }

@@ -6,6 +6,8 @@ export const ERROR_CODES = [
   // generic
   'ERR_INTERNAL',
   'ERR_INVALID_REQUEST',
+  /** A number or duration outside its allowed range; the message names the field and the range. */
+  'ERR_FIELD_OUT_OF_RANGE',
   'ERR_NOT_FOUND',
   /** A client (CLI, agent) could not reach the Arca server at its configured address. */
   'ERR_SERVER_UNREACHABLE',

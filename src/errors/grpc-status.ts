@@ -26,6 +26,7 @@ export type GrpcCodeValue = (typeof GrpcCode)[keyof typeof GrpcCode];
 export const GRPC_STATUS: Record<ErrorCode, GrpcCodeValue> = {
   ERR_INTERNAL: GrpcCode.INTERNAL,
   ERR_INVALID_REQUEST: GrpcCode.INVALID_ARGUMENT,
+  ERR_FIELD_OUT_OF_RANGE: GrpcCode.INVALID_ARGUMENT,
   ERR_NOT_FOUND: GrpcCode.NOT_FOUND,
   ERR_SERVER_UNREACHABLE: GrpcCode.UNAVAILABLE,
   ERR_UNSUPPORTED_OPERATION: GrpcCode.UNIMPLEMENTED,

@@ -4,6 +4,7 @@ import type { ErrorCode } from './codes.ts';
 export const HTTP_STATUS: Record<ErrorCode, number> = {
   ERR_INTERNAL: 500,
   ERR_INVALID_REQUEST: 400,
+  ERR_FIELD_OUT_OF_RANGE: 400,
   ERR_NOT_FOUND: 404,
   ERR_SERVER_UNREACHABLE: 503,
   ERR_UNSUPPORTED_OPERATION: 405,

@@ -159,3 +159,60 @@ describe('node-vault: token endpoints as Vault answers them (issue 12 item 16)',
     assert.equal(r.status, 204);
   });
 });
+
+describe('node-vault: null means "not set", and policies by `policy` or `rules` (issue 12 item 16)', () => {
+  let dir: Awaited<ReturnType<typeof tempDir>>;
+  let srv: ArcaProcess;
+  // biome-ignore lint/suspicious/noExplicitAny: node-vault ships no types
+  let vault: any;
+
+  before(async () => {
+    dir = await tempDir();
+    srv = await startArca({ args: ['--data-dir', dir.path] });
+    vault = nodeVault({ apiVersion: 'v1', endpoint: srv.addr });
+    const init = await vault.init({ secret_shares: 1, secret_threshold: 1 });
+    vault.token = init.root_token;
+    await vault.unseal({ key: init.keys[0] });
+  });
+  after(async () => {
+    await srv?.stop();
+    await dir?.remove();
+  });
+
+  it('treats null optional fields as absent in sys/mounts enable and tune', async () => {
+    await vault.mount({ mount_point: 'nulls', type: 'transit', description: null, options: null, config: { default_lease_ttl: null, max_lease_ttl: '1h' } });
+    const m = (await vault.read('sys/mounts/nulls')).data;
+    assert.equal(m.type, 'transit');
+    assert.equal(m.description, '');
+    assert.equal(m.config.max_lease_ttl, 3600);
+    await vault.write('sys/mounts/nulls/tune', { default_lease_ttl: '30m', max_lease_ttl: null, description: null });
+    const t = (await vault.read('sys/mounts/nulls/tune')).data;
+    assert.deepEqual([t.default_lease_ttl, t.max_lease_ttl, t.description], [1800, 3600, '']);
+  });
+
+  it('treats null optional fields as absent in engine config endpoints', async () => {
+    await vault.write('secret/config', { max_versions: 7, cas_required: null, delete_version_after: null });
+    const c = (await vault.read('secret/config')).data;
+    assert.deepEqual([c.max_versions, c.cas_required, c.delete_version_after], [7, false, '0s']);
+    await vault.write('secret/metadata/n', { max_versions: null, custom_metadata: null, delete_version_after: '1h' });
+    assert.equal((await vault.read('secret/metadata/n')).data.delete_version_after, '1h0m0s');
+    await vault.write('transit/keys/n', { type: null, derived: null, auto_rotate_period: null });
+    await vault.write('transit/keys/n/config', { min_decryption_version: null, auto_rotate_period: '24h', deletion_allowed: null });
+    const k = (await vault.read('transit/keys/n')).data;
+    assert.deepEqual([k.type, k.auto_rotate_period, k.deletion_allowed], ['aes256-gcm96', 86400, false]);
+  });
+
+  it('writes a policy through sys/policy/:name with `policy` (and `rules`), and sys/policies/acl/:name with either', async () => {
+    const text = 'path "secret/data/p/*" { capabilities = ["read"] }';
+    await vault.write('sys/policy/by-policy', { policy: text });
+    assert.equal((await vault.getPolicy({ name: 'by-policy' })).rules, text);
+    await vault.addPolicy({ name: 'by-rules', rules: text });
+    assert.equal((await vault.read('sys/policies/acl/by-rules')).data.policy, text);
+    await vault.write('sys/policies/acl/acl-rules', { rules: text });
+    assert.equal((await vault.read('sys/policies/acl/acl-rules')).data.policy, text);
+    await assert.rejects(vault.write('sys/policy/empty', { policy: null }), (err: Error & { response?: { statusCode: number } }) => {
+      assert.equal(err.response?.statusCode, 400);
+      return true;
+    });
+  });
+});

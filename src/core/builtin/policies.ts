@@ -11,6 +11,8 @@ import { StorageView, type Storage } from '../../storage/index.ts';
 import type { Authorizer } from '../authz.ts';
 import type { SystemExtension } from './system.ts';
 
+const WriteFields = z.object({ policy: z.string().optional(), rules: z.string().optional() });
+
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
@@ -68,10 +70,12 @@ export class PolicyStore implements SystemExtension {
       if (t === undefined) throw new ArcaError('ERR_NOT_FOUND', '');
       return { data: { name, [field]: t } };
     };
-    const write = (field: 'policy' | 'rules') => async (r: { data: Record<string, unknown> }, p: Record<string, string>) => {
+    // Both paths take `policy` (Vault's current name) or the legacy `rules`; null counts as absent.
+    const write = async (r: { data: Record<string, unknown> }, p: Record<string, string>) => {
       const name = p['name']!.toLowerCase();
-      const f = parseFields(z.object({ [field]: z.string().min(1, `'${field}' parameter not supplied or empty`) }), r.data) as Record<string, string>;
-      const text = f[field]!;
+      const f = parseFields(WriteFields, r.data);
+      const text = f.policy ?? f.rules ?? '';
+      if (text === '') throw new ArcaError('ERR_INVALID_REQUEST', "'policy' parameter not supplied or empty", { details: { field: 'policy' } });
       parsePolicy(name, text); // validates; throws ERR_INVALID_REQUEST with the reason
       await this.#s().put(name, enc.encode(text));
       this.#cache.clear();
@@ -86,8 +90,8 @@ export class PolicyStore implements SystemExtension {
     };
     router
       .add('policies/acl', { list, read: list })
-      .add('policies/acl/:name', { read: read('policy'), update: write('policy'), delete: del })
+      .add('policies/acl/:name', { read: read('policy'), update: write, delete: del })
       .add('policy', { read: list, list })
-      .add('policy/:name', { read: read('rules'), update: write('rules'), delete: del });
+      .add('policy/:name', { read: read('rules'), update: write, delete: del });
   }
 }

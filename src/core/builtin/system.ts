@@ -5,9 +5,9 @@
  */
 import { z } from 'zod';
 import { ArcaError } from '../../errors/index.ts';
-import { type Engine, EngineRouter, parseFields, vStringList } from '../../engines/index.ts';
+import { type Engine, EngineRouter, outOfRange, parseFields, vDuration, vStringList } from '../../engines/index.ts';
 import type { Core } from '../core.ts';
-import { normalizeMountPath, type MountEntry } from '../mounts.ts';
+import { type MountConfig, normalizeMountPath, type MountEntry } from '../mounts.ts';
 
 export interface SystemExtension {
   /** Extra routes contributed by other modules (policies, audit), added before the built-ins. */
@@ -17,7 +17,7 @@ export interface SystemExtension {
 function mountInfo(m: MountEntry): Record<string, unknown> {
   return {
     accessor: m.accessor,
-    config: { default_lease_ttl: 0, force_no_cache: false, max_lease_ttl: 0 },
+    config: { default_lease_ttl: m.config?.defaultLeaseTtl ?? 0, force_no_cache: false, max_lease_ttl: m.config?.maxLeaseTtl ?? 0 },
     description: m.description,
     external_entropy_access: false,
     local: m.local,
@@ -31,12 +31,49 @@ function mountInfo(m: MountEntry): Record<string, unknown> {
   };
 }
 
+/** Vault's "system" means the system default, which Arca stores as 0. */
+const leaseTtl = z.preprocess((v) => (v === 'system' ? 0 : v), vDuration).optional();
+
+/** The lease TTLs of `config` (enable) or the body (tune); other Vault keys are accepted and ignored. */
+const TtlFields = z.object({ default_lease_ttl: leaseTtl, max_lease_ttl: leaseTtl }).loose();
+
+/** JSON null = not set, also inside `config` (parseFields drops only top-level nulls). */
 const MountFields = z.object({
   type: z.string().min(1, 'missing type'),
   description: z.string().optional(),
-  options: z.record(z.string(), z.union([z.string(), z.number()]).transform(String)).nullable().optional(),
-  config: z.record(z.string(), z.unknown()).optional(),
+  options: z.record(z.string(), z.union([z.string(), z.number()]).transform(String)).optional(),
+  config: z.record(z.string(), z.unknown()).transform((c) => Object.fromEntries(Object.entries(c).filter(([, v]) => v !== null))).pipe(TtlFields).optional(),
 });
+
+const TuneFields = TtlFields.extend({ description: z.string().optional() });
+
+/** Merges requested TTLs over the current ones; a default above a non-zero max is refused as Vault does. */
+function leaseConfig(cur: MountConfig | undefined, f: { default_lease_ttl?: number | undefined; max_lease_ttl?: number | undefined }): MountConfig | undefined {
+  if (f.default_lease_ttl === undefined && f.max_lease_ttl === undefined) return undefined;
+  const next = { defaultLeaseTtl: f.default_lease_ttl ?? cur?.defaultLeaseTtl ?? 0, maxLeaseTtl: f.max_lease_ttl ?? cur?.maxLeaseTtl ?? 0 };
+  if (next.maxLeaseTtl !== 0 && next.defaultLeaseTtl > next.maxLeaseTtl) {
+    throw outOfRange('default_lease_ttl', 'must not exceed max_lease_ttl');
+  }
+  return next;
+}
+
+const TUNE_SUFFIX = '/tune';
+
+function mountOf(core: Core, path: string): MountEntry {
+  const m = core.mounts.all.find((x) => x.path === normalizeMountPath(path));
+  if (!m) throw new ArcaError('ERR_INVALID_REQUEST', 'no mount at this path');
+  return m;
+}
+
+function tuneInfo(m: MountEntry): Record<string, unknown> {
+  return {
+    default_lease_ttl: m.config?.defaultLeaseTtl ?? 0,
+    max_lease_ttl: m.config?.maxLeaseTtl ?? 0,
+    force_no_cache: false,
+    description: m.description,
+    options: Object.keys(m.options).length ? m.options : null,
+  };
+}
 
 export function createSystemEngine(core: Core, extensions: SystemExtension[] = []): Engine {
   const router = new EngineRouter();
@@ -50,12 +87,24 @@ export function createSystemEngine(core: Core, extensions: SystemExtension[] = [
     .add('mounts', { read: listMounts })
     .add('mounts/:path*', {
       update: async (r, p) => {
+        const path = p['path']!;
+        // sys/mounts/<path>/tune (Vault's path pattern has the same ambiguity for a mount named "tune").
+        if (path.endsWith(TUNE_SUFFIX)) {
+          const m = mountOf(core, path.slice(0, -TUNE_SUFFIX.length));
+          const f = parseFields(TuneFields, r.data);
+          const config = leaseConfig(m.config, f);
+          await core.mounts.tune(m.path, { ...(config ? { config } : {}), ...(f.description !== undefined ? { description: f.description } : {}) });
+          return undefined;
+        }
         const f = parseFields(MountFields, r.data);
+        // Checked before anything is stored, so a refused config leaves no mount behind.
+        const config = f.config ? leaseConfig(undefined, f.config) : undefined;
         const options = { ...(f.options ?? {}) };
         const [type, ver] = f.type === 'kv-v2' ? ['kv', '2'] : [f.type, options['version']];
         if (type === 'kv') options['version'] = ver ?? '2';
         if (type === 'kv' && options['version'] !== '2') throw new ArcaError('ERR_INVALID_REQUEST', 'only KV version 2 is supported');
-        await core.mount(p['path']!, type, options, f.description ?? '');
+        await core.mount(path, type, options, f.description ?? '');
+        if (config) await core.mounts.tune(path, { config });
         return undefined;
       },
       delete: async (_r, p) => {
@@ -63,9 +112,9 @@ export function createSystemEngine(core: Core, extensions: SystemExtension[] = [
         return undefined;
       },
       read: async (_r, p) => {
-        const m = core.mounts.all.find((x) => x.path === normalizeMountPath(p['path']!));
-        if (!m) throw new ArcaError('ERR_INVALID_REQUEST', `no mount at ${p['path']}`);
-        return { data: mountInfo(m) };
+        const path = p['path']!;
+        if (path.endsWith(TUNE_SUFFIX)) return { data: tuneInfo(mountOf(core, path.slice(0, -TUNE_SUFFIX.length))) };
+        return { data: mountInfo(mountOf(core, path)) };
       },
     })
     .add('internal/ui/mounts/:path*', {

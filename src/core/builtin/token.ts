@@ -5,15 +5,21 @@
  */
 import { z } from 'zod';
 import { ArcaError } from '../../errors/index.ts';
-import { type Engine, EngineRouter, type EngineRequest, parseDurationSeconds, parseFields, vBool, vStringList } from '../../engines/index.ts';
+import { type Engine, EngineRouter, type EngineRequest, parseFields, vBool, vStringList } from '../../engines/index.ts';
+import { parseDuration } from '../../units/index.ts';
 import { authBlock, clientTokenOf, type Core } from '../core.ts';
 import { MAX_DURATION_SECONDS, MAX_NUM_USES } from '../token-ttl.ts';
 import type { TokenEntry } from '../tokens.ts';
 
 /** A duration field with its allowed range in the message (never the value sent). */
 const duration = z.union([z.number(), z.string().max(64)]).transform((v, ctx) => {
-  const n = parseDurationSeconds(v);
-  if (n === undefined || n > MAX_DURATION_SECONDS) {
+  let n: number | undefined;
+  try {
+    n = parseDuration(v, { max: MAX_DURATION_SECONDS });
+  } catch {
+    n = undefined;
+  }
+  if (n === undefined) {
     ctx.addIssue({ code: 'custom', message: `must be a duration from 0 to ${MAX_DURATION_SECONDS} seconds, as seconds or like "1h30m"; longer than the system max TTL (768h) is capped` });
     return z.NEVER;
   }

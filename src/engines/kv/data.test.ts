@@ -166,7 +166,8 @@ describe('kv data', () => {
     for (const bad of ['str', [1, 2], 5, true]) await rejectsWith(k.call('update', 'data/x', { data: bad }), 'ERR_INVALID_REQUEST');
     await rejectsWith(k.call('update', 'data/x', { data: {}, options: 'cas' }), 'ERR_INVALID_REQUEST');
     await k.data('update', 'data/x', { data: { a: 1 } });
-    for (const v of ['abc', '-1', 1.5, true]) await rejectsWith(k.call('read', 'data/x', { version: v }), 'ERR_INVALID_REQUEST');
+    for (const v of ['abc', 1.5, true]) await rejectsWith(k.call('read', 'data/x', { version: v }), 'ERR_INVALID_REQUEST');
+    for (const v of ['-1', 1e20, '99999999999999999999']) await rejectsWith(k.call('read', 'data/x', { version: v }), 'ERR_FIELD_OUT_OF_RANGE');
     await rejectsWith(k.call('update', 'delete/x', { versions: 'a,b' }), 'ERR_INVALID_REQUEST');
     for (const p of ['data/a//b', 'data/../x', 'data/a/./b', 'data/dir/']) await rejectsWith(k.call('update', p, { data: { a: 1 } }), 'ERR_INVALID_REQUEST');
   });

@@ -40,7 +40,7 @@ const isWrite = (op: Operation): boolean => op === 'create' || op === 'update';
 /** The Vault-compatible KV version 2 engine (see records.ts for the storage layout). */
 export function createKvEngine(ctx: EngineContext, options: Record<string, string>): Engine {
   const version = options['version'] ?? '2';
-  if (version !== '2') throw new ArcaError('ERR_INVALID_REQUEST', `KV version "${version}" is not supported: mount with options.version "2"`);
+  if (version !== '2') throw new ArcaError('ERR_INVALID_REQUEST', 'this KV version is not supported: mount with options.version "2"');
   const d: KvDeps = { store: new KvStore(ctx.storage), now: ctx.now };
 
   async function handle(req: EngineRequest): Promise<EngineResponse | undefined> {

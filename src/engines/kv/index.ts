@@ -1,2 +1,2 @@
 export { createKvEngine } from './engine.ts';
-export { formatTime, formatDuration } from './time.ts';
+export { formatTime } from './time.ts';

@@ -5,6 +5,7 @@ import { allKeys, kit } from './test-kit.ts';
 
 const notFound = (e: unknown) => isArcaError(e, 'ERR_NOT_FOUND') && e.message === '';
 const invalid = (e: unknown) => isArcaError(e, 'ERR_INVALID_REQUEST');
+const outOfRange = (e: unknown) => isArcaError(e, 'ERR_FIELD_OUT_OF_RANGE');
 
 describe('kv metadata', () => {
   it('reads metadata in Vault shape with versions keyed by number strings', async () => {
@@ -70,11 +71,13 @@ describe('kv metadata', () => {
       { custom_metadata: { k: { nested: 1 } } },
       { custom_metadata: 'owner=me' },
       { max_versions: 'ten' },
-      { max_versions: -1 },
       { cas_required: 'maybe' },
       { delete_version_after: 'soon' },
     ]) {
       await assert.rejects(k.call('update', 'metadata/v', body), invalid, JSON.stringify(body).slice(0, 60));
+    }
+    for (const body of [{ max_versions: -1 }, { max_versions: 2 ** 32 }, { delete_version_after: 1e20 }, { delete_version_after: '99999999999h' }]) {
+      await assert.rejects(k.call('update', 'metadata/v', body), outOfRange, JSON.stringify(body));
     }
     await assert.rejects(k.call('read', 'metadata/v'), notFound);
   });

@@ -1,9 +1,10 @@
-import { vBool, vInt } from '../fields.ts';
+import type { z } from 'zod';
+import { formatDuration } from '../../units/index.ts';
+import { parseField, vBool } from '../fields.ts';
 import type { EngineRequest, EngineResponse } from '../types.ts';
 import type { KvDeps } from './data.ts';
 import { emptyMeta, METADATA_PREFIX, type StoredConfig, type StoredMeta } from './records.ts';
-import { invalid, isPlainObject, mergePatch, notFound } from './request.ts';
-import { formatDuration, parseSignedDuration } from './time.ts';
+import { DELETE_VERSION_AFTER, invalid, isPlainObject, MAX_VERSIONS, mergePatch, notFound } from './request.ts';
 import { metadataOut } from './versioning.ts';
 
 const CAS_IGNORED_WARNING = '"cas_required" set to false, but is mandated by backend config. This value will be ignored.';
@@ -22,20 +23,15 @@ interface MetaFields {
   custom?: Record<string, string>;
 }
 
-function intField(body: Record<string, unknown>, name: string): number | undefined {
+/** A field of `body` parsed with `schema`; absent or null = undefined. */
+function field<S extends z.ZodType>(body: Record<string, unknown>, name: string, schema: S): z.output<S> | undefined {
   const v = body[name];
   if (v === undefined || v === null) return undefined;
-  const r = vInt.safeParse(v);
-  if (!r.success || r.data < 0) throw invalid(`Field validation failed: error converting input for field "${name}": expected a non-negative integer`, name);
-  return r.data;
+  return parseField(schema, name, v);
 }
 
 function boolField(body: Record<string, unknown>, name: string): boolean | undefined {
-  const v = body[name];
-  if (v === undefined || v === null) return undefined;
-  const r = vBool.safeParse(v);
-  if (!r.success) throw invalid(`Field validation failed: error converting input for field "${name}": expected a boolean`, name);
-  return r.data;
+  return field(body, name, vBool);
 }
 
 const PRINTABLE = /^[^\p{Cc}\p{Cf}\p{Co}\p{Cs}\p{Cn}]*$/u;
@@ -51,22 +47,24 @@ export function customMetadataField(v: unknown, allowNull: boolean): Record<stri
   const problems: string[] = [];
   const entries = Object.entries(v);
   if (entries.length > MAX_CUSTOM_KEYS) problems.push(`payload must contain at most ${MAX_CUSTOM_KEYS} keys, provided ${entries.length}`);
-  for (const [k, raw] of entries) {
+  // Problems name the key by its position, never by its text: keys and values may be secrets.
+  for (const [i, [k, raw]] of entries.entries()) {
+    const which = `key #${i + 1}`;
     if (raw === null && allowNull) {
       out[k] = null;
       continue;
     }
     const s = typeof raw === 'string' ? raw : typeof raw === 'number' || typeof raw === 'boolean' ? String(raw) : undefined;
     const kb = Buffer.byteLength(k);
-    if (kb === 0 || kb > MAX_CUSTOM_KEY_BYTES) problems.push(`length of key "${k}" is ${kb} but must be 0 < len(key) <= ${MAX_CUSTOM_KEY_BYTES}`);
-    else if (!PRINTABLE.test(k)) problems.push(`key "${k}" contains unprintable characters`);
+    if (kb === 0 || kb > MAX_CUSTOM_KEY_BYTES) problems.push(`length of ${which} is ${kb} but must be 0 < len(key) <= ${MAX_CUSTOM_KEY_BYTES}`);
+    else if (!PRINTABLE.test(k)) problems.push(`${which} contains unprintable characters`);
     if (s === undefined) {
-      problems.push(`value for key "${k}" must be a string`);
+      problems.push(`value for ${which} must be a string`);
       continue;
     }
     const vb = Buffer.byteLength(s);
-    if (vb === 0 || vb > MAX_CUSTOM_VALUE_BYTES) problems.push(`length of value for key "${k}" is ${vb} but must be 0 < len(value) <= ${MAX_CUSTOM_VALUE_BYTES}`);
-    else if (!PRINTABLE.test(s)) problems.push(`value for key "${k}" contains unprintable characters`);
+    if (vb === 0 || vb > MAX_CUSTOM_VALUE_BYTES) problems.push(`length of value for ${which} is ${vb} but must be 0 < len(value) <= ${MAX_CUSTOM_VALUE_BYTES}`);
+    else if (!PRINTABLE.test(s)) problems.push(`value for ${which} contains unprintable characters`);
     Object.defineProperty(out, k, { value: s, enumerable: true, writable: true, configurable: true });
   }
   if (problems.length > 0) throw invalid(`custom_metadata validation failed: ${problems.join('; ')}`, 'custom_metadata');
@@ -75,12 +73,12 @@ export function customMetadataField(v: unknown, allowNull: boolean): Record<stri
 
 function metaFields(body: Record<string, unknown>, patch: boolean): MetaFields & { customPatch?: Record<string, string | null> } {
   const f: MetaFields & { customPatch?: Record<string, string | null> } = {};
-  const mv = intField(body, 'max_versions');
+  const mv = field(body, 'max_versions', MAX_VERSIONS);
   if (mv !== undefined) f.maxVersions = mv;
   const cr = boolField(body, 'cas_required');
   if (cr !== undefined) f.casRequired = cr;
-  const dva = body['delete_version_after'];
-  if (dva !== undefined && dva !== null) f.deleteVersionAfter = parseSignedDuration('delete_version_after', dva);
+  const dva = field(body, 'delete_version_after', DELETE_VERSION_AFTER);
+  if (dva !== undefined) f.deleteVersionAfter = dva;
   const cm = customMetadataField(body['custom_metadata'], patch);
   if (cm !== undefined) {
     if (patch) f.customPatch = cm;
@@ -141,12 +139,12 @@ export function configOut(c: StoredConfig): Record<string, unknown> {
 export async function writeConfig(d: KvDeps, req: EngineRequest): Promise<undefined> {
   const cur = await d.store.config();
   const next: StoredConfig = { ...cur };
-  const mv = intField(req.data, 'max_versions');
+  const mv = field(req.data, 'max_versions', MAX_VERSIONS);
   if (mv !== undefined) next.maxVersions = mv;
   const cr = boolField(req.data, 'cas_required');
   if (cr !== undefined) next.casRequired = cr;
-  const dva = req.data['delete_version_after'];
-  if (dva !== undefined && dva !== null) next.deleteVersionAfter = parseSignedDuration('delete_version_after', dva);
+  const dva = field(req.data, 'delete_version_after', DELETE_VERSION_AFTER);
+  if (dva !== undefined) next.deleteVersionAfter = dva;
   await d.store.putConfig(next);
   return undefined;
 }

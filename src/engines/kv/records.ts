@@ -21,6 +21,8 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import { ArcaError } from '../../errors/index.ts';
+import { MAX_DURATION } from '../../units/index.ts';
 
 export const CONFIG_KEY = 'config';
 /** Prefix of the per-path metadata records; listing under it is the KV LIST operation. */
@@ -30,6 +32,8 @@ export const VERSIONS_PREFIX = 'versions/';
 
 /** Used when both the engine config and the key say 0 (Vault's default). */
 export const DEFAULT_MAX_VERSIONS = 10;
+/** The API's ceiling for max_versions (Vault's uint32). */
+export const MAX_KV_VERSIONS = 2 ** 32 - 1;
 
 const storedVersion = z.object({
   created: z.number(),
@@ -46,18 +50,19 @@ const storedMeta = z.object({
   updated: z.number(),
   current: z.number().int(),
   oldest: z.number().int(),
-  maxVersions: z.number().int(),
+  // Range-checked by clampSettings, not refused: see there.
+  maxVersions: z.number(),
   casRequired: z.boolean(),
-  deleteVersionAfter: z.number().int(),
+  deleteVersionAfter: z.number(),
   custom: z.record(z.string(), z.string()).nullable(),
   versions: z.record(z.string(), storedVersion),
 });
 export type StoredMeta = z.infer<typeof storedMeta>;
 
 const storedConfig = z.object({
-  maxVersions: z.number().int(),
+  maxVersions: z.number(),
   casRequired: z.boolean(),
-  deleteVersionAfter: z.number().int(),
+  deleteVersionAfter: z.number(),
 });
 export type StoredConfig = z.infer<typeof storedConfig>;
 
@@ -101,7 +106,7 @@ export function encode(v: unknown): Uint8Array {
 /*
  * Decoding runs on every read (metadata + version record), so well-formed records — the only kind
  * Arca writes, and the barrier authenticates them — take a hand-written check; anything else goes
- * through the zod schema, which throws exactly as before. (zod here cost ~7% of a KV read's CPU.)
+ * through the zod schema, whose failure is an ERR_INTERNAL. (zod here cost ~7% of a KV read's CPU.)
  */
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -115,24 +120,61 @@ function isStoredVersion(v: unknown): v is StoredVersion {
 function isStoredMeta(v: unknown): v is StoredMeta {
   if (!isObj(v)) return false;
   if (!isNum(v['created']) || !isNum(v['updated']) || !isInt(v['current']) || !isInt(v['oldest'])) return false;
-  if (!isInt(v['maxVersions']) || typeof v['casRequired'] !== 'boolean' || !isInt(v['deleteVersionAfter'])) return false;
+  if (!isNum(v['maxVersions']) || typeof v['casRequired'] !== 'boolean' || !isNum(v['deleteVersionAfter'])) return false;
   const custom = v['custom'];
   if (custom !== null && !(isObj(custom) && Object.values(custom).every((x) => typeof x === 'string'))) return false;
   const versions = v['versions'];
   return isObj(versions) && Object.values(versions).every(isStoredVersion);
 }
 
+/**
+ * Records written before the API range-checked its fields may hold, say, a delete_version_after of
+ * 1e20 s. Refusing to load them would make the path (or the whole mount, for the config) answer 500
+ * for good; clamping to the API's range keeps them working with the nearest value it would accept.
+ */
+function clampSettings<T extends { maxVersions: number; deleteVersionAfter: number }>(r: T): T {
+  const mv = r.maxVersions;
+  const dva = r.deleteVersionAfter;
+  const maxD = MAX_DURATION.s;
+  if (Number.isInteger(mv) && mv >= 0 && mv <= MAX_KV_VERSIONS && Number.isInteger(dva) && dva >= -maxD && dva <= maxD) return r;
+  return { ...r, maxVersions: clamp(mv, 0, MAX_KV_VERSIONS), deleteVersionAfter: clamp(dva, -maxD, maxD) };
+}
+
+function clamp(n: number, min: number, max: number): number {
+  return Math.trunc(Math.min(max, Math.max(min, Number.isNaN(n) ? 0 : n)));
+}
+
+/** A record that is not one Arca writes: a 500 whose cause (never the record) goes to the log. */
+function corrupt(what: string, cause: unknown): ArcaError {
+  return new ArcaError('ERR_INTERNAL', 'internal error', { expose: false, cause, details: { record: what } });
+}
+
+function parseJson(raw: Uint8Array, what: string): unknown {
+  try {
+    return JSON.parse(dec.decode(raw));
+  } catch (err) {
+    throw corrupt(what, err);
+  }
+}
+
 export function decodeMeta(raw: Uint8Array): StoredMeta {
-  const v: unknown = JSON.parse(dec.decode(raw));
-  return isStoredMeta(v) ? v : storedMeta.parse(v);
+  const v = parseJson(raw, 'kv metadata');
+  if (isStoredMeta(v)) return clampSettings(v);
+  const r = storedMeta.safeParse(v);
+  if (!r.success) throw corrupt('kv metadata', r.error);
+  return clampSettings(r.data);
 }
 
 export function decodeConfig(raw: Uint8Array): StoredConfig {
-  return storedConfig.parse(JSON.parse(dec.decode(raw)));
+  const r = storedConfig.safeParse(parseJson(raw, 'kv config'));
+  if (!r.success) throw corrupt('kv config', r.error);
+  return clampSettings(r.data);
 }
 
 export function decodeData(raw: Uint8Array): Record<string, unknown> {
-  const v: unknown = JSON.parse(dec.decode(raw));
+  const v = parseJson(raw, 'kv version');
   if (isObj(v) && isObj(v['data'])) return v['data'];
-  return storedData.parse(v).data;
+  const r = storedData.safeParse(v);
+  if (!r.success) throw corrupt('kv version', r.error);
+  return r.data.data;
 }

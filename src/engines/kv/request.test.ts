@@ -3,15 +3,16 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { isArcaError } from '../../errors/index.ts';
 import { customMetadataField } from './metadata.ts';
-import { casOption, checkPath, dataField, mergePatch, versionParam, versionsField } from './request.ts';
-import { formatDuration, formatTime, parseSignedDuration } from './time.ts';
+import { parseField } from '../fields.ts';
+import { casOption, checkPath, DELETE_VERSION_AFTER, dataField, mergePatch, versionParam, versionsField } from './request.ts';
+import { formatTime } from './time.ts';
 
-/** Runs fn; anything thrown must be an ERR_INVALID_REQUEST ArcaError, never a crash. */
+/** Runs fn; anything thrown must be a 400 ArcaError (malformed or out of range), never a crash. */
 function onlyInvalid(fn: () => unknown): void {
   try {
     fn();
   } catch (err) {
-    assert.ok(isArcaError(err, 'ERR_INVALID_REQUEST'), `unexpected ${String(err)}`);
+    assert.ok(isArcaError(err, 'ERR_INVALID_REQUEST') || isArcaError(err, 'ERR_FIELD_OUT_OF_RANGE'), `unexpected ${String(err)}`);
   }
 }
 
@@ -24,7 +25,7 @@ describe('kv request parsing', () => {
         onlyInvalid(() => casOption({ options: { cas: v } }));
         onlyInvalid(() => versionParam({ version: v }));
         onlyInvalid(() => versionsField({ versions: v }, 'No version number provided'));
-        onlyInvalid(() => parseSignedDuration('delete_version_after', v));
+        onlyInvalid(() => parseField(DELETE_VERSION_AFTER, 'delete_version_after', v));
         onlyInvalid(() => customMetadataField(v, false));
         onlyInvalid(() => customMetadataField(v, true));
       }),
@@ -75,10 +76,17 @@ describe('kv request parsing', () => {
     );
   });
 
-  it('prints durations as Go does', () => {
-    assert.deepEqual([0, 19, 90, 3600, 12319, -1].map(formatDuration), ['0s', '19s', '1m30s', '1h0m0s', '3h25m19s', '-1s']);
-    assert.equal(parseSignedDuration('d', '3h25m19s'), 12319);
-    assert.equal(parseSignedDuration('d', '-1s'), -1);
-    assert.equal(parseSignedDuration('d', 0), 0);
+  it('prints a time past year 9999 (an old record) as the last RFC 3339 second instead of throwing', () => {
+    assert.equal(formatTime(1e23), '9999-12-31T23:59:59Z');
+    assert.equal(formatTime(Number.NaN), '9999-12-31T23:59:59Z');
+  });
+
+  it('reads delete_version_after as a signed duration and refuses one beyond Go\'s range', () => {
+    assert.equal(parseField(DELETE_VERSION_AFTER, 'd', '3h25m19s'), 12319);
+    assert.equal(parseField(DELETE_VERSION_AFTER, 'd', '-1s'), -1);
+    assert.equal(parseField(DELETE_VERSION_AFTER, 'd', 0), 0);
+    for (const v of [1e20, '99999999999h', -1e20]) {
+      assert.throws(() => parseField(DELETE_VERSION_AFTER, 'delete_version_after', v), (e) => isArcaError(e, 'ERR_FIELD_OUT_OF_RANGE'));
+    }
   });
 });

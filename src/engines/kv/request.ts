@@ -1,5 +1,13 @@
 import { ArcaError } from '../../errors/index.ts';
-import { vInt, vIntList } from '../fields.ts';
+import { MAX_INT, parseField, toInt, vDurationIn, vIntIn, vIntListIn } from '../fields.ts';
+import { MAX_KV_VERSIONS } from './records.ts';
+
+/** `max_versions` (engine config and per key): Vault stores it as a uint32. */
+export const MAX_VERSIONS = vIntIn(0, MAX_KV_VERSIONS);
+/** `delete_version_after`: a negative value is meaningful (it disables the feature). */
+export const DELETE_VERSION_AFTER = vDurationIn({ allowNegative: true });
+const VERSION = vIntIn(0, MAX_INT);
+const VERSIONS = vIntListIn(0, MAX_INT);
 
 /** Vault's missing-key answer: 404 with `{"errors":[]}` (an ERR_NOT_FOUND with no message). */
 export function notFound(): ArcaError {
@@ -8,11 +16,6 @@ export function notFound(): ArcaError {
 
 export function invalid(message: string, field?: string): ArcaError {
   return new ArcaError('ERR_INVALID_REQUEST', message, field === undefined ? {} : { details: { field } });
-}
-
-function fieldError(field: string, v: unknown, what: string): ArcaError {
-  const shown = JSON.stringify(v)?.slice(0, 40) ?? String(v);
-  return invalid(`Field validation failed: error converting input ${shown} for field "${field}": ${what}`, field);
 }
 
 export function isPlainObject(v: unknown): v is Record<string, unknown> {
@@ -39,7 +42,7 @@ export function checkPath(path: string, dir = false): string {
 export function dataField(body: Record<string, unknown>): Record<string, unknown> {
   const d = body['data'];
   if (d === undefined || d === null) throw invalid('no data provided', 'data');
-  if (!isPlainObject(d)) throw fieldError('data', d, 'expected a map');
+  if (!isPlainObject(d)) throw invalid('Field validation failed: error converting input for field "data": expected a map', 'data');
   return d;
 }
 
@@ -47,31 +50,30 @@ export function dataField(body: Record<string, unknown>): Record<string, unknown
 export function casOption(body: Record<string, unknown>): number | undefined {
   const o = body['options'];
   if (o === undefined || o === null) return undefined;
-  if (!isPlainObject(o)) throw fieldError('options', o, 'expected a map');
+  if (!isPlainObject(o)) throw invalid('Field validation failed: error converting input for field "options": expected a map', 'options');
   const c = o['cas'];
   if (c === undefined || c === null) return undefined;
-  const r = vInt.safeParse(c);
-  if (!r.success || r.data < 0) throw invalid('error parsing check-and-set parameter', 'options.cas');
-  return r.data;
+  // Vault's wording for a malformed cas; a negative or huge one is out of range.
+  const r = toInt(c, 0, MAX_INT);
+  if (typeof r === 'number') return r;
+  if (r.code === 'ERR_FIELD_OUT_OF_RANGE') return parseField(VERSION, 'options.cas', c);
+  throw invalid('error parsing check-and-set parameter', 'options.cas');
 }
 
 /** `?version=N` on reads: 0 or absent = current. */
 export function versionParam(q: Record<string, unknown>): number {
   const v = q['version'];
   if (v === undefined || v === '') return 0;
-  const r = vInt.safeParse(v);
-  if (!r.success || r.data < 0) throw fieldError('version', v, 'expected a non-negative integer');
-  return r.data;
+  return parseField(VERSION, 'version', v);
 }
 
 /** `versions` of delete/undelete/destroy (ints, numeric strings, or "1,2"). */
 export function versionsField(body: Record<string, unknown>, missingMessage: string): number[] {
   const v = body['versions'];
   if (v === undefined || v === null) throw invalid(missingMessage, 'versions');
-  const r = vIntList.safeParse(v);
-  if (!r.success) throw fieldError('versions', v, 'expected a list of integers');
-  if (r.data.length === 0) throw invalid(missingMessage, 'versions');
-  return r.data;
+  const list = parseField(VERSIONS, 'versions', v);
+  if (list.length === 0) throw invalid(missingMessage, 'versions');
+  return list;
 }
 
 /** RFC 7396 JSON merge patch; `null` removes a key, objects merge recursively. */

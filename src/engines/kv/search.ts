@@ -17,7 +17,9 @@ interface SearchQuery {
 function parseQuery(data: Record<string, unknown>): SearchQuery {
   const str = (name: string, v: unknown): string => {
     if (v === undefined || v === null) return '';
-    if (typeof v !== 'string') throw invalid(`search parameter "${name}" must be given once, as a string`, name);
+    // A filter's name is caller text: the message names its kind, not the name itself.
+    const field = name.startsWith(FILTER_PREFIX) ? 'metadata.<key>' : name;
+    if (typeof v !== 'string') throw invalid(`search parameter ${field} must be given once, as a string`, field);
     return v;
   };
   const filters: [string, string][] = [];

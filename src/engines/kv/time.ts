@@ -1,5 +1,6 @@
-import { ArcaError } from '../../errors/index.ts';
-import { parseDurationSeconds } from '../fields.ts';
+/** RFC 3339 has four-digit years: 0000-01-01T00:00:00Z to 9999-12-31T23:59:59Z. */
+const MIN_TIME_MS = -62_167_219_200_000;
+const MAX_TIME_MS = 253_402_300_799_000;
 
 /**
  * Formats a millisecond timestamp (possibly fractional, as ctx.now() may return) the way Vault's KV
@@ -9,6 +10,8 @@ import { parseDurationSeconds } from '../fields.ts';
  */
 export function formatTime(ms: number): string {
   if (ms === 0) return '';
+  // A record written before durations were range-checked may hold a time past what RFC 3339 (or Date) can print.
+  if (!(ms >= MIN_TIME_MS && ms <= MAX_TIME_MS)) ms = ms < 0 ? MIN_TIME_MS : MAX_TIME_MS;
   const micros = Math.round(ms * 1000);
   const frac = ((micros % 1e6) + 1e6) % 1e6;
   const base = new Date((micros - frac) / 1000).toISOString().slice(0, 19);
@@ -16,34 +19,4 @@ export function formatTime(ms: number): string {
   let f = String(frac * 1000).padStart(9, '0');
   while (f.endsWith('000')) f = f.slice(0, -3);
   return `${base}.${f}Z`;
-}
-
-/** Go's time.Duration.String() for whole seconds: "0s", "90s" → "1m30s", "3600s" → "1h0m0s". */
-export function formatDuration(seconds: number): string {
-  if (seconds === 0) return '0s';
-  const sign = seconds < 0 ? '-' : '';
-  let s = Math.abs(seconds);
-  const h = Math.floor(s / 3600);
-  s -= h * 3600;
-  const m = Math.floor(s / 60);
-  s -= m * 60;
-  if (h > 0) return `${sign}${h}h${m}m${s}s`;
-  if (m > 0) return `${sign}${m}m${s}s`;
-  return `${sign}${s}s`;
-}
-
-/**
- * Parses `delete_version_after`: Vault durations, where a negative value ("-1", "-1s", -1) is
- * meaningful (it disables the feature), so the shared non-negative parser is applied to the magnitude.
- */
-export function parseSignedDuration(field: string, v: unknown): number {
-  if (typeof v === 'number' || typeof v === 'string') {
-    const neg = typeof v === 'number' ? v < 0 : v.trim().startsWith('-');
-    const mag = typeof v === 'number' ? Math.abs(v) : v.trim().replace(/^-/, '');
-    const n = parseDurationSeconds(mag);
-    if (n !== undefined) return neg ? -n : n;
-  }
-  throw new ArcaError('ERR_INVALID_REQUEST', `Field validation failed: error converting input for field "${field}": cannot parse ${JSON.stringify(v)} as a duration`, {
-    details: { field },
-  });
 }

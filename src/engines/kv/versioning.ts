@@ -1,7 +1,8 @@
 import { ArcaError } from '../../errors/index.ts';
+import { formatDuration } from '../../units/index.ts';
 import { DEFAULT_MAX_VERSIONS, emptyMeta, newRef, type StoredConfig, type StoredMeta, type StoredVersion } from './records.ts';
 import type { Mutation } from './store.ts';
-import { formatDuration, formatTime } from './time.ts';
+import { formatTime } from './time.ts';
 
 /** Vault: the larger of the key's and the engine's max_versions, 10 when both are 0. */
 export function effectiveMaxVersions(c: StoredConfig, m: StoredMeta): number {

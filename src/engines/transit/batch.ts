@@ -10,6 +10,7 @@
  */
 import { z } from 'zod';
 import { ArcaError, HTTP_STATUS, isArcaError } from '../../errors/index.ts';
+import { issueCode, outOfRange } from '../fields.ts';
 import type { EngineResponse } from '../types.ts';
 
 export interface BatchItem {
@@ -28,7 +29,8 @@ export function parseBatch<S extends z.ZodType>(schema: S, raw: unknown[]): z.ou
     if (!r.success) {
       const issue = r.error.issues[0];
       const field = issue?.path.join('.') ?? '';
-      throw new ArcaError('ERR_INVALID_REQUEST', `failed to parse batch input: item ${i}${field ? ` field "${field}"` : ''}: ${issue?.message ?? 'invalid'}`);
+      // A range failure keeps its code (see fields.ts); the message never quotes the value.
+      throw new ArcaError(issueCode(issue), `failed to parse batch input: item ${i}${field ? ` field "${field}"` : ''}: ${issue?.message ?? 'invalid'}`, { details: { field } });
     }
     return r.data;
   });
@@ -67,6 +69,8 @@ export async function runBatch<I extends BatchItem>(
 
 export function checkPartialFailureCode(code: number | undefined): number | undefined {
   if (code === undefined || code === 0) return undefined;
-  if (code < 200 || code > 599) throw new ArcaError('ERR_INVALID_REQUEST', 'partial_failure_response_code must be an HTTP status between 200 and 599');
+  if (code < 200 || code > 599) {
+    throw outOfRange('partial_failure_response_code', 'must be 0 (unset) or an HTTP status between 200 and 599');
+  }
   return code;
 }

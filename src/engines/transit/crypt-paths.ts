@@ -1,6 +1,6 @@
 /** `encrypt/:name`, `decrypt/:name`, `rewrap/:name` (Vault's path_encrypt.go, path_decrypt.go, path_rewrap.go). */
 import { z } from 'zod';
-import { vBool, vInt } from '../fields.ts';
+import { MAX_INT, vBool, vIntIn } from '../fields.ts';
 import type { EngineRequest, EngineResponse } from '../types.ts';
 import { checkContextConsistency, checkPartialFailureCode, parseBatch, runBatch } from './batch.ts';
 import { encodeB64 } from './encoding.ts';
@@ -16,14 +16,15 @@ const common = {
   nonce: z.string().optional(),
   reference: z.string().optional(),
 };
-const encItem = z.object({ plaintext: z.string(), key_version: vInt.optional(), ...common });
+const keyVersion = vIntIn(0, MAX_INT);
+const encItem = z.object({ plaintext: z.string(), key_version: keyVersion.optional(), ...common });
 const decItem = z.object({ ciphertext: z.string(), ...common });
-const rewrapItem = z.object({ ciphertext: z.string(), key_version: vInt.optional(), ...common });
+const rewrapItem = z.object({ ciphertext: z.string(), key_version: keyVersion.optional(), ...common });
 type EncItem = z.output<typeof encItem>;
 type DecItem = z.output<typeof decItem>;
 type RewrapItem = z.output<typeof rewrapItem>;
 
-const batchFields = { batch_input: z.array(z.unknown()).optional(), partial_failure_response_code: vInt.optional() };
+const batchFields = { batch_input: z.array(z.unknown()).optional(), partial_failure_response_code: vIntIn(0, 599).optional() };
 const encBody = encItem.partial({ plaintext: true }).extend({
   ...batchFields,
   type: z.string().optional(),

@@ -1,26 +1,26 @@
 /** `datakey/plaintext|wrapped/:name` and `random(/:source)(/:bytes)` (Vault's path_datakey.go, random_api.go). */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { vInt } from '../fields.ts';
+import { MAX_INT, outOfRange, toInt, vIntIn } from '../fields.ts';
 import type { EngineRequest, EngineResponse } from '../types.ts';
 import { encodeB64 } from './encoding.ts';
 import { b64Field, checkName, invalid, keyNotFound, parseBody } from './request.ts';
 import type { TransitState } from './state.ts';
 
 const datakeySchema = z.object({
-  bits: vInt.optional(),
+  bits: vIntIn(0, MAX_INT).optional(),
   context: z.string().optional(),
-  key_version: vInt.optional(),
+  key_version: vIntIn(0, MAX_INT).optional(),
   associated_data: z.string().optional(),
   nonce: z.string().optional(),
 });
 
 export async function datakey(s: TransitState, req: EngineRequest, kind: string, rawName: string): Promise<EngineResponse> {
-  if (kind !== 'plaintext' && kind !== 'wrapped') throw invalid(`invalid type "${kind}": use plaintext or wrapped`);
+  if (kind !== 'plaintext' && kind !== 'wrapped') throw invalid('invalid data key type: use plaintext or wrapped');
   const name = checkName(rawName);
   const b = parseBody(datakeySchema, req.data);
   const bits = b.bits ?? 256;
-  if (bits !== 128 && bits !== 256 && bits !== 512) throw invalid('invalid bit length');
+  if (bits !== 128 && bits !== 256 && bits !== 512) throw outOfRange('bits', 'must be 128, 256 or 512');
   if (b.nonce !== undefined && b.nonce !== '') throw invalid('nonce provided when not allowed');
   const input = { context: b64Field(b.context, 'context'), associatedData: b64Field(b.associated_data, 'associated_data') };
   const p = await s.store.get(name);
@@ -38,7 +38,7 @@ export async function datakey(s: TransitState, req: EngineRequest, kind: string,
 }
 
 const randomSchema = z.object({
-  bytes: vInt.optional(),
+  bytes: z.union([z.number(), z.string()]).optional(),
   format: z.string().optional(),
   source: z.string().optional(),
 });
@@ -55,13 +55,15 @@ export async function random(req: EngineRequest, segs: string[]): Promise<Engine
     else if (seg === 'hex' || seg === 'base64') b.format = seg;
     else bytesField = seg;
   }
-  if (source !== undefined && !SOURCES.has(source)) throw invalid(`unsupported entropy source "${source}"; must be "platform", "seal" or "all"`);
-  const bytes = typeof bytesField === 'string' ? Number(bytesField) : (bytesField ?? 32);
-  if (!Number.isSafeInteger(bytes)) throw invalid(`error parsing URL-specified byte length: "${String(bytesField)}" is not an integer`);
-  if (bytes < 1) throw invalid("'bytes' cannot be less than 1");
-  if (bytes > MAX_RANDOM) throw invalid(`'bytes' should be less than ${MAX_RANDOM}`);
+  if (source !== undefined && !SOURCES.has(source)) throw invalid('unsupported entropy source; must be "platform", "seal" or "all"');
+  const bytes = toInt(bytesField ?? 32, 1, MAX_RANDOM);
+  if (typeof bytes !== 'number') {
+    if (bytes.code === 'ERR_FIELD_OUT_OF_RANGE') throw outOfRange('bytes', bytes.error);
+    throw invalid('error parsing the byte length: expected an integer');
+  }
   const format = b.format ?? 'base64';
-  if (format !== 'hex' && format !== 'base64') throw invalid(`unsupported encoding format "${format}"; must be "hex" or "base64"`);
+  if (format !== 'hex' && format !== 'base64') throw invalid('unsupported encoding format; must be "hex" or "base64"');
   const buf = randomBytes(bytes);
   return { data: { random_bytes: buf.toString(format) } };
 }
+

@@ -207,7 +207,7 @@ describe('transit engine (software keys)', () => {
     const wrapped = dataOf(await write(engine, 'datakey/wrapped/k', {}));
     assert.equal(wrapped.plaintext, undefined);
     assert.match(String(wrapped.ciphertext), /^vault:v1:/);
-    await rejectsCode(write(engine, 'datakey/plaintext/k', { bits: 100 }), 'ERR_INVALID_REQUEST');
+    await rejectsCode(write(engine, 'datakey/plaintext/k', { bits: 100 }), 'ERR_FIELD_OUT_OF_RANGE');
     await rejectsCode(write(engine, 'datakey/other/k', {}), 'ERR_INVALID_REQUEST');
     await rejectsCode(write(engine, 'datakey/plaintext/none', {}), 'ERR_TRANSIT_KEY_NOT_FOUND');
   });
@@ -217,7 +217,9 @@ describe('transit engine (software keys)', () => {
     assert.equal(Buffer.from(String(dataOf(await write(engine, 'random', {})).random_bytes), 'base64').length, 32);
     assert.match(String(dataOf(await write(engine, 'random/16', { format: 'hex' })).random_bytes), /^[0-9a-f]{32}$/);
     assert.match(String(dataOf(await write(engine, 'random/platform/8', {})).random_bytes), /^[A-Za-z0-9+/]{11}=$/);
-    await rejectsCode(write(engine, 'random/0', {}), 'ERR_INVALID_REQUEST');
+    await rejectsCode(write(engine, 'random/0', {}), 'ERR_FIELD_OUT_OF_RANGE');
+    await rejectsCode(write(engine, 'random', { bytes: 1e20 }), 'ERR_FIELD_OUT_OF_RANGE');
+    await rejectsCode(write(engine, 'random/abc', {}), 'ERR_INVALID_REQUEST');
     await rejectsCode(write(engine, 'random', { format: 'z85' }), 'ERR_INVALID_REQUEST');
   });
 
@@ -242,15 +244,16 @@ describe('transit engine (software keys)', () => {
     await rejectsCode(write(engine, 'keys/k', { convergent_encryption: true }), 'ERR_INVALID_REQUEST');
     await rejectsCode(write(engine, 'keys/k', { derived: true, convergent_encryption: true }), 'ERR_INVALID_REQUEST');
     await rejectsCode(write(engine, 'keys/k', { exportable: true }), 'ERR_INVALID_REQUEST');
-    await rejectsCode(write(engine, 'keys/k', { auto_rotate_period: '10m' }), 'ERR_INVALID_REQUEST');
+    await rejectsCode(write(engine, 'keys/k', { auto_rotate_period: '10m' }), 'ERR_FIELD_OUT_OF_RANGE');
+    await rejectsCode(write(engine, 'keys/k', { auto_rotate_period: 1e20 }), 'ERR_FIELD_OUT_OF_RANGE');
     await rejectsCode(write(engine, 'keys/bad name', {}), 'ERR_INVALID_REQUEST');
     const created = await write(engine, 'keys/k', { auto_rotate_period: '24h' });
     assert.equal(dataOf(created).auto_rotate_period, 86400);
     assert.equal(created?.warnings, undefined);
     assert.deepEqual((await write(engine, 'keys/k', {}))?.warnings, ['key k already existed']);
     await rejectsCode(write(engine, 'keys/k/config', { exportable: true }), 'ERR_INVALID_REQUEST');
-    await rejectsCode(write(engine, 'keys/k/config', { min_decryption_version: 2 }), 'ERR_INVALID_REQUEST');
-    await rejectsCode(write(engine, 'keys/k/config', { min_encryption_version: -1 }), 'ERR_INVALID_REQUEST');
+    await rejectsCode(write(engine, 'keys/k/config', { min_decryption_version: 2 }), 'ERR_FIELD_OUT_OF_RANGE');
+    await rejectsCode(write(engine, 'keys/k/config', { min_encryption_version: -1 }), 'ERR_FIELD_OUT_OF_RANGE');
     await rejectsCode(write(engine, 'keys/none/config', { deletion_allowed: true }), 'ERR_TRANSIT_KEY_NOT_FOUND');
     await rejectsCode(write(engine, 'keys/none/rotate', {}), 'ERR_TRANSIT_KEY_NOT_FOUND');
     await write(engine, 'keys/k/rotate');

@@ -23,8 +23,8 @@ export async function hash(req: EngineRequest, urlAlgorithm: string | undefined)
   const input = b64Field(b.input, 'input')!;
   const algorithm = urlAlgorithm ?? b.algorithm ?? 'sha2-256';
   const nodeAlg = ALGORITHMS[algorithm];
-  if (!nodeAlg) throw invalid(`unsupported algorithm ${algorithm}`);
+  if (!nodeAlg) throw invalid(`unsupported algorithm: use one of ${Object.keys(ALGORITHMS).join(', ')}`);
   const format = b.format ?? 'hex';
-  if (format !== 'hex' && format !== 'base64') throw invalid(`unsupported encoding format ${format}; must be "hex" or "base64"`);
+  if (format !== 'hex' && format !== 'base64') throw invalid('unsupported encoding format; must be "hex" or "base64"');
   return { data: { sum: createHash(nodeAlg).update(input).digest(format) } };
 }

@@ -84,7 +84,7 @@ export async function deleteKey(s: TransitState, name: string): Promise<void> {
     const p = await s.store.get(name, true);
     if (!p) throw new ArcaError('ERR_TRANSIT_KEY_NOT_FOUND', 'could not delete key; not found');
     if (!p.deletionAllowed) {
-      throw new ArcaError('ERR_TRANSIT_DELETION_DISALLOWED', `error deleting policy ${name}: deletion is not allowed for this key`);
+      throw new ArcaError('ERR_TRANSIT_DELETION_DISALLOWED', 'error deleting key: deletion is not allowed for this key');
     }
     const backend = s.ops.backendFor(p.type);
     // Forget the key first: a half-finished delete leaves orphaned HSM objects, never a key whose

@@ -2,7 +2,8 @@
 import { z } from 'zod';
 import { ArcaError } from '../../errors/index.ts';
 import type { KeyType } from '../../keys/index.ts';
-import { vBool, vDuration, vInt } from '../fields.ts';
+import { formatDuration, MAX_DURATION } from '../../units/index.ts';
+import { MAX_INT, outOfRange, vBool, vDuration, vIntIn } from '../fields.ts';
 import type { EngineRequest, EngineResponse } from '../types.ts';
 import { createKey, deleteKey, rotateKey } from './key-lifecycle.ts';
 import { describePolicy, type KeyPolicy } from './policy.ts';
@@ -26,8 +27,8 @@ const createSchema = z.object({
 });
 
 const configSchema = z.object({
-  min_decryption_version: vInt.optional(),
-  min_encryption_version: vInt.optional(),
+  min_decryption_version: vIntIn(0, MAX_INT).optional(),
+  min_encryption_version: vIntIn(0, MAX_INT).optional(),
   deletion_allowed: vBool.optional(),
   exportable: vBool.optional(),
   allow_plaintext_backup: vBool.optional(),
@@ -41,14 +42,18 @@ export function parseKeyType(t: string | undefined, hasHsm: boolean): KeyType {
     if (!hasHsm) throw invalid('key type hsm-aes256-gcm96 needs an HSM, but the server has no HSM key backend configured');
     return type;
   }
-  if (VAULT_ONLY_TYPES.has(type)) throw invalid(`key type ${type} is not supported: use aes256-gcm96 or hsm-aes256-gcm96`);
-  throw invalid(`unknown key type ${type}`);
+  if (VAULT_ONLY_TYPES.has(type)) throw invalid('this key type is not supported: use aes256-gcm96 or hsm-aes256-gcm96');
+  throw invalid('unknown key type: use aes256-gcm96 or hsm-aes256-gcm96');
 }
 
+/** Vault: 0 disables scheduled rotation, else at least an hour; the ceiling is Go's longest duration. */
 export function checkRotatePeriod(seconds: number): number {
-  if (seconds !== 0 && seconds < HOUR) throw invalid('auto rotate period must be 0 to disable or at least an hour');
+  if (seconds !== 0 && seconds < HOUR) {
+    throw outOfRange('auto_rotate_period', `must be 0 (disabled) or between ${formatDuration(HOUR)} and ${formatDuration(MAX_DURATION.s)}`);
+  }
   return seconds;
 }
+
 
 function refuseExport(b: { exportable?: boolean | undefined; allow_plaintext_backup?: boolean | undefined }): void {
   if (b.exportable) throw invalid('keys are never exportable: Arca does not release transit key material');
@@ -102,26 +107,24 @@ export async function configureKey(s: TransitState, req: EngineRequest, rawName:
   refuseExport(b);
   return s.store.withLock(name, async () => {
     const p = await s.store.get(name, true);
-    if (!p) throw new ArcaError('ERR_TRANSIT_KEY_NOT_FOUND', `no existing key named ${name} could be found`);
+    if (!p) throw new ArcaError('ERR_TRANSIT_KEY_NOT_FOUND', 'no existing key by this name could be found');
     const warnings: string[] = [];
     let minDec = p.minDecryptionVersion;
     let minEnc = p.minEncryptionVersion;
     if (b.min_decryption_version !== undefined) {
       minDec = b.min_decryption_version;
-      if (minDec < 0) throw invalid('min decryption version cannot be negative');
       if (minDec === 0) {
         minDec = 1;
         warnings.push('since Vault 0.3, transit key numbering starts at 1; forcing minimum to 1');
       }
-      if (minDec > p.latestVersion) throw invalid(`cannot set min decryption version of ${minDec}, latest key version is ${p.latestVersion}`);
+      if (minDec > p.latestVersion) throw outOfRange('min_decryption_version', `must be between 0 and the latest key version (${p.latestVersion})`);
     }
     if (b.min_encryption_version !== undefined) {
       minEnc = b.min_encryption_version;
-      if (minEnc < 0) throw invalid('min encryption version cannot be negative');
-      if (minEnc > p.latestVersion) throw invalid(`cannot set min encryption version of ${minEnc}, latest key version is ${p.latestVersion}`);
+      if (minEnc > p.latestVersion) throw outOfRange('min_encryption_version', `must be between 0 and the latest key version (${p.latestVersion})`);
     }
     if (minEnc > 0 && minEnc < minDec) {
-      throw invalid(`minimum decryption version of ${minDec} must be less than or equal to minimum encryption version ${minEnc}`);
+      throw invalid('min_decryption_version must be less than or equal to min_encryption_version');
     }
     const next: KeyPolicy = {
       ...p,

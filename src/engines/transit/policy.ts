@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { ArcaError } from '../../errors/index.ts';
 import type { KeyType } from '../../keys/index.ts';
+import { MAX_DURATION } from '../../units/index.ts';
 
 export const KEY_TYPES: readonly KeyType[] = ['aes256-gcm96', 'hsm-aes256-gcm96'];
 
@@ -43,7 +44,8 @@ const storedPolicy = z.object({
   minDecryptionVersion: z.number().int(),
   minEncryptionVersion: z.number().int(),
   latestVersion: z.number().int(),
-  autoRotatePeriod: z.number().int(),
+  // Not refused when out of range (see decodePolicy): clamped so an old record stays usable.
+  autoRotatePeriod: z.number(),
   versions: z.record(z.string(), storedVersion),
 });
 
@@ -65,12 +67,21 @@ export function decodePolicy(bytes: Uint8Array): KeyPolicy {
   }
   const r = storedPolicy.safeParse(json);
   if (!r.success) throw new ArcaError('ERR_INTERNAL', 'internal error', { cause: r.error });
-  const { v: _v, versions, ...rest } = r.data;
+  const { v: _v, versions, autoRotatePeriod, ...rest } = r.data;
   const out: Record<string, KeyVersion> = {};
   for (const [n, v] of Object.entries(versions)) {
     out[n] = { id: v.id, createdMs: v.createdMs, ref: new Uint8Array(Buffer.from(v.ref, 'base64')) };
   }
-  return { ...rest, versions: out };
+  return { ...rest, autoRotatePeriod: clampRotatePeriod(autoRotatePeriod), versions: out };
+}
+
+/**
+ * Before the API range-checked auto_rotate_period a key could be stored with 1e20 s, which then
+ * failed to load and made the key (and its ciphertexts) unusable. Such a value means "practically
+ * never", so it loads as the longest period the API accepts.
+ */
+function clampRotatePeriod(s: number): number {
+  return s > 0 ? Math.min(Math.trunc(s), MAX_DURATION.s) : 0;
 }
 
 /** The version used for encryption when the caller names none. */

@@ -8,16 +8,14 @@ const NAME_RE = /^\w(?:[\w.-]*\w)?$/;
 
 export function checkName(name: string): string {
   if (!NAME_RE.test(name) || name.length > 256) {
-    throw new ArcaError('ERR_INVALID_REQUEST', `invalid key name "${name}": use letters, digits, "_", "-" and ".", starting and ending with a letter or digit`);
+    throw new ArcaError('ERR_INVALID_REQUEST', 'invalid key name: use up to 256 letters, digits, "_", "-" and ".", starting and ending with a letter or digit');
   }
   return name;
 }
 
-/** Vault treats a JSON null like an absent field; zod's `.optional()` does not, so drop them first. */
+/** parseFields (a JSON null is an absent field, as in Vault). */
 export function parseBody<S extends z.ZodType>(schema: S, data: Record<string, unknown>): z.output<S> {
-  const clean: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(data)) if (v !== null) clean[k] = v;
-  return parseFields(schema, clean);
+  return parseFields(schema, data);
 }
 
 /** Decodes a base64 request field; a bad value is a 400 with Go's wording. */

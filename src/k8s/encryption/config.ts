@@ -4,8 +4,8 @@
  * then the v1 defaults (kms apiVersion v1, timeout 3s, cachesize 1000 for v1 only).
  */
 import { parseDocument } from 'yaml';
-import { ArcaError } from '../../errors/index.ts';
-import { parseGoDuration } from './duration.ts';
+import { ArcaError, isArcaError } from '../../errors/index.ts';
+import { parseDuration } from '../../units/index.ts';
 
 export interface KeyConfig {
   name: string;
@@ -102,9 +102,14 @@ function kmsOf(v: unknown, path: string): KmsConfig | undefined {
   const t = o['timeout'];
   if (t !== undefined && t !== null) {
     if (typeof t !== 'string') throw parseError(`${path}.timeout: expected a duration such as "3s"`);
-    const ms = parseGoDuration(t);
-    if (ms === undefined) throw parseError(`${path}.timeout: invalid duration "${t}"`);
-    k.timeoutMs = ms;
+    // Go's time.ParseDuration (metav1.Duration): no plain numbers, no days; a negative value is
+    // parsed here and reported by validate() as not positive, as the apiserver does.
+    try {
+      k.timeoutMs = parseDuration(t, { field: `${path}.timeout`, unit: 'ms', allowNegative: true, plainNumber: false, days: false });
+    } catch (err) {
+      if (isArcaError(err)) throw parseError(err.message);
+      throw err;
+    }
   }
   return k;
 }
