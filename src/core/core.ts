@@ -365,6 +365,7 @@ export class Core {
     if (i.policies.includes('root')) throw new ArcaError('ERR_INVALID_REQUEST', 'auth methods cannot create root tokens');
     const { token, entry } = await this.tokens.create({
       policies: i.policies, displayName: i.displayName, ttl: i.ttlSeconds, renewable: i.renewable, meta: i.metadata,
+      explicitMaxTtl: i.explicitMaxTtlSeconds ?? 0, numUses: i.numUses ?? 0,
       path, parent: i.orphan ? undefined : parent, noParent: i.orphan,
     });
     return { ...res, issue: undefined, auth: authBlock(token, entry) } as EngineResponse;
