@@ -356,6 +356,8 @@ export class Core {
     if (!this.#deps.audit) return;
     const rec: Parameters<AuditSink['response']>[0] = { req, auth, sensitive: engine?.sensitiveFields ?? [], status: status || (err ? 400 : 200) };
     if (response) rec.response = response;
+    // An auth method's refusal may say who was refused (e.g. the service account): audit trail only, never the client.
+    else if (err?.details?.['auditMetadata']) rec.response = { data: null, metadata: err.details['auditMetadata'] };
     if (error) rec.error = error;
     await this.#deps.audit.response(rec);
   }

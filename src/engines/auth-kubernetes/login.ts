@@ -40,6 +40,24 @@ function notBound(what: string): ArcaError {
   return new ArcaError('ERR_K8S_AUTH_NOT_BOUND', `${what} not authorized: the role's bound_service_account_${what === 'namespace' ? 'namespaces' : 'names'} does not match this token`);
 }
 
+/** The token's own audiences, when the role pins none (Vault does the same). */
+function reviewAudiences(role: KubernetesRole, claims: Record<string, unknown>): string[] {
+  if (role.audience) return [role.audience];
+  const aud = claims['aud'];
+  if (typeof aud === 'string') return [aud];
+  return Array.isArray(aud) ? aud.filter((a): a is string => typeof a === 'string') : [];
+}
+
+/**
+ * A refusal after the signature or TokenReview established who is calling: the core writes the
+ * identity to the audit entry (details never reach the client), so bad logins are attributable.
+ */
+function withIdentity(err: unknown, role: string, id: ServiceAccountIdentity): unknown {
+  if (!(err instanceof ArcaError)) return err;
+  const auditMetadata = { role, service_account_name: id.name, service_account_namespace: id.namespace, service_account_uid: id.uid };
+  return new ArcaError(err.code, err.message, { expose: err.expose, details: { ...err.details, auditMetadata }, cause: err.cause });
+}
+
 export async function login(d: LoginDeps, req: LoginInput): Promise<{ issue: AuthIssue; id: ServiceAccountIdentity }> {
   const f = parseFields(LoginFields, req.data);
   const cfg = await d.config();
@@ -60,12 +78,12 @@ export async function login(d: LoginDeps, req: LoginInput): Promise<{ issue: Aut
     claims = await verifySigned(f.jwt, keys, checks);
   }
   const id = identityFromClaims(claims);
-  if (!role.bound_service_account_names.some((p) => globMatch(p, id.name))) throw notBound('service account name');
-  if (!role.bound_service_account_namespaces.some((p) => globMatch(p, id.namespace))) throw notBound('namespace');
-
-  if (mode !== 'jwks') {
-    const aud = role.audience ? [role.audience] : typeof claims['aud'] === 'string' ? [claims['aud']] : Array.isArray(claims['aud']) ? (claims['aud'] as unknown[]).filter((a): a is string => typeof a === 'string') : [];
-    await tokenReview(cfg, f.jwt, aud, id);
+  try {
+    if (!role.bound_service_account_names.some((p) => globMatch(p, id.name))) throw notBound('service account name');
+    if (!role.bound_service_account_namespaces.some((p) => globMatch(p, id.namespace))) throw notBound('namespace');
+    if (mode !== 'jwks') await tokenReview(cfg, f.jwt, reviewAudiences(role, claims), id);
+  } catch (err) {
+    throw withIdentity(err, f.role, id);
   }
 
   const metadata: Record<string, string> = {
