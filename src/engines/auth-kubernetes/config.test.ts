@@ -26,6 +26,13 @@ describe('kubernetes auth config', () => {
     assert.throws(() => parseConfig({ jwks_url: 'https://a/jwks', jwks_min_refresh_seconds: '2h' }, undefined), bad);
   });
 
+  it('splits pem_keys given as concatenated PEM blocks or comma-separated', () => {
+    const other = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    assert.equal(parseConfig({ pem_keys: `${PEM}${other}` }, undefined).pem_keys.length, 2);
+    assert.equal(parseConfig({ pem_keys: `${PEM},${other}` }, undefined).pem_keys.length, 2);
+    assert.equal(parseConfig({ pem_keys: [PEM, other] }, undefined).pem_keys.length, 2);
+  });
+
   it('never returns the reviewer JWT on read', () => {
     const d = configData(parseConfig({ kubernetes_host: 'https://k8s', token_reviewer_jwt: 'eyJ.secret.jwt' }, undefined));
     assert.equal(d['token_reviewer_jwt_set'], true);

@@ -64,9 +64,13 @@ const Fields = z.object({
     .optional(),
 });
 
-/** Vault accepts pem_keys as a comma-separated string; PEM bodies contain no commas, so split on them. */
+/**
+ * Vault accepts pem_keys as a comma-separated string; a file of concatenated PEM blocks (what
+ * `@keys.pem` in the CLI sends) is split on the block boundaries. PEM bodies contain no commas.
+ */
 function splitPems(s: string): string[] {
-  return vStringList.parse(s);
+  const blocks = s.match(/-----BEGIN [A-Z0-9 ]+-----[\s\S]*?-----END [A-Z0-9 ]+-----/g);
+  return blocks && blocks.length > 1 ? blocks : vStringList.parse(s);
 }
 
 export const EMPTY_CONFIG: KubernetesConfig = {
