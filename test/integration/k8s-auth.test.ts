@@ -87,6 +87,12 @@ describe('kubernetes auth method through the server', () => {
     assert.equal((await root.request('DELETE', 'sys/auth/token')).status, 400);
     assert.equal((await root.request('POST', 'sys/auth/token', { type: 'kubernetes' })).status, 400);
     assert.equal((await root.request('POST', 'sys/auth/kv-as-auth', { type: 'kv' })).status, 400);
+    // Mounted as a secrets engine, the method refuses to serve (its login would not be unauthenticated).
+    await root.write('sys/mounts/k8s-as-secrets', { type: 'kubernetes' });
+    const wrong = await root.request('POST', 'k8s-as-secrets/config', { kubernetes_host: kube.url });
+    assert.equal(wrong.status, 400);
+    assert.match((wrong.body as Body).error!.message, /sys\/auth/);
+    await root.delete('sys/mounts/k8s-as-secrets');
     await root.write('sys/auth/scratch', { type: 'kubernetes' });
     await root.delete('sys/auth/scratch');
     assert.equal(((await root.read('sys/auth')).body['data'] as Record<string, unknown>)['scratch/'], undefined);

@@ -120,7 +120,11 @@ export function createKubernetesAuthEngine(ctx: EngineContext): Engine {
     type: 'kubernetes',
     // The global audit list already HMACs these; naming them here keeps this engine safe on its own.
     sensitiveFields: ['jwt', 'token_reviewer_jwt'],
-    handle: (req) => router.dispatch({ ...req, path: req.path.replace(/\/$/, '') }),
+    handle: (req) => {
+      // Only under auth/ is login unauthenticated; a mount made through sys/mounts would be unusable.
+      if (!req.mountPoint.startsWith('auth/')) throw new ArcaError('ERR_INVALID_REQUEST', 'the kubernetes auth method must be enabled under auth/ with sys/auth/<path>');
+      return router.dispatch({ ...req, path: req.path.replace(/\/$/, '') });
+    },
     exists: async (req) => {
       const m = /^role\/([^/]+)$/.exec(req.path);
       if (m) return (await loadRole(m[1]!)) !== undefined;

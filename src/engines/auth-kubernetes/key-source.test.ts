@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { waitFor } from '../../../test/harness/index.ts';
 import { type KubeApiServer, newSigningKey, startKubeApiServer } from '../../../test/harness/kube-tokens.ts';
 import { isArcaError } from '../../errors/index.ts';
 import { RemoteKeySource } from './key-source.ts';
@@ -56,6 +57,19 @@ describe('remote JWKS key source', () => {
     } finally {
       kube.keys.pop();
     }
+  });
+
+  it('refetches in the background from 80% of max-age, without making a login wait', async () => {
+    const { verify, advance } = source(10);
+    const jwt = await kube.mint(SA);
+    await verify(jwt);
+    const before = kube.hits.jwks;
+    advance(3600 * 0.85);
+    await verify(jwt);
+    await waitFor('background JWKS refetch', async () => (kube.hits.jwks > before ? true : undefined));
+    advance(3600 * 0.5);
+    await verify(jwt);
+    assert.equal(kube.hits.jwks - before, 1, 'the refetched set is valid again from its own fetch time');
   });
 
   it('does not trust a set beyond its max-age: refetches, and answers 503 when the endpoint is gone', async () => {

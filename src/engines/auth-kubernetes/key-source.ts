@@ -46,6 +46,8 @@ export class RemoteKeySource implements KeySource {
   #set: ReturnType<typeof createLocalJWKSet> | undefined;
   #kids = new Set<string>();
   #expiresAt = 0;
+  /** 80% into the set's validity: from then on a login triggers a background refetch. */
+  #refreshAt = 0;
   #lastFetch = Number.NEGATIVE_INFINITY;
   #issuer = '';
   #inflight: Promise<void> | undefined;
@@ -58,7 +60,10 @@ export class RemoteKeySource implements KeySource {
     const now = this.#o.now();
     const unknownKid = header.kid !== undefined && this.#set !== undefined && !this.#kids.has(header.kid);
     if (!this.#set || now >= this.#expiresAt) await this.#refresh();
-    else if (unknownKid && now - this.#lastFetch >= this.#o.minRefreshSeconds * 1000) {
+    else if (now >= this.#refreshAt) {
+      // Refresh ahead of expiry in the background: logins keep using the still-valid set meanwhile.
+      void this.#refresh().catch(() => undefined);
+    } else if (unknownKid && now - this.#lastFetch >= this.#o.minRefreshSeconds * 1000) {
       // The cached set is still valid: an unreachable JWKS only means the unknown kid stays unknown.
       await this.#refresh().catch(() => undefined);
     }
@@ -94,6 +99,8 @@ export class RemoteKeySource implements KeySource {
     if (r.status !== 200 || !j.success) throw unavailable('JWKS fetch', `the server answered HTTP ${r.status} without a JSON Web Key Set`);
     this.#set = createLocalJWKSet(j.data as unknown as JSONWebKeySet);
     this.#kids = new Set(j.data.keys.map((k) => k['kid']).filter((k): k is string => typeof k === 'string'));
-    this.#expiresAt = this.#o.now() + maxAge(r.headers['cache-control']) * 1000;
+    const ttlMs = maxAge(r.headers['cache-control']) * 1000;
+    this.#expiresAt = this.#o.now() + ttlMs;
+    this.#refreshAt = this.#o.now() + ttlMs * 0.8;
   }
 }
