@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import { isArcaError } from '../../errors/index.ts';
 import { configData, effectiveVerification, parseConfig } from './config.ts';
 
@@ -31,6 +32,19 @@ describe('kubernetes auth config', () => {
     assert.equal(parseConfig({ pem_keys: `${PEM}${other}` }, undefined).pem_keys.length, 2);
     assert.equal(parseConfig({ pem_keys: `${PEM},${other}` }, undefined).pem_keys.length, 2);
     assert.equal(parseConfig({ pem_keys: [PEM, other] }, undefined).pem_keys.length, 2);
+  });
+
+  it('never throws anything but a coded 400 on arbitrary input', () => {
+    const keys = ['kubernetes_host', 'kubernetes_ca_cert', 'token_reviewer_jwt', 'token_reviewer_jwt_file', 'pem_keys', 'issuer', 'verification', 'jwks_url', 'oidc_discovery_url', 'jwks_min_refresh_seconds', 'disable_local_ca_jwt'];
+    fc.assert(
+      fc.property(fc.dictionary(fc.constantFrom(...keys), fc.jsonValue()), (data) => {
+        try {
+          parseConfig(data as Record<string, unknown>, undefined);
+        } catch (e) {
+          assert.ok(bad(e), String(e));
+        }
+      }),
+    );
   });
 
   it('never returns the reviewer JWT on read', () => {

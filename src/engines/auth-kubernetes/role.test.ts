@@ -65,6 +65,19 @@ describe('kubernetes auth role', () => {
     );
   });
 
+  it('never throws anything but a coded 400 on arbitrary input', () => {
+    const keys = ['bound_service_account_names', 'bound_service_account_namespaces', 'audience', 'alias_name_source', 'token_policies', 'token_ttl', 'token_max_ttl', 'token_num_uses', 'token_bound_cidrs', 'ttl', 'policies'];
+    fc.assert(
+      fc.property(fc.dictionary(fc.constantFrom(...keys), fc.jsonValue()), (data) => {
+        try {
+          parseRole(data as Record<string, unknown>, undefined);
+        } catch (e) {
+          assert.ok(isArcaError(e, 'ERR_INVALID_REQUEST'), String(e));
+        }
+      }),
+    );
+  });
+
   it('checks the client address against token_bound_cidrs (IPv4, IPv6, v4-mapped)', () => {
     const { role } = parseRole({ ...BASE, token_bound_cidrs: '10.0.0.0/8,fd00::/8,192.168.1.7' }, undefined);
     assert.ok(clientAllowed(role, '10.1.2.3'));
