@@ -367,6 +367,8 @@ export class Core {
     if (!this.#deps.audit) return;
     const rec: Parameters<AuditSink['response']>[0] = { req, auth, sensitive: engine?.sensitiveFields ?? [], status: status || (err ? 400 : 200) };
     if (response) rec.response = response;
+    // An auth method's refusal may say who was refused (e.g. the service account): audit trail only, never the client.
+    else if (err?.details?.['auditMetadata']) rec.response = { data: null, metadata: err.details['auditMetadata'] };
     if (error) rec.error = error;
     await this.#deps.audit.response(rec);
   }
@@ -376,6 +378,7 @@ export class Core {
     if (i.policies.includes('root')) throw new ArcaError('ERR_INVALID_REQUEST', 'auth methods cannot create root tokens');
     const { token, entry } = await this.tokens.create({
       policies: i.policies, displayName: i.displayName, ttl: i.ttlSeconds, renewable: i.renewable, meta: i.metadata,
+      explicitMaxTtl: i.explicitMaxTtlSeconds ?? 0, numUses: i.numUses ?? 0,
       path, parent: i.orphan ? undefined : parent, noParent: i.orphan,
     });
     return { ...res, issue: undefined, auth: authBlock(token, entry) } as EngineResponse;

@@ -44,6 +44,10 @@ export interface AuthIssue {
   renewable: boolean;
   metadata: Record<string, string>;
   orphan: boolean;
+  /** Caps the TTL renewals can reach (0 or absent = no cap). */
+  explicitMaxTtlSeconds?: number;
+  /** Uses before the token is revoked (0 or absent = unlimited). */
+  numUses?: number;
 }
 
 export interface EngineResponse {

@@ -61,6 +61,19 @@ export const ERROR_CODES = [
   'ERR_TRANSIT_CIPHERTEXT_MALFORMED',
   'ERR_TRANSIT_VERSION_DISALLOWED',
   'ERR_TRANSIT_DELETION_DISALLOWED',
+  // kubernetes auth method
+  /** A login named a role that does not exist on the mount. */
+  'ERR_K8S_AUTH_ROLE_UNKNOWN',
+  /** The mount has no `config` yet (no API server, keys or JWKS to verify with). */
+  'ERR_K8S_AUTH_NOT_CONFIGURED',
+  /** The service-account JWT failed verification (signature, alg, kid, iss, aud, exp, nbf, sub, claims). */
+  'ERR_K8S_AUTH_JWT_INVALID',
+  /** A valid token whose service account or namespace the role does not bind. */
+  'ERR_K8S_AUTH_NOT_BOUND',
+  /** The API server's TokenReview did not authenticate the token (or its identity differs). */
+  'ERR_K8S_AUTH_TOKENREVIEW_DENIED',
+  /** The API server (TokenReview) or the JWKS/OIDC discovery endpoint could not be reached or answered badly. */
+  'ERR_K8S_AUTH_UPSTREAM_UNAVAILABLE',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

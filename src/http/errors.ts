@@ -7,7 +7,7 @@ import { type ArcaError, HTTP_STATUS } from '../errors/index.ts';
  * 5xx messages are generic (the cause is logged under the same request id), except for the codes
  * whose fixed messages tell the operator what to fix and carry no request data.
  */
-const SAYABLE_5XX: ReadonlySet<string> = new Set(['ERR_SEALED', 'ERR_BARRIER_SEALED', 'ERR_AUDIT_UNAVAILABLE']);
+const SAYABLE_5XX: ReadonlySet<string> = new Set(['ERR_SEALED', 'ERR_BARRIER_SEALED', 'ERR_AUDIT_UNAVAILABLE', 'ERR_K8S_AUTH_UPSTREAM_UNAVAILABLE']);
 
 export function errorBody(err: ArcaError, requestId: string): { status: number; body: Record<string, unknown> } {
   const status = HTTP_STATUS[err.code];

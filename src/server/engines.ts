@@ -4,10 +4,12 @@
  */
 import type { Core, EngineRegistry, Authorizer, AuditSink, SystemExtension } from '../core/index.ts';
 import { AuditManager } from '../core/builtin/audit.ts';
+import { AuthMounts } from '../core/builtin/auth-mounts.ts';
 import { PolicyStore } from '../core/builtin/policies.ts';
 import type { Logger } from '../log/index.ts';
 import { createKvEngine } from '../engines/kv/index.ts';
 import { createTransitEngine } from '../engines/transit/index.ts';
+import { createKubernetesAuthEngine } from '../engines/auth-kubernetes/index.ts';
 import type { KeyBackend } from '../keys/backend.ts';
 import { SoftwareKeyBackend } from '../keys/software.ts';
 
@@ -31,13 +33,14 @@ export async function registerEngines(engines: EngineRegistry, deps: EngineDeps)
   const software = new SoftwareKeyBackend();
   engines.set('kv', (ctx, options) => createKvEngine(ctx, options));
   engines.set('transit', (ctx) => createTransitEngine(ctx, { software, ...(deps.hsmKeys ? { hsm: deps.hsmKeys } : {}) }));
+  engines.set('kubernetes', (ctx) => createKubernetesAuthEngine(ctx));
   let coreRef: (() => Core) | undefined;
   const policies = new PolicyStore(() => coreRef!().barrier);
   const audit = new AuditManager(() => coreRef!().barrier, deps.auditSpoolDir, deps.log);
   return {
     audit,
     onReload: () => policies.invalidate(),
-    extensions: [policies, audit],
+    extensions: [policies, audit, new AuthMounts(() => coreRef!(), ['kubernetes'])],
     defaultMounts: [
       { path: 'secret/', type: 'kv', options: { version: '2' } },
       { path: 'transit/', type: 'transit' },

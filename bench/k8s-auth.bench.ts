@@ -1,0 +1,145 @@
+/**
+ * Kubernetes auth (issue 14): JWKS-mode `POST /v1/auth/kubernetes/login` throughput against a bare
+ * node:http server (child process) that parses the same body, verifies the same JWT with jose against
+ * the same JWKS (alg allow-list, issuer, audience) and answers a body of the same size. Same run,
+ * same load generator (`wrk` in its own process, per ../shared/BENCH.md), three pairs, median ratio.
+ * Goal (issue 14): ratio ≥ 0.6.
+ *
+ * Arca runs in dev mode on in-memory storage: each login stores a token, and on a durable backend
+ * that is an fsync per login, which measures the disk (see kv.write.durable), not the auth method.
+ */
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import http from 'node:http';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { freePort, stopChild, tempDir, waitFor } from '../test/harness/index.ts';
+import { startKubeApiServer } from '../test/harness/kube-tokens.ts';
+import { comparePairs } from './lib/report.ts';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const DURATION_S = 3;
+const SA = { namespace: 'payments', name: 'api', uid: 'a8b4c2d0-1111-4f10-8e3b-5c4d2a1b0f99', audiences: ['arca'], ttl: 3600 };
+const run = promisify(execFile);
+
+function post(port: number, path: string, body: unknown, token?: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const data = JSON.stringify(body);
+    const headers: Record<string, string | number> = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) };
+    if (token) headers['x-vault-token'] = token;
+    const req = http.request({ host: '127.0.0.1', port, path, method: 'POST', headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+    });
+    req.on('error', reject);
+    req.end(data);
+  });
+}
+
+async function up(port: number, child: ChildProcess, what: string): Promise<void> {
+  await waitFor(what, async () => {
+    if (child.exitCode !== null) throw new Error(`${what} exited with ${child.exitCode}`);
+    return (await post(port, '/v1/sys/health', {}).catch(() => undefined)) ? true : undefined;
+  }, 60_000);
+}
+
+/** The baseline: jose verification of the posted JWT, and a fixed answer of Arca's response size. */
+async function startBare(jwks: unknown, issuer: string, answer: string): Promise<{ child: ChildProcess; port: number }> {
+  const port = await freePort();
+  const src = `
+    import http from 'node:http';
+    import { createLocalJWKSet, jwtVerify } from 'jose';
+    const keys = createLocalJWKSet(JSON.parse(process.env.BENCH_JWKS));
+    const answer = Buffer.from(process.env.BENCH_ANSWER);
+    const algorithms = ['RS256','RS384','RS512','ES256','ES384','ES512','PS256','PS384','PS512'];
+    http.createServer((req, res) => {
+      const chunks = [];
+      req.on('data', (c) => chunks.push(c));
+      req.on('end', async () => {
+        try {
+          const { jwt } = JSON.parse(Buffer.concat(chunks).toString());
+          await jwtVerify(jwt, keys, { algorithms, issuer: process.env.BENCH_ISSUER, audience: 'arca', clockTolerance: 60 });
+          res.writeHead(200, { 'content-type': 'application/json', 'content-length': answer.length });
+          res.end(answer);
+        } catch {
+          res.writeHead(403).end();
+        }
+      });
+    }).listen(${port}, '127.0.0.1');`;
+  const env = { ...process.env, BENCH_JWKS: JSON.stringify(jwks), BENCH_ISSUER: issuer, BENCH_ANSWER: answer };
+  const child = spawn(process.execPath, ['--input-type=module', '-e', src], { cwd: ROOT, env, stdio: 'ignore' });
+  await up(port, child, 'bare jose server');
+  return { child, port };
+}
+
+/** wrk in its own process; refuses a run with any non-2xx answer. */
+async function wrk(port: number, script: string, connections: number): Promise<{ rps: number; p99Ms: number }> {
+  const { stdout } = await run('wrk', ['-t1', `-c${connections}`, `-d${DURATION_S}s`, '--latency', '-s', script, `http://127.0.0.1:${port}/v1/auth/kubernetes/login`]);
+  if (/Non-2xx or 3xx responses/.test(stdout)) throw new Error(`login failed under load:\n${stdout}`);
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1]);
+  const m = /99%\s+([\d.]+)(us|ms|s)/.exec(stdout);
+  const p99Ms = m ? Number(m[1]) * (m[2] === 'us' ? 0.001 : m[2] === 's' ? 1000 : 1) : Number.NaN;
+  if (!Number.isFinite(rps)) throw new Error(`cannot parse wrk output:\n${stdout}`);
+  return { rps, p99Ms };
+}
+
+export default async function k8sAuthBench(): Promise<void> {
+  try {
+    await run('wrk', ['--version']).catch((e: { stdout?: string }) => {
+      if (!/wrk/.test(e.stdout ?? '')) throw e;
+    });
+  } catch {
+    process.stderr.write('[bench] k8s-auth: wrk is not installed (apt-get install wrk); skipped\n');
+    return;
+  }
+  const dir = await tempDir('arca-k8s-bench-');
+  const kube = await startKubeApiServer({ algs: ['RS256'] });
+  const port = await freePort();
+  const root = `bench-${randomBytes(8).toString('hex')}`;
+  const config = join(dir.path, 'arca.json');
+  await writeFile(config, JSON.stringify({ storage: { type: 'inmem' }, log: { level: 'error' } }));
+  const arca = spawn(join(ROOT, 'bin', 'arca'), ['server', '--dev', '--dev-root-token', root, '--listen', `127.0.0.1:${port}`, '--config', config], { cwd: ROOT, stdio: 'ignore' });
+  let bare: { child: ChildProcess; port: number } | undefined;
+  try {
+    await up(port, arca, 'arca server');
+    const setup = async (path: string, body: unknown) => {
+      const r = await post(port, `/v1/${path}`, body, root);
+      if (r.status >= 300) throw new Error(`${path}: ${r.status} ${r.body.slice(0, 300)}`);
+    };
+    await setup('sys/auth/kubernetes', { type: 'kubernetes' });
+    await setup('auth/kubernetes/config', { oidc_discovery_url: kube.url });
+    await setup('auth/kubernetes/role/app', { bound_service_account_names: 'api', bound_service_account_namespaces: 'payments', audience: 'arca', token_policies: 'app-read', token_ttl: '10m' });
+    const jwt = await kube.mint(SA);
+    const sample = await post(port, '/v1/auth/kubernetes/login', { role: 'app', jwt });
+    if (sample.status !== 200) throw new Error(`login failed: ${sample.status} ${sample.body.slice(0, 300)}`);
+    bare = await startBare({ keys: kube.keys.map((k) => k.publicJwk) }, kube.issuer, sample.body);
+    const script = join(dir.path, 'login.lua');
+    await writeFile(script, `wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = '${JSON.stringify({ role: 'app', jwt })}'\n`);
+    const jwksBefore = kube.hits.jwks;
+    for (const c of [1, 16]) {
+      await wrk(bare.port, script, c); // warm-up both
+      await wrk(port, script, c);
+      await comparePairs({
+        name: `k8s-auth.login.jwks.c${c}`,
+        unit: 'req/s',
+        baseline: 'bare-node-http+jose',
+        goal: 0.6,
+        rounds: 3,
+        pair: async () => {
+          const b = await wrk(bare!.port, script, c);
+          const a = await wrk(port, script, c);
+          return { value: a.rps, baselineValue: b.rps, extra: { connections: c, generator: 'wrk -t1', p99Ms: a.p99Ms, baselineP99Ms: b.p99Ms, generatorCeiling: Math.round(b.rps) } };
+        },
+      });
+    }
+    if (kube.hits.jwks !== jwksBefore) process.stderr.write(`[bench] k8s-auth: ${kube.hits.jwks - jwksBefore} JWKS fetches during the runs (expected none)\n`);
+  } finally {
+    if (bare) await stopChild(bare.child);
+    await stopChild(arca);
+    await kube.close();
+    await dir.remove();
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * `sys/auth` (list) and `sys/auth/:path` (enable, read, disable): auth methods are ordinary mounts
+ * under `auth/` in the one mount table, so routing, storage views and the login path's
+ * unauthenticated rule need nothing new. Listing keys are relative to `auth/` as in Vault
+ * (`token/`, `kubernetes/`). Enable and disable are sudo paths (policy DEFAULT_ROOT_PATHS `sys/auth/*`).
+ */
+import { z } from 'zod';
+import { ArcaError } from '../../errors/index.ts';
+import { type EngineRouter, parseFields } from '../../engines/index.ts';
+import type { Core } from '../core.ts';
+import { type MountEntry, normalizeMountPath } from '../mounts.ts';
+import type { SystemExtension } from './system.ts';
+
+function authMountInfo(m: MountEntry): Record<string, unknown> {
+  return {
+    accessor: m.accessor,
+    config: { default_lease_ttl: 0, force_no_cache: false, max_lease_ttl: 0, token_type: 'default-service' },
+    description: m.description,
+    external_entropy_access: false,
+    local: m.local,
+    options: Object.keys(m.options).length ? m.options : null,
+    plugin_version: '',
+    running_plugin_version: '',
+    running_sha256: '',
+    seal_wrap: m.sealWrap,
+    type: m.type,
+    uuid: m.uuid,
+  };
+}
+
+const EnableFields = z.object({
+  type: z.string({ error: 'missing type' }).min(1, 'missing type'),
+  description: z.string().max(1024).optional(),
+});
+
+export class AuthMounts implements SystemExtension {
+  readonly #core: () => Core;
+  readonly #types: ReadonlySet<string>;
+
+  /** `types`: the mount types that are auth methods (a secrets engine cannot be enabled as one). */
+  constructor(core: () => Core, types: readonly string[]) {
+    this.#core = core;
+    this.#types = new Set(types);
+  }
+
+  #path(p: string): string {
+    return `auth/${normalizeMountPath(p)}`;
+  }
+
+  register(router: EngineRouter): void {
+    router
+      .add('auth', {
+        read: async () => {
+          const data: Record<string, unknown> = {};
+          for (const m of this.#core().mounts.all) if (m.path.startsWith('auth/')) data[m.path.slice('auth/'.length)] = authMountInfo(m);
+          return { data };
+        },
+      })
+      .add('auth/:path*', {
+        update: async (r, p) => {
+          const f = parseFields(EnableFields, r.data);
+          if (!this.#types.has(f.type)) {
+            throw new ArcaError('ERR_INVALID_REQUEST', `unknown auth method type: use one of ${[...this.#types].join(', ')}`, { details: { field: 'type' } });
+          }
+          await this.#core().mount(this.#path(p['path']!), f.type, {}, f.description ?? '');
+          return undefined;
+        },
+        read: async (_r, p) => {
+          const path = this.#path(p['path']!);
+          const m = this.#core().mounts.all.find((x) => x.path === path);
+          if (!m) throw new ArcaError('ERR_INVALID_REQUEST', `no auth method enabled at ${path}`);
+          return { data: authMountInfo(m) };
+        },
+        delete: async (_r, p) => {
+          await this.#core().unmount(this.#path(p['path']!));
+          return undefined;
+        },
+      });
+  }
+}

@@ -1,0 +1,1 @@
+export { createKubernetesAuthEngine } from './engine.ts';

@@ -1,0 +1,154 @@
+/**
+ * `auth/<mount>/role/:name`: which service accounts may log in and what token they get.
+ * Field names and defaults as vault-plugin-auth-kubernetes `path_role.go`, including the deprecated
+ * aliases (`policies`, `ttl`, ...) that older clients such as node-vault's examples still send.
+ */
+import { BlockList, isIP } from 'node:net';
+import { z } from 'zod';
+import { ArcaError } from '../../errors/index.ts';
+import { parseFields, vBool, vDuration, vInt, vStringList } from '../fields.ts';
+
+export interface KubernetesRole {
+  bound_service_account_names: string[];
+  bound_service_account_namespaces: string[];
+  audience: string;
+  alias_name_source: 'serviceaccount_uid' | 'serviceaccount_name';
+  token_policies: string[];
+  token_ttl: number;
+  token_max_ttl: number;
+  token_num_uses: number;
+  token_bound_cidrs: string[];
+  token_no_default_policy: boolean;
+}
+
+/** Ten years: far beyond any sensible token lifetime, small enough that `now + ttl` stays exact. */
+export const MAX_DURATION_SECONDS = 10 * 365 * 86400;
+/** Fits a signed 32-bit counter, as Vault's `int` field does. */
+export const MAX_NUM_USES = 2 ** 31 - 1;
+
+export const ROLE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+
+const duration = (field: string) =>
+  vDuration.refine((n) => n <= MAX_DURATION_SECONDS, `${field} must be between 0 and ${MAX_DURATION_SECONDS} seconds`);
+
+const cidr = z.string().refine(validCidr, 'token_bound_cidrs entries must be IP addresses or CIDR blocks such as 10.0.0.0/8');
+
+function validCidr(s: string): boolean {
+  const [addr = '', bits, extra] = s.split('/');
+  const v = isIP(addr);
+  if (v === 0 || extra !== undefined) return false;
+  if (bits === undefined) return true;
+  if (!/^\d{1,3}$/.test(bits)) return false;
+  return Number(bits) <= (v === 4 ? 32 : 128);
+}
+
+const Fields = z.object({
+  bound_service_account_names: vStringList.optional(),
+  bound_service_account_namespaces: vStringList.optional(),
+  audience: z.string().max(1024, 'audience is longer than 1024 characters').optional(),
+  alias_name_source: z.enum(['serviceaccount_uid', 'serviceaccount_name'], 'alias_name_source must be serviceaccount_uid or serviceaccount_name').optional(),
+  token_policies: vStringList.optional(),
+  policies: vStringList.optional(),
+  token_ttl: duration('token_ttl').optional(),
+  ttl: duration('ttl').optional(),
+  token_max_ttl: duration('token_max_ttl').optional(),
+  max_ttl: duration('max_ttl').optional(),
+  token_num_uses: vInt.refine((n) => n >= 0 && n <= MAX_NUM_USES, `token_num_uses must be between 0 and ${MAX_NUM_USES}`).optional(),
+  num_uses: vInt.refine((n) => n >= 0 && n <= MAX_NUM_USES, `num_uses must be between 0 and ${MAX_NUM_USES}`).optional(),
+  token_bound_cidrs: z.union([z.array(cidr), vStringList.pipe(z.array(cidr))]).optional(),
+  bound_cidrs: z.union([z.array(cidr), vStringList.pipe(z.array(cidr))]).optional(),
+  token_no_default_policy: vBool.optional(),
+});
+
+const EMPTY: KubernetesRole = {
+  bound_service_account_names: [], bound_service_account_namespaces: [], audience: '', alias_name_source: 'serviceaccount_uid',
+  token_policies: [], token_ttl: 0, token_max_ttl: 0, token_num_uses: 0, token_bound_cidrs: [], token_no_default_policy: false,
+};
+
+function invalid(field: string, message: string): ArcaError {
+  return new ArcaError('ERR_INVALID_REQUEST', message, { details: { field } });
+}
+
+/** Parses a role write over the existing role (Vault's role write is an upsert of given fields). */
+export function parseRole(data: Record<string, unknown>, current: KubernetesRole | undefined): { role: KubernetesRole; warnings: string[] } {
+  const f = parseFields(Fields, data);
+  const r: KubernetesRole = { ...(current ?? EMPTY) };
+  const pick = <T>(a: T | undefined, b: T | undefined): T | undefined => (a !== undefined ? a : b);
+  const set = <K extends keyof KubernetesRole>(k: K, v: KubernetesRole[K] | undefined) => {
+    if (v !== undefined) r[k] = v;
+  };
+  set('bound_service_account_names', f.bound_service_account_names);
+  set('bound_service_account_namespaces', f.bound_service_account_namespaces);
+  set('audience', f.audience);
+  set('alias_name_source', f.alias_name_source);
+  set('token_policies', pick(f.token_policies, f.policies));
+  set('token_ttl', pick(f.token_ttl, f.ttl));
+  set('token_max_ttl', pick(f.token_max_ttl, f.max_ttl));
+  set('token_num_uses', pick(f.token_num_uses, f.num_uses));
+  set('token_bound_cidrs', pick(f.token_bound_cidrs, f.bound_cidrs));
+  set('token_no_default_policy', f.token_no_default_policy);
+
+  if (r.bound_service_account_names.length === 0) throw invalid('bound_service_account_names', '"bound_service_account_names" can not be empty');
+  if (r.bound_service_account_namespaces.length === 0) throw invalid('bound_service_account_namespaces', '"bound_service_account_namespaces" can not be empty');
+  for (const k of ['bound_service_account_names', 'bound_service_account_namespaces'] as const) {
+    if (r[k].length > 1 && r[k].includes('*')) throw invalid(k, `can not mix "*" with values in ${k}`);
+  }
+  if (r.token_policies.includes('root')) throw invalid('token_policies', 'auth methods cannot create root tokens: remove "root" from token_policies');
+  if (r.token_max_ttl > 0 && r.token_ttl > r.token_max_ttl) throw invalid('token_ttl', 'token_ttl cannot be greater than token_max_ttl');
+  const warnings: string[] = [];
+  if (!r.audience) {
+    warnings.push('role has no audience: any token the verifier accepts (including tokens meant for the Kubernetes API server) can log in; set "audience" to a value only Arca accepts');
+  }
+  return { role: r, warnings };
+}
+
+/** Read shape as Vault's, with the legacy keys echoed only when non-empty. */
+export function roleData(r: KubernetesRole): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    ...r,
+    bound_service_account_namespace_selector: '',
+    token_period: 0,
+    token_explicit_max_ttl: 0,
+    token_type: 'default',
+  };
+  if (r.token_policies.length) out['policies'] = r.token_policies;
+  if (r.token_ttl) out['ttl'] = r.token_ttl;
+  if (r.token_max_ttl) out['max_ttl'] = r.token_max_ttl;
+  if (r.token_num_uses) out['num_uses'] = r.token_num_uses;
+  if (r.token_bound_cidrs.length) out['bound_cidrs'] = r.token_bound_cidrs;
+  return out;
+}
+
+/** Whether the login's client address is inside the role's bound CIDRs (no CIDRs = any). */
+export function clientAllowed(r: KubernetesRole, clientAddr: string): boolean {
+  if (r.token_bound_cidrs.length === 0) return true;
+  const addr = clientAddr.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '');
+  const fam = isIP(addr);
+  if (fam === 0) return false;
+  const bl = new BlockList();
+  for (const c of r.token_bound_cidrs) {
+    const [a = '', bits] = c.split('/');
+    const type = isIP(a) === 6 ? 'ipv6' : 'ipv4';
+    if (bits === undefined) bl.addAddress(a, type);
+    else bl.addSubnet(a, Number(bits), type);
+  }
+  return bl.check(addr, fam === 6 ? 'ipv6' : 'ipv4');
+}
+
+/** Glob match as Vault's (`*` anywhere, e.g. `app-*`, `*-prod`); no other metacharacters. */
+export function globMatch(pattern: string, value: string): boolean {
+  if (pattern === '*') return true;
+  const parts = pattern.split('*');
+  if (parts.length === 1) return pattern === value;
+  let pos = 0;
+  const first = parts[0]!;
+  if (!value.startsWith(first)) return false;
+  pos = first.length;
+  for (let i = 1; i < parts.length - 1; i++) {
+    const idx = value.indexOf(parts[i]!, pos);
+    if (idx < 0) return false;
+    pos = idx + parts[i]!.length;
+  }
+  const last = parts[parts.length - 1]!;
+  return value.length - pos >= last.length && value.endsWith(last);
+}
