@@ -4,8 +4,8 @@
  * h2-server.ts for the faster thin transport.
  */
 import * as grpc from '@grpc/grpc-js';
+import { kmsServiceDefinition } from '../grpc/index.ts';
 import { buildHandlers, MAX_MESSAGE, runUnary } from './handlers.ts';
-import { kmsServiceDefinition } from './proto.ts';
 import { bindPrivate, clearStaleSocket, removeSocket } from './socket.ts';
 import type { KmsServer, KmsServerOptions } from './transport.ts';
 

@@ -6,11 +6,11 @@ import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import fc from 'fast-check';
 import { randomKey, seal } from '../crypto/index.ts';
+import { kmsMethod } from '../grpc/index.ts';
 import { silentLogger } from '../log/index.ts';
 import { tempDir } from '../../test/harness/index.ts';
 import { encodeHeader } from './ciphertext.ts';
 import { encodeGrpcMessage, frame, KmsH2Server, parseGrpcTimeout } from './h2-server.ts';
-import { kmsServiceDefinition } from './proto.ts';
 import { KmsPluginService } from './service.ts';
 import { KmsTestClient, MemoryKeySource as MemorySource, rejectsWith } from './testing.ts';
 
@@ -115,7 +115,7 @@ describe('thin http2 gRPC transport', () => {
     assert.equal(r.body[0], 0);
     const msg = r.body.subarray(5);
     assert.equal(r.body.readUInt32BE(1), msg.length);
-    const res = kmsServiceDefinition('v2')['Status']!.responseDeserialize(msg) as Record<string, unknown>;
+    const res = kmsMethod('v2', 'Status').responseDeserialize(msg) as Record<string, unknown>;
     assert.equal(res['healthz'], 'ok');
   });
 
@@ -125,7 +125,7 @@ describe('thin http2 gRPC transport', () => {
     const { keyId, wrapped } = await source.wrap(kek);
     const header = encodeHeader(keyId, wrapped);
     const ct = Buffer.concat([header, seal(kek, randomBytes(32), header)]);
-    const req = kmsServiceDefinition('v2')['Decrypt']!.requestSerialize({ ciphertext: ct, key_id: keyId, uid: 'u' });
+    const req = kmsMethod('v2', 'Decrypt').requestSerialize({ ciphertext: ct, key_id: keyId, uid: 'u' });
     source.unwrapDelayMs = 1500;
     try {
       const t0 = Date.now();

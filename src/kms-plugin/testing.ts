@@ -15,9 +15,9 @@ import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import { open, randomKey, seal } from '../crypto/index.ts';
 import { ArcaError } from '../errors/index.ts';
+import { type KmsApi, kmsMethod } from '../grpc/index.ts';
 import { encodeHeader } from './ciphertext.ts';
 import type { KeyMeta, KeySource, WrappedKek } from './key-source.ts';
-import { type KmsApi, kmsServiceDefinition } from './proto.ts';
 
 const execFileP = promisify(execFile);
 
@@ -74,8 +74,7 @@ export class KmsTestClient {
   }
 
   call(api: KmsApi, rpc: string, req: object, timeoutMs = 3000): Promise<Record<string, unknown>> {
-    const m = kmsServiceDefinition(api)[rpc];
-    if (!m) throw new Error(`no ${api}.${rpc}`);
+    const m = kmsMethod(api, rpc);
     return new Promise((resolve, reject) => {
       this.#c.makeUnaryRequest(m.path, m.requestSerialize, m.responseDeserialize, req, new grpc.Metadata(), { deadline: Date.now() + timeoutMs }, (err, res) =>
         err ? reject(new KmsCallError(err.code, err.details)) : resolve(res as Record<string, unknown>),
