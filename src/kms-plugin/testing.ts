@@ -34,11 +34,13 @@ export async function ensureKmsLoad(): Promise<{ load: string; echo: string }> {
   return { load, echo };
 }
 
-/** An in-process key source (a software AES key) for unit tests; its unwrap can be slowed down. */
+/** An in-process key source (a software AES key) for unit tests; its unwrap can be held (a hung source). */
 export class MemoryKeySource implements KeySource {
   readonly description = 'memory';
   readonly #key = randomKey();
-  unwrapDelayMs = 0;
+  /** While set, unwrap waits for it to resolve. */
+  unwrapGate: Promise<void> | undefined;
+  unwrapsStarted = 0;
   async refresh(): Promise<KeyMeta> {
     return { currentKeyId: 'mem-1', allows: (id) => id === 'mem-1' };
   }
@@ -46,7 +48,8 @@ export class MemoryKeySource implements KeySource {
     return { keyId: 'mem-1', wrapped: seal(this.#key, kek, Buffer.from('mem-1')) };
   }
   async unwrap(keyId: string, wrapped: Uint8Array): Promise<Uint8Array> {
-    await new Promise((r) => setTimeout(r, this.unwrapDelayMs));
+    this.unwrapsStarted++;
+    await this.unwrapGate;
     if (keyId !== 'mem-1') throw new ArcaError('ERR_KMS_KEY_ID_UNKNOWN', 'unknown');
     return open(this.#key, wrapped, Buffer.from(keyId));
   }
