@@ -147,14 +147,7 @@ export class RewriteRun {
     const c = await classify(key, kv.value, this.#o.prefix, this.#t, true);
     if (!matchesResources(c, this.#o.resources)) return undefined;
     this.stats.scanned++;
-    if (c.state === 'undecryptable') {
-      this.stats.undecryptable++;
-      return undefined;
-    }
-    if (!c.needsRewrite || !c.result) {
-      this.stats.unchanged++;
-      return undefined;
-    }
+    if (!this.#needsWrite(c, 'unchanged')) return undefined;
     if (this.#o.dryRun) {
       this.stats.rewritten++;
       return undefined;
@@ -216,14 +209,7 @@ export class RewriteRun {
    */
   async #retryValue(fresh: EtcdKv, attempt: number): Promise<Buffer | undefined> {
     const c = await classify(fresh.key.toString(), fresh.value, this.#o.prefix, this.#t, true);
-    if (c.state === 'undecryptable') {
-      this.stats.undecryptable++;
-      return undefined;
-    }
-    if (!c.needsRewrite || !c.result) {
-      this.stats.conflicts++;
-      return undefined;
-    }
+    if (!this.#needsWrite(c, 'conflicts')) return undefined;
     if (attempt > this.#maxRetries) {
       this.stats.failed++;
       return undefined;
@@ -231,6 +217,22 @@ export class RewriteRun {
     const out = await this.#encrypt(c);
     await this.#pace();
     return out;
+  }
+
+  /**
+   * Whether a classified value must be written again; if not, counts why: undecryptable, or already
+   * current (`unchanged` on the first pass; a `conflict` when another writer left it current).
+   */
+  #needsWrite(c: Classified, current: 'unchanged' | 'conflicts'): boolean {
+    if (c.state === 'undecryptable') {
+      this.stats.undecryptable++;
+      return false;
+    }
+    if (!c.needsRewrite || !c.result) {
+      this.stats[current]++;
+      return false;
+    }
+    return true;
   }
 
   /** The first provider's encoding of a classified value's plaintext, bound to its etcd key. */
