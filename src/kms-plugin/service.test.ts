@@ -6,6 +6,13 @@ import { silentLogger } from '../log/index.ts';
 import { KmsPluginService } from './service.ts';
 import { MemoryKeySource, waitUntil } from './testing.ts';
 
+/** A service over `src` after its first health check (later checks every `healthIntervalMs`). */
+async function started(src: MemoryKeySource, healthIntervalMs = 60_000): Promise<KmsPluginService> {
+  const svc = new KmsPluginService(src, { healthIntervalMs, cacheSize: 10, cacheTtlMs: 60_000, log: silentLogger() });
+  await svc.start();
+  return svc;
+}
+
 describe('health loop', () => {
   /** A source whose probe can be held open until the test lets it finish. */
   class HangingSource extends MemoryKeySource {
@@ -30,8 +37,7 @@ describe('health loop', () => {
 
   it('reports unhealthy while a check hangs past one interval, refuses Encrypt, and is ok again once a check completes', async () => {
     const src = new HangingSource();
-    const svc = new KmsPluginService(src, { healthIntervalMs: 200, cacheSize: 10, cacheTtlMs: 60_000, log: silentLogger() });
-    await svc.start();
+    const svc = await started(src, 200);
     try {
       assert.equal(svc.status().healthz, 'ok');
       src.hang();
@@ -53,8 +59,7 @@ describe('health loop', () => {
 
   it('turns unhealthy on the first failed check, with no retry or grace period', async () => {
     const src = new MemoryKeySource();
-    const svc = new KmsPluginService(src, { healthIntervalMs: 60_000, cacheSize: 10, cacheTtlMs: 60_000, log: silentLogger() });
-    await svc.start();
+    const svc = await started(src);
     try {
       assert.equal(svc.status().healthz, 'ok');
       src.refresh = async () => {
@@ -78,10 +83,8 @@ describe('KmsPluginService', () => {
       unwraps++;
       return orig(id, w);
     };
-    const a = new KmsPluginService(src, { healthIntervalMs: 60_000, cacheSize: 10, cacheTtlMs: 60_000, log: silentLogger() });
-    const b = new KmsPluginService(src, { healthIntervalMs: 60_000, cacheSize: 10, cacheTtlMs: 60_000, log: silentLogger() });
-    await a.start();
-    await b.start();
+    const a = await started(src);
+    const b = await started(src);
     try {
       const seed = randomBytes(32);
       const r = a.encrypt(seed);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
-import { describe, it } from 'node:test';
+import { after, before, beforeEach, describe, it } from 'node:test';
 import { tempDir } from '../../../test/harness/index.ts';
 import { isArcaError } from './deps.ts';
 import { writeState } from './resume.ts';
@@ -80,43 +80,32 @@ describe('rewrite plan: pacing', () => {
 describe('rewrite plan: resume point', () => {
   const scope = { prefix: '/registry/', resources: ['secrets'] };
   const state = { version: 1 as const, prefix: '/registry/', resources: ['secrets'], rangeIndex: 2, lastKey: '/registry/secrets/b/x', stats: {}, updatedAt: 'now' };
+  let dir: Awaited<ReturnType<typeof tempDir>>;
+  let file: string;
+  before(async () => {
+    dir = await tempDir('arca-rewrite-plan-');
+  });
+  after(() => dir.remove());
+  beforeEach(async () => {
+    file = `${dir.path}/state.json`;
+    await writeState(file, state);
+  });
 
   it('starts at the beginning without --resume or without a state file', async () => {
-    const dir = await tempDir('arca-rewrite-plan-');
-    try {
-      const file = `${dir.path}/state.json`;
-      await writeState(file, state);
-      assert.deepEqual(await resumePoint(scope, file, false), { rangeIndex: 0 });
-      assert.deepEqual(await resumePoint(scope, `${dir.path}/missing.json`, true), { rangeIndex: 0 });
-      assert.deepEqual(await resumePoint(scope, undefined, true), { rangeIndex: 0 });
-    } finally {
-      await dir.remove();
-    }
+    assert.deepEqual(await resumePoint(scope, file, false), { rangeIndex: 0 });
+    assert.deepEqual(await resumePoint(scope, `${dir.path}/missing.json`, true), { rangeIndex: 0 });
+    assert.deepEqual(await resumePoint(scope, undefined, true), { rangeIndex: 0 });
   });
 
   it('resumes after the last checkpointed key of the recorded range', async () => {
-    const dir = await tempDir('arca-rewrite-plan-');
-    try {
-      const file = `${dir.path}/state.json`;
-      await writeState(file, state);
-      assert.deepEqual(await resumePoint(scope, file, true), { rangeIndex: 2, after: '/registry/secrets/b/x' });
-    } finally {
-      await dir.remove();
-    }
+    assert.deepEqual(await resumePoint(scope, file, true), { rangeIndex: 2, after: '/registry/secrets/b/x' });
   });
 
   it('refuses a state written for another prefix or other resources, and a corrupt one', async () => {
-    const dir = await tempDir('arca-rewrite-plan-');
-    try {
-      const file = `${dir.path}/state.json`;
-      await writeState(file, state);
-      const refuses = (p: Promise<unknown>, code: 'ERR_INVALID_REQUEST' | 'ERR_CONFIG_READ') => assert.rejects(p, (e) => isArcaError(e, code));
-      await refuses(resumePoint({ prefix: '/registry/', keyPrefix: '/registry/secrets/b/', resources: ['secrets'] }, file, true), 'ERR_INVALID_REQUEST');
-      await refuses(resumePoint({ prefix: '/registry/', resources: ['configmaps'] }, file, true), 'ERR_INVALID_REQUEST');
-      await writeFile(file, '{"version":2}');
-      await refuses(resumePoint(scope, file, true), 'ERR_CONFIG_READ');
-    } finally {
-      await dir.remove();
-    }
+    const refuses = (p: Promise<unknown>, code: 'ERR_INVALID_REQUEST' | 'ERR_CONFIG_READ') => assert.rejects(p, (e) => isArcaError(e, code));
+    await refuses(resumePoint({ prefix: '/registry/', keyPrefix: '/registry/secrets/b/', resources: ['secrets'] }, file, true), 'ERR_INVALID_REQUEST');
+    await refuses(resumePoint({ prefix: '/registry/', resources: ['configmaps'] }, file, true), 'ERR_INVALID_REQUEST');
+    await writeFile(file, '{"version":2}');
+    await refuses(resumePoint(scope, file, true), 'ERR_CONFIG_READ');
   });
 });

@@ -165,25 +165,21 @@ describe('rewrite steps against a real etcd', () => {
       assert.deepEqual(await opened('s'), { text: 'newer, still stale', stale: false });
     });
 
-    it('gives up after maxRetries conflicts, counts a failure and leaves the other value as it is', async () => {
-      const r = run({ maxRetries: 0 });
-      const p = await prepared(r, 's');
-      await put('stale', 's', 'newer, still stale');
-      const theirs = (await read('s'))!;
-      await r.writeOne(p.kv, p.out);
-      assert.deepEqual(r.stats, { ...ZERO, scanned: 1, failed: 1 });
-      assert.deepEqual(await read('s'), theirs);
-    });
-
-    it('counts a value another writer left undecryptable and leaves it as it is', async () => {
-      const r = run();
-      const p = await prepared(r, 's');
-      await put('gone', 's', 'under a key we do not have');
-      const theirs = (await read('s'))!;
-      await r.writeOne(p.kv, p.out);
-      assert.deepEqual(r.stats, { ...ZERO, scanned: 1, undecryptable: 1 });
-      assert.deepEqual(await read('s'), theirs);
-    });
+    const leftAlone: [string, Partial<RewriteOptions>, 'stale' | 'gone', Partial<RewriteStats>][] = [
+      ['gives up after maxRetries conflicts and counts a failure', { maxRetries: 0 }, 'stale', { failed: 1 }],
+      ['counts a value another writer left undecryptable', {}, 'gone', { undecryptable: 1 }],
+    ];
+    for (const [what, o, w, counted] of leftAlone) {
+      it(`${what}; the other writer's value stays as it is`, async () => {
+        const r = run(o);
+        const p = await prepared(r, 's');
+        await put(w, 's', 'written by someone else');
+        const theirs = (await read('s'))!;
+        await r.writeOne(p.kv, p.out);
+        assert.deepEqual(r.stats, { ...ZERO, scanned: 1, ...counted });
+        assert.deepEqual(await read('s'), theirs);
+      });
+    }
   });
 
   describe('checkpoint and settle', () => {
