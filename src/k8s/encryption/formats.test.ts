@@ -75,6 +75,9 @@ describe('format fields: each one is checked', () => {
   it('kms v1: EDEK length, EDEK, body, AAD', async () => {
     const t = new KmsV1Transformer('p', identityKms1, -1);
     const v = await t.toStorage(p, aad);
+    // After AES-GCM fails, kms v1 tries the old AES-CBC format. This body (nonce 12 + 17 + tag 16)
+    // is no whole number of CBC blocks, so that fallback refuses it by length, never by chance.
+    assert.notEqual((v.length - 2 - 32) % 16, 0);
     await rejectsDecrypt(t.fromStorage(v.subarray(0, 1), aad));
     await rejectsDecrypt(t.fromStorage(Buffer.concat([Buffer.of(0xff, 0xff), v.subarray(2)]), aad));
     await rejectsDecrypt(t.fromStorage(flip(v, 5), aad)); // DEK changed
