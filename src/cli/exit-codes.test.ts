@@ -51,6 +51,11 @@ describe('arca exit codes', () => {
     const refused = await runArca({ ...env, ARCA_TOKEN: 'not-a-token' }, ['secret', 'get', 'secret/exit/ok']);
     assert.equal(refused.code, 2);
     assert.match(refused.stderr, /ERR_/);
+    assert.doesNotMatch(refused.stderr, /hint/, 'a token was given: no hint about setting one');
+    const { ARCA_TOKEN: _, ...noToken } = env;
+    const anonymous = await runArca(noToken, ['secret', 'get', 'secret/exit/ok']);
+    assert.equal(anonymous.code, 2);
+    assert.match(anonymous.stderr, /hint: no token was sent: set ARCA_TOKEN/);
   });
 });
 
