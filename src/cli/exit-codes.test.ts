@@ -36,6 +36,8 @@ describe('arca exit codes', () => {
       [['key', 'show', 'nothere'], /^error: ERR_NOT_FOUND: no key named nothere on transit\/\n$/],
       [['secret', 'get', 'secret/exit/nothere'], /^error: ERR_NOT_FOUND: \S+/],
       [['secret', 'get', 'secret/exit/ok', '--version', '9'], /^error: ERR_NOT_FOUND: secret\/exit\/ok has no version 9\n$/],
+      // The README's old mistake: the mount left out. The error names the mounts that exist.
+      [['secret', 'put', 'app/db', 'password=x'], /^error: ERR_NOT_FOUND: nothing is mounted at app\/; PATH starts with a mount \(.*secret\/.*\), e.g. secret\/app\/db\n$/],
     ];
     for (const [args, message] of cases) {
       const r = await runArca(env, args);

@@ -41,8 +41,25 @@ async function kvRequest(
   const reply: KvReply = { status: r.status, data: body.data ?? null, warnings: body.warnings ?? null };
   if (r.status < 400) return reply;
   if (r.status === 404 && o.allow404WithData && body.errors === undefined && reply.data) return reply;
+  if (r.status === 404) await throwIfUnmounted(c, path);
   if (r.status === 404 && Array.isArray(body.errors) && body.errors.length === 0) throw new ArcaError('ERR_NOT_FOUND', `no value found at ${path}`);
   throw toClientError(r);
+}
+
+/**
+ * A 404 may mean the first PATH segment is not a mount at all (`app/db` instead of
+ * `secret/app/db`): say so and name the mounts, when the token may list them.
+ */
+async function throwIfUnmounted(c: ArcaClient, path: string): Promise<void> {
+  const mount = `${path.split('/')[0]}/`;
+  const r = await c.request('GET', 'sys/mounts').catch(() => undefined);
+  const data = (r?.status === 200 ? (r.body as { data?: unknown }).data : undefined) ?? undefined;
+  if (!data || typeof data !== 'object') return;
+  const mounts = Object.keys(data).filter((m) => m.endsWith('/')).sort();
+  if (mounts.includes(mount)) return;
+  const asGiven = `${mount}${path.split('/').slice(1).join('/').replace(/^(data|metadata)\//, '')}`;
+  const example = `${mounts.includes('secret/') ? 'secret/' : (mounts[0] ?? 'secret/')}${asGiven}`;
+  throw new ArcaError('ERR_NOT_FOUND', `nothing is mounted at ${mount}; PATH starts with a mount (${mounts.join(', ')}), e.g. ${example}`);
 }
 
 /**
