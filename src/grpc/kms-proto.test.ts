@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { z } from 'zod';
 import { kmsMethod } from './kms-proto.ts';
 
-const VECTORS = new URL('../../../shared/reference/vectors/kubernetes-transformers.json', import.meta.url);
+const VECTORS = new URL('../k8s/testdata/vectors/kubernetes-transformers.json', import.meta.url);
 const vectorSchema = z.object({
   kmsGrpcMessages: z.array(z.object({ id: z.string(), method: z.string(), message: z.string(), fields: z.record(z.string(), z.unknown()), protobufHex: z.string() })),
 });

@@ -5,8 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, statSync } from 'node:fs';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -21,16 +21,23 @@ import type { KeyMeta, KeySource, WrappedKek } from './key-source.ts';
 
 const execFileP = promisify(execFile);
 
-export const ARCA_BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'arca');
-const KMS_LOAD_BUILD = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'shared', 'tools', 'kms-load', 'build.sh');
-/** Where kms-load and kms-echo are built once and reused (outside the repo). */
-export const KMS_LOAD_DIR = join(tmpdir(), 'arca-bench-kms-load');
+const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const KMS_LOAD_SOURCES = ['tools/kms-load/build.sh', 'tools/kms-load/cmd/kms-load/main.go', 'tools/kms-load/cmd/kms-echo/main.go', 'src/grpc/proto/kms-v2.proto'];
+/**
+ * Where kms-load and kms-echo are built once and reused (outside the repo); named by a hash of
+ * their sources so an edited tool is rebuilt instead of a stale binary being measured.
+ */
+export const KMS_LOAD_DIR = join(
+  tmpdir(),
+  `arca-kms-load-${KMS_LOAD_SOURCES.reduce((h, f) => h.update(readFileSync(join(REPO, f))), createHash('sha256')).digest('hex').slice(0, 12)}`,
+);
+export const ARCA_BIN = join(REPO, 'bin', 'arca');
 
-/** Builds the Go kms-load / kms-echo tools (../shared/tools/kms-load) unless already built. */
+/** Builds the project's Go kms-load / kms-echo tools (tools/kms-load) unless already built. */
 export async function ensureKmsLoad(): Promise<{ load: string; echo: string }> {
   const load = join(KMS_LOAD_DIR, 'kms-load');
   const echo = join(KMS_LOAD_DIR, 'kms-echo');
-  if (!existsSync(load) || !existsSync(echo)) await execFileP('bash', [KMS_LOAD_BUILD, KMS_LOAD_DIR], { maxBuffer: 1 << 24 });
+  if (!existsSync(load) || !existsSync(echo)) await execFileP('bash', [join(REPO, 'tools', 'kms-load', 'build.sh'), KMS_LOAD_DIR], { maxBuffer: 1 << 24 });
   return { load, echo };
 }
 
