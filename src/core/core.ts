@@ -3,6 +3,7 @@
  * pipeline — seal check → token → mount → create/update resolution → ACL (default deny) → audit →
  * engine → token issue → audit. Nothing authorizes or audits per route.
  */
+import { createHmac, randomBytes } from 'node:crypto';
 import { ArcaError, isArcaError, toArcaError } from '../errors/index.ts';
 import { FailureLimiter } from '../policy/index.ts';
 import type { Logger } from '../log/index.ts';
@@ -68,6 +69,10 @@ export class Core {
    * more attempt every 5 s (auth) / 2 s (unseal). Successes do not refill (see FailureLimiter).
    */
   readonly #authFailures: FailureLimiter;
+  /** Failures per (client address, keyed hash of the presented credential): see authenticate(). */
+  readonly #credentialFailures: FailureLimiter;
+  /** Per-process key for the credential hashes above (they live in memory only). */
+  readonly #limiterKey = randomBytes(32);
   readonly #unsealFailures: FailureLimiter;
 
   constructor(deps: CoreDeps) {
@@ -80,6 +85,7 @@ export class Core {
     this.seal = new SealManager(deps.raw, this.barrier, this.log, deps.autoSeal);
     this.#active = !deps.ha;
     this.#authFailures = new FailureLimiter({ burst: 10, refillPerSecond: 0.2, now: this.#now });
+    this.#credentialFailures = new FailureLimiter({ burst: 10, refillPerSecond: 0.2, now: this.#now });
     this.#unsealFailures = new FailureLimiter({ burst: 10, refillPerSecond: 0.5, now: this.#now });
   }
 
@@ -256,16 +262,26 @@ export class Core {
     return this.#deps.authorizer ? this.#deps.authorizer(policies) : DENY_ALL;
   }
 
-  /** Resolves a token to its entry (or a coded 403). */
+  /**
+   * Resolves a token to its entry (or a coded 403/429). The token is looked up BEFORE any limit
+   * applies, so a caller with a valid token is never refused because others behind the same address
+   * (node, NAT, ingress) failed. Limits only shape the answer to failures: a credential that already
+   * failed a burst from this address is refused without a lookup, and an address that keeps failing
+   * gets 429 instead of 403 for its failures.
+   */
   async authenticate(token: string | undefined, clientAddr = ''): Promise<TokenEntry> {
-    if (!token) throw new ArcaError('ERR_PERMISSION_DENIED', 'permission denied');
-    this.#limited(this.#authFailures, clientAddr, 'authentication');
+    if (!token) throw new ArcaError('ERR_PERMISSION_DENIED', NO_TOKEN_MESSAGE);
+    // Empty limiter (the normal case): no hashing on the request path.
+    let credKey = this.#credentialFailures.size > 0 ? credentialKey(this.#limiterKey, clientAddr, token) : undefined;
+    if (credKey !== undefined) this.#limited(this.#credentialFailures, credKey, 'authentication');
     const e = await this.tokens.lookup(token);
-    if (!e) {
-      this.#authFailures.recordFailure(clientAddr);
-      throw new ArcaError('ERR_TOKEN_INVALID', '2 errors occurred:\n\t* permission denied\n\t* invalid token\n\n');
-    }
-    return e;
+    if (e) return e;
+    credKey ??= credentialKey(this.#limiterKey, clientAddr, token);
+    this.#credentialFailures.recordFailure(credKey);
+    const addrLimited = this.#authFailures.check(clientAddr).limited;
+    this.#authFailures.recordFailure(clientAddr);
+    if (addrLimited) this.#limited(this.#authFailures, clientAddr, 'authentication');
+    throw new ArcaError('ERR_TOKEN_INVALID', '2 errors occurred:\n\t* permission denied\n\t* invalid token\n\n');
   }
 
   static authContext(e: TokenEntry): AuthContext {
@@ -376,6 +392,13 @@ export class Core {
     await this.#deps.autoSeal?.close();
     await this.#raw.close();
   }
+}
+
+/** What a request without a token is told (code ERR_PERMISSION_DENIED, as Vault's 403). */
+export const NO_TOKEN_MESSAGE = 'permission denied: no token was sent; set ARCA_TOKEN (or send X-Vault-Token) or log in first';
+
+function credentialKey(key: Uint8Array, clientAddr: string, token: string): string {
+  return `${clientAddr} ${createHmac('sha256', key).update(token).digest('base64url')}`;
 }
 
 /** Vault's `auth` response block for a freshly issued token. */
