@@ -4,7 +4,7 @@
  * engine → token issue → audit. Nothing authorizes or audits per route.
  */
 import { createHmac, randomBytes } from 'node:crypto';
-import { ArcaError, isArcaError, toArcaError } from '../errors/index.ts';
+import { ArcaError, HTTP_STATUS, isArcaError, toArcaError } from '../errors/index.ts';
 import { FailureLimiter } from '../policy/index.ts';
 import type { Logger } from '../log/index.ts';
 import { Barrier } from '../barrier/index.ts';
@@ -12,6 +12,7 @@ import type { AuthContext, Engine, EngineRequest, EngineResponse, Operation } fr
 import type { AutoSeal } from '../seal/index.ts';
 import { StorageView, type Storage } from '../storage/index.ts';
 import { allows, type Authorizer, DENY_ALL, ROOT_AUTHORIZER, UNAUTHENTICATED_PATHS } from './authz.ts';
+import { type CoreRoute, type CoreRouteResult, CoreRoutes, routeHandler } from './core-routes.ts';
 import type { EngineRegistry } from './engine-registry.ts';
 import { MountTable, type MountEntry } from './mounts.ts';
 import type { LogicalRequest, LogicalResponse } from './request.ts';
@@ -74,6 +75,8 @@ export class Core {
   /** Per-process key for the credential hashes above (they live in memory only). */
   readonly #limiterKey = randomBytes(32);
   readonly #unsealFailures: FailureLimiter;
+  /** Endpoints the core serves itself (sys/seal; sys/metrics and sys/step-down from the adapter). */
+  readonly routes = new CoreRoutes();
 
   constructor(deps: CoreDeps) {
     this.#deps = deps;
@@ -87,6 +90,8 @@ export class Core {
     this.#authFailures = new FailureLimiter({ burst: 10, refillPerSecond: 0.2, now: this.#now });
     this.#credentialFailures = new FailureLimiter({ burst: 10, refillPerSecond: 0.2, now: this.#now });
     this.#unsealFailures = new FailureLimiter({ burst: 10, refillPerSecond: 0.5, now: this.#now });
+    // Sealing acts on this replica (HA standbys included) and runs once its response is audited.
+    this.routes.set('sys/seal', { local: true, handlers: { update: async () => ({ after: () => this.sealNow() }) } });
   }
 
   #limited(l: FailureLimiter, client: string, what: string): void {
@@ -299,8 +304,9 @@ export class Core {
   async handle(req: LogicalRequest): Promise<LogicalResponse> {
     if (this.state === 'uninitialized') throw new ArcaError('ERR_SEALED', 'Vault is not initialized');
     if (this.state === 'sealed') throw new ArcaError('ERR_SEALED', 'Vault is sealed');
-    if (!this.#active) throw new ArcaError('ERR_HA_STANDBY', 'this replica is a standby and no active replica is known; retry shortly');
     const path = req.path.replace(/^\/+/, '');
+    const route = this.routes.get(path);
+    if (!this.#active && !route?.local) throw new ArcaError('ERR_HA_STANDBY', 'this replica is a standby and no active replica is known; retry shortly');
     const unauthenticated = UNAUTHENTICATED_PATHS.some((r) => r.test(path));
     let entry: TokenEntry | undefined;
     if (!unauthenticated || req.token) {
@@ -330,7 +336,7 @@ export class Core {
     };
     // Vault: PUT/POST become create or update by the target's existence.
     let op: Operation;
-    if (req.operation === 'write') op = engine?.exists && (await engine.exists({ ...ereq, operation: 'update' })) === false ? 'create' : 'update';
+    if (req.operation === 'write') op = !route && engine?.exists && (await engine.exists({ ...ereq, operation: 'update' })) === false ? 'create' : 'update';
     else op = req.operation;
     ereq.operation = op;
 
@@ -342,18 +348,20 @@ export class Core {
     await this.#deps.audit?.request({ req, auth, sensitive: engine?.sensitiveFields ?? [] });
     if (!mount || !engine) {
       await this.#audit(req, auth, engine, 404, undefined, 'no handler for route');
-      throw new ArcaError('ERR_NOT_FOUND', `no handler for route "${path}". route entry not found.`);
+      throw new ArcaError('ERR_NOT_FOUND', `no handler for route "${path}": mounted paths are ${this.mounts.all.map((m) => m.path).sort().join(', ')}`);
     }
 
-    let res: EngineResponse | undefined;
+    let res: (EngineResponse & Pick<CoreRouteResult, 'raw'>) | undefined;
+    let after: CoreRouteResult['after'];
     try {
-      res = await engine.handle(ereq);
+      if (route) ({ after, ...res } = await this.#runRoute(route, ereq));
+      else res = await engine.handle(ereq);
       if (entry) await this.tokens.use(entry);
       if (res?.issue) res = await this.#issue(res, entry, path);
     } catch (err) {
+      // The adapter logs every 5xx with its code and cause chain under the request id.
       const e = toArcaError(err);
-      if (!isArcaError(err)) this.log.error({ requestId: req.id, err }, 'engine failed');
-      await this.#audit(req, auth, engine, 0, undefined, e.expose ? e.message : 'internal error', e);
+      await this.#audit(req, auth, engine, HTTP_STATUS[e.code], undefined, e.expose ? e.message : 'internal error');
       throw e;
     }
     const hasBody = res !== undefined && (res.data !== undefined || res.warnings !== undefined || res.auth !== undefined);
@@ -364,13 +372,29 @@ export class Core {
     if (res?.data !== undefined) out.data = res.data;
     if (res?.warnings) out.warnings = res.warnings;
     if (res?.auth) out.auth = res.auth;
+    if (res?.raw) out.raw = res.raw;
     await this.#audit(req, auth, engine, out.status, { data: out.data ?? null, auth: out.auth ?? null });
+    if (after) await after();
     return out;
   }
 
-  async #audit(req: LogicalRequest, auth: AuthContext | undefined, engine: Engine | undefined, status: number, response?: Record<string, unknown>, error?: string, err?: ArcaError): Promise<void> {
+  async #runRoute(route: CoreRoute, req: EngineRequest): Promise<CoreRouteResult> {
+    const h = routeHandler(route, req.operation);
+    if (!h) throw new ArcaError('ERR_UNSUPPORTED_OPERATION', 'unsupported operation');
+    return h(req);
+  }
+
+  /**
+   * The mount serving `path` (with its trailing '/'), or undefined when none does or the server is
+   * sealed. Bounded by the mount table, so safe as a metrics label.
+   */
+  mountOf(path: string): string | undefined {
+    return this.#mounts?.match(path)?.path;
+  }
+
+  async #audit(req: LogicalRequest, auth: AuthContext | undefined, engine: Engine | undefined, status: number, response?: Record<string, unknown>, error?: string): Promise<void> {
     if (!this.#deps.audit) return;
-    const rec: Parameters<AuditSink['response']>[0] = { req, auth, sensitive: engine?.sensitiveFields ?? [], status: status || (err ? 400 : 200) };
+    const rec: Parameters<AuditSink['response']>[0] = { req, auth, sensitive: engine?.sensitiveFields ?? [], status };
     if (response) rec.response = response;
     if (error) rec.error = error;
     await this.#deps.audit.response(rec);
