@@ -1,8 +1,9 @@
 import type { Logger } from '../log/index.ts';
 import type { Storage } from '../storage/index.ts';
 
-/** Vault's logical operations. HTTP PUT and POST both become create or update by existence check. */
-export type Operation = 'read' | 'list' | 'create' | 'update' | 'patch' | 'delete';
+import type { Operation } from '../logical/index.ts';
+
+export type { Operation };
 
 /** Who is calling, as established by the core's token check (never set by an engine). */
 export interface AuthContext {

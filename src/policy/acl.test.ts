@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Operation } from '../engines/index.ts';
+import type { Operation } from '../logical/index.ts';
 import { Acl, operationCapability } from './acl.ts';
 import { DEFAULT_POLICY_TEXT, ROOT_POLICY } from './builtin.ts';
 import { parsePolicy } from './parse.ts';

@@ -1,4 +1,4 @@
-import type { Operation } from '../engines/index.ts';
+import type { Operation } from '../logical/index.ts';
 import { ROOT_POLICY_NAME } from './builtin.ts';
 import { emptyParameterRules, hasParameterRules, mergeParameterRules, type ParameterRules, parametersPermit } from './parameters.ts';
 import { DEFAULT_ROOT_PATHS, matchesRootPath } from './root-paths.ts';
