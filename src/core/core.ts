@@ -385,6 +385,21 @@ export class Core {
   }
 
   /**
+   * Every route the mounted engines and the core serve, as full logical paths with their operations.
+   * A mounted engine that cannot list its routes shows as `<mount>*` with no operations, so the
+   * authorization-matrix test fails on it rather than silently skipping it.
+   */
+  listRoutes(): { path: string; operations: Operation[] }[] {
+    const out: { path: string; operations: Operation[] }[] = [];
+    for (const m of this.mounts.all) {
+      const routes = this.#engines.get(m.path)?.routes?.();
+      if (!routes) out.push({ path: `${m.path}*`, operations: [] });
+      else for (const r of routes) out.push({ path: m.path + r.pattern, operations: [...r.operations] });
+    }
+    return [...out, ...this.routes.list()];
+  }
+
+  /**
    * The mount serving `path` (with its trailing '/'), or undefined when none does or the server is
    * sealed. Bounded by the mount table, so safe as a metrics label.
    */

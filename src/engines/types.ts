@@ -67,6 +67,12 @@ export interface EngineContext {
   isActive: () => boolean;
 }
 
+/** One route an engine serves: its pattern (EngineRouter syntax, relative to the mount) and its operations. */
+export interface RouteInfo {
+  pattern: string;
+  operations: Operation[];
+}
+
 export interface Engine {
   /** Mount type as Vault names it: `kv`, `transit`, `token`, `kubernetes`, `system`. */
   readonly type: string;
@@ -76,6 +82,8 @@ export interface Engine {
   exists?(req: EngineRequest): Promise<boolean>;
   /** Request/response field names whose values the audit log must HMAC (besides the global list). */
   readonly sensitiveFields?: readonly string[];
+  /** Every route this engine serves (the authorization-matrix test enumerates them, so none is forgotten). */
+  routes?(): readonly RouteInfo[];
   /** Periodic work (rotation, cleanup); called by the core on the active replica only. */
   tick?(): Promise<void>;
   close?(): Promise<void>;

@@ -105,9 +105,22 @@ function registerCoreRoutes(o: HttpOptions, metrics: HttpMetrics, ha: NonNullabl
   o.core.routes.set('sys/step-down', { local: true, handlers: { update: async () => ({ after: async () => o.stepDown?.() }) } });
 }
 
+/** Routes registered on each built app (method list and URL), for route enumeration in tests. */
+const REGISTERED = new WeakMap<FastifyInstance, { methods: string[]; url: string }[]>();
+
+/** Every fastify route the adapter registered (the logical routes behind `/v1/*` come from Core.listRoutes). */
+export function httpRoutes(app: FastifyInstance): readonly { methods: string[]; url: string }[] {
+  return REGISTERED.get(app) ?? [];
+}
+
 export function buildHttpServer(o: HttpOptions): FastifyInstance {
   const log = o.log.child({ component: 'http' });
   const app = createApp(o, log);
+  const registered: { methods: string[]; url: string }[] = [];
+  REGISTERED.set(app, registered);
+  app.addHook('onRoute', (r) => {
+    registered.push({ methods: [r.method].flat().map(String), url: r.url });
+  });
   const metrics = new HttpMetrics();
   const ha = o.ha ?? (() => NO_HA);
   installCommon(app, o, log, metrics);

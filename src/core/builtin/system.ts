@@ -101,5 +101,5 @@ export function createSystemEngine(core: Core, extensions: SystemExtension[] = [
         return { data };
       },
     });
-  return { type: 'system', sensitiveFields: ['input'], handle: (req) => router.dispatch({ ...req, path: req.path.replace(/\/$/, '') }) };
+  return { type: 'system', sensitiveFields: ['input'], handle: (req) => router.dispatch({ ...req, path: req.path.replace(/\/$/, '') }), routes: () => router.routes() };
 }

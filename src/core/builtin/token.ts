@@ -118,5 +118,6 @@ export function createTokenEngine(core: Core): Engine {
     type: 'token',
     sensitiveFields: ['token', 'client_token'],
     handle: (req) => router.dispatch({ ...req, path: req.path.replace(/\/$/, '') }),
+    routes: () => router.routes(),
   };
 }
