@@ -68,6 +68,8 @@ export function causeChain(err: unknown): Record<string, unknown>[] {
       const link: Record<string, unknown> = { name: e.name };
       if (typeof e.code === 'string' || typeof e.code === 'number') link['code'] = e.code;
       if (isArcaError(e) || typeof e.syscall === 'string') link['message'] = e.message;
+      // A bug's frames locate it; the stack's first line repeats the message, which is left out.
+      else if (typeof e.stack === 'string') link['frames'] = e.stack.split('\n').filter((l) => l.trimStart().startsWith('at ')).slice(0, 5).map((l) => l.trim());
       out.push(link);
       cur = e.cause;
     } else {

@@ -156,6 +156,7 @@ describe('HTTP adapter on a real core', () => {
       const line = f.logs.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l['requestId'] === e.requestId && l['code'] === 'ERR_STORAGE_UNAVAILABLE');
       assert.ok(line, f.logs.join(''));
       assert.deepEqual(line['causes'], [{ name: 'Error', code: 'ECONNREFUSED', message: 'connect ECONNREFUSED 127.0.0.1:5432' }]);
+      assert.equal(line['level'], 50);
       assert.equal(f.logs.join('').includes('s3cr3t-value'), false);
       assert.equal(f.audit.find((a) => a.kind === 'response')?.status, 503);
     } finally {
