@@ -3,34 +3,23 @@
  * pipeline — seal check → token → mount → create/update resolution → ACL (default deny) → audit →
  * engine → token issue → audit. Nothing authorizes or audits per route.
  */
-import { createHmac, randomBytes } from 'node:crypto';
 import { ArcaError, HTTP_STATUS, isArcaError, toArcaError } from '../errors/index.ts';
-import { FailureLimiter } from '../policy/index.ts';
 import type { Logger } from '../log/index.ts';
 import { Barrier } from '../barrier/index.ts';
 import type { AuthContext, Engine, EngineRequest, EngineResponse, Operation } from '../engines/index.ts';
 import type { AutoSeal } from '../seal/index.ts';
 import { StorageView, type Storage } from '../storage/index.ts';
 import { allows, type Authorizer, DENY_ALL, ROOT_AUTHORIZER, UNAUTHENTICATED_PATHS } from './authz.ts';
+import { AttemptLimits } from './attempt-limits.ts';
 import { type CoreRoute, type CoreRouteResult, CoreRoutes, routeHandler } from './core-routes.ts';
 import type { EngineRegistry } from './engine-registry.ts';
 import { MountTable, type MountEntry } from './mounts.ts';
+import type { AuditSink } from './audit-sink.ts';
 import type { LogicalRequest, LogicalResponse } from './request.ts';
 import { type InitParams, SealManager } from './seal-manager.ts';
 import { type TokenEntry, TokenStore } from './tokens.ts';
 
-export interface AuditSink {
-  /** Called after unseal (keys and devices live in the barrier) and before seal. */
-  start?(): Promise<void>;
-  stop?(): Promise<void>;
-  request(e: AuditRecord): Promise<void>;
-  response(e: AuditRecord & { status: number; response?: Record<string, unknown> | null; error?: string }): Promise<void>;
-}
-export interface AuditRecord {
-  req: LogicalRequest;
-  auth: AuthContext | undefined;
-  sensitive: readonly string[];
-}
+export type { AuditRecord, AuditSink } from './audit-sink.ts';
 
 export interface CoreDeps {
   raw: Storage;
@@ -65,16 +54,8 @@ export class Core {
   #engines = new Map<string, Engine>();
   #active = true;
   #tick: NodeJS.Timeout | undefined;
-  /**
-   * Failed token authentications and bad unseal shares, per client address: a burst of 10, then one
-   * more attempt every 5 s (auth) / 2 s (unseal). Successes do not refill (see FailureLimiter).
-   */
-  readonly #authFailures: FailureLimiter;
-  /** Failures per (client address, keyed hash of the presented credential): see authenticate(). */
-  readonly #credentialFailures: FailureLimiter;
-  /** Per-process key for the credential hashes above (they live in memory only). */
-  readonly #limiterKey = randomBytes(32);
-  readonly #unsealFailures: FailureLimiter;
+  /** Failed authentications and unseal shares (attempt-limits.ts). */
+  readonly #limits: AttemptLimits;
   /** Endpoints the core serves itself (sys/seal; sys/metrics and sys/step-down from the adapter). */
   readonly routes = new CoreRoutes();
 
@@ -87,19 +68,9 @@ export class Core {
     this.barrier = new Barrier(deps.raw, this.#now);
     this.seal = new SealManager(deps.raw, this.barrier, this.log, deps.autoSeal);
     this.#active = !deps.ha;
-    this.#authFailures = new FailureLimiter({ burst: 10, refillPerSecond: 0.2, now: this.#now });
-    this.#credentialFailures = new FailureLimiter({ burst: 10, refillPerSecond: 0.2, now: this.#now });
-    this.#unsealFailures = new FailureLimiter({ burst: 10, refillPerSecond: 0.5, now: this.#now });
+    this.#limits = new AttemptLimits(this.#now, this.log);
     // Sealing acts on this replica (HA standbys included) and runs once its response is audited.
     this.routes.set('sys/seal', { local: true, handlers: { update: async () => ({ after: () => this.sealNow() }) } });
-  }
-
-  #limited(l: FailureLimiter, client: string, what: string): void {
-    const st = l.check(client);
-    if (st.limited) {
-      this.log.warn({ client, what }, 'rate limited after failed attempts');
-      throw new ArcaError('ERR_RATE_LIMITED', `too many failed ${what} attempts from this client; retry in ${Math.ceil(st.retryAfterMs / 1000)} s`, { details: { retryAfterMs: st.retryAfterMs } });
-    }
   }
 
   get state(): SealState {
@@ -144,13 +115,13 @@ export class Core {
   async submitUnsealKey(key: unknown, clientAddr = ''): Promise<boolean> {
     if (this.state === 'uninitialized') throw new ArcaError('ERR_NOT_INITIALIZED', 'Vault is not initialized');
     if (this.state === 'unsealed') return true;
-    this.#limited(this.#unsealFailures, clientAddr, 'unseal');
+    this.#limits.beforeUnseal(clientAddr);
     let done: boolean;
     try {
       done = await this.seal.submitShare(key);
     } catch (err) {
       if (isArcaError(err) && err.code.startsWith('ERR_SEAL_')) {
-        this.#unsealFailures.recordFailure(clientAddr);
+        this.#limits.unsealFailed(clientAddr);
         // Audit devices are behind the barrier while sealed; the server log records the attempt.
         this.log.warn({ client: clientAddr, code: err.code }, 'unseal share refused');
       }
@@ -268,24 +239,15 @@ export class Core {
   }
 
   /**
-   * Resolves a token to its entry (or a coded 403/429). The token is looked up BEFORE any limit
-   * applies, so a caller with a valid token is never refused because others behind the same address
-   * (node, NAT, ingress) failed. Limits only shape the answer to failures: a credential that already
-   * failed a burst from this address is refused without a lookup, and an address that keeps failing
-   * gets 429 instead of 403 for its failures.
+   * Resolves a token to its entry (or a coded 403/429). Limits only shape the answer to a failed
+   * lookup, so a valid token is never refused because others at its address failed (attempt-limits.ts).
    */
   async authenticate(token: string | undefined, clientAddr = ''): Promise<TokenEntry> {
     if (!token) throw new ArcaError('ERR_PERMISSION_DENIED', NO_TOKEN_MESSAGE);
-    // Empty limiter (the normal case): no hashing on the request path.
-    let credKey = this.#credentialFailures.size > 0 ? credentialKey(this.#limiterKey, clientAddr, token) : undefined;
-    if (credKey !== undefined) this.#limited(this.#credentialFailures, credKey, 'authentication');
+    this.#limits.beforeLookup(clientAddr, token);
     const e = await this.tokens.lookup(token);
     if (e) return e;
-    credKey ??= credentialKey(this.#limiterKey, clientAddr, token);
-    this.#credentialFailures.recordFailure(credKey);
-    const addrLimited = this.#authFailures.check(clientAddr).limited;
-    this.#authFailures.recordFailure(clientAddr);
-    if (addrLimited) this.#limited(this.#authFailures, clientAddr, 'authentication');
+    this.#limits.lookupFailed(clientAddr, token);
     throw new ArcaError('ERR_TOKEN_INVALID', '2 errors occurred:\n\t* permission denied\n\t* invalid token\n\n');
   }
 
@@ -435,10 +397,6 @@ export class Core {
 
 /** What a request without a token is told (code ERR_PERMISSION_DENIED, as Vault's 403). */
 export const NO_TOKEN_MESSAGE = 'permission denied: no token was sent; set ARCA_TOKEN (or send X-Vault-Token) or log in first';
-
-function credentialKey(key: Uint8Array, clientAddr: string, token: string): string {
-  return `${clientAddr} ${createHmac('sha256', key).update(token).digest('base64url')}`;
-}
 
 /** Vault's `auth` response block for a freshly issued token. */
 export function authBlock(token: string, e: TokenEntry): Record<string, unknown> {
