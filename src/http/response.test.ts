@@ -19,6 +19,6 @@ describe('envelope', () => {
 
 describe('bareErrorBody', () => {
   it('answers an engine status without data in the error shape, with Vault\'s empty errors list', () => {
-    assert.deepEqual(bareErrorBody(404, 'rid'), { errors: [], error: { code: 'ERR_NOT_FOUND', message: '', requestId: 'rid' } });
+    assert.deepEqual(bareErrorBody(404, 'rid'), { errors: [], error: { code: 'ERR_NOT_FOUND', message: 'nothing is stored at this path', requestId: 'rid' } });
   });
 });

@@ -28,8 +28,10 @@ export function envelope(res: LogicalResponse, requestId: string, path: string):
 
 /** The body of an engine status >= 400 that came without data (e.g. KV's 404 for a missing key). */
 export function bareErrorBody(status: number, requestId: string): Record<string, unknown> {
-  // Vault answers these `{"errors":[]}`; the stable code says which kind it is.
-  return { errors: [], error: { code: status === 404 ? 'ERR_NOT_FOUND' : 'ERR_INVALID_REQUEST', message: '', requestId } };
+  // Vault answers these `{"errors":[]}` (clients read an empty list as "not found"); the stable code
+  // and message are for Arca's own client and CLI.
+  if (status === 404) return { errors: [], error: { code: 'ERR_NOT_FOUND', message: 'nothing is stored at this path', requestId } };
+  return { errors: [], error: { code: 'ERR_INVALID_REQUEST', message: `request refused with status ${status}`, requestId } };
 }
 
 export function sendLogical(reply: FastifyReply, res: LogicalResponse, requestId: string, path: string): FastifyReply {
