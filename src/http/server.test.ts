@@ -38,6 +38,7 @@ interface Fixture {
   root: string;
   audit: Entry[];
   logs: string[];
+  stepDowns: number;
 }
 
 async function start(): Promise<Fixture> {
@@ -57,9 +58,10 @@ async function start(): Promise<Fixture> {
   await core.start();
   const init = await core.init({ secretShares: 1, secretThreshold: 1, recoveryShares: 1, recoveryThreshold: 1 });
   await core.submitUnsealKey(init.keys[0]);
-  const app = buildHttpServer({ core, log });
-  await app.ready();
-  return { app, core, storage, root: init.rootToken, audit, logs };
+  const f: Fixture = { app: undefined as unknown as FastifyInstance, core, storage, root: init.rootToken, audit, logs, stepDowns: 0 };
+  f.app = buildHttpServer({ core, log, stepDown: async () => void f.stepDowns++ });
+  await f.app.ready();
+  return f;
 }
 
 const errorShape = (body: string) => {
@@ -162,6 +164,18 @@ describe('HTTP adapter on a real core', () => {
     } finally {
       f.storage.failing = false;
     }
+  });
+
+  it('serves sys/step-down through the core: refused without sudo, audited, then steps down', async () => {
+    const child = await f.app.inject({ method: 'POST', url: '/v1/auth/token/create', headers: { 'x-vault-token': f.root }, payload: '{"policies":["default"]}' });
+    const token = (JSON.parse(child.body) as { auth: { client_token: string } }).auth.client_token;
+    assert.equal((await f.app.inject({ method: 'PUT', url: '/v1/sys/step-down', headers: { 'x-vault-token': token } })).statusCode, 403);
+    assert.equal(f.stepDowns, 0);
+    f.audit.length = 0;
+    const r = await f.app.inject({ method: 'PUT', url: '/v1/sys/step-down', headers: { 'x-vault-token': f.root } });
+    assert.equal(r.statusCode, 204);
+    assert.equal(f.stepDowns, 1);
+    assert.deepEqual(f.audit.map((a) => `${a.kind} ${a.path} ${a.status ?? ''}`), ['request sys/step-down ', 'response sys/step-down 204']);
   });
 
   it('serves sys/seal through the core: refused without sudo, audited request and response, then sealed', async () => {
