@@ -137,13 +137,17 @@ describe('authorization matrix (real server, default deny)', () => {
     return (r.body['auth'] as { client_token: string }).client_token;
   }
 
-  /** Whether the request got past the ACL (anything but a 403 ERR_PERMISSION_DENIED). */
-  async function passes(rt: Row, tok: string | undefined): Promise<{ passed: boolean; status: number }> {
+  /**
+   * Whether the request got past the ACL (anything but a 403 ERR_PERMISSION_DENIED), and whether it
+   * reached a handler (not "no handler for route" nor an operation the route lacks).
+   */
+  async function passes(rt: Row, tok: string | undefined): Promise<{ passed: boolean; routed: boolean; status: number }> {
     const c = client(tok);
     const headers: Record<string, string> = rt.method === 'PATCH' ? { 'content-type': 'application/merge-patch+json' } : {};
     const r = rt.method === 'LIST' ? await c.request('GET', `${rt.path}/?list=true`, undefined, headers) : await c.request(rt.method, rt.path, rt.body, headers);
-    const code = (r.body as { error?: { code?: string } } | undefined)?.error?.code;
-    return { passed: !(r.status === 403 && code === 'ERR_PERMISSION_DENIED'), status: r.status };
+    const err = (r.body as { error?: { code?: string; message?: string } } | undefined)?.error;
+    const routed = err?.code !== 'ERR_UNSUPPORTED_OPERATION' && !(err?.code === 'ERR_NOT_FOUND' && /no handler/.test(err.message ?? ''));
+    return { passed: !(r.status === 403 && err?.code === 'ERR_PERMISSION_DENIED'), routed, status: r.status };
   }
 
   it('has a row for every route and operation the server registers, and none for a route it does not', () => {
@@ -215,8 +219,9 @@ describe('authorization matrix (real server, default deny)', () => {
         if (passed !== allowed) failures.push(`${rt.method} ${rt.path} [${name}] → ${status}`);
       }
       if (rt.path !== 'sys/seal' && !rt.skipRoot) {
-        const { passed, status } = await passes(rt, ROOT);
+        const { passed, routed, status } = await passes(rt, ROOT);
         if (!passed) failures.push(`${rt.method} ${rt.path} [root] → ${status}`);
+        if (!routed) failures.push(`${rt.method} ${rt.path} [root] → ${status}: reached no handler, so the row exercises no route`);
       }
     }
     assert.deepEqual(failures, []);
