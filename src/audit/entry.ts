@@ -1,4 +1,4 @@
-import type { Operation } from '../engines/index.ts';
+import type { Operation } from '../logical/index.ts';
 
 /** What the core hands the broker for every request and every response. */
 export interface AuditInput {
