@@ -97,7 +97,7 @@ export default async function kvBench(): Promise<void> {
 
     const put200 = await api(arca.port, arca.token, 'POST', write.path, { data: SECRET });
     if (put200.status !== 200) throw new Error(`write failed: ${put200.status} ${put200.body.slice(0, 300)}`);
-    const ceiling = await startBare(put200.body, join(dir.path, 'ceiling-fsync'));
+    const ceiling = await startBare(put200.body, { fsyncFile: join(dir.path, 'ceiling-fsync') });
     try {
       const ceilingWrite: WrkRequest = { ...write, port: ceiling.port };
       await wrk(ceilingWrite, 1, 1); // warm-up

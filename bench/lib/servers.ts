@@ -30,8 +30,10 @@ export async function probe(port: number, path = '/'): Promise<number | undefine
 /**
  * A bare node:http server in its own process, answering every request with `body` after reading the
  * request; with `fsyncFile`, it first writes 200 B to that file and fsyncs it (the durable-write ceiling).
+ * `nodeArgs` go to node (e.g. `--cpu-prof`); SIGTERM exits cleanly so a profile gets written.
  */
-export async function startBare(body: string, fsyncFile?: string): Promise<Served> {
+export async function startBare(body: string, opts: { fsyncFile?: string; nodeArgs?: string[] } = {}): Promise<Served> {
+  const fsyncFile = opts.fsyncFile;
   const port = await freePort();
   const src = `
     const http = require('node:http');
@@ -51,9 +53,10 @@ export async function startBare(body: string, fsyncFile?: string): Promise<Serve
         res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store', 'content-length': body.length });
         res.end(body);
       });
-    }).listen(${port}, '127.0.0.1');`;
+    }).listen(${port}, '127.0.0.1');
+    process.on('SIGTERM', () => process.exit(0));`;
   const env = { ...process.env, BENCH_BODY: body, ...(fsyncFile === undefined ? {} : { BENCH_FSYNC_FILE: fsyncFile }) };
-  const child = spawn(process.execPath, ['-e', src], { env, stdio: 'ignore' });
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), '-e', src], { env, stdio: 'ignore' });
   await waitFor('bare server', async () => ((await probe(port)) ? true : undefined));
   return { child, port };
 }

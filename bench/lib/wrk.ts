@@ -10,6 +10,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { round3 } from './report.ts';
 
 export interface WrkRequest {
   port: number;
@@ -64,7 +65,7 @@ export function parseWrk(out: string): Omit<WrkResult, 'generatorCpu'> {
   if (non2xx) throw new Error(`wrk: ${non2xx[1]} of ${total[1]} answers were not 2xx`);
   const sock = /Socket errors: (.*)/.exec(out);
   if (sock) throw new Error(`wrk: socket errors: ${sock[1]}`);
-  return { rps: Number(rps[1]), requests: Number(total[1]), p50Ms: durationMs(p50[1]!), p99Ms: durationMs(p99[1]!) };
+  return { rps: Number(rps[1]), requests: Number(total[1]), p50Ms: round3(durationMs(p50[1]!)), p99Ms: round3(durationMs(p99[1]!)) };
 }
 
 /** CPU time (ms) of this process's waited-for children (utime+stime in clock ticks, USER_HZ = 100). */
