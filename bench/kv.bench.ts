@@ -71,6 +71,8 @@ export default async function kvBench(): Promise<void> {
         arca: read,
         bare: { ...read, port: bare.port },
         connections: c,
+        arcaPid: arca.child.pid!,
+        barePid: bare.child.pid!,
         goal: 0.5,
         extra: { secretBytes: 200 },
         check: (a, b) => {

@@ -48,6 +48,8 @@ async function httpEncrypt(): Promise<void> {
         arca: target,
         bare: { ...target, port: bare.port },
         connections: c,
+        arcaPid: arca.child.pid!,
+        barePid: bare.child.pid!,
         goal: 0.5,
         extra: { plaintextBytes: 128 },
       });

@@ -3,9 +3,29 @@
  * wrk command from a separate process, back to back, ≥3 pairs, median ratio (see ../shared/BENCH.md).
  * The bare server's rate is also the generator's ceiling on this machine in this run: it is printed as
  * `generatorCeiling`, with wrk's CPU use during that run (`generatorCpu`, 1.0 = wrk saturated).
+ *
+ * Each side's server CPU time per request (user+sys from /proc/PID/stat, all threads) is printed too,
+ * with `cpuRatio` = bare µs / Arca µs and its median over the pairs. On this shared 2-core machine the
+ * request rate follows the scheduler as much as the server; CPU per request does not, so it says what
+ * the throughput ratio would be on an otherwise idle core.
  */
 import { comparePairs, type Figure } from './report.ts';
+import { readFileSync } from 'node:fs';
 import { type WrkRequest, type WrkResult, wrk } from './wrk.ts';
+
+/** CPU time (µs, user+sys, all threads) a process has used; /proc counts in USER_HZ = 100 ticks. */
+export function processCpuUs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10_000;
+}
+
+/** One wrk run and the server's CPU µs per request during it. */
+async function measured(r: WrkRequest, pid: number, connections: number, seconds: number): Promise<WrkResult & { cpuUs: number }> {
+  const c0 = processCpuUs(pid);
+  const w = await wrk(r, connections, seconds);
+  return { ...w, cpuUs: Math.round(((processCpuUs(pid) - c0) / w.requests) * 10) / 10 };
+}
 
 /** Short runs, more pairs: on this shared machine other loads come in bursts of seconds; a median of 5
  * one-second pairs rides them out better than 3 longer ones. */
@@ -16,6 +36,9 @@ export async function compareHttp(opts: {
   name: string;
   arca: WrkRequest;
   bare: WrkRequest;
+  /** PIDs of the two servers, for their CPU time. */
+  arcaPid: number;
+  barePid: number;
   connections: number;
   goal?: number;
   rounds?: number;
@@ -34,9 +57,10 @@ export async function compareHttp(opts: {
     baseline: 'bare-node-http',
     ...(opts.goal === undefined ? {} : { goal: opts.goal }),
     rounds: opts.rounds ?? WRK_ROUNDS,
+    medians: ['cpuRatio'],
     pair: async () => {
-      const b = await wrk(opts.bare, opts.connections, seconds);
-      const a = await wrk(opts.arca, opts.connections, seconds);
+      const b = await measured(opts.bare, opts.barePid, opts.connections, seconds);
+      const a = await measured(opts.arca, opts.arcaPid, opts.connections, seconds);
       return {
         value: a.rps,
         baselineValue: b.rps,
@@ -49,6 +73,9 @@ export async function compareHttp(opts: {
           p99Ms: a.p99Ms,
           baselineP50Ms: b.p50Ms,
           baselineP99Ms: b.p99Ms,
+          cpuUsPerReq: a.cpuUs,
+          baselineCpuUsPerReq: b.cpuUs,
+          cpuRatio: Math.round((b.cpuUs / a.cpuUs) * 1000) / 1000,
           ...opts.extra,
           ...(opts.check ? opts.check(a, b) : {}),
         },
