@@ -4,6 +4,9 @@
  *  - kv.read.c1 / kv.read.c16: `GET /v1/secret/data/bench` of a 200-byte secret, `wrk -t1 -c1|-c16`,
  *    Arca dev server vs a bare node:http server (child process) returning the same response body.
  *    Goals: ratio ≥ 0.5 and p99 ≤ 2 × bare p99 + 1 ms.
+ *  - kv.read.http-adapter.c16: the same read against the HTTP adapter alone (lib/adapter-server.ts:
+ *    the real buildHttpServer over a core that answers at once) vs the same bare server. Not a goal:
+ *    the ceiling the HTTP layer puts on kv.read.
  *  - kv.write.durable.c1: `POST /v1/secret/data/bench-w` (200 B) from `wrk -t1 -c1`, against
  *    the server's SQLite storage (synchronous=FULL) in a data dir on disk, vs the disk's fsync rate
  *    (write 200 B + fsync in a loop, in the same directory). Goal ≥ 0.5.
@@ -20,7 +23,7 @@ import { stopChild, tempDir } from '../test/harness/index.ts';
 import { openLayers } from './kv-layers.ts';
 import { compareHttp } from './lib/http-compare.ts';
 import { comparePairs } from './lib/report.ts';
-import { api, type Served, startArca, startBare } from './lib/servers.ts';
+import { api, type Served, startAdapter, startArca, startBare } from './lib/servers.ts';
 import { type WrkRequest, wrk } from './lib/wrk.ts';
 
 const WRITE_SECONDS = 2;
@@ -28,6 +31,8 @@ const DURATION_MS = WRITE_SECONDS * 1000;
 /** Write figures are noisier (disk shared with other processes): more pairs for the median. */
 const WRITE_ROUNDS = 5;
 const LAYER_MS = 1500;
+/** The in-process layer figures are context, not goals: fewer pairs keep the bench under 2 minutes. */
+const LAYER_ROUNDS = 3;
 /** Key and value chosen so the JSON of `data` is 200 bytes. */
 const SECRET = { password: 'x'.repeat(200 - '{"password":""}'.length) };
 
@@ -82,6 +87,23 @@ export default async function kvBench(): Promise<void> {
       });
     }
 
+    // The HTTP adapter's own ceiling: the same read against buildHttpServer over a core that answers
+    // at once (same data, same envelope), vs the same bare server. Not a goal: it bounds kv.read.
+    const adapter = await startAdapter({ status: 200, data: (JSON.parse(sample.body) as { data: unknown }).data, mountType: 'kv' });
+    try {
+      await compareHttp({
+        name: 'kv.read.http-adapter.c16',
+        arca: { ...read, port: adapter.port },
+        bare: { ...read, port: bare.port },
+        connections: 16,
+        arcaPid: adapter.child.pid!,
+        barePid: bare.child.pid!,
+        extra: { layer: 'src/http buildHttpServer over a core that answers at once: the HTTP layer alone' },
+      });
+    } finally {
+      await stopChild(adapter.child);
+    }
+
     const write: WrkRequest = { port: arca.port, method: 'POST', path: '/v1/secret/data/bench-w', headers: h, body: JSON.stringify({ data: SECRET }) };
     await wrk(write, 1, 1); // warm-up
     await comparePairs({
@@ -126,7 +148,7 @@ export default async function kvBench(): Promise<void> {
         name: 'kv.write.storage.c1',
         unit: 'commits/s',
         baseline: 'fsync-rate',
-        rounds: WRITE_ROUNDS,
+        rounds: LAYER_ROUNDS,
         pair: async () => {
           const baselineValue = fsyncRate(dir.path, LAYER_MS);
           return { value: await layers.storageRate(LAYER_MS), baselineValue, extra: { layer: 'SqliteStorage.commit (version put + metadata put with expectation + trimmed delete)' } };
@@ -136,7 +158,7 @@ export default async function kvBench(): Promise<void> {
         name: 'kv.write.engine.c1',
         unit: 'writes/s',
         baseline: 'fsync-rate',
-        rounds: WRITE_ROUNDS,
+        rounds: LAYER_ROUNDS,
         pair: async () => {
           const baselineValue = fsyncRate(dir.path, LAYER_MS);
           return { value: await layers.engineRate(LAYER_MS), baselineValue, extra: { layer: 'KV engine over StorageView + Barrier + SqliteStorage, no HTTP' } };

@@ -87,6 +87,21 @@ export async function startArca(opts: { dataDir?: string; nodeArgs?: string[] } 
   return { child, port, token };
 }
 
+/**
+ * The HTTP adapter alone (lib/adapter-server.ts): the real buildHttpServer over a core that answers
+ * every request at once with `response`.
+ */
+export async function startAdapter(response: unknown): Promise<Served> {
+  const port = await freePort();
+  const node = ['--no-deprecation', '--import', join(ROOT, 'node_modules/tsx/dist/esm/index.mjs'), join(ROOT, 'bench/lib/adapter-server.ts'), String(port)];
+  const child = spawn(process.execPath, node, { cwd: ROOT, env: { ...process.env, BENCH_RESPONSE: JSON.stringify(response) }, stdio: 'ignore' });
+  await waitFor('http adapter', async () => {
+    if (child.exitCode !== null) throw new Error('the adapter server exited');
+    return (await probe(port, '/v1/x')) === 200 ? true : undefined;
+  }, 60_000);
+  return { child, port };
+}
+
 /** One request for setup (mounts, keys, sample bodies). */
 export async function api(port: number, token: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
