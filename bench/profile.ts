@@ -12,11 +12,12 @@
  * With --bare, the profiled server is instead the bare node:http baseline returning the same body
  * (what the ratio's denominator spends per request). Not a `.bench.ts`: it reports no ratio, it explains one.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { stopChild, tempDir } from '../test/harness/index.ts';
 import { summarise } from './lib/cpuprofile.ts';
+import { procCpu } from './lib/proc.ts';
 import { api, type Served, startArca, startBare } from './lib/servers.ts';
 import { type WrkRequest, wrk } from './lib/wrk.ts';
 
@@ -44,17 +45,6 @@ function print(file: string, requests: number, window?: { fromUs: number; toUs: 
   for (const f of s.functions.filter((x) => x.area !== '(idle)').slice(0, top)) {
     process.stdout.write(`  ${per(f.selfUs).padStart(7)}  ${((f.selfUs / busy) * 100).toFixed(1).padStart(5)}%  ${f.key}  [${f.area}]\n`);
   }
-}
-
-/**
- * CPU time (ms, user+sys) a process has used, from /proc/PID/stat (clock ticks, USER_HZ = 100). The
- * profile's sample deltas are wall time and include time the server waited for a CPU on this shared
- * machine; this is the CPU it actually used.
- */
-function cpuMs(pid: number): { user: number; sys: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return { user: Number(f[11]) * 10, sys: Number(f[12]) * 10 };
 }
 
 async function target(name: string, port: number, token: string): Promise<WrkRequest> {
@@ -93,16 +83,18 @@ if (values.file) {
     const profiled = bare ?? arca;
     await wrk(t, Number(values.c), 2); // warm-up: JIT, caches
     const fromUs = Number(process.hrtime.bigint() / 1000n);
-    const cpu0 = cpuMs(profiled.child.pid!);
+    const cpu0 = procCpu(profiled.child.pid!);
     const r = await wrk(t, Number(values.c), Number(values.s));
-    const cpu1 = cpuMs(profiled.child.pid!);
+    const cpu1 = procCpu(profiled.child.pid!);
     const toUs = Number(process.hrtime.bigint() / 1000n);
     await stopChild(profiled.child, 30_000);
     const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
     if (!file) throw new Error('the server wrote no .cpuprofile (did it exit cleanly?)');
     process.stdout.write(`${name}${values.bare ? ' (bare node:http baseline)' : ''}: wrk -t1 -c${values.c} -d${values.s}s → ${Math.round(r.rps)} req/s, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms\n`);
-    const perReq = (ms: number) => ((ms * 1000) / r.requests).toFixed(1);
-    const [user, sys] = [cpu1.user - cpu0.user, cpu1.sys - cpu0.sys];
+    const perReq = (us: number) => (us / r.requests).toFixed(1);
+    // The profile's sample deltas are wall time (they include waiting for a CPU on this shared machine);
+    // /proc says what the server actually used.
+    const [user, sys] = [cpu1.userUs - cpu0.userUs, cpu1.sysUs - cpu0.sysUs];
     process.stdout.write(`server CPU time (/proc) during the run, µs per request: ${perReq(user + sys)} (user ${perReq(user)}, sys ${perReq(sys)})\n`);
     print(join(profDir, file), r.requests, { fromUs, toUs });
   } finally {

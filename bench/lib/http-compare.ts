@@ -10,21 +10,18 @@
  * the throughput ratio would be on an otherwise idle core.
  */
 import { comparePairs, type Figure } from './report.ts';
-import { readFileSync } from 'node:fs';
+import { procCpu } from './proc.ts';
 import { type WrkRequest, type WrkResult, wrk } from './wrk.ts';
-
-/** CPU time (µs, user+sys, all threads) a process has used; /proc counts in USER_HZ = 100 ticks. */
-export function processCpuUs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) * 10_000;
-}
 
 /** One wrk run and the server's CPU µs per request during it. */
 async function measured(r: WrkRequest, pid: number, connections: number, seconds: number): Promise<WrkResult & { cpuUs: number }> {
-  const c0 = processCpuUs(pid);
+  const busy = () => {
+    const c = procCpu(pid);
+    return c.userUs + c.sysUs;
+  };
+  const c0 = busy();
   const w = await wrk(r, connections, seconds);
-  return { ...w, cpuUs: Math.round(((processCpuUs(pid) - c0) / w.requests) * 10) / 10 };
+  return { ...w, cpuUs: Math.round(((busy() - c0) / w.requests) * 10) / 10 };
 }
 
 /** Short runs, more pairs: on this shared machine other loads come in bursts of seconds; a median of 5

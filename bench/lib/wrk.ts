@@ -7,9 +7,10 @@
  * temp file, so the token is not on a command line. Each run is bounded by `-d`.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { procCpu } from './proc.ts';
 import { round3 } from './report.ts';
 
 export interface WrkRequest {
@@ -68,14 +69,6 @@ export function parseWrk(out: string): Omit<WrkResult, 'generatorCpu'> {
   return { rps: Number(rps[1]), requests: Number(total[1]), p50Ms: round3(durationMs(p50[1]!)), p99Ms: round3(durationMs(p99[1]!)) };
 }
 
-/** CPU time (ms) of this process's waited-for children (utime+stime in clock ticks, USER_HZ = 100). */
-function childrenCpuMs(): number {
-  const stat = readFileSync('/proc/self/stat', 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // Fields after "(comm)": index 13/14 are cutime/cstime (fields 16/17 of proc(5)).
-  return (Number(f[13]) + Number(f[14])) * 10;
-}
-
 /** One bounded wrk run, `-t1 -c<connections> -d<seconds>s --latency`. */
 export async function wrk(r: WrkRequest, connections: number, seconds: number): Promise<WrkResult> {
   const dir = mkdtempSync(join(tmpdir(), 'arca-wrk-'));
@@ -83,7 +76,7 @@ export async function wrk(r: WrkRequest, connections: number, seconds: number): 
     const script = join(dir, 'req.lua');
     writeFileSync(script, luaScript(r), { mode: 0o600 });
     const args = ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', '-s', script, `http://127.0.0.1:${r.port}${r.path}`];
-    const cpu0 = childrenCpuMs();
+    const cpu0 = procCpu('self').childrenUs;
     const t0 = performance.now();
     const out = await new Promise<string>((resolve, reject) => {
       const child = spawn('wrk', args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -98,7 +91,7 @@ export async function wrk(r: WrkRequest, connections: number, seconds: number): 
       child.on('close', (code) => (code === 0 ? resolve(text) : reject(new Error(`wrk exited ${code}:\n${text}`))));
     });
     const wallMs = performance.now() - t0;
-    return { ...parseWrk(out), generatorCpu: Math.round(((childrenCpuMs() - cpu0) / wallMs) * 100) / 100 };
+    return { ...parseWrk(out), generatorCpu: Math.round(((procCpu('self').childrenUs - cpu0) / 1000 / wallMs) * 100) / 100 };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
