@@ -45,9 +45,20 @@ export class Barrier implements Storage {
 
   /** First-time setup under a new root key: writes a fresh keyring. */
   async initialize(rootKey: Uint8Array): Promise<void> {
+    await this.#raw.put(KEYRING_PATH, this.freshKeyringRecord(rootKey));
+  }
+
+  /**
+   * A fresh keyring sealed under `rootKey`, for the caller to store at KEYRING_PATH (init commits it
+   * together with the seal records, in one transaction, so concurrent inits cannot mix their keys).
+   */
+  freshKeyringRecord(rootKey: Uint8Array): Uint8Array {
     const kr = Keyring.fresh(randomKey(), this.#now());
-    await this.#raw.put(KEYRING_PATH, seal(rootKey, kr.serialize(), KEYRING_AAD));
-    kr.wipe();
+    try {
+      return seal(rootKey, kr.serialize(), KEYRING_AAD);
+    } finally {
+      kr.wipe();
+    }
   }
 
   /** Loads the keyring with the root key. Wrong root key → ERR_BARRIER_DECRYPT. */
