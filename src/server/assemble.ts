@@ -16,6 +16,7 @@ import type { KeyBackend } from '../keys/backend.ts';
 import { InmemStorage, PostgresStorage, SqliteStorage, type Storage } from '../storage/index.ts';
 import { registerEngines } from './engines.ts';
 import { setupHa } from './ha.ts';
+import { sealRefresher } from './seal-refresh.ts';
 import { verifiedClientAddr } from '../ha/index.ts';
 import { randomUUID } from 'node:crypto';
 
@@ -137,14 +138,19 @@ export async function assembleServer(c: Readonly<ServerConfig>, log: Logger, dat
     core, log, tls: c.tls,
     ...(ha ? { ha: () => ha.manager.view(), forward: ha.forwarder(c.ha.standbyMode), stepDown: () => ha.manager.stepDown(), leaderAddress: () => ha.manager.leaderAddress(), clientAddr: async (req) => verifiedClientAddr(await ha.forwardKey(), req.headers) } : {}),
   });
+  const seal = sealRefresher(core, log);
+  // Before routing, so every endpoint (seal status, unseal, init, health) answers from a fresh record.
+  app.addHook('onRequest', async () => seal.refresh());
   const address = await app.listen({ host: host.replace(/^\[|\]$/g, ''), port: Number(portStr) });
   ha?.manager.start();
+  if (ha) seal.poll(1000);
   return {
     core,
     app,
     address,
     reopenAudit: () => audit.reopen(),
     async close() {
+      seal.stop();
       await ha?.manager.stop();
       await app.close();
       await core.close();
