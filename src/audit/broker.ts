@@ -82,6 +82,8 @@ export class AuditBroker {
   #restartPending: string | undefined;
   #checkpointFailures = 0;
   #chainRestarts = 0;
+  /** Request ids whose response entry is to be followed at once by a checkpoint. */
+  readonly #checkpointAfter = new Set<string>();
 
   private constructor(opts: AuditBrokerOptions, seq: number, prev: string) {
     this.#opts = opts;
@@ -321,6 +323,16 @@ export class AuditBroker {
     return restart ? Promise.all([restart, done]).then(() => {}) : done;
   }
 
+  /**
+   * `sys/audit-checkpoint`: the checkpoint goes right after that request's own response entry, so a
+   * log quiet after the call ends with a checkpoint (one written inside the handler would be followed
+   * by the unsigned response entry).
+   */
+  checkpointAfterResponse(requestId: string): void {
+    if (this.#closed || this.#pipes.size === 0) return;
+    this.#checkpointAfter.add(requestId);
+  }
+
   /** Audits one request or response. Call for every request and every response, centrally. */
   log(input: AuditInput): Promise<void> {
     if (this.#closed) return Promise.reject(unavailable());
@@ -346,6 +358,10 @@ export class AuditBroker {
     }
     if (input.error !== undefined) body['error'] = input.error;
     const done = this.#emit(body);
+    if (input.type === 'response' && this.#checkpointAfter.delete(r.id)) {
+      // The entry and the checkpoint after it are persisted before the caller hears back.
+      return Promise.all([done, this.checkpoint()]).then(() => {});
+    }
     if (++this.#sinceCheckpoint >= (this.#opts.checkpointEvery ?? 1000)) this.#checkpointInBackground();
     return done;
   }

@@ -29,6 +29,7 @@ export const SUDO_PATHS: RegExp[] = [
   /^sys\/rotate$/,
   /^sys\/audit(\/.*)?$/,
   /^sys\/audit-hash\/.+$/,
+  /^sys\/audit-checkpoint$/,
   /^auth\/token\/accessors\/?$/,
   /^auth\/token\/revoke-orphan$/,
   /^sys\/seal$/,
