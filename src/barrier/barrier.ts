@@ -45,7 +45,9 @@ export class Barrier implements Storage {
 
   /** First-time setup under a new root key: writes a fresh keyring. */
   async initialize(rootKey: Uint8Array): Promise<void> {
-    await this.#raw.put(KEYRING_PATH, this.freshKeyringRecord(rootKey));
+    const kr = Keyring.fresh(randomKey(), this.#now());
+    await this.#raw.put(KEYRING_PATH, seal(rootKey, kr.serialize(), KEYRING_AAD));
+    kr.wipe();
   }
 
   /**
