@@ -22,5 +22,5 @@ export interface LogicalResponse {
   /** Vault copies `data` to the top level for some sys routes. */
   injectTop?: boolean;
   /** A body served as is, outside the envelope (Vault's raw responses, e.g. `sys/metrics`). */
-  raw?: { contentType: string; body: string };
+  raw?: { contentType: string; body: string | Uint8Array };
 }

@@ -60,6 +60,8 @@ export interface EngineResponse {
   auth?: Record<string, unknown>;
   /** An auth method's request to issue a token. */
   issue?: AuthIssue;
+  /** A body served as is, outside the envelope (pki's DER/PEM certificates and CRLs). */
+  raw?: { contentType: string; body: string | Uint8Array };
 }
 
 export interface EngineContext {

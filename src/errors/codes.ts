@@ -75,6 +75,23 @@ export const ERROR_CODES = [
   'ERR_K8S_AUTH_TOKENREVIEW_DENIED',
   /** The API server (TokenReview) or the JWKS/OIDC discovery endpoint could not be reached or answered badly. */
   'ERR_K8S_AUTH_UPSTREAM_UNAVAILABLE',
+  // pki engine
+  /** The mount has no CA yet (root/generate or intermediate/set-signed first). */
+  'ERR_PKI_CA_MISSING',
+  /** The mount already holds a CA (one CA per mount: mount another path to rotate). */
+  'ERR_PKI_CA_EXISTS',
+  /** issue/sign named a role that does not exist on the mount. */
+  'ERR_PKI_ROLE_UNKNOWN',
+  /** A common name, DNS/IP/URI/email SAN the role does not allow. */
+  'ERR_PKI_NAME_NOT_ALLOWED',
+  /** A requested TTL over the role's max_ttl, or a NotAfter past the CA's. */
+  'ERR_PKI_TTL_EXCEEDS_MAX',
+  /** A key type or size the role (or Arca) does not allow. */
+  'ERR_PKI_KEY_TYPE',
+  /** A CSR or certificate that does not parse, verify, or fit (CA CSR on sign-verbatim, key mismatch on set-signed). */
+  'ERR_PKI_CSR_INVALID',
+  /** revoke named a serial this mount did not store. */
+  'ERR_PKI_CERT_UNKNOWN',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

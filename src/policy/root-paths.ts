@@ -3,7 +3,7 @@
  * (or the token must be root). Vault's `sys/` list (vault/logical_system.go PathsSpecial.Root), the token
  * store's (`revoke-orphan/*`, `accessors*`), `sys/capabilities` (reads another token's capabilities) and
  * `sys/audit-hash/*` (the reference groups it with the sudo-protected audit endpoints).
- * A trailing `*` is a raw prefix; anything else must match exactly.
+ * A trailing `*` is a raw prefix; a leading `**` segment matches below any mount; anything else must match exactly.
  */
 export const DEFAULT_ROOT_PATHS: readonly string[] = Object.freeze([
   'sys/auth/*',
@@ -33,10 +33,20 @@ export const DEFAULT_ROOT_PATHS: readonly string[] = Object.freeze([
   'sys/capabilities',
   'auth/token/revoke-orphan*',
   'auth/token/accessors*',
+  // pki's sign-verbatim signs whatever names a CSR carries (Vault: the pki backend's Root paths). A pki
+  // engine may be mounted anywhere, so `**/` matches at any mount; a same-named path of another engine
+  // then also needs sudo, which over-protects but never under-protects.
+  '**/sign-verbatim',
+  '**/sign-verbatim/*',
 ]);
 
 export function matchesRootPath(path: string, patterns: readonly string[]): boolean {
   for (const p of patterns) {
+    if (p.startsWith('**/')) {
+      const rest = p.slice(3);
+      if (rest.endsWith('*') ? path.includes(`/${rest.slice(0, -1)}`) : path.endsWith(`/${rest}`)) return true;
+      continue;
+    }
     if (p.endsWith('*') ? path.startsWith(p.slice(0, -1)) : path === p) return true;
   }
   return false;

@@ -10,6 +10,7 @@ import type { Logger } from '../log/index.ts';
 import { createKvEngine } from '../engines/kv/index.ts';
 import { createTransitEngine } from '../engines/transit/index.ts';
 import { createKubernetesAuthEngine } from '../engines/auth-kubernetes/index.ts';
+import { createPkiEngine } from '../engines/pki/index.ts';
 import type { KeyBackend } from '../keys/backend.ts';
 import { SoftwareKeyBackend } from '../keys/software.ts';
 
@@ -34,6 +35,7 @@ export async function registerEngines(engines: EngineRegistry, deps: EngineDeps)
   engines.set('kv', (ctx, options) => createKvEngine(ctx, options));
   engines.set('transit', (ctx) => createTransitEngine(ctx, { software, ...(deps.hsmKeys ? { hsm: deps.hsmKeys } : {}) }));
   engines.set('kubernetes', (ctx) => createKubernetesAuthEngine(ctx));
+  engines.set('pki', (ctx) => createPkiEngine(ctx));
   let coreRef: (() => Core) | undefined;
   const policies = new PolicyStore(() => coreRef!().barrier);
   const audit = new AuditManager(() => coreRef!().barrier, deps.auditSpoolDir, deps.log);

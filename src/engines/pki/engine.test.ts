@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { silentLogger } from '../../log/index.ts';
+import { InmemStorage } from '../../storage/index.ts';
+import type { Engine, EngineResponse, Operation } from '../types.ts';
+import { createPkiEngine } from './index.ts';
+import { x509 } from './x509-lib.ts';
+
+function setup() {
+  let t = Date.now();
+  const storage = new InmemStorage();
+  const engine = createPkiEngine({ storage, log: silentLogger(), now: () => t, isActive: () => true });
+  const call = (op: Operation, path: string, data: Record<string, unknown> = {}) =>
+    engine.handle({ id: 'r', operation: op, path, mountPoint: 'pki/', data, auth: undefined, clientAddr: '127.0.0.1', can: () => true });
+  return { engine, storage, call, advance: (ms: number) => (t += ms) };
+}
+
+async function crlSerials(call: (op: Operation, p: string) => Promise<EngineResponse | undefined>): Promise<string[]> {
+  const r = await call('read', 'crl');
+  const crl = new x509.X509Crl(r!.raw!.body as Uint8Array);
+  return crl.entries.map((e) => e.serialNumber.toLowerCase().replace(/^(00)+/, ''));
+}
+
+describe('pki CRL', () => {
+  it('drops a revoked certificate from the CRL once it has expired (bounded CRL)', async () => {
+    const { call, advance, storage } = setup();
+    await call('update', 'root/generate/internal', { common_name: 'ca', key_type: 'ec' });
+    await call('update', 'roles/r', { allow_any_name: true, key_type: 'ec', max_ttl: '10h' });
+    const short = (await call('update', 'issue/r', { common_name: 'short', ttl: '1h' }))!.data as { serial_number: string };
+    const long = (await call('update', 'issue/r', { common_name: 'long', ttl: '5h' }))!.data as { serial_number: string };
+    await call('update', 'revoke', { serial_number: short.serial_number });
+    await call('update', 'revoke', { serial_number: long.serial_number });
+    const hex = (s: string) => s.replace(/:/g, '');
+    assert.deepEqual((await crlSerials(call)).sort(), [hex(short.serial_number), hex(long.serial_number)].sort());
+    advance(2 * 3600_000);
+    await call('read', 'crl/rotate');
+    assert.deepEqual(await crlSerials(call), [hex(long.serial_number)]);
+    assert.deepEqual(await storage.list('revoked/'), [long.serial_number.replace(/:/g, '-')]);
+  });
+
+  it('scheduled tidy removes expired certificates past the safety buffer', async () => {
+    const { engine, call, advance, storage } = setup();
+    await call('update', 'root/generate/internal', { common_name: 'ca', key_type: 'ec' });
+    await call('update', 'roles/r', { allow_any_name: true, key_type: 'ec' });
+    await call('update', 'issue/r', { common_name: 'x', ttl: '1h' });
+    assert.equal((await storage.list('certs/')).length, 1);
+    await engine.tick!();
+    assert.equal((await storage.list('certs/')).length, 1, 'not expired yet');
+    advance(80 * 3600_000);
+    await engine.tick!();
+    assert.equal((await storage.list('certs/')).length, 0);
+  });
+});

@@ -1,0 +1,1 @@
+export { createPkiEngine } from './engine.ts';
