@@ -66,8 +66,8 @@ function checkKeyAgainstRole(role: Role, pk: x509.PublicKey): void {
 }
 
 async function issuerOf(s: PkiState): Promise<{ issuer: Issuer; chain: string[] }> {
-  const { ca, signingKey } = await s.ca.load(s.storage);
-  return { issuer: { cert: new x509.X509Certificate(ca.certPem), spec: ca.spec, signingKey }, chain: [ca.certPem, ...ca.parents] };
+  const { ca, signingKey, cert } = await s.ca.load(s.storage);
+  return { issuer: { cert, spec: ca.spec, signingKey }, chain: [ca.certPem, ...ca.parents] };
 }
 
 async function finish(s: PkiState, role: Role, cert: x509.X509Certificate, chain: string[], b: IssueInput, key?: { pem: string; type: string }): Promise<EngineResponse> {

@@ -13,7 +13,7 @@
 import { ArcaError } from '../../errors/index.ts';
 import type { Storage } from '../../storage/index.ts';
 import { importSigningKey, type KeySpec } from './keys.ts';
-import type { CryptoKey } from './x509-lib.ts';
+import { type CryptoKey, x509 } from './x509-lib.ts';
 
 export const CA_KEY = 'ca/record';
 export const PENDING_KEY = 'ca/pending';
@@ -77,17 +77,17 @@ export function encodeJson(v: unknown): Uint8Array {
  * on every use (another replica may have set it), the key import only when it changed.
  */
 export class CaCache {
-  #cached: { certPem: string; key: Promise<CryptoKey> } | undefined;
+  #cached: { certPem: string; key: Promise<CryptoKey>; cert: x509.X509Certificate } | undefined;
 
-  async load(s: Storage): Promise<{ ca: CaRecord; signingKey: CryptoKey }> {
+  async load(s: Storage): Promise<{ ca: CaRecord; signingKey: CryptoKey; cert: x509.X509Certificate }> {
     const ca = await getJson<CaRecord>(s, CA_KEY);
     if (!ca) throw new ArcaError('ERR_PKI_CA_MISSING', 'this mount has no CA yet: call root/generate or intermediate/set-signed first');
     if (this.#cached?.certPem !== ca.certPem) {
       const key = importSigningKey(ca.spec, Buffer.from(ca.key, 'base64'));
       key.catch(() => undefined);
-      this.#cached = { certPem: ca.certPem, key };
+      this.#cached = { certPem: ca.certPem, key, cert: new x509.X509Certificate(ca.certPem) };
     }
-    return { ca, signingKey: await this.#cached.key };
+    return { ca, signingKey: await this.#cached.key, cert: this.#cached.cert };
   }
 }
 
