@@ -92,6 +92,8 @@ export const ERROR_CODES = [
   'ERR_PKI_CSR_INVALID',
   /** revoke named a serial this mount did not store. */
   'ERR_PKI_CERT_UNKNOWN',
+  /** `exported` asked of a mount whose CA keys live non-extractable in the HSM. */
+  'ERR_PKI_KEY_NOT_EXPORTABLE',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

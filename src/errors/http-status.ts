@@ -65,4 +65,5 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   ERR_PKI_KEY_TYPE: 400,
   ERR_PKI_CSR_INVALID: 400,
   ERR_PKI_CERT_UNKNOWN: 400,
+  ERR_PKI_KEY_NOT_EXPORTABLE: 400,
 };

@@ -5,6 +5,8 @@
  * Both produce the same ciphertext layout: nonce(12) ‖ ciphertext ‖ tag(16), AES-256-GCM with `aad`.
  * Every implementation runs `exerciseKeyBackend` (keys/conformance.ts).
  */
+import type { HsmEcKeys } from './pkcs11/hsm-ec.ts';
+
 export type KeyType = 'aes256-gcm96' | 'hsm-aes256-gcm96';
 
 export interface KeyBackend {
@@ -21,4 +23,6 @@ export interface KeyBackend {
   /** Removes the material for good (HSM: C_DestroyObject; software: nothing to do beyond the caller deleting the ref). */
   destroyVersion(ref: Uint8Array): Promise<void>;
   close(): Promise<void>;
+  /** HSM backends: non-extractable EC signing keys on the same token (pki CA keys). */
+  ecKeys?(): HsmEcKeys;
 }

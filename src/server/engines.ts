@@ -35,7 +35,7 @@ export async function registerEngines(engines: EngineRegistry, deps: EngineDeps)
   engines.set('kv', (ctx, options) => createKvEngine(ctx, options));
   engines.set('transit', (ctx) => createTransitEngine(ctx, { software, ...(deps.hsmKeys ? { hsm: deps.hsmKeys } : {}) }));
   engines.set('kubernetes', (ctx) => createKubernetesAuthEngine(ctx));
-  engines.set('pki', (ctx) => createPkiEngine(ctx));
+  engines.set('pki', (ctx, options) => createPkiEngine(ctx, { options, hsm: deps.hsmKeys?.ecKeys?.() }));
   let coreRef: (() => Core) | undefined;
   const policies = new PolicyStore(() => coreRef!().barrier);
   const audit = new AuditManager(() => coreRef!().barrier, deps.auditSpoolDir, deps.log);

@@ -4,16 +4,17 @@
  * `cert/ca`, `cert/ca_chain`). One CA per mount: a second root/generate or set-signed is refused
  * (rotate by mounting a new path and moving roles there; see docs/pki.md).
  */
+import { randomBytes, webcrypto } from 'node:crypto';
 import { z } from 'zod';
 import { ArcaError } from '../../errors/index.ts';
 import { outOfRange, parseFields, vIntIn, vStringList } from '../fields.ts';
 import type { EngineResponse } from '../types.ts';
 import { certSerialHex, csrError, makeCsr, parseCertificate, parseCsr, pemBlocks, selfSignedCa, signIntermediate, toPem } from './build.ts';
-import { exportPkcs8, generateKeyPair, keySpec, privateKeyPem } from './keys.ts';
+import { exportPkcs8, generateKeyPair, keyError, type KeySpec, keySpec, privateKeyPem } from './keys.ts';
 import { isHostname } from './names.ts';
 import { loadUrls, type PkiState, subjectAndSans, subjectFields, ttlField } from './state.ts';
-import { CA_KEY, type CaRecord, encodeJson, getJson, PENDING_KEY, type PendingRecord, putJson, serialColons, URLS_KEY, type UrlsConfig } from './store.ts';
-import { OID_BASIC_CONSTRAINTS, x509 } from './x509-lib.ts';
+import { CA_KEY, type CaRecord, encodeJson, getJson, hsmKey, PENDING_KEY, type PendingRecord, putJson, serialColons, URLS_KEY, type UrlsConfig } from './store.ts';
+import { type CryptoKeyPair, OID_BASIC_CONSTRAINTS, x509 } from './x509-lib.ts';
 
 const TEN_YEARS = 87600 * 3600;
 /** Vault's not_before_duration default: backdating absorbs clock skew between nodes. */
@@ -43,6 +44,28 @@ function requireCn(cn: string | undefined): string {
   return cn;
 }
 
+interface NewCaKey {
+  keys: CryptoKeyPair;
+  /** What the CA record stores: PKCS#8 (barrier) or the HSM object's id. */
+  stored: { key: string; hsmId?: string };
+  pkcs8?: Uint8Array;
+}
+
+/** A new CA key in the barrier, or non-extractable on the HSM (mount option key_storage=hsm). */
+async function newCaKey(s: PkiState, spec: KeySpec, exported: boolean): Promise<NewCaKey> {
+  if (s.keyStorage === 'hsm') {
+    if (exported) throw new ArcaError('ERR_PKI_KEY_NOT_EXPORTABLE', 'this mount keeps CA keys in the HSM, where they cannot be exported: use the internal type');
+    if (spec.type !== 'ec' || spec.bits !== 256) throw keyError('HSM-held CA keys are ec with key_bits 256');
+    const id = randomBytes(16);
+    const k = s.hsm!.generateP256(`arca-pki-ca-${id.toString('hex')}`, id);
+    const publicKey = await webcrypto.subtle.importKey('spki', k.publicKey.export({ type: 'spki', format: 'der' }), { name: 'ECDSA', namedCurve: 'P-256' }, true, ['verify']);
+    return { keys: { publicKey, privateKey: hsmKey(s.hsm, id.toString('hex')) }, stored: { key: '', hsmId: id.toString('hex') } };
+  }
+  const keys = await generateKeyPair(spec);
+  const pkcs8 = await exportPkcs8(keys.privateKey);
+  return { keys, stored: { key: Buffer.from(pkcs8).toString('base64') }, pkcs8 };
+}
+
 export function certOut(pem: string, format: string | undefined): string {
   if (format === 'der') return Buffer.from(new x509.X509Certificate(pem).rawData).toString('base64');
   return pem;
@@ -53,14 +76,13 @@ export async function generateRoot(s: PkiState, type: string, data: Record<strin
   const b = parseFields(rootSchema, data);
   const cn = requireCn(b.common_name);
   if (await getJson(s.storage, CA_KEY)) throw new ArcaError('ERR_PKI_CA_EXISTS', 'this mount already has a CA: mount pki at another path for a new one');
-  const spec = keySpec(b.key_type ?? 'rsa', b.key_bits ?? 0);
-  const keys = await generateKeyPair(spec);
+  const spec = keySpec(b.key_type ?? (s.keyStorage === 'hsm' ? 'ec' : 'rsa'), b.key_bits ?? 0);
+  const { keys, stored, pkcs8 } = await newCaKey(s, spec, exported);
   const now = s.now();
   const { subject, sans } = subjectAndSans({ ...b, common_name: cn }, isHostname);
   const cert = await selfSignedCa(spec, keys, { subject, sans, notBefore: new Date(now - BACKDATE_MS), notAfter: new Date(now + (b.ttl || TEN_YEARS) * 1000), maxPathLength: b.max_path_length ?? -1 });
-  const pkcs8 = await exportPkcs8(keys.privateKey);
   const certPem = cert.toString('pem');
-  const rec: CaRecord = { spec, key: Buffer.from(pkcs8).toString('base64'), certPem, parents: [] };
+  const rec: CaRecord = { spec, ...stored, certPem, parents: [] };
   // Put-if-absent: two concurrent generations cannot both win.
   if (!(await s.storage.putIf(CA_KEY, encodeJson(rec), undefined))) throw new ArcaError('ERR_PKI_CA_EXISTS', 'this mount already has a CA: mount pki at another path for a new one');
   s.log.info({ serial: serialColons(certSerialHex(cert)) }, 'pki root generated');
@@ -70,7 +92,7 @@ export async function generateRoot(s: PkiState, type: string, data: Record<strin
     serial_number: serialColons(certSerialHex(cert)),
     expiration: Math.floor(cert.notAfter.getTime() / 1000),
   };
-  if (exported) Object.assign(out, { private_key: privateKeyPem(spec, pkcs8, b.private_key_format === 'pkcs8' ? 'pkcs8' : 'der'), private_key_type: spec.type });
+  if (exported && pkcs8) Object.assign(out, { private_key: privateKeyPem(spec, pkcs8, b.private_key_format === 'pkcs8' ? 'pkcs8' : 'der'), private_key_type: spec.type });
   const urls = await loadUrls(s);
   return { data: out, ...(urls ? {} : { warnings: ["This mount hasn't configured any authority information access (AIA) fields; this may make it harder for systems to find missing certificates in the chain or to validate revocation status of certificates. Consider updating /config/urls with this information."] }) };
 }
@@ -80,15 +102,14 @@ export async function generateIntermediate(s: PkiState, type: string, data: Reco
   const b = parseFields(interSchema, data);
   const cn = requireCn(b.common_name);
   if (await getJson(s.storage, CA_KEY)) throw new ArcaError('ERR_PKI_CA_EXISTS', 'this mount already has a CA: mount pki at another path for a new one');
-  const spec = keySpec(b.key_type ?? 'rsa', b.key_bits ?? 0);
-  const keys = await generateKeyPair(spec);
+  const spec = keySpec(b.key_type ?? (s.keyStorage === 'hsm' ? 'ec' : 'rsa'), b.key_bits ?? 0);
+  const { keys, stored, pkcs8 } = await newCaKey(s, spec, exported);
   const { subject, sans } = subjectAndSans({ ...b, common_name: cn }, isHostname);
   const csr = await makeCsr(spec, keys, subject, sans);
-  const pkcs8 = await exportPkcs8(keys.privateKey);
   const csrPem = csr.toString('pem');
-  await putJson(s.storage, PENDING_KEY, { spec, key: Buffer.from(pkcs8).toString('base64'), csrPem } satisfies PendingRecord);
+  await putJson(s.storage, PENDING_KEY, { spec, ...stored, csrPem } satisfies PendingRecord);
   const out: Record<string, unknown> = { csr: b.format === 'der' ? Buffer.from(csr.rawData).toString('base64') : csrPem };
-  if (exported) Object.assign(out, { private_key: privateKeyPem(spec, pkcs8, b.private_key_format === 'pkcs8' ? 'pkcs8' : 'der'), private_key_type: spec.type });
+  if (exported && pkcs8) Object.assign(out, { private_key: privateKeyPem(spec, pkcs8, b.private_key_format === 'pkcs8' ? 'pkcs8' : 'der'), private_key_type: spec.type });
   return { data: out };
 }
 
@@ -104,7 +125,7 @@ export async function setSigned(s: PkiState, data: Record<string, unknown>): Pro
   const csr = new x509.Pkcs10CertificateRequest(pending.csrPem);
   const same = Buffer.compare(Buffer.from(csr.publicKey.rawData), Buffer.from(leaf.publicKey.rawData)) === 0;
   if (!same) throw csrError('the certificate does not carry the key of the pending intermediate request', 'certificate');
-  const rec: CaRecord = { spec: pending.spec, key: pending.key, certPem: leaf.toString('pem'), parents: certs.slice(1).map((c) => c.toString('pem')) };
+  const rec: CaRecord = { spec: pending.spec, key: pending.key, ...(pending.hsmId ? { hsmId: pending.hsmId } : {}), certPem: leaf.toString('pem'), parents: certs.slice(1).map((c) => c.toString('pem')) };
   const ok = await s.storage.commit({ puts: [[CA_KEY, encodeJson(rec)]], deletes: [PENDING_KEY], expect: [[CA_KEY, undefined]] });
   if (!ok) throw new ArcaError('ERR_PKI_CA_EXISTS', 'this mount already has a CA: mount pki at another path for a new one');
   const id = serialColons(certSerialHex(leaf));

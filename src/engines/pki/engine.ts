@@ -3,6 +3,8 @@
  * plane with short lifetimes, the CA key inside the barrier. Mount it several times for separate
  * roots of trust (Kubernetes CA, etcd CA, front-proxy CA: see `arca pki control-plane init`).
  */
+import { ArcaError } from '../../errors/index.ts';
+import type { HsmEcKeys } from '../../keys/index.ts';
 import type { Engine, EngineContext } from '../types.ts';
 import { EngineRouter } from '../router.ts';
 import { fetchCa, generateIntermediate, generateRoot, readCaJson, readUrls, setSigned, signIntermediatePath, writeUrls } from './ca-paths.ts';
@@ -14,8 +16,18 @@ import { newState } from './state.ts';
 /** Scheduled tidy runs at most this often (the core ticks every few seconds). */
 const AUTO_TIDY_INTERVAL_MS = 3600_000;
 
-export function createPkiEngine(ctx: EngineContext): Engine {
-  const s = newState(ctx.storage, ctx.now, ctx.log.child({ component: 'pki' }));
+export interface PkiDeps {
+  /** Mount options: `key_storage` = `barrier` (default) or `hsm`. */
+  options?: Record<string, string>;
+  /** The server's PKCS#11 token, when keys.pkcs11 is configured. */
+  hsm?: HsmEcKeys | undefined;
+}
+
+export function createPkiEngine(ctx: EngineContext, deps: PkiDeps = {}): Engine {
+  const storage = deps.options?.['key_storage'] ?? 'barrier';
+  if (storage !== 'barrier' && storage !== 'hsm') throw new ArcaError('ERR_INVALID_REQUEST', 'the pki option key_storage must be barrier or hsm');
+  if (storage === 'hsm' && !deps.hsm) throw new ArcaError('ERR_INVALID_REQUEST', 'key_storage=hsm needs a server with keys.pkcs11 configured');
+  const s = newState(ctx.storage, ctx.now, ctx.log.child({ component: 'pki' }), storage, deps.hsm);
   const status: TidyStatus = { state: 'Inactive', cert_store_deleted_count: 0, revoked_cert_deleted_count: 0, time_started: null, time_finished: null, error: null };
   let lastTidy = 0;
   const router = new EngineRouter()

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { HsmEcKeys } from '../../keys/index.ts';
 import type { Logger } from '../../log/index.ts';
 import type { Storage } from '../../storage/index.ts';
 import { vBool, vDurationIn, vStringList } from '../fields.ts';
@@ -8,14 +9,17 @@ import { CaCache, getJson, URLS_KEY, type UrlsConfig } from './store.ts';
 
 export interface PkiState {
   storage: Storage;
+  /** Where new CA keys go: the barrier (PKCS#8) or the HSM (non-extractable P-256). */
+  keyStorage: 'barrier' | 'hsm';
+  hsm: HsmEcKeys | undefined;
   ca: CaCache;
   /** Milliseconds since the epoch. */
   now: () => number;
   log: Logger;
 }
 
-export function newState(storage: Storage, now: () => number, log: Logger): PkiState {
-  return { storage, ca: new CaCache(), now, log };
+export function newState(storage: Storage, now: () => number, log: Logger, keyStorage: 'barrier' | 'hsm' = 'barrier', hsm?: HsmEcKeys): PkiState {
+  return { storage, ca: new CaCache(hsm), now, log, keyStorage, hsm };
 }
 
 export async function loadUrls(s: PkiState): Promise<UrlsConfig | undefined> {

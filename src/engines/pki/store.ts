@@ -13,7 +13,8 @@
 import { ArcaError } from '../../errors/index.ts';
 import type { Storage } from '../../storage/index.ts';
 import { importSigningKey, type KeySpec } from './keys.ts';
-import { type CryptoKey, x509 } from './x509-lib.ts';
+import { type CryptoKey, hsmSigningKey, x509 } from './x509-lib.ts';
+import type { HsmEcKeys } from '../../keys/index.ts';
 
 export const CA_KEY = 'ca/record';
 export const PENDING_KEY = 'ca/pending';
@@ -25,8 +26,10 @@ export const CRL_KEY = 'crl/cache';
 
 export interface CaRecord {
   spec: KeySpec;
-  /** PKCS#8 DER, base64. */
+  /** PKCS#8 DER, base64; empty when the key lives in the HSM. */
   key: string;
+  /** CKA_ID (hex) of the non-extractable HSM key, for mounts with key_storage=hsm. */
+  hsmId?: string;
   certPem: string;
   /** The issuers above this CA (intermediate → root), PEM; empty for a root. */
   parents: string[];
@@ -35,6 +38,7 @@ export interface CaRecord {
 export interface PendingRecord {
   spec: KeySpec;
   key: string;
+  hsmId?: string;
   csrPem: string;
 }
 
@@ -78,17 +82,29 @@ export function encodeJson(v: unknown): Uint8Array {
  */
 export class CaCache {
   #cached: { certPem: string; key: Promise<CryptoKey>; cert: x509.X509Certificate } | undefined;
+  readonly #hsm: HsmEcKeys | undefined;
+
+  constructor(hsm?: HsmEcKeys) {
+    this.#hsm = hsm;
+  }
 
   async load(s: Storage): Promise<{ ca: CaRecord; signingKey: CryptoKey; cert: x509.X509Certificate }> {
     const ca = await getJson<CaRecord>(s, CA_KEY);
     if (!ca) throw new ArcaError('ERR_PKI_CA_MISSING', 'this mount has no CA yet: call root/generate or intermediate/set-signed first');
     if (this.#cached?.certPem !== ca.certPem) {
-      const key = importSigningKey(ca.spec, Buffer.from(ca.key, 'base64'));
+      const key = ca.hsmId ? Promise.resolve(hsmKey(this.#hsm, ca.hsmId)) : importSigningKey(ca.spec, Buffer.from(ca.key, 'base64'));
       key.catch(() => undefined);
       this.#cached = { certPem: ca.certPem, key, cert: new x509.X509Certificate(ca.certPem) };
     }
     return { ca, signingKey: await this.#cached.key, cert: this.#cached.cert };
   }
+}
+
+/** The signing key of an HSM-held CA; refused when the server has no HSM (anymore). */
+export function hsmKey(hsm: HsmEcKeys | undefined, idHex: string): CryptoKey {
+  if (!hsm) throw new ArcaError('ERR_HSM_UNAVAILABLE', 'this CA key is in an HSM but the server has no keys.pkcs11 configured');
+  const id = Buffer.from(idHex, 'hex');
+  return hsmSigningKey((data) => hsm.signSha256(id, data));
 }
 
 /** Vault's serial forms: `aa:bb:…` in answers and lists, `aa-bb-…` in storage; input takes either. */

@@ -14,6 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { DECRYPT_FAILED } from '../../crypto/index.ts';
 import { ArcaError, isArcaError } from '../../errors/index.ts';
 import type { KeyBackend } from '../backend.ts';
+import type { HsmEcKeys } from './hsm-ec.ts';
 import { type HsmKey, Pkcs11Hsm, type Pkcs11HsmOptions } from './hsm.ts';
 
 export const TRANSIT_KEY_LABEL_PREFIX = 'arca-transit-';
@@ -58,6 +59,11 @@ export class HsmKeyBackend implements KeyBackend {
     const key = this.#cache.get(hex) ?? { label: '', id: new Uint8Array(ref) };
     this.#cache.delete(hex);
     await this.#hsm.destroyKey(key);
+  }
+
+  /** The token's EC signing keys (pki CA keys), sharing this backend's session. */
+  ecKeys(): HsmEcKeys {
+    return this.#hsm.ecKeys();
   }
 
   async close(): Promise<void> {

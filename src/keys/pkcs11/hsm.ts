@@ -22,6 +22,7 @@
 import { DECRYPT_FAILED, NONCE_LEN, TAG_LEN, randomNonce } from '../../crypto/index.ts';
 import { ArcaError } from '../../errors/index.ts';
 import { ckrName, type Handle, isHandleInvalid, isUnavailable, pkcs11js } from './module.ts';
+import { HsmEcKeys } from './hsm-ec.ts';
 import { type Pkcs11Options, Pkcs11Session } from './session.ts';
 
 /**
@@ -50,6 +51,7 @@ export class Pkcs11Hsm {
   readonly #handles = new WeakMap<HsmKey, Handle>();
   /** When each handle was last checked against its key's CKA_ID (performance.now()). */
   readonly #verifiedAt = new Map<Handle, number>();
+  #ec: HsmEcKeys | undefined;
 
   private constructor(s: Pkcs11Session) {
     this.#s = s;
@@ -149,6 +151,12 @@ export class Pkcs11Hsm {
       if (isHandleInvalid(err)) return;
       throw this.#fail(err, `cannot destroy key "${key.label}" on token "${this.tokenLabel}"`);
     }
+  }
+
+  /** EC signing keys on the same session (pki CA keys); one instance per Pkcs11Hsm. */
+  ecKeys(): HsmEcKeys {
+    this.#ec ??= new HsmEcKeys(this.#s);
+    return this.#ec;
   }
 
   /** Closes the session and releases the module (finalised when no other Pkcs11Hsm uses it). */
