@@ -148,6 +148,7 @@ async function writeAtomic(dir: string, rel: string, text: string, mode: number)
 export interface IssueResult {
   file: string;
   serial: string;
+  /** Unix seconds. */
   expiration: number;
 }
 
