@@ -13,6 +13,9 @@ export interface ClientOptions {
   token?: string;
   caCert?: string;
   timeoutMs?: number;
+  /** TLS client certificate and key files (auth/cert login); re-read by reloadClientCert(). */
+  clientCert?: string;
+  clientKey?: string;
 }
 
 export interface ApiResponse<T = Record<string, unknown>> {
@@ -23,16 +26,18 @@ export interface ApiResponse<T = Record<string, unknown>> {
 export class ArcaClient {
   readonly addr: URL;
   token: string | undefined;
-  readonly #agent: http.Agent;
+  #agent: http.Agent;
   readonly #timeout: number;
+  readonly #ca: Buffer | undefined;
+  readonly #clientFiles: { cert: string; key: string } | undefined;
 
   constructor(o: ClientOptions = {}) {
     this.addr = new URL(o.addr ?? process.env['ARCA_ADDR'] ?? process.env['VAULT_ADDR'] ?? 'http://127.0.0.1:8200');
     this.token = o.token ?? process.env['ARCA_TOKEN'] ?? process.env['VAULT_TOKEN'];
     const ca = o.caCert ?? process.env['ARCA_CACERT'];
-    this.#agent = this.addr.protocol === 'https:'
-      ? new https.Agent({ keepAlive: true, ...(ca ? { ca: readFileSync(ca) } : {}) })
-      : new http.Agent({ keepAlive: true });
+    this.#ca = ca ? readFileSync(ca) : undefined;
+    this.#clientFiles = o.clientCert && o.clientKey ? { cert: o.clientCert, key: o.clientKey } : undefined;
+    this.#agent = this.#makeAgent();
     this.#timeout = o.timeoutMs ?? 30_000;
   }
 
@@ -97,6 +102,19 @@ export class ArcaClient {
 
   close(): void {
     this.#agent.destroy();
+  }
+
+  /** Re-reads the client certificate files (after a renewal); new connections present the new one. */
+  reloadClientCert(): void {
+    const old = this.#agent;
+    this.#agent = this.#makeAgent();
+    old.destroy();
+  }
+
+  #makeAgent(): http.Agent {
+    if (this.addr.protocol !== 'https:') return new http.Agent({ keepAlive: true });
+    const f = this.#clientFiles;
+    return new https.Agent({ keepAlive: true, ...(this.#ca ? { ca: this.#ca } : {}), ...(f ? { cert: readFileSync(f.cert), key: readFileSync(f.key) } : {}) });
   }
 }
 

@@ -294,6 +294,7 @@ export class Core {
       data: req.data,
       auth,
       clientAddr: req.clientAddr,
+      tlsClientCerts: req.tlsClientCerts,
       can: (full, cap) => allows(authorizer, full, cap),
     };
     // Vault: PUT/POST become create or update by the target's existence.

@@ -10,6 +10,8 @@ export interface LogicalRequest {
   data: Record<string, unknown>;
   token: string | undefined;
   clientAddr: string;
+  /** TLS client certificate chain (DER, leaf first) for login paths; see EngineRequest.tlsClientCerts. */
+  tlsClientCerts?: Uint8Array[] | undefined;
 }
 
 /** What the core answers; the adapter renders Vault's envelope. */

@@ -31,6 +31,11 @@ export interface EngineRequest {
   auth: AuthContext | undefined;
   clientAddr: string;
   /**
+   * The client certificate chain (DER, leaf first) from the TLS handshake of the server's own
+   * listener, set for login paths only: undefined = not a TLS connection, [] = TLS without one.
+   */
+  tlsClientCerts?: Uint8Array[] | undefined;
+  /**
    * Asks the core whether the caller's policies grant `capability` on a full logical path
    * (e.g. `secret/metadata/app/db`). Used by endpoints that filter results, like KV search.
    */

@@ -94,6 +94,13 @@ export const ERROR_CODES = [
   'ERR_PKI_CERT_UNKNOWN',
   /** `exported` asked of a mount whose CA keys live non-extractable in the HSM. */
   'ERR_PKI_KEY_NOT_EXPORTABLE',
+  // cert auth method
+  /** cert login over a connection without TLS (plain HTTP, or a TLS-terminating proxy: never trusted from a header). */
+  'ERR_CERT_AUTH_TLS_REQUIRED',
+  /** no client certificate, or one that does not chain to a trusted role certificate (expired, wrong CA, no clientAuth). */
+  'ERR_CERT_AUTH_INVALID',
+  /** the certificate chains to a role but no role's name constraints match it. */
+  'ERR_CERT_AUTH_NO_MATCH',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -66,4 +66,8 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   ERR_PKI_CSR_INVALID: 400,
   ERR_PKI_CERT_UNKNOWN: 400,
   ERR_PKI_KEY_NOT_EXPORTABLE: 400,
+  // Vault answers 400 for every cert-login failure.
+  ERR_CERT_AUTH_TLS_REQUIRED: 400,
+  ERR_CERT_AUTH_INVALID: 400,
+  ERR_CERT_AUTH_NO_MATCH: 400,
 };

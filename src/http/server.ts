@@ -13,6 +13,7 @@ import { fromThrown, logServerError, sendError } from './errors.ts';
 import { listMethodHandler } from './list-method.ts';
 import { HttpMetrics, mountLabel, registerMetricsRoute } from './metrics.ts';
 import { mapRequest, tokenOf } from './request-map.ts';
+import { LOGIN_PATH, peerChain } from './tls-peer.ts';
 import { sendLogical } from './response.ts';
 import { registerRawSys } from './sys-raw.ts';
 
@@ -40,7 +41,9 @@ declare module 'fastify' {
 }
 
 function createApp(o: HttpOptions, log: Logger): FastifyInstance {
-  const https = o.tls ? { key: readFileSync(o.tls.keyFile), cert: readFileSync(o.tls.certFile) } : null;
+  // Client certificates are requested, never required, and not verified by TLS: auth/cert checks
+  // them against its roles (Vault's default tls_disable_client_certs=false behaviour).
+  const https = o.tls ? { key: readFileSync(o.tls.keyFile), cert: readFileSync(o.tls.certFile), requestCert: true, rejectUnauthorized: false } : null;
   let built: FastifyInstance | undefined;
   const app = Fastify({
     clientErrorHandler: listMethodHandler(() => built!),
@@ -94,7 +97,8 @@ function logicalHandler(o: HttpOptions) {
       if (fwd) return reply.code(fwd.status).headers(fwd.headers).send(fwd.body);
     }
     const clientAddr = (await o.clientAddr?.(req)) ?? req.ip;
-    const res = await o.core.handle({ id: req.id, operation: m.operation, path: m.path, data: m.data, token: tokenOf(req.headers), clientAddr });
+    const tlsClientCerts = LOGIN_PATH.test(m.path) ? peerChain(req) : undefined;
+    const res = await o.core.handle({ id: req.id, operation: m.operation, path: m.path, data: m.data, token: tokenOf(req.headers), clientAddr, ...(tlsClientCerts ? { tlsClientCerts } : {}) });
     return sendLogical(reply, res, req.id, m.path);
   };
 }

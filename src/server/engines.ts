@@ -11,6 +11,7 @@ import { createKvEngine } from '../engines/kv/index.ts';
 import { createTransitEngine } from '../engines/transit/index.ts';
 import { createKubernetesAuthEngine } from '../engines/auth-kubernetes/index.ts';
 import { createPkiEngine } from '../engines/pki/index.ts';
+import { createCertAuthEngine } from '../engines/auth-cert/index.ts';
 import type { KeyBackend } from '../keys/backend.ts';
 import { SoftwareKeyBackend } from '../keys/software.ts';
 
@@ -35,6 +36,7 @@ export async function registerEngines(engines: EngineRegistry, deps: EngineDeps)
   engines.set('kv', (ctx, options) => createKvEngine(ctx, options));
   engines.set('transit', (ctx) => createTransitEngine(ctx, { software, ...(deps.hsmKeys ? { hsm: deps.hsmKeys } : {}) }));
   engines.set('kubernetes', (ctx) => createKubernetesAuthEngine(ctx));
+  engines.set('cert', (ctx) => createCertAuthEngine(ctx));
   engines.set('pki', (ctx, options) => createPkiEngine(ctx, { options, hsm: deps.hsmKeys?.ecKeys?.() }));
   let coreRef: (() => Core) | undefined;
   const policies = new PolicyStore(() => coreRef!().barrier);
@@ -42,7 +44,7 @@ export async function registerEngines(engines: EngineRegistry, deps: EngineDeps)
   return {
     audit,
     onReload: () => policies.invalidate(),
-    extensions: [policies, audit, new AuthMounts(() => coreRef!(), ['kubernetes'])],
+    extensions: [policies, audit, new AuthMounts(() => coreRef!(), ['kubernetes', 'cert'])],
     defaultMounts: [
       { path: 'secret/', type: 'kv', options: { version: '2' } },
       { path: 'transit/', type: 'transit' },

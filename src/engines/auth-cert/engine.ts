@@ -1,0 +1,161 @@
+/**
+ * The `cert` auth method (Vault's auth/cert subset): `certs/:name` (a trusted CA or leaf PEM, name
+ * constraints, token fields), `certs` (LIST) and `login`. The client certificate comes only from
+ * the TLS handshake of the server's own listener (EngineRequest.tlsClientCerts); no header is ever
+ * trusted, so behind a TLS-terminating proxy login is refused (ERR_CERT_AUTH_TLS_REQUIRED).
+ */
+import { X509Certificate } from 'node:crypto';
+import { z } from 'zod';
+import { ArcaError } from '../../errors/index.ts';
+import type { Storage } from '../../storage/index.ts';
+import { parseFields, vDurationIn, vStringList } from '../fields.ts';
+import { EngineRouter } from '../router.ts';
+import type { Engine, EngineContext, EngineResponse } from '../types.ts';
+import { type CertRoleConstraints, chainTrusted, commonName, constraintsMatch } from './verify.ts';
+
+const ROLE_PREFIX = 'cert/';
+const NAME = /^[a-z0-9][a-z0-9_.-]{0,127}$/;
+const MAX_TTL = 10 * 365 * 86400;
+/** Vault's system default lease, for roles without token_ttl. */
+const DEFAULT_TTL = 768 * 3600;
+
+interface CertRole extends CertRoleConstraints {
+  display_name: string;
+  token_policies: string[];
+  token_ttl: number;
+  token_max_ttl: number;
+}
+
+const roleSchema = z.object({
+  certificate: z.string({ error: 'certificate (PEM) is required' }).max(65536),
+  display_name: z.string().max(256).optional(),
+  allowed_common_names: vStringList.optional(),
+  allowed_dns_sans: vStringList.optional(),
+  token_policies: vStringList.optional(),
+  policies: vStringList.optional(),
+  token_ttl: vDurationIn({ max: MAX_TTL }).optional(),
+  ttl: vDurationIn({ max: MAX_TTL }).optional(),
+  token_max_ttl: vDurationIn({ max: MAX_TTL }).optional(),
+  max_ttl: vDurationIn({ max: MAX_TTL }).optional(),
+});
+const loginSchema = z.object({ name: z.string().max(128).optional() });
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+function roleName(raw: string): string {
+  const n = raw.toLowerCase();
+  if (!NAME.test(n)) throw new ArcaError('ERR_INVALID_REQUEST', 'certificate role names are 1-128 lower-case letters, digits, ".", "_" or "-"');
+  return n;
+}
+
+function parsePem(pem: string): X509Certificate {
+  try {
+    return new X509Certificate(pem);
+  } catch {
+    throw new ArcaError('ERR_INVALID_REQUEST', 'failed to parse certificate', { details: { field: 'certificate' } });
+  }
+}
+
+async function load(s: Storage, name: string): Promise<CertRole | undefined> {
+  const b = await s.get(ROLE_PREFIX + name);
+  return b === undefined ? undefined : (JSON.parse(dec.decode(b)) as CertRole);
+}
+
+async function writeRole(s: Storage, raw: string, data: Record<string, unknown>): Promise<undefined> {
+  const name = roleName(raw);
+  const b = parseFields(roleSchema, data);
+  const cert = parsePem(b.certificate);
+  const eku = cert.keyUsage;
+  if (!cert.ca && eku && eku.length && !eku.includes('1.3.6.1.5.5.7.3.2') && !eku.includes('2.5.29.37.0')) {
+    throw new ArcaError('ERR_INVALID_REQUEST', 'nonCA certificates should have TLS client authentication set as an extended key usage', { details: { field: 'certificate' } });
+  }
+  const ttl = b.token_ttl ?? b.ttl ?? 0;
+  const max = b.token_max_ttl ?? b.max_ttl ?? 0;
+  if (max && ttl > max) throw new ArcaError('ERR_FIELD_OUT_OF_RANGE', 'ttl should be shorter than max_ttl', { details: { field: 'token_ttl' } });
+  const policies = b.token_policies ?? b.policies ?? [];
+  if (policies.includes('root')) throw new ArcaError('ERR_INVALID_REQUEST', 'a certificate role cannot grant the root policy', { details: { field: 'token_policies' } });
+  const role: CertRole = {
+    certificate: cert.toString(), display_name: b.display_name ?? name, allowed_common_names: b.allowed_common_names ?? [],
+    allowed_dns_sans: b.allowed_dns_sans ?? [], token_policies: policies, token_ttl: ttl, token_max_ttl: max,
+  };
+  await s.put(ROLE_PREFIX + name, enc.encode(JSON.stringify(role)));
+  return undefined;
+}
+
+function describe(r: CertRole): Record<string, unknown> {
+  return { ...r, policies: r.token_policies, ttl: r.token_ttl, max_ttl: r.token_max_ttl };
+}
+
+export function createCertAuthEngine(ctx: EngineContext): Engine {
+  const s = ctx.storage;
+  const log = ctx.log.child({ component: 'auth-cert' });
+
+  async function login(mountPoint: string, data: Record<string, unknown>, certs: Uint8Array[] | undefined): Promise<EngineResponse> {
+    const b = parseFields(loginSchema, data);
+    if (certs === undefined) throw new ArcaError('ERR_CERT_AUTH_TLS_REQUIRED', 'tls connection required: log in directly over the server\'s TLS listener (a TLS-terminating proxy cannot pass the client certificate)');
+    if (certs.length === 0) throw new ArcaError('ERR_CERT_AUTH_INVALID', 'client certificate must be supplied');
+    let chain: X509Certificate[];
+    try {
+      chain = certs.map((c) => new X509Certificate(Buffer.from(c)));
+    } catch {
+      throw new ArcaError('ERR_CERT_AUTH_INVALID', 'invalid certificate or no client certificate supplied');
+    }
+    const names = b.name ? [roleName(b.name)] : (await s.list(ROLE_PREFIX)).filter((k) => !k.endsWith('/')).sort();
+    const now = ctx.now();
+    let trusted = false;
+    for (const name of names) {
+      const role = await load(s, name);
+      if (!role || !chainTrusted(new X509Certificate(role.certificate), chain, now)) continue;
+      trusted = true;
+      if (!constraintsMatch(role, chain[0]!)) continue;
+      const leaf = chain[0]!;
+      const policies = [...role.token_policies];
+      if (!policies.includes('default')) policies.push('default');
+      log.info({ role: name, serial: leaf.serialNumber.toLowerCase() }, 'cert login');
+      return {
+        issue: {
+          policies,
+          displayName: `${mountPoint.replace(/^auth\//, '').replace(/\/$/, '').replaceAll('/', '-')}-${role.display_name}`,
+          ttlSeconds: role.token_ttl || role.token_max_ttl || DEFAULT_TTL,
+          explicitMaxTtlSeconds: role.token_max_ttl,
+          renewable: true,
+          orphan: true,
+          metadata: { cert_name: name, common_name: commonName(leaf), serial_number: BigInt(`0x${leaf.serialNumber}`).toString(10) },
+        },
+      };
+    }
+    if (trusted) throw new ArcaError('ERR_CERT_AUTH_NO_MATCH', 'no chain matching all constraints could be found for this login certificate');
+    throw new ArcaError('ERR_CERT_AUTH_INVALID', 'invalid certificate or no client certificate supplied');
+  }
+
+  const router = new EngineRouter()
+    .add('certs', { list: async () => {
+      const keys = (await s.list(ROLE_PREFIX)).filter((k) => !k.endsWith('/')).sort();
+      if (!keys.length) throw new ArcaError('ERR_NOT_FOUND', '');
+      return { data: { keys } };
+    } })
+    .add('certs/:name', {
+      read: async (_r, p) => {
+        const r = await load(s, roleName(p.name!));
+        if (!r) throw new ArcaError('ERR_NOT_FOUND', '');
+        return { data: describe(r) };
+      },
+      update: (r, p) => writeRole(s, p.name!, r.data),
+      delete: async (_r, p) => {
+        await s.delete(ROLE_PREFIX + roleName(p.name!));
+        return undefined;
+      },
+    })
+    .add('login', { update: (r) => login(r.mountPoint, r.data, r.tlsClientCerts) });
+
+  return {
+    type: 'cert',
+    handle: (req) => {
+      if (!req.mountPoint.startsWith('auth/')) throw new ArcaError('ERR_INVALID_REQUEST', 'the cert auth method must be enabled under auth/ with sys/auth/<path>');
+      return router.dispatch({ ...req, path: req.path.replace(/\/$/, '') });
+    },
+    routes: () => router.routes(),
+    exists: async () => true,
+  };
+}

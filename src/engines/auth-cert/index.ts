@@ -1,0 +1,1 @@
+export { createCertAuthEngine } from './engine.ts';
