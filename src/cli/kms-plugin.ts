@@ -29,6 +29,10 @@ interface Opts {
   addr?: string;
   tokenFile?: string;
   cacert?: string;
+  auth: string;
+  authMount: string;
+  clientCert?: string;
+  clientKey?: string;
   pkcs11Module?: string;
   pkcs11Token?: string;
   pkcs11PinFile?: string;
@@ -76,14 +80,19 @@ async function buildSource(o: Opts, timeoutMs: number): Promise<KeySource> {
   if (!o.key) throw new UsageError('--key is required (the transit key that protects the local KEK)');
   const addr = o.addr ?? process.env['ARCA_ADDR'];
   if (!addr) throw new UsageError('--addr (or ARCA_ADDR) is required in remote mode');
-  const token = process.env['ARCA_TOKEN'];
-  if (!o.tokenFile && !token) throw new UsageError('--token-file (or ARCA_TOKEN) is required in remote mode');
+  if (o.auth !== 'token' && o.auth !== 'cert') throw new UsageError('--auth must be token or cert');
+  const cert = o.auth === 'cert';
+  if (cert && (!o.clientCert || !o.clientKey)) throw new UsageError('--auth cert needs --client-cert and --client-key');
+  if (cert && !addr.startsWith('https:')) throw new UsageError('--auth cert needs an https:// --addr (the certificate is presented in the TLS handshake)');
+  const token = cert ? undefined : process.env['ARCA_TOKEN'];
+  if (!cert && !o.tokenFile && !token) throw new UsageError('--token-file (or ARCA_TOKEN) is required in remote mode');
   return new RemoteKeySource({
     addr,
     key: o.key,
     mount: o.mount,
     timeoutMs,
-    ...(o.tokenFile ? { tokenFile: o.tokenFile } : {}),
+    ...(cert ? { certAuth: { cert: o.clientCert!, key: o.clientKey!, mount: o.authMount } } : {}),
+    ...(!cert && o.tokenFile ? { tokenFile: o.tokenFile } : {}),
     ...(token ? { token } : {}),
     ...((o.cacert ?? process.env['ARCA_CACERT']) ? { caCert: (o.cacert ?? process.env['ARCA_CACERT'])! } : {}),
   });
@@ -154,6 +163,10 @@ export function register(cmd: Command): void {
     .option('--addr <url>', 'Arca server address (default $ARCA_ADDR)')
     .option('--token-file <file>', 'file holding the token; re-read when it changes (default $ARCA_TOKEN)')
     .option('--cacert <file>', 'CA certificate to verify the server (default $ARCA_CACERT)')
+    .option('--auth <method>', 'token (--token-file / ARCA_TOKEN) or cert (log in with --client-cert/--client-key, no token on disk)', 'token')
+    .option('--auth-mount <path>', 'cert auth mount under auth/', 'cert')
+    .option('--client-cert <file>', 'TLS client certificate for --auth cert (re-read when it changes)')
+    .option('--client-key <file>', 'its private key')
     .option('--pkcs11-module <path>', 'PKCS#11 library: local HSM mode instead of the server')
     .option('--pkcs11-token <label>', 'token label')
     .option('--pkcs11-pin-file <file>', 'file holding the user PIN')

@@ -4,7 +4,10 @@
  * recreating a key under the same name yields new key_ids.
  *
  * The token can come from a file that is re-read whenever it changes (mtime, size or inode), so a
- * token rotated by an operator or a projected volume takes effect without a restart.
+ * token rotated by an operator or a projected volume takes effect without a restart. Or, with
+ * `certAuth`, the plugin logs in with the node's TLS client certificate (auth/cert) and needs no
+ * token on disk: it logs in again when the certificate files change (renewal) or the server stops
+ * accepting its token (expiry).
  */
 import { readFileSync, statSync } from 'node:fs';
 import { z } from 'zod';
@@ -19,6 +22,8 @@ export interface RemoteSourceOptions {
   token?: string;
   tokenFile?: string;
   caCert?: string;
+  /** Log in with a TLS client certificate instead of a token (files re-read when they change). */
+  certAuth?: { cert: string; key: string; mount: string };
   /** Per HTTP request; keep well under the apiserver's 3 s call timeout. */
   timeoutMs?: number;
 }
@@ -49,6 +54,7 @@ export class RemoteKeySource implements KeySource {
   readonly #mount: string;
   #versions: Versions | undefined;
   #tokenStamp = '';
+  #certStamp = '';
   #lastRefresh = 0;
 
   constructor(o: RemoteSourceOptions) {
@@ -59,6 +65,7 @@ export class RemoteKeySource implements KeySource {
       addr: o.addr,
       ...(o.token ? { token: o.token } : {}),
       ...(o.caCert ? { caCert: o.caCert } : {}),
+      ...(o.certAuth ? { clientCert: o.certAuth.cert, clientKey: o.certAuth.key } : {}),
       timeoutMs: o.timeoutMs ?? 2000,
     });
     this.#loadToken();
@@ -66,7 +73,7 @@ export class RemoteKeySource implements KeySource {
 
   async refresh(): Promise<KeyMeta> {
     this.#loadToken();
-    const r = keyBody.safeParse((await this.#client.read(this.#path('keys'))).body);
+    const r = keyBody.safeParse((await this.#authed(() => this.#client.read(this.#path('keys')))).body);
     if (!r.success) throw new ArcaError('ERR_KMS_PLUGIN_RESPONSE', `server sent a malformed key description for ${this.description}`);
     const d = r.data.data;
     const byId = new Map<string, number>();
@@ -92,7 +99,7 @@ export class RemoteKeySource implements KeySource {
   async wrap(kek: Uint8Array): Promise<WrappedKek> {
     this.#loadToken();
     const r = ctBody.parse(
-      (await this.#client.write(this.#path('encrypt'), { plaintext: Buffer.from(kek).toString('base64'), associated_data: AAD_B64 })).body,
+      (await this.#authed(() => this.#client.write(this.#path('encrypt'), { plaintext: Buffer.from(kek).toString('base64'), associated_data: AAD_B64 }))).body,
     );
     const version = versionOf(r.data.ciphertext);
     let keyId = this.#versions?.byVersion.get(version);
@@ -117,7 +124,7 @@ export class RemoteKeySource implements KeySource {
     // The wrapped KEK must be a transit ciphertext of exactly that version.
     if (!text.startsWith(`vault:v${version}:`)) throw new ArcaError('ERR_CRYPTO_DECRYPT', 'ciphertext does not match its key_id');
     this.#loadToken();
-    const r = ptBody.parse((await this.#client.write(this.#path('decrypt'), { ciphertext: text, associated_data: AAD_B64 })).body);
+    const r = ptBody.parse((await this.#authed(() => this.#client.write(this.#path('decrypt'), { ciphertext: text, associated_data: AAD_B64 }))).body);
     return new Uint8Array(Buffer.from(r.data.plaintext, 'base64'));
   }
 
@@ -131,6 +138,45 @@ export class RemoteKeySource implements KeySource {
 
   #path(op: 'keys' | 'encrypt' | 'decrypt'): string {
     return `${this.#mount}/${op}/${encodeURIComponent(this.#o.key)}`;
+  }
+
+  /**
+   * Runs a call with a valid login in cert mode: logs in first when there is no token or the
+   * certificate files changed, and once more when the server refuses the token (it expired or was
+   * revoked). Token mode calls straight through.
+   */
+  async #authed<T>(call: () => Promise<T>): Promise<T> {
+    const ca = this.#o.certAuth;
+    if (!ca) return call();
+    const stamp = [ca.cert, ca.key].map((f) => {
+      try {
+        const st = statSync(f);
+        return `${st.ino}:${st.size}:${st.mtimeMs}`;
+      } catch {
+        return 'missing';
+      }
+    }).join('|');
+    if (stamp !== this.#certStamp || this.#client.token === undefined) {
+      if (stamp !== this.#certStamp && this.#certStamp !== '') this.#client.reloadClientCert();
+      await this.#login();
+      this.#certStamp = stamp;
+    }
+    try {
+      return await call();
+    } catch (err) {
+      if (!(err instanceof ArcaError) || (err.code !== 'ERR_TOKEN_INVALID' && err.code !== 'ERR_PERMISSION_DENIED')) throw err;
+      await this.#login();
+      return call();
+    }
+  }
+
+  async #login(): Promise<void> {
+    const mount = this.#o.certAuth!.mount.replace(/^\/+|\/+$/g, '');
+    this.#client.token = undefined;
+    const r = await this.#client.write(`auth/${mount}/login`, {});
+    const token = (r.body['auth'] as { client_token?: unknown } | undefined)?.client_token;
+    if (typeof token !== 'string' || !token) throw new ArcaError('ERR_KMS_PLUGIN_RESPONSE', 'the cert login answered without a token');
+    this.#client.token = token;
   }
 
   /** Re-reads the token file when it changed. A missing or empty file keeps the previous token. */
