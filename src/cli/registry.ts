@@ -26,5 +26,6 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'kms-plugin', summary: 'serve the Kubernetes KMS v2 plugin API on a unix socket (remote transit key or local HSM)', load: () => import('./kms-plugin.ts') },
   { name: 'audit', summary: 'verify hash-chained audit logs; enable, disable and list audit devices', load: () => import('./audit.ts') },
   { name: 'token', summary: 'create, look up and revoke tokens', load: () => import('./token.ts') },
+  { name: 'check', summary: 'control-plane hardening check (CPH catalogue): manifests, kubelet, files, live etcd', load: () => import('./check.ts') },
   { name: 'policy', summary: 'write, read, list and delete ACL policies', load: () => import('./policy.ts') },
 ];
