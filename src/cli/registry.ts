@@ -27,5 +27,6 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'audit', summary: 'verify hash-chained audit logs; enable, disable and list audit devices', load: () => import('./audit.ts') },
   { name: 'token', summary: 'create, look up and revoke tokens', load: () => import('./token.ts') },
   { name: 'check', summary: 'control-plane hardening check (CPH catalogue): manifests, kubelet, files, live etcd', load: () => import('./check.ts') },
+  { name: 'kms', summary: 'rotate the KMS key-encryption key end to end (kms rotate), resumable', load: () => import('./kms-rotate.ts') },
   { name: 'policy', summary: 'write, read, list and delete ACL policies', load: () => import('./policy.ts') },
 ];
