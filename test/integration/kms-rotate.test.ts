@@ -170,4 +170,34 @@ describe('arca kms rotate --retire, killed mid-rewrite and resumed, with a racin
     assert.equal(done.retired, true);
     assert.equal(done.proof.stale + done.proof.plaintext + done.proof.undecryptable, 0);
   });
+
+  it('a failing step stops with the step, the reason and the command to continue; --resume after the fix completes', async () => {
+    const state = join(dir.path, 'rotate2.state.json');
+    const base = ['kms', 'rotate', '--key', 'k8s-kek', '--addr', srv.addr, '--token', 'root-T', '--endpoints', etcd.endpoint, '--encryption-config', config, '--state-file', state];
+    const bogus = join(dir.path, 'no-plugin.sock');
+    const failed = await runCli([...base, '--plugin-socket', bogus, '--plugin-wait', '1s']).done;
+    assert.equal(failed.code, 2, failed.out);
+    assert.match(failed.out, /error: step wait-plugins failed: still not on the new key_id after 1 s/);
+    assert.match(failed.out, new RegExp(`continue with: arca kms rotate --key k8s-kek .*--plugin-socket ${bogus.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} .*--resume`));
+    assert.ok(!failed.out.includes('root-T'), 'the token is not echoed into the continue command');
+    assert.equal(JSON.parse(readFileSync(state, 'utf8')).step, 'wait-plugins');
+
+    // a new rotation is refused while this one is unfinished, and so is a resume for another key
+    const again = await runCli(base).done;
+    assert.equal(again.code, 1, again.out);
+    assert.match(again.out, /in progress .* --resume/);
+    const other = await runCli([...base.map((a) => (a === 'k8s-kek' ? 'other-kek' : a)), '--resume']).done;
+    assert.equal(other.code, 1, other.out);
+
+    // fixed (the real plugin socket from the config): --resume finishes without rotating again
+    const resumed = await runCli([...base, '--resume']).done;
+    assert.equal(resumed.code, 0, resumed.out);
+    assert.match(resumed.out, /resuming at step wait-plugins/);
+    assert.match(resumed.out, /v2 stays decryptable \(run again with --resume --retire/);
+    const c = srv.client('root-T');
+    const key = (await c.read('transit/keys/k8s-kek')).body['data'] as { latest_version: number; min_decryption_version: number };
+    c.close();
+    assert.equal(key.latest_version, 3);
+    assert.equal(key.min_decryption_version, 2, 'nothing retired without --retire');
+  });
 });
