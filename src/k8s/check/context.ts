@@ -2,11 +2,13 @@
 import { X509Certificate } from 'node:crypto';
 import { dirname } from 'node:path';
 import { EtcdSettings } from './etcd-settings.ts';
-import { APISERVER_FLAGS, CMS_FLAGS, ETCD_FLAGS, type FlagSpec } from './flags.ts';
+import { APISERVER_FLAGS, CMS_FLAGS, ETCD_FLAGS, type FlagSpec, Flags, KUBELET_FLAGS, parseFlags } from './flags.ts';
 import type { Host } from './host.ts';
 import { argsFromEnvFile, type KubeletConfig, loadKubelet } from './kubelet.ts';
 import { ManifestError, type Obj, type StaticPod, hostPathOf, parseObjects, parseStaticPod } from './manifest.ts';
 import type { Finding } from './types.ts';
+
+const KUBELET_DROPINS = ['/etc/systemd/system/kubelet.service.d/10-kubeadm.conf', '/usr/lib/systemd/system/kubelet.service.d/10-kubeadm.conf'];
 
 export interface Listener {
   address: string;
@@ -125,18 +127,29 @@ export async function loadContext(host: Host, o: LoadOptions): Promise<CheckCont
 
   let args = o.kubeletArgs;
   if (!args) {
-    const envFile = o.kubeletFlagsFile ?? '/var/lib/kubelet/kubeadm-flags.env';
-    const t = await host.read(envFile);
-    if (t !== undefined) args = argsFromEnvFile(t);
+    // kubeadm splits the kubelet command line over the flags env file and the systemd drop-in
+    const found: string[] = [];
+    let seen = false;
+    for (const f of [o.kubeletFlagsFile ?? '/var/lib/kubelet/kubeadm-flags.env', ...KUBELET_DROPINS]) {
+      const t = await host.read(f);
+      if (t === undefined) continue;
+      seen = true;
+      found.push(...argsFromEnvFile(t));
+    }
+    if (seen) args = found;
   }
-  const configFile = o.kubeletConfig ?? (args ? undefined : '/var/lib/kubelet/config.yaml');
-  const haveConfig = configFile !== undefined && (await host.read(configFile)) !== undefined;
-  if (args || haveConfig || o.kubeletConfig) {
+  const flagConfig = args ? new Flags(parseFlags(args, KUBELET_FLAGS), 'kubelet flags').get('config') : undefined;
+  const configFile = o.kubeletConfig ?? flagConfig ?? '/var/lib/kubelet/config.yaml';
+  const explicit = o.kubeletConfig !== undefined || flagConfig !== undefined;
+  const haveConfig = (await host.read(configFile)) !== undefined;
+  if (args || haveConfig || explicit) {
     const src: Parameters<typeof loadKubelet>[1] = { args: args ?? [] };
-    if (configFile !== undefined && (haveConfig || o.kubeletConfig)) src.configFile = configFile;
+    // a --config the kubelet was given but we cannot read is reported, not silently defaulted
+    if (haveConfig || explicit) src.configFile = configFile;
     if (o.kubeletConfigDir !== undefined) src.configDir = o.kubeletConfigDir;
     const k = await loadKubelet(host, src);
-    ctx.kubelet = k.kubelet;
+    // unreadable config: its keys are unknown, so judging by defaults would invent findings
+    if (!(src.configFile && !k.kubelet.usesConfigFile)) ctx.kubelet = k.kubelet;
     problems.push(...k.problems);
   }
   if (o.objectsFile) {

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { loadContext, parseListeners } from './context.ts';
 import { APISERVER_FLAGS, Flags, parseFlags } from './flags.ts';
 import { memoryHost } from './host.ts';
-import { loadKubelet } from './kubelet.ts';
-import { hostPathOf, parseStaticPod } from './manifest.ts';
+import { argsFromEnvFile, loadKubelet } from './kubelet.ts';
+import { hostPathOf, ManifestError, parseObjects, parseStaticPod } from './manifest.ts';
 
 const api = (argv: string[]) => new Flags(parseFlags(argv, APISERVER_FLAGS), 'kube-apiserver.yaml');
 
@@ -74,5 +76,67 @@ describe('kubelet layers', () => {
     const f = (await loadKubelet(host, { args: ['--config=/k/config.yaml', '--config-dir=/k/conf.d', '--read-only-port=0'] })).kubelet;
     assert.equal(f.value('readOnlyPort'), 0);
     assert.match(f.ev('readOnlyPort'), /kubelet flags/);
+  });
+});
+
+describe('kubelet command line from kubeadm files', () => {
+  it('reads env files and systemd drop-ins, ignoring $VAR references', () => {
+    const dropIn = [
+      '[Service]',
+      'Environment="KUBELET_KUBECONFIG_ARGS=--bootstrap-kubeconfig=/etc/kubernetes/bootstrap-kubelet.conf --kubeconfig=/etc/kubernetes/kubelet.conf"',
+      'Environment="KUBELET_CONFIG_ARGS=--config=/var/lib/kubelet/config.yaml"',
+      'EnvironmentFile=-/var/lib/kubelet/kubeadm-flags.env',
+      'ExecStart=',
+      'ExecStart=/usr/bin/kubelet $KUBELET_KUBECONFIG_ARGS $KUBELET_CONFIG_ARGS --read-only-port=0',
+    ].join('\n');
+    assert.deepEqual(argsFromEnvFile(dropIn), [
+      '--bootstrap-kubeconfig=/etc/kubernetes/bootstrap-kubelet.conf',
+      '--kubeconfig=/etc/kubernetes/kubelet.conf',
+      '--config=/var/lib/kubelet/config.yaml',
+      '--read-only-port=0',
+    ]);
+    assert.deepEqual(argsFromEnvFile('KUBELET_KUBEADM_ARGS="--container-runtime-endpoint=unix:///run/containerd/containerd.sock --pod-infra-container-image=pause:3.10"\n'), [
+      '--container-runtime-endpoint=unix:///run/containerd/containerd.sock',
+      '--pod-infra-container-image=pause:3.10',
+    ]);
+  });
+
+  it('finds the config file named in the systemd drop-in when kubeadm-flags.env lacks --config', async () => {
+    const host = memoryHost(
+      new Map([
+        ['/var/lib/kubelet/kubeadm-flags.env', { mode: 0o644, content: 'KUBELET_KUBEADM_ARGS="--container-runtime-endpoint=unix:///run/c.sock"\n' }],
+        ['/etc/systemd/system/kubelet.service.d/10-kubeadm.conf', { mode: 0o644, content: 'Environment="KUBELET_CONFIG_ARGS=--config=/srv/kubelet.yaml"\n' }],
+        ['/srv/kubelet.yaml', { mode: 0o600, content: 'kind: KubeletConfiguration\n' }],
+      ]),
+    );
+    const ctx = await loadContext(host, { manifestsDir: '/etc/kubernetes/manifests', pkiDir: '/etc/kubernetes/pki' });
+    assert.equal(ctx.kubelet?.configPath, '/srv/kubelet.yaml');
+    assert.equal(ctx.kubelet?.value('authentication.anonymous.enabled'), false);
+  });
+
+  it('an unreadable --config leaves the kubelet checks skipped instead of judged by defaults', async () => {
+    const host = memoryHost(new Map([['/var/lib/kubelet/kubeadm-flags.env', { mode: 0o644, content: 'A="--config=/missing.yaml"\n' }]]));
+    const ctx = await loadContext(host, { manifestsDir: '/m', pkiDir: '/p' });
+    assert.equal(ctx.kubelet, undefined);
+    assert.ok(ctx.problems.some((p) => p.includes('/missing.yaml')));
+  });
+});
+
+describe('parsers do not crash on arbitrary input', () => {
+  it('parseFlags, parseStaticPod, parseListeners, argsFromEnvFile, parseObjects', () => {
+    fc.assert(
+      fc.property(fc.array(fc.string()), fc.string(), (argv, text) => {
+        parseFlags(argv, APISERVER_FLAGS);
+        parseListeners(text);
+        argsFromEnvFile(text);
+        parseObjects(text);
+        try {
+          parseStaticPod(text, '/m/x.yaml', APISERVER_FLAGS);
+        } catch (err) {
+          if (!(err instanceof ManifestError)) throw err;
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 });

@@ -106,13 +106,18 @@ export interface KubeletSources {
   configDir?: string;
 }
 
-/** Reads `KUBELET_KUBEADM_ARGS="..."` style env files into argv. */
+/**
+ * Kubelet arguments from `KUBELET_KUBEADM_ARGS="..."` env files (kubeadm-flags.env) and systemd
+ * drop-ins (`Environment="KUBELET_CONFIG_ARGS=--config=..."`, `ExecStart=/usr/bin/kubelet ...`).
+ */
 export function argsFromEnvFile(text: string): string[] {
   const out: string[] = [];
   for (const line of text.split('\n')) {
-    const m = /^\s*[A-Z_]+=(.*)$/.exec(line);
-    if (!m) continue;
-    out.push(...m[1]!.trim().replace(/^"(.*)"$/, '$1').split(/\s+/).filter(Boolean));
+    const env = /^\s*(?:Environment=)?"?[A-Z_][A-Z0-9_]*=(.*)$/.exec(line);
+    const exec = /^\s*ExecStart=\S*kubelet\s+(.*)$/.exec(line);
+    const v = exec?.[1] ?? env?.[1];
+    if (v === undefined || /^\s*ExecStart=\s*$/.test(line)) continue;
+    out.push(...v.trim().replace(/^"|"$/g, '').split(/\s+/).filter((a) => a && !a.startsWith('$')));
   }
   return out;
 }
