@@ -46,6 +46,15 @@ export function inputFindings(ctx: CheckContext): Finding[] {
     evidence: p,
     fix: 'check the path given on the command line, or run on the host with read access',
   }));
+  for (const d of ctx.drift) {
+    out.push({
+      id: INPUT_ID,
+      status: 'warn',
+      severity: 'medium',
+      evidence: d,
+      fix: 'the running component is not what the manifest says: fix the manifest (the kubelet keeps the old pod while a changed manifest is broken) and check the kubelet log',
+    });
+  }
   for (const c of [ctx.apiserver, ctx.etcd, ctx.kcm, ctx.scheduler]) {
     for (const s of c?.flags.parsed.stray ?? []) {
       out.push({

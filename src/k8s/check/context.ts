@@ -6,6 +6,7 @@ import { APISERVER_FLAGS, CMS_FLAGS, ETCD_FLAGS, type FlagSpec, Flags, KUBELET_F
 import type { Host } from './host.ts';
 import { argsFromEnvFile, type KubeletConfig, loadKubelet } from './kubelet.ts';
 import { ManifestError, type Obj, type StaticPod, hostPathOf, parseObjects, parseStaticPod } from './manifest.ts';
+import { findProcesses, flagDifferences } from './processes.ts';
 import type { Finding } from './types.ts';
 
 const KUBELET_DROPINS = ['/etc/systemd/system/kubelet.service.d/10-kubeadm.conf', '/usr/lib/systemd/system/kubelet.service.d/10-kubeadm.conf'];
@@ -39,6 +40,8 @@ export interface CheckContext {
   live: Finding[];
   /** inputs that could not be read, reported as their own lines */
   problems: string[];
+  /** manifest vs running process differences (desired ≠ actual state) */
+  drift: string[];
 }
 
 export interface LoadOptions {
@@ -53,6 +56,8 @@ export interface LoadOptions {
   listenersFile?: string;
   peerEncryptionConfigs?: string[];
   now?: Date;
+  /** read /proc for the running processes (default true) */
+  processes?: boolean;
 }
 
 async function loadPod(host: Host, dir: string, name: string, spec: FlagSpec, problems: string[]): Promise<StaticPod | undefined> {
@@ -106,6 +111,7 @@ export async function loadContext(host: Host, o: LoadOptions): Promise<CheckCont
     now: o.now ?? new Date(),
     live: [],
     problems,
+    drift: [],
   };
   const api = await loadPod(host, dir, 'kube-apiserver', APISERVER_FLAGS, problems);
   if (api) {
@@ -124,6 +130,23 @@ export async function loadContext(host: Host, o: LoadOptions): Promise<CheckCont
   if (kcm) ctx.kcm = kcm;
   const sched = await loadPod(host, dir, 'kube-scheduler', CMS_FLAGS, problems);
   if (sched) ctx.scheduler = sched;
+  if (o.processes !== false) {
+    const running = await findProcesses(host);
+    const specs: [string, StaticPod | undefined, FlagSpec][] = [
+      ['kube-apiserver', api, APISERVER_FLAGS],
+      ['etcd', etcd, ETCD_FLAGS],
+      ['kube-controller-manager', kcm, CMS_FLAGS],
+      ['kube-scheduler', sched, CMS_FLAGS],
+    ];
+    for (const [name, pod, spec] of specs) {
+      const p = running.get(name);
+      if (!p || !pod) continue;
+      // the etcd data-dir owner is compared with the UID etcd actually runs as (CPH-ETCD-10)
+      if (name === 'etcd' && p.uid !== undefined) pod.uid = p.uid;
+      const d = flagDifferences(pod.argv.slice(1), p.argv.slice(1), spec);
+      if (d.length) ctx.drift.push(`${name}: ${pod.file} differs from running pid ${p.pid}: ${d.join('; ')}`);
+    }
+  }
 
   let args = o.kubeletArgs;
   if (!args) {

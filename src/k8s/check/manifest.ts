@@ -20,6 +20,8 @@ export interface StaticPod {
   /** effective runAsUser (0 when unset: static pods run as root unless told otherwise) */
   uid: number;
   mounts: { mountPath: string; hostPath: string }[];
+  /** command + args as written in the manifest */
+  argv: string[];
 }
 
 export class ManifestError extends Error {}
@@ -54,7 +56,7 @@ export function parseStaticPod(text: string, file: string, spec: FlagSpec): Stat
     if (hp !== undefined && typeof mo['mountPath'] === 'string') mounts.push({ mountPath: mo['mountPath'], hostPath: hp });
   }
   const runAs = obj(c['securityContext'])['runAsUser'] ?? obj(podSpec['securityContext'])['runAsUser'];
-  const pod: StaticPod = { file, flags: new Flags(parseFlags(argv, spec), base), env, uid: typeof runAs === 'number' ? runAs : 0, mounts };
+  const pod: StaticPod = { file, flags: new Flags(parseFlags(argv, spec), base), env, uid: typeof runAs === 'number' ? runAs : 0, mounts, argv };
   const m = /:v(\d+)\.(\d+)/.exec(String(c['image'] ?? ''));
   if (m) pod.version = [Number(m[1]), Number(m[2])];
   return pod;
