@@ -95,6 +95,10 @@ export const API_CHECKS: CheckDef[] = [
         if (paths.length && paths.every((p) => HEALTH.has(p))) return pass(`${cfgPath}: anonymous only for ${paths.join(', ')}`);
       } else if (!a.bool('anonymous-auth', true)) return pass(a.ev('anonymous-auth'));
       const ev = cfgPath ? `${cfgPath}: anonymous enabled without health-only conditions` : `${a.ev('anonymous-auth')} (default true)`;
+      // kube-apiserver resets anonymous to false under AlwaysAllow (authentication.go ApplyAuthorization)
+      if (!cfgPath && !a.get('authorization-config') && (!a.has('authorization-mode') || a.list('authorization-mode').includes('AlwaysAllow'))) {
+        return pass(`${ev}; forced off by the apiserver because authorization is AlwaysAllow (that is CPH-API-06)`);
+      }
       if (!ctx.objects) return warn(`${ev}; RBAC grants to system:anonymous not checked (give --objects with RBAC bindings)`);
       const grants = anonymousGrants(ctx.objects);
       return grants.length ? fail(`${ev}; ${grants.join(', ')}`, 'high') : pass(`${ev}; no RBAC grants to anonymous beyond discovery/health`);
