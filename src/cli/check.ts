@@ -25,7 +25,9 @@ import {
   toTable,
 } from '../k8s/check/index.ts';
 import { argsFromEnvFile } from '../k8s/check/kubelet.ts';
+import { checkSummary } from '../k8s/report/index.ts';
 import { UsageError, reportError } from './exit.ts';
+import { report, reportTarget, withReportFlags } from './report-flags.ts';
 
 type Opts = Record<string, string | boolean | string[] | undefined>;
 const SEVERITIES: Severity[] = ['info', 'low', 'medium', 'high', 'critical'];
@@ -60,6 +62,7 @@ async function run(o: Opts): Promise<void> {
   if (!['table', 'json', 'junit'].includes(format)) throw new UsageError('-o must be table, json or junit');
   const failOn = String(o['failOn']) as Severity;
   if (!SEVERITIES.includes(failOn)) throw new UsageError(`--fail-on must be one of ${SEVERITIES.join(', ')}`);
+  const target = reportTarget(o);
   const root = String(o['root']);
   const host = realHost(root);
   const load: Parameters<typeof loadContext>[1] = { manifestsDir: String(o['manifests']), pkiDir: String(o['pkiDir']) };
@@ -85,6 +88,7 @@ async function run(o: Opts): Promise<void> {
   const only = list(o['only']);
   const findings: Finding[] = await runChecks(ctx, only.length ? (id) => only.some((p) => id === p || id.startsWith(`${p}-`) || id.startsWith(p)) : undefined);
   process.stdout.write(format === 'json' ? toJson(findings) : format === 'junit' ? toJunit(findings) : toTable(findings));
+  if (target) await report(o, target, 'check', checkSummary(findings, target.details));
   const min = SEVERITIES.indexOf(failOn);
   const counted = findings.filter((f) => SEVERITIES.indexOf(f.severity) >= min);
   const code = exitCodeFor(counted);
@@ -93,7 +97,7 @@ async function run(o: Opts): Promise<void> {
 
 export function register(cmd: Command): void {
   cmd.description(`control-plane hardening check (exit: 0 ok, ${Object.entries(EXIT_BY_SEVERITY).filter(([, c]) => c).map(([s, c]) => `${c} ${s}`).join(', ')}; 1 usage, 2 runtime)`);
-  addOptions(cmd.command('control-plane', { isDefault: true }).description('check kube-apiserver, etcd, kubelet and files against the CPH catalogue')).action(async (o: Opts) => {
+  withReportFlags(addOptions(cmd.command('control-plane', { isDefault: true }).description('check kube-apiserver, etcd, kubelet and files against the CPH catalogue'))).action(async (o: Opts) => {
     try {
       await run(o);
     } catch (err) {
