@@ -1,6 +1,7 @@
 /**
  * Issue 20 item 3: posture reports. `arca check --report` and `arca etcd scan --report` store
- * summaries under posture/data/<cluster>/<source> (KV v2: GET = latest, metadata = history). A token
+ * summaries, and `arca kms-plugin --report-interval` its key_id and health, under
+ * posture/data/<cluster>/<source> (KV v2: GET = latest, metadata = history). A token
  * with the posture policy reads them, others are refused; no secret values or object names are
  * stored by default.
  */
@@ -9,9 +10,12 @@ import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { hostname } from 'node:os';
 import { connectEtcd } from '../../src/k8s/etcd/index.ts';
+import { nodeSegment } from '../../src/k8s/report/index.ts';
+import { startPlugin } from '../../src/kms-plugin/testing.ts';
 import { ARCA_BIN, type ArcaProcess, startArca } from '../harness/arca.ts';
-import { type EtcdHandle, startEtcd, tempDir } from '../harness/index.ts';
+import { type EtcdHandle, startEtcd, tempDir, waitFor } from '../harness/index.ts';
 
 const SECRET_VALUE = 'hunter2-posture-value';
 const OBJECT_NAME = 'db-password-object';
@@ -83,6 +87,31 @@ describe('posture reports', () => {
     assert.equal(check.data.kind, 'check');
     assert.equal(check.data.findings.find((f) => f.id === 'CPH-POD-01')?.status, 'fail');
     reader.close();
+  });
+
+  it('the KMS plugin reports its key_id and health every --report-interval', async () => {
+    const root = srv.client('root-T');
+    await root.write('transit/keys/k8s-kek', {});
+    const keyId = ((await root.read('transit/keys/k8s-kek')).body['data'] as { version_ids: Record<string, string> }).version_ids['1'];
+    root.close();
+    await writeFile(join(dir.path, 'token'), 'root-T\n', { mode: 0o600 });
+    const plugin = await startPlugin(join(dir.path, 'kms.sock'), [
+      '--key', 'k8s-kek', '--addr', srv.addr, '--token-file', join(dir.path, 'token'),
+      '--report-interval', '300ms', '--cluster', 'c1',
+    ]);
+    try {
+      const reader = srv.client(tokens['posture-reader']);
+      const path = `posture/data/c1/kms-plugin.${nodeSegment(hostname())}`;
+      const r = await waitFor('plugin report', async () => {
+        const res = await reader.request('GET', path);
+        const d = (res.body['data'] as { data?: { keyId?: string; healthz?: string } } | undefined)?.data;
+        return res.status === 200 && d?.healthz === 'ok' ? d : undefined;
+      }, 30_000, 100);
+      reader.close();
+      assert.equal(r.keyId, keyId);
+    } finally {
+      await plugin.stop();
+    }
   });
 
   it('refuses reports to a token without the posture policy', async () => {

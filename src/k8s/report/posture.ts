@@ -8,7 +8,8 @@
 import type { ArcaClient } from '../../client/index.ts';
 import type { Finding } from '../check/index.ts';
 
-export type ReportSource = 'check' | 'etcd-scan' | 'kms-plugin';
+/** `kms-plugin.<node>`: one report per plugin instance */
+export type ReportSource = 'check' | 'etcd-scan' | `kms-plugin.${string}`;
 
 export interface CheckSummary {
   kind: 'check';
@@ -72,4 +73,24 @@ export async function sendReport(client: ArcaClient, t: ReportTarget, source: Re
   const r = await client.write(path, { data: summary });
   const v = (r.body['data'] as { version?: unknown } | undefined)?.version;
   return typeof v === 'number' ? { path, version: v } : { path };
+}
+
+export interface PluginSummary {
+  kind: 'kms-plugin';
+  at: string;
+  node: string;
+  /** where the KEK lives (transit mount/key or HSM label) */
+  source: string;
+  version: string;
+  healthz: string;
+  keyId: string;
+}
+
+export function pluginSummary(s: { version: string; healthz: string; keyId: string }, node: string, source: string, now = new Date()): PluginSummary {
+  return { kind: 'kms-plugin', at: now.toISOString(), node, source, version: s.version, healthz: s.healthz, keyId: s.keyId };
+}
+
+/** A host name as one path segment. */
+export function nodeSegment(host: string): string {
+  return host.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 63) || 'node';
 }
