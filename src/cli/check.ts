@@ -10,6 +10,7 @@
  */
 import type { Command } from 'commander';
 import {
+  argsFromEnvFile,
   type Finding,
   EXIT_BY_SEVERITY,
   type Severity,
@@ -24,7 +25,6 @@ import {
   toJunit,
   toTable,
 } from '../k8s/check/index.ts';
-import { argsFromEnvFile } from '../k8s/check/kubelet.ts';
 import { checkSummary } from '../k8s/report/index.ts';
 import { UsageError, reportError } from './exit.ts';
 import { report, reportTarget, withReportFlags } from './report-flags.ts';
