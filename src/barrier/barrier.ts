@@ -9,7 +9,7 @@
  * not reachable through the barrier's Storage face.
  */
 import { ArcaError } from '../errors/index.ts';
-import { concat, open, randomKey, seal, utf8, wipe } from '../crypto/index.ts';
+import { concat, open, randomKey, randomNonce, seal, utf8, wipe } from '../crypto/index.ts';
 import { bytesEqual, checkCommit, type CommitOps, type Storage } from '../storage/index.ts';
 import { Keyring } from './keyring.ts';
 
@@ -26,6 +26,8 @@ export class Barrier implements Storage {
   #keyring: Keyring | undefined;
   #rootKey: Uint8Array | undefined;
   readonly #now: () => number;
+  /** Where GCM nonces come from: the CSPRNG, except in the test that pins the on-disk format. */
+  readonly #nonce: () => Uint8Array;
   /**
    * Plaintext read cache (active server only in effect: every write goes through this barrier, and
    * HA takeover reloads the keyring, which clears it). Bounded; values are copies, wiped when dropped.
@@ -34,9 +36,10 @@ export class Barrier implements Storage {
   readonly #cache = new Map<string, Uint8Array>();
   #gen = 0;
 
-  constructor(raw: Storage, now: () => number = Date.now) {
+  constructor(raw: Storage, now: () => number = Date.now, nonce: () => Uint8Array = randomNonce) {
     this.#raw = raw;
     this.#now = now;
+    this.#nonce = nonce;
   }
 
   get sealed(): boolean {
@@ -46,7 +49,7 @@ export class Barrier implements Storage {
   /** First-time setup under a new root key: writes a fresh keyring. */
   async initialize(rootKey: Uint8Array): Promise<void> {
     const kr = Keyring.fresh(randomKey(), this.#now());
-    await this.#raw.put(KEYRING_PATH, seal(rootKey, kr.serialize(), KEYRING_AAD));
+    await this.#raw.put(KEYRING_PATH, seal(rootKey, kr.serialize(), KEYRING_AAD, this.#nonce()));
     kr.wipe();
   }
 
@@ -75,7 +78,7 @@ export class Barrier implements Storage {
     const candidate = Keyring.deserialize(kr.serialize());
     candidate.add({ ...next, key: new Uint8Array(next.key) });
     // Persist first: the in-memory ring changes only once the new keyring is durable.
-    await this.#raw.put(KEYRING_PATH, seal(this.#rootKey!, candidate.serialize(), KEYRING_AAD));
+    await this.#raw.put(KEYRING_PATH, seal(this.#rootKey!, candidate.serialize(), KEYRING_AAD, this.#nonce()));
     candidate.wipe();
     kr.add(next);
     return { term: next.term, installedAt: next.installedAt };
@@ -100,7 +103,7 @@ export class Barrier implements Storage {
     const header = new Uint8Array(HEADER_LEN);
     header[0] = VERSION;
     new DataView(header.buffer).setUint32(1, t.term);
-    return concat(header, seal(t.key, plaintext, concat(header, utf8(path))));
+    return concat(header, seal(t.key, plaintext, concat(header, utf8(path)), this.#nonce()));
   }
 
   decrypt(path: string, value: Uint8Array): Uint8Array {
