@@ -29,4 +29,5 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'auth', summary: 'enable, disable and list auth methods; configure Kubernetes auth (config, roles)', load: () => import('./auth.ts') },
   { name: 'login', summary: 'log in with a Kubernetes service-account token and print or store the token', load: () => import('./login.ts') },
   { name: 'policy', summary: 'write, read, list and delete ACL policies', load: () => import('./policy.ts') },
+  { name: 'agent', summary: 'in-pod agent: render secrets into files (init, sidecar) or a command environment (exec)', load: () => import('./agent.ts') },
 ];

@@ -29,7 +29,7 @@
 import { ArcaError } from '../errors/index.ts';
 import { FORMATS, type Format } from './formats.ts';
 
-export { FORMATS, type Format, isEnvName, shellQuote } from './formats.ts';
+export { FORMATS, type Format, isEnvName, scalarText, shellQuote } from './formats.ts';
 export { type RenderSpec, type Renderer, type SecretInput, prepareRender, renderSecret } from './render.ts';
 export { type CompiledTemplate, compileTemplate, MAX_TEMPLATE_BYTES, renderTemplate } from './template.ts';
 
