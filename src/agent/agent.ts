@@ -10,6 +10,7 @@
  *   jitter (capped at the interval); after `degradedAfter` consecutive failures health is degraded.
  */
 import type { Logger } from 'pino';
+import { ArcaError, isArcaError } from '../errors/index.ts';
 import type { AgentConfig, SecretTarget } from './config.ts';
 import { backoffDelay, isTransient } from './backoff.ts';
 import type { KvSecret, Session } from './session.ts';
@@ -97,7 +98,7 @@ export class Agent {
       return t.renderer.render(s);
     } catch (err) {
       const e = errInfo(err);
-      throw Object.assign(new Error(`${t.display} (${t.name}): ${e.message}`), { code: e.code });
+      throw new ArcaError(isArcaError(err) ? err.code : 'ERR_INTERNAL', `${t.display} (${t.name}): ${e.message}`);
     }
   }
 
