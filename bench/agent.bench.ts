@@ -12,11 +12,17 @@
  * The issue's 60 s windows are shortened to IDLE_S seconds so the benchmark stays under two minutes;
  * the agent polls every 10 s as the issue asks, so each window still holds two or three polls.
  * Both processes of a pair run at once on the same machine; 3 pairs (5 for init), median ratio.
+ *
+ * The agent measured is the bundle a container image ships (scripts/build-agent.mjs →
+ * dist/agent/arca-agent.mjs, run by plain `node`), built at the start of the run. Run from a
+ * checkout through bin/arca, the TypeScript loader (tsx) alone adds about 38 MiB RSS and the
+ * per-start compile time; that form is not what runs in a pod.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { ARCA_BIN, initUnsealed, startArca } from '../test/harness/arca.ts';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { initUnsealed, startArca } from '../test/harness/arca.ts';
 import { freePort, stopChild, tempDir, waitFor } from '../test/harness/index.ts';
 import { startKubeApiServer } from '../test/harness/kube-tokens.ts';
 import { median, report, round3 } from './lib/report.ts';
@@ -24,6 +30,8 @@ import { median, report, round3 } from './lib/report.ts';
 const IDLE_S = 20;
 const SA = { namespace: 'payments', name: 'api', uid: 'a8b4c2d0-1111-4f10-8e3b-5c4d2a1b0f99', audiences: ['arca'], ttl: 3600 };
 const CLK_TCK = 100; // Linux USER_HZ
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const AGENT = join(ROOT, 'dist', 'agent', 'arca-agent.mjs');
 
 async function rssKb(pid: number): Promise<number> {
   const m = /VmRSS:\s+(\d+)/.exec(await readFile(`/proc/${pid}/status`, 'utf8'));
@@ -49,6 +57,9 @@ function summarize(name: string, unit: string, baseline: string, goal: number, p
 }
 
 export default async function bench(): Promise<void> {
+  await new Promise<void>((resolve, reject) =>
+    spawn(process.execPath, [join(ROOT, 'scripts', 'build-agent.mjs')], { stdio: 'inherit' }).once('exit', (c) => (c === 0 ? resolve() : reject(new Error('agent bundle build failed')))),
+  );
   const dir = await tempDir('arca-bench-agent-');
   const kube = await startKubeApiServer();
   kube.serviceAccounts.set('payments/api', SA.uid);
@@ -80,7 +91,7 @@ export default async function bench(): Promise<void> {
       const out = `${dir.path}/init-${i}`;
       await mkdir(out);
       const base = await timed(process.execPath, [bare, srv.addr, jwt, `${out}/bare`]);
-      const value = await timed(ARCA_BIN, ['agent', 'init', ...auth, '--dir', out, '--secret', 'pw=secret/app/db#password']);
+      const value = await timed(process.execPath, [AGENT, 'agent', 'init', ...auth, '--dir', out, '--secret', 'pw=secret/app/db#password']);
       await stat(`${out}/pw`);
       init.push({ value, base });
       await rm(out, { recursive: true });
@@ -94,7 +105,7 @@ export default async function bench(): Promise<void> {
       const out = `${dir.path}/side-${i}`;
       await mkdir(out);
       const idle = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1 << 30)'], { stdio: 'ignore' });
-      const agent = spawn(ARCA_BIN, ['agent', 'sidecar', ...auth, '--dir', out, '--interval', '10s', '--listen', `127.0.0.1:${await freePort()}`, '--secret', 'pw=secret/app/db#password'], { stdio: 'ignore', env: { ...process.env, ARCA_LOG_LEVEL: 'warn' } });
+      const agent = spawn(process.execPath, [AGENT, 'agent', 'sidecar', ...auth, '--dir', out, '--interval', '10s', '--listen', `127.0.0.1:${await freePort()}`, '--secret', 'pw=secret/app/db#password'], { stdio: 'ignore', env: { ...process.env, ARCA_LOG_LEVEL: 'warn' } });
       children.push(idle, agent);
       await waitFor('sidecar first render', async () => (await stat(`${out}/pw`).catch(() => undefined)) && true, 60_000, 50);
       await sleep(1000); // let start-up work (module compilation) finish before the window opens
@@ -109,7 +120,7 @@ export default async function bench(): Promise<void> {
     }
     summarize('agent.sidecar.rss', 'MiB', 'node-idle', 1.3, rss, { windowS: IDLE_S });
     const cpuMed = median(cpu.map((c) => c.value));
-    summarize('agent.sidecar.cpu', 'cpu-s/min', 'node-idle', 0.3, cpu, { windowS: IDLE_S, pollS: 10, goalIs: 'absolute cpu-s/min', medianValue: round3(cpuMed), meetsGoal: cpuMed <= 0.3 });
+    summarize('agent.sidecar.cpu', 'cpu-s/min', 'node-idle', 0.3, cpu, { windowS: IDLE_S, pollS: 10, goalIs: 'absolute cpu-s/min', medianValue: round3(cpuMed), meetsGoal: cpuMed <= 0.3 + 1e-9 });
   } finally {
     for (const c of children) await stopChild(c);
     await srv.stop();
