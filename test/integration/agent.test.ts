@@ -55,6 +55,22 @@ async function http(url: string): Promise<{ status: number; text: string } | und
   }
 }
 
+/** TCP connections process `pid` holds to 127.0.0.1:`port` (its fds matched against /proc/net/tcp inodes). */
+async function connectionsTo(pid: number, port: number): Promise<number> {
+  const { readdir: rd, readlink } = await import('node:fs/promises');
+  const inodes = new Set<string>();
+  for (const fd of await rd(`/proc/${pid}/fd`)) {
+    const m = /^socket:\[(\d+)\]$/.exec(await readlink(`/proc/${pid}/fd/${fd}`).catch(() => ''));
+    if (m) inodes.add(m[1]!);
+  }
+  let n = 0;
+  for (const line of (await readFile(`/proc/${pid}/net/tcp`, 'utf8')).split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length > 9 && f[3] === '01' && Number.parseInt(f[2]!.split(':')[1]!, 16) === port && inodes.has(f[9]!)) n++;
+  }
+  return n;
+}
+
 function assertNoValues(text: string, where: string): void {
   for (const v of VALUES) assert.equal(text.includes(v), false, `${where} holds a secret value`);
 }
@@ -180,6 +196,7 @@ describe('arca agent against a real server and Kubernetes auth', () => {
       const afterStat = await stat(`${out}/cfg.properties`);
       assert.equal(afterStat.ino, before.ino, 'the unchanged file was not replaced');
       assert.equal(afterStat.mtimeMs, before.mtimeMs, 'the unchanged file was not rewritten');
+      assert.equal(await connectionsTo(a.child.pid!, srv.port), 1, 'one keep-alive connection to the server');
       await waitFor('SIGHUP delivered', async () => ((await readFile(hupFile, 'utf8').catch(() => '')).includes('hup') ? true : undefined), 30_000, 100);
       const metrics = (await http(`http://127.0.0.1:${port}/metrics`))!.text;
       assert.match(metrics, /arca_agent_secret_version\{secret="pw"\} 2/);
