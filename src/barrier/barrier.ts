@@ -53,6 +53,19 @@ export class Barrier implements Storage {
     kr.wipe();
   }
 
+  /**
+   * A fresh keyring sealed under `rootKey`, for the caller to store at KEYRING_PATH (init commits it
+   * together with the seal records, in one transaction, so concurrent inits cannot mix their keys).
+   */
+  freshKeyringRecord(rootKey: Uint8Array): Uint8Array {
+    const kr = Keyring.fresh(randomKey(), this.#now());
+    try {
+      return seal(rootKey, kr.serialize(), KEYRING_AAD);
+    } finally {
+      kr.wipe();
+    }
+  }
+
   /** Loads the keyring with the root key. Wrong root key → ERR_BARRIER_DECRYPT. */
   async unseal(rootKey: Uint8Array): Promise<void> {
     const blob = await this.#raw.get(KEYRING_PATH);
@@ -84,13 +97,24 @@ export class Barrier implements Storage {
     return { term: next.term, installedAt: next.installedAt };
   }
 
-  /** Re-reads the keyring (another replica may have rotated). */
+  /**
+   * Re-reads the keyring (another replica may have rotated). The new ring replaces the old one in one
+   * step once it is loaded: the barrier never looks sealed meanwhile, so requests running while an HA
+   * replica takes over (e.g. right after its unseal) do not fail with ERR_BARRIER_SEALED.
+   */
   async reloadKeyring(): Promise<void> {
     if (!this.#rootKey) throw this.#sealedError();
-    const root = new Uint8Array(this.#rootKey);
-    this.seal();
-    await this.unseal(root);
-    wipe(root);
+    const blob = await this.#raw.get(KEYRING_PATH);
+    if (!blob) throw new ArcaError('ERR_NOT_INITIALIZED', 'barrier keyring not found: the server is not initialized');
+    // Sealed while we waited: the root key is gone, and so is any reason to reload.
+    if (!this.#rootKey) throw this.#sealedError();
+    const plain = open(this.#rootKey, blob, KEYRING_AAD, 'ERR_BARRIER_DECRYPT');
+    const next = Keyring.deserialize(plain);
+    wipe(plain);
+    this.clearCache();
+    const old = this.#keyring;
+    this.#keyring = next;
+    old?.wipe();
   }
 
   keyStatus(): { term: number; installedAt: number } {
