@@ -107,10 +107,11 @@ export class Agent {
     const st = this.#state.get(t.name)!;
     const o = { mode: t.mode, uid: t.uid, gid: t.gid };
     const same = st.bytes !== undefined ? Buffer.from(st.bytes).equals(bytes) : await isCurrent(t.file, bytes, o);
+    // State moves only after the file is in place: a failed write is retried at the next cycle.
+    if (!same) await writeAtomic(t.file, bytes, o);
     st.version = version;
     st.bytes = bytes;
     if (same) return false;
-    await writeAtomic(t.file, bytes, o);
     st.renders++;
     this.#d.log.info({ target: t.name, path: t.display, version, file: t.file }, 'rendered');
     return true;

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import type { ArcaClient } from '../../src/client/index.ts';
@@ -228,6 +228,26 @@ describe('arca agent against a real server and Kubernetes auth', () => {
     }
     assert.equal(await a.exited, 0, 'SIGTERM stops the sidecar cleanly');
     assert.deepEqual((await readdir(out)).sort(), ['cfg.properties', 'pw'], 'no temp files left');
+    assertNoValues(a.output(), 'sidecar log');
+  });
+
+  it('a failed write is retried at the next cycle (the version is not marked rendered until the file is in place)', async () => {
+    const out = `${dir.path}/vanishing`;
+    await mkdir(out);
+    const port = await freePort();
+    const a = startAgent(['sidecar', ...base(), '--dir', out, '--interval', '1s', '--listen', `127.0.0.1:${port}`, '--secret', 'k=secret/app/cfg#API_KEY']);
+    try {
+      await waitFor('first render', async () => ((await readFile(`${out}/k`, 'utf8').catch(() => '')) === cfg.API_KEY ? true : undefined), 60_000, 100);
+      await rm(out, { recursive: true });
+      const k = value('kw-');
+      await root.write('secret/data/app/cfg', { data: { ...cfg, API_KEY: k } });
+      cfg.API_KEY = k;
+      await waitFor('a failed write', async () => (/arca_agent_render_failures_total\{secret="k"\} [1-9]/.test((await http(`http://127.0.0.1:${port}/metrics`))?.text ?? '') ? true : undefined), 60_000, 100);
+      await mkdir(out);
+      await waitFor('written once the directory is back', async () => ((await readFile(`${out}/k`, 'utf8').catch(() => '')) === k ? true : undefined), 60_000, 100);
+    } finally {
+      await stopChild(a.child);
+    }
     assertNoValues(a.output(), 'sidecar log');
   });
 
