@@ -142,7 +142,18 @@ async function run(mode: Mode, o: AgentFlags, argv: string[]): Promise<void> {
     });
   try {
     if (mode === 'exec') {
-      const env = await agent.collectEnv(session, cfg.env);
+      let env: Record<string, string>;
+      for (let attempt = 0; ; attempt++) {
+        try {
+          env = await agent.collectEnv(session, cfg.env);
+          break;
+        } catch (err) {
+          if (!agent.isTransient(err) || attempt + 1 >= cfg.initAttempts) throw err;
+          const wait = agent.backoffDelay(attempt, 500, 8000);
+          log.warn({ code: (err as { code: string }).code, attempt: attempt + 1, retryInMs: wait }, 'fetch failed, retrying');
+          await sleep(wait);
+        }
+      }
       session.close();
       process.exitCode = await agent.runChild(argv, env);
       return;

@@ -301,6 +301,26 @@ describe('arca agent against a real server and Kubernetes auth', () => {
     assertNoValues(a.output() + b.output(), 'exec log');
   });
 
+  it('exec and init retry transient failures (a sealed server) with backoff, then succeed', async () => {
+    await root.write('sys/seal', {});
+    const config = `${dir.path}/patient.yaml`;
+    await writeFile(config, 'initAttempts: 100\n');
+    const out = `${dir.path}/patient`;
+    await mkdir(out);
+    const e = startAgent(['exec', '--config', config, ...base(), '--env', 'X=secret/app/db#user', '--', 'sh', '-c', 'test -n "$X" && exit 5']);
+    const i = startAgent(['init', '--config', config, ...base(), '--dir', out, '--secret', 'u=secret/app/db#user']);
+    try {
+      await waitFor('exec retrying', async () => (/fetch failed, retrying/.test(e.output()) ? true : undefined), 60_000, 100);
+      await waitFor('init retrying', async () => (/render failed, retrying/.test(i.output()) ? true : undefined), 60_000, 100);
+      assert.match(e.output(), /ERR_SEALED/);
+    } finally {
+      await srv.client().write('sys/unseal', { key: unsealKey });
+    }
+    assert.equal(await e.exited, 5, e.output());
+    assert.equal(await i.exited, 0, i.output());
+    assert.equal(await readFile(`${out}/u`, 'utf8'), db.user);
+  });
+
   it('no secret value in any agent log of this file', async () => {
     assert.ok(AGENT_OUTPUT.length >= 6);
     for (const o of AGENT_OUTPUT) assertNoValues(o, 'agent output');
