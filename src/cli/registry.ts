@@ -31,4 +31,5 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'check', summary: 'control-plane hardening check (CPH catalogue): manifests, kubelet, files, live etcd', load: () => import('./check.ts') },
   { name: 'kms', summary: 'rotate the KMS key-encryption key end to end (kms rotate), resumable', load: () => import('./kms-rotate.ts') },
   { name: 'policy', summary: 'write, read, list and delete ACL policies', load: () => import('./policy.ts') },
+  { name: 'agent', summary: 'in-pod agent: render secrets into files (init, sidecar) or a command environment (exec)', load: () => import('./agent.ts') },
 ];
