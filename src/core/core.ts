@@ -9,7 +9,7 @@ import { Barrier } from '../barrier/index.ts';
 import type { AuthContext, Engine, EngineRequest, EngineResponse, Operation } from '../engines/index.ts';
 import type { AutoSeal } from '../seal/index.ts';
 import { StorageView, type Storage } from '../storage/index.ts';
-import { allows, type Authorizer, DENY_ALL, ROOT_AUTHORIZER, UNAUTHENTICATED_PATHS } from './authz.ts';
+import { allows, type Authorizer, canFunction, DENY_ALL, isUnauthenticatedPath, ROOT_AUTHORIZER } from './authz.ts';
 import { AttemptLimits } from './attempt-limits.ts';
 import { type CoreRoute, type CoreRouteResult, CoreRoutes, routeHandler } from './core-routes.ts';
 import type { EngineRegistry } from './engine-registry.ts';
@@ -266,10 +266,10 @@ export class Core {
   async handle(req: LogicalRequest): Promise<LogicalResponse> {
     if (this.state === 'uninitialized') throw new ArcaError('ERR_SEALED', 'Vault is not initialized');
     if (this.state === 'sealed') throw new ArcaError('ERR_SEALED', 'Vault is sealed');
-    const path = req.path.replace(/^\/+/, '');
+    const path = req.path.charCodeAt(0) === 0x2f ? req.path.replace(/^\/+/, '') : req.path;
     const route = this.routes.get(path);
     if (!this.#active && !route?.local) throw new ArcaError('ERR_HA_STANDBY', 'this replica is a standby and no active replica is known; retry shortly');
-    const unauthenticated = UNAUTHENTICATED_PATHS.some((r) => r.test(path));
+    const unauthenticated = isUnauthenticatedPath(path);
     let entry: TokenEntry | undefined;
     if (!unauthenticated || req.token) {
       entry = await this.authenticate(req.token, req.clientAddr).catch(async (err: unknown) => {
@@ -294,7 +294,7 @@ export class Core {
       data: req.data,
       auth,
       clientAddr: req.clientAddr,
-      can: (full, cap) => allows(authorizer, full, cap),
+      can: canFunction(authorizer),
     };
     // Vault: PUT/POST become create or update by the target's existence.
     let op: Operation;
