@@ -88,7 +88,8 @@ function logicalHandler(o: HttpOptions) {
       const fwd = await o.forward(req);
       if (fwd) return reply.code(fwd.status).headers(fwd.headers).send(fwd.body);
     }
-    const clientAddr = (await o.clientAddr?.(req)) ?? req.ip;
+    // Awaited only when HA resolves forwarded addresses: an await is a microtask hop per request.
+    const clientAddr = o.clientAddr ? ((await o.clientAddr(req)) ?? req.ip) : req.ip;
     const res = await o.core.handle({ id: req.id, operation: m.operation, path: m.path, data: m.data, token: tokenOf(req.headers), clientAddr });
     return sendLogical(reply, res, req.id, m.path);
   };
