@@ -1,0 +1,95 @@
+/**
+ * Mount: parse (all checks before any network call) → one login → each distinct secret read once
+ * → each object rendered → files + one ObjectVersion per object. The provider never writes to
+ * target_path: the driver validates the returned paths and writes them atomically.
+ */
+import { ArcaError } from '../../errors/index.ts';
+import type { Logger } from '../../log/index.ts';
+import type { CsiFile, MountRequest, MountResponse, ObjectVersion } from './proto.ts';
+import { type MountConfig, type ObjectSpec, parseMountConfig } from './params.ts';
+import { renderObject, type SecretData } from './render-object.ts';
+import { type ClientPool, MountSession } from './session.ts';
+import { objectVersion, type SourceVersion } from './version.ts';
+
+/** Over this, secretObjects sync fails (a Kubernetes Secret holds < 1 MiB): warn. */
+export const SYNC_LIMIT_BYTES = 1024 * 1024;
+/** Over this, the driver's default --max-call-recv-msg-size refuses the response: refuse first. */
+export const MAX_MOUNT_BYTES = 4 * 1024 * 1024;
+/** Reads in flight per Mount call. */
+const READ_CONCURRENCY = 8;
+
+export interface MountDeps {
+  clients: ClientPool;
+  versionKey: Uint8Array;
+  log: Logger;
+  onOverSyncLimit?: () => void;
+}
+
+export interface MountResult {
+  response: MountResponse;
+  cfg: MountConfig;
+}
+
+/** The API path and query of an object's secret, e.g. `secret/data/app/db?version=3`. */
+export function readPath(spec: ObjectSpec): string {
+  const p = spec.secretPath.replace(/^\/+/, '');
+  return spec.version === undefined ? p : `${p}?version=${spec.version}`;
+}
+
+/** KV v2 answers {data: {data, metadata}}; other engines answer {data: {...fields}}. */
+function secretData(body: Record<string, unknown>): SecretData {
+  const d = body['data'];
+  if (d === null || typeof d !== 'object') return { fields: {}, version: undefined };
+  const inner = (d as Record<string, unknown>)['data'];
+  const meta = (d as Record<string, unknown>)['metadata'];
+  if (inner !== null && typeof inner === 'object' && meta !== null && typeof meta === 'object') {
+    const v = (meta as Record<string, unknown>)['version'];
+    return { fields: inner as Record<string, unknown>, version: typeof v === 'number' ? v : undefined };
+  }
+  return { fields: d as Record<string, unknown>, version: undefined };
+}
+
+async function readAll(session: MountSession, objects: readonly ObjectSpec[]): Promise<Map<string, SecretData>> {
+  const wanted = new Map<string, string>(); // api path → first object that names it (for messages)
+  for (const o of objects) if (!wanted.has(readPath(o))) wanted.set(readPath(o), o.objectName);
+  const out = new Map<string, SecretData>();
+  const queue = [...wanted];
+  const worker = async () => {
+    for (let next = queue.shift(); next; next = queue.shift()) {
+      const [path, name] = next;
+      out.set(path, secretData((await session.read(path, name)).body));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, queue.length) }, worker));
+  return out;
+}
+
+export async function mount(req: MountRequest, deps: MountDeps): Promise<MountResult> {
+  const cfg = parseMountConfig(req);
+  const session = new MountSession(deps.clients.get(cfg.arcaAddress, cfg.caCertPath), cfg, deps.log);
+  try {
+    await session.login();
+    const data = await readAll(session, cfg.objects);
+    const files: CsiFile[] = [];
+    const versions: ObjectVersion[] = [];
+    let total = 0;
+    for (const spec of cfg.objects) {
+      const path = readPath(spec);
+      const secret = data.get(path)!;
+      const contents = renderObject(spec, secret);
+      total += contents.length;
+      if (total > MAX_MOUNT_BYTES) throw new ArcaError('ERR_CSI_MOUNT_TOO_LARGE', `the files reach more than ${MAX_MOUNT_BYTES} bytes at object ${spec.objectName}; the driver refuses responses over 4 MiB`);
+      files.push({ path: spec.objectName, mode: spec.filePermission ?? cfg.defaultMode, contents });
+      const sources: SourceVersion[] = [{ path, version: secret.version }];
+      versions.push({ id: spec.objectName, version: objectVersion(deps.versionKey, spec, sources, contents) });
+    }
+    if (total > SYNC_LIMIT_BYTES) {
+      deps.onOverSyncLimit?.();
+      deps.log.warn({ bytes: total, pod: cfg.pod.name, namespace: cfg.pod.namespace }, 'mount over 1 MiB: secretObjects sync to a Kubernetes Secret will fail');
+    }
+    return { cfg, response: { object_version: versions, files } };
+  } finally {
+    // Not awaited: the mount answer does not wait for the revoke.
+    void session.end();
+  }
+}
