@@ -7,7 +7,7 @@
  *    Goals: local Decrypt ≥ 0.6 of kms-echo at c=1, ≥ 0.45 at c=8 with p99 ≤ 1 ms.
  *  - kms.<mode>.status-p99.under-decrypt: Status p99 (c=1) while Decrypt at c=64 saturates the
  *    server; goal ≤ 2 ms (reported as ms, ratio = echo p99 / plugin p99).
- * kms-load/kms-echo are built once with ../shared/tools/kms-load/build.sh into a temp dir (cached).
+ * kms-load/kms-echo are built once with tools/kms-load/build.sh into a temp dir (cached).
  */
 import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';

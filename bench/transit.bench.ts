@@ -1,159 +1,59 @@
 /**
  * Transit benchmarks (issue 4), each a ratio against a baseline measured in the same run:
- *  - transit.encrypt.c10: `POST /v1/transit/encrypt/<key>` with 128 B of plaintext, 10 concurrent
- *    keep-alive clients, against the Arca dev server vs a bare node:http server (child process) that
- *    returns the same response body. Same in-process load loop for both. Goal 0.5.
+ *  - transit.encrypt.c1 / transit.encrypt.c16: `POST /v1/transit/encrypt/<key>` with 128 B of
+ *    plaintext from `wrk -t1 -c1|-c16` in a separate process (lib/wrk.ts), against the Arca dev server
+ *    vs a bare node:http server (child process) that returns the same response body; each figure
+ *    prints the generator's ceiling. Goal 0.5.
  *  - transit.hsm-encrypt: the transit engine encrypting 128 B with an `hsm-aes256-gcm96` key (SoftHSM)
  *    vs a bare pkcs11js C_EncryptInit/C_Encrypt (CKM_AES_GCM) loop on the same token. In-process:
  *    pkcs11js calls are synchronous, so concurrency adds nothing. Goal 0.7.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import http from 'node:http';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pkcs11js from 'pkcs11js';
 import { createTransitEngine } from '../src/engines/transit/index.ts';
 import type { Engine } from '../src/engines/types.ts';
 import { HsmKeyBackend, SoftwareKeyBackend } from '../src/keys/index.ts';
 import { silentLogger } from '../src/log/index.ts';
 import { InmemStorage } from '../src/storage/index.ts';
-import { createSoftHsmToken, freePort, stopChild, waitFor } from '../test/harness/index.ts';
+import { createSoftHsmToken, stopChild } from '../test/harness/index.ts';
+import { compareHttp } from './lib/http-compare.ts';
 import { comparePairs } from './lib/report.ts';
+import { api, type Served, startArca, startBare } from './lib/servers.ts';
+import type { WrkRequest } from './lib/wrk.ts';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const DURATION_MS = 3000;
-const CONCURRENCY = 10;
 const PLAINTEXT_B64 = randomBytes(128).toString('base64');
-
-interface Target {
-  port: number;
-  path: string;
-  headers: Record<string, string>;
-  body: string;
-}
-
-function once(agent: http.Agent, t: Target): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      { host: '127.0.0.1', port: t.port, path: t.path, method: 'POST', agent, headers: { ...t.headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(t.body) } },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(t.body);
-  });
-}
-
-/** `CONCURRENCY` keep-alive clients in a closed loop for `ms`; returns requests per second. */
-async function load(t: Target, ms = DURATION_MS): Promise<number> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
-  let done = 0;
-  const end = Date.now() + ms;
-  const started = Date.now();
-  const worker = async () => {
-    while (Date.now() < end) {
-      const r = await once(agent, t);
-      if (r.status !== 200) throw new Error(`bench request failed: ${r.status} ${r.body.slice(0, 200)}`);
-      done++;
-    }
-  };
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-  const secs = (Date.now() - started) / 1000;
-  agent.destroy();
-  return done / secs;
-}
-
-/** A bare node:http server in its own process, answering every request with `body` after reading the request. */
-async function startBare(body: string): Promise<{ child: ChildProcess; port: number }> {
-  const port = await freePort();
-  const src = `
-    const http = require('node:http');
-    const body = Buffer.from(process.env.BENCH_BODY);
-    http.createServer((req, res) => {
-      req.resume();
-      req.on('end', () => {
-        res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store', 'content-length': body.length });
-        res.end(body);
-      });
-    }).listen(${port}, '127.0.0.1');`;
-  const child = spawn(process.execPath, ['-e', src], { env: { ...process.env, BENCH_BODY: body }, stdio: 'ignore' });
-  await waitFor('bare server', async () => (await probe(port)) ? true : undefined);
-  return { child, port };
-}
-
-async function probe(port: number, path = '/'): Promise<number | undefined> {
-  return new Promise((resolve) => {
-    const req = http.get({ host: '127.0.0.1', port, path }, (res) => {
-      res.resume();
-      resolve(res.statusCode);
-    });
-    req.on('error', () => resolve(undefined));
-  });
-}
-
-async function startArca(): Promise<{ child: ChildProcess; port: number; token: string }> {
-  const port = await freePort();
-  const token = `bench-${randomBytes(8).toString('hex')}`;
-  const child = spawn(join(ROOT, 'bin', 'arca'), ['server', '--dev', '--dev-root-token', token, '--listen', `127.0.0.1:${port}`, '--log-level', 'error'], {
-    cwd: ROOT,
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr?.on('data', (c: Buffer) => {
-    stderr += c.toString();
-  });
-  await waitFor('arca server', async () => {
-    if (child.exitCode !== null) throw new Error(`arca server exited: ${stderr.slice(-500)}`);
-    return (await probe(port, '/v1/sys/health')) === 200 ? true : undefined;
-  }, 60_000);
-  return { child, port, token };
-}
-
-async function api(port: number, token: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const payload = body === undefined ? '' : JSON.stringify(body);
-    const req = http.request({ host: '127.0.0.1', port, path: `/v1/${path}`, method, headers: { 'x-vault-token': token, 'content-type': 'application/json' } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
-    });
-    req.on('error', reject);
-    req.end(payload);
-  });
-}
 
 async function httpEncrypt(): Promise<void> {
   const arca = await startArca();
-  let bare: { child: ChildProcess; port: number } | undefined;
+  let bare: Served | undefined;
   try {
     // Dev servers may not mount transit by default; mounting twice is a harmless 400.
-    await api(arca.port, arca.token, 'POST', 'sys/mounts/transit', { type: 'transit' });
-    const created = await api(arca.port, arca.token, 'POST', 'transit/keys/bench', {});
+    await api(arca.port, arca.token, 'POST', '/v1/sys/mounts/transit', { type: 'transit' });
+    const created = await api(arca.port, arca.token, 'POST', '/v1/transit/keys/bench', {});
     if (created.status >= 300) throw new Error(`cannot create the bench key: ${created.status} ${created.body}`);
-    const target: Target = { port: arca.port, path: '/v1/transit/encrypt/bench', headers: { 'x-vault-token': arca.token }, body: JSON.stringify({ plaintext: PLAINTEXT_B64 }) };
-    const sample = await once(new http.Agent(), target);
+    const target: WrkRequest = {
+      port: arca.port,
+      method: 'POST',
+      path: '/v1/transit/encrypt/bench',
+      headers: { 'X-Vault-Token': arca.token },
+      body: JSON.stringify({ plaintext: PLAINTEXT_B64 }),
+    };
+    const sample = await api(arca.port, arca.token, 'POST', target.path, { plaintext: PLAINTEXT_B64 });
     if (sample.status !== 200) throw new Error(`encrypt failed: ${sample.status} ${sample.body}`);
     bare = await startBare(sample.body);
-    const baseTarget: Target = { ...target, port: bare.port };
-    await load(baseTarget, 1000); // warm-up both
-    await load(target, 1000);
-    await comparePairs({
-      name: 'transit.encrypt.c10',
-      unit: 'req/s',
-      baseline: 'bare-node-http',
-      goal: 0.5,
-      rounds: 3,
-      pair: async () => {
-        const baselineValue = await load(baseTarget);
-        const value = await load(target);
-        return { value, baselineValue, extra: { concurrency: CONCURRENCY, plaintextBytes: 128 } };
-      },
-    });
+    for (const c of [1, 16]) {
+      await compareHttp({
+        name: `transit.encrypt.c${c}`,
+        arca: target,
+        bare: { ...target, port: bare.port },
+        connections: c,
+        arcaPid: arca.child.pid!,
+        barePid: bare.child.pid!,
+        goal: 0.5,
+        extra: { plaintextBytes: 128 },
+      });
+    }
   } finally {
     if (bare) await stopChild(bare.child);
     await stopChild(arca.child);

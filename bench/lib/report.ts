@@ -52,6 +52,8 @@ export async function comparePairs(opts: {
   goal?: number;
   rounds?: number;
   higherIsBetter?: boolean;
+  /** Numeric `extra` fields also reported as their median over all pairs (`<field>Median`). */
+  medians?: string[];
   pair: (round: number) => Promise<PairResult>;
 }): Promise<Figure> {
   const rounds = opts.rounds ?? 3;
@@ -74,6 +76,7 @@ export async function comparePairs(opts: {
     ...(opts.goal === undefined ? {} : { goal: opts.goal }),
     ...(chosen.extra ?? {}),
   };
+  for (const f of opts.medians ?? []) fig[`${f}Median`] = round3(median(results.map((r) => Number(r.extra?.[f]))));
   report(fig);
   return fig;
 }

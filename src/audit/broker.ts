@@ -8,7 +8,8 @@ import type { AuditInput, HeaderReason } from './entry.ts';
 import { auditHmac, DEFAULT_SENSITIVE_FIELDS, redact } from './hmac.ts';
 import { DevicePipe } from './pipe.ts';
 import { Spool } from './spool.ts';
-import { type CheckpointSigner, checkpointMessage, createSigner, GENESIS_PREV, lineHash } from './signing.ts';
+import { auditChainRestarts, auditCheckpointFailures } from './metrics.ts';
+import { type CheckpointSigner, checkpointMessage, createSigner, GENESIS_PREV, lineHash, restartMessage } from './signing.ts';
 
 export interface AuditBrokerOptions {
   /** Per-server HMAC key for sensitive values (also answers `sys/audit-hash`). */
@@ -73,6 +74,16 @@ export class AuditBroker {
   #sinceCheckpoint = 0;
   #closed = false;
   #timer: NodeJS.Timeout | undefined;
+  /**
+   * Why the next line must be a signed `chain-restart` header: the chain position could not be read
+   * at open, or an emitted line reached no device (its successor's `prev` would point at nothing).
+   * Without the marker `verify` would report the break as tampering; with it, as a restart.
+   */
+  #restartPending: string | undefined;
+  #checkpointFailures = 0;
+  #chainRestarts = 0;
+  /** Request ids whose response entry is to be followed at once by a checkpoint. */
+  readonly #checkpointAfter = new Set<string>();
 
   private constructor(opts: AuditBrokerOptions, seq: number, prev: string) {
     this.#opts = opts;
@@ -84,7 +95,7 @@ export class AuditBroker {
     const every = opts.checkpointIntervalMs ?? 60_000;
     if (every > 0) {
       this.#timer = setInterval(() => {
-        if (this.#sinceCheckpoint > 0 && this.#pipes.size > 0) this.checkpoint().catch(() => {});
+        if (this.#sinceCheckpoint > 0 && this.#pipes.size > 0) this.#checkpointInBackground();
       }, every);
       this.#timer.unref();
     }
@@ -94,19 +105,25 @@ export class AuditBroker {
   static async open(opts: AuditBrokerOptions): Promise<AuditBroker> {
     if (opts.hmacKey.length < 16) throw new ArcaError('ERR_CRYPTO_INVALID_KEY', 'audit HMAC key must be at least 16 bytes');
     const points: { seq: number; prev: string }[] = [];
+    // Sources of the chain position that exist but could not be read: the position found may be
+    // behind the real one, so the chain restarts (signed marker) instead of silently forking.
+    const unreadable: string[] = [];
+    const missing = (err: unknown) => (err as { code?: unknown }).code === 'ENOENT';
     try {
       const v: unknown = JSON.parse(await readFile(join(opts.spoolDir, CHAIN_STATE), 'utf8'));
       if (typeof v === 'object' && v !== null && 'seq' in v && 'prev' in v && Number.isSafeInteger(v.seq) && typeof v.prev === 'string') {
         points.push({ seq: v.seq as number, prev: v.prev });
-      }
-    } catch {
-      // first start, or no state written yet
+      } else unreadable.push(CHAIN_STATE);
+    } catch (err) {
+      // ENOENT: first start, or no state written yet
+      if (!missing(err)) unreadable.push(CHAIN_STATE);
     }
     let dirs: string[] = [];
     try {
       dirs = (await readdir(opts.spoolDir, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name);
-    } catch {
-      // unreadable or missing spool dir: devices will run without spools
+    } catch (err) {
+      // missing spool dir: first start; unreadable: devices will run without spools
+      if (!missing(err)) unreadable.push('spool directory');
     }
     for (const d of dirs) {
       try {
@@ -115,19 +132,30 @@ export class AuditBroker {
         await sp.close();
         if (p) points.push(p);
       } catch {
-        // an unreadable spool contributes nothing
+        unreadable.push(`spool ${d}`);
       }
     }
     // A file device holds the chain position too (useful if the spool directory was lost).
     for (const d of opts.devices ?? []) {
-      const p = parseChainPoint(await d.lastLine?.().catch(() => undefined));
+      let last: string | undefined;
+      try {
+        last = await d.lastLine?.();
+      } catch (err) {
+        if (!missing(err)) unreadable.push(`device ${d.name}`);
+      }
+      const p = parseChainPoint(last);
       if (p) points.push(p);
     }
     const best = points.reduce<{ seq: number; prev: string }>((a, b) => (b.seq > a.seq ? b : a), { seq: 0, prev: GENESIS_PREV });
     const broker = new AuditBroker(opts, best.seq, best.prev);
+    if (unreadable.length > 0) {
+      opts.log?.error({ sources: unreadable }, 'audit chain state unreadable; the chain restarts with a signed marker');
+      broker.#restartPending = 'unreadable chain state';
+    }
     try {
       for (const d of opts.devices ?? []) await broker.#attach(d);
-      if (broker.#pipes.size > 0) await broker.#header('start');
+      // The restart marker is itself a header: it replaces the start header.
+      if (broker.#pipes.size > 0) await (broker.#restartPending ? broker.#restart() : broker.#header('start'));
     } catch (err) {
       await broker.close(0).catch(() => {});
       throw err;
@@ -202,6 +230,13 @@ export class AuditBroker {
 
   /** Appends one chained line to every device; resolves when at least one persisted it. */
   #emit(body: Record<string, unknown>): Promise<void> {
+    const restart = this.#restartPending && body['reason'] !== 'chain-restart' ? this.#restart() : undefined;
+    const done = this.#emitLine(body);
+    // The entry counts as persisted only if the marker before it was too.
+    return restart ? Promise.all([restart, done]).then(() => {}) : done;
+  }
+
+  #emitLine(body: Record<string, unknown>): Promise<void> {
     const seq = this.#seq + 1;
     const line = JSON.stringify({ seq, ...body, prev: this.#prev });
     this.#seq = seq;
@@ -210,9 +245,49 @@ export class AuditBroker {
     return Promise.any(pipes.map((p) => p.persist(line))).then(
       () => {},
       () => {
+        // No device has this line, but the next one will name it as `prev`: restart the chain there.
+        this.#restartPending ??= 'an entry reached no device';
         throw unavailable();
       },
     );
+  }
+
+  /** Writes the signed chain-restart header (a header: it also carries the public key). */
+  #restart(): Promise<void> {
+    const reason = this.#restartPending ?? 'requested';
+    this.#restartPending = undefined;
+    this.#chainRestarts++;
+    auditChainRestarts.inc({ reason });
+    this.#opts.log?.error({ reason, seq: this.#seq + 1 }, 'audit chain restarted');
+    const seq = this.#seq + 1;
+    const time = this.#now();
+    return this.#emitLine({
+      type: 'header',
+      reason: 'chain-restart',
+      time,
+      format: 'arca-audit/v1',
+      hmac: 'hmac-sha256',
+      key_id: this.#signer.keyId,
+      public_key: this.#signer.publicKey,
+      restart_cause: reason,
+      sig: this.#signer.sign(restartMessage(seq, time, this.#prev)),
+    });
+  }
+
+  /** Failed checkpoints and chain restarts since this broker opened (also in the audit metrics). */
+  problems(): { checkpointFailures: number; chainRestarts: number } {
+    return { checkpointFailures: this.#checkpointFailures, chainRestarts: this.#chainRestarts };
+  }
+
+  /** A checkpoint nobody awaits (count, timer): its failure is logged and counted, never dropped. */
+  #checkpointInBackground(): void {
+    this.checkpoint().catch((err: unknown) => this.#checkpointFailed(err));
+  }
+
+  #checkpointFailed(err: unknown): void {
+    this.#checkpointFailures++;
+    auditCheckpointFailures.inc();
+    this.#opts.log?.error({ err: (err as { code?: string }).code ?? String(err), seq: this.#seq }, 'audit checkpoint could not be persisted');
   }
 
   #now(): string {
@@ -231,14 +306,31 @@ export class AuditBroker {
     });
   }
 
-  /** Writes a signed checkpoint now (also done every `checkpointEvery` entries, on reopen and on close). */
+  /**
+   * Writes a signed checkpoint now (also done every `checkpointEvery` entries, on reopen and on close,
+   * and on demand through `sys/audit-checkpoint`). Rejects with ERR_AUDIT_UNAVAILABLE if no device or
+   * spool persisted it.
+   */
   checkpoint(): Promise<void> {
     if (this.#closed || this.#pipes.size === 0) return Promise.resolve();
     this.#sinceCheckpoint = 0;
+    // A pending restart marker goes first, so the checkpoint's seq and prev are the ones it signs.
+    const restart = this.#restartPending ? this.#restart() : undefined;
     const seq = this.#seq + 1;
     const time = this.#now();
     const sig = this.#signer.sign(checkpointMessage(seq, time, this.#prev));
-    return this.#emit({ type: 'checkpoint', time, key_id: this.#signer.keyId, sig });
+    const done = this.#emitLine({ type: 'checkpoint', time, key_id: this.#signer.keyId, sig });
+    return restart ? Promise.all([restart, done]).then(() => {}) : done;
+  }
+
+  /**
+   * `sys/audit-checkpoint`: the checkpoint goes right after that request's own response entry, so a
+   * log quiet after the call ends with a checkpoint (one written inside the handler would be followed
+   * by the unsigned response entry).
+   */
+  checkpointAfterResponse(requestId: string): void {
+    if (this.#closed || this.#pipes.size === 0) return;
+    this.#checkpointAfter.add(requestId);
   }
 
   /** Audits one request or response. Call for every request and every response, centrally. */
@@ -266,7 +358,11 @@ export class AuditBroker {
     }
     if (input.error !== undefined) body['error'] = input.error;
     const done = this.#emit(body);
-    if (++this.#sinceCheckpoint >= (this.#opts.checkpointEvery ?? 1000)) this.checkpoint().catch(() => {});
+    if (input.type === 'response' && this.#checkpointAfter.delete(r.id)) {
+      // The entry and the checkpoint after it are persisted before the caller hears back.
+      return Promise.all([done, this.checkpoint()]).then(() => {});
+    }
+    if (++this.#sinceCheckpoint >= (this.#opts.checkpointEvery ?? 1000)) this.#checkpointInBackground();
     return done;
   }
 
@@ -304,7 +400,7 @@ export class AuditBroker {
   async close(timeoutMs = 5000): Promise<void> {
     if (this.#closed) return;
     if (this.#timer) clearInterval(this.#timer);
-    await this.checkpoint().catch(() => {});
+    await this.checkpoint().catch((err: unknown) => this.#checkpointFailed(err));
     this.#closed = true;
     await this.flush(timeoutMs);
     for (const p of this.#pipes.values()) await p.stop();

@@ -1,4 +1,4 @@
-import type { Operation } from '../engines/index.ts';
+import type { Operation } from '../logical/index.ts';
 
 /** What the core hands the broker for every request and every response. */
 export interface AuditInput {
@@ -27,5 +27,8 @@ export type EntryType = 'header' | 'request' | 'response' | 'checkpoint';
 
 export const ENTRY_TYPES: readonly EntryType[] = ['header', 'request', 'response', 'checkpoint'];
 
-/** Why a header was written; `reopen` tells the device pipeline to reopen its file first. */
-export type HeaderReason = 'start' | 'reopen' | 'device-added';
+/**
+ * Why a header was written; `reopen` tells the device pipeline to reopen its file first;
+ * `chain-restart` (signed) starts a new chain after the broker lost its position in the old one.
+ */
+export type HeaderReason = 'start' | 'reopen' | 'device-added' | 'chain-restart';

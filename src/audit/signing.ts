@@ -14,6 +14,15 @@ export function checkpointMessage(seq: number, time: string, prev: string): Buff
   return Buffer.from(`arca-audit-checkpoint/v1\n${seq}\n${time}\n${prev}`, 'utf8');
 }
 
+/**
+ * The bytes a chain-restart header signs: it vouches that the break in the chain before it is the
+ * server's own (it could not read or extend its chain state), not an edit. A distinct prefix, so a
+ * checkpoint's signature cannot be passed off as a restart's.
+ */
+export function restartMessage(seq: number, time: string, prev: string): Buffer {
+  return Buffer.from(`arca-audit-chain-restart/v1\n${seq}\n${time}\n${prev}`, 'utf8');
+}
+
 export interface AuditKeys {
   /** HMAC key for sensitive values (32 random bytes). */
   hmacKey: Uint8Array;

@@ -133,8 +133,11 @@ describe('verifyLog', () => {
     assert.equal(cut.ok, false);
     assert.equal(cut.problem?.line, ls.length - 2);
     assert.match(cut.problem?.reason ?? '', /without a checkpoint/);
+    // At a line boundary a cut is indistinguishable from a live tail: not proven, not tampered.
+    assert.equal(cut.status, 'unproven');
     const mid = verifyLog([rotated, { name: 'audit.log', bytes: current.bytes.subarray(0, current.bytes.length - 10) }]);
     assert.equal(mid.ok, false);
+    assert.equal(mid.status, 'tampered');
     assert.equal(mid.problem?.line, ls.length);
     const missingFile = verifyLog([rotated], { minLastSeq: 25 });
     assert.equal(missingFile.ok, false);
@@ -192,5 +195,79 @@ describe('verifyLog', () => {
   it('fails on no input and on an empty file', () => {
     assert.equal(verifyLog([]).ok, false);
     assert.equal(verifyLog([{ name: 'e', bytes: new Uint8Array() }]).ok, false);
+  });
+
+  it('reports an unsigned tail after the last checkpoint as not proven, naming its range', () => {
+    const ls = lines(current.bytes);
+    const lastCp = ls.findLastIndex((l) => l.includes('"type":"checkpoint"'));
+    // Drop the closing checkpoint and append nothing: the entries since the previous one are unsigned.
+    const tail = verifyLog([rotated, { name: 'audit.log', bytes: join_(ls.slice(0, lastCp)) }]);
+    assert.equal(tail.status, 'unproven');
+    assert.equal(tail.ok, false);
+    const seqs = ls.slice(0, lastCp).map((l) => (JSON.parse(l.toString()) as { seq: number; type: string }));
+    const prevCp = seqs.findLast((e) => e.type === 'checkpoint')!;
+    assert.deepEqual(tail.unsignedTail, { fromSeq: prevCp.seq + 1, toSeq: seqs.at(-1)!.seq, entries: seqs.at(-1)!.seq - prevCp.seq });
+    // Tampering inside the unsigned tail is still tampering.
+    const edited = ls.slice(0, lastCp);
+    edited[edited.length - 2] = Buffer.from(edited[edited.length - 2]!.toString().replace('"req-', '"reX-'));
+    assert.equal(verifyLog([rotated, { name: 'audit.log', bytes: join_(edited) }]).status, 'tampered');
+    // And the complete log is verified.
+    assert.equal(verifyLog([rotated, current]).status, 'verified');
+  });
+});
+
+describe('verifyLog: chain-restart headers', () => {
+  let dir: { path: string; remove(): Promise<void> };
+  before(async () => {
+    dir = await tempDir('arca-audit-restart-');
+  });
+  after(() => dir.remove());
+
+  /** A log whose broker lost its chain state between two runs (chain-state.json unreadable). */
+  async function restartedLog(): Promise<{ file: LogFile; publicKey: string }> {
+    const d = join(dir.path, `r${Math.random().toString(36).slice(2)}`);
+    const keys = generateAuditKeys();
+    const logPath = join(d, 'audit.log');
+    const a = await openTestBroker({ ...keys, spoolDir: join(d, 'spool-a'), devices: [new FileDevice({ path: logPath })] });
+    for (let i = 0; i < 3; i++) await a.log(requestInput(i));
+    await a.close();
+    // A second broker that cannot read its chain state, on a device it cannot read back.
+    const { mkdir } = await import('node:fs/promises');
+    await mkdir(join(d, 'spool-b', 'chain-state.json'), { recursive: true });
+    const b = await openTestBroker({ ...keys, spoolDir: join(d, 'spool-b'), devices: [new FileDevice({ path: logPath })] });
+    await b.log(requestInput(3));
+    await b.close();
+    return { file: { name: 'audit.log', bytes: await readFile(logPath) }, publicKey: b.publicKey };
+  }
+
+  it('accepts a signed chain restart and reports where it is', async () => {
+    const { file, publicKey } = await restartedLog();
+    const r = verifyLog([file], { publicKey });
+    assert.equal(r.status, 'verified', JSON.stringify(r.problem));
+    assert.equal(r.restarts.length, 1);
+    assert.match(r.restarts[0]!.cause, /unreadable chain state/);
+  });
+
+  it('rejects a restart header whose signature is missing or forged', async () => {
+    const { file } = await restartedLog();
+    const ls = lines(file.bytes);
+    const i = ls.findIndex((l) => l.includes('"reason":"chain-restart"'));
+    assert.ok(i > 0);
+    const entry = JSON.parse(ls[i]!.toString()) as Record<string, unknown>;
+    for (const sig of [undefined, Buffer.alloc(64, 7).toString('base64')]) {
+      const forged = { ...entry, sig };
+      const copy = [...ls];
+      copy[i] = Buffer.from(JSON.stringify(forged));
+      const r = verifyLog([{ name: 'audit.log', bytes: join_(copy) }]);
+      assert.equal(r.status, 'tampered');
+      assert.equal(r.problem?.line, i + 1);
+    }
+    // An ordinary header cannot pass for a restart: turning a start header into one fails too.
+    const start = ls.findIndex((l, k) => k > 0 && l.includes('"reason":"start"'));
+    if (start > 0) {
+      const copy = [...ls];
+      copy[start] = Buffer.from(copy[start]!.toString().replace('"reason":"start"', '"reason":"chain-restart"'));
+      assert.equal(verifyLog([{ name: 'audit.log', bytes: join_(copy) }]).status, 'tampered');
+    }
   });
 });

@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { z } from 'zod';
-import { checkpointMessage, GENESIS_PREV, keyIdOf, lineHash, parsePublicKey, verifyCheckpoint } from './signing.ts';
+import { checkpointMessage, GENESIS_PREV, keyIdOf, lineHash, parsePublicKey, restartMessage, verifyCheckpoint } from './signing.ts';
 
 /** One log file's bytes, in order. PURE verification: the caller reads the files. */
 export interface LogFile {
@@ -23,8 +23,31 @@ export interface VerifyProblem {
   reason: string;
 }
 
+/**
+ * - `verified`: every entry is chained and covered by a signed checkpoint.
+ * - `unproven`: the chain is intact, but the entries after the last checkpoint are not signed yet (a
+ *   live log between checkpoints, or a server that died without a clean shutdown; truncation back to
+ *   a checkpoint looks the same, which `minLastSeq` catches). `arca audit checkpoint` signs now.
+ * - `tampered`: something provably does not belong (or the input is unusable).
+ */
+export type VerifyStatus = 'verified' | 'unproven' | 'tampered';
+
+export interface ChainRestart {
+  file: string;
+  line: number;
+  seq: number;
+  /** What the server said made it restart (unreadable chain state, an entry that reached no device). */
+  cause: string;
+}
+
 export interface VerifyResult {
+  /** status === 'verified'. */
   ok: boolean;
+  status: VerifyStatus;
+  /** For `unproven`: the entries after the last checkpoint. */
+  unsignedTail?: { fromSeq: number; toSeq: number; entries: number };
+  /** Signed chain-restart headers: breaks in the chain the server itself declared. */
+  restarts: ChainRestart[];
   /** The first problem found, naming the first bad entry. */
   problem?: VerifyProblem;
   entries: number;
@@ -38,7 +61,14 @@ export interface VerifyResult {
 
 const hex64 = z.string().regex(/^[0-9a-f]{64}$/);
 const base = z.object({ seq: z.number().int().positive(), type: z.enum(['header', 'request', 'response', 'checkpoint']), time: z.string(), prev: hex64 });
-const header = base.extend({ type: z.literal('header'), public_key: z.string(), key_id: z.string() });
+const header = base.extend({
+  type: z.literal('header'),
+  public_key: z.string(),
+  key_id: z.string(),
+  reason: z.string().optional(),
+  restart_cause: z.string().optional(),
+  sig: z.string().optional(),
+});
 const checkpoint = base.extend({ type: z.literal('checkpoint'), key_id: z.string(), sig: z.string() });
 const entry = base.extend({ type: z.enum(['request', 'response']), request: z.object({ id: z.string(), path: z.string() }) });
 
@@ -91,24 +121,27 @@ function parseLine(l: Line): Parsed | string {
  * header, every checkpoint signature verifies under one key, and the log ends with a checkpoint.
  */
 export function verifyLog(files: readonly LogFile[], opts: VerifyOptions = {}): VerifyResult {
-  const res: VerifyResult = { ok: true, entries: 0, checkpoints: 0, anchored: false };
+  const res: VerifyResult = { ok: true, status: 'verified', restarts: [], entries: 0, checkpoints: 0, anchored: false };
   let trusted: { key: KeyObject; spki: Buffer } | undefined;
   if (opts.publicKey !== undefined) {
     trusted = parsePublicKey(opts.publicKey);
     if (!trusted) {
-      return { ...res, ok: false, problem: { file: '-', line: 0, reason: 'the given public key is not an Ed25519 key' } };
+      return { ...res, ok: false, status: 'tampered', problem: { file: '-', line: 0, reason: 'the given public key is not an Ed25519 key' } };
     }
     res.keyId = keyIdOf(trusted.spki);
   }
   const fail = (l: Pick<Line, 'file' | 'no'>, reason: string, seq?: number): VerifyResult => {
     const problem: VerifyProblem = { file: l.file, line: l.no, reason };
     if (seq !== undefined) problem.seq = seq;
-    return { ...res, ok: false, problem };
+    return { ...res, ok: false, status: 'tampered', problem };
   };
 
   let prevLine: { line: Line; parsed: Parsed; hash: string } | undefined;
   let beforePrevHash: string | undefined;
   let lastType: string | undefined;
+  /** Seq of the last checkpoint, and entries since. */
+  let lastCheckpointSeq: number | undefined;
+  let sinceCheckpoint = 0;
 
   for (const f of files) {
     const lines = [...splitLines(f)];
@@ -120,10 +153,13 @@ export function verifyLog(files: readonly LogFile[], opts: VerifyOptions = {}): 
       if (typeof p === 'string') return fail(l, p);
       const hash = lineHash(l.bytes);
       if (i === 0 && p.type !== 'header') return fail(l, 'file does not start with a header entry (lines removed from its start?)', p.seq);
+      // A chain-restart header (its signature is checked below) is allowed not to link to the line
+      // before it: the server declares there that it lost its position in the chain.
+      const restart = p.type === 'header' && p.raw['reason'] === 'chain-restart';
       if (prevLine === undefined) {
         res.firstSeq = p.seq;
         res.anchored = p.seq === 1 && p.prev === GENESIS_PREV;
-      } else {
+      } else if (!restart) {
         const expected = prevLine.parsed.seq + 1;
         // An inserted line: the line after it links to the line before it.
         const next = lines[i + 1];
@@ -156,6 +192,12 @@ export function verifyLog(files: readonly LogFile[], opts: VerifyOptions = {}): 
         } else if (!k.spki.equals(trusted.spki)) {
           return fail(l, 'header announces a different signing key than the trusted one', p.seq);
         }
+        if (restart) {
+          if (!h.data.sig || !verifyCheckpoint(trusted.key, restartMessage(p.seq, h.data.time, p.prev), h.data.sig)) {
+            return fail(l, 'chain-restart header signature is missing or invalid (forged or modified)', p.seq);
+          }
+          res.restarts.push({ file: l.file, line: l.no, seq: p.seq, cause: h.data.restart_cause ?? 'unknown' });
+        }
       } else if (p.type === 'checkpoint') {
         const c = checkpoint.safeParse(p.raw);
         if (!c.success) return fail(l, 'malformed checkpoint entry', p.seq);
@@ -165,6 +207,8 @@ export function verifyLog(files: readonly LogFile[], opts: VerifyOptions = {}): 
           return fail(l, 'checkpoint signature is invalid (forged or modified)', p.seq);
         }
         res.checkpoints++;
+        lastCheckpointSeq = p.seq;
+        sinceCheckpoint = -1;
       } else if (!entry.safeParse(p.raw).success) {
         return fail(l, `malformed ${p.type} entry`, p.seq);
       }
@@ -172,19 +216,29 @@ export function verifyLog(files: readonly LogFile[], opts: VerifyOptions = {}): 
       prevLine = { line: l, parsed: p, hash };
       lastType = p.type;
       res.entries++;
+      sinceCheckpoint++;
       res.lastSeq = p.seq;
     }
   }
   if (!prevLine) return fail({ file: '-', no: 0 }, 'no log files given');
-  if (lastType !== 'checkpoint') {
-    return fail(
-      prevLine.line,
-      `log ends without a checkpoint after seq ${prevLine.parsed.seq} (truncated, or the server stopped without a clean shutdown)`,
-      prevLine.parsed.seq,
-    );
-  }
   if (opts.minLastSeq !== undefined && prevLine.parsed.seq < opts.minLastSeq) {
     return fail(prevLine.line, `log ends at seq ${prevLine.parsed.seq}, before the expected seq ${opts.minLastSeq} (truncated)`, prevLine.parsed.seq);
+  }
+  if (lastType !== 'checkpoint') {
+    // Not tampering: nothing signed says these entries should be otherwise. Not proof either.
+    const toSeq = prevLine.parsed.seq;
+    return {
+      ...res,
+      ok: false,
+      status: 'unproven',
+      unsignedTail: { fromSeq: lastCheckpointSeq === undefined ? (res.firstSeq ?? toSeq) : lastCheckpointSeq + 1, toSeq, entries: sinceCheckpoint },
+      problem: {
+        file: prevLine.line.file,
+        line: prevLine.line.no,
+        seq: toSeq,
+        reason: `log ends without a checkpoint after seq ${toSeq}: the last ${sinceCheckpoint} entries are not signed yet (a live log between checkpoints, a server stopped without a clean shutdown, or a truncated log)`,
+      },
+    };
   }
   return res;
 }

@@ -57,6 +57,24 @@ describe('barrier', () => {
     assert.equal(new TextDecoder().decode(await b2.get('new')), 'after');
   });
 
+  it('stays unsealed and serving while it reloads the keyring, and picks up a rotation', async () => {
+    const raw = new InmemStorage();
+    const root = randomKey();
+    const { b } = await unsealed(raw, root);
+    await b.put('a', utf8('1'));
+    // Another replica (same storage, same root key) rotates.
+    const other = new Barrier(raw);
+    await other.unseal(root);
+    const { term } = await other.rotate();
+    const reload = b.reloadKeyring();
+    // While the reload waits for storage, the barrier must not look sealed.
+    assert.equal(b.sealed, false);
+    const during = await b.get('a');
+    await reload;
+    assert.equal(Buffer.from(during!).toString(), '1');
+    assert.equal(b.keyStatus().term, term);
+  });
+
   it('refuses every operation while sealed', async () => {
     const { b } = await unsealed();
     b.seal();

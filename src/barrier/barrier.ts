@@ -9,7 +9,7 @@
  * not reachable through the barrier's Storage face.
  */
 import { ArcaError } from '../errors/index.ts';
-import { concat, open, randomKey, seal, utf8, wipe } from '../crypto/index.ts';
+import { concat, open, randomKey, randomNonce, seal, utf8, wipe } from '../crypto/index.ts';
 import { bytesEqual, checkCommit, type CommitOps, type Storage } from '../storage/index.ts';
 import { Keyring } from './keyring.ts';
 
@@ -26,6 +26,8 @@ export class Barrier implements Storage {
   #keyring: Keyring | undefined;
   #rootKey: Uint8Array | undefined;
   readonly #now: () => number;
+  /** Where GCM nonces come from: the CSPRNG, except in the test that pins the on-disk format. */
+  readonly #nonce: () => Uint8Array;
   /**
    * Plaintext read cache (active server only in effect: every write goes through this barrier, and
    * HA takeover reloads the keyring, which clears it). Bounded; values are copies, wiped when dropped.
@@ -34,9 +36,10 @@ export class Barrier implements Storage {
   readonly #cache = new Map<string, Uint8Array>();
   #gen = 0;
 
-  constructor(raw: Storage, now: () => number = Date.now) {
+  constructor(raw: Storage, now: () => number = Date.now, nonce: () => Uint8Array = randomNonce) {
     this.#raw = raw;
     this.#now = now;
+    this.#nonce = nonce;
   }
 
   get sealed(): boolean {
@@ -46,8 +49,21 @@ export class Barrier implements Storage {
   /** First-time setup under a new root key: writes a fresh keyring. */
   async initialize(rootKey: Uint8Array): Promise<void> {
     const kr = Keyring.fresh(randomKey(), this.#now());
-    await this.#raw.put(KEYRING_PATH, seal(rootKey, kr.serialize(), KEYRING_AAD));
+    await this.#raw.put(KEYRING_PATH, seal(rootKey, kr.serialize(), KEYRING_AAD, this.#nonce()));
     kr.wipe();
+  }
+
+  /**
+   * A fresh keyring sealed under `rootKey`, for the caller to store at KEYRING_PATH (init commits it
+   * together with the seal records, in one transaction, so concurrent inits cannot mix their keys).
+   */
+  freshKeyringRecord(rootKey: Uint8Array): Uint8Array {
+    const kr = Keyring.fresh(randomKey(), this.#now());
+    try {
+      return seal(rootKey, kr.serialize(), KEYRING_AAD);
+    } finally {
+      kr.wipe();
+    }
   }
 
   /** Loads the keyring with the root key. Wrong root key → ERR_BARRIER_DECRYPT. */
@@ -75,19 +91,30 @@ export class Barrier implements Storage {
     const candidate = Keyring.deserialize(kr.serialize());
     candidate.add({ ...next, key: new Uint8Array(next.key) });
     // Persist first: the in-memory ring changes only once the new keyring is durable.
-    await this.#raw.put(KEYRING_PATH, seal(this.#rootKey!, candidate.serialize(), KEYRING_AAD));
+    await this.#raw.put(KEYRING_PATH, seal(this.#rootKey!, candidate.serialize(), KEYRING_AAD, this.#nonce()));
     candidate.wipe();
     kr.add(next);
     return { term: next.term, installedAt: next.installedAt };
   }
 
-  /** Re-reads the keyring (another replica may have rotated). */
+  /**
+   * Re-reads the keyring (another replica may have rotated). The new ring replaces the old one in one
+   * step once it is loaded: the barrier never looks sealed meanwhile, so requests running while an HA
+   * replica takes over (e.g. right after its unseal) do not fail with ERR_BARRIER_SEALED.
+   */
   async reloadKeyring(): Promise<void> {
     if (!this.#rootKey) throw this.#sealedError();
-    const root = new Uint8Array(this.#rootKey);
-    this.seal();
-    await this.unseal(root);
-    wipe(root);
+    const blob = await this.#raw.get(KEYRING_PATH);
+    if (!blob) throw new ArcaError('ERR_NOT_INITIALIZED', 'barrier keyring not found: the server is not initialized');
+    // Sealed while we waited: the root key is gone, and so is any reason to reload.
+    if (!this.#rootKey) throw this.#sealedError();
+    const plain = open(this.#rootKey, blob, KEYRING_AAD, 'ERR_BARRIER_DECRYPT');
+    const next = Keyring.deserialize(plain);
+    wipe(plain);
+    this.clearCache();
+    const old = this.#keyring;
+    this.#keyring = next;
+    old?.wipe();
   }
 
   keyStatus(): { term: number; installedAt: number } {
@@ -100,7 +127,7 @@ export class Barrier implements Storage {
     const header = new Uint8Array(HEADER_LEN);
     header[0] = VERSION;
     new DataView(header.buffer).setUint32(1, t.term);
-    return concat(header, seal(t.key, plaintext, concat(header, utf8(path))));
+    return concat(header, seal(t.key, plaintext, concat(header, utf8(path)), this.#nonce()));
   }
 
   decrypt(path: string, value: Uint8Array): Uint8Array {

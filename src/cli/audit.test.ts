@@ -56,6 +56,19 @@ describe('arca audit verify', () => {
     assert.match(r.stdout, new RegExp(`^TAMPERED: ${bad.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:4 `));
   });
 
+  it('exits 3, not 1, when the chain is intact but its tail has no checkpoint yet', async () => {
+    const lines = (await readFile(log, 'utf8')).split('\n').filter(Boolean);
+    assert.match(lines.at(-1)!, /"type":"checkpoint"/);
+    const live = join(dir.path, 'live.log');
+    await writeFile(live, `${lines.slice(0, -1).join('\n')}\n`);
+    const r = await arca(['audit', 'verify', live]);
+    assert.equal(r.code, 3, r.stdout + r.stderr);
+    assert.match(r.stdout, /^NOT PROVEN: /);
+    const j = await arca(['audit', 'verify', live, '-o', 'json']);
+    assert.equal(j.code, 3);
+    assert.equal((JSON.parse(j.stdout) as { status: string }).status, 'unproven');
+  });
+
   it('exits 2 when a file cannot be read', async () => {
     const r = await arca(['audit', 'verify', join(dir.path, 'missing.log')]);
     assert.equal(r.code, 2);

@@ -1,14 +1,22 @@
 /**
  * `arca audit verify FILE...` checks a hash-chained audit log offline (no server needed);
- * `arca audit enable|disable|list` manage audit devices over the HTTP API (`sys/audit`, needs sudo).
+ * `arca audit enable|disable|list` manage audit devices over the HTTP API (`sys/audit`, needs sudo);
+ * `arca audit checkpoint` asks the server to sign the log now (`sys/audit-checkpoint`, needs sudo).
+ *
+ * verify's exit codes: 0 verified; 1 tampered (or a usage error; the message tells them apart);
+ * 2 a file could not be read; 3 not proven: the chain is intact but its tail has no signed
+ * checkpoint yet (run `arca audit checkpoint`, then verify again).
  */
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { type LogFile, verifyLog, type VerifyOptions } from '../audit/index.ts';
+import { type LogFile, verifyLog, type VerifyOptions, type VerifyResult } from '../audit/index.ts';
 import { ArcaError } from '../errors/index.ts';
 import { type ClientFlags, withClientFlags } from './client-flags.ts';
 import { EXIT_OK, EXIT_USAGE, UsageError } from './exit.ts';
+
+/** verify: the chain is intact but its tail is unsigned — distinct from tampering (1). */
+export const EXIT_UNPROVEN = 3;
 import { dataOf, withClient } from './key.ts';
 import { parseFormat, printTable, printValue } from './output.ts';
 
@@ -46,20 +54,32 @@ async function runVerify(files: string[], o: VerifyFlags): Promise<void> {
   }
   const r = verifyLog(logs, opts);
   if (format !== 'table') printValue(r, format);
-  else if (r.ok) {
-    process.stdout.write(
-      `ok: ${r.entries} entries (seq ${r.firstSeq}..${r.lastSeq}) in ${files.length} file(s), ${r.checkpoints} signed checkpoint(s), key ${r.keyId}\n`,
-    );
-    if (!r.anchored) process.stdout.write(`note: the log starts at seq ${r.firstSeq}, not at the first entry: earlier files were not given\n`);
-    if (o.publicKey === undefined) {
-      process.stdout.write('note: signatures were checked against the key in the log itself; pass --public-key to pin the server key\n');
-    }
-  } else {
+  else printVerify(r, files.length, o.publicKey !== undefined);
+  // Exit 1 = tampered (also the usage-error code; the message tells them apart); 3 = not proven.
+  process.exitCode = r.status === 'verified' ? EXIT_OK : r.status === 'unproven' ? EXIT_UNPROVEN : EXIT_USAGE;
+}
+
+function printVerify(r: VerifyResult, nFiles: number, pinned: boolean): void {
+  const out = (line: string) => process.stdout.write(`${line}\n`);
+  if (r.status === 'tampered') {
     const p = r.problem!;
-    process.stdout.write(`TAMPERED: ${p.file}:${p.line}${p.seq !== undefined ? ` (seq ${p.seq})` : ''}: ${p.reason}\n`);
+    out(`TAMPERED: ${p.file}:${p.line}${p.seq !== undefined ? ` (seq ${p.seq})` : ''}: ${p.reason}`);
+    return;
   }
-  // Exit 1 = the log failed verification (also the usage-error code; the message tells them apart).
-  process.exitCode = r.ok ? EXIT_OK : EXIT_USAGE;
+  if (r.status === 'unproven') {
+    const t = r.unsignedTail!;
+    out(
+      `NOT PROVEN: the chain is intact, but seq ${t.fromSeq}..${t.toSeq} (${t.entries} entries) after the last checkpoint are not signed yet; ` +
+        'run `arca audit checkpoint` and verify again (a log truncated at a line boundary looks the same: pass --min-seq)',
+    );
+  } else {
+    out(`ok: ${r.entries} entries (seq ${r.firstSeq}..${r.lastSeq}) in ${nFiles} file(s), ${r.checkpoints} signed checkpoint(s), key ${r.keyId}`);
+  }
+  for (const x of r.restarts) {
+    out(`note: the chain restarts at ${x.file}:${x.line} (seq ${x.seq}), signed by the server (cause: ${x.cause}); entries may be missing before it`);
+  }
+  if (!r.anchored) out(`note: the log starts at seq ${r.firstSeq}, not at the first entry: earlier files were not given`);
+  if (!pinned) out('note: signatures were checked against the key in the log itself; pass --public-key to pin the server key');
 }
 
 interface EnableFlags extends ClientFlags {
@@ -74,7 +94,7 @@ interface EnableFlags extends ClientFlags {
 export function register(cmd: Command): void {
   cmd
     .command('verify <files...>')
-    .description('verify a hash-chained audit log: give rotated files oldest first; exit 0 ok, 1 tampered')
+    .description('verify a hash-chained audit log: give rotated files oldest first; exit 0 verified, 1 tampered, 2 unreadable, 3 unsigned tail (not proven)')
     .option('--public-key <key>', 'trusted audit signing key: base64 (as in the log header), PEM, or @file')
     .option('--min-seq <n>', 'also fail if the log ends before this seq (detects truncation back to a checkpoint)')
     .option('-o, --output <format>', 'json|yaml|table')
@@ -106,6 +126,15 @@ export function register(cmd: Command): void {
         process.stdout.write(`enabled audit device ${path.replace(/\/+$/, '')}/\n`);
       }),
     );
+
+  withClientFlags(cmd.command('checkpoint').description('sign the audit log now (a checkpoint in every device), so verify can prove a live log')).action(
+    (o: ClientFlags) =>
+      withClient(o, async (c, format) => {
+        const data = dataOf((await c.write('sys/audit-checkpoint', {})).body);
+        if (format !== 'table') printValue(data, format);
+        else process.stdout.write(`checkpoint written to ${Array.isArray(data['devices']) ? data['devices'].length : 0} audit device(s)\n`);
+      }),
+  );
 
   withClientFlags(cmd.command('disable <path>').description('disable the audit device at sys/audit/<path>')).action(
     (path: string, o: ClientFlags) =>

@@ -1,12 +1,14 @@
 /**
  * `arca encrypt --key K` / `arca decrypt --key K`: stdin → stdout through the transit engine.
  * encrypt reads raw bytes and prints the `vault:v<N>:…` ciphertext; decrypt reads a ciphertext and
- * writes the raw plaintext bytes. Base64 is handled here, never by the user.
+ * writes the raw plaintext bytes. Base64 is handled here, never by the user. With -o json|yaml both
+ * print the API's data object instead (`ciphertext`, `key_version` / base64 `plaintext`).
  */
 import type { Command } from 'commander';
 import { type ClientFlags, withClientFlags } from './client-flags.ts';
 import { UsageError } from './exit.ts';
 import { dataOf, mountPath, withClient } from './key.ts';
+import { printValue } from './output.ts';
 
 async function readStdin(): Promise<Buffer> {
   if (process.stdin.isTTY) process.stderr.write('reading from stdin (end with Ctrl-D)\n');
@@ -44,15 +46,19 @@ export function register(cmd: Command): void {
   if (op === 'encrypt') {
     cmd.description('encrypt stdin with a transit key; prints the ciphertext').action(async (o: Opts) => {
       const plaintext = await readStdin();
-      const r = await withClient(o, (c) => c.write(path(o, 'encrypt'), { plaintext: plaintext.toString('base64'), ...extras(o) }));
-      process.stdout.write(`${String(dataOf(r.body)['ciphertext'])}\n`);
+      const { r, format } = await withClient(o, async (c, format) => ({ r: await c.write(path(o, 'encrypt'), { plaintext: plaintext.toString('base64'), ...extras(o) }), format }));
+      const data = dataOf(r.body);
+      if (format === 'table') process.stdout.write(`${String(data['ciphertext'])}\n`);
+      else printValue(data, format);
     });
   } else {
     cmd.description('decrypt a ciphertext read from stdin; writes the plaintext bytes').action(async (o: Opts) => {
       const ciphertext = (await readStdin()).toString('utf8').trim();
       if (ciphertext === '') throw new UsageError('no ciphertext on stdin');
-      const r = await withClient(o, (c) => c.write(path(o, 'decrypt'), { ciphertext, ...extras(o) }));
-      process.stdout.write(Buffer.from(String(dataOf(r.body)['plaintext'] ?? ''), 'base64'));
+      const { r, format } = await withClient(o, async (c, format) => ({ r: await c.write(path(o, 'decrypt'), { ciphertext, ...extras(o) }), format }));
+      // -o json|yaml keeps the API's base64 `plaintext` (binary-safe in a document); table writes the raw bytes.
+      if (format === 'table') process.stdout.write(Buffer.from(String(dataOf(r.body)['plaintext'] ?? ''), 'base64'));
+      else printValue(dataOf(r.body), format);
     });
   }
 }

@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import type { ArcaClient } from '../client/index.ts';
-import { isArcaError } from '../errors/index.ts';
+import { ArcaError, isArcaError } from '../errors/index.ts';
 import { type ClientFlags, clientFrom, withClientFlags } from './client-flags.ts';
 import { UsageError } from './exit.ts';
 import { type OutputFormat, printTable, printValue } from './output.ts';
@@ -116,7 +116,8 @@ export function register(cmd: Command): void {
         try {
           showKey(dataOf((await c.read(keyPath(o, name))).body), format);
         } catch (err) {
-          if (isArcaError(err, 'ERR_NOT_FOUND')) throw new UsageError(`no key named ${name} on ${mountPath(o.mount)}/`);
+          // Not found is a runtime answer (exit 2), like every other missing object; only bad flags exit 1.
+          if (isArcaError(err, 'ERR_NOT_FOUND')) throw new ArcaError('ERR_NOT_FOUND', `no key named ${name} on ${mountPath(o.mount)}/`);
           throw err;
         }
       }),

@@ -43,8 +43,15 @@ export function register(cmd: Command): void {
       await guarded(async () => {
         const { client, format } = clientFrom(f);
         const body = f.reset ? { reset: true } : { key: key ?? (await readLineFromStdin('Unseal Key (will be hidden): ')) };
+        const before = f.reset ? undefined : (await client.read('sys/seal-status')).body;
         const st = (await client.write('sys/unseal', body)).body;
         printValue(format === 'table' ? statusRows(st) : st, format);
+        // The server counts a share once and answers a repeat with unchanged progress: say so,
+        // or the operator thinks a second, different share has been entered.
+        if (before && st['sealed'] === true && Number(before['progress']) > 0 && st['progress'] === before['progress'] && st['nonce'] === before['nonce']) {
+          process.stderr.write(`error: ERR_SEAL_SHARE_DUPLICATE: this share was already given (progress still ${String(st['progress'])}/${String(st['t'])}); enter a different share\n`);
+          process.exitCode = 2;
+        }
       });
     });
   withClientFlags(cmd.command('seal').description('seal the server (needs a root or sudo token)')).action(async (f: ClientFlags) => {

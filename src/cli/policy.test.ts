@@ -1,32 +1,13 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ARCA_BIN, type ArcaProcess, startArca } from '../../test/harness/arca.ts';
+import { type ArcaProcess, startArca } from '../../test/harness/arca.ts';
 import { tempDir } from '../../test/harness/index.ts';
+import { runArca } from './testing.ts';
 
 const ROOT = `root-${randomBytes(12).toString('hex')}`;
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function arcaWith(env: NodeJS.ProcessEnv, args: string[], input?: string): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(ARCA_BIN, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input ?? '');
-  });
-}
 
 const HCL = `# app can read its own secrets
 path "secret/data/app/*" {
@@ -42,7 +23,7 @@ describe('arca policy (CLI against a dev server)', () => {
   let srv: ArcaProcess;
   let env: NodeJS.ProcessEnv;
   let dir: { path: string; remove(): Promise<void> };
-  const arca = (...args: string[]) => arcaWith(env, ['policy', ...args]);
+  const arca = (...args: string[]) => runArca(env, ['policy', ...args]);
 
   before(async () => {
     dir = await tempDir('arca-policy-cli-');
@@ -57,14 +38,14 @@ describe('arca policy (CLI against a dev server)', () => {
   it('writes HCL from a file and YAML from stdin, and reads them back verbatim', async () => {
     const file = join(dir.path, 'app.hcl');
     writeFileSync(file, HCL);
-    const [w1, w2] = await Promise.all([arca('write', 'app-read', file), arcaWith(env, ['policy', 'write', 'ops', '-'], YAML)]);
+    const [w1, w2] = await Promise.all([arca('write', 'app-read', file), runArca(env, ['policy', 'write', 'ops', '-'], YAML)]);
     assert.equal(w1.code, 0, w1.stderr);
-    assert.match(w1.stdout, /app-read/);
+    assert.match(w1.out, /app-read/);
     assert.equal(w2.code, 0, w2.stderr);
     const [table, json] = await Promise.all([arca('read', 'app-read'), arca('read', 'ops', '-o', 'json')]);
     assert.equal(table.code, 0, table.stderr);
-    assert.equal(table.stdout, HCL);
-    assert.deepEqual(JSON.parse(json.stdout), { name: 'ops', policy: YAML });
+    assert.equal(table.out, HCL);
+    assert.deepEqual(JSON.parse(json.out), { name: 'ops', policy: YAML });
   });
 
   it('enforces a written policy on a token that carries it', async () => {
@@ -92,11 +73,11 @@ describe('arca policy (CLI against a dev server)', () => {
     assert.equal((await arca('write', 'listed', file)).code, 0);
     const [table, json, yaml] = await Promise.all([arca('list'), arca('list', '-o', 'json'), arca('list', '-o', 'yaml')]);
     assert.equal(table.code, 0, table.stderr);
-    assert.match(table.stdout, /^Policies\n/);
-    assert.match(table.stdout, /^listed$/m);
-    const names = JSON.parse(json.stdout) as string[];
-    assert.ok(names.includes('listed') && names.includes('default') && names.includes('root'), json.stdout);
-    assert.match(yaml.stdout, /^- listed$/m);
+    assert.match(table.out, /^Policies\n/);
+    assert.match(table.out, /^listed$/m);
+    const names = JSON.parse(json.out) as string[];
+    assert.ok(names.includes('listed') && names.includes('default') && names.includes('root'), json.out);
+    assert.match(yaml.out, /^- listed$/m);
   });
 
   it('deletes a policy; reading it afterwards fails with ERR_NOT_FOUND', async () => {
@@ -108,7 +89,7 @@ describe('arca policy (CLI against a dev server)', () => {
     const [r, l] = await Promise.all([arca('read', 'gone'), arca('list', '-o', 'json')]);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /ERR_NOT_FOUND/);
-    assert.equal((JSON.parse(l.stdout) as string[]).includes('gone'), false);
+    assert.equal((JSON.parse(l.out) as string[]).includes('gone'), false);
   });
 
   it('reports invalid policies and protected names with the server\'s code (exit 2)', async () => {
@@ -124,10 +105,10 @@ describe('arca policy (CLI against a dev server)', () => {
   it('rejects a missing file, empty stdin and a bad name as usage errors (exit 1)', async () => {
     const results = await Promise.all([
       arca('write', 'p', join(dir.path, 'does-not-exist.hcl')),
-      arcaWith(env, ['policy', 'write', 'p', '-'], '  \n'),
+      runArca(env, ['policy', 'write', 'p', '-'], '  \n'),
       arca('read', 'a/b'),
       arca('list', '-o', 'xml'),
     ]);
-    for (const r of results) assert.equal(r.code, 1, r.stdout + r.stderr);
+    for (const r of results) assert.equal(r.code, 1, r.out + r.stderr);
   });
 });

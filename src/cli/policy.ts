@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { ArcaError, isArcaError } from '../errors/index.ts';
 import { type ClientFlags, clientFrom, withClientFlags } from './client-flags.ts';
 import { UsageError } from './exit.ts';
 import { printTable, printValue } from './output.ts';
@@ -60,7 +61,11 @@ export function register(cmd: Command): void {
       const n = policyName(name);
       const { client, format } = clientFrom(o);
       try {
-        const r = await client.call('GET', `sys/policies/acl/${encodeURIComponent(n)}`);
+        const r = await client.call('GET', `sys/policies/acl/${encodeURIComponent(n)}`).catch((err: unknown) => {
+          // Vault answers a missing policy with 404 and no message: say what is missing.
+          if (isArcaError(err, 'ERR_NOT_FOUND')) throw new ArcaError('ERR_NOT_FOUND', `no policy named ${n.toLowerCase()}`);
+          throw err;
+        });
         const data = (r.body as { data?: { name?: unknown; policy?: unknown } | null }).data ?? {};
         if (format === 'table') {
           const text = typeof data.policy === 'string' ? data.policy : '';

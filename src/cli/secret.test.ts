@@ -1,73 +1,22 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
-import { createKvEngine } from '../engines/kv/index.ts';
-import type { Operation } from '../engines/index.ts';
-import { HTTP_STATUS, isArcaError } from '../errors/index.ts';
-import { silentLogger } from '../log/index.ts';
-import { InmemStorage } from '../storage/index.ts';
+import type { ArcaProcess } from '../../test/harness/arca.ts';
 import { tempDir } from '../../test/harness/index.ts';
+import { cliDevServer, runArca } from './testing.ts';
 
-const run = promisify(execFile);
-const ARCA = join(import.meta.dirname, '..', '..', 'bin', 'arca');
-const TOKEN = 'cli-test-token';
-
-/**
- * The real KV engine behind a thin HTTP shim speaking the Vault wire shapes the CLI relies on
- * (the full server lives elsewhere; this keeps the CLI test independent of it).
- */
-function kvServer(): Server {
-  const engine = createKvEngine({ storage: new InmemStorage(), log: silentLogger(), now: Date.now, isActive: () => true }, { version: '2' });
-  return createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', async () => {
-      const send = (status: number, body?: unknown) => {
-        res.writeHead(status, { 'content-type': 'application/json' }).end(body === undefined ? undefined : JSON.stringify(body));
-      };
-      if (req.headers['x-vault-token'] !== TOKEN) return send(403, { errors: ['permission denied'] });
-      const url = new URL(req.url ?? '/', 'http://x');
-      const path = decodeURIComponent(url.pathname.replace(/^\/v1\/secret\//, ''));
-      const query = Object.fromEntries(url.searchParams);
-      const list = query['list'] === 'true';
-      delete query['list'];
-      const op: Operation = list ? 'list' : ({ GET: 'read', DELETE: 'delete', PATCH: 'patch' } as Record<string, Operation>)[req.method ?? ''] ?? 'update';
-      const data = op === 'read' || op === 'list' || op === 'delete' ? query : chunks.length ? JSON.parse(Buffer.concat(chunks).toString()) : {};
-      try {
-        const r = await engine.handle({ id: 'r', operation: op, path, mountPoint: 'secret/', data, auth: undefined, clientAddr: '', can: () => true });
-        if (!r) return send(204);
-        send(r.status ?? 200, { request_id: 'r', lease_id: '', renewable: false, lease_duration: 0, data: r.data ?? null, wrap_info: null, warnings: r.warnings ?? null, auth: null });
-      } catch (err) {
-        if (!isArcaError(err)) return send(500, { errors: ['internal error'] });
-        send(HTTP_STATUS[err.code], { errors: err.message ? [err.message] : [], error: { code: err.code, message: err.message } });
-      }
-    });
-  });
-}
-
-describe('arca secret (CLI)', () => {
-  let server: Server;
+describe('arca secret (CLI against a dev server)', () => {
+  let srv: ArcaProcess;
   let env: NodeJS.ProcessEnv;
   before(async () => {
-    server = kvServer();
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    env = { ...process.env, ARCA_ADDR: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, ARCA_TOKEN: TOKEN };
+    ({ srv, env } = await cliDevServer());
   });
-  after(() => server.close());
+  after(() => srv.stop());
 
   const arca = async (...args: string[]) => {
-    try {
-      const r = await run(ARCA, ['secret', ...args], { env });
-      return { code: 0, stdout: r.stdout, stderr: r.stderr };
-    } catch (err) {
-      const e = err as { code: number; stdout: string; stderr: string };
-      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-    }
+    const r = await runArca(env, ['secret', ...args]);
+    return { code: r.code, stdout: r.out, stderr: r.stderr };
   };
 
   it('puts k=v pairs and a JSON file, then gets a field, a version, and JSON output', async () => {
@@ -112,5 +61,22 @@ describe('arca secret (CLI)', () => {
     assert.match(missing.stderr, /ERR_NOT_FOUND/);
     assert.equal((await arca('put', 'secret/x', 'novalue')).code, 1);
     assert.equal((await arca('destroy', 'secret/x')).code, 1);
+  });
+
+  it('takes the API path secret/data/<path> and the CLI form secret/<path> as the same secret', async () => {
+    assert.equal((await arca('put', 'secret/data/forms/db', 'password=one')).code, 0);
+    assert.equal((await arca('get', 'secret/forms/db', '--field', 'password')).stdout, 'one\n');
+    assert.equal((await arca('put', 'secret/forms/db', 'password=two')).code, 0);
+    assert.equal((await arca('get', 'secret/data/forms/db', '--field', 'password')).stdout, 'two\n');
+    // With --mount the path is literal: a secret named data/x is its own secret.
+    assert.equal((await arca('put', '--mount', 'secret', 'data/x', 'k=literal')).code, 0);
+    assert.equal((await arca('get', 'secret/data/data/x', '--field', 'k')).stdout, 'literal\n');
+  });
+
+  it('says which version is missing when --version names one that does not exist', async () => {
+    assert.equal((await arca('put', 'secret/versioned', 'k=1')).code, 0);
+    const r = await arca('get', 'secret/versioned', '--version', '9');
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /ERR_NOT_FOUND: .*no version 9/);
   });
 });

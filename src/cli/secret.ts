@@ -1,12 +1,12 @@
 /**
  * `arca secret …`: KV v2 over the HTTP API through the shared client (--addr/--token/--cacert or
  * ARCA_ADDR, ARCA_TOKEN, ARCA_CACERT). PATH is `<mount>/<path>` as with `vault kv`
- * (e.g. `secret/app/db`), or a path inside `--mount`.
+ * (e.g. `secret/app/db`, or the API path `secret/data/app/db`), or a path inside `--mount`.
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { type ArcaClient, toClientError } from '../client/index.ts';
-import { ArcaError } from '../errors/index.ts';
+import { type ArcaClient, parseSecretRef, type SecretRef, toClientError } from '../client/index.ts';
+import { ArcaError, isArcaError } from '../errors/index.ts';
 import { type ClientFlags, clientFrom, withClientFlags } from './client-flags.ts';
 import { UsageError } from './exit.ts';
 import { type OutputFormat, printTable, printValue } from './output.ts';
@@ -41,17 +41,39 @@ async function kvRequest(
   const reply: KvReply = { status: r.status, data: body.data ?? null, warnings: body.warnings ?? null };
   if (r.status < 400) return reply;
   if (r.status === 404 && o.allow404WithData && body.errors === undefined && reply.data) return reply;
+  if (r.status === 404) await throwIfUnmounted(c, path);
   if (r.status === 404 && Array.isArray(body.errors) && body.errors.length === 0) throw new ArcaError('ERR_NOT_FOUND', `no value found at ${path}`);
   throw toClientError(r);
 }
 
-/** Splits PATH into mount and key path. */
-export function splitPath(path: string, mount: string | undefined): { mount: string; path: string } {
-  const p = path.replace(/^\/+/, '');
-  if (mount !== undefined) return { mount: mount.replace(/^\/+|\/+$/g, ''), path: p };
-  const i = p.indexOf('/');
-  if (i <= 0) throw new UsageError(`PATH "${path}" must start with the mount, e.g. secret/${p}, or pass --mount`);
-  return { mount: p.slice(0, i), path: p.slice(i + 1) };
+/**
+ * A 404 may mean the first PATH segment is not a mount at all (`app/db` instead of
+ * `secret/app/db`): say so and name the mounts, when the token may list them.
+ */
+async function throwIfUnmounted(c: ArcaClient, path: string): Promise<void> {
+  const mount = `${path.split('/')[0]}/`;
+  const r = await c.request('GET', 'sys/mounts').catch(() => undefined);
+  const data = (r?.status === 200 ? (r.body as { data?: unknown }).data : undefined) ?? undefined;
+  if (!data || typeof data !== 'object') return;
+  const mounts = Object.keys(data).filter((m) => m.endsWith('/')).sort();
+  if (mounts.includes(mount)) return;
+  const asGiven = `${mount}${path.split('/').slice(1).join('/').replace(/^(data|metadata)\//, '')}`;
+  const example = `${mounts.includes('secret/') ? 'secret/' : (mounts[0] ?? 'secret/')}${asGiven}`;
+  throw new ArcaError('ERR_NOT_FOUND', `nothing is mounted at ${mount}; PATH starts with a mount (${mounts.join(', ')}), e.g. ${example}`);
+}
+
+/**
+ * Splits PATH into mount and key path with the one secret-reference parser (src/client): both
+ * `secret/app/db` and the API path `secret/data/app/db` name the same secret; --mount takes PATH
+ * literally.
+ */
+export function splitPath(path: string, mount: string | undefined): SecretRef {
+  try {
+    return parseSecretRef(path, mount);
+  } catch (err) {
+    if (isArcaError(err, 'ERR_INVALID_REQUEST')) throw new UsageError(`PATH must start with the mount, e.g. secret/${path.replace(/^\/+/, '')}, or pass --mount`);
+    throw err;
+  }
 }
 
 /** `k=v` pairs or a single `@file.json` holding a JSON object. */
@@ -140,7 +162,10 @@ export function register(cmd: Command): void {
       const t = splitPath(path, o.mount);
       const version = intOpt('version', o.version);
       const query = version === undefined ? undefined : { version: String(version) };
-      const r = await kvRequest(client, 'GET', `${t.mount}/data/${t.path}`, { query, allow404WithData: true });
+      const r = await kvRequest(client, 'GET', `${t.mount}/data/${t.path}`, { query, allow404WithData: true }).catch((err: unknown) => {
+        if (version !== undefined && isArcaError(err, 'ERR_NOT_FOUND')) throw new ArcaError('ERR_NOT_FOUND', `${t.mount}/${t.path} has no version ${version}`);
+        throw err;
+      });
       const body = r.data as { data: Record<string, unknown> | null; metadata: Record<string, unknown> } | null;
       if (!body || body.data === null) {
         process.stderr.write(`version is deleted or destroyed; its metadata:\n`);

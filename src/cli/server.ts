@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
@@ -49,9 +49,14 @@ async function run(f: Flags): Promise<void> {
     return;
   }
   const log = createLogger({ level: config.log.level });
-  const dataDir = config.dataDir ?? (config.dev ? mkdtempSync(join(tmpdir(), 'arca-dev-')) : undefined);
+  // A dev server without --data-dir gets a throwaway dir, removed again on exit.
+  const throwawayDir = config.dataDir === undefined && config.dev ? mkdtempSync(join(tmpdir(), 'arca-dev-')) : undefined;
+  const dataDir = config.dataDir ?? throwawayDir;
   const { assembleServer } = await import('../server/index.ts');
-  const srv = await assembleServer(config, log, dataDir);
+  const srv = await assembleServer(config, log, dataDir).catch((err: unknown) => {
+    if (throwawayDir) rmSync(throwawayDir, { recursive: true, force: true });
+    throw err;
+  });
   let rootToken: string | undefined;
   if (config.dev) {
     const { devBootstrap } = await import('../server/dev.ts');
@@ -66,6 +71,7 @@ async function run(f: Flags): Promise<void> {
     closing = true;
     log.info({ signal: sig }, 'shutting down');
     await srv.close();
+    if (throwawayDir) rmSync(throwawayDir, { recursive: true, force: true });
     process.exit(0);
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
@@ -87,6 +93,7 @@ function devBanner(addr: string, dir: string, token: string, given: boolean): st
     `  Root token:  ${given ? '(as given with --dev-root-token)' : token}`,
     '',
     `  export ARCA_ADDR='${addr}'`,
+    given ? '  export ARCA_TOKEN=<the token given with --dev-root-token>' : `  export ARCA_TOKEN='${token}'`,
     bar,
     '',
   ].join('\n');

@@ -2,13 +2,15 @@
  * Authorization seam between the core and the policy module: the core asks for the capabilities a
  * set of policies grants on a path. Default deny: with no policy engine wired, only root passes.
  */
-import type { Operation } from '../engines/index.ts';
+import type { Operation } from '../logical/index.ts';
+import { type Capability, DEFAULT_ROOT_PATHS, matchesRootPath } from '../policy/index.ts';
 
-export type Capability = 'create' | 'read' | 'update' | 'patch' | 'delete' | 'list' | 'sudo' | 'deny';
+export type { Capability };
+
 
 export interface Authorizer {
   capabilities(path: string): ReadonlySet<string>;
-  /** Root-protected path (needs `sudo` too); defaults to SUDO_PATHS. */
+  /** Root-protected path (needs `sudo` too); defaults to the policy module's one list, DEFAULT_ROOT_PATHS. */
   isRootPath?(path: string): boolean;
   /** The full decision including parameter constraints (allowed/denied/required_parameters). */
   allows?(path: string, op: Operation, data?: Readonly<Record<string, unknown>>): boolean;
@@ -24,17 +26,6 @@ export function capabilityFor(op: Operation): Capability {
   return op;
 }
 
-/** Paths that also need `sudo` (as in Vault). Raw sys endpoints check their own. */
-export const SUDO_PATHS: RegExp[] = [
-  /^sys\/rotate$/,
-  /^sys\/audit(\/.*)?$/,
-  /^sys\/audit-hash\/.+$/,
-  /^auth\/token\/accessors\/?$/,
-  /^auth\/token\/revoke-orphan$/,
-  /^sys\/seal$/,
-  /^sys\/step-down$/,
-];
-
 /** Paths reachable without a token. */
 export const UNAUTHENTICATED_PATHS: RegExp[] = [/^auth\/[^/]+(\/[^/]+)*\/login$/];
 
@@ -43,7 +34,7 @@ export function allows(a: Authorizer, path: string, op: Operation, data?: Readon
   const caps = a.capabilities(path);
   if (caps.has('deny')) return false;
   if (!caps.has(capabilityFor(op))) return false;
-  const root = a.isRootPath ? a.isRootPath(path) : SUDO_PATHS.some((r) => r.test(path));
+  const root = a.isRootPath ? a.isRootPath(path) : matchesRootPath(path, DEFAULT_ROOT_PATHS);
   if (root && !caps.has('sudo')) return false;
   return true;
 }

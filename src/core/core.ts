@@ -4,31 +4,22 @@
  * engine → token issue → audit. Nothing authorizes or audits per route.
  */
 import { ArcaError, HTTP_STATUS, isArcaError, toArcaError } from '../errors/index.ts';
-import { FailureLimiter } from '../policy/index.ts';
 import type { Logger } from '../log/index.ts';
 import { Barrier } from '../barrier/index.ts';
 import type { AuthContext, Engine, EngineRequest, EngineResponse, Operation } from '../engines/index.ts';
 import type { AutoSeal } from '../seal/index.ts';
 import { StorageView, type Storage } from '../storage/index.ts';
 import { allows, type Authorizer, DENY_ALL, ROOT_AUTHORIZER, UNAUTHENTICATED_PATHS } from './authz.ts';
+import { AttemptLimits } from './attempt-limits.ts';
+import { type CoreRoute, type CoreRouteResult, CoreRoutes, routeHandler } from './core-routes.ts';
 import type { EngineRegistry } from './engine-registry.ts';
 import { MountTable, type MountEntry } from './mounts.ts';
+import type { AuditSink } from './audit-sink.ts';
 import type { LogicalRequest, LogicalResponse } from './request.ts';
 import { type InitParams, SealManager } from './seal-manager.ts';
 import { type TokenEntry, TokenStore } from './tokens.ts';
 
-export interface AuditSink {
-  /** Called after unseal (keys and devices live in the barrier) and before seal. */
-  start?(): Promise<void>;
-  stop?(): Promise<void>;
-  request(e: AuditRecord): Promise<void>;
-  response(e: AuditRecord & { status: number; response?: Record<string, unknown> | null; error?: string }): Promise<void>;
-}
-export interface AuditRecord {
-  req: LogicalRequest;
-  auth: AuthContext | undefined;
-  sensitive: readonly string[];
-}
+export type { AuditRecord, AuditSink } from './audit-sink.ts';
 
 export interface CoreDeps {
   raw: Storage;
@@ -63,12 +54,10 @@ export class Core {
   #engines = new Map<string, Engine>();
   #active = true;
   #tick: NodeJS.Timeout | undefined;
-  /**
-   * Failed token authentications and bad unseal shares, per client address: a burst of 10, then one
-   * more attempt every 5 s (auth) / 2 s (unseal). Successes do not refill (see FailureLimiter).
-   */
-  readonly #authFailures: FailureLimiter;
-  readonly #unsealFailures: FailureLimiter;
+  /** Failed authentications and unseal shares (attempt-limits.ts). */
+  readonly #limits: AttemptLimits;
+  /** Endpoints the core serves itself (sys/seal; sys/metrics and sys/step-down from the adapter). */
+  readonly routes = new CoreRoutes();
 
   constructor(deps: CoreDeps) {
     this.#deps = deps;
@@ -79,16 +68,9 @@ export class Core {
     this.barrier = new Barrier(deps.raw, this.#now);
     this.seal = new SealManager(deps.raw, this.barrier, this.log, deps.autoSeal);
     this.#active = !deps.ha;
-    this.#authFailures = new FailureLimiter({ burst: 10, refillPerSecond: 0.2, now: this.#now });
-    this.#unsealFailures = new FailureLimiter({ burst: 10, refillPerSecond: 0.5, now: this.#now });
-  }
-
-  #limited(l: FailureLimiter, client: string, what: string): void {
-    const st = l.check(client);
-    if (st.limited) {
-      this.log.warn({ client, what }, 'rate limited after failed attempts');
-      throw new ArcaError('ERR_RATE_LIMITED', `too many failed ${what} attempts from this client; retry in ${Math.ceil(st.retryAfterMs / 1000)} s`, { details: { retryAfterMs: st.retryAfterMs } });
-    }
+    this.#limits = new AttemptLimits(this.#now, this.log);
+    // Sealing acts on this replica (HA standbys included) and runs once its response is audited.
+    this.routes.set('sys/seal', { local: true, handlers: { update: async () => ({ after: () => this.sealNow() }) } });
   }
 
   get state(): SealState {
@@ -133,13 +115,13 @@ export class Core {
   async submitUnsealKey(key: unknown, clientAddr = ''): Promise<boolean> {
     if (this.state === 'uninitialized') throw new ArcaError('ERR_NOT_INITIALIZED', 'Vault is not initialized');
     if (this.state === 'unsealed') return true;
-    this.#limited(this.#unsealFailures, clientAddr, 'unseal');
+    this.#limits.beforeUnseal(clientAddr);
     let done: boolean;
     try {
       done = await this.seal.submitShare(key);
     } catch (err) {
       if (isArcaError(err) && err.code.startsWith('ERR_SEAL_')) {
-        this.#unsealFailures.recordFailure(clientAddr);
+        this.#limits.unsealFailed(clientAddr);
         // Audit devices are behind the barrier while sealed; the server log records the attempt.
         this.log.warn({ client: clientAddr, code: err.code }, 'unseal share refused');
       }
@@ -256,16 +238,17 @@ export class Core {
     return this.#deps.authorizer ? this.#deps.authorizer(policies) : DENY_ALL;
   }
 
-  /** Resolves a token to its entry (or a coded 403). */
+  /**
+   * Resolves a token to its entry (or a coded 403/429). Limits only shape the answer to a failed
+   * lookup, so a valid token is never refused because others at its address failed (attempt-limits.ts).
+   */
   async authenticate(token: string | undefined, clientAddr = ''): Promise<TokenEntry> {
-    if (!token) throw new ArcaError('ERR_PERMISSION_DENIED', 'permission denied');
-    this.#limited(this.#authFailures, clientAddr, 'authentication');
+    if (!token) throw new ArcaError('ERR_PERMISSION_DENIED', NO_TOKEN_MESSAGE);
+    this.#limits.beforeLookup(clientAddr, token);
     const e = await this.tokens.lookup(token);
-    if (!e) {
-      this.#authFailures.recordFailure(clientAddr);
-      throw new ArcaError('ERR_TOKEN_INVALID', '2 errors occurred:\n\t* permission denied\n\t* invalid token\n\n');
-    }
-    return e;
+    if (e) return e;
+    this.#limits.lookupFailed(clientAddr, token);
+    throw new ArcaError('ERR_TOKEN_INVALID', '2 errors occurred:\n\t* permission denied\n\t* invalid token\n\n');
   }
 
   static authContext(e: TokenEntry): AuthContext {
@@ -283,8 +266,9 @@ export class Core {
   async handle(req: LogicalRequest): Promise<LogicalResponse> {
     if (this.state === 'uninitialized') throw new ArcaError('ERR_SEALED', 'Vault is not initialized');
     if (this.state === 'sealed') throw new ArcaError('ERR_SEALED', 'Vault is sealed');
-    if (!this.#active) throw new ArcaError('ERR_HA_STANDBY', 'this replica is a standby and no active replica is known; retry shortly');
     const path = req.path.replace(/^\/+/, '');
+    const route = this.routes.get(path);
+    if (!this.#active && !route?.local) throw new ArcaError('ERR_HA_STANDBY', 'this replica is a standby and no active replica is known; retry shortly');
     const unauthenticated = UNAUTHENTICATED_PATHS.some((r) => r.test(path));
     let entry: TokenEntry | undefined;
     if (!unauthenticated || req.token) {
@@ -314,7 +298,7 @@ export class Core {
     };
     // Vault: PUT/POST become create or update by the target's existence.
     let op: Operation;
-    if (req.operation === 'write') op = engine?.exists && (await engine.exists({ ...ereq, operation: 'update' })) === false ? 'create' : 'update';
+    if (req.operation === 'write') op = !route && engine?.exists && (await engine.exists({ ...ereq, operation: 'update' })) === false ? 'create' : 'update';
     else op = req.operation;
     ereq.operation = op;
 
@@ -326,7 +310,7 @@ export class Core {
     await this.#deps.audit?.request({ req, auth, sensitive: engine?.sensitiveFields ?? [] });
     if (!mount || !engine) {
       await this.#audit(req, auth, engine, 404, undefined, 'no handler for route');
-      throw new ArcaError('ERR_NOT_FOUND', `no handler for route "${path}". route entry not found.`);
+      throw new ArcaError('ERR_NOT_FOUND', `no handler for route "${path}": mounted paths are ${this.mounts.all.map((m) => m.path).sort().join(', ')}`);
     }
 
     // num_uses: the use is spent atomically before the engine runs; with no use left, nothing runs.
@@ -339,14 +323,16 @@ export class Core {
     }
     // The token engine's `*-self` answers carry the caller's token (Vault's data.id, auth.client_token).
     if (engine.type === 'token' && req.token) clientTokens.set(ereq, req.token);
-    let res: EngineResponse | undefined;
+    let res: (EngineResponse & Pick<CoreRouteResult, 'raw'>) | undefined;
+    let after: CoreRouteResult['after'];
     try {
-      res = await engine.handle(ereq);
+      if (route) ({ after, ...res } = await this.#runRoute(route, ereq));
+      else res = await engine.handle(ereq);
       if (res?.issue) res = await this.#issue(res, entry, path);
     } catch (err) {
+      // The adapter logs every 5xx with its code and cause chain under the request id.
       const e = toArcaError(err);
-      if (!isArcaError(err)) this.log.error({ requestId: req.id, err }, 'engine failed');
-      await this.#audit(req, auth, engine, 0, undefined, e.expose ? e.message : 'internal error', e);
+      await this.#audit(req, auth, engine, HTTP_STATUS[e.code], undefined, e.expose ? e.message : 'internal error', e);
       throw e;
     } finally {
       if (entry?.pendingRevocation) await this.tokens.release(entry);
@@ -359,13 +345,44 @@ export class Core {
     if (res?.data !== undefined) out.data = res.data;
     if (res?.warnings) out.warnings = res.warnings;
     if (res?.auth) out.auth = res.auth;
+    if (res?.raw) out.raw = res.raw;
     await this.#audit(req, auth, engine, out.status, { data: out.data ?? null, auth: out.auth ?? null });
+    if (after) await after();
     return out;
+  }
+
+  async #runRoute(route: CoreRoute, req: EngineRequest): Promise<CoreRouteResult> {
+    const h = routeHandler(route, req.operation);
+    if (!h) throw new ArcaError('ERR_UNSUPPORTED_OPERATION', 'unsupported operation');
+    return h(req);
+  }
+
+  /**
+   * Every route the mounted engines and the core serve, as full logical paths with their operations.
+   * A mounted engine that cannot list its routes shows as `<mount>*` with no operations, so the
+   * authorization-matrix test fails on it rather than silently skipping it.
+   */
+  listRoutes(): { path: string; operations: Operation[] }[] {
+    const out: { path: string; operations: Operation[] }[] = [];
+    for (const m of this.mounts.all) {
+      const routes = this.#engines.get(m.path)?.routes?.();
+      if (!routes) out.push({ path: `${m.path}*`, operations: [] });
+      else for (const r of routes) out.push({ path: m.path + r.pattern, operations: [...r.operations] });
+    }
+    return [...out, ...this.routes.list()];
+  }
+
+  /**
+   * The mount serving `path` (with its trailing '/'), or undefined when none does or the server is
+   * sealed. Bounded by the mount table, so safe as a metrics label.
+   */
+  mountOf(path: string): string | undefined {
+    return this.#mounts?.match(path)?.path;
   }
 
   async #audit(req: LogicalRequest, auth: AuthContext | undefined, engine: Engine | undefined, status: number, response?: Record<string, unknown>, error?: string, err?: ArcaError): Promise<void> {
     if (!this.#deps.audit) return;
-    const rec: Parameters<AuditSink['response']>[0] = { req, auth, sensitive: engine?.sensitiveFields ?? [], status: status || (err ? 400 : 200) };
+    const rec: Parameters<AuditSink['response']>[0] = { req, auth, sensitive: engine?.sensitiveFields ?? [], status };
     if (response) rec.response = response;
     // An auth method's refusal may say who was refused (e.g. the service account): audit trail only, never the client.
     else if (err?.details?.['auditMetadata']) rec.response = { data: null, metadata: err.details['auditMetadata'] };
@@ -397,6 +414,9 @@ const clientTokens = new WeakMap<EngineRequest, string>();
 export function clientTokenOf(req: EngineRequest): string | undefined {
   return clientTokens.get(req);
 }
+
+/** What a request without a token is told (code ERR_PERMISSION_DENIED, as Vault's 403). */
+export const NO_TOKEN_MESSAGE = 'permission denied: no token was sent; set ARCA_TOKEN (or send X-Vault-Token) or log in first';
 
 /** Vault's `auth` response block for a freshly issued token. */
 export function authBlock(token: string, e: TokenEntry): Record<string, unknown> {

@@ -1,5 +1,6 @@
 export { Core, authBlock, type CoreDeps, type SealState, type AuditSink, type AuditRecord } from './core.ts';
 export type { LogicalRequest, LogicalResponse } from './request.ts';
+export type { CoreRoute, CoreRouteHandler, CoreRouteResult } from './core-routes.ts';
 export type { EngineRegistry, CoreEngineFactory } from './engine-registry.ts';
 export { MountTable, type MountEntry } from './mounts.ts';
 export { TokenStore, type TokenEntry } from './tokens.ts';

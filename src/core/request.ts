@@ -21,4 +21,6 @@ export interface LogicalResponse {
   mountType: string;
   /** Vault copies `data` to the top level for some sys routes. */
   injectTop?: boolean;
+  /** A body served as is, outside the envelope (Vault's raw responses, e.g. `sys/metrics`). */
+  raw?: { contentType: string; body: string };
 }

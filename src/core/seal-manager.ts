@@ -6,7 +6,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { ArcaError, isArcaError } from '../errors/index.ts';
 import type { Logger } from '../log/index.ts';
-import { Barrier } from '../barrier/index.ts';
+import { type Barrier, KEYRING_PATH } from '../barrier/index.ts';
 import { assertShareParams, open, randomKey, seal, shareFingerprint, splitSecret, toB64, toHex, utf8, wipe } from '../crypto/index.ts';
 import {
   type AutoSeal, encodeSealRecord, readSealRecord, ROOT_KEY_PATH, SEAL_CONFIG_PATH, type SealRecord, ShareCollector, type ShareSet,
@@ -47,6 +47,8 @@ export class SealManager {
   readonly #log: Logger;
   #record: SealRecord | undefined;
   #collector: ShareCollector | undefined;
+  /** Inits running in this process (refresh() must not race them: init sets the record itself). */
+  #initializing = 0;
 
   constructor(raw: Storage, barrier: Barrier, log: Logger, auto?: AutoSeal) {
     this.#raw = raw;
@@ -80,7 +82,31 @@ export class SealManager {
     return this.#collector;
   }
 
+  /**
+   * Re-reads the seal record while none is known: a replica started before another replica (sharing
+   * its storage) ran init learns of it here, without a restart. Returns true when the record was
+   * found now — i.e. another process initialized the storage — and false otherwise, including while
+   * this process's own init is running (it sets the record itself).
+   */
+  async refresh(): Promise<boolean> {
+    if (this.#record || this.#initializing > 0) return false;
+    const rec = await readSealRecord(this.#raw);
+    if (!rec || this.#record || this.#initializing > 0) return false;
+    await this.load();
+    return this.#record !== undefined;
+  }
+
   async init(p: InitParams): Promise<InitResult> {
+    // Concurrent inits in this process all reach the storage transaction, which picks the winner.
+    this.#initializing++;
+    try {
+      return await this.#init(p);
+    } finally {
+      this.#initializing--;
+    }
+  }
+
+  async #init(p: InitParams): Promise<InitResult> {
     if (await readSealRecord(this.#raw)) throw new ArcaError('ERR_ALREADY_INITIALIZED', 'Vault is already initialized');
     const initId = randomUUID();
     const rootKey = randomKey();
@@ -106,11 +132,21 @@ export class SealManager {
       result.keysBase64 = shares.map(toB64);
       wipe(unsealKey, ...shares);
     }
-    await this.#barrier.initialize(rootKey);
-    await this.#raw.put(ROOT_KEY_PATH, blob);
-    // The seal config is written last: until it exists the server counts as uninitialized, so a
-    // crash half-way through init leaves a state init can simply run again on.
-    await this.#raw.put(SEAL_CONFIG_PATH, encodeSealRecord(record));
+    // One transaction, on condition that no seal config exists yet: of concurrent inits (two clients,
+    // or two replicas on one database) exactly one writes its keyring, root key and seal config;
+    // the others write nothing, so the store never holds one init's config beside another's key.
+    const won = await this.#raw.commit({
+      puts: [
+        [KEYRING_PATH, this.#barrier.freshKeyringRecord(rootKey)],
+        [ROOT_KEY_PATH, blob],
+        [SEAL_CONFIG_PATH, encodeSealRecord(record)],
+      ],
+      expect: [[SEAL_CONFIG_PATH, undefined]],
+    });
+    if (!won) {
+      wipe(rootKey);
+      throw new ArcaError('ERR_ALREADY_INITIALIZED', 'Vault is already initialized');
+    }
     this.#record = record;
     if (record.unseal) this.#collector = new ShareCollector(record.unseal);
     return result;

@@ -1,5 +1,5 @@
 import { ArcaError } from '../errors/index.ts';
-import type { EngineRequest, EngineResponse, Operation } from './types.ts';
+import type { EngineRequest, EngineResponse, Operation, RouteInfo } from './types.ts';
 
 /**
  * A tiny path router for engines. Patterns are segments; `:name` matches one segment,
@@ -20,6 +20,11 @@ export class EngineRouter {
   add(pattern: string, handlers: Handlers): this {
     this.#routes.push({ parts: pattern.split('/'), handlers });
     return this;
+  }
+
+  /** The registered patterns and their operations, in registration order. */
+  routes(): RouteInfo[] {
+    return this.#routes.map((r) => ({ pattern: r.parts.join('/'), operations: Object.keys(r.handlers) as Operation[] }));
   }
 
   match(path: string): { handlers: Handlers; params: Record<string, string> } | undefined {

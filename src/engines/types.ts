@@ -1,8 +1,9 @@
 import type { Logger } from '../log/index.ts';
 import type { Storage } from '../storage/index.ts';
 
-/** Vault's logical operations. HTTP PUT and POST both become create or update by existence check. */
-export type Operation = 'read' | 'list' | 'create' | 'update' | 'patch' | 'delete';
+import type { Operation } from '../logical/index.ts';
+
+export type { Operation };
 
 /** Who is calling, as established by the core's token check (never set by an engine). */
 export interface AuthContext {
@@ -70,6 +71,12 @@ export interface EngineContext {
   isActive: () => boolean;
 }
 
+/** One route an engine serves: its pattern (EngineRouter syntax, relative to the mount) and its operations. */
+export interface RouteInfo {
+  pattern: string;
+  operations: Operation[];
+}
+
 export interface Engine {
   /** Mount type as Vault names it: `kv`, `transit`, `token`, `kubernetes`, `system`. */
   readonly type: string;
@@ -79,6 +86,8 @@ export interface Engine {
   exists?(req: EngineRequest): Promise<boolean>;
   /** Request/response field names whose values the audit log must HMAC (besides the global list). */
   readonly sensitiveFields?: readonly string[];
+  /** Every route this engine serves (the authorization-matrix test enumerates them, so none is forgotten). */
+  routes?(): readonly RouteInfo[];
   /** Periodic work (rotation, cleanup); called by the core on the active replica only. */
   tick?(): Promise<void>;
   close?(): Promise<void>;

@@ -37,6 +37,7 @@ export const ERROR_CODES = [
   // storage & barrier
   'ERR_STORAGE_UNAVAILABLE',
   'ERR_STORAGE_CONFLICT',
+  'ERR_STORAGE_LOCKED',
   'ERR_BARRIER_DECRYPT',
   'ERR_BARRIER_SEALED',
   // crypto

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { type PostgresHandle, startPostgres } from '../../test/harness/index.ts';
+import { type PostgresHandle, startPostgres, waitFor } from '../../test/harness/index.ts';
 import { PostgresStorage } from '../storage/index.ts';
 import { FencedStorage } from './fenced-storage.ts';
 import { PgLease } from './lease.ts';
@@ -58,7 +58,8 @@ describe('HA storage fence (PostgreSQL)', () => {
 
   it('refuses the old holder after a takeover it never noticed', async () => {
     const fa = new FencedStorage(a, () => fencedA++);
-    await new Promise((r) => setTimeout(r, 1300)); // A "paused": its 1 s lease lapses unrenewed
+    // A "paused": its 1 s lease lapses unrenewed (by the database clock).
+    await waitFor('the lease to lapse', async () => ((await lease.current())?.valid === false ? true : undefined), 15_000, 100);
     assert.equal(await lease.tryAcquire('replica-b', 'http://b', 5), true);
     await assert.rejects(fa.put('k', enc('stale-a')), { code: 'ERR_HA_LEASE_LOST' });
     assert.equal(fencedA, 1, 'the manager is told at once');

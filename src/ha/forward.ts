@@ -9,6 +9,8 @@ import { ArcaError } from '../errors/index.ts';
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'host', 'content-length', 'proxy-connection', 'te', 'trailer']);
 export const FORWARDED_HEADER = 'x-arca-forwarded-by';
+/** On a forwarded response: the replica that answered it (operators and tests see who applied a write). */
+export const FORWARDED_TO_HEADER = 'x-arca-forwarded-to';
 
 export interface ForwardResult {
   status: number;
@@ -46,6 +48,7 @@ export async function forwardRequest(
       res.on('end', () => {
         const out: Record<string, string> = {};
         for (const [k, v] of Object.entries(res.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) out[k] = Array.isArray(v) ? v.join(', ') : v;
+        out[FORWARDED_TO_HEADER] = target.origin;
         resolve({ status: res.statusCode ?? 502, headers: out, body: Buffer.concat(chunks) });
       });
       res.on('error', reject);

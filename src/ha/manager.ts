@@ -119,7 +119,8 @@ export class HaManager {
 
   async #refreshLeader(): Promise<void> {
     const cur = await this.#lease.current().catch(() => undefined);
-    this.#leaderAddr = cur?.valid ? cur.apiAddr : '';
+    // Our own (released or expired) lease is no leader to forward to.
+    this.#leaderAddr = cur?.valid && cur.holder !== this.id ? cur.apiAddr : '';
   }
 
   async #becomeActive(): Promise<void> {
@@ -140,6 +141,9 @@ export class HaManager {
     this.#log.warn({ reason }, 'stepping down to standby');
     this.#active = false;
     this.#activeSince = undefined;
+    // What this replica knew of the leader predates its own term: forget it, so the next forward
+    // asks the database instead of going to a replica that is no longer (or never again) active.
+    this.#leaderAddr = '';
     await this.#cb.becomeStandby();
   }
 

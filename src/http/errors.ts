@@ -1,5 +1,9 @@
 import type { FastifyReply } from 'fastify';
-import { type ArcaError, HTTP_STATUS } from '../errors/index.ts';
+import { ArcaError, HTTP_STATUS, isArcaError, toArcaError } from '../errors/index.ts';
+import type { Logger } from '../log/index.ts';
+
+/** Vault sends exactly this (no charset parameter); some clients compare it verbatim. */
+export const JSON_TYPE = 'application/json';
 
 /**
  * Vault's error body `{"errors":[...]}` plus Arca's stable code:
@@ -16,7 +20,71 @@ export function errorBody(err: ArcaError, requestId: string): { status: number; 
   return { status, body: { errors, error: { code: err.code, message, requestId } } };
 }
 
+/**
+ * Sends `body` as JSON with Content-Type exactly JSON_TYPE: fastify appends `; charset=utf-8` to a JSON
+ * type for strings and objects, but sends a Buffer with the type it is given.
+ */
+export function sendJson(reply: FastifyReply, status: number, body: unknown): FastifyReply {
+  return reply.code(status).type(JSON_TYPE).send(Buffer.from(JSON.stringify(body)));
+}
+
 export function sendError(reply: FastifyReply, err: ArcaError, requestId: string): FastifyReply {
   const { status, body } = errorBody(err, requestId);
-  return reply.code(status).send(body);
+  return sendJson(reply, status, body);
+}
+
+/** One coded error for whatever fastify (parsers, router, limits) or a handler threw. */
+export function fromThrown(err: unknown): ArcaError {
+  if (isArcaError(err)) return err;
+  const f = err as { code?: unknown; statusCode?: unknown };
+  switch (f.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new ArcaError('ERR_PAYLOAD_TOO_LARGE', 'request body too large', { cause: err });
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new ArcaError('ERR_UNSUPPORTED_MEDIA_TYPE', 'unsupported Content-Type: send application/json', { cause: err });
+    case 'FST_ERR_BAD_URL':
+      return new ArcaError('ERR_INVALID_REQUEST', 'invalid URL: check its percent-encoding', { cause: err });
+  }
+  if (typeof f.statusCode === 'number' && f.statusCode >= 400 && f.statusCode < 500) {
+    return new ArcaError('ERR_INVALID_REQUEST', 'malformed request', { cause: err });
+  }
+  return toArcaError(err);
+}
+
+/**
+ * The cause chain of an error for the server log: names, codes and the messages of errors whose
+ * messages are known to hold no request data (ArcaError, Node system errors). Other messages
+ * (driver errors may quote values) are left out.
+ */
+export function causeChain(err: unknown): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  const seen = new Set<unknown>();
+  let cur: unknown = err;
+  while (cur !== undefined && cur !== null && !seen.has(cur) && out.length < 8) {
+    seen.add(cur);
+    if (cur instanceof Error) {
+      const e = cur as Error & { code?: unknown; syscall?: unknown };
+      const link: Record<string, unknown> = { name: e.name };
+      if (typeof e.code === 'string' || typeof e.code === 'number') link['code'] = e.code;
+      if (isArcaError(e) || typeof e.syscall === 'string') link['message'] = e.message;
+      // A bug's frames locate it; the stack's first line repeats the message, which is left out.
+      else if (typeof e.stack === 'string') link['frames'] = e.stack.split('\n').filter((l) => l.trimStart().startsWith('at ')).slice(0, 5).map((l) => l.trim());
+      out.push(link);
+      cur = e.cause;
+    } else {
+      out.push({ name: typeof cur });
+      break;
+    }
+  }
+  return out;
+}
+
+/** Every 5xx leaves one log line with its code and cause chain, under the request id the client got. */
+export function logServerError(log: Logger, requestId: string, err: ArcaError): void {
+  if (HTTP_STATUS[err.code] < 500) return;
+  const fields = { requestId, code: err.code, message: err.message, causes: causeChain(err.cause) };
+  // A sealed server answering 503 is a state the operator chose, not a fault.
+  if (err.code === 'ERR_SEALED' || err.code === 'ERR_BARRIER_SEALED') log.warn(fields, 'request failed');
+  else log.error(fields, 'request failed');
 }

@@ -1,2 +1,2 @@
-export { buildHttpServer, type HttpOptions } from './server.ts';
+export { buildHttpServer, httpRoutes, type HttpOptions } from './server.ts';
 export { sealStatus, ARCA_VERSION } from './sys-raw.ts';

@@ -4,8 +4,11 @@
  * raw head (LIST carries no body), run it as `GET …?list=true` through the app, write the response to
  * the socket and close the connection (the parser is in an error state; keep-alive clients reconnect).
  */
+import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
+import { ArcaError } from '../errors/index.ts';
+import { errorBody, JSON_TYPE } from './errors.ts';
 
 interface ParserError extends Error {
   code?: string;
@@ -14,19 +17,26 @@ interface ParserError extends Error {
 
 const STATUS_TEXT: Record<number, string> = { 200: 'OK', 204: 'No Content', 400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 429: 'Too Many Requests', 500: 'Internal Server Error', 503: 'Service Unavailable' };
 
+/** A request Node's parser refused, answered in the one error shape (then the connection closes). */
+export function malformedResponse(): string {
+  const { body } = errorBody(new ArcaError('ERR_INVALID_REQUEST', 'malformed HTTP request'), randomUUID());
+  const text = JSON.stringify(body);
+  return `HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: ${JSON_TYPE}\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`;
+}
+
 /** Returns a handler for fastify's `clientErrorHandler` option; `getApp` resolves the built app. */
 export function listMethodHandler(getApp: () => FastifyInstance): (err: ParserError, socket: Socket) => void {
   return (err: ParserError, socket: Socket) => {
     const app = getApp();
     const raw = Buffer.isBuffer(err.rawPacket) ? err.rawPacket : undefined;
     if (err.code !== 'HPE_INVALID_METHOD' || !raw || raw.subarray(0, 5).toString('latin1') !== 'LIST ') {
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      if (socket.writable) socket.end(malformedResponse());
       return;
     }
     const text = raw.toString('latin1');
     const headEnd = text.indexOf('\r\n\r\n');
     if (headEnd < 0) {
-      socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      socket.end(malformedResponse());
       return;
     }
     const [requestLine, ...headerLines] = text.slice(0, headEnd).split('\r\n');

@@ -1,28 +1,25 @@
 /**
- * Vault's raw (non-envelope) sys endpoints: init, seal-status, unseal, seal, health, leader, metrics.
+ * Vault's raw (non-envelope) sys endpoints that answer before there is a token to check: init,
+ * seal-status, unseal, health, leader. Everything that needs a token (sys/seal, sys/step-down,
+ * sys/metrics) goes through the core's pipeline instead (see core-routes.ts).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { ArcaError } from '../errors/index.ts';
 import type { Core } from '../core/index.ts';
-import { allows } from '../core/authz.ts';
 import { vBool, vInt, parseFields } from '../engines/index.ts';
-import type { HttpMetrics } from './metrics.ts';
+import { parseBody } from './body.ts';
 
 export const ARCA_VERSION = '0.1.0';
 const BUILD_DATE = '2026-11-22T00:00:00Z';
 
 export interface RawDeps {
   core: Core;
-  metrics: HttpMetrics;
-  body: (req: FastifyRequest) => Record<string, unknown>;
-  token: (req: FastifyRequest) => string | undefined;
   /** HA view of this replica (single-node: always active). */
   ha: () => { enabled: boolean; active: boolean; leaderAddress: string; activeSince: Date | undefined };
   clusterId: string;
   /** HA standby: forward (or redirect) a request the active must answer. */
   forward?: (req: FastifyRequest) => Promise<{ status: number; headers: Record<string, string>; body: Buffer } | undefined>;
-  stepDown?: () => Promise<void>;
   /** HA: the active's address, looked up when not yet known. */
   leaderAddress?: () => Promise<string>;
 }
@@ -65,6 +62,8 @@ const InitFields = z.object({
   recovery_pgp_keys: z.array(z.string()).nullable().optional(),
 });
 
+const body = (req: FastifyRequest) => parseBody(req.body as Buffer | undefined, req.headers['content-type']);
+
 export function registerRawSys(app: FastifyInstance, d: RawDeps): void {
   const { core } = d;
   const status = () => sealStatus(core, core.storageType);
@@ -73,7 +72,7 @@ export function registerRawSys(app: FastifyInstance, d: RawDeps): void {
   const init = async (req: FastifyRequest, reply: FastifyReply) => {
     const fwd = await d.forward?.(req);
     if (fwd) return reply.code(fwd.status).headers(fwd.headers).send(fwd.body);
-    const f = parseFields(InitFields, d.body(req));
+    const f = parseFields(InitFields, body(req));
     if (f.pgp_keys?.length || f.root_token_pgp_key || f.recovery_pgp_keys?.length) {
       throw new ArcaError('ERR_INVALID_REQUEST', 'PGP-encrypted shares are not supported; omit pgp_keys');
     }
@@ -97,7 +96,7 @@ export function registerRawSys(app: FastifyInstance, d: RawDeps): void {
   app.get('/v1/sys/seal-status', async () => status());
 
   const unseal = async (req: FastifyRequest) => {
-    const raw = d.body(req);
+    const raw = body(req);
     // Vault matches these field names case-insensitively.
     const pick = (name: string) => Object.entries(raw).find(([k]) => k.toLowerCase() === name)?.[1];
     const reset = pick('reset') === undefined ? false : parseFields(vBool, pick('reset'));
@@ -115,23 +114,6 @@ export function registerRawSys(app: FastifyInstance, d: RawDeps): void {
   };
   app.put('/v1/sys/unseal', unseal);
   app.post('/v1/sys/unseal', unseal);
-
-  /** Raw endpoints authorize like logical ones: a live token whose ACL grants `op` on `path`. */
-  const authorize = async (req: FastifyRequest, path: string, op: 'read' | 'update') => {
-    if (core.state !== 'unsealed') throw new ArcaError('ERR_SEALED', 'Vault is sealed');
-    const entry = await core.authenticate(d.token(req), req.ip);
-    if (!allows(await core.authorizerFor(entry.policies), path, op)) {
-      throw new ArcaError('ERR_PERMISSION_DENIED', '1 error occurred:\n\t* permission denied\n\n');
-    }
-  };
-
-  const sealRoute = async (req: FastifyRequest, reply: FastifyReply) => {
-    await authorize(req, 'sys/seal', 'update');
-    await core.sealNow();
-    return reply.code(204).send();
-  };
-  app.put('/v1/sys/seal', sealRoute);
-  app.post('/v1/sys/seal', sealRoute);
 
   const health = async (req: FastifyRequest, reply: FastifyReply) => {
     const q = req.query as Record<string, string>;
@@ -165,14 +147,6 @@ export function registerRawSys(app: FastifyInstance, d: RawDeps): void {
   };
   app.get('/v1/sys/health', health);
 
-  const stepDown = async (req: FastifyRequest, reply: FastifyReply) => {
-    await authorize(req, 'sys/step-down', 'update');
-    await d.stepDown?.();
-    return reply.code(204).send();
-  };
-  app.put('/v1/sys/step-down', stepDown);
-  app.post('/v1/sys/step-down', stepDown);
-
   app.get('/v1/sys/leader', async () => {
     if (core.state !== 'unsealed') throw new ArcaError('ERR_SEALED', 'Vault is sealed');
     const ha = d.ha();
@@ -188,18 +162,5 @@ export function registerRawSys(app: FastifyInstance, d: RawDeps): void {
       raft_committed_index: 0,
       raft_applied_index: 0,
     };
-  });
-
-  app.get('/v1/sys/metrics', async (req, reply) => {
-    const q = req.query as Record<string, string>;
-    await authorize(req, 'sys/metrics', 'read');
-    d.metrics.unsealed.set(core.state === 'unsealed' ? 1 : 0);
-    d.metrics.active.set(d.ha().active ? 1 : 0);
-    if (q['format'] !== undefined && q['format'] !== 'prometheus') {
-      return reply.code(400).type('text/plain').send(`metric response format "${q['format']}" unknown`);
-    }
-    const text = await d.metrics.registry.metrics();
-    if (q['format'] === 'prometheus') return reply.type('text/plain; version=0.0.4; charset=utf-8').send(text);
-    return reply.send(await d.metrics.registry.getMetricsAsJSON());
   });
 }

@@ -4,9 +4,9 @@
  * h2-server.ts for the faster thin transport.
  */
 import * as grpc from '@grpc/grpc-js';
+import { kmsServiceDefinition } from '../grpc/index.ts';
 import { buildHandlers, MAX_MESSAGE, runUnary } from './handlers.ts';
-import { kmsServiceDefinition } from './proto.ts';
-import { bindPrivate, clearStaleSocket, removeSocket } from './socket.ts';
+import { bindPrivate, removeSocket } from './socket.ts';
 import type { KmsServer, KmsServerOptions } from './transport.ts';
 
 export class KmsGrpcServer implements KmsServer {
@@ -39,7 +39,6 @@ export class KmsGrpcServer implements KmsServer {
 
   async listen(): Promise<void> {
     const path = this.#o.socketPath;
-    await clearStaleSocket(path);
     await bindPrivate(
       path,
       () =>

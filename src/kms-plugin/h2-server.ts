@@ -14,7 +14,7 @@
  */
 import http2 from 'node:http2';
 import { buildHandlers, type GrpcFailure, MAX_MESSAGE, runUnary, type UnaryHandler } from './handlers.ts';
-import { bindPrivate, clearStaleSocket, removeSocket } from './socket.ts';
+import { bindPrivate, removeSocket } from './socket.ts';
 import type { KmsServer, KmsServerOptions } from './transport.ts';
 
 const S = { OK: 0, DEADLINE_EXCEEDED: 4, RESOURCE_EXHAUSTED: 8, UNIMPLEMENTED: 12, INTERNAL: 13, UNAVAILABLE: 14 } as const;
@@ -178,7 +178,6 @@ export class KmsH2Server implements KmsServer {
 
   async listen(): Promise<void> {
     const path = this.#o.socketPath;
-    await clearStaleSocket(path);
     await bindPrivate(
       path,
       () =>

@@ -3,11 +3,10 @@
  * the protobuf codecs from the .proto files. Both transports (grpc-js and the thin node:http2 one)
  * serve exactly this table, so they cannot drift apart.
  */
-import type { MethodDefinition } from '@grpc/proto-loader';
 import { type ArcaError, GRPC_STATUS, toArcaError } from '../errors/index.ts';
+import { kmsMethod } from '../grpc/index.ts';
 import type { Logger } from '../log/index.ts';
 import type { PluginMetrics } from './metrics.ts';
-import { kmsPackage } from './proto.ts';
 import type { KmsPluginService } from './service.ts';
 
 export const RUNTIME_NAME = 'arca-kms-plugin';
@@ -77,10 +76,8 @@ export function buildHandlers(s: KmsPluginService): Map<string, UnaryHandler> {
   };
   const out = new Map<string, UnaryHandler>();
   for (const api of ['v2', 'v1beta1'] as const) {
-    const svc = kmsPackage(api)[`${api}.KeyManagementService`] as unknown as Record<string, MethodDefinition<object, object>>;
     for (const [name, call] of Object.entries(table[api])) {
-      const m = svc[name];
-      if (!m) throw new Error(`${api}.KeyManagementService has no ${name}`);
+      const m = kmsMethod(api, name);
       out.set(m.path, {
         rpc: `${api}.${name}`,
         path: m.path,

@@ -6,10 +6,10 @@
  * Rotation = `rotateHsmKey` (CLI: `arca kms-plugin --pkcs11-rotate`) creates the next version;
  * running plugins pick it up at their next refresh. Old versions decrypt until destroyed.
  */
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { ArcaError } from '../errors/index.ts';
 import { type HsmKey, Pkcs11Hsm, type Pkcs11HsmOptions } from '../keys/pkcs11/index.ts';
-import { KEK_AAD, type KeyMeta, type KeySource, type WrappedKek } from './key-source.ts';
+import { KEK_AAD, type KeyMeta, type KeySource, roundTrip, type WrappedKek } from './key-source.ts';
 
 const ID_PREFIX = 'pkcs11-';
 /** Versions are scanned upward from 1; a gap ends the scan. */
@@ -88,13 +88,8 @@ export class HsmKeySource implements KeySource {
     return this.#hsm.decryptGcm(key, wrapped, aad(keyId));
   }
 
-  async probe(): Promise<void> {
-    const value = randomBytes(32);
-    const { keyId, wrapped } = await this.wrap(value);
-    const back = await this.unwrap(keyId, wrapped);
-    if (back.length !== value.length || !timingSafeEqual(back, value)) {
-      throw new ArcaError('ERR_HSM_UNAVAILABLE', 'HSM round trip returned different bytes');
-    }
+  probe(): Promise<void> {
+    return roundTrip(this, 'ERR_HSM_UNAVAILABLE', 'HSM round trip returned different bytes');
   }
 
   async close(): Promise<void> {

@@ -8,4 +8,3 @@ export { PluginMetrics } from './metrics.ts';
 export { SecretCache } from './cache.ts';
 export { parseCiphertext, encodeHeader, MAX_CIPHERTEXT, CIPHERTEXT_INVALID } from './ciphertext.ts';
 export { socketPath, clearStaleSocket } from './socket.ts';
-export { kmsMessage, kmsServiceDefinition } from './proto.ts';

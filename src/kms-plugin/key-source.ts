@@ -6,6 +6,9 @@
  * Every method may do I/O (network, PKCS#11) and is only called from the health loop or on a
  * Decrypt cache miss — never from Status, and never from Encrypt.
  */
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { ArcaError } from '../errors/index.ts';
+
 export interface KeyMeta {
   /** key_id of the version new local KEKs are wrapped under. Never reused, even across delete+recreate. */
   currentKeyId: string;
@@ -37,3 +40,18 @@ export interface KeySource {
 
 /** Additional data bound to every wrapped local KEK, so the KEK cannot be confused with other data. */
 export const KEK_AAD = 'arca kms-plugin local kek v1';
+
+/**
+ * The probe every source runs: wraps a throwaway value and unwraps it again. Different bytes back
+ * fail with the source's own code (its errors on the way out keep theirs).
+ */
+export async function roundTrip(
+  source: Pick<KeySource, 'wrap' | 'unwrap'>,
+  code: 'ERR_HSM_UNAVAILABLE' | 'ERR_KMS_PLUGIN_RESPONSE',
+  message: string,
+): Promise<void> {
+  const value = randomBytes(32);
+  const { keyId, wrapped } = await source.wrap(value);
+  const back = await source.unwrap(keyId, wrapped);
+  if (back.length !== value.length || !timingSafeEqual(back, value)) throw new ArcaError(code, message);
+}

@@ -6,12 +6,11 @@
  * The token can come from a file that is re-read whenever it changes (mtime, size or inode), so a
  * token rotated by an operator or a projected volume takes effect without a restart.
  */
-import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { z } from 'zod';
 import { ArcaClient } from '../client/index.ts';
 import { ArcaError } from '../errors/index.ts';
-import { KEK_AAD, type KeyMeta, type KeySource, type WrappedKek } from './key-source.ts';
+import { KEK_AAD, type KeyMeta, type KeySource, roundTrip, type WrappedKek } from './key-source.ts';
 
 export interface RemoteSourceOptions {
   addr: string;
@@ -122,13 +121,8 @@ export class RemoteKeySource implements KeySource {
     return new Uint8Array(Buffer.from(r.data.plaintext, 'base64'));
   }
 
-  async probe(): Promise<void> {
-    const value = randomBytes(32);
-    const { keyId, wrapped } = await this.wrap(value);
-    const back = await this.unwrap(keyId, wrapped);
-    if (back.length !== value.length || !timingSafeEqual(back, value)) {
-      throw new ArcaError('ERR_KMS_PLUGIN_RESPONSE', 'round trip through the server returned different bytes');
-    }
+  probe(): Promise<void> {
+    return roundTrip(this, 'ERR_KMS_PLUGIN_RESPONSE', 'round trip through the server returned different bytes');
   }
 
   async close(): Promise<void> {

@@ -4,31 +4,70 @@ import { describe, it } from 'node:test';
 import { ArcaError } from '../errors/index.ts';
 import { silentLogger } from '../log/index.ts';
 import { KmsPluginService } from './service.ts';
-import { MemoryKeySource } from './testing.ts';
+import { MemoryKeySource, waitUntil } from './testing.ts';
+
+/** A service over `src` after its first health check (later checks every `healthIntervalMs`). */
+async function started(src: MemoryKeySource, healthIntervalMs = 60_000): Promise<KmsPluginService> {
+  const svc = new KmsPluginService(src, { healthIntervalMs, cacheSize: 10, cacheTtlMs: 60_000, log: silentLogger() });
+  await svc.start();
+  return svc;
+}
 
 describe('health loop', () => {
-  it('reports unhealthy when a check hangs longer than one interval, and ok again once it completes', async () => {
-    class HangingSource extends MemoryKeySource {
-      hang = false;
-      override async probe(): Promise<void> {
-        if (this.hang) await new Promise((r) => setTimeout(r, 700));
-      }
+  /** A source whose probe can be held open until the test lets it finish. */
+  class HangingSource extends MemoryKeySource {
+    #release: (() => void) | undefined;
+    held: Promise<void> | undefined;
+    probes = 0;
+    hang(): void {
+      let release!: () => void;
+      const held = new Promise<void>((r) => (release = r));
+      this.#release = release;
+      this.held = held;
     }
+    release(): void {
+      this.#release?.();
+      this.held = undefined;
+    }
+    override async probe(): Promise<void> {
+      this.probes++;
+      await this.held;
+    }
+  }
+
+  it('reports unhealthy while a check hangs past one interval, refuses Encrypt, and is ok again once a check completes', async () => {
     const src = new HangingSource();
-    const svc = new KmsPluginService(src, { healthIntervalMs: 200, cacheSize: 10, cacheTtlMs: 60_000, log: silentLogger() });
-    await svc.start();
+    const svc = await started(src, 200);
     try {
       assert.equal(svc.status().healthz, 'ok');
-      src.hang = true;
-      const t0 = Date.now();
-      while (svc.status().healthz === 'ok' && Date.now() - t0 < 2000) await new Promise((r) => setTimeout(r, 20));
-      assert.match(svc.status().healthz, /^ERR_KMS_PLUGIN_UNAVAILABLE: /);
-      assert.ok(Date.now() - t0 < 600, `took ${Date.now() - t0} ms`);
+      src.hang();
+      const probesBefore = src.probes;
+      // The probe never returns while held: only the one-interval guard can turn Status unhealthy.
+      await waitUntil('unhealthy', async () => (svc.status().healthz !== 'ok' ? true : undefined), 30_000);
+      assert.ok(src.held, 'the hung probe is still pending');
+      assert.equal(src.probes, probesBefore + 1, 'one check, still running');
+      assert.match(svc.status().healthz, /^ERR_KMS_PLUGIN_UNAVAILABLE: health check did not finish within 200 ms$/);
       assert.throws(() => svc.encrypt(randomBytes(32)), (e) => e instanceof ArcaError && e.code === 'ERR_KMS_PLUGIN_UNAVAILABLE');
-      src.hang = false;
-      const t1 = Date.now();
-      while (svc.status().healthz !== 'ok' && Date.now() - t1 < 3000) await new Promise((r) => setTimeout(r, 20));
+      src.release();
+      await waitUntil('healthy again', async () => (svc.status().healthz === 'ok' ? true : undefined), 30_000);
+      assert.equal(svc.encrypt(randomBytes(32)).keyId, 'mem-1');
+    } finally {
+      src.release();
+      await svc.stop();
+    }
+  });
+
+  it('turns unhealthy on the first failed check, with no retry or grace period', async () => {
+    const src = new MemoryKeySource();
+    const svc = await started(src);
+    try {
       assert.equal(svc.status().healthz, 'ok');
+      src.refresh = async () => {
+        throw new ArcaError('ERR_SERVER_UNREACHABLE', 'connection refused');
+      };
+      await svc.checkNow();
+      assert.match(svc.status().healthz, /^ERR_SERVER_UNREACHABLE: /);
+      assert.throws(() => svc.encrypt(randomBytes(32)), (e) => e instanceof ArcaError && e.code === 'ERR_KMS_PLUGIN_UNAVAILABLE');
     } finally {
       await svc.stop();
     }
@@ -44,10 +83,8 @@ describe('KmsPluginService', () => {
       unwraps++;
       return orig(id, w);
     };
-    const a = new KmsPluginService(src, { healthIntervalMs: 60_000, cacheSize: 10, cacheTtlMs: 60_000, log: silentLogger() });
-    const b = new KmsPluginService(src, { healthIntervalMs: 60_000, cacheSize: 10, cacheTtlMs: 60_000, log: silentLogger() });
-    await a.start();
-    await b.start();
+    const a = await started(src);
+    const b = await started(src);
     try {
       const seed = randomBytes(32);
       const r = a.encrypt(seed);

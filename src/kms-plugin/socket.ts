@@ -41,8 +41,12 @@ export async function clearStaleSocket(path: string): Promise<void> {
   unlinkSync(path);
 }
 
-/** Runs `bind` with umask 0177 so the socket is born 0600, then chmods it to be sure. */
+/**
+ * Clears a stale socket file (see clearStaleSocket), then runs `bind` with umask 0177 so the socket
+ * is born 0600, and chmods it to be sure.
+ */
 export async function bindPrivate<T>(path: string, bind: () => Promise<T>): Promise<T> {
+  await clearStaleSocket(path);
   const old = process.umask(0o177);
   try {
     return await bind();

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Operation } from '../engines/index.ts';
+import type { Operation } from '../logical/index.ts';
 import { Acl, operationCapability } from './acl.ts';
 import { DEFAULT_POLICY_TEXT, ROOT_POLICY } from './builtin.ts';
 import { parsePolicy } from './parse.ts';
@@ -102,11 +102,21 @@ describe('Acl matching', () => {
     assert.deepEqual([...a.capabilities('secret/metadata/app/', 'read')], []);
   });
 
-  it('tries glob rules without the trailing slash first for a list', () => {
+  it('matches glob rules against the list path with its trailing slash, as Vault does', () => {
     const a = acl('path "secret/metadata/app*" { capabilities = ["list"] }');
     assert.equal(a.allows('secret/metadata/app/', 'list'), true);
+    // A segment rule names a whole segment count: `secret/metadata/app/` has four segments.
     const b = acl('path "secret/metadata/+" { capabilities = ["list"] }');
-    assert.equal(b.allows('secret/metadata/app/', 'list'), true);
+    assert.equal(b.allows('secret/metadata/app/', 'list'), false);
+    assert.equal(acl('path "secret/metadata/+/" { capabilities = ["list"] }').allows('secret/metadata/app/', 'list'), true);
+  });
+
+  it('keeps a deny on X/* against a LIST of X/ (issue 12 item 4)', () => {
+    const a = acl('path "secret/metadata/*" { capabilities = ["list"] }', 'path "secret/metadata/admin/*" { capabilities = ["deny"] }');
+    assert.equal(a.allows('secret/metadata/admin/', 'list'), false);
+    assert.equal(a.allows('secret/metadata/admin/x/', 'list'), false);
+    assert.equal(a.allows('secret/metadata/other/', 'list'), true);
+    assert.equal(a.allows('secret/metadata/', 'list'), true);
   });
 
   it('strips leading slashes from the request path', () => {

@@ -1,4 +1,4 @@
-import type { Operation } from '../engines/index.ts';
+import type { Operation } from '../logical/index.ts';
 import { ROOT_POLICY_NAME } from './builtin.ts';
 import { emptyParameterRules, hasParameterRules, mergeParameterRules, type ParameterRules, parametersPermit } from './parameters.ts';
 import { DEFAULT_ROOT_PATHS, matchesRootPath } from './root-paths.ts';
@@ -127,16 +127,13 @@ export class Acl {
     const path = stripLeadingSlashes(rawPath);
     const exact = this.#exact.get(path);
     if (exact) return exact;
-    if (isList) {
-      const trimmed = path.endsWith('/') ? path.slice(0, -1) : path;
-      const exactList = this.#exact.get(trimmed);
+    if (isList && path.endsWith('/')) {
+      const exactList = this.#exact.get(path.slice(0, -1));
       if (exactList) return exactList;
-      // Glob rules are first tried without the trailing slash, so `secret/app*`-style rules apply to `secret/app/`.
-      if (path.endsWith('/')) {
-        const r = this.#nonExact(trimmed);
-        if (r) return r;
-      }
     }
+    // Glob and segment rules see the list path WITH its trailing slash (as Vault's AllowOperation does):
+    // trimming it would let `secret/metadata/*` decide `secret/metadata/admin/` over a deny on
+    // `secret/metadata/admin/*`.
     return this.#nonExact(path);
   }
 

@@ -12,6 +12,8 @@ export const DEFAULT_ROOT_PATHS: readonly string[] = Object.freeze([
   'sys/audit/*',
   // Not in Vault's list, but an HMAC oracle lets a caller confirm guesses of secret values against the log.
   'sys/audit-hash/*',
+  // Arca's: forces a signed checkpoint into every audit device.
+  'sys/audit-checkpoint',
   'sys/raw',
   'sys/raw/*',
   'sys/rotate',

@@ -13,9 +13,10 @@ import { buildHttpServer } from '../http/index.ts';
 import type { Logger } from '../log/index.ts';
 import type { AutoSeal } from '../seal/index.ts';
 import type { KeyBackend } from '../keys/backend.ts';
-import { InmemStorage, PostgresStorage, SqliteStorage, type Storage } from '../storage/index.ts';
+import { InmemStorage, lockDataDir, PostgresStorage, SqliteStorage, type Storage } from '../storage/index.ts';
 import { registerEngines } from './engines.ts';
 import { setupHa } from './ha.ts';
+import { sealRefresher } from './seal-refresh.ts';
 import { verifiedClientAddr } from '../ha/index.ts';
 import { randomUUID } from 'node:crypto';
 
@@ -96,12 +97,34 @@ export function isLoopback(host: string): boolean {
 }
 
 export async function assembleServer(c: Readonly<ServerConfig>, log: Logger, dataDir?: string): Promise<RunningServer> {
+  const dir = dataDir ?? c.dataDir;
+  // First, before anything writes into the directory (SQLite file, audit spool).
+  const lock = dir ? lockDataDir(dir) : undefined;
+  try {
+    const srv = await assembleLocked(c, log, dir);
+    return {
+      ...srv,
+      async close() {
+        try {
+          await srv.close();
+        } finally {
+          lock?.release();
+        }
+      },
+    };
+  } catch (err) {
+    lock?.release();
+    throw err;
+  }
+}
+
+async function assembleLocked(c: Readonly<ServerConfig>, log: Logger, dataDir: string | undefined): Promise<RunningServer> {
   const [host, portStr] = splitHostPort(c.listen);
   if (!c.tls && !isLoopback(host)) {
     throw new ArcaError('ERR_CONFIG_INVALID', `listen: plaintext HTTP is only allowed on loopback; configure tls.certFile/tls.keyFile to listen on ${host}`);
   }
   const replicaId = `arca-${randomUUID()}`;
-  const opened = await openStorage(c, dataDir ?? c.dataDir, replicaId);
+  const opened = await openStorage(c, dataDir, replicaId);
   const { type } = opened;
   // With PostgreSQL several replicas may share the database: one active, fenced by a lease.
   const ha = opened.pg ? await setupHa(opened, replicaId, c, log, () => core) : undefined;
@@ -119,7 +142,7 @@ export async function assembleServer(c: Readonly<ServerConfig>, log: Logger, dat
   const engines: EngineRegistry = new Map();
   engines.set('system', (_ctx, _o, core) => createSystemEngine(core, extensions));
   engines.set('token', (_ctx, _o, core) => createTokenEngine(core));
-  const spoolBase = dataDir ?? c.dataDir ?? mkdtempSync(join(tmpdir(), 'arca-audit-'));
+  const spoolBase = dataDir ?? mkdtempSync(join(tmpdir(), 'arca-audit-'));
   const { extensions, defaultMounts, authorizer, audit, onReload } = await registerEngines(engines, { auditSpoolDir: join(spoolBase, 'audit-spool'), log, hsmKeys });
   const core: Core = new Core({
     raw: storage, log, storageType: type, engines, defaultMounts, ha: ha !== undefined, ...(onReload ? { onReload } : {}),
@@ -137,14 +160,19 @@ export async function assembleServer(c: Readonly<ServerConfig>, log: Logger, dat
     core, log, tls: c.tls,
     ...(ha ? { ha: () => ha.manager.view(), forward: ha.forwarder(c.ha.standbyMode), stepDown: () => ha.manager.stepDown(), leaderAddress: () => ha.manager.leaderAddress(), clientAddr: async (req) => verifiedClientAddr(await ha.forwardKey(), req.headers) } : {}),
   });
+  const seal = sealRefresher(core, log);
+  // Before routing, so every endpoint (seal status, unseal, init, health) answers from a fresh record.
+  app.addHook('onRequest', async () => seal.refresh());
   const address = await app.listen({ host: host.replace(/^\[|\]$/g, ''), port: Number(portStr) });
   ha?.manager.start();
+  if (ha) seal.poll(1000);
   return {
     core,
     app,
     address,
     reopenAudit: () => audit.reopen(),
     async close() {
+      seal.stop();
       await ha?.manager.stop();
       await app.close();
       await core.close();

@@ -67,10 +67,14 @@ export async function setupHa(opened: OpenedStorage, replicaId: string, c: Reado
       // A sealed or uninitialized replica answers for itself (503 sealed / init locally).
       if (core().state !== 'unsealed') return undefined;
       let leader = await m.leaderAddress();
-      if (!leader) {
+      // No known leader (e.g. the active just stepped down and released its lease): run election
+      // rounds until some replica — possibly this one — holds the lease, within one lease period.
+      const deadline = Date.now() + c.ha.leaseSeconds * 1000;
+      while (!leader && Date.now() < deadline) {
         await m.settle();
         if (m.isActive) return undefined;
         leader = await m.leaderAddress();
+        if (!leader) await new Promise((r) => setTimeout(r, 200));
       }
       if (!leader) throw new ArcaError('ERR_HA_STANDBY', 'this replica is a standby and no active replica is known; retry shortly');
       if (mode === 'redirect') return { status: 307, headers: { location: new URL(req.url, leader).toString() }, body: Buffer.alloc(0) };

@@ -3,3 +3,4 @@ export { InmemStorage } from './inmem.ts';
 export { StorageView } from './view.ts';
 export { SqliteStorage, SQLITE_FILE_NAME } from './sqlite.ts';
 export { PostgresStorage, type PostgresStorageOptions } from './postgres.ts';
+export { lockDataDir, type DirLock, DIR_LOCK_FILE_NAME } from './dir-lock.ts';

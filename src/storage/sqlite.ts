@@ -82,10 +82,12 @@ export class SqliteStorage implements Storage {
       db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
       db.pragma('journal_mode = WAL');
       // The Storage contract says an acknowledged put survives kill -9. In WAL mode a commit is in
-      // the OS page cache once the write() returns, which already survives a process kill;
-      // synchronous=FULL also fsyncs the WAL on every commit, so the write survives a power
-      // loss or kernel crash too (NORMAL could lose the last commits there). Arca's writes are
-      // few and small (secrets, keys, leases), so the fsync per commit is affordable.
+      // the OS page cache once the write() returns, which already survives a process kill (that is
+      // what durability.test.ts shows). synchronous=FULL also fsyncs the WAL on every commit,
+      // which is what a power loss or kernel crash needs (NORMAL could lose the last commits
+      // there) — argued, not tested: no test here cuts power, and it also relies on the disk
+      // honouring fsync. Arca's writes are few and small (secrets, keys, leases), so the fsync
+      // per commit is affordable.
       db.pragma('synchronous = FULL');
       db.pragma('foreign_keys = OFF');
       db.exec('CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY NOT NULL, value BLOB NOT NULL) WITHOUT ROWID');
@@ -138,6 +140,15 @@ export class SqliteStorage implements Storage {
 
   async close(): Promise<void> {
     if (this.#db.open) this.#db.close();
+  }
+
+  /** The connection's durability settings (per connection, so only this object can report them). */
+  durabilitySettings(): { journalMode: string; synchronous: 'OFF' | 'NORMAL' | 'FULL' | 'EXTRA' } {
+    const sync = Number(this.#db.pragma('synchronous', { simple: true }));
+    return {
+      journalMode: String(this.#db.pragma('journal_mode', { simple: true })),
+      synchronous: (['OFF', 'NORMAL', 'FULL', 'EXTRA'] as const)[sync] ?? 'OFF',
+    };
   }
 
   #run<T>(fn: () => T): T {

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { cp, rm } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { type ArcaProcess, startArca } from '../harness/arca.ts';
-import { createSoftHsmToken, execFileP, type SoftHsmToken, tempDir } from '../harness/index.ts';
+import { createSoftHsmToken, execFileP, type PostgresHandle, type SoftHsmToken, startPostgres, tempDir, waitFor } from '../harness/index.ts';
 
 describe('PKCS#11 auto-unseal (SoftHSM2)', () => {
   let hsm: SoftHsmToken;
@@ -70,5 +70,44 @@ describe('PKCS#11 auto-unseal (SoftHSM2)', () => {
     srv = await start();
     const r = (await srv.client(rootToken).read('secret/data/hsm')).body as { data: { data: { v: string } } };
     assert.equal(r.data.data.v, 'kept-through-hsm-outage');
+  });
+});
+
+describe('PKCS#11 auto-unseal of an HA replica started before init (SoftHSM2, PostgreSQL)', () => {
+  let hsm: SoftHsmToken;
+  let pg: PostgresHandle;
+  let dir: Awaited<ReturnType<typeof tempDir>>;
+  const procs: ArcaProcess[] = [];
+
+  before(async () => {
+    hsm = await createSoftHsmToken('arca-seal-ha');
+    pg = await startPostgres();
+    dir = await tempDir();
+    await execFileP('sh', ['-c', `printf '%s\\n' '${hsm.pin}' > '${hsm.dir}/pin'`]);
+  });
+  after(async () => {
+    for (const p of procs) await p.stop().catch(() => {});
+    await pg?.stop();
+    await dir?.remove();
+    await hsm?.remove();
+  });
+
+  it('unseals the other replica by itself once one replica ran init, without a restart', async () => {
+    const url = await pg.createDatabase();
+    const config = {
+      storage: { type: 'postgres', url },
+      ha: { leaseSeconds: 3 },
+      seal: { type: 'pkcs11', module: hsm.module, tokenLabel: hsm.label, pinFile: `${hsm.dir}/pin`, keyLabel: 'arca-root-wrap' },
+    };
+    const [a, b] = await Promise.all([0, 1].map(() => startArca({ config, configDir: dir.path, env: hsm.env })));
+    procs.push(a!, b!);
+    assert.equal((await b!.client().read('sys/seal-status')).body['initialized'], false);
+    const init = (await a!.client().write('sys/init', { recovery_shares: 1, recovery_threshold: 1 })).body as { root_token: string };
+    // Nobody asks b anything until it has unsealed itself (its HA loop re-reads the seal record).
+    await waitFor('b auto-unsealed', async () => (b!.output().includes('"msg":"unsealed"') ? true : undefined), 60_000, 200);
+    const st = (await b!.client().read('sys/seal-status')).body;
+    assert.equal(st['initialized'], true);
+    assert.equal(st['sealed'], false);
+    await waitFor('b serves', async () => ((await b!.client(init.root_token).request('GET', 'auth/token/lookup-self')).status === 200 ? true : undefined), 30_000, 200);
   });
 });

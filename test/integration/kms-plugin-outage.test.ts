@@ -1,9 +1,13 @@
 /**
  * Issue 6, outage tolerance: a non-dev Arca server (SQLite data dir, one Shamir share) behind
- * `arca kms-plugin`. With the server stopped, Status turns unhealthy within one health interval,
- * Decrypt of ciphertexts the plugin has seen still works, Encrypt and Decrypts that need the server
- * fail fast with UNAVAILABLE; once the server is back (same port, same data dir, unsealed again),
- * health recovers without restarting the plugin.
+ * `arca kms-plugin`. With the server stopped, Status turns unhealthy, Decrypt of ciphertexts the
+ * plugin has seen still works, Encrypt and Decrypts that need the server fail with UNAVAILABLE; once
+ * the server is back (same port, same data dir, unsealed again), health recovers without restarting
+ * the plugin.
+ *
+ * No step measures time: each waits for a condition with a generous deadline. How soon the plugin
+ * notices (the first failed check flips Status; a hung check counts as failed after one interval)
+ * is shown without a clock in src/kms-plugin/service.test.ts.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -17,6 +21,8 @@ import { type ArcaProcess, startArca } from '../harness/arca.ts';
 import { tempDir } from '../harness/index.ts';
 
 const HEALTH_MS = 1000;
+/** Generous: a busy 2-core machine may take many intervals; nothing here depends on how long. */
+const WAIT_MS = 60_000;
 
 describe('kms-plugin while the Arca server is down', () => {
   let dir: Awaited<ReturnType<typeof tempDir>>;
@@ -81,17 +87,13 @@ describe('kms-plugin while the Arca server is down', () => {
     assert.notEqual(seen[0]!.keyId, seen[1]!.keyId);
   });
 
-  it('reports unhealthy within one health interval of the server stopping', async () => {
+  it('reports unhealthy once the server is stopped, with a coded reason', async () => {
     await srv.stop();
-    const stopped = Date.now();
     const st = await waitUntil('unhealthy', async () => {
       const s = await k.status();
       return s.healthz !== 'ok' ? s : undefined;
-    }, 10_000);
-    const took = Date.now() - stopped;
-    // One interval until the next check, plus the check itself (connection refused is immediate).
-    assert.ok(took <= HEALTH_MS + 700, `took ${took} ms`);
-    assert.match(st.healthz, /^ERR_[A-Z_]+: /);
+    }, WAIT_MS);
+    assert.match(st.healthz, /^ERR_SERVER_UNREACHABLE: /);
     assert.ok(st.healthz.length <= 250);
     assert.ok(st.key_id.length > 0);
   });
@@ -100,31 +102,27 @@ describe('kms-plugin while the Arca server is down', () => {
     for (const s of seen) assert.deepEqual(await k.decrypt(s.ct, s.keyId), s.seed);
   });
 
-  it('fails Encrypt at once with UNAVAILABLE', async () => {
-    const t0 = Date.now();
+  it('refuses Encrypt with UNAVAILABLE: no new data under a KEK it cannot verify', async () => {
+    // The refusal comes from the plugin's own health state (its code), not from a call that timed out.
     await rejectsWith(k.encrypt(randomBytes(32)), grpc.status.UNAVAILABLE, 'ERR_KMS_PLUGIN_UNAVAILABLE');
-    assert.ok(Date.now() - t0 < 500, `took ${Date.now() - t0} ms`);
   });
 
-  it('fails a Decrypt that needs the server fast (well inside 3 s) with UNAVAILABLE', async () => {
+  it('fails a Decrypt that needs the server with UNAVAILABLE', async () => {
     // A local KEK the plugin has never unwrapped: only the server could open it.
     const forged = Buffer.concat([encodeHeader(oldKeyId, Buffer.from(`vault:v1:${randomBytes(60).toString('base64')}`)), randomBytes(60)]);
-    const t0 = Date.now();
-    await assert.rejects(k.decrypt(forged, oldKeyId), (e: { grpcCode?: number }) => e.grpcCode === grpc.status.UNAVAILABLE);
-    assert.ok(Date.now() - t0 < 2500, `took ${Date.now() - t0} ms`);
+    await rejectsWith(k.decrypt(forged, oldKeyId), grpc.status.UNAVAILABLE, 'ERR_SERVER_UNREACHABLE');
   });
 
   it('recovers when the server returns on the same port and data dir, without a plugin restart', async () => {
     const pid = plugin.child.pid;
     srv = await startArca({ port: srv.port, args: ['--data-dir', join(dir.path, 'data')] });
-    // Sealed is still unhealthy.
-    await new Promise((r) => setTimeout(r, HEALTH_MS + 300));
-    assert.notEqual((await k.status()).healthz, 'ok');
+    // A sealed server is still unhealthy: the first check that reaches it says so.
+    await waitUntil('a check against the sealed server', async () => ((await k.status()).healthz.startsWith('ERR_SEALED: ') ? true : undefined), WAIT_MS);
     await unseal(srv);
     const st = await waitUntil('healthy again', async () => {
       const s = await k.status();
       return s.healthz === 'ok' ? s : undefined;
-    }, HEALTH_MS * 3 + 3000);
+    }, WAIT_MS);
     assert.equal(plugin.child.pid, pid);
     assert.equal(plugin.child.exitCode, null);
     const seed = randomBytes(32);

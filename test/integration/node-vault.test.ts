@@ -216,3 +216,33 @@ describe('node-vault: null means "not set", and policies by `policy` or `rules` 
     });
   });
 });
+
+describe('Vault parity details a client library relies on (issue 12 item 16)', () => {
+  const ROOT = 'parity-root-token';
+  let srv: ArcaProcess;
+  before(async () => {
+    srv = await startArca({ args: ['--dev', '--dev-root-token', ROOT] });
+  });
+  after(async () => srv?.stop());
+
+  it('answers sys/capabilities-self for a root token with ["root"]', async () => {
+    // biome-ignore lint/suspicious/noExplicitAny: node-vault ships no types
+    const vault: any = nodeVault({ apiVersion: 'v1', endpoint: srv.addr, token: ROOT });
+    const r = await vault.write('sys/capabilities-self', { paths: ['secret/data/x'] });
+    assert.deepEqual(r.data['secret/data/x'], ['root']);
+    assert.deepEqual(r.capabilities, ['root']);
+  });
+
+  it('sends error responses with Content-Type application/json exactly', async () => {
+    for (const [url, init] of [
+      ['/v1/secret/data/x', {}],
+      ['/v1/secret/data/x', { headers: { 'x-vault-token': 'hvs.bad' } }],
+      ['/v1/no/such/mount', { headers: { 'x-vault-token': ROOT } }],
+      ['/v1/%zz', {}],
+    ] as [string, RequestInit][]) {
+      const r = await fetch(`${srv.addr}${url}`, init);
+      assert.ok(r.status >= 400, url);
+      assert.equal(r.headers.get('content-type'), 'application/json', url);
+    }
+  });
+});

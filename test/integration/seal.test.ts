@@ -119,4 +119,24 @@ describe('Shamir seal, restart and unseal (real server process, SQLite)', () => 
     assert.equal(srv.output().includes(marker), false, 'marker not in server log');
     srv = await startArca({ args: ['--data-dir', dir.path] });
   });
+
+  it('refuses a second server on the same data dir (exit 2, coded error, no stack)', async () => {
+    const second = await startArca({ args: ['--data-dir', dir.path], wait: false });
+    try {
+      // A generous deadline, not a bound: a second server that starts serving never exits.
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise((r) => {
+        timer = setTimeout(r, 60_000, 'still running');
+      });
+      const code = await Promise.race([second.exited, deadline]);
+      clearTimeout(timer);
+      assert.equal(code, 2, second.output());
+    } finally {
+      await second.kill();
+    }
+    assert.match(second.output(), /ERR_STORAGE_LOCKED/);
+    assert.doesNotMatch(second.output(), /\n\s+at /, 'no stack trace');
+    // The first server is unharmed.
+    assert.equal((await srv.client().read('sys/seal-status')).status, 200);
+  });
 });

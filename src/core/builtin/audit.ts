@@ -151,6 +151,16 @@ export class AuditManager implements AuditSink, SystemExtension {
           return undefined;
         },
       })
+      // Arca's (no Vault equivalent): sign the log now, so `arca audit verify` can prove a live log
+      // up to this point instead of reporting its tail as not proven.
+      .add('audit-checkpoint', {
+        update: async (r) => {
+          const b = await this.#b();
+          // Written after this request's response entry, before the response leaves the server.
+          b.checkpointAfterResponse(r.id);
+          return { data: { devices: b.deviceNames() } };
+        },
+      })
       .add('audit-hash/:path*', {
         update: async (r) => {
           const { input } = parseFields(z.object({ input: z.string() }), r.data);

@@ -142,12 +142,13 @@ export function createSystemEngine(core: Core, extensions: SystemExtension[] = [
         const az = await core.authorizerFor(r.auth?.policies ?? []);
         const data: Record<string, unknown> = {};
         for (const p of paths) {
-          const caps = [...az.capabilities(p)].sort();
+          // Vault answers `["root"]` for a root token, not the capability list.
+          const caps = r.auth?.root ? ['root'] : [...az.capabilities(p)].sort();
           data[p] = caps.length ? caps : ['deny'];
         }
         if (paths.length === 1) data['capabilities'] = data[paths[0]!];
         return { data };
       },
     });
-  return { type: 'system', sensitiveFields: ['input'], handle: (req) => router.dispatch({ ...req, path: req.path.replace(/\/$/, '') }) };
+  return { type: 'system', sensitiveFields: ['input'], handle: (req) => router.dispatch({ ...req, path: req.path.replace(/\/$/, '') }), routes: () => router.routes() };
 }

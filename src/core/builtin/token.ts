@@ -192,5 +192,6 @@ export function createTokenEngine(core: Core): Engine {
       if (token !== undefined) callerToken.set(r, token);
       return router.dispatch(r);
     },
+    routes: () => router.routes(),
   };
 }

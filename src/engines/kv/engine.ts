@@ -1,5 +1,5 @@
 import { ArcaError } from '../../errors/index.ts';
-import type { Engine, EngineContext, EngineRequest, EngineResponse, Operation } from '../types.ts';
+import type { Engine, EngineContext, EngineRequest, EngineResponse, Operation, RouteInfo } from '../types.ts';
 import { deleteLatest, type KvDeps, patchData, readData, writeData } from './data.ts';
 import { configOut, deleteMetadata, listMetadata, readMetadata, writeConfig, writeMetadata } from './metadata.ts';
 import { checkPath } from './request.ts';
@@ -34,6 +34,18 @@ function split(path: string): { head: string; rest: string | undefined } {
   const i = path.indexOf('/');
   return i === -1 ? { head: path, rest: undefined } : { head: path.slice(0, i), rest: path.slice(i + 1) };
 }
+
+/** What handle() serves, for route enumeration (`:path*` is a secret path); keep in step with handle(). */
+export const KV_ROUTES: readonly RouteInfo[] = Object.freeze([
+  { pattern: 'config', operations: ['read', 'update'] },
+  { pattern: 'search', operations: ['read'] },
+  { pattern: 'metadata/', operations: ['list'] },
+  { pattern: 'metadata/:path*', operations: ['read', 'update', 'patch', 'delete', 'list'] },
+  { pattern: 'data/:path*', operations: ['read', 'update', 'patch', 'delete'] },
+  { pattern: 'delete/:path*', operations: ['update'] },
+  { pattern: 'undelete/:path*', operations: ['update'] },
+  { pattern: 'destroy/:path*', operations: ['update'] },
+]);
 
 const isWrite = (op: Operation): boolean => op === 'create' || op === 'update';
 
@@ -83,6 +95,7 @@ export function createKvEngine(ctx: EngineContext, options: Record<string, strin
     // The audit log HMACs secret values: `data` in data/ requests and responses.
     sensitiveFields: ['data'],
     handle,
+    routes: () => KV_ROUTES,
     async exists(req: EngineRequest): Promise<boolean> {
       const { head, rest } = split(req.path);
       if ((head !== 'data' && head !== 'metadata') || !rest) return true;

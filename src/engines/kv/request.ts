@@ -22,6 +22,8 @@ export function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+const BAD_SEGMENT = /(?:^|\/)\.{0,2}(?:\/|$)/;
+
 /**
  * Checks a secret path (relative to data/ or metadata/): no empty, '.' or '..' segments, no control
  * characters. `dir` allows the trailing '/' of a LIST.
@@ -31,9 +33,8 @@ export function checkPath(path: string, dir = false): string {
   if (body === '' && dir) return path;
   if (body === '') throw invalid('missing secret path');
   if (!dir && path.endsWith('/')) throw invalid("cannot use a secret path ending in '/'");
-  for (const seg of body.split('/')) {
-    if (seg === '' || seg === '.' || seg === '..') throw invalid('invalid secret path: empty, "." or ".." segment');
-  }
+  // One scan instead of split('/') (an array per request): a segment that is empty, '.' or '..'.
+  if (BAD_SEGMENT.test(body)) throw invalid('invalid secret path: empty, "." or ".." segment');
   if (/\p{Cc}/u.test(body)) throw invalid('invalid secret path: control character');
   return path;
 }

@@ -12,6 +12,21 @@ export function formatTime(ms: number): string {
   if (ms === 0) return '';
   // A record written before durations were range-checked may hold a time past what RFC 3339 (or Date) can print.
   if (!(ms >= MIN_TIME_MS && ms <= MAX_TIME_MS)) ms = ms < 0 ? MIN_TIME_MS : MAX_TIME_MS;
+  // A version's times never change and every read of it prints them: remember recent ones
+  // (formatting was ~2% of a KV read's CPU). Bounded: dropped when full.
+  let s = formatted.get(ms);
+  if (s === undefined) {
+    s = formatTimeUncached(ms);
+    if (formatted.size >= FORMATTED_MAX) formatted.clear();
+    formatted.set(ms, s);
+  }
+  return s;
+}
+
+const formatted = new Map<number, string>();
+const FORMATTED_MAX = 4096;
+
+function formatTimeUncached(ms: number): string {
   const micros = Math.round(ms * 1000);
   const frac = ((micros % 1e6) + 1e6) % 1e6;
   const base = new Date((micros - frac) / 1000).toISOString().slice(0, 19);

@@ -55,6 +55,7 @@ export function createTransitEngine(ctx: EngineContext, backends: Backends, opti
     // decrypt/datakey results, random bytes (often used as keys), and hash input (often a secret).
     sensitiveFields: ['plaintext', 'random_bytes', 'input'],
     handle: (req) => router.dispatch(req),
+    routes: () => router.routes(),
     /** Only `encrypt/:name` distinguishes create from update (Vault's upsert); every other write is an update. */
     async exists(req: EngineRequest): Promise<boolean> {
       const m = /^encrypt\/([^/]+)$/.exec(req.path);

@@ -72,26 +72,21 @@ function keyBytes(keys: KeyConfig[]): { name: string; key: Uint8Array }[] {
   });
 }
 
+/** The key-based providers, in the order a provider entry is checked for them; each one's cipher. */
+const KEYED = {
+  aescbc: (k: Uint8Array): Transformer => new AesCbcTransformer(k),
+  aesgcm: (k: Uint8Array): Transformer => new AesGcmTransformer(k),
+  secretbox: (k: Uint8Array): Transformer => new SecretboxTransformer(k),
+} as const;
+
 function providerEntry(p: ProviderConfig, kms: KmsFactories, closers: (() => void)[], v2s: KmsV2Transformer[]): [PrefixEntry, WriterInfo] {
-  if (p.aescbc) {
-    const keys = keyBytes(p.aescbc.keys);
+  for (const kind of ['aescbc', 'aesgcm', 'secretbox'] as const) {
+    const c = p[kind];
+    if (!c) continue;
+    const keys = keyBytes(c.keys);
     return [
-      { prefix: utf8Bytes('k8s:enc:aescbc:v1:'), transformer: keyedTransformer('aescbc', keys, (k) => new AesCbcTransformer(k)) },
-      { kind: 'aescbc', name: keys[0]!.name },
-    ];
-  }
-  if (p.aesgcm) {
-    const keys = keyBytes(p.aesgcm.keys);
-    return [
-      { prefix: utf8Bytes('k8s:enc:aesgcm:v1:'), transformer: keyedTransformer('aesgcm', keys, (k) => new AesGcmTransformer(k)) },
-      { kind: 'aesgcm', name: keys[0]!.name },
-    ];
-  }
-  if (p.secretbox) {
-    const keys = keyBytes(p.secretbox.keys);
-    return [
-      { prefix: utf8Bytes('k8s:enc:secretbox:v1:'), transformer: keyedTransformer('secretbox', keys, (k) => new SecretboxTransformer(k)) },
-      { kind: 'secretbox', name: keys[0]!.name },
+      { prefix: utf8Bytes(`k8s:enc:${kind}:v1:`), transformer: keyedTransformer(kind, keys, KEYED[kind]) },
+      { kind, name: keys[0]!.name },
     ];
   }
   if (p.kms) {

@@ -1,5 +1,6 @@
 /** A negative test for each stored-format field, and no-crash property tests for every parser. */
 import assert from 'node:assert/strict';
+import { createCipheriv } from 'node:crypto';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { isArcaError } from '../../errors/index.ts';
@@ -20,7 +21,14 @@ const flip = (b: Uint8Array, i: number) => {
   c[i < 0 ? c.length + i : i]! ^= 1;
   return c;
 };
-const rejectsDecrypt = (pr: Promise<unknown>) => assert.rejects(pr, (e) => isArcaError(e, 'ERR_TRANSFORM_DECRYPT'));
+/** Rejects with the uniform decrypt error; `reason` (debug-only detail) names which check failed. */
+const rejectsDecrypt = (pr: Promise<unknown>, reason?: string) =>
+  assert.rejects(pr, (e) => isArcaError(e, 'ERR_TRANSFORM_DECRYPT') && (reason === undefined || e.details?.['reason'] === reason));
+/** AES-CBC without padding: the exact body for chosen whole blocks. */
+const cbcRaw = (key: Uint8Array, iv: Uint8Array, blocks: Uint8Array) => {
+  const c = createCipheriv(`aes-${key.length * 8}-cbc`, key, iv).setAutoPadding(false);
+  return Buffer.concat([c.update(blocks), c.final()]);
+};
 
 const identityKms1: KmsV1Service = { encrypt: async (x) => Buffer.from(x), decrypt: async (x) => Buffer.from(x) };
 const identityKms2 = (keyId = 'k1'): KmsV2Service => ({
@@ -31,14 +39,25 @@ const identityKms2 = (keyId = 'k1'): KmsV2Service => ({
 
 describe('format fields: each one is checked', () => {
   it('aescbc: IV, body length, padding', async () => {
-    const t = new AesCbcTransformer(Buffer.alloc(16, 1));
+    const key = Buffer.alloc(16, 1);
+    const iv = Buffer.alloc(16, 7);
+    const t = new AesCbcTransformer(key, () => iv);
     const v = await t.toStorage(p);
+    // IV(16) ‖ C, and C is P padded to the next whole block (17 bytes → 32).
+    assert.deepEqual(Buffer.from(v.subarray(0, 16)), iv);
     assert.equal(v.length, 16 + 32);
-    await rejectsDecrypt(t.fromStorage(v.subarray(0, 16))); // IV only: upstream panics
-    await rejectsDecrypt(t.fromStorage(v.subarray(0, 40))); // not a multiple of 16
-    // flipping the last IV byte changes only plaintext byte 15 (no authentication, as upstream)
-    assert.notDeepEqual(Buffer.from((await t.fromStorage(flip(v, 15))).plaintext), p);
-    await rejectsDecrypt(new AesCbcTransformer(Buffer.alloc(16, 2)).fromStorage(Buffer.concat([v.subarray(0, 16), Buffer.alloc(16)])));
+    assert.deepEqual(Buffer.from(v.subarray(16)), cbcRaw(key, iv, Buffer.concat([p, Buffer.alloc(15, 15)])));
+    await rejectsDecrypt(t.fromStorage(v.subarray(0, 16)), 'aescbc: bad length'); // IV only: upstream panics
+    await rejectsDecrypt(t.fromStorage(v.subarray(0, 40)), 'aescbc: bad length'); // not a multiple of 16
+    // Not authenticated (as upstream): flipping IV byte 15 flips exactly plaintext byte 15.
+    assert.deepEqual(Buffer.from((await t.fromStorage(flip(v, 15))).plaintext), flip(p, 15));
+    // Padding is checked byte for byte. Each body is built under the right key with a chosen last
+    // block, so whether it passes does not depend on chance (a wrong key would pass 1 time in 256).
+    const last = (tail: number[]) => Buffer.concat([Buffer.alloc(16 - tail.length, 0xaa), Buffer.from(tail)]);
+    const body = (block: Buffer) => Buffer.concat([iv, cbcRaw(key, iv, Buffer.concat([p.subarray(0, 16), block]))]);
+    for (const bad of [[0], [17], [3, 3], [1, 2], [0xaa, 2, 2, 3]]) await rejectsDecrypt(t.fromStorage(body(last(bad))), 'aescbc: bad padding');
+    assert.deepEqual(Buffer.from((await t.fromStorage(body(last([3, 3, 3])))).plaintext), Buffer.concat([p.subarray(0, 16), Buffer.alloc(13, 0xaa)]));
+    assert.deepEqual(Buffer.from((await t.fromStorage(body(Buffer.alloc(16, 16)))).plaintext), p.subarray(0, 16));
   });
   it('aesgcm: nonce, ciphertext, tag, AAD', async () => {
     const t = new AesGcmTransformer(Buffer.alloc(32, 1));
@@ -56,6 +75,9 @@ describe('format fields: each one is checked', () => {
   it('kms v1: EDEK length, EDEK, body, AAD', async () => {
     const t = new KmsV1Transformer('p', identityKms1, -1);
     const v = await t.toStorage(p, aad);
+    // After AES-GCM fails, kms v1 tries the old AES-CBC format. This body (nonce 12 + 17 + tag 16)
+    // is no whole number of CBC blocks, so that fallback refuses it by length, never by chance.
+    assert.notEqual((v.length - 2 - 32) % 16, 0);
     await rejectsDecrypt(t.fromStorage(v.subarray(0, 1), aad));
     await rejectsDecrypt(t.fromStorage(Buffer.concat([Buffer.of(0xff, 0xff), v.subarray(2)]), aad));
     await rejectsDecrypt(t.fromStorage(flip(v, 5), aad)); // DEK changed

@@ -6,7 +6,6 @@ export { KmsV2Transformer, hkdfExpandSha256, openSeedPayload, sealSeedPayload } 
 export * from './encrypted-object.ts';
 export type * from './kms-service.ts';
 export { grpcKmsV1, grpcKmsV2, kmsTarget } from './kms-grpc.ts';
-export { loadKmsProto, kmsMethod, kmsMessageType, KMS_PROTO_FILES } from './kms-proto.ts';
 export * from './config.ts';
 export * from './validate.ts';
 export * from './build.ts';

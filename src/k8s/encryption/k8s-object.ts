@@ -21,6 +21,16 @@ function str(f: WireField | undefined): string | undefined {
   return f?.bytes ? decodeUtf8(f.bytes, 'string field') : undefined;
 }
 
+/** Copies string fields of a nested message (field number → summary key) into `out`. */
+function copyStrings(out: ObjectSummary, msg: Uint8Array | undefined, names: Record<number, 'apiVersion' | 'kind' | 'name' | 'namespace'>): void {
+  if (!msg) return;
+  const fields = readFields(msg);
+  for (const [num, key] of Object.entries(names)) {
+    const v = str(fields.find((f) => f.num === Number(num)));
+    if (v !== undefined) out[key] = v;
+  }
+}
+
 function mapKeys(fields: WireField[], num: number): string[] {
   return fields.filter((f) => f.num === num && f.bytes).map((f) => str(readFields(f.bytes!).find((e) => e.num === 1)) ?? '');
 }
@@ -28,26 +38,12 @@ function mapKeys(fields: WireField[], num: number): string[] {
 function fromProtobuf(buf: Uint8Array): ObjectSummary {
   const out: ObjectSummary = { encoding: 'protobuf' };
   const unknown = readFields(buf.subarray(4));
-  const typeMeta = unknown.find((f) => f.num === 1)?.bytes;
-  if (typeMeta) {
-    const tm = readFields(typeMeta);
-    const av = str(tm.find((f) => f.num === 1));
-    const kind = str(tm.find((f) => f.num === 2));
-    if (av !== undefined) out.apiVersion = av;
-    if (kind !== undefined) out.kind = kind;
-  }
+  copyStrings(out, unknown.find((f) => f.num === 1)?.bytes, { 1: 'apiVersion', 2: 'kind' });
   const raw = unknown.find((f) => f.num === 2)?.bytes;
   if (!raw) return out;
   const obj = readFields(raw);
   // Field 1 of every built-in object is its ObjectMeta: 1 name, 3 namespace.
-  const meta = obj.find((f) => f.num === 1)?.bytes;
-  if (meta) {
-    const m = readFields(meta);
-    const name = str(m.find((f) => f.num === 1));
-    const ns = str(m.find((f) => f.num === 3));
-    if (name !== undefined) out.name = name;
-    if (ns !== undefined) out.namespace = ns;
-  }
+  copyStrings(out, obj.find((f) => f.num === 1)?.bytes, { 1: 'name', 3: 'namespace' });
   if (out.kind === 'Secret') out.dataKeys = mapKeys(obj, 2).sort();
   else if (out.kind === 'ConfigMap') out.dataKeys = [...mapKeys(obj, 2), ...mapKeys(obj, 3)].sort();
   return out;

@@ -5,8 +5,8 @@
 import * as grpc from '@grpc/grpc-js';
 import { z } from 'zod';
 import { ArcaError } from '../../errors/index.ts';
+import { kmsMethod } from '../../grpc/index.ts';
 import type { KmsV1Service, KmsV2DecryptRequest, KmsV2EncryptResponse, KmsV2Service, KmsV2Status } from './kms-service.ts';
-import { kmsMethod } from './kms-proto.ts';
 
 /** `unix:///path` → grpc target. Abstract sockets (`unix:///@name`) are not supported by grpc-js. */
 export function kmsTarget(endpoint: string): string {

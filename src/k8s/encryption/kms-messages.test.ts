@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { decodeEncryptedObject, encodeEncryptedObject } from './encrypted-object.ts';
-import { kmsMessageType } from './kms-proto.ts';
+import { kmsMessage, kmsMethod } from '../../grpc/index.ts';
 import { loadVectors } from './testing/vectors.ts';
 
 const { grpcMessages } = loadVectors();
@@ -38,7 +38,7 @@ describe('KMS gRPC message encodings', () => {
     }
     it(`${m.id}: decodes ${m.message} with our .proto and re-encodes identically`, () => {
       const [pkg, name] = m.message.split('.') as ['v2' | 'v1beta1', string];
-      const t = kmsMessageType(pkg, name);
+      const t = kmsMessage(pkg, name);
       const decoded = t.deserialize(Buffer.from(m.protobufHex, 'hex')) as Record<string, unknown>;
       for (const [k, v] of expectedFields(m.fields)) {
         if (Buffer.isBuffer(v)) assert.deepEqual(Buffer.from(decoded[k] as Uint8Array), v, k);
@@ -50,8 +50,7 @@ describe('KMS gRPC message encodings', () => {
       assert.equal(t.serialize(decoded).toString('hex'), m.protobufHex);
     });
   }
-  it('service method paths match the documented full gRPC names', async () => {
-    const { kmsMethod } = await import('./kms-proto.ts');
+  it('service method paths match the documented full gRPC names', () => {
     for (const m of grpcMessages.filter((x) => x.method)) {
       const [, pkg, rpc] = /^\/(v2|v1beta1)\.KeyManagementService\/(\w+)$/.exec(m.method) ?? [];
       assert.ok(pkg && rpc, m.method);

@@ -5,9 +5,8 @@
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
-import type { ServiceDefinition } from '@grpc/proto-loader';
 import { z } from 'zod';
-import { loadKmsProto } from '../kms-proto.ts';
+import { kmsServiceDefinition } from '../../../grpc/index.ts';
 
 export const FakeKmsSpec = z.object({
   apiVersion: z.string(),
@@ -82,7 +81,7 @@ export async function startFakeKms(spec: FakeKmsSpec, socketPath: string): Promi
   const server = new grpc.Server();
   if (spec.apiVersion === 'v1') {
     const kek = spec.kekHex ? Buffer.from(spec.kekHex, 'hex') : undefined;
-    const def = loadKmsProto('v1beta1')['v1beta1.KeyManagementService'] as ServiceDefinition;
+    const def = kmsServiceDefinition('v1beta1');
     server.addService(def, {
       Version: wrap('Version', () => ({ version: 'v1beta1', runtime_name: 'arca-fake-kms', runtime_version: '0.0.1' })),
       Encrypt: wrap('Encrypt', (r) => ({ cipher: enc(r['plain'] as Buffer, kek) })),
@@ -90,7 +89,7 @@ export async function startFakeKms(spec: FakeKmsSpec, socketPath: string): Promi
     });
   } else {
     const annotations = Object.fromEntries(Object.entries(spec.annotations ?? {}).map(([k, v]) => [k, Buffer.from(v)]));
-    const def = loadKmsProto('v2')['v2.KeyManagementService'] as ServiceDefinition;
+    const def = kmsServiceDefinition('v2');
     server.addService(def, {
       Status: wrap('Status', () => ({ version: spec.statusVersion ?? 'v2', healthz: 'ok', key_id: current })),
       Encrypt: wrap('Encrypt', (r) => {

@@ -1,6 +1,6 @@
 /**
  * Loads Kubernetes transformer test vectors (schema k8s-encryption-at-rest-vectors/v1): every *.json
- * in ../shared/reference/vectors, plus every file (or directory) named in ARCA_K8S_VECTORS
+ * in src/k8s/testdata/vectors (copied into the repo; its README says from where), plus every file (or directory) named in ARCA_K8S_VECTORS
  * (separated by the path delimiter), so held-back sets can be dropped in.
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { FakeKmsSpec } from './fake-kms.ts';
 
-export const VECTORS_DIR = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../../../../shared/reference/vectors');
+export const VECTORS_DIR = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../testdata/vectors');
 
 const Blob = z.object({
   base64: z.string().optional(),

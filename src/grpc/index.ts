@@ -1,0 +1,1 @@
+export { kmsMessage, kmsMethod, kmsPackage, kmsServiceDefinition, type KmsApi } from './kms-proto.ts';

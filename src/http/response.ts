@@ -1,0 +1,42 @@
+/**
+ * Logical response → Vault's HTTP shapes: the envelope, 204s, raw bodies (sys/metrics) and
+ * engine statuses without data (KV's 404) in the one error shape.
+ */
+import type { FastifyReply } from 'fastify';
+import type { LogicalResponse } from '../core/index.ts';
+import { JSON_TYPE, sendJson } from './errors.ts';
+
+/** Routes whose `data` Vault copies to the top level of the envelope (old clients read it there). */
+const INJECT_TOP = [/^sys\/audit(\/.*)?$/, /^sys\/audit-hash\/.+$/, /^sys\/auth(\/.*)?$/, /^sys\/capabilities(-self|-accessor)?$/, /^sys\/key-status$/, /^sys\/mounts(\/.*)?$/, /^sys\/policy(\/.*)?$/, /^sys\/rotate$/];
+
+/** Vault's response envelope; `path` is the logical path (decides the top-level copy of `data`). */
+export function envelope(res: LogicalResponse, requestId: string, path: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    request_id: requestId,
+    lease_id: '',
+    renewable: false,
+    lease_duration: 0,
+    data: res.data ?? null,
+    wrap_info: null,
+    warnings: res.warnings?.length ? res.warnings : null,
+    auth: res.auth ?? null,
+    mount_type: res.mountType,
+  };
+  if (res.data && path.startsWith('sys/') && INJECT_TOP.some((r) => r.test(path.endsWith('/') ? path.slice(0, -1) : path))) Object.assign(out, res.data, { data: res.data });
+  return out;
+}
+
+/** The body of an engine status >= 400 that came without data (e.g. KV's 404 for a missing key). */
+export function bareErrorBody(status: number, requestId: string): Record<string, unknown> {
+  // Vault answers these `{"errors":[]}` (clients read an empty list as "not found"); the stable code
+  // and message are for Arca's own client and CLI.
+  if (status === 404) return { errors: [], error: { code: 'ERR_NOT_FOUND', message: 'nothing is stored at this path', requestId } };
+  return { errors: [], error: { code: 'ERR_INVALID_REQUEST', message: `request refused with status ${status}`, requestId } };
+}
+
+export function sendLogical(reply: FastifyReply, res: LogicalResponse, requestId: string, path: string): FastifyReply {
+  if (res.raw) return reply.code(res.status).type(res.raw.contentType).send(Buffer.from(res.raw.body));
+  if (res.status === 204) return reply.code(204).type(JSON_TYPE).send();
+  if (res.status >= 400 && res.data === undefined && !res.warnings) return sendJson(reply, res.status, bareErrorBody(res.status, requestId));
+  return sendJson(reply, res.status, envelope(res, requestId, path));
+}
