@@ -30,4 +30,5 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'login', summary: 'log in with a Kubernetes service-account token and print or store the token', load: () => import('./login.ts') },
   { name: 'csi-provider', summary: 'serve the Secrets Store CSI Driver provider API on a unix socket (pod token login, files, templates)', load: () => import('./csi-provider.ts') },
   { name: 'policy', summary: 'write, read, list and delete ACL policies', load: () => import('./policy.ts') },
+  { name: 'agent', summary: 'in-pod agent: render secrets into files (init, sidecar) or a command environment (exec)', load: () => import('./agent.ts') },
 ];

@@ -88,6 +88,18 @@ export const ERROR_CODES = [
   'ERR_K8S_AUTH_TOKENREVIEW_DENIED',
   /** The API server (TokenReview) or the JWKS/OIDC discovery endpoint could not be reached or answered badly. */
   'ERR_K8S_AUTH_UPSTREAM_UNAVAILABLE',
+  // secret rendering (agent, CSI provider)
+  /** A render spec is unusable: unknown format, a field name that the format cannot carry, a value it cannot encode. */
+  'ERR_RENDER_INVALID',
+  /** A template does not parse, or uses a construct Arca refuses (partials). */
+  'ERR_RENDER_TEMPLATE_INVALID',
+  /** A field named by the spec or the template is not in the secret (strict: never an empty string). */
+  'ERR_RENDER_FIELD_MISSING',
+  // agent
+  /** The agent could not write a rendered file (directory missing, permission, disk full). */
+  'ERR_AGENT_WRITE_FAILED',
+  /** The agent's exec child could not be started. */
+  'ERR_AGENT_EXEC_FAILED',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
