@@ -64,8 +64,6 @@ export const ERROR_CODES = [
   'ERR_CSI_OBJECT_NAME_INVALID',
   /** `csi.storage.k8s.io/serviceAccount.tokens` has no token for the configured audience (check CSIDriver tokenRequests). */
   'ERR_CSI_TOKEN_MISSING',
-  /** The object's secretKey is not a field of the secret. */
-  'ERR_CSI_SECRET_KEY_MISSING',
   /** A value does not decode with the object's encoding (base64 or hex). */
   'ERR_CSI_DECODE_FAILED',
   /** The files of one Mount exceed 4 MiB, the driver's default receive limit. */

@@ -47,7 +47,6 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   ERR_CSI_PARAMETER_INVALID: 400,
   ERR_CSI_OBJECT_NAME_INVALID: 400,
   ERR_CSI_TOKEN_MISSING: 400,
-  ERR_CSI_SECRET_KEY_MISSING: 404,
   ERR_CSI_DECODE_FAILED: 400,
   ERR_CSI_MOUNT_TOO_LARGE: 413,
   // Vault answers 400 for every transit key/ciphertext problem.

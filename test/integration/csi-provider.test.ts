@@ -195,7 +195,7 @@ describe('arca csi-provider over its unix socket', () => {
     const denied = await fails(mount('- {objectName: stolen, secretPath: secret/data/other/db, secretKey: password}\n'), 'ERR_PERMISSION_DENIED');
     assert.match(denied, /stolen/);
     await fails(mount('- {objectName: gone, secretPath: secret/data/app/missing, secretKey: password}\n'), 'ERR_NOT_FOUND');
-    const missing = await fails(mount('- {objectName: db-pass, secretPath: secret/data/app/db, secretKey: pasword}\n'), 'ERR_CSI_SECRET_KEY_MISSING');
+    const missing = await fails(mount('- {objectName: db-pass, secretPath: secret/data/app/db, secretKey: pasword}\n'), 'ERR_RENDER_FIELD_MISSING');
     assert.match(missing, /db-pass/);
     await fails(mount('- {objectName: x, secretPath: secret/data/app/db, secretKey: password, encoding: hex}\n'), 'ERR_CSI_DECODE_FAILED');
   });
@@ -214,7 +214,7 @@ describe('arca csi-provider over its unix socket', () => {
     const port = /"metricsPort":(\d+)/.exec(w.provider.output())?.[1];
     assert.ok(port, 'metrics port logged');
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-    assert.match(metrics, /arca_csi_provider_rpc_total\{rpc="Mount",code="ERR_CSI_SECRET_KEY_MISSING"\} [1-9]/);
+    assert.match(metrics, /arca_csi_provider_rpc_total\{rpc="Mount",code="ERR_RENDER_FIELD_MISSING"\} [1-9]/);
     const out = w.provider.output();
     assert.match(out, /mount failed/);
     for (const text of [out, metrics]) {

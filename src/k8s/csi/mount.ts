@@ -7,7 +7,8 @@ import { ArcaError } from '../../errors/index.ts';
 import type { Logger } from '../../log/index.ts';
 import type { CsiFile, MountRequest, MountResponse, ObjectVersion } from './proto.ts';
 import { type MountConfig, type ObjectSpec, parseMountConfig } from './params.ts';
-import { renderObject, type SecretData } from './render-object.ts';
+import type { SecretInput } from '../../render/index.ts';
+import { renderObject } from './render-object.ts';
 import { type ClientPool, MountSession } from './session.ts';
 import { objectVersion, type SourceVersion } from './version.ts';
 
@@ -32,21 +33,22 @@ export interface MountResult {
 
 /** The API path and query of an object's secret, e.g. `secret/data/app/db?version=3`. */
 export function readPath(spec: ObjectSpec): string {
-  const p = spec.secretPath.replace(/^\/+/, '');
-  return spec.version === undefined ? p : `${p}?version=${spec.version}`;
+  return spec.version === undefined ? spec.apiPath : `${spec.apiPath}?version=${spec.version}`;
 }
 
-/** KV v2 answers {data: {data, metadata}}; other engines answer {data: {...fields}}. */
-function secretData(body: Record<string, unknown>): SecretData {
+interface SecretData extends SecretInput {
+  version: number | undefined;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** A KV v2 read answers {data: {data, metadata}}; a deleted or destroyed version has data null. */
+function secretData(body: Record<string, unknown>, objectName: string): SecretData {
   const d = body['data'];
-  if (d === null || typeof d !== 'object') return { fields: {}, version: undefined };
-  const inner = (d as Record<string, unknown>)['data'];
-  const meta = (d as Record<string, unknown>)['metadata'];
-  if (inner !== null && typeof inner === 'object' && meta !== null && typeof meta === 'object') {
-    const v = (meta as Record<string, unknown>)['version'];
-    return { fields: inner as Record<string, unknown>, version: typeof v === 'number' ? v : undefined };
-  }
-  return { fields: d as Record<string, unknown>, version: undefined };
+  if (!isObject(d) || !isObject(d['data'])) throw new ArcaError('ERR_NOT_FOUND', `object ${objectName}: the secret has no data (deleted or destroyed version)`);
+  const metadata = isObject(d['metadata']) ? d['metadata'] : undefined;
+  const v = metadata?.['version'];
+  return { data: d['data'], metadata, version: typeof v === 'number' ? v : undefined };
 }
 
 async function readAll(session: MountSession, objects: readonly ObjectSpec[]): Promise<Map<string, SecretData>> {
@@ -57,7 +59,7 @@ async function readAll(session: MountSession, objects: readonly ObjectSpec[]): P
   const worker = async () => {
     for (let next = queue.shift(); next; next = queue.shift()) {
       const [path, name] = next;
-      out.set(path, secretData((await session.read(path, name)).body));
+      out.set(path, secretData((await session.read(path, name)).body, name));
     }
   };
   await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, queue.length) }, worker));

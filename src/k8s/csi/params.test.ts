@@ -36,7 +36,10 @@ describe('csi mount parameters', () => {
     assert.equal(c.defaultMode, 0o644);
     assert.equal(c.token.reveal(), TOKEN);
     assert.equal(JSON.stringify(c).includes(TOKEN), false);
-    assert.deepEqual(c.objects, [{ objectName: 'db-password', secretPath: 'secret/data/app/db', secretKey: 'password', encoding: 'utf-8' }]);
+    const { renderer, ...plain } = c.objects[0]!;
+    assert.deepEqual(plain, { objectName: 'db-password', secretPath: 'secret/data/app/db', secretKey: 'password', encoding: 'utf-8', apiPath: 'secret/data/app/db' });
+    assert.equal(renderer.format, 'raw');
+    assert.equal(parseObjects('- {objectName: a, secretPath: secret/app/db}\n')[0]!.apiPath, 'secret/data/app/db', 'the CLI spelling names the same secret');
     assert.equal(c.pod.namespace, 'payments');
     assert.ok(Object.isFrozen(c));
   });
@@ -82,6 +85,10 @@ describe('csi mount parameters', () => {
     assert.equal(one('  encoding: base64\n'), 'ERR_CSI_PARAMETER_INVALID');
     assert.equal(one('  version: 0\n'), 'ERR_CSI_PARAMETER_INVALID');
     assert.equal(one('  template: "{{a}}"\n  format: env\n'), 'ERR_CSI_PARAMETER_INVALID');
+    assert.equal(one('  format: toml\n'), 'ERR_RENDER_INVALID');
+    assert.equal(one('  template: "{{#a}}unclosed"\n'), 'ERR_RENDER_TEMPLATE_INVALID');
+    assert.equal(one('  template: "{{> partial}}"\n'), 'ERR_RENDER_TEMPLATE_INVALID');
+    assert.equal(code(() => parseObjects('- {objectName: a, secretPath: secret}\n')), 'ERR_CSI_PARAMETER_INVALID');
     assert.equal(code(() => parseObjects('- objectName: a\n  secretPath: secret/data/../sys/x\n')), 'ERR_CSI_PARAMETER_INVALID');
   });
 

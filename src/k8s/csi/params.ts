@@ -8,8 +8,10 @@
  * The provider never mints tokens and ignores the nodePublishSecretRef `secrets` for credentials.
  */
 import { parse as parseYaml } from 'yaml';
-import { ArcaError } from '../../errors/index.ts';
+import { parseSecretRef, secretDataPath } from '../../client/index.ts';
+import { ArcaError, isArcaError } from '../../errors/index.ts';
 import { Secret } from '../../log/index.ts';
+import { type Format, prepareRender, type Renderer } from '../../render/index.ts';
 import { checkNamesDisjoint, checkObjectName } from './object-name.ts';
 
 export const ENCODINGS = ['utf-8', 'base64', 'hex'] as const;
@@ -23,7 +25,11 @@ export interface ObjectSpec {
   encoding: Encoding;
   filePermission?: number;
   template?: string;
-  format?: string;
+  format?: Format;
+  /** The KV v2 read path (relative to /v1/), from secretPath through the one secret-ref parser. */
+  apiPath: string;
+  /** The shared renderer (src/render, the agent's) for secretKey / format / template. */
+  renderer: Renderer;
 }
 
 export interface PodInfo {
@@ -118,7 +124,14 @@ function parseObject(raw: unknown, i: number): ObjectSpec {
   if (!secretPath) throw invalid(`${where}.secretPath is required, e.g. secret/data/app/db`);
   if (secretPath.split('/').some((s) => s === '..' || s === '.')) throw invalid(`${where}.secretPath must not contain "." or ".." elements`);
   if (/[?#\0]/.test(secretPath)) throw invalid(`${where}.secretPath must be a plain API path (no ?, # or NUL)`);
-  const spec: ObjectSpec = { objectName: o['objectName'], secretPath, encoding: 'utf-8' };
+  let apiPath: string;
+  try {
+    apiPath = secretDataPath(parseSecretRef(secretPath));
+  } catch (err) {
+    if (isArcaError(err)) throw invalid(`${where}.secretPath must start with its KV v2 mount, e.g. secret/data/app/db`);
+    throw err;
+  }
+  const spec: Omit<ObjectSpec, 'renderer'> & { renderer?: Renderer } = { objectName: o['objectName'], secretPath, encoding: 'utf-8', apiPath };
   const key = optionalString(o, 'secretKey', where);
   if (key !== undefined) spec.secretKey = key;
   if (o['version'] !== undefined && o['version'] !== null) {
@@ -135,11 +148,19 @@ function parseObject(raw: unknown, i: number): ObjectSpec {
   const template = optionalString(o, 'template', where);
   if (template !== undefined) spec.template = template;
   const format = optionalString(o, 'format', where);
-  if (format !== undefined) spec.format = format;
+  if (format !== undefined) spec.format = format as Format;
   if (spec.encoding !== 'utf-8' && spec.secretKey === undefined) throw invalid(`${where}.encoding ${spec.encoding} decodes one value: it needs secretKey`);
   if (spec.encoding !== 'utf-8' && (spec.template !== undefined || spec.format !== undefined)) throw invalid(`${where}.encoding applies to a single secretKey value, not to a template or format`);
   if (spec.template !== undefined && spec.format !== undefined) throw invalid(`${where} sets both template and format; choose one`);
-  return spec;
+  if (spec.template !== undefined && spec.secretKey !== undefined) throw invalid(`${where} sets both template and secretKey; a template names its fields itself`);
+  // Validated (and the template parsed) now, so a bad template fails before any secret is read.
+  try {
+    spec.renderer = prepareRender({ format: spec.format, field: spec.secretKey, template: spec.template });
+  } catch (err) {
+    if (isArcaError(err)) throw new ArcaError(err.code, `${where}: ${err.message}`);
+    throw err;
+  }
+  return spec as ObjectSpec;
 }
 
 export function parseObjects(text: string | undefined): ObjectSpec[] {
