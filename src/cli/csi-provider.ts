@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ArcaError, isArcaError } from '../errors/index.ts';
-import { ClientPool, CsiMetrics, CsiProviderServer } from '../k8s/csi/index.ts';
+import { ClientPool, CsiMetrics, CsiProviderServer, LoginCache } from '../k8s/csi/index.ts';
 import { socketPath } from '../kms-plugin/socket.ts';
 import { createLogger } from '../log/index.ts';
 import { parseDuration } from '../units/index.ts';
@@ -21,6 +21,7 @@ interface Opts {
   hmacKeyFile?: string;
   requestTimeout: string;
   metricsListen?: string;
+  loginCache: boolean;
 }
 
 /** ≥ 32 bytes from a file (e.g. a mounted Kubernetes Secret), so versions survive restarts and agree across nodes. */
@@ -54,10 +55,10 @@ async function run(o: Opts): Promise<void> {
   const addr = o.arcaAddr ?? process.env['ARCA_ADDR'];
   const caCert = o.cacert ?? process.env['ARCA_CACERT'];
   const clients = new ClientPool({ timeoutMs, ...(addr ? { addr } : {}), ...(caCert ? { caCert } : {}) });
-  const server = new CsiProviderServer({ socketPath: path, clients, versionKey: versionKey(o.hmacKeyFile), log, metrics });
+  const server = new CsiProviderServer({ socketPath: path, clients, versionKey: versionKey(o.hmacKeyFile), log, metrics, ...(o.loginCache ? { logins: new LoginCache() } : {}) });
   await server.listen();
   const metricsServer = o.metricsListen ? await metrics.listen(o.metricsListen) : undefined;
-  log.info({ socket: path, arcaAddr: addr, metricsPort: metricsServer?.port }, 'csi provider listening');
+  log.info({ socket: path, arcaAddr: addr, metricsPort: metricsServer?.port, loginCache: o.loginCache }, 'csi provider listening');
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       log.info({ signal }, 'csi provider shutting down');
@@ -80,5 +81,6 @@ export function register(cmd: Command): void {
     .option('--hmac-key-file <file>', 'key for object versions (≥ 32 bytes); default: random per process')
     .option('--request-timeout <duration>', 'per request to the Arca server', '10s')
     .option('--metrics-listen <host:port>', 'serve Prometheus metrics at http://host:port/metrics')
+    .option('--no-login-cache', 'log in on every Mount (default: reuse the Arca token of the same pod token and role, within 2/3 of its TTL)')
     .action(run);
 }

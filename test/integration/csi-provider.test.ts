@@ -124,20 +124,47 @@ describe('arca csi-provider over its unix socket', () => {
     assert.equal(res.files[0]!.mode, 0o440);
   });
 
+  const role = (name: string) =>
+    w.root.write(`auth/kubernetes/role/${name}`, { bound_service_account_names: ['api'], bound_service_account_namespaces: ['payments'], audience: 'arca', token_policies: ['app-read'], token_ttl: '10m' });
+  /** Audited requests from the first login as `first` up to the first login as `sentinel` (mounted after). */
+  const auditedBetween = async (first: string, sentinel: string) => {
+    await role(sentinel);
+    ok(await mount('- {objectName: s, secretPath: secret/data/app/db, secretKey: password}\n', { extra: { roleName: sentinel } }));
+    return waitFor('the calls in the audit log', async () => {
+      const r = await auditRequests();
+      const from = r.findIndex((e) => e.role === first);
+      const to = r.findIndex((e) => e.role === sentinel);
+      return from >= 0 && to > from ? r.slice(from, to).map((e) => e.path) : undefined;
+    }, 30_000);
+  };
+
   it('logs in once per call and reads each secret once', async () => {
     // A role of its own marks this call's audit entries (the role is not HMAC'd; tokens are).
-    await w.root.write('auth/kubernetes/role/once', { bound_service_account_names: ['api'], bound_service_account_namespaces: ['payments'], audience: 'arca', token_policies: ['app-read'] });
+    await role('once');
     ok(await mount(OBJECTS, { extra: { roleName: 'once' } }));
-    // Audit entries are spooled: wait until the call's last request (the revoke) is on disk.
-    const reqs = await waitFor('the call in the audit log', async () => {
-      const r = await auditRequests();
-      const from = r.findIndex((e) => e.role === 'once');
-      return from >= 0 && r.slice(from).some((e) => e.path === 'auth/token/revoke-self') ? r.slice(from) : undefined;
-    }, 30_000);
-    const upto = reqs.findIndex((e) => e.path === 'auth/token/revoke-self');
-    const call = reqs.slice(0, upto + 1).map((e) => e.path);
+    const call = await auditedBetween('once', 'once-sentinel');
     assert.equal(call.filter((p) => p === 'auth/kubernetes/login').length, 1);
-    assert.deepEqual(call.filter((p) => p !== 'auth/kubernetes/login' && p !== 'auth/token/revoke-self').sort(), ['secret/data/app/api', 'secret/data/app/db']);
+    assert.deepEqual(call.filter((p) => p?.startsWith('secret/')).sort(), ['secret/data/app/api', 'secret/data/app/db']);
+  });
+
+  it('reuses the Arca token for the same pod token and role only, and logs in again when it was revoked', async () => {
+    await role('reuse');
+    const podToken = await token();
+    ok(await mount(OBJECTS, { token: podToken, extra: { roleName: 'reuse' } }));
+    ok(await mount(OBJECTS, { token: podToken, extra: { roleName: 'reuse' } }));
+    // Another pod (its own token, same service account and role) never gets the first pod's token.
+    ok(await mount(OBJECTS, { token: await token({ pod: { name: 'api-other', uid: '6f2e8a1b-3333-4f10-8e3b-5c4d2a1b0f99' } }), extra: { roleName: 'reuse' } }));
+    const calls = await auditedBetween('reuse', 'reuse-sentinel');
+    assert.equal(calls.filter((p) => p === 'auth/kubernetes/login').length, 2, 'one login per pod token');
+    assert.equal(calls.filter((p) => p === 'auth/token/revoke-self').length, 0, 'cached tokens are not revoked per call');
+    // Revoke every token the kubernetes logins produced: the next Mount must log in again and succeed.
+    const accessors = ((await w.root.list('auth/token/accessors')).body['data'] as { keys: string[] }).keys;
+    for (const accessor of accessors) {
+      const info = (await w.root.write('auth/token/lookup-accessor', { accessor })).body['data'] as { path?: string };
+      if (info.path === 'auth/kubernetes/login') await w.root.write('auth/token/revoke-accessor', { accessor });
+    }
+    const res = ok(await mount(OBJECTS, { token: podToken, extra: { roleName: 'reuse' } }));
+    assert.equal(res.files.length, 4);
   });
 
   it('changes only the changed object versions when a secret changes, and none when nothing changed', async () => {
@@ -159,10 +186,10 @@ describe('arca csi-provider over its unix socket', () => {
       const objects = `- {objectName: ok, secretPath: secret/data/app/never, secretKey: password}\n- {objectName: "${name}", secretPath: secret/data/app/never, secretKey: password}\n`;
       await fails(mount(objects, { extra: { roleName: 'never' } }), 'ERR_CSI_OBJECT_NAME_INVALID');
     }
-    // A later call that does reach the server: once its read is audited, earlier calls' would be too.
-    await w.root.write('auth/kubernetes/role/sentinel', { bound_service_account_names: ['api'], bound_service_account_namespaces: ['payments'], audience: 'arca', token_policies: ['app-read'] });
-    ok(await mount('- {objectName: sentinel, secretPath: secret/data/app/db, secretKey: password}\n', { extra: { roleName: 'sentinel' } }));
-    await waitFor('sentinel call audited', async () => ((await auditRequests()).some((e) => e.role === 'sentinel') ? true : undefined), 30_000);
+    // A later call that does reach the server: once it is audited, earlier calls' requests would be too.
+    await role('never-sentinel');
+    ok(await mount('- {objectName: s, secretPath: secret/data/app/db, secretKey: password}\n', { extra: { roleName: 'never-sentinel' } }));
+    await waitFor('sentinel audited', async () => ((await auditRequests()).some((e) => e.role === 'never-sentinel') ? true : undefined), 30_000);
     const r = await auditRequests();
     assert.equal(r.filter((e) => e.role === 'never' || e.path === 'secret/data/app/never').length, 0);
   });

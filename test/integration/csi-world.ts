@@ -34,7 +34,7 @@ export interface CsiWorld {
   stop(): Promise<void>;
 }
 
-export async function startCsiWorld(o: { providerArgs?: string[]; audit?: boolean; logLevel?: string } = {}): Promise<CsiWorld> {
+export async function startCsiWorld(o: { providerArgs?: string[]; providerEnv?: Record<string, string>; audit?: boolean; logLevel?: string } = {}): Promise<CsiWorld> {
   const dir = await tempDir('arca-csi-');
   const kube = await startKubeApiServer({ algs: ['RS256'] });
   kube.serviceAccounts.set('payments/api', APP_SA.uid);
@@ -59,7 +59,7 @@ export async function startCsiWorld(o: { providerArgs?: string[]; audit?: boolea
     bound_service_account_names: ['api'], bound_service_account_namespaces: ['payments'], audience: 'arca', token_policies: ['app-read'], token_ttl: '10m',
   });
   const socketPath = join(dir.path, 'arca.sock');
-  let provider = await startCsiProvider({ socketPath, arcaAddr: srv.addr, args: o.providerArgs ?? ['--metrics-listen', '127.0.0.1:0'] });
+  let provider = await startCsiProvider({ socketPath, arcaAddr: srv.addr, args: o.providerArgs ?? ['--metrics-listen', '127.0.0.1:0'], ...(o.providerEnv ? { env: o.providerEnv } : {}) });
   const world: CsiWorld = {
     dir: dir.path,
     srv,
@@ -73,7 +73,7 @@ export async function startCsiWorld(o: { providerArgs?: string[]; audit?: boolea
     token: (over = {}) => kube.mint({ ...APP_SA, ...over }),
     auditLog: () => readFile(audit, 'utf8').catch(() => ''),
     async restartProvider(args) {
-      provider = await startCsiProvider({ socketPath, arcaAddr: srv.addr, args: args ?? o.providerArgs ?? [] });
+      provider = await startCsiProvider({ socketPath, arcaAddr: srv.addr, args: args ?? o.providerArgs ?? [], ...(o.providerEnv ? { env: o.providerEnv } : {}) });
       return provider;
     },
     async stop() {

@@ -6,3 +6,4 @@ export { parseMountConfig, parseObjects, parsePermission, TOKENS_ATTRIBUTE, type
 export { checkObjectName } from './object-name.ts';
 export { objectVersion } from './version.ts';
 export { csiServiceDefinition, CSI_SERVICE, type MountRequest, type MountResponse, type VersionResponse, type CsiFile, type ObjectVersion } from './proto.ts';
+export { LoginCache, jwtExpiry } from './login-cache.ts';

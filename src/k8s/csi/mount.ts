@@ -9,6 +9,7 @@ import type { CsiFile, MountRequest, MountResponse, ObjectVersion } from './prot
 import { type MountConfig, type ObjectSpec, parseMountConfig } from './params.ts';
 import type { SecretInput } from '../../render/index.ts';
 import { renderObject } from './render-object.ts';
+import type { LoginCache } from './login-cache.ts';
 import { type ClientPool, MountSession } from './session.ts';
 import { objectVersion, type SourceVersion } from './version.ts';
 
@@ -21,6 +22,8 @@ const READ_CONCURRENCY = 8;
 
 export interface MountDeps {
   clients: ClientPool;
+  /** Reuse of Arca tokens across calls of the same pod token; none: log in on every call. */
+  logins?: LoginCache;
   versionKey: Uint8Array;
   log: Logger;
   onOverSyncLimit?: () => void;
@@ -66,32 +69,47 @@ async function readAll(session: MountSession, objects: readonly ObjectSpec[]): P
   return out;
 }
 
+/** Codes a cached token can earn when the server revoked or expired it early. */
+const STALE_TOKEN = new Set(['ERR_PERMISSION_DENIED', 'ERR_TOKEN_INVALID']);
+
 export async function mount(req: MountRequest, deps: MountDeps): Promise<MountResult> {
   const cfg = parseMountConfig(req);
-  const session = new MountSession(deps.clients.get(cfg.arcaAddress, cfg.caCertPath), cfg, deps.log);
+  const session = new MountSession(deps.clients.get(cfg.arcaAddress, cfg.caCertPath), cfg, deps.log, deps.logins);
   try {
     await session.login();
-    const data = await readAll(session, cfg.objects);
-    const files: CsiFile[] = [];
-    const versions: ObjectVersion[] = [];
-    let total = 0;
-    for (const spec of cfg.objects) {
-      const path = readPath(spec);
-      const secret = data.get(path)!;
-      const contents = renderObject(spec, secret);
-      total += contents.length;
-      if (total > MAX_MOUNT_BYTES) throw new ArcaError('ERR_CSI_MOUNT_TOO_LARGE', `the files reach more than ${MAX_MOUNT_BYTES} bytes at object ${spec.objectName}; the driver refuses responses over 4 MiB`);
-      files.push({ path: spec.objectName, mode: spec.filePermission ?? cfg.defaultMode, contents });
-      const sources: SourceVersion[] = [{ path, version: secret.version }];
-      versions.push({ id: spec.objectName, version: objectVersion(deps.versionKey, spec, sources, contents) });
+    try {
+      return { cfg, response: await build(cfg, session, deps) };
+    } catch (err) {
+      if (!session.cached || !(err instanceof ArcaError) || !STALE_TOKEN.has(err.code)) throw err;
+      // A cached token may have been revoked on the server: one fresh login, then the real answer.
+      session.forget();
+      await session.login();
+      return { cfg, response: await build(cfg, session, deps) };
     }
-    if (total > SYNC_LIMIT_BYTES) {
-      deps.onOverSyncLimit?.();
-      deps.log.warn({ bytes: total, pod: cfg.pod.name, namespace: cfg.pod.namespace }, 'mount over 1 MiB: secretObjects sync to a Kubernetes Secret will fail');
-    }
-    return { cfg, response: { object_version: versions, files } };
   } finally {
     // Not awaited: the mount answer does not wait for the revoke.
     void session.end();
   }
+}
+
+async function build(cfg: MountConfig, session: MountSession, deps: MountDeps): Promise<MountResponse> {
+  const data = await readAll(session, cfg.objects);
+  const files: CsiFile[] = [];
+  const versions: ObjectVersion[] = [];
+  let total = 0;
+  for (const spec of cfg.objects) {
+    const path = readPath(spec);
+    const secret = data.get(path)!;
+    const contents = renderObject(spec, secret);
+    total += contents.length;
+    if (total > MAX_MOUNT_BYTES) throw new ArcaError('ERR_CSI_MOUNT_TOO_LARGE', `the files reach more than ${MAX_MOUNT_BYTES} bytes at object ${spec.objectName}; the driver refuses responses over 4 MiB`);
+    files.push({ path: spec.objectName, mode: spec.filePermission ?? cfg.defaultMode, contents });
+    const sources: SourceVersion[] = [{ path, version: secret.version }];
+    versions.push({ id: spec.objectName, version: objectVersion(deps.versionKey, spec, sources, contents) });
+  }
+  if (total > SYNC_LIMIT_BYTES) {
+    deps.onOverSyncLimit?.();
+    deps.log.warn({ bytes: total, pod: cfg.pod.name, namespace: cfg.pod.namespace }, 'mount over 1 MiB: secretObjects sync to a Kubernetes Secret will fail');
+  }
+  return { object_version: versions, files };
 }

@@ -7,6 +7,7 @@
 import { ArcaClient, type ApiResponse, toClientError } from '../../client/index.ts';
 import { ArcaError, isArcaError } from '../../errors/index.ts';
 import type { Logger } from '../../log/index.ts';
+import { LoginCache } from './login-cache.ts';
 import type { MountConfig } from './params.ts';
 
 const MAX_CLIENTS = 32;
@@ -45,22 +46,53 @@ export class ClientPool {
 
 export class MountSession {
   #token: string | undefined;
+  /** The token came from (or went into) the cache: it outlives the call, so it is not revoked. */
+  #shared = false;
+  readonly #key: string;
   constructor(
     readonly client: ArcaClient,
     readonly cfg: MountConfig,
     readonly log: Logger,
-  ) {}
+    readonly cache: LoginCache | undefined,
+  ) {
+    this.#key = LoginCache.key(client.addr.origin, cfg.authMount, cfg.roleName, cfg.token.reveal());
+  }
 
-  /** POST auth/<authMount>/login {role, jwt}; keeps the Arca token for this call only. */
+  #fromCache = false;
+
+  /** True when this call's token came from the cache (a refusal may mean it was revoked). */
+  get cached(): boolean {
+    return this.#fromCache;
+  }
+
+  /** Uses a cached token of this pod token and role, or POSTs auth/<authMount>/login {role, jwt}. */
   async login(): Promise<void> {
+    const hit = this.cache?.get(this.#key);
+    if (hit) {
+      this.#token = hit;
+      this.#shared = true;
+      this.#fromCache = true;
+      return;
+    }
     const { authMount, roleName } = this.cfg;
     const r = await this.client.request('POST', `auth/${authMount}/login`, { role: roleName, jwt: this.cfg.token.reveal() });
-    const token = (r.body as { auth?: { client_token?: unknown } }).auth?.client_token;
+    const auth = (r.body as { auth?: { client_token?: unknown; lease_duration?: unknown } }).auth;
+    const token = auth?.client_token;
     if (r.status >= 400 || typeof token !== 'string') {
       const e = r.status >= 400 ? toClientError(r) : new ArcaError('ERR_INTERNAL', 'login answered without a token');
       throw new ArcaError(e.code, `login to auth/${authMount} with role ${roleName} was refused: ${e.message}`, { cause: e });
     }
     this.#token = token;
+    const lease = typeof auth?.lease_duration === 'number' ? auth.lease_duration : 0;
+    this.#shared = this.cache?.set(this.#key, token, lease, this.cfg.token.reveal()) ?? false;
+  }
+
+  /** Forgets a cached token the server refused, so the retry logs in again. */
+  forget(): void {
+    this.cache?.delete(this.#key);
+    this.#token = undefined;
+    this.#shared = false;
+    this.#fromCache = false;
   }
 
   /** GET one API path with this call's token; throws the server's code with the object named. */
@@ -82,13 +114,13 @@ export class MountSession {
   }
 
   /**
-   * Revokes the call's token so mounts do not pile up live tokens (a rotation republish every 2
+   * Revokes a token that was not cached, so mounts do not pile up live tokens (a rotation republish every 2
    * minutes per pod would otherwise leave one per republish until its TTL). Best effort.
    */
   async end(): Promise<void> {
     const t = this.#token;
     this.#token = undefined;
-    if (!t) return;
+    if (!t || this.#shared) return;
     try {
       await this.client.request('POST', 'auth/token/revoke-self', {}, { 'x-vault-token': t });
     } catch (err) {

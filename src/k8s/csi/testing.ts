@@ -5,6 +5,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import net from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
@@ -91,6 +92,17 @@ export function mountAttributes(a: AttributeInput): string {
   return JSON.stringify(attrs);
 }
 
+function accepts(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect(path);
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
 export interface ProviderProcess {
   child: ChildProcess;
   socketPath: string;
@@ -107,7 +119,8 @@ export async function startCsiProvider(o: { socketPath: string; arcaAddr?: strin
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   const deadline = Date.now() + 30_000;
-  while (!out.includes('csi provider listening') || !existsSync(o.socketPath)) {
+  // Serving once the socket accepts connections (the log line may be filtered by the log level).
+  while (!(existsSync(o.socketPath) && (await accepts(o.socketPath)))) {
     if (child.exitCode !== null) throw new Error(`arca csi-provider exited with ${child.exitCode}: ${out}`);
     if (Date.now() > deadline) throw new Error(`arca csi-provider did not start: ${out}`);
     await new Promise((r) => setTimeout(r, 50));
