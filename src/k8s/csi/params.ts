@@ -163,7 +163,24 @@ function parseObject(raw: unknown, i: number): ObjectSpec {
   return spec as ObjectSpec;
 }
 
-export function parseObjects(text: string | undefined): ObjectSpec[] {
+/**
+ * Parsed `objects` by their exact text: every Mount of a SecretProviderClass (each pod, each
+ * rotation) sends the same text, and parsing YAML and preparing renderers is most of a Mount's
+ * own CPU. Entries are frozen specs (no secrets, no tokens); bounded, oldest dropped first.
+ */
+const parsed = new Map<string, readonly ObjectSpec[]>();
+const MAX_PARSED = 256;
+
+export function parseObjects(text: string | undefined): readonly ObjectSpec[] {
+  const hit = text ? parsed.get(text) : undefined;
+  if (hit) return hit;
+  const objects = Object.freeze(parseObjectsUncached(text).map((o) => Object.freeze(o)));
+  if (parsed.size >= MAX_PARSED) parsed.delete(parsed.keys().next().value!);
+  parsed.set(text!, objects);
+  return objects;
+}
+
+function parseObjectsUncached(text: string | undefined): ObjectSpec[] {
   if (!text) throw invalid('parameter objects is required: a YAML list of {objectName, secretPath, ...}');
   let list: unknown;
   try {
@@ -219,7 +236,7 @@ export function parseMountConfig(req: ParseInput): MountConfig {
     audience,
     caCertPath: stringAttr(a, 'arcaCACertPath', false),
     token,
-    objects: Object.freeze(objects),
+    objects,
     defaultMode,
     pod: {
       name: str('csi.storage.k8s.io/pod.name'),
