@@ -10,6 +10,7 @@
  *   jitter (capped at the interval); after `degradedAfter` consecutive failures health is degraded.
  */
 import type { Logger } from 'pino';
+import { ArcaError, isArcaError } from '../errors/index.ts';
 import type { AgentConfig, SecretTarget } from './config.ts';
 import { backoffDelay, isTransient } from './backoff.ts';
 import type { KvSecret, Session } from './session.ts';
@@ -97,7 +98,7 @@ export class Agent {
       return t.renderer.render(s);
     } catch (err) {
       const e = errInfo(err);
-      throw Object.assign(new Error(`${t.display} (${t.name}): ${e.message}`), { code: e.code });
+      throw new ArcaError(isArcaError(err) ? err.code : 'ERR_INTERNAL', `${t.display} (${t.name}): ${e.message}`);
     }
   }
 
@@ -106,10 +107,11 @@ export class Agent {
     const st = this.#state.get(t.name)!;
     const o = { mode: t.mode, uid: t.uid, gid: t.gid };
     const same = st.bytes !== undefined ? Buffer.from(st.bytes).equals(bytes) : await isCurrent(t.file, bytes, o);
+    // State moves only after the file is in place: a failed write is retried at the next cycle.
+    if (!same) await writeAtomic(t.file, bytes, o);
     st.version = version;
     st.bytes = bytes;
     if (same) return false;
-    await writeAtomic(t.file, bytes, o);
     st.renders++;
     this.#d.log.info({ target: t.name, path: t.display, version, file: t.file }, 'rendered');
     return true;

@@ -7,87 +7,99 @@
  *   --env VAR=PATH[@VERSION]#FIELD                  exec mode: environment variable VAR
  * PATH is the CLI form of a KV v2 reference (`secret/app/db`; `secret/data/app/db` also works).
  */
-import { z } from 'zod';
+// zod/mini: the same validation as zod, tree-shakable, so the bundled agent carries a few KB of it
+// instead of the whole library (the agent's memory budget is a bare node process × 1.3).
+import * as z from 'zod/mini';
 import { parseSecretRef, type SecretRef } from '../client/index.ts';
 import { ArcaError } from '../errors/index.ts';
 import { compileTemplate, FORMATS, isEnvName, prepareRender, type Renderer } from '../render/index.ts';
 import { parseDuration } from '../units/index.ts';
 
+const nonEmpty = () => z.string().check(z.minLength(1));
+const durationMs = (field: string, minMs: number, v: string | number): number | undefined => {
+  try {
+    return parseDuration(v, { unit: 'ms', min: minMs, field, plainNumber: false });
+  } catch {
+    return undefined;
+  }
+};
 const duration = (field: string, minMs: number) =>
-  z.union([z.string(), z.number()]).transform((v, ctx) => {
-    try {
-      return parseDuration(v, { unit: 'ms', min: minMs, field, plainNumber: false });
-    } catch (err) {
-      ctx.addIssue({ code: 'custom', message: (err as Error).message });
-      return z.NEVER;
-    }
-  });
+  z.pipe(
+    z.union([z.string(), z.number()]).check(z.refine((v) => durationMs(field, minMs, v) !== undefined, `must be a duration like 30s or 1m, at least ${minMs / 1000}s`)),
+    z.transform((v: string | number) => durationMs(field, minMs, v)!),
+  );
 
+const parseMode = (v: string | number) => (typeof v === 'string' ? Number.parseInt(v, 8) : v);
 /** Octal string ("0640") or number; any bit for "other" is refused: rendered files are never world-readable. */
-const fileMode = z.union([z.string().regex(/^0?[0-7]{3}$/, 'must be an octal mode like 0600 or 0640'), z.number().int()]).transform((v, ctx) => {
-  const m = typeof v === 'string' ? Number.parseInt(v, 8) : v;
-  if (m < 0 || m > 0o777) ctx.addIssue({ code: 'custom', message: 'must be a file mode between 0000 and 0777' });
-  else if (m & 0o007) ctx.addIssue({ code: 'custom', message: 'must not give "other" any access (rendered files are never world-readable); use 0600 or 0640' });
-  return m;
+const fileMode = z.pipe(
+  z
+    .union([z.string().check(z.regex(/^0?[0-7]{3}$/, 'must be an octal mode like 0600 or 0640')), z.int()])
+    .check(
+      z.refine((v) => parseMode(v) >= 0 && parseMode(v) <= 0o777, 'must be a file mode between 0000 and 0777'),
+      z.refine((v) => (parseMode(v) & 0o007) === 0, 'must not give "other" any access (rendered files are never world-readable); use 0600 or 0640'),
+    ),
+  z.transform(parseMode),
+);
+
+const fileName = z.string().check(z.minLength(1), z.maxLength(255), z.refine((s) => !s.includes('/') && s !== '.' && s !== '..' && !s.includes('\0'), 'must be a plain file name (no "/"), e.g. db.env'));
+const secretPath = z.string().check(z.minLength(1), z.maxLength(1024));
+const version = z.int().check(z.positive());
+const id = z.int().check(z.nonnegative());
+const hostPort = z.string().check(z.regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'must be HOST:PORT, e.g. 127.0.0.1:9102'));
+
+const SecretSpec = z.strictObject({
+  name: fileName,
+  path: secretPath,
+  version: z.optional(version),
+  field: z.optional(nonEmpty()),
+  format: z.optional(z.enum(FORMATS)),
+  template: z.optional(z.string()),
+  templateFile: z.optional(nonEmpty()),
+  /** Absolute file to write; default `<dir>/<name>`. */
+  destination: z.optional(nonEmpty()),
+  mode: z.optional(fileMode),
+  uid: z.optional(id),
+  gid: z.optional(id),
 });
 
-const fileName = z.string().min(1).max(255).refine((s) => !s.includes('/') && s !== '.' && s !== '..' && !s.includes('\0'), 'must be a plain file name (no "/"), e.g. db.env');
-const secretPath = z.string().min(1).max(1024);
-const version = z.number().int().positive();
-
-const SecretSpec = z
-  .object({
-    name: fileName,
-    path: secretPath,
-    version: version.optional(),
-    field: z.string().min(1).optional(),
-    format: z.enum(FORMATS).optional(),
-    template: z.string().optional(),
-    templateFile: z.string().min(1).optional(),
-    /** Absolute file to write; default `<dir>/<name>`. */
-    destination: z.string().min(1).optional(),
-    mode: fileMode.optional(),
-    uid: z.number().int().nonnegative().optional(),
-    gid: z.number().int().nonnegative().optional(),
-  })
-  .strict();
-
-const EnvSpec = z.object({ name: z.string().refine(isEnvName, 'must be an environment variable name'), path: secretPath, version: version.optional(), field: z.string().min(1) }).strict();
+const EnvSpec = z.strictObject({ name: z.string().check(z.refine(isEnvName, 'must be an environment variable name')), path: secretPath, version: z.optional(version), field: nonEmpty() });
 
 const Auth = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('kubernetes'), role: z.string().min(1), tokenFile: z.string().min(1).default('/var/run/secrets/kubernetes.io/serviceaccount/token'), mount: z.string().regex(/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/, 'mount path under auth/, e.g. kubernetes').default('kubernetes') }).strict(),
-  z.object({ type: z.literal('token-file'), tokenFile: z.string().min(1) }).strict(),
+  z.strictObject({
+    type: z.literal('kubernetes'),
+    role: nonEmpty(),
+    tokenFile: z._default(nonEmpty(), '/var/run/secrets/kubernetes.io/serviceaccount/token'),
+    mount: z._default(z.string().check(z.regex(/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/, 'mount path under auth/, e.g. kubernetes')), 'kubernetes'),
+  }),
+  z.strictObject({ type: z.literal('token-file'), tokenFile: nonEmpty() }),
 ]);
 
 const OnChange = z
-  .object({
-    signal: z.string().regex(/^SIG[A-Z0-9]+$/, 'a signal name like SIGHUP').default('SIGHUP'),
-    pidFile: z.string().min(1).optional(),
-    processName: z.string().min(1).max(64).optional(),
+  .strictObject({
+    signal: z._default(z.string().check(z.regex(/^SIG[A-Z0-9]+$/, 'a signal name like SIGHUP')), 'SIGHUP'),
+    pidFile: z.optional(nonEmpty()),
+    processName: z.optional(z.string().check(z.minLength(1), z.maxLength(64))),
     /** argv, run without a shell. */
-    command: z.array(z.string()).min(1).optional(),
+    command: z.optional(z.array(z.string()).check(z.minLength(1))),
   })
-  .strict()
-  .refine((o) => [o.pidFile, o.processName, o.command].filter((x) => x !== undefined).length === 1, 'set exactly one of pidFile, processName, command');
+  .check(z.refine((o) => [o.pidFile, o.processName, o.command].filter((x) => x !== undefined).length === 1, 'set exactly one of pidFile, processName, command'));
 
-export const AgentConfigSchema = z
-  .object({
-    addr: z.string().url().optional(),
-    cacert: z.string().min(1).optional(),
-    auth: Auth,
-    dir: z.string().min(1).optional(),
-    interval: duration('interval', 1000).default(30_000),
-    /** Consecutive failed refresh cycles before /healthz reports degraded. */
-    degradedAfter: z.number().int().positive().default(3),
-    /** HOST:PORT for /healthz and /metrics (sidecar mode); off when absent. */
-    listen: z.string().regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'must be HOST:PORT, e.g. 127.0.0.1:9102').optional(),
-    /** Attempts for transient failures (unreachable, sealed, 5xx) before init gives up. */
-    initAttempts: z.number().int().min(1).max(100).default(5),
-    onChange: OnChange.optional(),
-    secrets: z.array(SecretSpec).default([]),
-    env: z.array(EnvSpec).default([]),
-  })
-  .strict();
+export const AgentConfigSchema = z.strictObject({
+  addr: z.optional(z.url()),
+  cacert: z.optional(nonEmpty()),
+  auth: Auth,
+  dir: z.optional(nonEmpty()),
+  interval: z._default(duration('interval', 1000), 30_000),
+  /** Consecutive failed refresh cycles before /healthz reports degraded. */
+  degradedAfter: z._default(z.int().check(z.positive()), 3),
+  /** HOST:PORT for /healthz and /metrics (sidecar mode); off when absent. */
+  listen: z.optional(hostPort),
+  /** Attempts for transient failures (unreachable, sealed, 5xx) before init gives up. */
+  initAttempts: z._default(z.int().check(z.gte(1), z.lte(100)), 5),
+  onChange: z.optional(OnChange),
+  secrets: z._default(z.array(SecretSpec), []),
+  env: z._default(z.array(EnvSpec), []),
+});
 
 export type AgentConfigInput = z.input<typeof AgentConfigSchema>;
 

@@ -8,7 +8,9 @@ import http from 'node:http';
 import type { Agent } from './agent.ts';
 
 export async function startHealthServer(agent: Agent, listen: string): Promise<http.Server> {
-  const prom = await import('prom-client');
+  const mod = await import('prom-client');
+  // A CommonJS module: Node's ESM loader exposes named exports, a bundler's import() may give only `default`.
+  const prom = typeof mod.Registry === 'function' ? mod : (mod as unknown as { default: typeof mod }).default;
   const registry = new prom.Registry();
   const labelNames = ['secret'] as const;
   // Counters mirror the agent's own tallies at scrape time (reset + inc keeps them monotonic).
