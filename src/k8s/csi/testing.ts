@@ -119,8 +119,11 @@ export async function startCsiProvider(o: { socketPath: string; arcaAddr?: strin
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   const deadline = Date.now() + 30_000;
-  // Serving once the socket accepts connections (the log line may be filtered by the log level).
-  while (!(existsSync(o.socketPath) && (await accepts(o.socketPath)))) {
+  // Ready when it says so; when its log level hides that line, once the socket accepts (which a
+  // caller must not use when another process may already serve the same socket).
+  const level = o.env?.['ARCA_LOG_LEVEL'] ?? 'debug';
+  const says = ['trace', 'debug', 'info'].includes(level);
+  while (says ? !out.includes('csi provider listening') : !(existsSync(o.socketPath) && (await accepts(o.socketPath)))) {
     if (child.exitCode !== null) throw new Error(`arca csi-provider exited with ${child.exitCode}: ${out}`);
     if (Date.now() > deadline) throw new Error(`arca csi-provider did not start: ${out}`);
     await new Promise((r) => setTimeout(r, 50));
