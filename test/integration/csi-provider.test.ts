@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -247,5 +248,21 @@ describe('arca csi-provider over its unix socket', () => {
     for (const text of [out, metrics]) {
       for (const v of [...Object.values(V).map(String), V.cert.toString('base64'), ...tokens]) assert.equal(text.includes(v), false, 'a secret or token leaked');
     }
+  });
+
+  it('on SIGTERM finishes a Mount in flight, then exits 0 and removes its socket', async () => {
+    const n = 80;
+    for (let i = 0; i < n; i++) await w.root.write(`secret/data/app/many-${i}`, { data: { v: `v${i}` } });
+    await role('sigterm');
+    const objects = Array.from({ length: n }, (_, i) => `- {objectName: m${i}, secretPath: secret/data/app/many-${i}, secretKey: v}`).join('\n');
+    const pending = mount(objects, { extra: { roleName: 'sigterm' } });
+    // In flight once the server has seen its login.
+    await waitFor('login audited', async () => ((await auditRequests()).some((e) => e.role === 'sigterm') ? true : undefined), 30_000, 5);
+    w.provider.child.kill('SIGTERM');
+    const res = ok(await pending);
+    assert.equal(res.files.length, n);
+    assert.equal(await w.provider.exited, 0);
+    assert.equal(existsSync(w.socketPath), false);
+    await w.restartProvider();
   });
 });
