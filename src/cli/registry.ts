@@ -28,6 +28,10 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'token', summary: 'create, look up and revoke tokens', load: () => import('./token.ts') },
   { name: 'auth', summary: 'enable, disable and list auth methods; configure Kubernetes auth (config, roles)', load: () => import('./auth.ts') },
   { name: 'login', summary: 'log in with a Kubernetes service-account token and print or store the token', load: () => import('./login.ts') },
+  { name: 'csi-provider', summary: 'serve the Secrets Store CSI Driver provider API on a unix socket (pod token login, files, templates)', load: () => import('./csi-provider.ts') },
+  { name: 'check', summary: 'control-plane hardening check (CPH catalogue): manifests, kubelet, files, live etcd', load: () => import('./check.ts') },
+  { name: 'kms', summary: 'rotate the KMS key-encryption key end to end (kms rotate), resumable', load: () => import('./kms-rotate.ts') },
   { name: 'policy', summary: 'write, read, list and delete ACL policies', load: () => import('./policy.ts') },
   { name: 'pki', summary: 'control-plane PKI: create the Kubernetes, etcd and front-proxy CAs and issue a node\'s certificates', load: () => import('./pki.ts') },
+  { name: 'agent', summary: 'in-pod agent: render secrets into files (init, sidecar) or a command environment (exec)', load: () => import('./agent.ts') },
 ];

@@ -57,6 +57,17 @@ export const ERROR_CODES = [
   'ERR_KMS_KEY_ID_UNKNOWN',
   'ERR_ETCD_UNAVAILABLE',
   'ERR_ETCD_KEY_NOT_FOUND',
+  // secrets-store CSI provider (the wire Error.code of a failed Mount; also a metric label)
+  /** A SecretProviderClass parameter or mount attribute is missing or malformed; the message names it. */
+  'ERR_CSI_PARAMETER_INVALID',
+  /** An objectName is not a clean relative path (absolute, `..`, `./`, doubled or trailing `/`) or collides with another. */
+  'ERR_CSI_OBJECT_NAME_INVALID',
+  /** `csi.storage.k8s.io/serviceAccount.tokens` has no token for the configured audience (check CSIDriver tokenRequests). */
+  'ERR_CSI_TOKEN_MISSING',
+  /** A value does not decode with the object's encoding (base64 or hex). */
+  'ERR_CSI_DECODE_FAILED',
+  /** The files of one Mount exceed 4 MiB, the driver's default receive limit. */
+  'ERR_CSI_MOUNT_TOO_LARGE',
   // transit engine
   'ERR_TRANSIT_KEY_NOT_FOUND',
   'ERR_TRANSIT_CIPHERTEXT_MALFORMED',
@@ -101,6 +112,18 @@ export const ERROR_CODES = [
   'ERR_CERT_AUTH_INVALID',
   /** the certificate chains to a role but no role's name constraints match it. */
   'ERR_CERT_AUTH_NO_MATCH',
+  // secret rendering (agent, CSI provider)
+  /** A render spec is unusable: unknown format, a field name that the format cannot carry, a value it cannot encode. */
+  'ERR_RENDER_INVALID',
+  /** A template does not parse, or uses a construct Arca refuses (partials). */
+  'ERR_RENDER_TEMPLATE_INVALID',
+  /** A field named by the spec or the template is not in the secret (strict: never an empty string). */
+  'ERR_RENDER_FIELD_MISSING',
+  // agent
+  /** The agent could not write a rendered file (directory missing, permission, disk full). */
+  'ERR_AGENT_WRITE_FAILED',
+  /** The agent's exec child could not be started. */
+  'ERR_AGENT_EXEC_FAILED',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

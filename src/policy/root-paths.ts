@@ -40,14 +40,41 @@ export const DEFAULT_ROOT_PATHS: readonly string[] = Object.freeze([
   '**/sign-verbatim/*',
 ]);
 
-export function matchesRootPath(path: string, patterns: readonly string[]): boolean {
-  for (const p of patterns) {
-    if (p.startsWith('**/')) {
-      const rest = p.slice(3);
-      if (rest.endsWith('*') ? path.includes(`/${rest.slice(0, -1)}`) : path.endsWith(`/${rest}`)) return true;
-      continue;
-    }
-    if (p.endsWith('*') ? path.startsWith(p.slice(0, -1)) : path === p) return true;
+/** A pattern list split once into exact paths and raw prefixes (the per-call `slice` allocated on every request). */
+interface CompiledRootPaths {
+  exact: ReadonlySet<string>;
+  prefixes: readonly string[];
+  // From a `**/x` entry: a path ending in `/x` (below any mount).
+  suffixes: readonly string[];
+  // From a `**/x/*` entry: a path containing `/x/`.
+  infixes: readonly string[];
+}
+
+/** Keyed by the pattern array itself: lists are built once (DEFAULT_ROOT_PATHS, an Acl's option). */
+const compiled = new WeakMap<readonly string[], CompiledRootPaths>();
+
+function compile(patterns: readonly string[]): CompiledRootPaths {
+  let c = compiled.get(patterns);
+  if (!c) {
+    const anyMount = patterns.filter((p) => p.startsWith('**/')).map((p) => `/${p.slice(3)}`);
+    const rooted = patterns.filter((p) => !p.startsWith('**/'));
+    c = {
+      exact: new Set(rooted.filter((p) => !p.endsWith('*'))),
+      prefixes: rooted.filter((p) => p.endsWith('*')).map((p) => p.slice(0, -1)),
+      suffixes: anyMount.filter((p) => !p.endsWith('*')),
+      infixes: anyMount.filter((p) => p.endsWith('*')).map((p) => p.slice(0, -1)),
+    };
+    // A caller's mutable array may change after this call: only frozen lists are remembered.
+    if (Object.isFrozen(patterns)) compiled.set(patterns, c);
   }
+  return c;
+}
+
+export function matchesRootPath(path: string, patterns: readonly string[]): boolean {
+  const c = compile(patterns);
+  if (c.exact.has(path)) return true;
+  for (const p of c.prefixes) if (path.startsWith(p)) return true;
+  for (const p of c.suffixes) if (path.endsWith(p)) return true;
+  for (const p of c.infixes) if (path.includes(p)) return true;
   return false;
 }
