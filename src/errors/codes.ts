@@ -75,6 +75,13 @@ export const ERROR_CODES = [
   'ERR_K8S_AUTH_TOKENREVIEW_DENIED',
   /** The API server (TokenReview) or the JWKS/OIDC discovery endpoint could not be reached or answered badly. */
   'ERR_K8S_AUTH_UPSTREAM_UNAVAILABLE',
+  // admission webhook (arca injector)
+  /** The body is not an admission.k8s.io/v1 AdmissionReview with a request and uid. */
+  'ERR_INJECTOR_REVIEW_MALFORMED',
+  /** An arca.dev/* annotation of an opted-in pod is missing or invalid; the message names the annotation. */
+  'ERR_INJECTOR_ANNOTATION_INVALID',
+  /** The pod cannot be injected as asked (e.g. env mode without a command, a name already taken). */
+  'ERR_INJECTOR_POD_UNSUPPORTED',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
