@@ -28,5 +28,6 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'token', summary: 'create, look up and revoke tokens', load: () => import('./token.ts') },
   { name: 'auth', summary: 'enable, disable and list auth methods; configure Kubernetes auth (config, roles)', load: () => import('./auth.ts') },
   { name: 'login', summary: 'log in with a Kubernetes service-account token and print or store the token', load: () => import('./login.ts') },
+  { name: 'injector', summary: 'serve the mutating admission webhook that injects arca agent into pods; create its certificates', load: () => import('./injector.ts') },
   { name: 'policy', summary: 'write, read, list and delete ACL policies', load: () => import('./policy.ts') },
 ];

@@ -4,3 +4,6 @@ export { BUNDLE, type InjectorOptions, NAMES, PATHS } from './agent-container.ts
 export { type Decision, mutatePod } from './mutate.ts';
 export { escapePointer, type PatchOp, pointer } from './patch.ts';
 export { handleReview, handleReviewBody, type Outcome, type ReviewAnswer } from './review.ts';
+export { type CertRequest, type CertSet, createCerts, serviceNames, writeCerts } from './certs.ts';
+export { InjectorMetrics } from './metrics.ts';
+export { type InjectorServer, type InjectorServerOptions, startInjectorServer } from './server.ts';
