@@ -106,7 +106,8 @@ describe('injector end to end: patched pod → agent init container → secrets 
       for (const s of v.projected?.sources ?? []) {
         if (!s.serviceAccountToken) continue;
         const t = s.serviceAccountToken;
-        const jwt = await kube.mint({ ...SA, audiences: [t.audience], ttl: t.expirationSeconds, pod: { name: 'api-7c9d8f6b5d-x2kqv', uid: '5e1d7f0a-2222-4f10-8e3b-5c4d2a1b0f99' } });
+        // Without an audience kubelet uses the API server's (the pod's own kube-api-access volume).
+        const jwt = await kube.mint({ ...SA, ...(t.audience ? { audiences: [t.audience] } : {}), ttl: t.expirationSeconds, pod: { name: 'api-7c9d8f6b5d-x2kqv', uid: '5e1d7f0a-2222-4f10-8e3b-5c4d2a1b0f99' } });
         await writeFile(join(d, t.path), jwt);
       }
     }
