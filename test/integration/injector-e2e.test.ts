@@ -89,6 +89,46 @@ describe('injector end to end: patched pod → agent init container → secrets 
     await dir?.remove();
   });
 
+  it('env mode: the wrapped app command gets the values in its environment, and the spec no longer names them', async () => {
+    const review = JSON.parse(readFileSync(join(REPO_ROOT, 'src/k8s/injector/testdata/env-mode.json'), 'utf8'));
+    const api = review.request.object.spec.containers[0];
+    const print = 'process.stdout.write(JSON.stringify({ db: process.env.DB_PASSWORD, port: process.env.PORT, args: process.argv.slice(1) }))';
+    api.command = [process.execPath, '-e', print];
+    api.args = ['a1'];
+    api.env = [{ name: 'PORT', value: '8080' }, { name: 'DB_PASSWORD', value: 'arca:secret/app/db#password' }];
+    const answer = await post(port, ca, JSON.stringify(review));
+    const ops = JSON.parse(Buffer.from(answer.response.patch, 'base64').toString('utf8'));
+    const pod: Json = jsonpatch.applyPatch(structuredClone(review.request.object), ops, true, false).newDocument;
+    new PodModel(pod as never).validate();
+    const c = pod.spec.containers[0];
+    const tokenDir = join(dir.path, 'env-pod', 'token');
+    await mkdir(tokenDir, { recursive: true });
+    const tok = pod.spec.volumes.find((v: Json) => v.name === 'arca-token').projected.sources[0].serviceAccountToken;
+    await writeFile(join(tokenDir, tok.path), await kube.mint({ ...SA, audiences: [tok.audience], ttl: tok.expirationSeconds }));
+    const tokenMount = c.volumeMounts.find((m: Json) => m.name === 'arca-token').mountPath;
+    // The first five argv entries start the copied runtime (loader, node, arca.mjs) from the agent
+    // image; here the repository's own bin/arca stands in for them.
+    const argv = [ARCA_BIN, ...c.command.slice(5).map((a: string) => (a.startsWith(`${tokenMount}/`) ? tokenDir + a.slice(tokenMount.length) : a)), ...c.args];
+    const env: NodeJS.ProcessEnv = { PATH: process.env['PATH'] };
+    for (const e of c.env ?? []) if (e.value !== undefined) env[e.name] = e.value;
+    const out = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+      const child = spawn(argv[0]!, argv.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => (stdout += d));
+      child.stderr.on('data', (d) => (stderr += d));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+    assert.equal(out.code, 0, out.stderr);
+    const seen = JSON.parse(out.stdout);
+    assert.equal(seen.db, PASSWORD);
+    assert.equal(seen.port, '8080');
+    assert.deepEqual(seen.args, ['a1'], "the app's args pass through unchanged");
+    assert.ok(!JSON.stringify(pod).includes(PASSWORD), 'the value is nowhere in the pod spec');
+    assert.ok(!out.stderr.includes(PASSWORD), 'nor in the agent log');
+  });
+
   it('renders the secrets into the volume the app container mounts', async () => {
     const review = JSON.parse(readFileSync(join(REPO_ROOT, 'src/k8s/injector/testdata/init-containers.json'), 'utf8'));
     const answer = await post(port, ca, JSON.stringify(review));
