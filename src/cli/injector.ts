@@ -21,6 +21,7 @@ interface ServeFlags {
   caConfigmap?: string;
   agentUid: string;
   shutdownDelay: string;
+  cacheEntries: string;
 }
 
 interface CertFlags {
@@ -62,6 +63,8 @@ async function serve(o: ServeFlags): Promise<void> {
   if (!o.agentImage) throw new UsageError('--agent-image is required: the image holding arca (and its env-mode bundle), e.g. registry.example.dev/arca:0.1.0');
   const uid = Number(o.agentUid);
   if (!Number.isInteger(uid) || uid < 1 || uid > 2 ** 31 - 1) throw new UsageError('--agent-uid must be a non-root uid');
+  const cacheEntries = Number(o.cacheEntries);
+  if (!Number.isInteger(cacheEntries) || cacheEntries < 0 || cacheEntries > 100_000) throw new UsageError('--cache-entries must be an integer from 0 to 100000');
   const { host, port } = parseListen(o.listen);
   const tokenExpirySeconds = duration(o.tokenExpiry, '--token-expiry', 600, 's');
   const shutdownDelayMs = duration(o.shutdownDelay, '--shutdown-delay', 0, 'ms');
@@ -75,6 +78,7 @@ async function serve(o: ServeFlags): Promise<void> {
     log,
     metrics: new InjectorMetrics(),
     shutdownDelayMs,
+    cacheEntries,
     injector: {
       arcaAddr,
       agentImage: o.agentImage,
@@ -127,6 +131,7 @@ export function register(cmd: Command): void {
     .option('--ca-configmap <name>', "ConfigMap (key ca.crt, in the pod's namespace) with the CA of Arca's serving certificate")
     .option('--agent-uid <uid>', "agent uid when the pod names no non-root user (the agent runs as the app's user otherwise)", '65532')
     .option('--shutdown-delay <duration>', 'on SIGTERM, how long /readyz fails before the listener closes', '5s')
+    .option('--cache-entries <n>', 'answers remembered by pod content (identical pods of one template); 0 disables', '256')
     .action((o: ServeFlags) => serve(o));
   cmd
     .command('certs')

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from '../../log/index.ts';
 import type { InjectorOptions } from './agent-container.ts';
 import type { InjectorMetrics } from './metrics.ts';
-import { handleReviewBody, type ReviewAnswer } from './review.ts';
+import { type ReviewAnswer, Reviewer } from './review.ts';
 import { loadTlsPair, type TlsWatcher, watchTlsPair } from './tls-files.ts';
 
 /** A pod object is at most ~1.5 MiB in etcd; a review wraps one object (no oldObject on CREATE). */
@@ -24,6 +24,8 @@ export interface InjectorServerOptions {
   injector: InjectorOptions;
   log: Logger;
   metrics: InjectorMetrics;
+  /** Verdicts remembered by pod content (identical pods of one template); 0 disables. */
+  cacheEntries?: number;
   /** How long /readyz fails before the listener closes on shutdown (endpoint removal lags). */
   shutdownDelayMs?: number;
   tlsRecheckMs?: number;
@@ -49,6 +51,7 @@ export async function startInjectorServer(o: InjectorServerOptions): Promise<Inj
   let pair = loadTlsPair(o.certFile, o.keyFile);
   o.metrics.tlsReload(true, pair.notAfter);
   let ready = true;
+  const reviewer = new Reviewer(o.injector, o.cacheEntries ?? 256);
 
   const mutate = (req: IncomingMessage, res: ServerResponse) => {
     const ct = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
@@ -73,7 +76,7 @@ export async function startInjectorServer(o: InjectorServerOptions): Promise<Inj
       const t0 = performance.now();
       let a: ReviewAnswer;
       try {
-        a = handleReviewBody(Buffer.concat(chunks).toString('utf8'), o.injector);
+        a = reviewer.handleBody(Buffer.concat(chunks).toString('utf8'));
       } catch (err) {
         // A bug, not the client's fault: generic message out, cause in the log.
         log.error({ err }, 'review failed');
@@ -84,7 +87,8 @@ export async function startInjectorServer(o: InjectorServerOptions): Promise<Inj
       o.metrics.review(a.outcome, a.code, (performance.now() - t0) / 1000);
       if (a.outcome === 'denied' || a.outcome === 'malformed') log.info({ outcome: a.outcome, code: a.code }, 'review refused');
       else log.debug({ outcome: a.outcome }, 'review');
-      sendJson(res, a.status, a.body);
+      res.writeHead(a.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(a.text) });
+      res.end(a.text);
     });
     req.on('error', () => res.destroy());
   };
