@@ -224,6 +224,39 @@ describe('injector mutation over AdmissionReview fixtures', () => {
     }
   });
 
+  it("with --ca-configmap the agent verifies Arca with that CA (ConfigMap volume + --cacert)", () => {
+    const r = run('minimal.json', { ...OPTS, caConfigMap: 'arca-ca' });
+    const s = r.patched.spec;
+    const v = s.volumes.find((x: Json) => x.name === 'arca-ca');
+    assert.equal(v.configMap.name, 'arca-ca');
+    for (const c of s.initContainers) {
+      assert.deepEqual(flag(c.command, '--cacert'), ['/var/run/secrets/arca.dev/ca/ca.crt']);
+      assert.equal(mount(c, 'arca-ca').mountPath, '/var/run/secrets/arca.dev/ca');
+    }
+  });
+
+  it('refuses names the injector would add and annotations it cannot honour, naming what to change', () => {
+    const cases: Array<[string, (p: Json) => void, RegExp]> = [
+      ['volume name taken', (p) => (p.spec.volumes = [{ name: 'arca-secrets', emptyDir: {} }]), /volume named arca-secrets/],
+      ['secrets path taken', (p) => (p.spec.containers[0].volumeMounts = [{ name: 'x', mountPath: '/arca/secrets/' }]), /secrets path/],
+      ['bad format', (p) => (p.metadata.annotations['arca.dev/secret-db.env'] = 'secret/app/db:xml'), /annotation arca\.dev\/secret-db\.env: the :FORMAT/],
+      ['no mount in path', (p) => (p.metadata.annotations['arca.dev/secret-db.env'] = 'db'), /annotation arca\.dev\/secret-db\.env/],
+      ['bad mode', (p) => (p.metadata.annotations['arca.dev/mode'] = 'always'), /arca\.dev\/mode/],
+      ['signal without process', (p) => (p.metadata.annotations['arca.dev/on-change-signal'] = 'SIGHUP'), /on-change-process/],
+      ['template without secret', (p) => (p.metadata.annotations['arca.dev/template-x'] = '{{a}}'), /template-x: needs arca\.dev\/secret-x/],
+      ['unknown container', (p) => (p.metadata.annotations['arca.dev/containers'] = 'nope'), /arca\.dev\/containers/],
+      ['interval', (p) => (p.metadata.annotations['arca.dev/interval'] = 'soon'), /arca\.dev\/interval/],
+      ['env mode with files', (p) => (p.metadata.annotations['arca.dev/mode'] = 'env'), /env mode/],
+    ];
+    for (const [what, edit, re] of cases) {
+      const review = fixture('minimal.json');
+      edit(review.request.object);
+      const a = handleReview(review, OPTS).body as Json;
+      assert.equal(a.response.allowed, false, what);
+      assert.match(a.response.status.message, re, what);
+    }
+  });
+
   it('escapes ~ before / in JSON Pointer tokens (RFC 6901)', () => {
     assert.equal(escapePointer('arca.dev/status'), 'arca.dev~1status');
     assert.equal(escapePointer('a~/b'), 'a~0~1b');
