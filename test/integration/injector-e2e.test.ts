@@ -131,6 +131,9 @@ describe('injector end to end: patched pod → agent init container → secrets 
 
   it('renders the secrets into the volume the app container mounts', async () => {
     const review = JSON.parse(readFileSync(join(REPO_ROOT, 'src/k8s/injector/testdata/init-containers.json'), 'utf8'));
+    // A templated file too: it reaches the agent as config through the downward API.
+    review.request.object.metadata.annotations['arca.dev/secret-app.conf'] = 'secret/app/db';
+    review.request.object.metadata.annotations['arca.dev/template-app.conf'] = 'user={{data.user}}\npass={{data.password}}\n';
     const answer = await post(port, ca, JSON.stringify(review));
     assert.equal(answer.response.uid, review.request.uid);
     const ops = JSON.parse(Buffer.from(answer.response.patch, 'base64').toString('utf8'));
@@ -143,6 +146,11 @@ describe('injector end to end: patched pod → agent init container → secrets 
       const d = join(dir.path, 'pod', v.name);
       await mkdir(d, { recursive: true });
       volDir.set(v.name, d);
+      for (const item of v.downwardAPI?.items ?? []) {
+        const m = /^metadata\.annotations\['(.+)'\]$/.exec(item.fieldRef.fieldPath);
+        assert.ok(m, item.fieldRef.fieldPath);
+        await writeFile(join(d, item.path), pod.metadata.annotations[m[1]!]);
+      }
       for (const s of v.projected?.sources ?? []) {
         if (!s.serviceAccountToken) continue;
         const t = s.serviceAccountToken;
@@ -172,6 +180,7 @@ describe('injector end to end: patched pod → agent init container → secrets 
     const appDir = volDir.get(m.name)!;
     assert.equal((await readFile(join(appDir, 'password'), 'utf8')).trim(), PASSWORD);
     assert.match(await readFile(join(appDir, 'db.env'), 'utf8'), new RegExp(`password=['"]?${PASSWORD}`, 'i'));
+    assert.equal(await readFile(join(appDir, 'app.conf'), 'utf8'), `user=payments\npass=${PASSWORD}\n`);
     assert.equal((await stat(join(appDir, 'password'))).mode & 0o007, 0, 'not world-readable');
   });
 });

@@ -173,7 +173,8 @@ export function parseInjectRequest(ann: Record<string, string>): InjectRequest {
     if (!FILE_NAME.test(name) || name === '.' || name === '..') throw bad(key, 'the part after secret- must be a file name (letters, digits, . _ -)');
     const s = parseSecretSpec(key, value);
     const template = ann[`${TEMPLATE_PREFIX}${name}`];
-    if (template !== undefined && s.format !== undefined) throw bad(`${TEMPLATE_PREFIX}${name}`, `a template and a :FORMAT on ${key} exclude each other`);
+    // As the agent's renderer: a template names its own fields and is its own format.
+    if (template !== undefined && (s.format !== undefined || s.field !== undefined)) throw bad(`${TEMPLATE_PREFIX}${name}`, `a template excludes #FIELD and :FORMAT on ${key}`);
     secrets.push({ name, spec: value.trim(), path: s.path, ...(template !== undefined ? { template } : {}) });
   }
   for (const key of Object.keys(ann)) {

@@ -246,6 +246,10 @@ describe('injector mutation over AdmissionReview fixtures', () => {
       ['template without secret', (p) => (p.metadata.annotations['arca.dev/template-x'] = '{{a}}'), /template-x: needs arca\.dev\/secret-x/],
       ['unknown container', (p) => (p.metadata.annotations['arca.dev/containers'] = 'nope'), /arca\.dev\/containers/],
       ['interval', (p) => (p.metadata.annotations['arca.dev/interval'] = 'soon'), /arca\.dev\/interval/],
+      ['template with a field', (p) => {
+          p.metadata.annotations['arca.dev/template-db.env'] = '{{data.a}}';
+          p.metadata.annotations['arca.dev/secret-db.env'] = 'secret/app/db#a';
+        }, /template-db\.env: a template excludes #FIELD/],
       ['env mode with files', (p) => (p.metadata.annotations['arca.dev/mode'] = 'env'), /env mode/],
     ];
     for (const [what, edit, re] of cases) {

@@ -76,11 +76,7 @@ function hasTemplates(req: InjectRequest): boolean {
 
 /** The agent config for templated files (flags cannot carry a template); other files stay flags. */
 function agentConfigYaml(req: InjectRequest): string {
-  const secrets = req.secrets.filter((s) => s.template !== undefined).map((s) => {
-    const hash = s.spec.indexOf('#');
-    const field = hash >= 0 ? s.spec.slice(hash + 1) : undefined;
-    return { name: s.name, path: s.path, ...(field !== undefined ? { field } : {}), template: s.template };
-  });
+  const secrets = req.secrets.filter((s) => s.template !== undefined).map((s) => ({ name: s.name, path: s.path, template: s.template }));
   return stringify({ secrets });
 }
 
