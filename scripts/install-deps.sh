@@ -13,6 +13,7 @@ command -v pkcs11-tool >/dev/null 2>&1 || need+=(opensc)
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v wrk >/dev/null 2>&1 || need+=(wrk) # HTTP benchmarks: the load generator in a separate process
+command -v xmllint >/dev/null 2>&1 || need+=(libxml2-utils) # arca check -o junit test
 # The KMS plugin tests and benchmark build the Go kms-load/kms-echo tools (tools/kms-load/build.sh).
 for p in golang-go golang-google-grpc-dev golang-goprotobuf-dev protobuf-compiler; do
   dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")

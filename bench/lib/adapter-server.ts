@@ -12,7 +12,15 @@ import { silentLogger } from '../../src/log/index.ts';
 
 const port = Number(process.argv[2]);
 const response = JSON.parse(process.env['BENCH_RESPONSE'] ?? '{}') as LogicalResponse;
-const core = { handle: async (): Promise<LogicalResponse> => response } as unknown as Core;
+// The adapter also registers its own endpoints on the core (`routes`) and labels metrics by mount
+// (`mountOf`): a route table nobody calls and the one mount the benchmark reads.
+const routes = new Map<string, unknown>();
+const core = {
+  handle: async (): Promise<LogicalResponse> => response,
+  routes: { set: (path: string, r: unknown) => void routes.set(path, r), isLocal: () => true },
+  mountOf: (path: string) => (path.startsWith('secret/') ? 'secret/' : undefined),
+  state: 'unsealed',
+} as unknown as Core;
 const app = buildHttpServer({ core, log: silentLogger() });
 process.on('SIGTERM', () => void app.close().then(() => process.exit(0)));
 await app.listen({ port, host: '127.0.0.1' });

@@ -10,6 +10,8 @@ import { ClassifyPool, classify, connectEtcd, defaultWorkerCount, type ScanRepor
 import { ArcaError } from '../errors/index.ts';
 import { EXIT_USAGE, UsageError, reportError } from './exit.ts';
 import { printTable } from './output.ts';
+import { report as sendPosture, reportTarget, withReportFlags } from './report-flags.ts';
+import { scanSummary } from '../k8s/report/index.ts';
 
 type Opts = Record<string, string | boolean | undefined>;
 const list = (v: unknown) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : []);
@@ -89,7 +91,7 @@ function printScanTable(r: ScanReport): void {
 export function register(cmd: Command): void {
   cmd.description('scan, decrypt and rewrite Kubernetes values in etcd (encryption at rest)');
 
-  withConnection(cmd.command('scan').description('classify every value: plaintext, current, stale, undecryptable'))
+  withReportFlags(withConnection(cmd.command('scan').description('classify every value: plaintext, current, stale, undecryptable')))
     .option('--resources <list>', 'only these resources (e.g. secrets,configmaps)')
     .option('--page-size <n>', 'keys per range request', '1000')
     .option('--workers <n>', 'worker threads that decrypt while pages are read (0 = none)', String(defaultWorkerCount()))
@@ -100,6 +102,7 @@ export function register(cmd: Command): void {
       let client: Awaited<ReturnType<typeof connect>> | undefined;
       let pool: ClassifyPool | undefined;
       try {
+        const target = reportTarget(o);
         const failOn = list(o['failOn']);
         for (const s of failOn) if (!['plaintext', 'stale', 'undecryptable', 'current'].includes(s)) throw new UsageError(`--fail-on: unknown state "${s}"`);
         t = await transformers(o);
@@ -119,6 +122,7 @@ export function register(cmd: Command): void {
         p.done();
         if (o['output'] === 'json') process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
         else printScanTable(report);
+        if (target) await sendPosture(o, target, 'etcd-scan', scanSummary(report, target.details));
         const hit = failOn.filter((s) => report.byState[s as keyof ScanReport['byState']] > 0);
         if (hit.length) {
           process.stderr.write(`fail-on: ${hit.map((s) => `${report.byState[s as keyof ScanReport['byState']]} ${s}`).join(', ')}\n`);

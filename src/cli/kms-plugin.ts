@@ -4,6 +4,9 @@
  * on the node (local HSM mode). Never loads the server, fastify or the UI.
  */
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { ArcaClient } from '../client/index.ts';
+import { nodeSegment, pluginSummary, sendReport, validCluster } from '../k8s/report/index.ts';
 import type { Command } from 'commander';
 import { ArcaError, isArcaError } from '../errors/index.ts';
 import { createLogger } from '../log/index.ts';
@@ -40,6 +43,9 @@ interface Opts {
   requestTimeout: string;
   metricsListen?: string;
   transport: string;
+  reportInterval?: string;
+  cluster?: string;
+  reportMount: string;
 }
 
 /** A positive duration flag (`500ms`, `5s`, `2m`, `1h`, or a plain number of milliseconds), in ms. */
@@ -102,6 +108,8 @@ async function run(o: Opts): Promise<void> {
     return;
   }
   if (!o.listen) throw new UsageError('--listen unix:///path/to/kms.sock is required');
+  if (o.reportInterval && !validCluster(o.cluster ?? '')) throw new UsageError('--report-interval needs --cluster NAME (letters, digits, ".", "_", "-")');
+  if (o.reportInterval && !(o.addr ?? process.env['ARCA_ADDR'])) throw new UsageError('--report-interval needs --addr (or ARCA_ADDR)');
   if (o.transport !== 'http2' && o.transport !== 'grpc-js') throw new UsageError('--transport must be http2 or grpc-js');
   let path: string;
   try {
@@ -129,6 +137,7 @@ async function run(o: Opts): Promise<void> {
   const opts = { socketPath: path, service, log, metrics };
   const server: KmsServer = await createKmsServer(o.transport === 'grpc-js' ? 'grpc-js' : 'http2', opts);
   await server.listen();
+  const stopReports = o.reportInterval ? startReports(o, durationFlag(o.reportInterval, '--report-interval'), () => service.status(), service.description, log) : undefined;
   const metricsServer = o.metricsListen ? await metrics.listen(o.metricsListen) : undefined;
   log.info({ socket: path, transport: o.transport, source: service.description, metricsPort: metricsServer?.port, healthz: service.status().healthz }, 'kms plugin listening');
   await new Promise<void>((resolve) => {
@@ -139,10 +148,37 @@ async function run(o: Opts): Promise<void> {
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });
+  stopReports?.();
   await server.close();
   await metricsServer?.close();
   await service.stop();
   log.info('kms plugin stopped');
+}
+
+/**
+ * Sends the plugin's key_id and health to the server every interval (posture reports). A failed
+ * send is logged and retried next time: reporting must never affect serving.
+ */
+function startReports(o: Opts, intervalMs: number, status: () => { version: string; healthz: string; keyId: string }, source: string, log: ReturnType<typeof createLogger>): () => void {
+  const addr = o.addr ?? process.env['ARCA_ADDR'];
+  const target = { mount: o.reportMount, cluster: o.cluster ?? '' };
+  const node = nodeSegment(hostname());
+  const send = async () => {
+    const token = o.tokenFile ? readFileSync(o.tokenFile, 'utf8').trim() : process.env['ARCA_TOKEN'];
+    const ca = o.cacert ?? process.env['ARCA_CACERT'];
+    const client = new ArcaClient({ ...(addr ? { addr } : {}), ...(token ? { token } : {}), ...(ca ? { caCert: ca } : {}), timeoutMs: 5000 });
+    try {
+      await sendReport(client, target, `kms-plugin.${node}`, pluginSummary(status(), node, source));
+    } catch (err) {
+      log.warn({ code: (err as { code?: string }).code ?? 'error' }, 'posture report not sent');
+    } finally {
+      client.close();
+    }
+  };
+  void send();
+  const timer = setInterval(() => void send(), intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 export function register(cmd: Command): void {
@@ -164,6 +200,9 @@ export function register(cmd: Command): void {
     .option('--cache-ttl <duration>', 'how long a decrypted seed or unwrapped KEK stays cached', '1h')
     .option('--request-timeout <duration>', 'per request to the Arca server (keep under the apiserver timeout of 3s)', '2s')
     .option('--metrics-listen <host:port>', 'serve Prometheus metrics at http://host:port/metrics')
+    .option('--report-interval <duration>', 'send key_id and health to the server this often (posture report; needs --cluster)')
+    .option('--cluster <name>', 'cluster name for posture reports: <report-mount>/data/<cluster>/kms-plugin.<node>')
+    .option('--report-mount <path>', 'KV v2 mount that holds posture reports', 'posture')
     .option('--transport <name>', 'gRPC server: http2 (thin unary server on node:http2) or grpc-js', 'http2')
     .action(run);
 }

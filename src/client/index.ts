@@ -1,2 +1,2 @@
 export { ArcaClient, type ClientOptions, type ApiResponse, toClientError } from './client.ts';
-export { parseSecretRef, secretDataPath, type SecretRef } from './secret-ref.ts';
+export { parseSecretRef, secretDataPath, secretMetadataPath, type SecretRef } from './secret-ref.ts';

@@ -42,3 +42,8 @@ export function parseSecretRef(ref: string, mount?: string): SecretRef {
 export function secretDataPath(ref: SecretRef): string {
   return `${ref.mount}/${DATA_SEGMENT}${ref.path}`;
 }
+
+/** The HTTP API path of a secret's metadata (versions, current_version): `<mount>/metadata/<path>`. */
+export function secretMetadataPath(ref: SecretRef): string {
+  return `${ref.mount}/metadata/${ref.path}`;
+}

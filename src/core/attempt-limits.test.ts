@@ -30,6 +30,10 @@ describe('AttemptLimits', () => {
       } catch {}
     }
     assert.throws(() => l.beforeLookup('10.0.0.1', 'same-bad'), limited);
+    // Other addresses failing (so the credential check runs only where an address has failed) changes nothing.
+    for (let i = 0; i < 5; i++) l.lookupFailed(`10.0.1.${i}`, 'x');
+    assert.throws(() => l.beforeLookup('10.0.0.1', 'same-bad'), limited);
+    assert.doesNotThrow(() => l.beforeLookup('10.0.1.0', 'same-bad'));
     assert.doesNotThrow(() => l.beforeLookup('10.0.0.2', 'same-bad'));
     assert.doesNotThrow(() => l.beforeLookup('10.0.0.1', 'other'));
   });

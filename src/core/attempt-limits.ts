@@ -43,8 +43,12 @@ export class AttemptLimits {
 
   /** Before a lookup: 429 for a credential that already failed a burst from this address. */
   beforeLookup(clientAddr: string, token: string): void {
-    // Empty limiter (the normal case): no hashing on the request path.
-    if (this.#perCredential.size === 0) return;
+    // No hashing on the request path unless this address has failed: every failure is counted per
+    // address as well, and a credential's bucket never holds fewer tokens than its address's (same
+    // burst and refill, a subset of the failures), so a credential can only be limited where its
+    // address has a bucket. (Beyond 100k concurrently failing addresses the per-address limiter
+    // drops its oldest buckets; such an address then gets one lookup, which fails and counts again.)
+    if (this.#perCredential.size === 0 || !this.#perAddress.has(clientAddr)) return;
     this.#refuseIfLimited(this.#perCredential, this.#credentialKey(clientAddr, token), clientAddr, 'authentication');
   }
 

@@ -16,18 +16,40 @@ export interface Authorizer {
   allows?(path: string, op: Operation, data?: Readonly<Record<string, unknown>>): boolean;
 }
 
-export const ROOT_AUTHORIZER: Authorizer = {
-  capabilities: () => new Set(['create', 'read', 'update', 'patch', 'delete', 'list', 'sudo']),
-};
+const ROOT_CAPS: ReadonlySet<string> = new Set(['create', 'read', 'update', 'patch', 'delete', 'list', 'sudo']);
+const NO_CAPS: ReadonlySet<string> = new Set();
 
-export const DENY_ALL: Authorizer = { capabilities: () => new Set() };
+/** Root holds every capability including `sudo`: every operation is allowed, root paths included. */
+export const ROOT_AUTHORIZER: Authorizer = Object.freeze({
+  capabilities: () => ROOT_CAPS,
+  allows: (_path: string, op: Operation) => ROOT_CAPS.has(op),
+});
+
+export const DENY_ALL: Authorizer = Object.freeze({ capabilities: () => NO_CAPS });
 
 export function capabilityFor(op: Operation): Capability {
   return op;
 }
 
 /** Paths reachable without a token. */
-export const UNAUTHENTICATED_PATHS: RegExp[] = [/^auth\/[^/]+(\/[^/]+)*\/login$/];
+export const UNAUTHENTICATED_PATHS: readonly RegExp[] = [/^auth\/[^/]+(\/[^/]+)*\/login$/];
+
+/** Whether `path` is reachable without a token (the cheap tests first: nearly no request is a login). */
+export function isUnauthenticatedPath(path: string): boolean {
+  return path.startsWith('auth/') && path.endsWith('/login') && UNAUTHENTICATED_PATHS.some((r) => r.test(path));
+}
+
+/** One `can` function per authorizer (engines check sub-paths with it), instead of a closure per request. */
+const canOf = new WeakMap<Authorizer, (full: string, cap: 'read' | 'list') => boolean>();
+
+export function canFunction(a: Authorizer): (full: string, cap: 'read' | 'list') => boolean {
+  let f = canOf.get(a);
+  if (!f) {
+    f = (full, cap) => allows(a, full, cap);
+    canOf.set(a, f);
+  }
+  return f;
+}
 
 export function allows(a: Authorizer, path: string, op: Operation, data?: Readonly<Record<string, unknown>>): boolean {
   if (a.allows) return a.allows(path, op, data);

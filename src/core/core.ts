@@ -9,7 +9,7 @@ import { Barrier } from '../barrier/index.ts';
 import type { AuthContext, Engine, EngineRequest, EngineResponse, Operation } from '../engines/index.ts';
 import type { AutoSeal } from '../seal/index.ts';
 import { StorageView, type Storage } from '../storage/index.ts';
-import { allows, type Authorizer, DENY_ALL, ROOT_AUTHORIZER, UNAUTHENTICATED_PATHS } from './authz.ts';
+import { allows, type Authorizer, canFunction, DENY_ALL, isUnauthenticatedPath, ROOT_AUTHORIZER } from './authz.ts';
 import { AttemptLimits } from './attempt-limits.ts';
 import { type CoreRoute, type CoreRouteResult, CoreRoutes, routeHandler } from './core-routes.ts';
 import type { EngineRegistry } from './engine-registry.ts';
@@ -251,6 +251,13 @@ export class Core {
     throw new ArcaError('ERR_TOKEN_INVALID', '2 errors occurred:\n\t* permission denied\n\t* invalid token\n\n');
   }
 
+  /** `authenticate`'s answer when the token is in the token cache (limits checked first, as there); else undefined. */
+  #cachedToken(token: string | undefined, clientAddr: string): TokenEntry | undefined {
+    if (!token) return undefined;
+    this.#limits.beforeLookup(clientAddr, token);
+    return this.tokens.cached(token);
+  }
+
   static authContext(e: TokenEntry): AuthContext {
     return {
       accessor: e.accessor,
@@ -266,23 +273,27 @@ export class Core {
   async handle(req: LogicalRequest): Promise<LogicalResponse> {
     if (this.state === 'uninitialized') throw new ArcaError('ERR_SEALED', 'Vault is not initialized');
     if (this.state === 'sealed') throw new ArcaError('ERR_SEALED', 'Vault is sealed');
-    const path = req.path.replace(/^\/+/, '');
+    const path = req.path.charCodeAt(0) === 0x2f ? req.path.replace(/^\/+/, '') : req.path;
     const route = this.routes.get(path);
     if (!this.#active && !route?.local) throw new ArcaError('ERR_HA_STANDBY', 'this replica is a standby and no active replica is known; retry shortly');
-    const unauthenticated = UNAUTHENTICATED_PATHS.some((r) => r.test(path));
+    const unauthenticated = isUnauthenticatedPath(path);
     let entry: TokenEntry | undefined;
     if (!unauthenticated || req.token) {
-      entry = await this.authenticate(req.token, req.clientAddr).catch(async (err: unknown) => {
-        if (unauthenticated) return undefined;
-        // Failed authentications are audited too (no auth block, the error code only).
-        if (isArcaError(err) && (err.code === 'ERR_TOKEN_INVALID' || err.code === 'ERR_RATE_LIMITED')) {
-          await this.#audit(req, undefined, undefined, err.code === 'ERR_RATE_LIMITED' ? 429 : 403, undefined, err.code);
+      try {
+        // A cached token needs no await (each is a microtask hop on every request).
+        entry = this.#cachedToken(req.token, req.clientAddr) ?? (await this.authenticate(req.token, req.clientAddr));
+      } catch (err) {
+        if (!unauthenticated) {
+          // Failed authentications are audited too (no auth block, the error code only).
+          if (isArcaError(err) && (err.code === 'ERR_TOKEN_INVALID' || err.code === 'ERR_RATE_LIMITED')) {
+            await this.#audit(req, undefined, undefined, err.code === 'ERR_RATE_LIMITED' ? 429 : 403, undefined, err.code);
+          }
+          throw err;
         }
-        throw err;
-      });
+      }
     }
     const auth = entry ? Core.authContext(entry) : undefined;
-    const authorizer = entry ? await this.authorizerFor(entry.policies) : DENY_ALL;
+    const authorizer = !entry ? DENY_ALL : entry.policies.includes('root') ? ROOT_AUTHORIZER : await this.authorizerFor(entry.policies);
 
     const mount = this.#mounts!.match(path);
     const engine = mount ? this.#engines.get(mount.path) : undefined;
@@ -294,7 +305,7 @@ export class Core {
       data: req.data,
       auth,
       clientAddr: req.clientAddr,
-      can: (full, cap) => allows(authorizer, full, cap),
+      can: canFunction(authorizer),
     };
     // Vault: PUT/POST become create or update by the target's existence.
     let op: Operation;
@@ -380,14 +391,15 @@ export class Core {
     return this.#mounts?.match(path)?.path;
   }
 
-  async #audit(req: LogicalRequest, auth: AuthContext | undefined, engine: Engine | undefined, status: number, response?: Record<string, unknown>, error?: string, err?: ArcaError): Promise<void> {
-    if (!this.#deps.audit) return;
+  /** Not `async`: with no audit sink it returns nothing to wait for; else the sink's own promise. */
+  #audit(req: LogicalRequest, auth: AuthContext | undefined, engine: Engine | undefined, status: number, response?: Record<string, unknown>, error?: string, err?: ArcaError): Promise<void> | undefined {
+    if (!this.#deps.audit) return undefined;
     const rec: Parameters<AuditSink['response']>[0] = { req, auth, sensitive: engine?.sensitiveFields ?? [], status };
     if (response) rec.response = response;
     // An auth method's refusal may say who was refused (e.g. the service account): audit trail only, never the client.
     else if (err?.details?.['auditMetadata']) rec.response = { data: null, metadata: err.details['auditMetadata'] };
     if (error) rec.error = error;
-    await this.#deps.audit.response(rec);
+    return this.#deps.audit.response(rec);
   }
 
   async #issue(res: EngineResponse, parent: TokenEntry | undefined, path: string): Promise<EngineResponse> {

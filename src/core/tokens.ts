@@ -216,17 +216,23 @@ export class TokenStore {
   /** The live entry for a token, or undefined (unknown, expired, revoked or spent). */
   async lookup(token: string): Promise<TokenEntry | undefined> {
     if (typeof token !== 'string' || token.length === 0 || token.length > 512) return undefined;
-    const hit = this.#cache.get(token);
-    if (hit) {
-      if (hit.expireAt === 0 || hit.expireAt > this.#nowSec()) return hit;
-      this.#cache.delete(token);
-    }
+    const hit = this.cached(token);
+    if (hit) return hit;
     const e = await this.#byId(await this.#hash(token));
     if (e && e.numUses === 0) {
       if (this.#cache.size >= CACHE_MAX) this.#cache.delete(this.#cache.keys().next().value!);
       this.#cache.set(token, e);
     }
     return e;
+  }
+
+  /** The cached live entry for a token (no storage read, no await), or undefined: then call `lookup`. */
+  cached(token: string): TokenEntry | undefined {
+    const hit = this.#cache.get(token);
+    if (!hit) return undefined;
+    if (hit.expireAt === 0 || hit.expireAt > this.#nowSec()) return hit;
+    this.#cache.delete(token);
+    return undefined;
   }
 
   #forget(id: string): void {

@@ -82,6 +82,18 @@ export const ERROR_CODES = [
   'ERR_INJECTOR_ANNOTATION_INVALID',
   /** The pod cannot be injected as asked (e.g. env mode without a command, a name already taken). */
   'ERR_INJECTOR_POD_UNSUPPORTED',
+  // secret rendering (agent, CSI provider)
+  /** A render spec is unusable: unknown format, a field name that the format cannot carry, a value it cannot encode. */
+  'ERR_RENDER_INVALID',
+  /** A template does not parse, or uses a construct Arca refuses (partials). */
+  'ERR_RENDER_TEMPLATE_INVALID',
+  /** A field named by the spec or the template is not in the secret (strict: never an empty string). */
+  'ERR_RENDER_FIELD_MISSING',
+  // agent
+  /** The agent could not write a rendered file (directory missing, permission, disk full). */
+  'ERR_AGENT_WRITE_FAILED',
+  /** The agent's exec child could not be started. */
+  'ERR_AGENT_EXEC_FAILED',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -25,7 +25,12 @@ export function errorBody(err: ArcaError, requestId: string): { status: number; 
  * type for strings and objects, but sends a Buffer with the type it is given.
  */
 export function sendJson(reply: FastifyReply, status: number, body: unknown): FastifyReply {
-  return reply.code(status).type(JSON_TYPE).send(Buffer.from(JSON.stringify(body)));
+  return sendJsonText(reply, status, JSON.stringify(body));
+}
+
+/** sendJson for a body already serialized. */
+export function sendJsonText(reply: FastifyReply, status: number, json: string): FastifyReply {
+  return reply.code(status).type(JSON_TYPE).send(Buffer.from(json));
 }
 
 export function sendError(reply: FastifyReply, err: ArcaError, requestId: string): FastifyReply {

@@ -1,33 +1,104 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { auditMetricsRegistry } from '../audit/index.ts';
 import type { Core } from '../core/index.ts';
 import { ArcaError } from '../errors/index.ts';
 
-/** Prometheus metrics of the HTTP server. Labels never carry paths beyond the mount, nor tokens. */
+/** Upper bounds (seconds) of the latency histogram's buckets. */
+const BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5];
+
+/** One (method, mount) pair's counts since the process started. */
+interface Series {
+  method: string;
+  mount: string;
+  /** Responses by status code. */
+  statuses: Map<number, number>;
+  /** Observations per bucket (not cumulative); observations above the last bound are only in `count`. */
+  buckets: number[];
+  sum: number;
+  count: number;
+}
+
+/** prom-client's internal shape of one histogram label set (what `collect` hands it; pinned by metrics.test.ts). */
+interface HistogramEntry {
+  labels: Record<string, string>;
+  bucketValues: Record<number, number>;
+  sum: number;
+  count: number;
+}
+
+/**
+ * Prometheus metrics of the HTTP server. Labels never carry paths beyond the mount, nor tokens.
+ * Requests are counted in plain maps and arrays (a few map lookups per request); prom-client sees the
+ * counts only when a scrape asks (its `collect` callbacks), so its label hashing stays off the request path.
+ */
 export class HttpMetrics {
-  readonly registry = new Registry();
-  readonly requests = new Counter({ name: 'vault_http_requests_total', help: 'HTTP requests by method, mount and status', labelNames: ['method', 'mount', 'status'], registers: [this.registry] });
-  readonly latency = new Histogram({ name: 'vault_http_request_duration_seconds', help: 'HTTP request latency', labelNames: ['method', 'mount'], buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5], registers: [this.registry] });
-  readonly unsealed = new Gauge({ name: 'vault_core_unsealed', help: '1 when the server is unsealed', registers: [this.registry] });
-  readonly active = new Gauge({ name: 'vault_core_active', help: '1 when this replica is the active one', registers: [this.registry] });
-  /** Label children cached per (method, mount[, status]): labels() lookups are the costly part. */
-  readonly #counters = new Map<string, { inc(): void }>();
-  readonly #histos = new Map<string, { observe(v: number): void }>();
+  readonly #series = new Map<string, Map<string, Series>>();
+  readonly #own = new Registry();
+  readonly requests = new Counter({
+    name: 'vault_http_requests_total',
+    help: 'HTTP requests by method, mount and status',
+    labelNames: ['method', 'mount', 'status'],
+    registers: [this.#own],
+    collect: () => this.#collectRequests(),
+  });
+  readonly latency = new Histogram({
+    name: 'vault_http_request_duration_seconds',
+    help: 'HTTP request latency',
+    labelNames: ['method', 'mount'],
+    buckets: BUCKETS,
+    registers: [this.#own],
+    collect: () => this.#collectLatency(),
+  });
+  readonly unsealed = new Gauge({ name: 'vault_core_unsealed', help: '1 when the server is unsealed', registers: [this.#own] });
+  readonly active = new Gauge({ name: 'vault_core_active', help: '1 when this replica is the active one', registers: [this.#own] });
+  /** What `sys/metrics` serves: the HTTP metrics and the audit broker's health counters. */
+  readonly registry = Registry.merge([this.#own, auditMetricsRegistry]);
 
   record(method: string, mount: string, status: number, seconds: number): void {
-    const hk = `${method} ${mount}`;
-    let h = this.#histos.get(hk);
-    if (!h) {
-      h = this.latency.labels(method, mount);
-      this.#histos.set(hk, h);
+    let byMount = this.#series.get(method);
+    if (!byMount) {
+      byMount = new Map();
+      this.#series.set(method, byMount);
     }
-    h.observe(seconds);
-    const ck = `${hk} ${status}`;
-    let c = this.#counters.get(ck);
-    if (!c) {
-      c = this.requests.labels(method, mount, String(status));
-      this.#counters.set(ck, c);
+    let s = byMount.get(mount);
+    if (!s) {
+      s = { method, mount, statuses: new Map(), buckets: BUCKETS.map(() => 0), sum: 0, count: 0 };
+      byMount.set(mount, s);
     }
-    c.inc();
+    s.statuses.set(status, (s.statuses.get(status) ?? 0) + 1);
+    s.sum += seconds;
+    s.count++;
+    for (let i = 0; i < BUCKETS.length; i++) {
+      if (seconds <= BUCKETS[i]!) {
+        s.buckets[i]!++;
+        break;
+      }
+    }
+  }
+
+  *#all(): Generator<Series> {
+    for (const byMount of this.#series.values()) yield* byMount.values();
+  }
+
+  #collectRequests(): void {
+    this.requests.reset();
+    for (const s of this.#all()) {
+      for (const [status, n] of s.statuses) this.requests.inc({ method: s.method, mount: s.mount, status: String(status) }, n);
+    }
+  }
+
+  #collectLatency(): void {
+    // prom-client has no API to set a histogram's counts; its label-set table is rebuilt from ours.
+    const table: Record<string, HistogramEntry> = {};
+    let i = 0;
+    for (const s of this.#all()) {
+      const bucketValues: Record<number, number> = {};
+      BUCKETS.forEach((b, j) => {
+        bucketValues[b] = s.buckets[j]!;
+      });
+      table[String(i++)] = { labels: { method: s.method, mount: s.mount }, bucketValues, sum: s.sum, count: s.count };
+    }
+    (this.latency as unknown as { hashMap: Record<string, HistogramEntry> }).hashMap = table;
   }
 }
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { bareErrorBody, envelope } from './response.ts';
+import type { LogicalResponse } from '../core/index.ts';
+import { bareErrorBody, envelope, envelopeJson } from './response.ts';
 
 describe('envelope', () => {
   it('renders Vault\'s envelope around data, warnings and auth', () => {
@@ -14,6 +15,26 @@ describe('envelope', () => {
     const e = envelope({ status: 200, mountType: 'system', data: { 'secret/': { type: 'kv' } } }, 'rid', 'sys/mounts');
     assert.deepEqual(e['secret/'], { type: 'kv' });
     assert.equal(envelope({ status: 200, mountType: 'kv', data: { k: 1 } }, 'rid', 'secret/data/sys/mounts')['k'], undefined);
+  });
+});
+
+describe('envelopeJson', () => {
+  it('is byte for byte the JSON of the envelope', () => {
+    const responses: LogicalResponse[] = [
+      { status: 200, mountType: 'kv', data: { data: { password: 'p"\\\u2028é' }, metadata: { version: 1, custom_metadata: null } } },
+      { status: 200, mountType: 'kv', data: null },
+      { status: 200, mountType: 'kv' },
+      { status: 200, mountType: 'kv', warnings: [] },
+      { status: 200, mountType: 'kv', warnings: ['w1', 'w"2'], data: { a: [1, 2, { b: true }] } },
+      { status: 200, mountType: 'token', auth: { client_token: 't', policies: ['root'], metadata: null } },
+      { status: 404, mountType: 'kv', data: { x: undefined, y: 1 } },
+      { status: 200, mountType: undefined as unknown as string, data: { a: 1 } },
+      { status: 200, mountType: 'system', data: { 'secret/': { type: 'kv' } } },
+      { status: 200, mountType: 'system', data: { keys: ['a'] } },
+    ];
+    for (const path of ['secret/data/x', 'sys/mounts', 'sys/mounts/', 'sys/policy/p', 'sys/health', 'auth/token/lookup-self', '']) {
+      for (const r of responses) assert.equal(envelopeJson(r, 'rid-"1', path), JSON.stringify(envelope(r, 'rid-"1', path)), `${path} ${JSON.stringify(r)}`);
+    }
   });
 });
 

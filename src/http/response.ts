@@ -4,7 +4,7 @@
  */
 import type { FastifyReply } from 'fastify';
 import type { LogicalResponse } from '../core/index.ts';
-import { JSON_TYPE, sendJson } from './errors.ts';
+import { JSON_TYPE, sendJson, sendJsonText } from './errors.ts';
 
 /** Routes whose `data` Vault copies to the top level of the envelope (old clients read it there). */
 const INJECT_TOP = [/^sys\/audit(\/.*)?$/, /^sys\/audit-hash\/.+$/, /^sys\/auth(\/.*)?$/, /^sys\/capabilities(-self|-accessor)?$/, /^sys\/key-status$/, /^sys\/mounts(\/.*)?$/, /^sys\/policy(\/.*)?$/, /^sys\/rotate$/];
@@ -26,6 +26,19 @@ export function envelope(res: LogicalResponse, requestId: string, path: string):
   return out;
 }
 
+/**
+ * Exactly `JSON.stringify(envelope(res, requestId, path))`, without building the envelope object and
+ * serializing its constant fields on every response (response.test.ts compares the two).
+ */
+export function envelopeJson(res: LogicalResponse, requestId: string, path: string): string {
+  // Responses whose data may be copied to the top level take the general path.
+  if (res.data && path.startsWith('sys/')) return JSON.stringify(envelope(res, requestId, path));
+  // JSON.stringify leaves out a key whose value is undefined.
+  const mountType = res.mountType === undefined ? '' : `,"mount_type":${JSON.stringify(res.mountType)}`;
+  const warnings = res.warnings?.length ? JSON.stringify(res.warnings) : 'null';
+  return `{"request_id":${JSON.stringify(requestId)},"lease_id":"","renewable":false,"lease_duration":0,"data":${JSON.stringify(res.data ?? null)},"wrap_info":null,"warnings":${warnings},"auth":${JSON.stringify(res.auth ?? null)}${mountType}}`;
+}
+
 /** The body of an engine status >= 400 that came without data (e.g. KV's 404 for a missing key). */
 export function bareErrorBody(status: number, requestId: string): Record<string, unknown> {
   // Vault answers these `{"errors":[]}` (clients read an empty list as "not found"); the stable code
@@ -38,5 +51,5 @@ export function sendLogical(reply: FastifyReply, res: LogicalResponse, requestId
   if (res.raw) return reply.code(res.status).type(res.raw.contentType).send(Buffer.from(res.raw.body));
   if (res.status === 204) return reply.code(204).type(JSON_TYPE).send();
   if (res.status >= 400 && res.data === undefined && !res.warnings) return sendJson(reply, res.status, bareErrorBody(res.status, requestId));
-  return sendJson(reply, res.status, envelope(res, requestId, path));
+  return sendJsonText(reply, res.status, envelopeJson(res, requestId, path));
 }

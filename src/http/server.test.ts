@@ -133,6 +133,9 @@ describe('HTTP adapter on a real core', () => {
     const r = await f.app.inject({ method: 'GET', url: '/v1/sys/metrics?format=prometheus', headers: { 'x-vault-token': f.root } });
     assert.equal(r.statusCode, 200);
     assert.match(r.body, /vault_http_requests_total/);
+    // The audit broker's health counters are served on the same endpoint.
+    assert.match(r.body, /# TYPE arca_audit_checkpoint_failures_total counter/);
+    assert.match(r.body, /# TYPE arca_audit_chain_restarts_total counter/);
     assert.deepEqual(f.audit.map((a) => `${a.kind} ${a.path} ${a.status ?? ''}`), ['request sys/metrics ', 'response sys/metrics 200']);
     const j = await f.app.inject({ method: 'GET', url: '/v1/sys/metrics', headers: { 'x-vault-token': f.root } });
     assert.ok(Array.isArray(JSON.parse(j.body)));

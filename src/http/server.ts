@@ -3,7 +3,6 @@
  * LogicalResponses into Vault's envelope; it authorizes nothing itself (the core does, centrally).
  * Request mapping, body parsing and response building live in request-map.ts, body.ts, response.ts.
  */
-import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import { ArcaError } from '../errors/index.ts';
@@ -12,6 +11,7 @@ import type { Core } from '../core/index.ts';
 import { fromThrown, logServerError, sendError } from './errors.ts';
 import { listMethodHandler } from './list-method.ts';
 import { HttpMetrics, mountLabel, registerMetricsRoute } from './metrics.ts';
+import { requestIdGenerator } from './request-id.ts';
 import { mapRequest, tokenOf } from './request-map.ts';
 import { sendLogical } from './response.ts';
 import { registerRawSys } from './sys-raw.ts';
@@ -33,12 +33,6 @@ export interface HttpOptions {
 const MAX_BODY = 32 * 1024 * 1024;
 const NO_HA = { enabled: false, active: true, leaderAddress: '', activeSince: undefined };
 
-declare module 'fastify' {
-  interface FastifyRequest {
-    arcaId: string;
-  }
-}
-
 function createApp(o: HttpOptions, log: Logger): FastifyInstance {
   const https = o.tls ? { key: readFileSync(o.tls.keyFile), cert: readFileSync(o.tls.certFile) } : null;
   let built: FastifyInstance | undefined;
@@ -47,7 +41,7 @@ function createApp(o: HttpOptions, log: Logger): FastifyInstance {
     loggerInstance: log,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: MAX_BODY,
-    genReqId: () => randomUUID(),
+    genReqId: requestIdGenerator(),
     // One logger for all requests: a redacting pino child per request costs ~2-3% of a read.
     childLoggerFactory: (logger) => logger,
     // Router-level failures (a URL that does not decode) answer in the one error shape too.
@@ -64,13 +58,14 @@ function createApp(o: HttpOptions, log: Logger): FastifyInstance {
 function installCommon(app: FastifyInstance, o: HttpOptions, log: Logger, metrics: HttpMetrics): void {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: MAX_BODY }, (_req, body, done) => done(null, body));
-  app.addHook('onRequest', async (req, reply) => {
-    req.arcaId = req.id;
+  // Synchronous: an async hook costs a promise and a microtask hop per request.
+  app.addHook('onRequest', (req, reply, done) => {
     reply.header('cache-control', 'no-store');
     const ns = req.headers['x-vault-namespace'];
     if (typeof ns === 'string') reply.header('x-vault-namespace', ns);
     // `Content-Type:` with no value is no type at all (Vault reads the body as JSON regardless).
     if (req.headers['content-type'] === '') delete req.headers['content-type'];
+    done();
   });
   app.addHook('onResponse', (req, reply, done) => {
     metrics.record(req.method, mountLabel(req.url, o.core), reply.statusCode, reply.elapsedTime / 1000);
@@ -93,7 +88,8 @@ function logicalHandler(o: HttpOptions) {
       const fwd = await o.forward(req);
       if (fwd) return reply.code(fwd.status).headers(fwd.headers).send(fwd.body);
     }
-    const clientAddr = (await o.clientAddr?.(req)) ?? req.ip;
+    // Awaited only when HA resolves forwarded addresses: an await is a microtask hop per request.
+    const clientAddr = o.clientAddr ? ((await o.clientAddr(req)) ?? req.ip) : req.ip;
     const res = await o.core.handle({ id: req.id, operation: m.operation, path: m.path, data: m.data, token: tokenOf(req.headers), clientAddr });
     return sendLogical(reply, res, req.id, m.path);
   };

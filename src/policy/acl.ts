@@ -94,7 +94,7 @@ export class Acl {
   constructor(policies: readonly Policy[], opts: AclOptions = {}) {
     this.policyNames = policies.map((p) => p.name);
     this.isRoot = policies.some((p) => p.name === ROOT_POLICY_NAME);
-    this.#rootPaths = opts.rootPaths ?? DEFAULT_ROOT_PATHS;
+    this.#rootPaths = opts.rootPaths ? Object.freeze([...opts.rootPaths]) : DEFAULT_ROOT_PATHS;
     for (const policy of policies) {
       for (const r of policy.rules) {
         const table = r.kind === 'exact' ? this.#exact : r.kind === 'prefix' ? this.#prefix : this.#segment;

@@ -69,8 +69,11 @@ describe('FailureLimiter', () => {
     const c = clock();
     const l = new FailureLimiter({ burst: 1, refillPerSecond: 0.001, now: c.now });
     l.recordFailure('a');
+    assert.equal(l.has('a'), true);
     l.reset('a');
     assert.equal(l.check('a').limited, false);
+    // check() never creates a bucket: only failures do.
+    assert.equal(l.has('a'), false);
   });
 
   it('rejects nonsensical settings', () => {

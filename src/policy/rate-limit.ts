@@ -76,6 +76,11 @@ export class FailureLimiter {
     this.#buckets.delete(key);
   }
 
+  /** Whether `key` has a bucket (it failed, and was not dropped since); a cheap test before `check`. */
+  has(key: string): boolean {
+    return this.#buckets.has(key);
+  }
+
   get size(): number {
     return this.#buckets.size;
   }

@@ -35,9 +35,28 @@ export const DEFAULT_ROOT_PATHS: readonly string[] = Object.freeze([
   'auth/token/accessors*',
 ]);
 
-export function matchesRootPath(path: string, patterns: readonly string[]): boolean {
-  for (const p of patterns) {
-    if (p.endsWith('*') ? path.startsWith(p.slice(0, -1)) : path === p) return true;
+/** A pattern list split once into exact paths and raw prefixes (the per-call `slice` allocated on every request). */
+interface CompiledRootPaths {
+  exact: ReadonlySet<string>;
+  prefixes: readonly string[];
+}
+
+/** Keyed by the pattern array itself: lists are built once (DEFAULT_ROOT_PATHS, an Acl's option). */
+const compiled = new WeakMap<readonly string[], CompiledRootPaths>();
+
+function compile(patterns: readonly string[]): CompiledRootPaths {
+  let c = compiled.get(patterns);
+  if (!c) {
+    c = { exact: new Set(patterns.filter((p) => !p.endsWith('*'))), prefixes: patterns.filter((p) => p.endsWith('*')).map((p) => p.slice(0, -1)) };
+    // A caller's mutable array may change after this call: only frozen lists are remembered.
+    if (Object.isFrozen(patterns)) compiled.set(patterns, c);
   }
+  return c;
+}
+
+export function matchesRootPath(path: string, patterns: readonly string[]): boolean {
+  const c = compile(patterns);
+  if (c.exact.has(path)) return true;
+  for (const p of c.prefixes) if (path.startsWith(p)) return true;
   return false;
 }

@@ -162,7 +162,11 @@ async function assembleLocked(c: Readonly<ServerConfig>, log: Logger, dataDir: s
   });
   const seal = sealRefresher(core, log);
   // Before routing, so every endpoint (seal status, unseal, init, health) answers from a fresh record.
-  app.addHook('onRequest', async () => seal.refresh());
+  // Synchronous once initialized: an async hook is a promise and a microtask hop on every request.
+  app.addHook('onRequest', (_req, _reply, done) => {
+    if (core.state !== 'uninitialized') return done();
+    seal.refresh().then(() => done(), done);
+  });
   const address = await app.listen({ host: host.replace(/^\[|\]$/g, ''), port: Number(portStr) });
   ha?.manager.start();
   if (ha) seal.poll(1000);

@@ -21,4 +21,19 @@ describe('StorageView', () => {
     await assert.rejects(v.commit({ expect: [['/outside', undefined]] }), TypeError);
     assert.equal(new TextDecoder().decode(await inner.get('outside')), 'o');
   });
+
+  it("refuses exactly the keys with a leading '/' or a '..' segment", () => {
+    const v = new StorageView(new InmemStorage(), 'mount/');
+    const keys = ['a', 'a/b', '..', '../x', 'x/..', 'x/../y', '...', 'a..b', 'x/..y', '..x/y', 'x/...', '/a', 'a//b', '.', './a', 'a/./b', ''];
+    for (const k of keys) {
+      const bad = k.startsWith('/') || k.split('/').some((p) => p === '..');
+      let threw = false;
+      try {
+        void v.get(k);
+      } catch (e) {
+        threw = e instanceof TypeError;
+      }
+      assert.equal(threw, bad, k);
+    }
+  });
 });

@@ -1,5 +1,8 @@
 import type { CommitOps, Storage } from './storage.ts';
 
+/** A `..` segment anywhere in a key. */
+const DOT_DOT_SEGMENT = /(^|\/)\.\.(\/|$)/;
+
 /**
  * A Storage confined to a key prefix (after Vault's BarrierView): an engine mounted at `secret/`
  * gets a view of `logical/<mount-uuid>/` and cannot name keys outside it.
@@ -15,7 +18,8 @@ export class StorageView implements Storage {
   }
 
   #k(key: string): string {
-    if (key.startsWith('/') || key.split('/').some((p) => p === '..')) throw new TypeError('invalid key in view');
+    // Same rule as "a leading '/' or any '..' segment", without splitting the key on every get.
+    if (key.startsWith('/') || (key.includes('..') && DOT_DOT_SEGMENT.test(key))) throw new TypeError('invalid key in view');
     return this.#prefix + key;
   }
 

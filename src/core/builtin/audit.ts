@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { ArcaError } from '../../errors/index.ts';
 import { type EngineRouter, parseFields } from '../../engines/index.ts';
-import { type AuditDevice, AuditBroker, FileDevice, generateAuditKeys, SocketDevice, StdoutDevice } from '../../audit/index.ts';
+import { type AuditDevice, AuditBroker, type AuditInput, FileDevice, generateAuditKeys, SocketDevice, StdoutDevice } from '../../audit/index.ts';
 import type { Logger } from '../../log/index.ts';
 import { StorageView, type Storage } from '../../storage/index.ts';
 import type { AuditRecord, AuditSink } from '../core.ts';
@@ -46,6 +46,8 @@ export class AuditManager implements AuditSink, SystemExtension {
   readonly #spoolDir: string;
   readonly #log: Logger;
   #broker: Promise<AuditBroker> | undefined;
+  /** The broker once open: requests then log without awaiting the opening promise (two microtask hops each). */
+  #ready: AuditBroker | undefined;
   #configs: DeviceConfig[] = [];
 
   constructor(storage: () => Storage, spoolDir: string, log: Logger) {
@@ -56,8 +58,10 @@ export class AuditManager implements AuditSink, SystemExtension {
 
   /** Opens the broker with the keys and devices stored in the barrier (after unseal). */
   async start(): Promise<void> {
-    this.#broker = this.#open();
-    await this.#broker;
+    const opening = this.#open();
+    this.#broker = opening;
+    const b = await opening;
+    if (this.#broker === opening) this.#ready = b;
   }
 
   async #open(): Promise<AuditBroker> {
@@ -83,6 +87,7 @@ export class AuditManager implements AuditSink, SystemExtension {
   async stop(): Promise<void> {
     const b = this.#broker;
     this.#broker = undefined;
+    this.#ready = undefined;
     if (b) await (await b).close();
   }
 
@@ -95,17 +100,26 @@ export class AuditManager implements AuditSink, SystemExtension {
     return this.#broker;
   }
 
-  async request(e: AuditRecord): Promise<void> {
-    const b = await this.#b();
-    await b.log({ type: 'request', request: this.#req(e), sensitiveFields: e.sensitive });
+  request(e: AuditRecord): Promise<void> {
+    return this.#emit({ type: 'request', request: this.#req(e), sensitiveFields: e.sensitive });
   }
 
-  async response(e: AuditRecord & { status: number; response?: Record<string, unknown> | null; error?: string }): Promise<void> {
-    const b = await this.#b();
-    await b.log({
+  response(e: AuditRecord & { status: number; response?: Record<string, unknown> | null; error?: string }): Promise<void> {
+    return this.#emit({
       type: 'response', request: this.#req(e), sensitiveFields: e.sensitive,
       response: { status: e.status, data: e.response ?? undefined }, ...(e.error ? { error: e.error } : {}),
     });
+  }
+
+  /** Logs through the open broker directly, else once it is open (or ERR_SEALED); failures always as a rejection. */
+  #emit(input: AuditInput): Promise<void> {
+    const b = this.#ready;
+    if (!b) return this.#b().then((opened) => opened.log(input));
+    try {
+      return b.log(input);
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   #req(e: AuditRecord) {

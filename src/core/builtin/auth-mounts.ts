@@ -9,23 +9,11 @@ import { ArcaError } from '../../errors/index.ts';
 import { type EngineRouter, parseFields } from '../../engines/index.ts';
 import type { Core } from '../core.ts';
 import { type MountEntry, normalizeMountPath } from '../mounts.ts';
-import type { SystemExtension } from './system.ts';
+import { mountInfo, type SystemExtension } from './system.ts';
 
+/** Auth mounts carry Vault's `token_type` in their config. */
 function authMountInfo(m: MountEntry): Record<string, unknown> {
-  return {
-    accessor: m.accessor,
-    config: { default_lease_ttl: 0, force_no_cache: false, max_lease_ttl: 0, token_type: 'default-service' },
-    description: m.description,
-    external_entropy_access: false,
-    local: m.local,
-    options: Object.keys(m.options).length ? m.options : null,
-    plugin_version: '',
-    running_plugin_version: '',
-    running_sha256: '',
-    seal_wrap: m.sealWrap,
-    type: m.type,
-    uuid: m.uuid,
-  };
+  return mountInfo(m, { token_type: 'default-service' });
 }
 
 const EnableFields = z.object({

@@ -19,6 +19,8 @@ const dec = new TextDecoder();
 export class PolicyStore implements SystemExtension {
   readonly #s: () => Storage;
   #cache = new Map<string, Acl>();
+  /** One Authorizer per cached Acl: the core keys per-authorizer state (its `can` function) on it. */
+  readonly #authorizers = new WeakMap<Acl, Authorizer>();
 
   /** `storage` resolves the barrier lazily (the store outlives seal/unseal cycles). */
   constructor(storage: () => Storage) {
@@ -57,8 +59,13 @@ export class PolicyStore implements SystemExtension {
       if (this.#cache.size > 1000) this.#cache.clear();
       this.#cache.set(key, acl);
     }
-    const a = acl;
-    return { capabilities: (path) => a.capabilities(path), isRootPath: (path) => a.isRootPath(path), allows: (path, op, data) => a.allows(path, op, data) };
+    let az = this.#authorizers.get(acl);
+    if (!az) {
+      const a = acl;
+      az = { capabilities: (path) => a.capabilities(path), isRootPath: (path) => a.isRootPath(path), allows: (path, op, data) => a.allows(path, op, data) };
+      this.#authorizers.set(acl, az);
+    }
+    return az;
   }
 
   register(router: EngineRouter): void {

@@ -14,10 +14,11 @@ export interface SystemExtension {
   register(router: EngineRouter): void;
 }
 
-function mountInfo(m: MountEntry): Record<string, unknown> {
+/** Vault's mount entry JSON (`sys/mounts`, `sys/auth`); `extraConfig` adds per-table config keys. */
+export function mountInfo(m: MountEntry, extraConfig: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     accessor: m.accessor,
-    config: { default_lease_ttl: m.config?.defaultLeaseTtl ?? 0, force_no_cache: false, max_lease_ttl: m.config?.maxLeaseTtl ?? 0 },
+    config: { default_lease_ttl: m.config?.defaultLeaseTtl ?? 0, force_no_cache: false, max_lease_ttl: m.config?.maxLeaseTtl ?? 0, ...extraConfig },
     description: m.description,
     external_entropy_access: false,
     local: m.local,

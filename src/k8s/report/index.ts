@@ -1,0 +1,13 @@
+export {
+  checkSummary,
+  scanSummary,
+  pluginSummary,
+  nodeSegment,
+  sendReport,
+  validCluster,
+  type CheckSummary,
+  type ScanSummary,
+  type PluginSummary,
+  type ReportSource,
+  type ReportTarget,
+} from './posture.ts';

@@ -1,0 +1,96 @@
+/**
+ * Posture reports: summaries of `arca check`, `arca etcd scan` (and later the KMS plugin) sent to
+ * the server under `<mount>/data/<cluster>/<source>` of a KV v2 mount (default `posture/`). The
+ * KV versions are the history (GET = latest, metadata = the short history), and the mount gets its
+ * own policy. Summaries hold counts, ids and states only: no values, and no object names or
+ * evidence text unless `details` is asked for (evidence can name pods and files).
+ */
+import type { ArcaClient } from '../../client/index.ts';
+import type { Finding } from '../check/index.ts';
+
+/** `kms-plugin.<node>`: one report per plugin instance */
+export type ReportSource = 'check' | 'etcd-scan' | `kms-plugin.${string}`;
+
+export interface CheckSummary {
+  kind: 'check';
+  at: string;
+  byStatus: Record<string, number>;
+  /** failed findings per severity */
+  failedBySeverity: Record<string, number>;
+  findings: { id: string; status: string; severity: string; evidence?: string }[];
+}
+
+export function checkSummary(findings: readonly Finding[], details = false, now = new Date()): CheckSummary {
+  const byStatus: Record<string, number> = {};
+  const failedBySeverity: Record<string, number> = {};
+  for (const f of findings) {
+    byStatus[f.status] = (byStatus[f.status] ?? 0) + 1;
+    if (f.status === 'fail') failedBySeverity[f.severity] = (failedBySeverity[f.severity] ?? 0) + 1;
+  }
+  return {
+    kind: 'check',
+    at: now.toISOString(),
+    byStatus,
+    failedBySeverity,
+    findings: findings.map((f) => (details ? { id: f.id, status: f.status, severity: f.severity, evidence: f.evidence } : { id: f.id, status: f.status, severity: f.severity })),
+  };
+}
+
+export interface ScanSummary {
+  kind: 'etcd-scan';
+  at: string;
+  total: number;
+  byState: Record<string, number>;
+  /** provider → key name / kms key_id → count (key names and key_ids are not secret) */
+  byProvider: Record<string, Record<string, number>>;
+  byResource: Record<string, Record<string, number>>;
+  /** object keys by state, only with details */
+  objects?: { key: string; state: string }[];
+}
+
+export function scanSummary(
+  r: { total: number; byState: Record<string, number>; byProvider: Record<string, Record<string, number>>; byResource: Record<string, Record<string, number>>; objects: { key: string; state: string }[] },
+  details = false,
+  now = new Date(),
+): ScanSummary {
+  const s: ScanSummary = { kind: 'etcd-scan', at: now.toISOString(), total: r.total, byState: r.byState, byProvider: r.byProvider, byResource: r.byResource };
+  if (details) s.objects = r.objects.filter((o) => o.state !== 'current').map((o) => ({ key: o.key, state: o.state }));
+  return s;
+}
+
+export interface ReportTarget {
+  mount: string;
+  cluster: string;
+}
+
+/** A cluster name becomes one path segment: letters, digits, `.`, `_`, `-`. */
+export function validCluster(name: string): boolean {
+  return /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(name);
+}
+
+export async function sendReport(client: ArcaClient, t: ReportTarget, source: ReportSource, summary: object): Promise<{ path: string; version?: number }> {
+  const path = `${t.mount.replace(/^\/+|\/+$/g, '')}/data/${t.cluster}/${source}`;
+  const r = await client.write(path, { data: summary });
+  const v = (r.body['data'] as { version?: unknown } | undefined)?.version;
+  return typeof v === 'number' ? { path, version: v } : { path };
+}
+
+export interface PluginSummary {
+  kind: 'kms-plugin';
+  at: string;
+  node: string;
+  /** where the KEK lives (transit mount/key or HSM label) */
+  source: string;
+  version: string;
+  healthz: string;
+  keyId: string;
+}
+
+export function pluginSummary(s: { version: string; healthz: string; keyId: string }, node: string, source: string, now = new Date()): PluginSummary {
+  return { kind: 'kms-plugin', at: now.toISOString(), node, source, version: s.version, healthz: s.healthz, keyId: s.keyId };
+}
+
+/** A host name as one path segment. */
+export function nodeSegment(host: string): string {
+  return host.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 63) || 'node';
+}
