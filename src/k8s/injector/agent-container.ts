@@ -49,14 +49,15 @@ export const PATHS = {
 /**
  * The agent image's self-contained runtime for env mode (docs/injector.md "Agent image"): the image
  * holds at /opt/arca/bundle a directory with node, the shared libraries it links and the dynamic
- * loader (copied as ld.so), plus arca.mjs. Running the loader explicitly with --library-path makes
+ * loader (copied as ld.so), plus the agent bundle from scripts/build-agent.mjs (arca-agent.mjs and
+ * its chunks). Running the loader explicitly with --library-path makes
  * the wrapper independent of the app image's libc, so it starts in distroless, scratch and Alpine
  * (musl) images alike, with no shell.
  */
 export const BUNDLE = {
   source: '/opt/arca/bundle/.',
   copyCommand: ['cp', '-R', '/opt/arca/bundle/.', PATHS.bin],
-  exec: [`${PATHS.bin}/ld.so`, '--library-path', `${PATHS.bin}/lib`, `${PATHS.bin}/node`, `${PATHS.bin}/arca.mjs`],
+  exec: [`${PATHS.bin}/ld.so`, '--library-path', `${PATHS.bin}/lib`, `${PATHS.bin}/node`, `${PATHS.bin}/arca-agent.mjs`],
 } as const;
 
 /** Requests near the agent's measured idle footprint (one Node process), not 250m/64Mi. */
@@ -127,23 +128,30 @@ export interface AgentContainerInput {
 
 export function agentContainer(i: AgentContainerInput): Record<string, unknown> {
   const files = i.req.secrets.filter((s) => s.template === undefined).flatMap((s) => ['--secret', `${s.name}=${s.spec}`]);
-  const command = [
-    'arca', 'agent', i.mode,
+  // args, not command: the agent image's entrypoint is arca (docs/agent.md runs it the same way).
+  const args = [
+    'agent', i.mode,
     ...(i.withConfig ? ['--config', PATHS.config] : []),
     ...authFlags(i.req, i.o),
     ...files,
     '--dir', PATHS.agentSecrets,
   ];
   if (i.mode === 'sidecar') {
-    if (i.req.intervalSeconds !== undefined) command.push('--interval', `${i.req.intervalSeconds}s`);
-    if (i.req.onChange) command.push('--on-change-signal', i.req.onChange.signal, '--on-change-process', i.req.onChange.process);
+    if (i.req.intervalSeconds !== undefined) args.push('--interval', `${i.req.intervalSeconds}s`);
+    if (i.req.onChange) args.push('--on-change-signal', i.req.onChange.signal, '--on-change-process', i.req.onChange.process);
+    if (i.req.agentPort) args.push('--listen', `0.0.0.0:${i.req.agentPort}`);
   }
+  // A native sidecar's startup probe holds back the next containers until the first render is done.
+  const probe = i.mode === 'sidecar' && i.native && i.req.agentPort
+    ? { startupProbe: { httpGet: { path: '/healthz', port: i.req.agentPort }, periodSeconds: 1, failureThreshold: 120 } }
+    : {};
   return {
     name: i.name,
     image: i.req.image ?? i.o.agentImage,
     imagePullPolicy: 'IfNotPresent',
-    command,
+    args,
     ...(i.native ? { restartPolicy: 'Always' } : {}),
+    ...probe,
     volumeMounts: agentMounts(i.o, i.withConfig),
     resources: resources(i.req),
     securityContext: securityContext(i.uid, i.gid),

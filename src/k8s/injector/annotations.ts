@@ -6,6 +6,7 @@
  */
 import { parseSecretRef } from '../../client/index.ts';
 import { ArcaError } from '../../errors/index.ts';
+import { compileTemplate, FORMATS } from '../../render/index.ts';
 import { parseDuration } from '../../units/index.ts';
 
 export const PREFIX = 'arca.dev/';
@@ -30,6 +31,7 @@ export const A = {
   onChangeProcess: `${PREFIX}on-change-process`,
   /** Written by the injector: the agent config holding templates, read through the downward API. */
   agentConfig: `${PREFIX}agent-config`,
+  agentPort: `${PREFIX}agent-port`,
 } as const;
 export const SECRET_PREFIX = `${PREFIX}secret-`;
 export const TEMPLATE_PREFIX = `${PREFIX}template-`;
@@ -38,8 +40,6 @@ export const INJECTED = 'injected';
 
 export type Mode = 'init' | 'sidecar' | 'init+sidecar' | 'env';
 const MODES: readonly Mode[] = ['init', 'sidecar', 'init+sidecar', 'env'];
-/** Mirrors the agent's renderer formats (src/render FORMATS on the agent branch). */
-const FORMATS = ['raw', 'env', 'json', 'yaml', 'properties'] as const;
 
 export interface SecretFile {
   name: string;
@@ -63,6 +63,8 @@ export interface InjectRequest {
   runAsUser: number | undefined;
   runAsGroup: number | undefined;
   onChange: { signal: string; process: string } | undefined;
+  /** Sidecar /healthz + /metrics port (startup probe of the native sidecar); 0 = none. */
+  agentPort: number;
   secrets: SecretFile[];
 }
 
@@ -175,6 +177,14 @@ export function parseInjectRequest(ann: Record<string, string>): InjectRequest {
     const template = ann[`${TEMPLATE_PREFIX}${name}`];
     // As the agent's renderer: a template names its own fields and is its own format.
     if (template !== undefined && (s.format !== undefined || s.field !== undefined)) throw bad(`${TEMPLATE_PREFIX}${name}`, `a template excludes #FIELD and :FORMAT on ${key}`);
+    if (template !== undefined) {
+      try {
+        compileTemplate(template);
+      } catch (err) {
+        // The agent would refuse it at start; refuse the pod now, with the parser's reason (no values).
+        throw bad(`${TEMPLATE_PREFIX}${name}`, (err as Error).message);
+      }
+    }
     secrets.push({ name, spec: value.trim(), path: s.path, ...(template !== undefined ? { template } : {}) });
   }
   for (const key of Object.keys(ann)) {
@@ -185,6 +195,8 @@ export function parseInjectRequest(ann: Record<string, string>): InjectRequest {
   secrets.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   if (mode === 'env' && secrets.length) throw bad(`${SECRET_PREFIX}${secrets[0]!.name}`, 'env mode takes its values from arca:PATH#FIELD env entries; files need mode init, sidecar or init+sidecar');
   if (mode !== 'env' && secrets.length === 0) throw bad(`${SECRET_PREFIX}<name>`, 'at least one is required (or use arca.dev/mode: env)');
+  const portText = ann[A.agentPort]?.trim() ?? '8299';
+  if (!/^\d{1,5}$/.test(portText) || Number(portText) > 65535) throw bad(A.agentPort, 'must be a port number (0 turns the health endpoint and startup probe off)');
   return {
     role,
     mode,
@@ -198,6 +210,7 @@ export function parseInjectRequest(ann: Record<string, string>): InjectRequest {
     runAsUser: posInt(A.runAsUser, ann[A.runAsUser]?.trim()),
     runAsGroup: posInt(A.runAsGroup, ann[A.runAsGroup]?.trim()),
     onChange: signal !== undefined && proc !== undefined ? { signal, process: proc } : proc !== undefined ? { signal: 'SIGHUP', process: proc } : undefined,
+    agentPort: Number(portText),
     secrets,
   };
 }

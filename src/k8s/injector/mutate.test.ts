@@ -77,14 +77,18 @@ describe('injector mutation over AdmissionReview fixtures', () => {
     assert.deepEqual(tok, { audience: 'arca', expirationSeconds: 600, path: 'token' });
     assert.deepEqual(mount(s.containers[0], 'arca-secrets'), { name: 'arca-secrets', mountPath: '/arca/secrets', readOnly: true });
     assert.equal(mount(s.containers[0], 'arca-token'), undefined, 'the app does not get the Arca token in file mode');
-    const cmd: string[] = s.initContainers[0].command;
-    assert.deepEqual(cmd.slice(0, 3), ['arca', 'agent', 'init']);
+    const cmd: string[] = s.initContainers[0].args;
+    assert.equal(s.initContainers[0].command, undefined, "the agent image's entrypoint (arca) runs");
+    assert.deepEqual(cmd.slice(0, 2), ['agent', 'init']);
     assert.deepEqual(flag(cmd, '--secret'), ['db.env=secret/app/db:env']);
     assert.deepEqual(flag(cmd, '--k8s-role'), ['payments-api']);
     assert.deepEqual(flag(cmd, '--k8s-token-file'), ['/var/run/secrets/arca.dev/serviceaccount/token']);
     assert.deepEqual(flag(cmd, '--addr'), [OPTS.arcaAddr]);
     assert.deepEqual(flag(cmd, '--dir'), ['/arca/secrets']);
-    assert.deepEqual(s.initContainers[1].command.slice(0, 3), ['arca', 'agent', 'sidecar']);
+    assert.deepEqual(s.initContainers[1].args.slice(0, 2), ['agent', 'sidecar']);
+    assert.deepEqual(flag(s.initContainers[1].args, '--listen'), ['0.0.0.0:8299']);
+    assert.deepEqual(s.initContainers[1].startupProbe.httpGet, { path: '/healthz', port: 8299 }, 'the app starts after the first render');
+    assert.equal(s.initContainers[0].startupProbe, undefined);
     const sc = s.initContainers[0].securityContext;
     assert.equal(sc.runAsUser, 65532);
     assert.equal(sc.runAsNonRoot, true);
@@ -103,7 +107,7 @@ describe('injector mutation over AdmissionReview fixtures', () => {
       assert.equal(mount(c, 'kube-api-access-x7k2p').readOnly, true, 'existing mounts stay');
     }
     assert.deepEqual(s.containers[0].env, [{ name: 'PORT', value: '8080' }], 'env untouched in file mode');
-    assert.deepEqual(flag(s.initContainers[0].command, '--secret'), ['db.env=secret/app/db:env', 'password=secret/data/app/db#password:raw']);
+    assert.deepEqual(flag(s.initContainers[0].args, '--secret'), ['db.env=secret/app/db:env', 'password=secret/data/app/db#password:raw']);
     assert.equal(s.initContainers[0].securityContext.runAsUser, 1000, "the agent runs as the app's user, so 0600 files are readable");
     assert.equal(s.initContainers[0].securityContext.runAsGroup, 3000);
     assert.equal(r.patched.metadata.annotations['other.example/key~x'], 'v', 'unrelated annotations stay');
@@ -121,7 +125,8 @@ describe('injector mutation over AdmissionReview fixtures', () => {
     assert.equal(mount(s.containers[0], 'arca-secrets').mountPath, '/etc/web/secrets');
     assert.equal(mount(s.containers[1], 'arca-secrets'), undefined, 'log-shipper was not selected');
     assert.equal(s.shareProcessNamespace, true, 'signalling the app process needs a shared PID namespace');
-    const side: string[] = s.containers[2].command;
+    const side: string[] = s.containers[2].args;
+    assert.equal(s.containers[2].startupProbe, undefined, 'a classic sidecar cannot hold back the app');
     assert.deepEqual(flag(side, '--interval'), ['60s']);
     assert.deepEqual(flag(side, '--on-change-signal'), ['SIGHUP']);
     assert.deepEqual(flag(side, '--on-change-process'), ['nginx']);
@@ -151,7 +156,7 @@ describe('injector mutation over AdmissionReview fixtures', () => {
     const api = s.containers[0];
     const cmd: string[] = api.command;
     const dash = cmd.indexOf('--');
-    assert.deepEqual(cmd.slice(0, 5), ['/arca/bin/ld.so', '--library-path', '/arca/bin/lib', '/arca/bin/node', '/arca/bin/arca.mjs']);
+    assert.deepEqual(cmd.slice(0, 5), ['/arca/bin/ld.so', '--library-path', '/arca/bin/lib', '/arca/bin/node', '/arca/bin/arca-agent.mjs']);
     assert.deepEqual(cmd.slice(5, 7), ['agent', 'exec']);
     assert.deepEqual(cmd.slice(dash + 1), ['/app/server'], 'the original command runs after --');
     assert.deepEqual(api.args, ['--port', '8080'], 'args stay as they were');
@@ -230,7 +235,7 @@ describe('injector mutation over AdmissionReview fixtures', () => {
     const v = s.volumes.find((x: Json) => x.name === 'arca-ca');
     assert.equal(v.configMap.name, 'arca-ca');
     for (const c of s.initContainers) {
-      assert.deepEqual(flag(c.command, '--cacert'), ['/var/run/secrets/arca.dev/ca/ca.crt']);
+      assert.deepEqual(flag(c.args, '--cacert'), ['/var/run/secrets/arca.dev/ca/ca.crt']);
       assert.equal(mount(c, 'arca-ca').mountPath, '/var/run/secrets/arca.dev/ca');
     }
   });
@@ -250,6 +255,8 @@ describe('injector mutation over AdmissionReview fixtures', () => {
           p.metadata.annotations['arca.dev/template-db.env'] = '{{data.a}}';
           p.metadata.annotations['arca.dev/secret-db.env'] = 'secret/app/db#a';
         }, /template-db\.env: a template excludes #FIELD/],
+      ['template that does not parse', (p) => (p.metadata.annotations['arca.dev/template-db.env'] = '{{#a}}x'), /template-db\.env/],
+      ['agent port', (p) => (p.metadata.annotations['arca.dev/agent-port'] = '99999'), /arca\.dev\/agent-port/],
       ['env mode with files', (p) => (p.metadata.annotations['arca.dev/mode'] = 'env'), /env mode/],
     ];
     for (const [what, edit, re] of cases) {
