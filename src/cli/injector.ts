@@ -22,6 +22,7 @@ interface ServeFlags {
   agentUid: string;
   shutdownDelay: string;
   cacheEntries: string;
+  defaultSidecar: string;
 }
 
 interface CertFlags {
@@ -65,6 +66,7 @@ async function serve(o: ServeFlags): Promise<void> {
   if (!Number.isInteger(uid) || uid < 1 || uid > 2 ** 31 - 1) throw new UsageError('--agent-uid must be a non-root uid');
   const cacheEntries = Number(o.cacheEntries);
   if (!Number.isInteger(cacheEntries) || cacheEntries < 0 || cacheEntries > 100_000) throw new UsageError('--cache-entries must be an integer from 0 to 100000');
+  if (o.defaultSidecar !== 'native' && o.defaultSidecar !== 'classic') throw new UsageError('--default-sidecar must be native or classic');
   const { host, port } = parseListen(o.listen);
   const tokenExpirySeconds = duration(o.tokenExpiry, '--token-expiry', 600, 's');
   const shutdownDelayMs = duration(o.shutdownDelay, '--shutdown-delay', 0, 'ms');
@@ -87,6 +89,7 @@ async function serve(o: ServeFlags): Promise<void> {
       tokenExpirySeconds,
       caConfigMap: o.caConfigmap,
       defaultRunAsUser: uid,
+      defaultSidecar: o.defaultSidecar,
     },
   });
   log.info({ host, port: server.port }, 'injector listening');
@@ -129,6 +132,7 @@ export function register(cmd: Command): void {
     .option('--auth-mount <path>', 'Kubernetes auth mount under auth/ (annotation arca.dev/auth-mount overrides)', 'kubernetes')
     .option('--token-expiry <duration>', 'lifetime of the projected token (Kubernetes minimum 10m)', '10m')
     .option('--ca-configmap <name>', "ConfigMap (key ca.crt, in the pod's namespace) with the CA of Arca's serving certificate")
+    .option('--default-sidecar <kind>', 'sidecar kind when a pod does not set arca.dev/sidecar: native (Kubernetes >= 1.29) or classic', 'native')
     .option('--agent-uid <uid>', "agent uid when the pod names no non-root user (the agent runs as the app's user otherwise)", '65532')
     .option('--shutdown-delay <duration>', 'on SIGTERM, how long /readyz fails before the listener closes', '5s')
     .option('--cache-entries <n>', 'answers remembered by pod content (identical pods of one template); 0 disables', '256')

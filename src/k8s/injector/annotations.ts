@@ -52,7 +52,8 @@ export interface SecretFile {
 export interface InjectRequest {
   role: string;
   mode: Mode;
-  sidecar: 'native' | 'classic';
+  /** undefined: the injector's default. */
+  sidecar: 'native' | 'classic' | undefined;
   secretsPath: string;
   /** Container names to inject into; undefined = every container and init container. */
   containers: string[] | undefined;
@@ -134,8 +135,8 @@ export function parseInjectRequest(ann: Record<string, string>): InjectRequest {
   if (!/^[A-Za-z0-9._-]{1,128}$/.test(role)) throw bad(A.role, 'must be a role name (letters, digits, . _ -)');
   const mode = (ann[A.mode]?.trim() || 'init+sidecar') as Mode;
   if (!MODES.includes(mode)) throw bad(A.mode, `must be one of ${MODES.join(', ')}`);
-  const sidecar = ann[A.sidecar]?.trim() || 'native';
-  if (sidecar !== 'native' && sidecar !== 'classic') throw bad(A.sidecar, 'must be native (init container with restartPolicy Always, Kubernetes >= 1.29) or classic');
+  const sidecar = ann[A.sidecar]?.trim() || undefined;
+  if (sidecar !== undefined && sidecar !== 'native' && sidecar !== 'classic') throw bad(A.sidecar, 'must be native (init container with restartPolicy Always, Kubernetes >= 1.29) or classic');
   const secretsPath = ann[A.secretsPath]?.trim() || '/arca/secrets';
   if (!secretsPath.startsWith('/') || secretsPath.includes('..') || secretsPath.includes(':')) throw bad(A.secretsPath, 'must be an absolute directory path');
   const containers = ann[A.containers]?.split(',').map((s) => s.trim()).filter(Boolean);

@@ -93,7 +93,7 @@ describe('injector mutation over AdmissionReview fixtures', () => {
     assert.equal(sc.runAsUser, 65532);
     assert.equal(sc.runAsNonRoot, true);
     assert.equal(sc.readOnlyRootFilesystem, true);
-    assert.deepEqual(s.initContainers[0].resources.requests, { cpu: '5m', memory: '48Mi' });
+    assert.deepEqual(s.initContainers[0].resources.requests, { cpu: '5m', memory: '50Mi' });
   });
 
   it('pod with init containers, volumes and env: agent init before the user init container, which also gets the mount', () => {
@@ -139,6 +139,16 @@ describe('injector mutation over AdmissionReview fixtures', () => {
     const c = s.initContainers[0];
     assert.equal(c.securityContext.runAsUser, 101);
     assert.deepEqual(c.resources, { requests: { cpu: '5m', memory: '32Mi' }, limits: { cpu: '100m', memory: '128Mi' } });
+  });
+
+  it('--default-sidecar classic (clusters before 1.29) applies unless the pod asks for native', () => {
+    const r = run('minimal.json', { ...OPTS, defaultSidecar: 'classic' });
+    assert.deepEqual(names(r.patched.spec.initContainers), ['arca-agent-init']);
+    assert.deepEqual(names(r.patched.spec.containers), ['api', 'arca-agent']);
+    const review = fixture('minimal.json');
+    review.request.object.metadata.annotations['arca.dev/sidecar'] = 'native';
+    const ops = JSON.parse(Buffer.from((handleReview(review, { ...OPTS, defaultSidecar: 'classic' }).body as Json).response.patch, 'base64').toString());
+    assert.ok(ops.some((o: Json) => o.path === '/spec/initContainers' && o.value[1].restartPolicy === 'Always'));
   });
 
   it('native sidecar only, on a Job-like pod whose arrays exist but are empty', () => {

@@ -94,14 +94,15 @@ function fileMode(pod: Pod, req: InjectRequest, o: InjectorOptions, targets: Tar
   }
   p.append('/spec/volumes', pod.spec.volumes, volumes(o, withConfig, false));
   const common = { req, o, uid, gid, withConfig };
+  const sidecar = req.sidecar ?? o.defaultSidecar ?? 'native';
   const first: unknown[] = [];
   // The init container goes first so secrets exist before any other init container or app starts.
   if (wantInit) first.push(agentContainer({ ...common, name: NAMES.init, mode: 'init', native: false }));
-  if (wantSidecar && req.sidecar === 'native') first.push(agentContainer({ ...common, name: NAMES.sidecar, mode: 'sidecar', native: true }));
+  if (wantSidecar && sidecar === 'native') first.push(agentContainer({ ...common, name: NAMES.sidecar, mode: 'sidecar', native: true }));
   // Mounts into the user's init containers go in before the prepend shifts their indexes.
   for (const t of targets) p.append(`${t.at}/volumeMounts`, t.c.volumeMounts, [{ name: NAMES.secretsVolume, mountPath: req.secretsPath, readOnly: true }]);
   p.prepend('/spec/initContainers', pod.spec.initContainers, first);
-  if (wantSidecar && req.sidecar === 'classic') p.append('/spec/containers', pod.spec.containers, [agentContainer({ ...common, name: NAMES.sidecar, mode: 'sidecar', native: false })]);
+  if (wantSidecar && sidecar === 'classic') p.append('/spec/containers', pod.spec.containers, [agentContainer({ ...common, name: NAMES.sidecar, mode: 'sidecar', native: false })]);
   if (req.onChange && pod.spec.shareProcessNamespace !== true) p.set('/spec/shareProcessNamespace', false, true);
 }
 
