@@ -36,6 +36,11 @@ describe('Reviewer', () => {
     assert.match(Buffer.from(c.response.patch, 'base64').toString(), /other-role/);
   });
 
+  it('names the pod for the log by generateName before it has a name', () => {
+    const a = new Reviewer(OPTS).handle(fixture('env-no-command.json'));
+    assert.equal(a.pod, 'payments/api-7c9d8f6b5d-*');
+  });
+
   it('keeps at most cacheEntries verdicts', () => {
     const r = new Reviewer(OPTS, 2);
     for (let i = 0; i < 5; i++) {

@@ -26,6 +26,8 @@ export interface ReviewAnswer {
   outcome: Outcome;
   /** For the log and metrics: the error code of a denial or malformed review. */
   code?: string;
+  /** For the log: `namespace/name`, or `namespace/<generateName>*` before the name exists. */
+  pod?: string;
 }
 
 /** What to answer for a pod, independent of the request uid. */
@@ -121,20 +123,31 @@ export class Reviewer {
     // Only pod CREATE is ever patched; anything else the webhook is sent passes untouched.
     const isPod = (req.resource?.resource ?? 'pods') === 'pods' && (req.kind?.kind ?? 'Pod') === 'Pod' && !req.subResource;
     if (!isPod || req.operation !== 'CREATE') return answer(req.uid, { kind: 'allow' });
-    if (this.#max === 0) return answer(req.uid, verdict(req.object, this.#o));
-    const key = JSON.stringify(req.object);
+    return { ...this.#decide(req.uid, req.object), pod: podName(req.namespace, req.object) };
+  }
+
+  #decide(uid: string, object: unknown): ReviewAnswer {
+    if (this.#max === 0) return answer(uid, verdict(object, this.#o));
+    const key = JSON.stringify(object);
     // Very large pods are rare and would pin memory: they are not remembered.
-    if (key.length > 64 * 1024) return answer(req.uid, verdict(req.object, this.#o));
+    if (key.length > 64 * 1024) return answer(uid, verdict(object, this.#o));
     let v = this.#cache.get(key);
     if (v) {
       this.#cache.delete(key);
     } else {
-      v = verdict(req.object, this.#o);
+      v = verdict(object, this.#o);
       if (this.#cache.size >= this.#max) this.#cache.delete(this.#cache.keys().next().value as string);
     }
     this.#cache.set(key, v);
-    return answer(req.uid, v);
+    return answer(uid, v);
   }
+}
+
+/** Controller-created pods have no name at admission, only generateName (reference §1.6). */
+function podName(namespace: string | undefined, object: unknown): string {
+  const m = (object as { metadata?: { name?: unknown; generateName?: unknown } } | null)?.metadata;
+  const name = typeof m?.name === 'string' && m.name ? m.name : typeof m?.generateName === 'string' ? `${m.generateName}*` : '?';
+  return `${namespace ?? '?'}/${name.slice(0, 253)}`;
 }
 
 /** One review without a cache (tests, one-off use). */

@@ -85,8 +85,8 @@ export async function startInjectorServer(o: InjectorServerOptions): Promise<Inj
         return;
       }
       o.metrics.review(a.outcome, a.code, (performance.now() - t0) / 1000);
-      if (a.outcome === 'denied' || a.outcome === 'malformed') log.info({ outcome: a.outcome, code: a.code }, 'review refused');
-      else log.debug({ outcome: a.outcome }, 'review');
+      if (a.outcome === 'denied' || a.outcome === 'malformed') log.info({ outcome: a.outcome, code: a.code, pod: a.pod }, 'review refused');
+      else log.debug({ outcome: a.outcome, pod: a.pod }, 'review');
       res.writeHead(a.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(a.text) });
       res.end(a.text);
     });
