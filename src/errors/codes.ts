@@ -57,6 +57,17 @@ export const ERROR_CODES = [
   'ERR_KMS_KEY_ID_UNKNOWN',
   'ERR_ETCD_UNAVAILABLE',
   'ERR_ETCD_KEY_NOT_FOUND',
+  // secrets-store CSI provider (the wire Error.code of a failed Mount; also a metric label)
+  /** A SecretProviderClass parameter or mount attribute is missing or malformed; the message names it. */
+  'ERR_CSI_PARAMETER_INVALID',
+  /** An objectName is not a clean relative path (absolute, `..`, `./`, doubled or trailing `/`) or collides with another. */
+  'ERR_CSI_OBJECT_NAME_INVALID',
+  /** `csi.storage.k8s.io/serviceAccount.tokens` has no token for the configured audience (check CSIDriver tokenRequests). */
+  'ERR_CSI_TOKEN_MISSING',
+  /** A value does not decode with the object's encoding (base64 or hex). */
+  'ERR_CSI_DECODE_FAILED',
+  /** The files of one Mount exceed 4 MiB, the driver's default receive limit. */
+  'ERR_CSI_MOUNT_TOO_LARGE',
   // transit engine
   'ERR_TRANSIT_KEY_NOT_FOUND',
   'ERR_TRANSIT_CIPHERTEXT_MALFORMED',

@@ -18,13 +18,14 @@ const FILES = {
 /** The proto package, which is also the `version` the apiserver speaks. */
 export type KmsApi = keyof typeof FILES;
 
-const OPTIONS: protoLoader.Options = { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true };
+/** Loader options of every vendored .proto (the KMS APIs and the CSI provider API). */
+export const PROTO_OPTIONS: protoLoader.Options = { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true };
 const loaded = new Map<KmsApi, protoLoader.PackageDefinition>();
 
 export function kmsPackage(api: KmsApi): protoLoader.PackageDefinition {
   let def = loaded.get(api);
   if (!def) {
-    def = protoLoader.loadSync(FILES[api], OPTIONS);
+    def = protoLoader.loadSync(FILES[api], PROTO_OPTIONS);
     loaded.set(api, def);
   }
   return def;

@@ -101,7 +101,7 @@ describe('json and yaml', () => {
     assert.equal(formatJson({ b: 1, a: { d: 1, c: 2 } }), '{\n  "a": {\n    "c": 2,\n    "d": 1\n  },\n  "b": 1\n}\n');
   });
   it('yaml keeps lookalikes as strings', () => {
-    const f = { a: 'true', b: 'no', c: '0x10', d: '1e3', e: 'null', f: '~', g: '- x', h: 'a: b', i: 'plain', j: 7, k: ['x'], l: '' };
+    const f = { a: 'true', b: 'no', c: '0x10', d: '1e3', e: 'null', f: '~', g: '- x', h: 'a: b', i: 'plain', j: 7, k: ['x'], l: '', E0: 'E0', m: 'e5' };
     const text = formatYaml(f);
     assert.ok(text.includes('i: plain\n'));
     assert.deepEqual(parseYaml(text), f);

@@ -77,7 +77,8 @@ export function formatJson(f: Fields): string {
 // else is written as a JSON string, which is a valid YAML double-quoted scalar.
 const YAML_PLAIN = /^[A-Za-z_/][A-Za-z0-9_/.@+-]*$/;
 const YAML_RESERVED = /^(?:y|n|yes|no|on|off|true|false|null|~|\.nan|\.inf|[-+]?\.inf)$/i;
-const NUMBERISH = /^[-+]?(?:\.?\d|0x|0o|0b)/i;
+// `E0`, `e5`: the yaml package's YAML 1.1 float rule lets the mantissa be empty, so these read as numbers.
+const NUMBERISH = /^[-+]?(?:\.?\d|0x|0o|0b|e[-+]?\d)/i;
 
 function yamlString(s: string): string {
   return YAML_PLAIN.test(s) && !YAML_RESERVED.test(s) && !NUMBERISH.test(s) && !s.includes('..') ? s : JSON.stringify(s);

@@ -64,12 +64,18 @@ export async function startArca(o: StartOptions = {}): Promise<ArcaProcess> {
     },
   };
   if (o.wait !== false) {
+    const dev = (o.args ?? []).includes('--dev');
     const c = new ArcaClient({ addr, timeoutMs: 2000 });
     try {
       await waitFor('arca server', async () => {
         if (child.exitCode !== null) throw new Error(`arca exited with ${child.exitCode}: ${out}`);
         const r = await c.request('GET', 'sys/seal-status');
-        return r.status === 200 ? true : undefined;
+        if (r.status !== 200) return undefined;
+        // A dev server answers seal-status before its bootstrap has initialized and unsealed it:
+        // callers write right away, so wait for the bootstrap too.
+        if (!dev) return true;
+        const b = r.body as { initialized?: boolean; sealed?: boolean };
+        return b.initialized === true && b.sealed === false ? true : undefined;
       }, 30_000, 100);
     } finally {
       c.close();

@@ -1,0 +1,30 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { parseObjects } from './params.ts';
+import { objectVersion } from './version.ts';
+
+const KEY = new Uint8Array(32).fill(7);
+const [spec] = parseObjects('- {objectName: db-password, secretPath: secret/data/app/db, secretKey: password}\n');
+const value = Buffer.from('s3cr3t-value');
+
+describe('csi object versions', () => {
+  it('depend on the key, the config and the secret version, and not on the value when a version exists', () => {
+    const v1 = objectVersion(KEY, spec!, [{ path: 'secret/data/app/db', version: 1 }], value);
+    assert.match(v1, /^[A-Za-z0-9_-]{43}$/);
+    assert.equal(objectVersion(KEY, spec!, [{ path: 'secret/data/app/db', version: 1 }], Buffer.from('other')), v1);
+    assert.notEqual(objectVersion(KEY, spec!, [{ path: 'secret/data/app/db', version: 2 }], value), v1);
+    assert.notEqual(objectVersion(new Uint8Array(32), spec!, [{ path: 'secret/data/app/db', version: 1 }], value), v1);
+    const [other] = parseObjects('- {objectName: db-password, secretPath: secret/data/app/db, secretKey: password, filePermission: "0400"}\n');
+    assert.notEqual(objectVersion(KEY, other!, [{ path: 'secret/data/app/db', version: 1 }], value), v1);
+  });
+
+  it('cover the value only through the key when the secret has no version, and never equal a plain hash of it', () => {
+    const a = objectVersion(KEY, spec!, [{ path: 'x', version: undefined }], value);
+    assert.notEqual(objectVersion(KEY, spec!, [{ path: 'x', version: undefined }], Buffer.from('other')), a);
+    for (const enc of ['base64url', 'base64', 'hex'] as const) {
+      assert.notEqual(a, createHash('sha256').update(value).digest(enc));
+      assert.equal(a.includes(value.toString(enc)), false);
+    }
+  });
+});
