@@ -121,6 +121,11 @@ export async function startInjectorServer(o: InjectorServerOptions): Promise<Inj
     } else res.writeHead(404).end();
   });
 
+  // The API server gives up after the webhook's timeoutSeconds (≤ 30 s); a client slower than that
+  // is not the API server, and must not hold a socket.
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+
   const watcher: TlsWatcher = watchTlsPair(
     o.certFile,
     o.keyFile,
