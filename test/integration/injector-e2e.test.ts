@@ -9,12 +9,14 @@
  * directory), and the projected token volume gets a token signed by the test API server
  * (test/harness/kube-tokens.ts) with the audience and expiry the patch asked for.
  *
- * Needs `arca agent` (issue 15): skipped, and says so, until the agent command exists.
+ * Also: env mode (the wrapped command gets its values) and the native sidecar (startup-probe
+ * endpoint after the first render, a new KV version picked up). Skipped, saying so, without `arca agent`.
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { get as httpGet } from 'node:http';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -44,6 +46,43 @@ function post(port: number, ca: string, body: string): Promise<Json> {
   });
 }
 
+/**
+ * kubelet, for one pod: a directory per volume; downward-API annotation items written; projected
+ * tokens minted as the spec asks (audience, expiry). Returns volume name → directory.
+ */
+async function materialise(kube: KubeApiServer, pod: Json, root: string): Promise<Map<string, string>> {
+  const volDir = new Map<string, string>();
+  for (const v of pod.spec.volumes) {
+    const d = join(root, v.name);
+    await mkdir(d, { recursive: true });
+    volDir.set(v.name, d);
+    for (const item of v.downwardAPI?.items ?? []) {
+      const m = /^metadata\.annotations\['(.+)'\]$/.exec(item.fieldRef.fieldPath);
+      assert.ok(m, item.fieldRef.fieldPath);
+      await writeFile(join(d, item.path), pod.metadata.annotations[m[1]!]);
+    }
+    for (const s of v.projected?.sources ?? []) {
+      if (!s.serviceAccountToken) continue;
+      const t = s.serviceAccountToken;
+      // Without an audience kubelet uses the API server's (the pod's own kube-api-access volume).
+      const jwt = await kube.mint({ ...SA, ...(t.audience ? { audiences: [t.audience] } : {}), ttl: t.expirationSeconds, pod: { name: 'api-7c9d8f6b5d-x2kqv', uid: '5e1d7f0a-2222-4f10-8e3b-5c4d2a1b0f99' } });
+      await writeFile(join(d, t.path), jwt);
+    }
+  }
+  return volDir;
+}
+
+/** A container's argv as its process would see it: mount paths mapped to the volume directories. */
+function argvOf(c: Json, volDir: Map<string, string>): string[] {
+  const mounts: Array<[string, string]> = c.volumeMounts.map((m: Json) => [m.mountPath, volDir.get(m.name)!]);
+  const mapPath = (a: string) => {
+    for (const [mp, d] of mounts) if (a === mp || a.startsWith(`${mp}/`)) return d + a.slice(mp.length);
+    return a;
+  };
+  // The agent image's entrypoint is arca; bin/arca stands in for it.
+  return [ARCA_BIN, ...c.args.map(mapPath)];
+}
+
 function run(argv: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(argv[0]!, argv.slice(1), { env, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -61,19 +100,19 @@ describe('injector end to end: patched pod → agent init container → secrets 
   let injector: ChildProcess;
   let port: number;
   let ca: string;
+  let root: ReturnType<ArcaProcess['client']>;
 
   before(async () => {
     dir = await tempDir();
     kube = await startKubeApiServer();
     kube.serviceAccounts.set(`${SA.namespace}/${SA.name}`, SA.uid);
     srv = await startArca({ args: ['--data-dir', `${dir.path}/data`] });
-    const root = srv.client((await initUnsealed(srv)).root);
+    root = srv.client((await initUnsealed(srv)).root);
     await root.write('sys/policies/acl/app-read', { policy: 'path "secret/data/app/*" { capabilities = ["read"] }\npath "secret/metadata/app/*" { capabilities = ["read"] }' });
     await root.write('secret/data/app/db', { data: { password: PASSWORD, user: 'payments' } });
     await root.write('sys/auth/kubernetes', { type: 'kubernetes' });
     await root.write('auth/kubernetes/config', { oidc_discovery_url: kube.url });
     await root.write('auth/kubernetes/role/payments-api', { bound_service_account_names: [SA.name], bound_service_account_namespaces: [SA.namespace], audience: 'arca', token_policies: ['app-read'], token_ttl: '10m' });
-    root.close();
     const certs = await createCerts({ service: 'arca-injector', namespace: 'arca-system', days: 1 });
     await writeCerts(dir.path, certs);
     ca = certs.caPem;
@@ -83,6 +122,7 @@ describe('injector end to end: patched pod → agent init container → secrets 
     await waitFor('injector', async () => ((await post(port, ca, '{}').catch((e: Error) => (e.message.startsWith('HTTP 400') ? {} : undefined))) ? true : undefined), 30_000, 100);
   });
   after(async () => {
+    root?.close();
     if (injector) await stopChild(injector);
     await srv?.stop();
     await kube?.close();
@@ -140,34 +180,10 @@ describe('injector end to end: patched pod → agent init container → secrets 
     const pod: Json = jsonpatch.applyPatch(structuredClone(review.request.object), ops, true, false).newDocument;
     new PodModel(pod as never).validate();
 
-    // kubelet, for this pod: one directory per volume; the projected token as the patch asked for it.
-    const volDir = new Map<string, string>();
-    for (const v of pod.spec.volumes) {
-      const d = join(dir.path, 'pod', v.name);
-      await mkdir(d, { recursive: true });
-      volDir.set(v.name, d);
-      for (const item of v.downwardAPI?.items ?? []) {
-        const m = /^metadata\.annotations\['(.+)'\]$/.exec(item.fieldRef.fieldPath);
-        assert.ok(m, item.fieldRef.fieldPath);
-        await writeFile(join(d, item.path), pod.metadata.annotations[m[1]!]);
-      }
-      for (const s of v.projected?.sources ?? []) {
-        if (!s.serviceAccountToken) continue;
-        const t = s.serviceAccountToken;
-        // Without an audience kubelet uses the API server's (the pod's own kube-api-access volume).
-        const jwt = await kube.mint({ ...SA, ...(t.audience ? { audiences: [t.audience] } : {}), ttl: t.expirationSeconds, pod: { name: 'api-7c9d8f6b5d-x2kqv', uid: '5e1d7f0a-2222-4f10-8e3b-5c4d2a1b0f99' } });
-        await writeFile(join(d, t.path), jwt);
-      }
-    }
+    const volDir = await materialise(kube, pod, join(dir.path, 'pod'));
     const init = pod.spec.initContainers[0];
     assert.equal(init.name, 'arca-agent-init', 'the agent runs first');
-    const mounts: Array<[string, string]> = init.volumeMounts.map((m: Json) => [m.mountPath, volDir.get(m.name)!]);
-    const mapPath = (a: string) => {
-      for (const [mp, d] of mounts) if (a === mp || a.startsWith(`${mp}/`)) return d + a.slice(mp.length);
-      return a;
-    };
-    // The agent image's entrypoint is arca; bin/arca stands in for it.
-    const argv = [ARCA_BIN, ...init.args.map(mapPath)];
+    const argv = argvOf(init, volDir);
     const { VAULT_TOKEN: _v, ARCA_TOKEN: _a, ...env } = process.env;
     const r = await run(argv, env);
     assert.equal(r.code, 0, `agent init failed: ${r.stderr}`);
@@ -182,5 +198,47 @@ describe('injector end to end: patched pod → agent init container → secrets 
     assert.match(await readFile(join(appDir, 'db.env'), 'utf8'), new RegExp(`password=['"]?${PASSWORD}`, 'i'));
     assert.equal(await readFile(join(appDir, 'app.conf'), 'utf8'), `user=payments\npass=${PASSWORD}\n`);
     assert.equal((await stat(join(appDir, 'password'))).mode & 0o007, 0, 'not world-readable');
+  });
+
+  it('native sidecar: serves the startup-probe endpoint after the first render and picks up a new version', async () => {
+    const review = JSON.parse(readFileSync(join(REPO_ROOT, 'src/k8s/injector/testdata/minimal.json'), 'utf8'));
+    Object.assign(review.request.object.metadata.annotations, { 'arca.dev/mode': 'sidecar', 'arca.dev/interval': '1s', 'arca.dev/secret-db.env': 'secret/app/side:env' });
+    await root.write('secret/data/app/side', { data: { password: 'side-v1' } });
+    const answer = await post(port, ca, JSON.stringify(review));
+    const ops = JSON.parse(Buffer.from(answer.response.patch, 'base64').toString('utf8'));
+    const pod: Json = jsonpatch.applyPatch(structuredClone(review.request.object), ops, true, false).newDocument;
+    new PodModel(pod as never).validate();
+    const side = pod.spec.initContainers[0];
+    assert.equal(side.restartPolicy, 'Always');
+    const volDir = await materialise(kube, pod, join(dir.path, 'pod-sidecar'));
+    const probePort = side.startupProbe.httpGet.port;
+    const hostPort = await freePort();
+    // The probe's port, on loopback here: the pod's network namespace is the host's in this test.
+    const argv = argvOf(side, volDir).map((a) => (a === `0.0.0.0:${probePort}` ? `127.0.0.1:${hostPort}` : a));
+    assert.ok(argv.includes(`127.0.0.1:${hostPort}`), 'the sidecar listens on the startup probe port');
+    const { VAULT_TOKEN: _v, ARCA_TOKEN: _a, ...env } = process.env;
+    const child = spawn(argv[0]!, argv.slice(1), { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (d) => (stderr += d));
+    try {
+      const health = () => new Promise<number>((resolve) => {
+        const req = httpGet({ host: '127.0.0.1', port: hostPort, path: side.startupProbe.httpGet.path }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', () => resolve(0));
+      });
+      await waitFor('startup probe passes', async () => ((await health()) === 200 ? true : undefined), 30_000, 100);
+      const file = join(volDir.get('arca-secrets')!, 'db.env');
+      assert.match(await readFile(file, 'utf8'), /side-v1/, 'the file exists once the probe passes');
+      await root.write('secret/data/app/side', { data: { password: 'side-v2' } });
+      await waitFor('the new version rendered', async () => ((await readFile(file, 'utf8')).includes('side-v2') ? true : undefined), 30_000, 100);
+      const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+      child.kill('SIGTERM');
+      assert.equal(await exited, 0, stderr);
+      assert.ok(!stderr.includes('side-v1') && !stderr.includes('side-v2'), 'no value in the agent log');
+    } finally {
+      await stopChild(child);
+    }
   });
 });
