@@ -61,4 +61,30 @@ describe('Reviewer on arbitrary input', () => {
     );
     assert.ok(patched > 10, `only ${patched} of the runs produced a patch`);
   });
+
+  it('answers from memory exactly as without it, whatever the uid and body', () => {
+    const cached = new Reviewer(OPTS, 16);
+    const fresh = new Reviewer(OPTS, 0);
+    const uid = fc.oneof(fc.uuid(), fc.string({ maxLength: 8 }));
+    const body = fc.tuple(pod, uid, fc.boolean()).map(([p, u, dry]) =>
+      JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid: u, operation: 'CREATE', dryRun: dry, object: { ...p, metadata: { ...p.metadata, annotations: { 'arca.dev/inject': 'true', 'arca.dev/role': 'r', ...p.metadata.annotations } } } } }),
+    );
+    // Each body is sent twice with different uids, interleaved with others, so hits happen.
+    fc.assert(
+      fc.property(fc.array(fc.tuple(body, fc.uuid()), { minLength: 1, maxLength: 6 }), (items) => {
+        const sends = items.flatMap(([b, u2]) => {
+          const o = JSON.parse(b);
+          o.request.uid = u2;
+          return [b, JSON.stringify(o)];
+        });
+        for (const raw of [...sends, ...sends.reverse()]) {
+          const a = cached.handleBody(raw);
+          const f = fresh.handleBody(raw);
+          assert.equal(a.text, f.text);
+          assert.equal(a.status, f.status);
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
 });

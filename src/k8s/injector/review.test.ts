@@ -36,6 +36,36 @@ describe('Reviewer', () => {
     assert.match(Buffer.from(c.response.patch, 'base64').toString(), /other-role/);
   });
 
+  it("a repeated review (only the uid differs) is answered without parsing it again", () => {
+    const r = new Reviewer(OPTS, 4);
+    // Compact, as the API server sends it (Go's encoding/json).
+    const one = JSON.stringify(fixture('minimal.json'));
+    const two = one.replace('11111111-0000-4000-8000-000000000001', '22222222-0000-4000-8000-000000000002');
+    const parse = JSON.parse;
+    let parses = 0;
+    JSON.parse = ((text: string, reviver?: (this: unknown, k: string, v: unknown) => unknown) => {
+      parses++;
+      return parse(text, reviver);
+    }) as typeof JSON.parse;
+    try {
+      const a = r.handleBody(one);
+      const before = parses;
+      const b = r.handleBody(two);
+      assert.equal(parses, before, 'no parse for the twin');
+      assert.equal((parse(b.text) as { response: { uid: string } }).response.uid, '22222222-0000-4000-8000-000000000002');
+      assert.equal((parse(b.text) as { response: { patch: string } }).response.patch, (parse(a.text) as { response: { patch: string } }).response.patch);
+      assert.equal(b.pod, a.pod);
+      // A body that differs elsewhere is parsed and decided on its own.
+      const three = two.replace('"arca.dev/role":"payments-api"', '"arca.dev/role":"other"');
+      assert.notEqual(three, two);
+      const c = r.handleBody(three);
+      assert.ok(parses > before);
+      assert.match(Buffer.from((parse(c.text) as { response: { patch: string } }).response.patch, 'base64').toString(), /other/);
+    } finally {
+      JSON.parse = parse;
+    }
+  });
+
   it('names the pod for the log by generateName before it has a name', () => {
     const a = new Reviewer(OPTS).handle(fixture('env-no-command.json'));
     assert.equal(a.pod, 'payments/api-7c9d8f6b5d-*');

@@ -8,8 +8,8 @@
  * created per pod), so a dry run gets exactly the patch the real request would.
  *
  * The verdict depends only on the pod object and the injector's options, never on the uid, so a
- * Reviewer may remember it per pod content: a Deployment's scale-up or rollout sends many identical
- * pods (same template, empty name), and each then costs a JSON parse instead of a full mutation.
+ * Reviewer may remember it: a Deployment's scale-up or rollout sends many identical pods (same
+ * template, empty name), and each repeat then costs a lookup instead of a parse and a mutation.
  */
 import { type ArcaError, isArcaError } from '../../errors/index.ts';
 import type { InjectorOptions } from './agent-container.ts';
@@ -86,34 +86,92 @@ function verdict(object: unknown, o: InjectorOptions): Verdict {
   }
 }
 
-/** Answers reviews; remembers up to `cacheEntries` verdicts by pod content (0 disables). */
+/** Where the API server puts the request uid: right after the envelope (Go encodes fields in order). */
+const UID_MARK = '"request":{"uid":"';
+/** A uid as the API server writes it (a UUID); nothing that would need JSON escaping. */
+const UID_CHARS = /^[A-Za-z0-9-]{1,128}$/;
+/** Bodies larger than this are not remembered (rare, and they would pin memory). */
+const MAX_KEY = 64 * 1024;
+
+/**
+ * The body without its uid, when the uid sits where the API server writes it. Two bodies with the
+ * same key are the same review but for the uid: the marker is the first occurrence in both, so the
+ * text before and after it is identical, and the uid needs no escaping.
+ */
+function bodyKey(raw: string): { uid: string; key: string } | undefined {
+  if (raw.length > MAX_KEY) return undefined;
+  const at = raw.indexOf(UID_MARK);
+  if (at < 0 || at > 256) return undefined;
+  const from = at + UID_MARK.length;
+  const to = raw.indexOf('"', from);
+  const uid = raw.slice(from, to);
+  if (to < 0 || !UID_CHARS.test(uid)) return undefined;
+  return { uid, key: raw.slice(0, from) + raw.slice(to) };
+}
+
+interface Remembered {
+  verdict: Verdict;
+  pod: string | undefined;
+}
+
+/** A small LRU on a Map (insertion order = recency). */
+function remember<V>(m: Map<string, V>, max: number, key: string, v: V): void {
+  m.delete(key);
+  if (m.size >= max) m.delete(m.keys().next().value as string);
+  m.set(key, v);
+}
+
+/**
+ * Answers reviews. With `cacheEntries` > 0 it remembers verdicts twice over: by the review's text
+ * without its uid (a repeat costs no JSON parse at all) and by pod content (pods of one template
+ * sent with different request metadata). 0 disables both.
+ */
 export class Reviewer {
   readonly #o: InjectorOptions;
   readonly #max: number;
-  readonly #cache = new Map<string, Verdict>();
+  readonly #byPod = new Map<string, Verdict>();
+  readonly #byBody = new Map<string, Remembered>();
 
   constructor(o: InjectorOptions, cacheEntries = 256) {
     this.#o = o;
     this.#max = cacheEntries;
   }
 
-  /** Verdicts currently remembered. */
+  /** Verdicts currently remembered by pod content. */
   get size(): number {
-    return this.#cache.size;
+    return this.#byPod.size;
   }
 
   /** Parses the raw body; JSON errors become a 400 without echoing the body. */
   handleBody(raw: string): ReviewAnswer {
+    const fast = this.#max > 0 ? bodyKey(raw) : undefined;
+    if (fast) {
+      const hit = this.#byBody.get(fast.key);
+      if (hit) {
+        remember(this.#byBody, this.#max, fast.key, hit);
+        return { ...answer(fast.uid, hit.verdict), ...(hit.pod !== undefined ? { pod: hit.pod } : {}) };
+      }
+    }
     let body: unknown;
     try {
       body = JSON.parse(raw);
     } catch {
       return malformed('the body is not JSON: send an admission.k8s.io/v1 AdmissionReview');
     }
-    return this.handle(body);
+    const r = this.#review(body);
+    if ('status' in r) return r;
+    // Only a body whose parsed uid is the one found in the text may answer for its twins.
+    if (fast && fast.uid === r.uid) remember(this.#byBody, this.#max, fast.key, { verdict: r.verdict, pod: r.pod });
+    return { ...answer(r.uid, r.verdict), ...(r.pod !== undefined ? { pod: r.pod } : {}) };
   }
 
   handle(body: unknown): ReviewAnswer {
+    const r = this.#review(body);
+    if ('status' in r) return r;
+    return { ...answer(r.uid, r.verdict), ...(r.pod !== undefined ? { pod: r.pod } : {}) };
+  }
+
+  #review(body: unknown): ReviewAnswer | { uid: string; verdict: Verdict; pod: string | undefined } {
     const r = AdmissionReview.safeParse(body);
     if (!r.success) {
       const where = r.error.issues[0]?.path.join('.') || '(root)';
@@ -122,24 +180,17 @@ export class Reviewer {
     const req = r.data.request;
     // Only pod CREATE is ever patched; anything else the webhook is sent passes untouched.
     const isPod = (req.resource?.resource ?? 'pods') === 'pods' && (req.kind?.kind ?? 'Pod') === 'Pod' && !req.subResource;
-    if (!isPod || req.operation !== 'CREATE') return answer(req.uid, { kind: 'allow' });
-    return { ...this.#decide(req.uid, req.object), pod: podName(req.namespace, req.object) };
+    if (!isPod || req.operation !== 'CREATE') return { uid: req.uid, verdict: { kind: 'allow' }, pod: undefined };
+    return { uid: req.uid, verdict: this.#verdict(req.object), pod: podName(req.namespace, req.object) };
   }
 
-  #decide(uid: string, object: unknown): ReviewAnswer {
-    if (this.#max === 0) return answer(uid, verdict(object, this.#o));
+  #verdict(object: unknown): Verdict {
+    if (this.#max === 0) return verdict(object, this.#o);
     const key = JSON.stringify(object);
-    // Very large pods are rare and would pin memory: they are not remembered.
-    if (key.length > 64 * 1024) return answer(uid, verdict(object, this.#o));
-    let v = this.#cache.get(key);
-    if (v) {
-      this.#cache.delete(key);
-    } else {
-      v = verdict(object, this.#o);
-      if (this.#cache.size >= this.#max) this.#cache.delete(this.#cache.keys().next().value as string);
-    }
-    this.#cache.set(key, v);
-    return answer(uid, v);
+    if (key.length > MAX_KEY) return verdict(object, this.#o);
+    const v = this.#byPod.get(key) ?? verdict(object, this.#o);
+    remember(this.#byPod, this.#max, key, v);
+    return v;
   }
 }
 
