@@ -135,7 +135,7 @@ export function register(cmd: Command): void {
     .option('--default-sidecar <kind>', 'sidecar kind when a pod does not set arca.dev/sidecar: native (Kubernetes >= 1.29) or classic', 'native')
     .option('--agent-uid <uid>', "agent uid when the pod names no non-root user (the agent runs as the app's user otherwise)", '65532')
     .option('--shutdown-delay <duration>', 'on SIGTERM, how long /readyz fails before the listener closes', '5s')
-    .option('--cache-entries <n>', 'answers remembered by pod content (identical pods of one template); 0 disables', '256')
+    .option('--cache-entries <n>', 'answers remembered (reviews differing only in uid, identical pods of one template); 0 disables', '256')
     .action((o: ServeFlags) => serve(o));
   cmd
     .command('certs')
