@@ -37,6 +37,8 @@ export async function compareHttp(opts: {
   arcaPid: number;
   barePid: number;
   connections: number;
+  /** Name of the baseline in the figure; default bare-node-http. */
+  baseline?: string;
   goal?: number;
   rounds?: number;
   seconds?: number;
@@ -51,7 +53,7 @@ export async function compareHttp(opts: {
   return comparePairs({
     name: opts.name,
     unit: 'req/s',
-    baseline: 'bare-node-http',
+    baseline: opts.baseline ?? 'bare-node-http',
     ...(opts.goal === undefined ? {} : { goal: opts.goal }),
     rounds: opts.rounds ?? WRK_ROUNDS,
     medians: ['cpuRatio'],

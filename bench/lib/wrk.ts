@@ -19,6 +19,8 @@ export interface WrkRequest {
   path: string;
   headers?: Record<string, string>;
   body?: string;
+  /** `https` for TLS servers (wrk does not verify the certificate). Default http. */
+  scheme?: 'http' | 'https';
 }
 
 export interface WrkResult {
@@ -75,7 +77,7 @@ export async function wrk(r: WrkRequest, connections: number, seconds: number): 
   try {
     const script = join(dir, 'req.lua');
     writeFileSync(script, luaScript(r), { mode: 0o600 });
-    const args = ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', '-s', script, `http://127.0.0.1:${r.port}${r.path}`];
+    const args = ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', '-s', script, `${r.scheme ?? 'http'}://127.0.0.1:${r.port}${r.path}`];
     const cpu0 = procCpu('self').childrenUs;
     const t0 = performance.now();
     const out = await new Promise<string>((resolve, reject) => {

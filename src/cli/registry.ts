@@ -28,6 +28,7 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'token', summary: 'create, look up and revoke tokens', load: () => import('./token.ts') },
   { name: 'auth', summary: 'enable, disable and list auth methods; configure Kubernetes auth (config, roles)', load: () => import('./auth.ts') },
   { name: 'login', summary: 'log in with a Kubernetes service-account token and print or store the token', load: () => import('./login.ts') },
+  { name: 'injector', summary: 'serve the mutating admission webhook that injects arca agent into pods; create its certificates', load: () => import('./injector.ts') },
   { name: 'csi-provider', summary: 'serve the Secrets Store CSI Driver provider API on a unix socket (pod token login, files, templates)', load: () => import('./csi-provider.ts') },
   { name: 'check', summary: 'control-plane hardening check (CPH catalogue): manifests, kubelet, files, live etcd', load: () => import('./check.ts') },
   { name: 'kms', summary: 'rotate the KMS key-encryption key end to end (kms rotate), resumable', load: () => import('./kms-rotate.ts') },

@@ -112,6 +112,13 @@ export const ERROR_CODES = [
   'ERR_CERT_AUTH_INVALID',
   /** the certificate chains to a role but no role's name constraints match it. */
   'ERR_CERT_AUTH_NO_MATCH',
+  // admission webhook (arca injector)
+  /** The body is not an admission.k8s.io/v1 AdmissionReview with a request and uid. */
+  'ERR_INJECTOR_REVIEW_MALFORMED',
+  /** An arca.dev/* annotation of an opted-in pod is missing or invalid; the message names the annotation. */
+  'ERR_INJECTOR_ANNOTATION_INVALID',
+  /** The pod cannot be injected as asked (e.g. env mode without a command, a name already taken). */
+  'ERR_INJECTOR_POD_UNSUPPORTED',
   // secret rendering (agent, CSI provider)
   /** A render spec is unusable: unknown format, a field name that the format cannot carry, a value it cannot encode. */
   'ERR_RENDER_INVALID',
