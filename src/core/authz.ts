@@ -26,8 +26,20 @@ export function capabilityFor(op: Operation): Capability {
   return op;
 }
 
-/** Paths reachable without a token. */
-export const UNAUTHENTICATED_PATHS: RegExp[] = [/^auth\/[^/]+(\/[^/]+)*\/login$/];
+/** Paths outside auth mounts reachable without a token (core routes that authenticate by their own secret). */
+export const UNAUTHENTICATED_PATHS: RegExp[] = [];
+
+/**
+ * Whether a request may run without a token: an auth mount's `login` (userpass: `login/<name>`),
+ * decided relative to the mount that serves the path — a pattern on the full path would also open
+ * `auth/<m>/role/login` or `auth/<m>/users/login` (a role or user named "login").
+ */
+export function isUnauthenticated(path: string, mount: { path: string; type: string } | undefined): boolean {
+  if (UNAUTHENTICATED_PATHS.length && UNAUTHENTICATED_PATHS.some((r) => r.test(path))) return true;
+  if (!mount || !mount.path.startsWith('auth/')) return false;
+  const rel = path.slice(mount.path.length);
+  return rel === 'login' || (mount.type === 'userpass' && /^login\/[^/]+$/.test(rel));
+}
 
 export function allows(a: Authorizer, path: string, op: Operation, data?: Readonly<Record<string, unknown>>): boolean {
   if (a.allows) return a.allows(path, op, data);

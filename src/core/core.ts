@@ -9,7 +9,7 @@ import { Barrier } from '../barrier/index.ts';
 import type { AuthContext, Engine, EngineRequest, EngineResponse, Operation } from '../engines/index.ts';
 import type { AutoSeal } from '../seal/index.ts';
 import { StorageView, type Storage } from '../storage/index.ts';
-import { allows, type Authorizer, DENY_ALL, ROOT_AUTHORIZER, UNAUTHENTICATED_PATHS } from './authz.ts';
+import { allows, type Authorizer, DENY_ALL, isUnauthenticated, ROOT_AUTHORIZER } from './authz.ts';
 import { AttemptLimits } from './attempt-limits.ts';
 import { type CoreRoute, type CoreRouteResult, CoreRoutes, routeHandler } from './core-routes.ts';
 import type { EngineRegistry } from './engine-registry.ts';
@@ -17,7 +17,7 @@ import { MountTable, type MountEntry } from './mounts.ts';
 import type { AuditSink } from './audit-sink.ts';
 import type { LogicalRequest, LogicalResponse } from './request.ts';
 import { type InitParams, SealManager } from './seal-manager.ts';
-import { type TokenEntry, TokenStore } from './tokens.ts';
+import { type CreateTokenOptions, type TokenEntry, TokenStore } from './tokens.ts';
 
 export type { AuditRecord, AuditSink } from './audit-sink.ts';
 
@@ -37,9 +37,31 @@ export interface CoreDeps {
   onReload?: () => void;
   /** Mounts created on init (Vault dev mode mounts `secret/` as KV v2). */
   defaultMounts?: { path: string; type: string; options?: Record<string, string> }[];
+  /** Identity entities and groups (token policies ∪ entity/group policies), login MFA. */
+  identity?: IdentityHooks;
 }
 
 export type SealState = 'uninitialized' | 'sealed' | 'unsealed';
+
+/** The auth mount a login went through (identity aliases are keyed by its accessor). */
+export interface LoginMount {
+  accessor: string;
+  type: string;
+  path: string;
+}
+
+/** The identity module, as the core sees it (src/identity): used only for tokens with an entity. */
+export interface IdentityHooks {
+  /** The entity of a login's alias on this mount; created on first login. */
+  resolve(mount: LoginMount, name: string, metadata: Record<string, string>): Promise<string>;
+  /** Policies of the entity and its groups (cached, bounded staleness); undefined = disabled or gone. */
+  policies(entityId: string): Promise<string[] | undefined>;
+  /**
+   * Login MFA (src/mfa): an `auth` block carrying an `mfa_requirement` instead of a token when the
+   * mount enforces MFA for this entity; the token is created only once the second factor passes.
+   */
+  loginGate?(mount: LoginMount, entityId: string, create: CreateTokenOptions): Promise<Record<string, unknown> | undefined>;
+}
 
 export class Core {
   readonly barrier: Barrier;
@@ -251,15 +273,26 @@ export class Core {
     throw new ArcaError('ERR_TOKEN_INVALID', '2 errors occurred:\n\t* permission denied\n\t* invalid token\n\n');
   }
 
-  static authContext(e: TokenEntry): AuthContext {
+  static authContext(e: TokenEntry, policies: string[] = e.policies): AuthContext {
     return {
       accessor: e.accessor,
-      policies: e.policies,
+      policies,
       displayName: e.displayName,
       root: e.policies.includes('root'),
       metadata: e.meta,
-      entityId: '',
+      entityId: e.entityId ?? '',
     };
+  }
+
+  /**
+   * A token's effective policies: its own ∪ its entity's and the entity's groups' (read at request
+   * time, so group changes reach live tokens within the identity cache bound). Identity never grants root.
+   */
+  async effectivePolicies(e: TokenEntry): Promise<string[]> {
+    if (!e.entityId || !this.#deps.identity) return e.policies;
+    const extra = await this.#deps.identity.policies(e.entityId);
+    if (!extra?.length) return e.policies;
+    return [...new Set([...e.policies, ...extra.filter((p) => p !== 'root')])].sort();
   }
 
   /** The one request pipeline. */
@@ -269,7 +302,8 @@ export class Core {
     const path = req.path.replace(/^\/+/, '');
     const route = this.routes.get(path);
     if (!this.#active && !route?.local) throw new ArcaError('ERR_HA_STANDBY', 'this replica is a standby and no active replica is known; retry shortly');
-    const unauthenticated = UNAUTHENTICATED_PATHS.some((r) => r.test(path));
+    const mount = this.#mounts!.match(path);
+    const unauthenticated = isUnauthenticated(path, mount);
     let entry: TokenEntry | undefined;
     if (!unauthenticated || req.token) {
       entry = await this.authenticate(req.token, req.clientAddr).catch(async (err: unknown) => {
@@ -281,10 +315,11 @@ export class Core {
         throw err;
       });
     }
-    const auth = entry ? Core.authContext(entry) : undefined;
-    const authorizer = entry ? await this.authorizerFor(entry.policies) : DENY_ALL;
+    // Only tokens with an entity pay for the identity lookup (a cached map read).
+    const policies = entry?.entityId ? await this.effectivePolicies(entry) : entry?.policies;
+    const auth = entry ? Core.authContext(entry, policies) : undefined;
+    const authorizer = entry ? await this.authorizerFor(policies!) : DENY_ALL;
 
-    const mount = this.#mounts!.match(path);
     const engine = mount ? this.#engines.get(mount.path) : undefined;
     const ereq: EngineRequest = {
       id: req.id,
@@ -328,7 +363,7 @@ export class Core {
     try {
       if (route) ({ after, ...res } = await this.#runRoute(route, ereq));
       else res = await engine.handle(ereq);
-      if (res?.issue) res = await this.#issue(res, entry, path);
+      if (res?.issue) res = await this.#issue(res, entry, path, mount);
     } catch (err) {
       // The adapter logs every 5xx with its code and cause chain under the request id.
       const e = toArcaError(err);
@@ -390,15 +425,23 @@ export class Core {
     await this.#deps.audit.response(rec);
   }
 
-  async #issue(res: EngineResponse, parent: TokenEntry | undefined, path: string): Promise<EngineResponse> {
+  async #issue(res: EngineResponse, parent: TokenEntry | undefined, path: string, mount: MountEntry): Promise<EngineResponse> {
     const i = res.issue!;
     if (i.policies.includes('root')) throw new ArcaError('ERR_INVALID_REQUEST', 'auth methods cannot create root tokens');
-    const { token, entry } = await this.tokens.create({
+    const opts: CreateTokenOptions = {
       policies: i.policies, displayName: i.displayName, ttl: i.ttlSeconds, renewable: i.renewable, meta: i.metadata,
       explicitMaxTtl: i.explicitMaxTtlSeconds ?? 0, numUses: i.numUses ?? 0,
       path, parent: i.orphan ? undefined : parent, noParent: i.orphan,
-    });
-    return { ...res, issue: undefined, auth: authBlock(token, entry) } as EngineResponse;
+    };
+    const id = this.#deps.identity;
+    if (i.alias && id) {
+      const lm: LoginMount = { accessor: mount.accessor, type: mount.type, path: mount.path };
+      opts.entityId = await id.resolve(lm, i.alias.name, i.alias.metadata ?? {});
+      const pending = await id.loginGate?.(lm, opts.entityId, opts);
+      if (pending) return { ...res, issue: undefined, auth: pending } as EngineResponse;
+    }
+    const { token, entry } = await this.tokens.create(opts);
+    return { ...res, issue: undefined, auth: authBlock(token, entry, await this.effectivePolicies(entry)) } as EngineResponse;
   }
 
   async close(): Promise<void> {
@@ -419,17 +462,18 @@ export function clientTokenOf(req: EngineRequest): string | undefined {
 export const NO_TOKEN_MESSAGE = 'permission denied: no token was sent; set ARCA_TOKEN (or send X-Vault-Token) or log in first';
 
 /** Vault's `auth` response block for a freshly issued token. */
-export function authBlock(token: string, e: TokenEntry): Record<string, unknown> {
+export function authBlock(token: string, e: TokenEntry, policies: string[] = e.policies): Record<string, unknown> {
+  const identity = policies.filter((p) => !e.policies.includes(p));
   return {
     client_token: token,
     accessor: e.accessor,
-    policies: e.policies,
+    policies,
     token_policies: e.policies,
-    identity_policies: null,
+    identity_policies: identity.length ? identity : null,
     metadata: Object.keys(e.meta).length ? e.meta : null,
     lease_duration: e.ttl,
     renewable: e.renewable,
-    entity_id: '',
+    entity_id: e.entityId ?? '',
     token_type: 'service',
     orphan: e.orphan,
     mfa_requirement: null,

@@ -49,6 +49,8 @@ export interface AuthIssue {
   explicitMaxTtlSeconds?: number;
   /** Uses before the token is revoked (0 or absent = unlimited). */
   numUses?: number;
+  /** Who logged in, as this auth mount names them: the core resolves it to an identity entity. */
+  alias?: { name: string; metadata?: Record<string, string> };
 }
 
 export interface EngineResponse {

@@ -75,6 +75,18 @@ export const ERROR_CODES = [
   'ERR_K8S_AUTH_TOKENREVIEW_DENIED',
   /** The API server (TokenReview) or the JWKS/OIDC discovery endpoint could not be reached or answered badly. */
   'ERR_K8S_AUTH_UPSTREAM_UNAVAILABLE',
+  /** An identity name (entity, group, alias on a mount) is already taken. */
+  'ERR_IDENTITY_CONFLICT',
+  /** A login with a wrong user name or password (one message for both). */
+  'ERR_LOGIN_FAILED',
+  /** Too many failed logins for this user: locked for a while (other users are unaffected). */
+  'ERR_LOGIN_LOCKED',
+  /** An MFA request id, method or passcode was not accepted (one message for all). */
+  'ERR_MFA_INVALID',
+  /** A response-wrapping token is unknown, expired or already used. */
+  'ERR_WRAPPING_INVALID',
+  /** A control-group request cannot be approved or completed (no approvers configured, expired, not yet approved). */
+  'ERR_CONTROL_GROUP_DENIED',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -10,6 +10,10 @@ import type { Logger } from '../log/index.ts';
 import { createKvEngine } from '../engines/kv/index.ts';
 import { createTransitEngine } from '../engines/transit/index.ts';
 import { createKubernetesAuthEngine } from '../engines/auth-kubernetes/index.ts';
+import { createUserpassAuthEngine } from '../engines/auth-userpass/index.ts';
+import { createIdentityEngine, IdentityStore } from '../identity/index.ts';
+import { StorageView } from '../storage/index.ts';
+import type { IdentityHooks } from '../core/core.ts';
 import type { KeyBackend } from '../keys/backend.ts';
 import { SoftwareKeyBackend } from '../keys/software.ts';
 
@@ -19,6 +23,7 @@ export interface EngineWiring {
   authorizer?: (core: () => Core) => (policies: string[]) => Promise<Authorizer>;
   audit?: AuditSink;
   onReload?: () => void;
+  identity?: IdentityHooks;
 }
 
 export interface EngineDeps {
@@ -34,16 +39,29 @@ export async function registerEngines(engines: EngineRegistry, deps: EngineDeps)
   engines.set('kv', (ctx, options) => createKvEngine(ctx, options));
   engines.set('transit', (ctx) => createTransitEngine(ctx, { software, ...(deps.hsmKeys ? { hsm: deps.hsmKeys } : {}) }));
   engines.set('kubernetes', (ctx) => createKubernetesAuthEngine(ctx));
+  engines.set('userpass', (ctx) => createUserpassAuthEngine(ctx));
   let coreRef: (() => Core) | undefined;
+  // Identity lives under sys/identity/ (not a mount's view): the core resolves entities without a mount.
+  const identity = new IdentityStore(() => new StorageView(coreRef!().barrier, 'sys/identity/'));
+  const mountByAccessor = (accessor: string) => {
+    const m = coreRef!().mounts.all.find((x) => x.accessor === accessor && x.path.startsWith('auth/'));
+    return m && { accessor: m.accessor, type: m.type, path: m.path };
+  };
+  engines.set('identity', () => createIdentityEngine(identity, mountByAccessor));
   const policies = new PolicyStore(() => coreRef!().barrier);
   const audit = new AuditManager(() => coreRef!().barrier, deps.auditSpoolDir, deps.log);
   return {
     audit,
-    onReload: () => policies.invalidate(),
-    extensions: [policies, audit, new AuthMounts(() => coreRef!(), ['kubernetes'])],
+    onReload: () => {
+      policies.invalidate();
+      identity.invalidate();
+    },
+    identity: { resolve: (m, name, meta) => identity.resolve(m, name, meta), policies: (id) => identity.policies(id) },
+    extensions: [policies, audit, new AuthMounts(() => coreRef!(), ['kubernetes', 'userpass'])],
     defaultMounts: [
       { path: 'secret/', type: 'kv', options: { version: '2' } },
       { path: 'transit/', type: 'transit' },
+      { path: 'identity/', type: 'identity' },
     ],
     authorizer: (core) => {
       coreRef = core;

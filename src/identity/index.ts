@@ -1,0 +1,2 @@
+export { IdentityStore, IDENTITY_CACHE_MS, type Entity, type Alias, type Group } from './store.ts';
+export { createIdentityEngine, type MountByAccessor } from './engine.ts';
