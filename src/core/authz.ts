@@ -27,7 +27,7 @@ export function capabilityFor(op: Operation): Capability {
 }
 
 /** Paths outside auth mounts reachable without a token (core routes that authenticate by their own secret). */
-export const UNAUTHENTICATED_PATHS: RegExp[] = [];
+export const UNAUTHENTICATED_PATHS: RegExp[] = [/^sys\/mfa\/validate$/];
 
 /**
  * Whether a request may run without a token: an auth mount's `login` (userpass: `login/<name>`),

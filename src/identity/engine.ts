@@ -119,5 +119,5 @@ export function createIdentityEngine(store: IdentityStore, mountByAccessor: Moun
         return undefined;
       },
     });
-  return { type: 'identity', handle: (req) => router.dispatch(req), routes: () => router.routes() };
+  return { type: 'identity', sensitiveFields: ['url', 'barcode', 'recovery_codes'], handle: (req) => router.dispatch(req), routes: () => router.routes() };
 }

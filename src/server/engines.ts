@@ -2,7 +2,7 @@
  * Which engines this build provides, the mounts a fresh server gets, and the policy wiring.
  * Kept apart from assemble.ts so adding an engine is a one-line change here.
  */
-import type { Core, EngineRegistry, Authorizer, AuditSink, SystemExtension } from '../core/index.ts';
+import { authBlock, type Core, type CreateTokenOptions, type EngineRegistry, type Authorizer, type AuditSink, type IdentityHooks, type SystemExtension } from '../core/index.ts';
 import { AuditManager } from '../core/builtin/audit.ts';
 import { AuthMounts } from '../core/builtin/auth-mounts.ts';
 import { PolicyStore } from '../core/builtin/policies.ts';
@@ -13,7 +13,7 @@ import { createKubernetesAuthEngine } from '../engines/auth-kubernetes/index.ts'
 import { createUserpassAuthEngine } from '../engines/auth-userpass/index.ts';
 import { createIdentityEngine, IdentityStore } from '../identity/index.ts';
 import { StorageView } from '../storage/index.ts';
-import type { IdentityHooks } from '../core/core.ts';
+import { MfaGate, MfaStore, registerMfaRoutes } from '../mfa/index.ts';
 import type { KeyBackend } from '../keys/backend.ts';
 import { SoftwareKeyBackend } from '../keys/software.ts';
 
@@ -47,7 +47,19 @@ export async function registerEngines(engines: EngineRegistry, deps: EngineDeps)
     const m = coreRef!().mounts.all.find((x) => x.accessor === accessor && x.path.startsWith('auth/'));
     return m && { accessor: m.accessor, type: m.type, path: m.path };
   };
-  engines.set('identity', () => createIdentityEngine(identity, mountByAccessor));
+  // TOTP secrets and login enforcements: inside the barrier under sys/mfa/.
+  const mfaStore = new MfaStore(() => new StorageView(coreRef!().barrier, 'sys/mfa/'));
+  const mfa = new MfaGate<CreateTokenOptions>({
+    store: mfaStore,
+    now: () => Date.now(),
+    groupIdsOf: async (id) => (await identity.groups()).filter((g) => g.member_entity_ids.includes(id)).map((g) => g.id),
+    issue: async (opts) => {
+      const c = coreRef!();
+      const { token, entry } = await c.tokens.create(opts);
+      return authBlock(token, entry, await c.effectivePolicies(entry));
+    },
+  });
+  engines.set('identity', () => createIdentityEngine(identity, mountByAccessor, (r) => registerMfaRoutes(r, { store: mfaStore, entityExists: (id) => identity.entity(id) })));
   const policies = new PolicyStore(() => coreRef!().barrier);
   const audit = new AuditManager(() => coreRef!().barrier, deps.auditSpoolDir, deps.log);
   return {
@@ -56,8 +68,12 @@ export async function registerEngines(engines: EngineRegistry, deps: EngineDeps)
       policies.invalidate();
       identity.invalidate();
     },
-    identity: { resolve: (m, name, meta) => identity.resolve(m, name, meta), policies: (id) => identity.policies(id) },
-    extensions: [policies, audit, new AuthMounts(() => coreRef!(), ['kubernetes', 'userpass'])],
+    identity: {
+      resolve: (m, name, meta) => identity.resolve(m, name, meta),
+      policies: (id) => identity.policies(id),
+      loginGate: (m, entityId, opts) => mfa.gate(m, entityId, opts),
+    },
+    extensions: [policies, audit, mfa, new AuthMounts(() => coreRef!(), ['kubernetes', 'userpass'])],
     defaultMounts: [
       { path: 'secret/', type: 'kv', options: { version: '2' } },
       { path: 'transit/', type: 'transit' },
