@@ -3,7 +3,7 @@
  * set of policies grants on a path. Default deny: with no policy engine wired, only root passes.
  */
 import type { Operation } from '../logical/index.ts';
-import { type Capability, DEFAULT_ROOT_PATHS, matchesRootPath } from '../policy/index.ts';
+import { type Capability, type ControlGroup, DEFAULT_ROOT_PATHS, matchesRootPath } from '../policy/index.ts';
 
 export type { Capability };
 
@@ -14,6 +14,8 @@ export interface Authorizer {
   isRootPath?(path: string): boolean;
   /** The full decision including parameter constraints (allowed/denied/required_parameters). */
   allows?(path: string, op: Operation, data?: Readonly<Record<string, unknown>>): boolean;
+  /** Present only when some policy has a control group: the quorum an allowed operation still needs. */
+  controlGroup?(path: string, op: Operation): ControlGroup | undefined;
 }
 
 export const ROOT_AUTHORIZER: Authorizer = {
@@ -27,7 +29,7 @@ export function capabilityFor(op: Operation): Capability {
 }
 
 /** Paths outside auth mounts reachable without a token (core routes that authenticate by their own secret). */
-export const UNAUTHENTICATED_PATHS: RegExp[] = [/^sys\/mfa\/validate$/];
+export const UNAUTHENTICATED_PATHS: RegExp[] = [/^sys\/mfa\/validate$/, /^sys\/wrapping\/(lookup|unwrap|rewrap)$/];
 
 /**
  * Whether a request may run without a token: an auth mount's `login` (userpass: `login/<name>`),

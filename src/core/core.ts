@@ -7,6 +7,7 @@ import { ArcaError, HTTP_STATUS, isArcaError, toArcaError } from '../errors/inde
 import type { Logger } from '../log/index.ts';
 import { Barrier } from '../barrier/index.ts';
 import type { AuthContext, Engine, EngineRequest, EngineResponse, Operation } from '../engines/index.ts';
+import type { ControlGroup } from '../policy/index.ts';
 import type { AutoSeal } from '../seal/index.ts';
 import { StorageView, type Storage } from '../storage/index.ts';
 import { allows, type Authorizer, DENY_ALL, isUnauthenticated, ROOT_AUTHORIZER } from './authz.ts';
@@ -39,7 +40,30 @@ export interface CoreDeps {
   defaultMounts?: { path: string; type: string; options?: Record<string, string> }[];
   /** Identity entities and groups (token policies ∪ entity/group policies), login MFA. */
   identity?: IdentityHooks;
+  /** Response wrapping and control-group requests (src/identity/governance.ts). */
+  governance?: GovernanceHooks;
 }
+
+/** What a request held for quorum approval carries (stored inside the barrier until it runs). */
+export interface DeferredRequest {
+  path: string;
+  operation: LogicalRequest['operation'];
+  data: Record<string, unknown>;
+  clientAddr: string;
+  auth: AuthContext;
+  controlGroup: ControlGroup;
+}
+
+export interface GovernanceHooks {
+  /** Stores a request that needs approval; answers its `wrap_info` (token + accessor). */
+  defer(r: DeferredRequest): Promise<Record<string, unknown>>;
+  /** Stores a response behind a single-use wrapping token; answers its `wrap_info`. */
+  wrap(res: { data?: unknown; auth?: unknown; warnings?: unknown }, ttlSeconds: number, path: string, auth: AuthContext | undefined): Promise<Record<string, unknown>>;
+}
+
+/** Marks a request the core built itself to run an approved control-group request (never set by an adapter). */
+const PREAUTH = Symbol('preauthenticated');
+type Preauth = LogicalRequest & { [PREAUTH]?: TokenEntry };
 
 export type SealState = 'uninitialized' | 'sealed' | 'unsealed';
 
@@ -304,8 +328,8 @@ export class Core {
     if (!this.#active && !route?.local) throw new ArcaError('ERR_HA_STANDBY', 'this replica is a standby and no active replica is known; retry shortly');
     const mount = this.#mounts!.match(path);
     const unauthenticated = isUnauthenticated(path, mount);
-    let entry: TokenEntry | undefined;
-    if (!unauthenticated || req.token) {
+    let entry: TokenEntry | undefined = (req as Preauth)[PREAUTH];
+    if (!entry && (!unauthenticated || req.token)) {
       entry = await this.authenticate(req.token, req.clientAddr).catch(async (err: unknown) => {
         if (unauthenticated) return undefined;
         // Failed authentications are audited too (no auth block, the error code only).
@@ -342,6 +366,12 @@ export class Core {
       await this.#audit(req, auth, engine, 403, undefined, 'permission denied');
       throw new ArcaError('ERR_PERMISSION_DENIED', '1 error occurred:\n\t* permission denied\n\n');
     }
+    // Quorum approval: only authorizers built from policies with a control group have this method.
+    const quorum = authorizer.controlGroup && !(req as Preauth)[PREAUTH] && !unauthenticated ? authorizer.controlGroup(path, op) : undefined;
+    if (quorum && !this.#deps.governance) {
+      await this.#audit(req, auth, engine, 403, undefined, 'control group not available');
+      throw new ArcaError('ERR_CONTROL_GROUP_DENIED', 'this path requires quorum approval, which this server does not provide');
+    }
     await this.#deps.audit?.request({ req, auth, sensitive: engine?.sensitiveFields ?? [] });
     if (!mount || !engine) {
       await this.#audit(req, auth, engine, 404, undefined, 'no handler for route');
@@ -360,8 +390,10 @@ export class Core {
     if (engine.type === 'token' && req.token) clientTokens.set(ereq, req.token);
     let res: (EngineResponse & Pick<CoreRouteResult, 'raw'>) | undefined;
     let after: CoreRouteResult['after'];
+    let wrapInfo: Record<string, unknown> | undefined;
     try {
-      if (route) ({ after, ...res } = await this.#runRoute(route, ereq));
+      if (quorum) wrapInfo = await this.#deps.governance!.defer({ path, operation: req.operation, data: req.data, clientAddr: req.clientAddr, auth: auth!, controlGroup: quorum });
+      else if (route) ({ after, ...res } = await this.#runRoute(route, ereq));
       else res = await engine.handle(ereq);
       if (res?.issue) res = await this.#issue(res, entry, path, mount);
     } catch (err) {
@@ -373,17 +405,37 @@ export class Core {
       if (entry?.pendingRevocation) await this.tokens.release(entry);
     }
     const hasBody = res !== undefined && (res.data !== undefined || res.warnings !== undefined || res.auth !== undefined);
-    const out: LogicalResponse = {
-      status: res?.status ?? (hasBody ? 200 : 204),
+    let out: LogicalResponse = {
+      status: res?.status ?? (hasBody || wrapInfo ? 200 : 204),
       mountType: engine.type,
     };
     if (res?.data !== undefined) out.data = res.data;
     if (res?.warnings) out.warnings = res.warnings;
     if (res?.auth) out.auth = res.auth;
     if (res?.raw) out.raw = res.raw;
-    await this.#audit(req, auth, engine, out.status, { data: out.data ?? null, auth: out.auth ?? null });
+    if (req.wrapTtl && !wrapInfo && out.status < 300 && !out.raw) {
+      if (!this.#deps.governance) throw new ArcaError('ERR_INVALID_REQUEST', 'response wrapping is not available on this server');
+      wrapInfo = await this.#deps.governance.wrap({ data: out.data, auth: out.auth, warnings: out.warnings }, req.wrapTtl, path, auth);
+      out = { status: 200, mountType: engine.type };
+    }
+    if (wrapInfo) out.wrapInfo = wrapInfo;
+    const audited: Record<string, unknown> = { data: out.data ?? null, auth: out.auth ?? null };
+    if (wrapInfo) audited['wrap_info'] = { accessor: wrapInfo['accessor'], ttl: wrapInfo['ttl'], creation_path: wrapInfo['creation_path'] };
+    await this.#audit(req, auth, engine, out.status, audited);
     if (after) await after();
     return out;
+  }
+
+  /**
+   * Runs an approved control-group request through the whole pipeline (ACL, audit, engine) as the
+   * token `accessor`, without asking for approval again. Only the governance module calls this, once
+   * per approved request (its wrapping token is spent first).
+   */
+  async executeApproved(r: Pick<DeferredRequest, 'path' | 'operation' | 'data' | 'clientAddr'>, accessor: string, id: string): Promise<LogicalResponse> {
+    const entry = await this.tokens.lookupAccessor(accessor);
+    if (!entry) throw new ArcaError('ERR_TOKEN_INVALID', '2 errors occurred:\n\t* permission denied\n\t* invalid token\n\n');
+    const req: Preauth = { id, operation: r.operation, path: r.path, data: r.data, token: undefined, clientAddr: r.clientAddr, [PREAUTH]: entry };
+    return this.handle(req);
   }
 
   async #runRoute(route: CoreRoute, req: EngineRequest): Promise<CoreRouteResult> {

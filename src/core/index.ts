@@ -1,4 +1,4 @@
-export { Core, authBlock, type CoreDeps, type IdentityHooks, type LoginMount, type SealState, type AuditSink, type AuditRecord } from './core.ts';
+export { Core, authBlock, type CoreDeps, type IdentityHooks, type LoginMount, type GovernanceHooks, type DeferredRequest, type SealState, type AuditSink, type AuditRecord } from './core.ts';
 export type { LogicalRequest, LogicalResponse } from './request.ts';
 export type { CoreRoute, CoreRouteHandler, CoreRouteResult } from './core-routes.ts';
 export type { EngineRegistry, CoreEngineFactory } from './engine-registry.ts';

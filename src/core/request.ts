@@ -10,6 +10,8 @@ export interface LogicalRequest {
   data: Record<string, unknown>;
   token: string | undefined;
   clientAddr: string;
+  /** `X-Vault-Wrap-TTL` in seconds: answer with a single-use wrapping token instead of the response. */
+  wrapTtl?: number;
 }
 
 /** What the core answers; the adapter renders Vault's envelope. */
@@ -23,4 +25,6 @@ export interface LogicalResponse {
   injectTop?: boolean;
   /** A body served as is, outside the envelope (Vault's raw responses, e.g. `sys/metrics`). */
   raw?: { contentType: string; body: string };
+  /** Vault's `wrap_info` (response wrapping, control-group requests). */
+  wrapInfo?: Record<string, unknown>;
 }

@@ -12,7 +12,7 @@ import type { Core } from '../core/index.ts';
 import { fromThrown, logServerError, sendError } from './errors.ts';
 import { listMethodHandler } from './list-method.ts';
 import { HttpMetrics, mountLabel, registerMetricsRoute } from './metrics.ts';
-import { mapRequest, tokenOf } from './request-map.ts';
+import { mapRequest, tokenOf, wrapTtlOf } from './request-map.ts';
 import { sendLogical } from './response.ts';
 import { registerRawSys } from './sys-raw.ts';
 
@@ -87,14 +87,14 @@ function installCommon(app: FastifyInstance, o: HttpOptions, log: Logger, metric
 /** `/v1/*`: map → (forward) → core → Vault's shapes. */
 function logicalHandler(o: HttpOptions) {
   return async (req: FastifyRequest, reply: FastifyReply) => {
-    if (req.headers['x-vault-wrap-ttl']) throw new ArcaError('ERR_INVALID_REQUEST', 'response wrapping is not supported');
     const m = mapRequest(req.method, req.url, req.headers, req.body as Buffer | undefined);
     if (o.forward && !o.core.routes.isLocal(m.path)) {
       const fwd = await o.forward(req);
       if (fwd) return reply.code(fwd.status).headers(fwd.headers).send(fwd.body);
     }
     const clientAddr = (await o.clientAddr?.(req)) ?? req.ip;
-    const res = await o.core.handle({ id: req.id, operation: m.operation, path: m.path, data: m.data, token: tokenOf(req.headers), clientAddr });
+    const wrapTtl = wrapTtlOf(req.headers);
+    const res = await o.core.handle({ id: req.id, operation: m.operation, path: m.path, data: m.data, token: tokenOf(req.headers), clientAddr, ...(wrapTtl ? { wrapTtl } : {}) });
     return sendLogical(reply, res, req.id, m.path);
   };
 }

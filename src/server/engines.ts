@@ -2,7 +2,7 @@
  * Which engines this build provides, the mounts a fresh server gets, and the policy wiring.
  * Kept apart from assemble.ts so adding an engine is a one-line change here.
  */
-import { authBlock, type Core, type CreateTokenOptions, type EngineRegistry, type Authorizer, type AuditSink, type IdentityHooks, type SystemExtension } from '../core/index.ts';
+import { authBlock, type Core, type CreateTokenOptions, type EngineRegistry, type Authorizer, type AuditSink, type GovernanceHooks, type IdentityHooks, type SystemExtension } from '../core/index.ts';
 import { AuditManager } from '../core/builtin/audit.ts';
 import { AuthMounts } from '../core/builtin/auth-mounts.ts';
 import { PolicyStore } from '../core/builtin/policies.ts';
@@ -11,7 +11,8 @@ import { createKvEngine } from '../engines/kv/index.ts';
 import { createTransitEngine } from '../engines/transit/index.ts';
 import { createKubernetesAuthEngine } from '../engines/auth-kubernetes/index.ts';
 import { createUserpassAuthEngine } from '../engines/auth-userpass/index.ts';
-import { createIdentityEngine, IdentityStore } from '../identity/index.ts';
+import { ControlGroups, createIdentityEngine, IdentityStore, WrapStore } from '../identity/index.ts';
+import { randomUUID } from 'node:crypto';
 import { StorageView } from '../storage/index.ts';
 import { MfaGate, MfaStore, registerMfaRoutes } from '../mfa/index.ts';
 import type { KeyBackend } from '../keys/backend.ts';
@@ -24,6 +25,7 @@ export interface EngineWiring {
   audit?: AuditSink;
   onReload?: () => void;
   identity?: IdentityHooks;
+  governance?: GovernanceHooks;
 }
 
 export interface EngineDeps {
@@ -59,6 +61,15 @@ export async function registerEngines(engines: EngineRegistry, deps: EngineDeps)
       return authBlock(token, entry, await c.effectivePolicies(entry));
     },
   });
+  // Response wrapping and quorum approval: inside the barrier under sys/wrapping/ and sys/control-group/.
+  const wraps = new WrapStore(() => new StorageView(coreRef!().barrier, 'sys/wrapping/'), () => Date.now());
+  const controlGroups = new ControlGroups({
+    storage: () => new StorageView(coreRef!().barrier, 'sys/control-group/'),
+    wraps,
+    identity,
+    now: () => Date.now(),
+    execute: (r, accessor) => coreRef!().executeApproved(r, accessor, randomUUID()),
+  });
   engines.set('identity', () => createIdentityEngine(identity, mountByAccessor, (r) => registerMfaRoutes(r, { store: mfaStore, entityExists: (id) => identity.entity(id) })));
   const policies = new PolicyStore(() => coreRef!().barrier);
   const audit = new AuditManager(() => coreRef!().barrier, deps.auditSpoolDir, deps.log);
@@ -73,7 +84,11 @@ export async function registerEngines(engines: EngineRegistry, deps: EngineDeps)
       policies: (id) => identity.policies(id),
       loginGate: (m, entityId, opts) => mfa.gate(m, entityId, opts),
     },
-    extensions: [policies, audit, mfa, new AuthMounts(() => coreRef!(), ['kubernetes', 'userpass'])],
+    governance: {
+      defer: (r) => controlGroups.defer(r),
+      wrap: async (res, ttl, path) => (await wraps.create({ ttl, creationPath: path, kind: 'response', response: res })).info,
+    },
+    extensions: [policies, audit, mfa, controlGroups, new AuthMounts(() => coreRef!(), ['kubernetes', 'userpass'])],
     defaultMounts: [
       { path: 'secret/', type: 'kv', options: { version: '2' } },
       { path: 'transit/', type: 'transit' },

@@ -152,6 +152,14 @@ const ROWS: Row[] = [
   { route: 'identity/mfa/login-enforcement/:name', method: 'DELETE', path: 'identity/mfa/login-enforcement/none', caps: ['delete'] },
   // The second login step: no token yet, the MFA request id is the credential (an unknown one is refused).
   { route: 'sys/mfa/validate', method: 'POST', path: 'sys/mfa/validate', body: { mfa_request_id: 'none', mfa_payload: {} }, caps: ['update'], open: true },
+  // Unknown accessors: 404 from the handler once authorized.
+  { route: 'sys/control-group/request', method: 'POST', path: 'sys/control-group/request', body: { accessor: 'none' }, caps: ['update'] },
+  { route: 'sys/control-group/authorize', method: 'POST', path: 'sys/control-group/authorize', body: { accessor: 'none' }, caps: ['update'] },
+  { route: 'sys/control-group/requests', method: 'LIST', path: 'sys/control-group/requests', caps: ['list'], grant: 'sys/control-group/requests/' },
+  // The wrapping token is the credential (an unknown one is refused): reachable without a token, as in Vault.
+  { route: 'sys/wrapping/lookup', method: 'POST', path: 'sys/wrapping/lookup', body: { token: 'hvs.none' }, caps: ['update'], open: true },
+  { route: 'sys/wrapping/unwrap', method: 'POST', path: 'sys/wrapping/unwrap', body: { token: 'hvs.none' }, caps: ['update'], open: true },
+  { route: 'sys/wrapping/rewrap', method: 'POST', path: 'sys/wrapping/rewrap', body: { token: 'hvs.none' }, caps: ['update'], open: true },
   { route: 'sys/seal', method: 'PUT', path: 'sys/seal', body: {}, caps: ['update', 'sudo'] }, // last: seals the server
 ];
 

@@ -58,7 +58,9 @@ export class PolicyStore implements SystemExtension {
       this.#cache.set(key, acl);
     }
     const a = acl;
-    return { capabilities: (path) => a.capabilities(path), isRootPath: (path) => a.isRootPath(path), allows: (path, op, data) => a.allows(path, op, data) };
+    const az: Authorizer = { capabilities: (path) => a.capabilities(path), isRootPath: (path) => a.isRootPath(path), allows: (path, op, data) => a.allows(path, op, data) };
+    if (a.hasControlGroups) az.controlGroup = (path, op) => a.controlGroup(path, op);
+    return az;
   }
 
   register(router: EngineRouter): void {
