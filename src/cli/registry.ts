@@ -27,6 +27,9 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'audit', summary: 'verify hash-chained audit logs; enable, disable and list audit devices', load: () => import('./audit.ts') },
   { name: 'token', summary: 'create, look up and revoke tokens', load: () => import('./token.ts') },
   { name: 'auth', summary: 'enable, disable and list auth methods; configure Kubernetes auth (config, roles)', load: () => import('./auth.ts') },
-  { name: 'login', summary: 'log in with a Kubernetes service-account token and print or store the token', load: () => import('./login.ts') },
+  { name: 'login', summary: 'log in (kubernetes service-account token, userpass) and print or store the token', load: () => import('./login.ts') },
   { name: 'policy', summary: 'write, read, list and delete ACL policies', load: () => import('./policy.ts') },
+  { name: 'mfa', summary: 'enroll TOTP for login MFA (mfa totp enroll)', load: () => import('./mfa.ts') },
+  { name: 'approvals', summary: 'list, show and approve requests held for quorum approval', load: () => import('./approvals.ts') },
+  { name: 'unwrap', summary: 'unwrap a response-wrapping token once', load: () => import('./unwrap.ts') },
 ];
