@@ -59,6 +59,19 @@ path "sys/seal" {
   }
 }
 
+# Identity writes: otherwise a key admin could add a sock-puppet entity to the approvers' group or
+# grant an entity policies directly.
+path "identity/*" {
+  capabilities = ["create", "update", "delete", "read", "list"]
+  control_group = {
+    ttl = "24h"
+    factor "key-approvers" {
+      identity { group_names = ["key-approvers"] approvals = 2 }
+      controlled_capabilities = ["create", "update", "delete"]
+    }
+  }
+}
+
 # Policy writes (both API paths): reading and listing stay free.
 path "sys/policies/acl/*" {
   capabilities = ["create", "update", "delete", "read", "list"]

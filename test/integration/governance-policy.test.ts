@@ -13,6 +13,7 @@ describe('docs/policies/quorum.hcl', () => {
       ['transit/keys/k/rotate', 'update'], ['transit/keys/k/config', 'update'], ['transit/keys/k', 'delete'],
       ['sys/audit/file', 'delete'], ['sys/seal', 'update'],
       ['sys/policies/acl/p', 'update'], ['sys/policies/acl/p', 'create'], ['sys/policies/acl/p', 'delete'], ['sys/policy/p', 'update'],
+      ['identity/group/name/key-approvers', 'update'], ['identity/entity/id/x', 'update'],
     ];
     for (const [path, op] of held) {
       assert.equal(acl.allows(path, op), true, `${op} ${path} allowed`);

@@ -116,5 +116,5 @@ export function createUserpassAuthEngine(ctx: EngineContext): Engine {
         };
       },
     });
-  return { type: 'userpass', sensitiveFields: ['password'], handle: (req) => router.dispatch(req), routes: () => router.routes() };
+  return { type: 'userpass', sensitiveFields: ['password', 'mfa_request_id'], handle: (req) => router.dispatch(req), routes: () => router.routes() };
 }
