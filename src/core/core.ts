@@ -298,7 +298,7 @@ export class Core {
   }
 
   static authContext(e: TokenEntry, policies: string[] = e.policies): AuthContext {
-    return {
+    const a: AuthContext = {
       accessor: e.accessor,
       policies,
       displayName: e.displayName,
@@ -306,6 +306,8 @@ export class Core {
       metadata: e.meta,
       entityId: e.entityId ?? '',
     };
+    if (e.mfaAt) a.mfaAt = e.mfaAt;
+    return a;
   }
 
   /**

@@ -42,6 +42,8 @@ export interface TokenEntry {
   pendingRevocation?: boolean;
   /** Identity entity the token acts for (auth-method logins; inherited by child tokens). */
   entityId?: string;
+  /** Unix seconds of the MFA login that issued this token (not inherited: step-up is per token). */
+  mfaAt?: number;
 }
 
 export interface CreateTokenOptions {
@@ -60,6 +62,7 @@ export interface CreateTokenOptions {
   id?: string;
   /** Identity entity; defaults to the parent's (Vault: a child acts for its parent's entity). */
   entityId?: string | undefined;
+  mfaAt?: number | undefined;
 }
 
 const TOKEN_PREFIX = 'hvs.';
@@ -174,6 +177,7 @@ export class TokenStore {
     };
     const entityId = o.entityId ?? o.parent?.entityId;
     if (entityId) entry.entityId = entityId;
+    if (o.mfaAt) entry.mfaAt = o.mfaAt;
     const puts: [string, Uint8Array][] = [[`id/${id}`, encodeEntry(entry)], [`accessor/${entry.accessor}`, enc.encode(id)]];
     if (parent) puts.push([`parent/${parent.id}/${id}`, new Uint8Array(0)]);
     if (!(await this.#s.commit({ puts, expect: [[`id/${id}`, undefined]] }))) {

@@ -16,6 +16,8 @@ export interface AuthContext {
   /** Service-account identity etc. set by auth methods. */
   metadata: Record<string, string>;
   entityId: string;
+  /** Unix seconds of the MFA login behind this token, if any (step-up checks). */
+  mfaAt?: number;
 }
 
 export interface EngineRequest {

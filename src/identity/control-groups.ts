@@ -126,7 +126,13 @@ export class ControlGroups {
       if (r.expiresAt <= this.#d.now()) throw denied('the request has expired and can no longer be approved');
       if (approver === r.requester.entityId) throw denied("the requester's own entity cannot approve its request");
       const groups = await this.#d.identity.groupNamesOf(approver);
-      if (!r.controlGroup.factors.some((f) => f.groupNames.some((g) => groups.includes(g)))) throw denied('this entity is in none of the groups that may approve the request');
+      const mine = r.controlGroup.factors.filter((f) => f.groupNames.some((g) => groups.includes(g)));
+      if (mine.length === 0) throw denied('this entity is in none of the groups that may approve the request');
+      // Step-up: a factor may require the approver's token to come from a recent MFA login.
+      const within = Math.max(...mine.map((f) => f.mfaWithin ?? 0));
+      if (within > 0 && !(auth?.mfaAt && this.#d.now() / 1000 - auth.mfaAt <= within)) {
+        throw denied(`approving this request requires a token from an MFA login within the last ${within} seconds: log in again with your second factor`);
+      }
       if (!r.approvals.some((a) => a.entity_id === approver)) {
         const name = (await this.#d.identity.entity(approver))?.name ?? '';
         const next: StoredRequest = { ...r, approvals: [...r.approvals, { entity_id: approver, entity_name: name, time: new Date(this.#d.now()).toISOString() }] };

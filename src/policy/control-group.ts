@@ -6,6 +6,7 @@
  *     factor "key-admins" {
  *       identity { group_names = ["key-admins"]  approvals = 2 }
  *       controlled_capabilities = ["update", "delete"]   # optional: only these operations
+ *       require_mfa_within = "15m"   # Arca: approvers must have logged in with MFA this recently
  *     }
  *   }
  *
@@ -22,6 +23,8 @@ export interface ControlGroupFactor {
   readonly approvals: number;
   /** Operations the factor applies to; empty = all. */
   readonly capabilities: readonly Capability[];
+  /** Arca extension `require_mfa_within`: approvers' tokens must come from an MFA login this recent (seconds; 0 = no). */
+  readonly mfaWithin: number;
 }
 
 export interface ControlGroup {
@@ -67,11 +70,20 @@ export function parseControlGroup(raw: unknown, where: string): ControlGroup {
     if (typeof approvals !== 'number' || !Number.isInteger(approvals) || approvals < 0 || approvals > MAX_APPROVALS) {
       throw invalid(where, `factor "${name.slice(0, 64)}": approvals must be an integer from 0 to ${MAX_APPROVALS}`);
     }
+    for (const k of Object.keys(body)) if (!['identity', 'controlled_capabilities', 'require_mfa_within'].includes(k)) throw invalid(where, `factor "${name.slice(0, 64)}": unknown key "${k.slice(0, 64)}"`);
     const capsRaw = body['controlled_capabilities'] ?? [];
     if (!Array.isArray(capsRaw) || !capsRaw.every((c) => typeof c === 'string' && isCapability(c.toLowerCase()))) {
       throw invalid(where, `factor "${name.slice(0, 64)}": controlled_capabilities must be a list of capabilities`);
     }
-    factors.push({ name, groupNames: groups as string[], approvals, capabilities: (capsRaw as string[]).map((c) => c.toLowerCase() as Capability) });
+    let mfaWithin = 0;
+    if (body['require_mfa_within'] !== undefined) {
+      try {
+        mfaWithin = parseDuration(body['require_mfa_within'], { field: 'require_mfa_within', min: 1, max: 7 * 86400 });
+      } catch {
+        throw invalid(where, `factor "${name.slice(0, 64)}": require_mfa_within must be a duration from 1s to 168h`);
+      }
+    }
+    factors.push({ name, groupNames: groups as string[], approvals, capabilities: (capsRaw as string[]).map((c) => c.toLowerCase() as Capability), mfaWithin });
   }
   return { ttl, factors };
 }

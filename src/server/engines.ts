@@ -57,7 +57,7 @@ export async function registerEngines(engines: EngineRegistry, deps: EngineDeps)
     groupIdsOf: async (id) => (await identity.groups()).filter((g) => g.member_entity_ids.includes(id)).map((g) => g.id),
     issue: async (opts) => {
       const c = coreRef!();
-      const { token, entry } = await c.tokens.create(opts);
+      const { token, entry } = await c.tokens.create({ ...opts, mfaAt: Math.floor(Date.now() / 1000) });
       return authBlock(token, entry, await c.effectivePolicies(entry));
     },
   });

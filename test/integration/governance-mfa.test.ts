@@ -16,6 +16,7 @@ const PNG = Buffer.from([0x89, 0x50, 0x4e, 0x47]);
 interface Enrolled {
   secret: string;
   recovery: string[];
+  entityId: string;
 }
 
 describe('TOTP login MFA (real server)', () => {
@@ -45,7 +46,7 @@ describe('TOTP login MFA (real server)', () => {
     assert.equal(d.recovery_codes.length, 10);
     const again = await g.root.request('POST', 'identity/mfa/method/totp/admin-generate', { method_id: methodId, entity_id: entityId });
     assert.equal(again.status, 400, 'a second enrollment does not replace the first');
-    const e = { secret: url.searchParams.get('secret')!, recovery: d.recovery_codes };
+    const e = { secret: url.searchParams.get('secret')!, recovery: d.recovery_codes, entityId };
     users.set(name, e);
     return e;
   };
@@ -94,6 +95,31 @@ describe('TOTP login MFA (real server)', () => {
     assert.equal((await validate(await firstStep('carol'), recovery[0]!)).status, 200);
     assert.equal(errCode(await validate(await firstStep('carol'), recovery[0]!)), 'ERR_MFA_INVALID');
     assert.equal((await validate(await firstStep('carol'), recovery[1]!)).status, 200);
+  });
+
+  it('lets a control group require approvers to have logged in with MFA recently (step-up)', async () => {
+    await g.root.write('sys/policies/acl/held', { policy: 'path "transit/keys/+/rotate" { capabilities = ["update"]\n control_group = { factor "f" { identity { group_names = ["stepup"] approvals = 1 }\n require_mfa_within = "5m" } } }' });
+    await g.root.write('sys/policies/acl/approve', { policy: 'path "sys/control-group/*" { capabilities = ["update"] }\npath "auth/token/create" { capabilities = ["update"] }' });
+    await g.root.write('transit/keys/s', {});
+    await g.root.request('POST', 'identity/group', { name: 'stepup', policies: ['approve'], member_entity_ids: [users.get('bob')!.entityId, users.get('carol')!.entityId] });
+    await g.root.request('POST', `identity/entity/id/${users.get('alice')!.entityId}`, { policies: ['held'] });
+    const mfaToken = async (name: string, code: string) => {
+      const r = await validate(await firstStep(name), code);
+      assert.equal(r.status, 200);
+      return (r.body['auth'] as { client_token: string }).client_token;
+    };
+    const alice = await mfaToken('alice', users.get('alice')!.recovery[0]!);
+    const held = await g.client(alice).request('POST', 'transit/keys/s/rotate', {});
+    const accessor = (held.body['wrap_info'] as { accessor: string }).accessor;
+    // A child of carol's MFA token acts for carol's entity but did not pass MFA itself.
+    const carol = await mfaToken('carol', users.get('carol')!.recovery[2]!);
+    const child = await g.client(carol).request('POST', 'auth/token/create', {});
+    const childToken = (child.body['auth'] as { client_token: string }).client_token;
+    const refused = await g.client(childToken).request('POST', 'sys/control-group/authorize', { accessor });
+    assert.equal(errCode(refused), 'ERR_CONTROL_GROUP_DENIED');
+    const bob = await mfaToken('bob', users.get('bob')!.recovery[0]!);
+    const ok = await g.client(bob).request('POST', 'sys/control-group/authorize', { accessor });
+    assert.equal((ok.body['data'] as { approved: boolean }).approved, true);
   });
 
   it('keeps TOTP secrets and recovery codes out of storage files and the audit log', async () => {
