@@ -54,6 +54,7 @@ describe('governance CLI (login userpass, mfa, approvals, unwrap)', () => {
     assert.equal(list.code, 0, list.stderr);
     assert.match(list.out, new RegExp(accessor));
     const show = await runArca({ ...env, ARCA_TOKEN: ben.token }, ['approvals', 'show', accessor, '-o', 'json']);
+    assert.equal(show.code, 0, show.stderr);
     assert.equal((JSON.parse(show.out) as { approved: boolean }).approved, false);
     const ok = await runArca({ ...env, ARCA_TOKEN: ben.token }, ['approvals', 'approve', accessor, '-o', 'json']);
     assert.equal((JSON.parse(ok.out) as { approved: boolean }).approved, true);
