@@ -29,7 +29,12 @@ export class UserLockout {
     const now = this.#now();
     let c = this.#m.get(name);
     if (!c || (now - c.first > LOCKOUT.windowMs && c.lockedUntil <= now)) {
-      if (!c && this.#m.size >= LOCKOUT.maxTracked) this.#evict(now);
+      if (!c && this.#m.size >= LOCKOUT.maxTracked) {
+        this.#evict(now);
+        // Every tracked name is locked: memory stays bounded and this name goes untracked (its
+        // guesses still cost a full scrypt each); locked users are never released early.
+        if (this.#m.size >= LOCKOUT.maxTracked) return;
+      }
       c = { failures: 0, first: now, lockedUntil: 0 };
       this.#m.set(name, c);
     }
