@@ -40,7 +40,9 @@ export function isUnauthenticated(path: string, mount: { path: string; type: str
   if (UNAUTHENTICATED_PATHS.length && UNAUTHENTICATED_PATHS.some((r) => r.test(path))) return true;
   if (!mount || !mount.path.startsWith('auth/')) return false;
   const rel = path.slice(mount.path.length);
-  return rel === 'login' || (mount.type === 'userpass' && /^login\/[^/]+$/.test(rel));
+  if (rel === 'login') return true;
+  if (mount.type === 'userpass') return /^login\/[^/]+$/.test(rel);
+  return mount.type === 'oidc' && (rel === 'oidc/auth_url' || rel === 'oidc/callback');
 }
 
 export function allows(a: Authorizer, path: string, op: Operation, data?: Readonly<Record<string, unknown>>): boolean {

@@ -77,7 +77,7 @@ export interface LoginMount {
 /** The identity module, as the core sees it (src/identity): used only for tokens with an entity. */
 export interface IdentityHooks {
   /** The entity of a login's alias on this mount; created on first login. */
-  resolve(mount: LoginMount, name: string, metadata: Record<string, string>): Promise<string>;
+  resolve(mount: LoginMount, name: string, metadata: Record<string, string>, groups?: string[]): Promise<string>;
   /** Policies of the entity and its groups (cached, bounded staleness); undefined = disabled or gone. */
   policies(entityId: string): Promise<string[] | undefined>;
   /**
@@ -490,7 +490,7 @@ export class Core {
     const id = this.#deps.identity;
     if (i.alias && id) {
       const lm: LoginMount = { accessor: mount.accessor, type: mount.type, path: mount.path };
-      opts.entityId = await id.resolve(lm, i.alias.name, i.alias.metadata ?? {});
+      opts.entityId = await id.resolve(lm, i.alias.name, i.alias.metadata ?? {}, i.alias.groups);
       const pending = await id.loginGate?.(lm, opts.entityId, opts);
       if (pending) return { ...res, issue: undefined, auth: pending } as EngineResponse;
     }

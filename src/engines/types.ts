@@ -52,7 +52,12 @@ export interface AuthIssue {
   /** Uses before the token is revoked (0 or absent = unlimited). */
   numUses?: number;
   /** Who logged in, as this auth mount names them: the core resolves it to an identity entity. */
-  alias?: { name: string; metadata?: Record<string, string> };
+  alias?: {
+    name: string;
+    metadata?: Record<string, string>;
+    /** The provider's group names (OIDC groups claim): membership of the external identity groups of those names. */
+    groups?: string[];
+  };
 }
 
 export interface EngineResponse {

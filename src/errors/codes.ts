@@ -87,6 +87,14 @@ export const ERROR_CODES = [
   'ERR_WRAPPING_INVALID',
   /** A control-group request cannot be approved or completed (no approvers configured, expired, not yet approved). */
   'ERR_CONTROL_GROUP_DENIED',
+  /** An OIDC redirect_uri is not in the role's allowed_redirect_uris. */
+  'ERR_OIDC_REDIRECT_URI_DISALLOWED',
+  /** An OIDC callback state is unknown, expired or already used. */
+  'ERR_OIDC_STATE_INVALID',
+  /** The OpenID Provider's answer failed validation (code, PKCE, nonce, ID token, audience, claims). */
+  'ERR_OIDC_LOGIN_FAILED',
+  /** The OpenID Provider could not be reached or answered badly. */
+  'ERR_OIDC_UPSTREAM_UNAVAILABLE',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

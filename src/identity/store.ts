@@ -189,7 +189,28 @@ export class IdentityStore {
    * The entity behind an auth method's login: its alias on this mount, else a new entity and alias
    * (first login). Concurrent first logins of one name converge on one alias (compare-and-set).
    */
-  async resolve(mount: { accessor: string; type: string; path: string }, name: string, metadata: Record<string, string> = {}): Promise<string> {
+  async resolve(mount: { accessor: string; type: string; path: string }, name: string, metadata: Record<string, string> = {}, groups?: string[]): Promise<string> {
+    const id = await this.#resolveAlias(mount, name, metadata);
+    if (groups) await this.#syncExternalGroups(id, groups);
+    return id;
+  }
+
+  /**
+   * External groups follow the provider's groups claim at every login: the entity joins the external
+   * groups named in it and leaves the others. Internal groups are never touched.
+   */
+  async #syncExternalGroups(entityId: string, names: string[]): Promise<void> {
+    for (const g of await this.groups()) {
+      if (g.type !== 'external') continue;
+      const member = g.member_entity_ids.includes(entityId);
+      const want = names.includes(g.name);
+      if (member === want) continue;
+      const members = want ? [...g.member_entity_ids, entityId] : g.member_entity_ids.filter((m) => m !== entityId);
+      await this.#put(`group/${g.id}`, { ...g, member_entity_ids: members, last_update_time: this.#iso() });
+    }
+  }
+
+  async #resolveAlias(mount: { accessor: string; type: string; path: string }, name: string, metadata: Record<string, string>): Promise<string> {
     const key = aliasKey(mount.accessor, name);
     const existing = await this.#ref(key);
     if (existing) {

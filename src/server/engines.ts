@@ -11,6 +11,7 @@ import { createKvEngine } from '../engines/kv/index.ts';
 import { createTransitEngine } from '../engines/transit/index.ts';
 import { createKubernetesAuthEngine } from '../engines/auth-kubernetes/index.ts';
 import { createUserpassAuthEngine } from '../engines/auth-userpass/index.ts';
+import { createOidcAuthEngine } from '../engines/auth-oidc/index.ts';
 import { ControlGroups, createIdentityEngine, IdentityStore, WrapStore } from '../identity/index.ts';
 import { randomUUID } from 'node:crypto';
 import { StorageView } from '../storage/index.ts';
@@ -42,6 +43,7 @@ export async function registerEngines(engines: EngineRegistry, deps: EngineDeps)
   engines.set('transit', (ctx) => createTransitEngine(ctx, { software, ...(deps.hsmKeys ? { hsm: deps.hsmKeys } : {}) }));
   engines.set('kubernetes', (ctx) => createKubernetesAuthEngine(ctx));
   engines.set('userpass', (ctx) => createUserpassAuthEngine(ctx));
+  engines.set('oidc', (ctx) => createOidcAuthEngine(ctx));
   let coreRef: (() => Core) | undefined;
   // Identity lives under sys/identity/ (not a mount's view): the core resolves entities without a mount.
   const identity = new IdentityStore(() => new StorageView(coreRef!().barrier, 'sys/identity/'));
@@ -80,7 +82,7 @@ export async function registerEngines(engines: EngineRegistry, deps: EngineDeps)
       identity.invalidate();
     },
     identity: {
-      resolve: (m, name, meta) => identity.resolve(m, name, meta),
+      resolve: (m, name, meta, groups) => identity.resolve(m, name, meta, groups),
       policies: (id) => identity.policies(id),
       loginGate: (m, entityId, opts) => mfa.gate(m, entityId, opts),
     },
@@ -88,7 +90,7 @@ export async function registerEngines(engines: EngineRegistry, deps: EngineDeps)
       defer: (r) => controlGroups.defer(r),
       wrap: async (res, ttl, path) => (await wraps.create({ ttl, creationPath: path, kind: 'response', response: res })).info,
     },
-    extensions: [policies, audit, mfa, controlGroups, new AuthMounts(() => coreRef!(), ['kubernetes', 'userpass'])],
+    extensions: [policies, audit, mfa, controlGroups, new AuthMounts(() => coreRef!(), ['kubernetes', 'userpass', 'oidc'])],
     defaultMounts: [
       { path: 'secret/', type: 'kv', options: { version: '2' } },
       { path: 'transit/', type: 'transit' },
