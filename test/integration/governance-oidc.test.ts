@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { exportJWK, generateKeyPair } from 'jose';
 import Provider from 'oidc-provider';
 import { type Gov, startGov } from './governance-kit.ts';
 
@@ -48,6 +49,8 @@ describe('OIDC login against a real OpenID Provider', () => {
   let g: Gov;
   let op: http.Server;
   let issuer: string;
+  /** When set, the provider's JWKS endpoint publishes this key set instead (ID tokens then fail to verify). */
+  let forgedJwks: string | undefined;
 
   before(async () => {
     g = await startGov();
@@ -61,7 +64,14 @@ describe('OIDC login against a real OpenID Provider', () => {
       findAccount: async (_ctx: unknown, sub: string) => ({ accountId: sub, claims: async () => ({ sub, groups: sub === 'kim' ? ['sso-admins'] : [] }) }),
       conformIdTokenClaims: false,
     });
-    op.on('request', provider.callback());
+    const handle = provider.callback();
+    op.on('request', (req, res) => {
+      if (forgedJwks && req.url?.startsWith('/jwks')) {
+        res.writeHead(200, { 'content-type': 'application/jwk-set+json' }).end(forgedJwks);
+        return;
+      }
+      handle(req, res);
+    });
     await g.root.write('sys/auth/oidc', { type: 'oidc' });
     await g.root.write('auth/oidc/config', { oidc_discovery_url: issuer, oidc_client_id: 'arca', oidc_client_secret: 'arca-client-secret-0123456789', default_role: 'ops' });
     await g.root.write('auth/oidc/role/ops', { allowed_redirect_uris: [REDIRECT], bound_audiences: ['arca'], user_claim: 'sub', groups_claim: 'groups', token_policies: ['default'] });
@@ -93,6 +103,26 @@ describe('OIDC login against a real OpenID Provider', () => {
     // The same state again: refused, nothing reaches the provider.
     const replay = await g.client().request('POST', 'auth/oidc/oidc/callback', Object.fromEntries(back.searchParams));
     assert.equal(errCode(replay), 'ERR_OIDC_STATE_INVALID');
+  });
+
+  it('refuses an ID token whose signature does not verify against the published keys (forged)', async () => {
+    // Same kid, another key: what a token signed by someone else looks like to the verifier.
+    const real = (await (await fetch(`${issuer}/jwks`)).json()) as { keys: { kid: string; alg?: string }[] };
+    const { privateKey } = await generateKeyPair('RS256', { extractable: true });
+    const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...pub } = await exportJWK(privateKey);
+    forgedJwks = JSON.stringify({ keys: [{ ...pub, kid: real.keys[0]!.kid, alg: 'RS256', use: 'sig' }] });
+    try {
+      // A fresh mount: its verifier has cached no keys yet.
+      await g.root.write('sys/auth/oidc2', { type: 'oidc' });
+      await g.root.write('auth/oidc2/config', { oidc_discovery_url: issuer, oidc_client_id: 'arca', oidc_client_secret: 'arca-client-secret-0123456789', default_role: 'ops' });
+      await g.root.write('auth/oidc2/role/ops', { allowed_redirect_uris: [REDIRECT] });
+      const r = await g.client().request('POST', 'auth/oidc2/oidc/auth_url', { role: 'ops', redirect_uri: REDIRECT });
+      const back = await browse((r.body['data'] as { auth_url: string }).auth_url, 'eve');
+      const cb = await g.client().request('POST', 'auth/oidc2/oidc/callback', Object.fromEntries(back.searchParams));
+      assert.equal(errCode(cb), 'ERR_OIDC_LOGIN_FAILED');
+    } finally {
+      forgedJwks = undefined;
+    }
   });
 
   it('refuses a redirect URI the role does not allow', async () => {

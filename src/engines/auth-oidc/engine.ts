@@ -1,11 +1,14 @@
 /**
  * The `oidc` auth method (Vault's shapes): `config`, `role/:name` (CRUD + LIST), `oidc/auth_url` and
  * `oidc/callback`. Authorization code flow with PKCE (S256), state and nonce, through `openid-client`
- * (which checks the ID token's signature, issuer, audience = client id, expiry and nonce). The role
+ * (which checks the ID token's issuer, audience = client id, expiry and nonce, but — as OIDC Core
+ * 3.1.3.7 allows for a token-endpoint answer over TLS — not its signature: we verify that too, with
+ * jose against the provider's JWKS, so a forged token is refused even if the transport is not). The role
  * adds `bound_audiences`, maps `user_claim` to the entity alias and `groups_claim` to external groups.
  * Pending logins (state → nonce, PKCE verifier, redirect URI) live in memory on the replica that
  * answered `auth_url`, for LOGIN_TTL_MS, and are spent by the first callback that names them.
  */
+import { createRemoteJWKSet, jwtVerify } from 'jose';
 import * as client from 'openid-client';
 import { z } from 'zod';
 import { ArcaError, isArcaError } from '../../errors/index.ts';
@@ -35,7 +38,7 @@ const loginFailed = () => new ArcaError('ERR_OIDC_LOGIN_FAILED', 'OIDC login fai
 export function createOidcAuthEngine(ctx: EngineContext): Engine {
   const s = ctx.storage;
   const pending = new Map<string, Pending>();
-  let discovered: { key: string; cfg: client.Configuration } | undefined;
+  let discovered: { key: string; cfg: client.Configuration; jwks: ReturnType<typeof createRemoteJWKSet> } | undefined;
 
   const loadConfig = async (): Promise<OidcConfig> => {
     const b = await s.get('config');
@@ -47,14 +50,17 @@ export function createOidcAuthEngine(ctx: EngineContext): Engine {
     if (!b) throw new ArcaError('ERR_INVALID_REQUEST', 'unknown role', { details: { field: 'role' } });
     return JSON.parse(dec.decode(b)) as OidcRole;
   };
-  const provider = async (c: OidcConfig): Promise<client.Configuration> => {
+  const provider = async (c: OidcConfig): Promise<client.Configuration> => (await discover(c)).cfg;
+  const discover = async (c: OidcConfig): Promise<NonNullable<typeof discovered>> => {
     const key = JSON.stringify([c.oidc_discovery_url, c.oidc_client_id, c.oidc_client_secret]);
-    if (discovered?.key === key) return discovered.cfg;
+    if (discovered?.key === key) return discovered;
     try {
       const opts = isLoopbackHttp(c.oidc_discovery_url) ? { execute: [client.allowInsecureRequests] } : {};
       const cfg = await client.discovery(new URL(c.oidc_discovery_url), c.oidc_client_id, c.oidc_client_secret || undefined, undefined, opts);
-      discovered = { key, cfg };
-      return cfg;
+      const jwksUri = cfg.serverMetadata().jwks_uri;
+      if (!jwksUri) throw new Error('no jwks_uri');
+      discovered = { key, cfg, jwks: createRemoteJWKSet(new URL(jwksUri)) };
+      return discovered;
     } catch (err) {
       ctx.log.warn({ err: (err as Error).name }, 'oidc discovery failed');
       throw new ArcaError('ERR_OIDC_UPSTREAM_UNAVAILABLE', 'the OpenID Provider could not be reached or its discovery document is invalid', { cause: err });
@@ -125,7 +131,7 @@ export function createOidcAuthEngine(ctx: EngineContext): Engine {
     if (!p || p.expiresAt <= ctx.now()) throw new ArcaError('ERR_OIDC_STATE_INVALID', 'unknown, expired or already used OIDC state: start the login again');
     const c = await loadConfig();
     const role = await loadRole(p.role);
-    const cfg = await provider(c);
+    const { cfg, jwks } = await discover(c);
     const current = new URL(p.redirectUri);
     current.searchParams.set('code', f.code);
     current.searchParams.set('state', f.state);
@@ -134,6 +140,7 @@ export function createOidcAuthEngine(ctx: EngineContext): Engine {
     try {
       const tokens = await client.authorizationCodeGrant(cfg, current, { pkceCodeVerifier: p.verifier, expectedState: f.state, expectedNonce: p.nonce, idTokenExpected: true });
       claims = (tokens.claims() ?? {}) as Record<string, unknown>;
+      await jwtVerify(tokens.id_token ?? '', jwks, { issuer: cfg.serverMetadata().issuer, audience: c.oidc_client_id });
     } catch (err) {
       if (isArcaError(err)) throw err;
       ctx.log.info({ err: (err as Error).name, code: (err as { code?: string }).code }, 'oidc callback refused');
