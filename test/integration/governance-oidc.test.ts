@@ -10,17 +10,20 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { exportJWK, generateKeyPair } from 'jose';
 import Provider from 'oidc-provider';
+import { spawn } from 'node:child_process';
+import { ARCA_BIN } from '../harness/arca.ts';
+import { freePort } from '../harness/index.ts';
 import { type Gov, startGov } from './governance-kit.ts';
 
 const REDIRECT = 'http://127.0.0.1:8250/oidc/callback';
 const errCode = (r: { body: Record<string, unknown> }) => (r.body['error'] as { code?: string } | undefined)?.code;
 
 /** A browser stand-in: follows the provider's redirects with its cookies, answering the dev login and consent forms. */
-async function browse(authUrl: string, user: string): Promise<URL> {
+async function browse(authUrl: string, user: string, redirect = REDIRECT): Promise<URL> {
   const jar = new Map<string, string>();
   let url = authUrl;
   for (let i = 0; i < 20; i++) {
-    if (url.startsWith(REDIRECT)) return new URL(url);
+    if (url.startsWith(redirect)) return new URL(url);
     const cookie = [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
     let res = await fetch(url, { redirect: 'manual', headers: { cookie } });
     const store = (r: Response) => {
@@ -51,14 +54,17 @@ describe('OIDC login against a real OpenID Provider', () => {
   let issuer: string;
   /** When set, the provider's JWKS endpoint publishes this key set instead (ID tokens then fail to verify). */
   let forgedJwks: string | undefined;
+  /** The loopback port `arca login oidc` listens on (registered with the provider up front). */
+  let cliPort: number;
 
   before(async () => {
     g = await startGov();
+    cliPort = await freePort();
     op = http.createServer();
     await new Promise<void>((r) => op.listen(0, '127.0.0.1', r));
     issuer = `http://127.0.0.1:${(op.address() as AddressInfo).port}`;
     const provider = new Provider(issuer, {
-      clients: [{ client_id: 'arca', client_secret: 'arca-client-secret-0123456789', redirect_uris: [REDIRECT], grant_types: ['authorization_code'], response_types: ['code'] }],
+      clients: [{ client_id: 'arca', client_secret: 'arca-client-secret-0123456789', redirect_uris: [REDIRECT, `http://localhost:${cliPort}/oidc/callback`], grant_types: ['authorization_code'], response_types: ['code'] }],
       pkce: { required: () => true },
       claims: { openid: ['sub', 'groups'] },
       findAccount: async (_ctx: unknown, sub: string) => ({ accountId: sub, claims: async () => ({ sub, groups: sub === 'kim' ? ['sso-admins'] : [] }) }),
@@ -123,6 +129,33 @@ describe('OIDC login against a real OpenID Provider', () => {
     } finally {
       forgedJwks = undefined;
     }
+  });
+
+  it('arca login oidc completes the flow through its loopback listener', async () => {
+    const port = cliPort;
+    const redirect = `http://localhost:${port}/oidc/callback`;
+    await g.root.write('auth/oidc/role/cli', { allowed_redirect_uris: [redirect], user_claim: 'sub' });
+    const { VAULT_TOKEN: _t, ARCA_TOKEN: _a, ...base } = process.env;
+    const child = spawn(ARCA_BIN, ['login', 'oidc', '--role', 'cli', '--port', String(port), '-o', 'json'], { env: { ...base, ARCA_ADDR: g.srv.address }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const authUrl = await new Promise<string>((resolve, reject) => {
+      child.stderr.on('data', (d: Buffer) => {
+        err += d.toString();
+        const m = /(http:\/\/127\.0\.0\.1:\d+\/auth\?\S+)/.exec(err);
+        if (m) resolve(m[1]!);
+      });
+      child.once('exit', () => reject(new Error(`arca exited: ${err}`)));
+    });
+    // The browser follows the provider back to the CLI's listener (localhost → 127.0.0.1).
+    const back = await browse(authUrl, 'kim', redirect);
+    assert.equal((await fetch(back.href.replace('//localhost:', '//127.0.0.1:'))).status, 200);
+    const code = await new Promise<number | null>((r) => child.once('exit', r));
+    assert.equal(code, 0, err);
+    const res = JSON.parse(out) as { token: string; entity_id: string };
+    assert.match(res.token, /^hvs\./);
+    assert.match(res.entity_id, /^[0-9a-f-]{36}$/);
   });
 
   it('refuses a redirect URI the role does not allow', async () => {
