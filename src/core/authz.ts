@@ -37,7 +37,7 @@ export const UNAUTHENTICATED_PATHS: RegExp[] = [/^sys\/mfa\/validate$/, /^sys\/w
  * `auth/<m>/role/login` or `auth/<m>/users/login` (a role or user named "login").
  */
 export function isUnauthenticated(path: string, mount: { path: string; type: string } | undefined): boolean {
-  if (UNAUTHENTICATED_PATHS.length && UNAUTHENTICATED_PATHS.some((r) => r.test(path))) return true;
+  if (path.startsWith('sys/') && UNAUTHENTICATED_PATHS.some((r) => r.test(path))) return true;
   if (!mount || !mount.path.startsWith('auth/')) return false;
   const rel = path.slice(mount.path.length);
   if (rel === 'login') return true;

@@ -40,7 +40,7 @@ export interface CoreDeps {
   defaultMounts?: { path: string; type: string; options?: Record<string, string> }[];
   /** Identity entities and groups (token policies ∪ entity/group policies), login MFA. */
   identity?: IdentityHooks;
-  /** Response wrapping and control-group requests (src/identity/governance.ts). */
+  /** Response wrapping and control-group requests (src/identity/wrapping.ts, control-groups.ts). */
   governance?: GovernanceHooks;
 }
 
