@@ -347,7 +347,7 @@ export class AuditBroker {
         operation: r.operation,
         path: r.path,
         client_addr: r.clientAddr,
-        auth: r.auth ? { accessor: r.auth.accessor, policies: [...r.auth.policies], display_name: r.auth.displayName } : null,
+        auth: r.auth ? { accessor: r.auth.accessor, policies: [...r.auth.policies], display_name: r.auth.displayName, entity_id: r.auth.entityId ?? '' } : null,
         data: r.data === undefined ? null : redact(r.data, this.#hmacKey, sensitive),
       },
     };

@@ -10,7 +10,7 @@ export interface AuditInput {
     /** Logical path after `/v1/`. Paths are not HMAC'd: keep secrets out of them. */
     path: string;
     clientAddr: string;
-    auth?: { accessor: string; policies: readonly string[]; displayName: string } | undefined;
+    auth?: { accessor: string; policies: readonly string[]; displayName: string; entityId?: string } | undefined;
     /** Request body or query; sensitive fields are HMAC'd. */
     data?: Record<string, unknown> | undefined;
   };

@@ -9,6 +9,8 @@ import type { Command } from 'commander';
 import { type ClientFlags, clientFrom, withClientFlags } from './client-flags.ts';
 import { UsageError } from './exit.ts';
 import { printValue } from './output.ts';
+import { registerOidcLogin } from './oidc.ts';
+import { registerUserpassLogin } from './userpass.ts';
 
 /** Where the kubelet mounts a pod's projected service-account token. */
 export const DEFAULT_JWT_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/token';
@@ -49,6 +51,8 @@ export function loginOut(auth: Record<string, unknown>, withToken: boolean): Rec
 
 export function register(cmd: Command): void {
   cmd.description('log in with an auth method and print or store the new token');
+  registerUserpassLogin(cmd, loginOut);
+  registerOidcLogin(cmd, loginOut);
   withClientFlags(cmd.command('kubernetes').description('log in with a Kubernetes service-account token'))
     .requiredOption('--role <name>', 'role on the Kubernetes auth mount')
     .option('--jwt-file <file>', 'service-account token file', DEFAULT_JWT_FILE)

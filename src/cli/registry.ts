@@ -35,4 +35,9 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'policy', summary: 'write, read, list and delete ACL policies', load: () => import('./policy.ts') },
   { name: 'pki', summary: 'control-plane PKI: create the Kubernetes, etcd and front-proxy CAs and issue a node\'s certificates', load: () => import('./pki.ts') },
   { name: 'agent', summary: 'in-pod agent: render secrets into files (init, sidecar) or a command environment (exec)', load: () => import('./agent.ts') },
+  { name: 'login', summary: 'log in (kubernetes service-account token, userpass, oidc) and print or store the token', load: () => import('./login.ts') },
+  { name: 'policy', summary: 'write, read, list and delete ACL policies', load: () => import('./policy.ts') },
+  { name: 'mfa', summary: 'enroll TOTP for login MFA (mfa totp enroll)', load: () => import('./mfa.ts') },
+  { name: 'approvals', summary: 'list, show and approve requests held for quorum approval', load: () => import('./approvals.ts') },
+  { name: 'unwrap', summary: 'unwrap a response-wrapping token once', load: () => import('./unwrap.ts') },
 ];

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Operation } from '../logical/index.ts';
 import { DEFAULT_ROOT_PATHS, matchesRootPath } from '../policy/index.ts';
-import { allows, canFunction, DENY_ALL, isUnauthenticatedPath, ROOT_AUTHORIZER, UNAUTHENTICATED_PATHS } from './authz.ts';
+import { allows, canFunction, DENY_ALL, isUnauthenticated, ROOT_AUTHORIZER } from './authz.ts';
 
 const OPS: Operation[] = ['read', 'list', 'create', 'update', 'patch', 'delete'];
 const PATHS = ['secret/data/x', 'sys/seal', 'sys/audit/file', 'sys/raw', 'sys/rotate/config', 'auth/token/accessors/', 'auth/token/revoke-orphan', 'sys/mounts', '', 'sys/auth/x'];
@@ -36,10 +36,26 @@ describe('authz', () => {
     assert.equal(matchesRootPath('b/x', mutable), true);
   });
 
-  it('isUnauthenticatedPath is the login regex', () => {
-    for (const p of ['auth/kubernetes/login', 'auth/a/b/login', 'auth/login', 'auth//login', 'xauth/k/login', 'auth/k/login/', 'auth/k/loginx', 'secret/login']) {
-      assert.equal(isUnauthenticatedPath(p), UNAUTHENTICATED_PATHS.some((r) => r.test(p)), p);
-    }
+  it('opens only login paths relative to their auth mount, and the sys routes that take their own secret', () => {
+    const k8s = { path: 'auth/kubernetes/', type: 'kubernetes' };
+    const up = { path: 'auth/userpass/', type: 'userpass' };
+    const oidc = { path: 'auth/oidc/', type: 'oidc' };
+    const cases: [string, { path: string; type: string } | undefined, boolean][] = [
+      ['auth/kubernetes/login', k8s, true],
+      ['auth/kubernetes/role/login', k8s, false],
+      ['auth/userpass/login/alice', up, true],
+      ['auth/userpass/users/login', up, false],
+      ['auth/userpass/login', up, true],
+      ['auth/oidc/oidc/callback', oidc, true],
+      ['auth/oidc/oidc/auth_url', oidc, true],
+      ['auth/oidc/role/r', oidc, false],
+      ['secret/login', { path: 'secret/', type: 'kv' }, false],
+      ['auth/nothing/login', undefined, false],
+      ['sys/wrapping/unwrap', { path: 'sys/', type: 'system' }, true],
+      ['sys/mfa/validate', { path: 'sys/', type: 'system' }, true],
+      ['sys/seal', { path: 'sys/', type: 'system' }, false],
+    ];
+    for (const [p, m, want] of cases) assert.equal(isUnauthenticated(p, m), want, p);
   });
 
   it('canFunction gives one function per authorizer that decides as allows', () => {

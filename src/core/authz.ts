@@ -3,7 +3,7 @@
  * set of policies grants on a path. Default deny: with no policy engine wired, only root passes.
  */
 import type { Operation } from '../logical/index.ts';
-import { type Capability, DEFAULT_ROOT_PATHS, matchesRootPath } from '../policy/index.ts';
+import { type Capability, type ControlGroup, DEFAULT_ROOT_PATHS, matchesRootPath } from '../policy/index.ts';
 
 export type { Capability };
 
@@ -14,6 +14,8 @@ export interface Authorizer {
   isRootPath?(path: string): boolean;
   /** The full decision including parameter constraints (allowed/denied/required_parameters). */
   allows?(path: string, op: Operation, data?: Readonly<Record<string, unknown>>): boolean;
+  /** Present only when some policy has a control group: the quorum an allowed operation still needs. */
+  controlGroup?(path: string, op: Operation): ControlGroup | undefined;
 }
 
 const ROOT_CAPS: ReadonlySet<string> = new Set(['create', 'read', 'update', 'patch', 'delete', 'list', 'sudo']);
@@ -31,12 +33,21 @@ export function capabilityFor(op: Operation): Capability {
   return op;
 }
 
-/** Paths reachable without a token. */
-export const UNAUTHENTICATED_PATHS: readonly RegExp[] = [/^auth\/[^/]+(\/[^/]+)*\/login$/];
+/** Paths outside auth mounts reachable without a token (core routes that authenticate by their own secret). */
+export const UNAUTHENTICATED_PATHS: RegExp[] = [/^sys\/mfa\/validate$/, /^sys\/wrapping\/(lookup|unwrap|rewrap)$/];
 
-/** Whether `path` is reachable without a token (the cheap tests first: nearly no request is a login). */
-export function isUnauthenticatedPath(path: string): boolean {
-  return path.startsWith('auth/') && path.endsWith('/login') && UNAUTHENTICATED_PATHS.some((r) => r.test(path));
+/**
+ * Whether a request may run without a token: an auth mount's `login` (userpass: `login/<name>`),
+ * decided relative to the mount that serves the path — a pattern on the full path would also open
+ * `auth/<m>/role/login` or `auth/<m>/users/login` (a role or user named "login").
+ */
+export function isUnauthenticated(path: string, mount: { path: string; type: string } | undefined): boolean {
+  if (path.startsWith('sys/') && UNAUTHENTICATED_PATHS.some((r) => r.test(path))) return true;
+  if (!mount || !mount.path.startsWith('auth/')) return false;
+  const rel = path.slice(mount.path.length);
+  if (rel === 'login') return true;
+  if (mount.type === 'userpass') return /^login\/[^/]+$/.test(rel);
+  return mount.type === 'oidc' && (rel === 'oidc/auth_url' || rel === 'oidc/callback');
 }
 
 /** One `can` function per authorizer (engines check sub-paths with it), instead of a closure per request. */

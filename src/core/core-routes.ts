@@ -10,6 +10,7 @@ export interface CoreRouteResult {
   status?: number;
   data?: Record<string, unknown> | null;
   raw?: LogicalResponse['raw'];
+  auth?: Record<string, unknown>;
   /** Runs after the response is audited (sealing stops the audit devices). */
   after?: () => Promise<void>;
 }

@@ -7,9 +7,10 @@ import { ArcaError, HTTP_STATUS, isArcaError, toArcaError } from '../errors/inde
 import type { Logger } from '../log/index.ts';
 import { Barrier } from '../barrier/index.ts';
 import type { AuthContext, Engine, EngineRequest, EngineResponse, Operation } from '../engines/index.ts';
+import type { ControlGroup } from '../policy/index.ts';
 import type { AutoSeal } from '../seal/index.ts';
 import { StorageView, type Storage } from '../storage/index.ts';
-import { allows, type Authorizer, canFunction, DENY_ALL, isUnauthenticatedPath, ROOT_AUTHORIZER } from './authz.ts';
+import { allows, type Authorizer, canFunction, DENY_ALL, isUnauthenticated, ROOT_AUTHORIZER } from './authz.ts';
 import { AttemptLimits } from './attempt-limits.ts';
 import { type CoreRoute, type CoreRouteResult, CoreRoutes, routeHandler } from './core-routes.ts';
 import type { EngineRegistry } from './engine-registry.ts';
@@ -17,7 +18,7 @@ import { MountTable, type MountEntry } from './mounts.ts';
 import type { AuditSink } from './audit-sink.ts';
 import type { LogicalRequest, LogicalResponse } from './request.ts';
 import { type InitParams, SealManager } from './seal-manager.ts';
-import { type TokenEntry, TokenStore } from './tokens.ts';
+import { type CreateTokenOptions, type TokenEntry, TokenStore } from './tokens.ts';
 
 export type { AuditRecord, AuditSink } from './audit-sink.ts';
 
@@ -37,9 +38,54 @@ export interface CoreDeps {
   onReload?: () => void;
   /** Mounts created on init (Vault dev mode mounts `secret/` as KV v2). */
   defaultMounts?: { path: string; type: string; options?: Record<string, string> }[];
+  /** Identity entities and groups (token policies ∪ entity/group policies), login MFA. */
+  identity?: IdentityHooks;
+  /** Response wrapping and control-group requests (src/identity/wrapping.ts, control-groups.ts). */
+  governance?: GovernanceHooks;
 }
 
+/** What a request held for quorum approval carries (stored inside the barrier until it runs). */
+export interface DeferredRequest {
+  path: string;
+  operation: LogicalRequest['operation'];
+  data: Record<string, unknown>;
+  clientAddr: string;
+  auth: AuthContext;
+  controlGroup: ControlGroup;
+}
+
+export interface GovernanceHooks {
+  /** Stores a request that needs approval; answers its `wrap_info` (token + accessor). */
+  defer(r: DeferredRequest): Promise<Record<string, unknown>>;
+  /** Stores a response behind a single-use wrapping token; answers its `wrap_info`. */
+  wrap(res: { data?: unknown; auth?: unknown; warnings?: unknown }, ttlSeconds: number, path: string, auth: AuthContext | undefined): Promise<Record<string, unknown>>;
+}
+
+/** Marks a request the core built itself to run an approved control-group request (never set by an adapter). */
+const PREAUTH = Symbol('preauthenticated');
+type Preauth = LogicalRequest & { [PREAUTH]?: TokenEntry };
+
 export type SealState = 'uninitialized' | 'sealed' | 'unsealed';
+
+/** The auth mount a login went through (identity aliases are keyed by its accessor). */
+export interface LoginMount {
+  accessor: string;
+  type: string;
+  path: string;
+}
+
+/** The identity module, as the core sees it (src/identity): used only for tokens with an entity. */
+export interface IdentityHooks {
+  /** The entity of a login's alias on this mount; created on first login. */
+  resolve(mount: LoginMount, name: string, metadata: Record<string, string>, groups?: string[]): Promise<string>;
+  /** Policies of the entity and its groups (cached, bounded staleness); undefined = disabled or gone. */
+  policies(entityId: string): Promise<string[] | undefined>;
+  /**
+   * Login MFA (src/mfa): an `auth` block carrying an `mfa_requirement` instead of a token when the
+   * mount enforces MFA for this entity; the token is created only once the second factor passes.
+   */
+  loginGate?(mount: LoginMount, entityId: string, create: CreateTokenOptions): Promise<Record<string, unknown> | undefined>;
+}
 
 export class Core {
   readonly barrier: Barrier;
@@ -258,15 +304,28 @@ export class Core {
     return this.tokens.cached(token);
   }
 
-  static authContext(e: TokenEntry): AuthContext {
-    return {
+  static authContext(e: TokenEntry, policies: string[] = e.policies): AuthContext {
+    const a: AuthContext = {
       accessor: e.accessor,
-      policies: e.policies,
+      policies,
       displayName: e.displayName,
       root: e.policies.includes('root'),
       metadata: e.meta,
-      entityId: '',
+      entityId: e.entityId ?? '',
     };
+    if (e.mfaAt) a.mfaAt = e.mfaAt;
+    return a;
+  }
+
+  /**
+   * A token's effective policies: its own ∪ its entity's and the entity's groups' (read at request
+   * time, so group changes reach live tokens within the identity cache bound). Identity never grants root.
+   */
+  async effectivePolicies(e: TokenEntry): Promise<string[]> {
+    if (!e.entityId || !this.#deps.identity) return e.policies;
+    const extra = await this.#deps.identity.policies(e.entityId);
+    if (!extra?.length) return e.policies;
+    return [...new Set([...e.policies, ...extra.filter((p) => p !== 'root')])].sort();
   }
 
   /** The one request pipeline. */
@@ -276,9 +335,10 @@ export class Core {
     const path = req.path.charCodeAt(0) === 0x2f ? req.path.replace(/^\/+/, '') : req.path;
     const route = this.routes.get(path);
     if (!this.#active && !route?.local) throw new ArcaError('ERR_HA_STANDBY', 'this replica is a standby and no active replica is known; retry shortly');
-    const unauthenticated = isUnauthenticatedPath(path);
-    let entry: TokenEntry | undefined;
-    if (!unauthenticated || req.token) {
+    const mount = this.#mounts!.match(path);
+    const unauthenticated = isUnauthenticated(path, mount);
+    let entry: TokenEntry | undefined = (req as Preauth)[PREAUTH];
+    if (!entry && (!unauthenticated || req.token)) {
       try {
         // A cached token needs no await (each is a microtask hop on every request).
         entry = this.#cachedToken(req.token, req.clientAddr) ?? (await this.authenticate(req.token, req.clientAddr));
@@ -292,10 +352,11 @@ export class Core {
         }
       }
     }
-    const auth = entry ? Core.authContext(entry) : undefined;
-    const authorizer = !entry ? DENY_ALL : entry.policies.includes('root') ? ROOT_AUTHORIZER : await this.authorizerFor(entry.policies);
+    // Only tokens with an entity pay for the identity lookup (a cached map read).
+    const policies = entry?.entityId ? await this.effectivePolicies(entry) : entry?.policies;
+    const auth = entry ? Core.authContext(entry, policies) : undefined;
+    const authorizer = !entry ? DENY_ALL : policies!.includes('root') ? ROOT_AUTHORIZER : await this.authorizerFor(policies!);
 
-    const mount = this.#mounts!.match(path);
     const engine = mount ? this.#engines.get(mount.path) : undefined;
     const ereq: EngineRequest = {
       id: req.id,
@@ -319,6 +380,12 @@ export class Core {
       await this.#audit(req, auth, engine, 403, undefined, 'permission denied');
       throw new ArcaError('ERR_PERMISSION_DENIED', '1 error occurred:\n\t* permission denied\n\n');
     }
+    // Quorum approval: only authorizers built from policies with a control group have this method.
+    const quorum = authorizer.controlGroup && !(req as Preauth)[PREAUTH] && !unauthenticated ? authorizer.controlGroup(path, op) : undefined;
+    if (quorum && !this.#deps.governance) {
+      await this.#audit(req, auth, engine, 403, undefined, 'control group not available');
+      throw new ArcaError('ERR_CONTROL_GROUP_DENIED', 'this path requires quorum approval, which this server does not provide');
+    }
     await this.#deps.audit?.request({ req, auth, sensitive: engine?.sensitiveFields ?? [] });
     if (!mount || !engine) {
       await this.#audit(req, auth, engine, 404, undefined, 'no handler for route');
@@ -337,10 +404,12 @@ export class Core {
     if (engine.type === 'token' && req.token) clientTokens.set(ereq, req.token);
     let res: (EngineResponse & Pick<CoreRouteResult, 'raw'>) | undefined;
     let after: CoreRouteResult['after'];
+    let wrapInfo: Record<string, unknown> | undefined;
     try {
-      if (route) ({ after, ...res } = await this.#runRoute(route, ereq));
+      if (quorum) wrapInfo = await this.#deps.governance!.defer({ path, operation: req.operation, data: req.data, clientAddr: req.clientAddr, auth: auth!, controlGroup: quorum });
+      else if (route) ({ after, ...res } = await this.#runRoute(route, ereq));
       else res = await engine.handle(ereq);
-      if (res?.issue) res = await this.#issue(res, entry, path);
+      if (res?.issue) res = await this.#issue(res, entry, path, mount);
     } catch (err) {
       // The adapter logs every 5xx with its code and cause chain under the request id.
       const e = toArcaError(err);
@@ -350,17 +419,37 @@ export class Core {
       if (entry?.pendingRevocation) await this.tokens.release(entry);
     }
     const hasBody = res !== undefined && (res.data !== undefined || res.warnings !== undefined || res.auth !== undefined);
-    const out: LogicalResponse = {
-      status: res?.status ?? (hasBody ? 200 : 204),
+    let out: LogicalResponse = {
+      status: res?.status ?? (hasBody || wrapInfo ? 200 : 204),
       mountType: engine.type,
     };
     if (res?.data !== undefined) out.data = res.data;
     if (res?.warnings) out.warnings = res.warnings;
     if (res?.auth) out.auth = res.auth;
     if (res?.raw) out.raw = res.raw;
-    await this.#audit(req, auth, engine, out.status, { data: out.data ?? null, auth: out.auth ?? null });
+    if (req.wrapTtl && !wrapInfo && out.status < 300 && !out.raw) {
+      if (!this.#deps.governance) throw new ArcaError('ERR_INVALID_REQUEST', 'response wrapping is not available on this server');
+      wrapInfo = await this.#deps.governance.wrap({ data: out.data, auth: out.auth, warnings: out.warnings }, req.wrapTtl, path, auth);
+      out = { status: 200, mountType: engine.type };
+    }
+    if (wrapInfo) out.wrapInfo = wrapInfo;
+    const audited: Record<string, unknown> = { data: out.data ?? null, auth: out.auth ?? null };
+    if (wrapInfo) audited['wrap_info'] = { accessor: wrapInfo['accessor'], ttl: wrapInfo['ttl'], creation_path: wrapInfo['creation_path'] };
+    await this.#audit(req, auth, engine, out.status, audited);
     if (after) await after();
     return out;
+  }
+
+  /**
+   * Runs an approved control-group request through the whole pipeline (ACL, audit, engine) as the
+   * token `accessor`, without asking for approval again. Only the governance module calls this, once
+   * per approved request (its wrapping token is spent first).
+   */
+  async executeApproved(r: Pick<DeferredRequest, 'path' | 'operation' | 'data' | 'clientAddr'>, accessor: string, id: string): Promise<LogicalResponse> {
+    const entry = await this.tokens.lookupAccessor(accessor);
+    if (!entry) throw new ArcaError('ERR_TOKEN_INVALID', '2 errors occurred:\n\t* permission denied\n\t* invalid token\n\n');
+    const req: Preauth = { id, operation: r.operation, path: r.path, data: r.data, token: undefined, clientAddr: r.clientAddr, [PREAUTH]: entry };
+    return this.handle(req);
   }
 
   async #runRoute(route: CoreRoute, req: EngineRequest): Promise<CoreRouteResult> {
@@ -403,15 +492,23 @@ export class Core {
     return this.#deps.audit.response(rec);
   }
 
-  async #issue(res: EngineResponse, parent: TokenEntry | undefined, path: string): Promise<EngineResponse> {
+  async #issue(res: EngineResponse, parent: TokenEntry | undefined, path: string, mount: MountEntry): Promise<EngineResponse> {
     const i = res.issue!;
     if (i.policies.includes('root')) throw new ArcaError('ERR_INVALID_REQUEST', 'auth methods cannot create root tokens');
-    const { token, entry } = await this.tokens.create({
+    const opts: CreateTokenOptions = {
       policies: i.policies, displayName: i.displayName, ttl: i.ttlSeconds, renewable: i.renewable, meta: i.metadata,
       explicitMaxTtl: i.explicitMaxTtlSeconds ?? 0, numUses: i.numUses ?? 0,
       path, parent: i.orphan ? undefined : parent, noParent: i.orphan,
-    });
-    return { ...res, issue: undefined, auth: authBlock(token, entry) } as EngineResponse;
+    };
+    const id = this.#deps.identity;
+    if (i.alias && id) {
+      const lm: LoginMount = { accessor: mount.accessor, type: mount.type, path: mount.path };
+      opts.entityId = await id.resolve(lm, i.alias.name, i.alias.metadata ?? {}, i.alias.groups);
+      const pending = await id.loginGate?.(lm, opts.entityId, opts);
+      if (pending) return { ...res, issue: undefined, auth: pending } as EngineResponse;
+    }
+    const { token, entry } = await this.tokens.create(opts);
+    return { ...res, issue: undefined, auth: authBlock(token, entry, await this.effectivePolicies(entry)) } as EngineResponse;
   }
 
   async close(): Promise<void> {
@@ -432,17 +529,18 @@ export function clientTokenOf(req: EngineRequest): string | undefined {
 export const NO_TOKEN_MESSAGE = 'permission denied: no token was sent; set ARCA_TOKEN (or send X-Vault-Token) or log in first';
 
 /** Vault's `auth` response block for a freshly issued token. */
-export function authBlock(token: string, e: TokenEntry): Record<string, unknown> {
+export function authBlock(token: string, e: TokenEntry, policies: string[] = e.policies): Record<string, unknown> {
+  const identity = policies.filter((p) => !e.policies.includes(p));
   return {
     client_token: token,
     accessor: e.accessor,
-    policies: e.policies,
+    policies,
     token_policies: e.policies,
-    identity_policies: null,
+    identity_policies: identity.length ? identity : null,
     metadata: Object.keys(e.meta).length ? e.meta : null,
     lease_duration: e.ttl,
     renewable: e.renewable,
-    entity_id: '',
+    entity_id: e.entityId ?? '',
     token_type: 'service',
     orphan: e.orphan,
     mfa_requirement: null,

@@ -12,6 +12,8 @@ export interface LogicalRequest {
   clientAddr: string;
   /** TLS client certificate chain (DER, leaf first) for login paths; see EngineRequest.tlsClientCerts. */
   tlsClientCerts?: Uint8Array[] | undefined;
+  /** `X-Vault-Wrap-TTL` in seconds: answer with a single-use wrapping token instead of the response. */
+  wrapTtl?: number;
 }
 
 /** What the core answers; the adapter renders Vault's envelope. */
@@ -25,4 +27,6 @@ export interface LogicalResponse {
   injectTop?: boolean;
   /** A body served as is, outside the envelope (Vault's raw responses, e.g. `sys/metrics`). */
   raw?: { contentType: string; body: string | Uint8Array };
+  /** Vault's `wrap_info` (response wrapping, control-group requests). */
+  wrapInfo?: Record<string, unknown>;
 }

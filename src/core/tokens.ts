@@ -40,6 +40,10 @@ export interface TokenEntry {
   orphan: boolean;
   /** The last use is spent: served to no new request, revoked when the request that spent it ends. */
   pendingRevocation?: boolean;
+  /** Identity entity the token acts for (auth-method logins; inherited by child tokens). */
+  entityId?: string;
+  /** Unix seconds of the MFA login that issued this token (not inherited: step-up is per token). */
+  mfaAt?: number;
 }
 
 export interface CreateTokenOptions {
@@ -56,6 +60,9 @@ export interface CreateTokenOptions {
   noParent?: boolean;
   /** Use this token value (dev root token); otherwise a random one. */
   id?: string;
+  /** Identity entity; defaults to the parent's (Vault: a child acts for its parent's entity). */
+  entityId?: string | undefined;
+  mfaAt?: number | undefined;
 }
 
 const TOKEN_PREFIX = 'hvs.';
@@ -168,6 +175,9 @@ export class TokenStore {
       path: o.path ?? 'auth/token/create',
       orphan: parent === undefined,
     };
+    const entityId = o.entityId ?? o.parent?.entityId;
+    if (entityId) entry.entityId = entityId;
+    if (o.mfaAt) entry.mfaAt = o.mfaAt;
     const puts: [string, Uint8Array][] = [[`id/${id}`, encodeEntry(entry)], [`accessor/${entry.accessor}`, enc.encode(id)]];
     if (parent) puts.push([`parent/${parent.id}/${id}`, new Uint8Array(0)]);
     if (!(await this.#s.commit({ puts, expect: [[`id/${id}`, undefined]] }))) {

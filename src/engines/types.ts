@@ -16,6 +16,8 @@ export interface AuthContext {
   /** Service-account identity etc. set by auth methods. */
   metadata: Record<string, string>;
   entityId: string;
+  /** Unix seconds of the MFA login behind this token, if any (step-up checks). */
+  mfaAt?: number;
 }
 
 export interface EngineRequest {
@@ -54,6 +56,13 @@ export interface AuthIssue {
   explicitMaxTtlSeconds?: number;
   /** Uses before the token is revoked (0 or absent = unlimited). */
   numUses?: number;
+  /** Who logged in, as this auth mount names them: the core resolves it to an identity entity. */
+  alias?: {
+    name: string;
+    metadata?: Record<string, string>;
+    /** The provider's group names (OIDC groups claim): membership of the external identity groups of those names. */
+    groups?: string[];
+  };
 }
 
 export interface EngineResponse {

@@ -131,6 +131,26 @@ export const ERROR_CODES = [
   'ERR_AGENT_WRITE_FAILED',
   /** The agent's exec child could not be started. */
   'ERR_AGENT_EXEC_FAILED',
+  /** An identity name (entity, group, alias on a mount) is already taken. */
+  'ERR_IDENTITY_CONFLICT',
+  /** A login with a wrong user name or password (one message for both). */
+  'ERR_LOGIN_FAILED',
+  /** Too many failed logins for this user: locked for a while (other users are unaffected). */
+  'ERR_LOGIN_LOCKED',
+  /** An MFA request id, method or passcode was not accepted (one message for all). */
+  'ERR_MFA_INVALID',
+  /** A response-wrapping token is unknown, expired or already used. */
+  'ERR_WRAPPING_INVALID',
+  /** A control-group request cannot be approved or completed (no approvers configured, expired, not yet approved). */
+  'ERR_CONTROL_GROUP_DENIED',
+  /** An OIDC redirect_uri is not in the role's allowed_redirect_uris. */
+  'ERR_OIDC_REDIRECT_URI_DISALLOWED',
+  /** An OIDC callback state is unknown, expired or already used. */
+  'ERR_OIDC_STATE_INVALID',
+  /** The OpenID Provider's answer failed validation (code, PKCE, nonce, ID token, audience, claims). */
+  'ERR_OIDC_LOGIN_FAILED',
+  /** The OpenID Provider could not be reached or answered badly. */
+  'ERR_OIDC_UPSTREAM_UNAVAILABLE',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -6,6 +6,10 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { LogicalRequest } from '../core/index.ts';
 import { ArcaError } from '../errors/index.ts';
 import { parseBody } from './body.ts';
+import { parseDuration } from '../units/duration.ts';
+
+/** Vault's system max for wrapping TTLs (32 days); the wrapping store enforces the same bound. */
+const MAX_WRAP_TTL = 32 * 86400;
 
 export interface MappedRequest {
   operation: LogicalRequest['operation'];
@@ -24,6 +28,13 @@ export function tokenOf(headers: IncomingHttpHeaders): string | undefined {
   if (typeof v === 'string' && v !== '') return v;
   const a = headers.authorization;
   return typeof a === 'string' && a.startsWith('Bearer ') ? a.slice(7) : undefined;
+}
+
+/** `X-Vault-Wrap-TTL` in seconds (a duration or a number of seconds), or undefined when absent. */
+export function wrapTtlOf(headers: IncomingHttpHeaders): number | undefined {
+  const v = headers['x-vault-wrap-ttl'];
+  if (v === undefined || v === '') return undefined;
+  return parseDuration(Array.isArray(v) ? v[0] : v, { field: 'X-Vault-Wrap-TTL', min: 1, max: MAX_WRAP_TTL });
 }
 
 /** The decoded logical path of a `/v1/...` URL (no query), or a coded 400. */

@@ -17,7 +17,7 @@ export function envelope(res: LogicalResponse, requestId: string, path: string):
     renewable: false,
     lease_duration: 0,
     data: res.data ?? null,
-    wrap_info: null,
+    wrap_info: res.wrapInfo ?? null,
     warnings: res.warnings?.length ? res.warnings : null,
     auth: res.auth ?? null,
     mount_type: res.mountType,

@@ -12,7 +12,7 @@ import { fromThrown, logServerError, sendError } from './errors.ts';
 import { listMethodHandler } from './list-method.ts';
 import { HttpMetrics, mountLabel, registerMetricsRoute } from './metrics.ts';
 import { requestIdGenerator } from './request-id.ts';
-import { mapRequest, tokenOf } from './request-map.ts';
+import { mapRequest, tokenOf, wrapTtlOf } from './request-map.ts';
 import { LOGIN_PATH, peerChain } from './tls-peer.ts';
 import { sendLogical } from './response.ts';
 import { registerRawSys } from './sys-raw.ts';
@@ -85,7 +85,6 @@ function installCommon(app: FastifyInstance, o: HttpOptions, log: Logger, metric
 /** `/v1/*`: map → (forward) → core → Vault's shapes. */
 function logicalHandler(o: HttpOptions) {
   return async (req: FastifyRequest, reply: FastifyReply) => {
-    if (req.headers['x-vault-wrap-ttl']) throw new ArcaError('ERR_INVALID_REQUEST', 'response wrapping is not supported');
     const m = mapRequest(req.method, req.url, req.headers, req.body as Buffer | undefined);
     if (o.forward && !o.core.routes.isLocal(m.path)) {
       const fwd = await o.forward(req);
@@ -94,7 +93,12 @@ function logicalHandler(o: HttpOptions) {
     // Awaited only when HA resolves forwarded addresses: an await is a microtask hop per request.
     const clientAddr = o.clientAddr ? ((await o.clientAddr(req)) ?? req.ip) : req.ip;
     const tlsClientCerts = LOGIN_PATH.test(m.path) ? peerChain(req) : undefined;
-    const res = await o.core.handle({ id: req.id, operation: m.operation, path: m.path, data: m.data, token: tokenOf(req.headers), clientAddr, ...(tlsClientCerts ? { tlsClientCerts } : {}) });
+    const wrapTtl = wrapTtlOf(req.headers);
+    const res = await o.core.handle({
+      id: req.id, operation: m.operation, path: m.path, data: m.data, token: tokenOf(req.headers), clientAddr,
+      ...(tlsClientCerts ? { tlsClientCerts } : {}),
+      ...(wrapTtl ? { wrapTtl } : {}),
+    });
     return sendLogical(reply, res, req.id, m.path);
   };
 }

@@ -1,5 +1,6 @@
 import type { Operation } from '../logical/index.ts';
 import { ROOT_POLICY_NAME } from './builtin.ts';
+import { type ControlGroup, controlGroupFor, mergeControlGroups } from './control-group.ts';
 import { emptyParameterRules, hasParameterRules, mergeParameterRules, type ParameterRules, parametersPermit } from './parameters.ts';
 import { DEFAULT_ROOT_PATHS, matchesRootPath } from './root-paths.ts';
 import type { Capability, PathRule, Policy } from './types.ts';
@@ -13,6 +14,7 @@ interface MergedRule {
   /** Names of the policies that contributed, for diagnostics. */
   readonly policies: Set<string>;
   readonly params: ParameterRules;
+  controlGroup?: ControlGroup;
 }
 
 export interface AclDecision {
@@ -85,6 +87,8 @@ function compareCandidates(a: Candidate, b: Candidate): number {
  */
 export class Acl {
   readonly isRoot: boolean;
+  /** Whether any rule carries a control group (the core skips the lookup otherwise). */
+  hasControlGroups = false;
   readonly policyNames: readonly string[];
   readonly #exact = new Map<string, MergedRule>();
   readonly #prefix = new Map<string, MergedRule>();
@@ -113,6 +117,10 @@ export class Acl {
         }
         for (const c of r.capabilities) merged.caps.add(c);
         mergeParameterRules(merged.params, r);
+        if (r.controlGroup) {
+          merged.controlGroup = mergeControlGroups(merged.controlGroup, r.controlGroup);
+          this.hasControlGroups = true;
+        }
       }
     }
   }
@@ -203,6 +211,12 @@ export class Acl {
 
   allows(path: string, op: Operation, data?: Readonly<Record<string, unknown>>): boolean {
     return this.check(path, op, data).allowed;
+  }
+
+  /** The control group of the rule deciding an allowed operation (its factors for this capability), if any. */
+  controlGroup(path: string, op: Operation): ControlGroup | undefined {
+    if (this.isRoot || !this.hasControlGroups) return undefined;
+    return controlGroupFor(this.#resolve(path, op === 'list')?.controlGroup, operationCapability(op));
   }
 
   /**

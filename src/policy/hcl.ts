@@ -183,7 +183,13 @@ class Parser {
         wrapped[it.labels[k]!] = value;
         value = wrapped;
       }
-      if (Object.hasOwn(out, it.key)) throw syntaxError(it.line, `duplicate key "${it.key}" in block opened on line ${open.line}`);
+      // Labelled blocks of one key merge (`factor "a" {}` + `factor "b" {}`); a repeated label is a duplicate.
+      const prev = Object.hasOwn(out, it.key) ? out[it.key] : undefined;
+      if (prev !== undefined && it.labels.length > 0 && isObject(prev) && isObject(value) && !Object.keys(value).some((k) => Object.hasOwn(prev, k))) {
+        Object.assign(prev, value);
+        continue;
+      }
+      if (prev !== undefined) throw syntaxError(it.line, `duplicate key "${it.key}" in block opened on line ${open.line}`);
       out[it.key] = value;
     }
     return out;
@@ -211,6 +217,10 @@ class Parser {
     }
     throw syntaxError(t.line, `expected a value, found ${describe(t)}`);
   }
+}
+
+function isObject(v: HclValue): v is HclObject {
+  return typeof v === 'object' && !Array.isArray(v);
 }
 
 function describe(t: Token): string {

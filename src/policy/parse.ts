@@ -1,5 +1,6 @@
 import { parse as parseYaml } from 'yaml';
 import { ArcaError } from '../errors/index.ts';
+import { parseControlGroup } from './control-group.ts';
 import { type HclItem, parseHcl } from './hcl.ts';
 import { type Capability, isCapability, type ParameterConstraints, type PathRule, type Policy, type RuleKind } from './types.ts';
 
@@ -154,6 +155,7 @@ function toRule(s: RawStanza): PathRule {
   if (body['allowed_parameters'] !== undefined) rule.allowedParameters = constraints(body['allowed_parameters'], where, 'allowed_parameters');
   if (body['denied_parameters'] !== undefined) rule.deniedParameters = constraints(body['denied_parameters'], where, 'denied_parameters');
   if (body['required_parameters'] !== undefined) rule.requiredParameters = stringList(body['required_parameters'], where, 'required_parameters');
+  if (body['control_group'] !== undefined) rule.controlGroup = parseControlGroup(body['control_group'], where);
   return rule;
 }
 

@@ -1,3 +1,5 @@
+import type { ControlGroup } from './control-group.ts';
+
 /** Vault's ACL capabilities. `subscribe` and `recover` are accepted (newer Vault) but no Arca operation needs them. */
 export const CAPABILITIES = [
   'create',
@@ -43,6 +45,8 @@ export interface PathRule {
   readonly allowedParameters?: ParameterConstraints;
   readonly deniedParameters?: ParameterConstraints;
   readonly requiredParameters?: readonly string[];
+  /** Quorum approval required before the request runs (control-group.ts). */
+  readonly controlGroup?: ControlGroup;
 }
 
 export interface Policy {

@@ -143,10 +143,10 @@ async function assembleLocked(c: Readonly<ServerConfig>, log: Logger, dataDir: s
   engines.set('system', (_ctx, _o, core) => createSystemEngine(core, extensions));
   engines.set('token', (_ctx, _o, core) => createTokenEngine(core));
   const spoolBase = dataDir ?? mkdtempSync(join(tmpdir(), 'arca-audit-'));
-  const { extensions, defaultMounts, authorizer, audit, onReload } = await registerEngines(engines, { auditSpoolDir: join(spoolBase, 'audit-spool'), log, hsmKeys });
+  const { extensions, defaultMounts, authorizer, audit, onReload, identity, governance } = await registerEngines(engines, { auditSpoolDir: join(spoolBase, 'audit-spool'), log, hsmKeys });
   const core: Core = new Core({
     raw: storage, log, storageType: type, engines, defaultMounts, ha: ha !== undefined, ...(onReload ? { onReload } : {}),
-    ...(autoSeal ? { autoSeal } : {}), ...(authorizer ? { authorizer: authorizer((): Core => core) } : {}), ...(audit ? { audit } : {}),
+    ...(autoSeal ? { autoSeal } : {}), ...(authorizer ? { authorizer: authorizer((): Core => core) } : {}), ...(audit ? { audit } : {}), ...(identity ? { identity } : {}), ...(governance ? { governance } : {}),
   });
   try {
     await core.start();

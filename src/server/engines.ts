@@ -2,7 +2,7 @@
  * Which engines this build provides, the mounts a fresh server gets, and the policy wiring.
  * Kept apart from assemble.ts so adding an engine is a one-line change here.
  */
-import type { Core, EngineRegistry, Authorizer, AuditSink, SystemExtension } from '../core/index.ts';
+import { authBlock, type Core, type CreateTokenOptions, type EngineRegistry, type Authorizer, type AuditSink, type GovernanceHooks, type IdentityHooks, type SystemExtension } from '../core/index.ts';
 import { AuditManager } from '../core/builtin/audit.ts';
 import { AuthMounts } from '../core/builtin/auth-mounts.ts';
 import { PolicyStore } from '../core/builtin/policies.ts';
@@ -12,6 +12,12 @@ import { createTransitEngine } from '../engines/transit/index.ts';
 import { createKubernetesAuthEngine } from '../engines/auth-kubernetes/index.ts';
 import { createPkiEngine } from '../engines/pki/index.ts';
 import { createCertAuthEngine } from '../engines/auth-cert/index.ts';
+import { createUserpassAuthEngine } from '../engines/auth-userpass/index.ts';
+import { createOidcAuthEngine } from '../engines/auth-oidc/index.ts';
+import { ControlGroups, createIdentityEngine, IdentityStore, WrapStore } from '../identity/index.ts';
+import { randomUUID } from 'node:crypto';
+import { StorageView } from '../storage/index.ts';
+import { MfaGate, MfaStore, registerMfaRoutes } from '../mfa/index.ts';
 import type { KeyBackend } from '../keys/backend.ts';
 import { SoftwareKeyBackend } from '../keys/software.ts';
 
@@ -21,6 +27,8 @@ export interface EngineWiring {
   authorizer?: (core: () => Core) => (policies: string[]) => Promise<Authorizer>;
   audit?: AuditSink;
   onReload?: () => void;
+  identity?: IdentityHooks;
+  governance?: GovernanceHooks;
 }
 
 export interface EngineDeps {
@@ -38,16 +46,59 @@ export async function registerEngines(engines: EngineRegistry, deps: EngineDeps)
   engines.set('kubernetes', (ctx) => createKubernetesAuthEngine(ctx));
   engines.set('cert', (ctx) => createCertAuthEngine(ctx));
   engines.set('pki', (ctx, options) => createPkiEngine(ctx, { options, hsm: deps.hsmKeys?.ecKeys?.() }));
+  engines.set('userpass', (ctx) => createUserpassAuthEngine(ctx));
+  engines.set('oidc', (ctx) => createOidcAuthEngine(ctx));
   let coreRef: (() => Core) | undefined;
+  // Identity lives under sys/identity/ (not a mount's view): the core resolves entities without a mount.
+  const identity = new IdentityStore(() => new StorageView(coreRef!().barrier, 'sys/identity/'));
+  const mountByAccessor = (accessor: string) => {
+    const m = coreRef!().mounts.all.find((x) => x.accessor === accessor && x.path.startsWith('auth/'));
+    return m && { accessor: m.accessor, type: m.type, path: m.path };
+  };
+  // TOTP secrets and login enforcements: inside the barrier under sys/mfa/.
+  const mfaStore = new MfaStore(() => new StorageView(coreRef!().barrier, 'sys/mfa/'));
+  const mfa = new MfaGate<CreateTokenOptions>({
+    store: mfaStore,
+    now: () => Date.now(),
+    groupIdsOf: async (id) => (await identity.groups()).filter((g) => g.member_entity_ids.includes(id)).map((g) => g.id),
+    issue: async (opts) => {
+      const c = coreRef!();
+      const { token, entry } = await c.tokens.create({ ...opts, mfaAt: Math.floor(Date.now() / 1000) });
+      return authBlock(token, entry, await c.effectivePolicies(entry));
+    },
+  });
+  // Response wrapping and quorum approval: inside the barrier under sys/wrapping/ and sys/control-group/.
+  const wraps = new WrapStore(() => new StorageView(coreRef!().barrier, 'sys/wrapping/'), () => Date.now());
+  const controlGroups = new ControlGroups({
+    storage: () => new StorageView(coreRef!().barrier, 'sys/control-group/'),
+    wraps,
+    identity,
+    now: () => Date.now(),
+    execute: (r, accessor) => coreRef!().executeApproved(r, accessor, randomUUID()),
+  });
+  engines.set('identity', () => createIdentityEngine(identity, mountByAccessor, (r) => registerMfaRoutes(r, { store: mfaStore, entityExists: (id) => identity.entity(id) })));
   const policies = new PolicyStore(() => coreRef!().barrier);
   const audit = new AuditManager(() => coreRef!().barrier, deps.auditSpoolDir, deps.log);
   return {
     audit,
-    onReload: () => policies.invalidate(),
-    extensions: [policies, audit, new AuthMounts(() => coreRef!(), ['kubernetes', 'cert'])],
+    onReload: () => {
+      policies.invalidate();
+      identity.invalidate();
+    },
+    identity: {
+      resolve: (m, name, meta, groups) => identity.resolve(m, name, meta, groups),
+      policies: (id) => identity.policies(id),
+      loginGate: (m, entityId, opts) => mfa.gate(m, entityId, opts),
+    },
+    governance: {
+      defer: (r) => controlGroups.defer(r),
+      wrap: async (res, ttl, path) => (await wraps.create({ ttl, creationPath: path, kind: 'response', response: res })).info,
+    },
+    extensions: [policies, audit, mfa, controlGroups, new AuthMounts(() => coreRef!(), ['kubernetes', 'cert', 'userpass', 'oidc'])],
     defaultMounts: [
       { path: 'secret/', type: 'kv', options: { version: '2' } },
       { path: 'transit/', type: 'transit' },
+      { path: 'identity/', type: 'identity' },
     ],
     authorizer: (core) => {
       coreRef = core;

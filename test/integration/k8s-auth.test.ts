@@ -113,6 +113,8 @@ describe('kubernetes auth method through the server', () => {
     assert.equal(self.meta['pod_name'], APP.pod!.name);
     assert.equal(self.path, 'auth/kubernetes/login');
     assert.equal(self.display_name, 'kubernetes-payments-api');
+    // Issue 18: the login resolves to an identity entity (alias = the service account's uid).
+    assert.match((self as unknown as { entity_id: string }).entity_id, /^[0-9a-f-]{36}$/);
     assert.ok(self.ttl > 3500 && self.ttl <= 3600);
     assert.equal(((await c.read('secret/data/app/db')).body['data'] as { data: { password: string } }).data.password, 'pw-app');
     assert.equal((await c.request('GET', 'secret/data/other/db')).status, 403);

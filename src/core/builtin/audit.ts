@@ -125,7 +125,7 @@ export class AuditManager implements AuditSink, SystemExtension {
   #req(e: AuditRecord) {
     return {
       id: e.req.id, operation: e.req.operation, path: e.req.path, clientAddr: e.req.clientAddr, data: e.req.data,
-      auth: e.auth ? { accessor: e.auth.accessor, policies: e.auth.policies, displayName: e.auth.displayName } : undefined,
+      auth: e.auth ? { accessor: e.auth.accessor, policies: e.auth.policies, displayName: e.auth.displayName, entityId: e.auth.entityId } : undefined,
     };
   }
 

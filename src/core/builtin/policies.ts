@@ -63,6 +63,7 @@ export class PolicyStore implements SystemExtension {
     if (!az) {
       const a = acl;
       az = { capabilities: (path) => a.capabilities(path), isRootPath: (path) => a.isRootPath(path), allows: (path, op, data) => a.allows(path, op, data) };
+      if (a.hasControlGroups) az.controlGroup = (path, op) => a.controlGroup(path, op);
       this.#authorizers.set(acl, az);
     }
     return az;

@@ -151,5 +151,5 @@ export function createSystemEngine(core: Core, extensions: SystemExtension[] = [
         return { data };
       },
     });
-  return { type: 'system', sensitiveFields: ['input'], handle: (req) => router.dispatch({ ...req, path: req.path.replace(/\/$/, '') }), routes: () => router.routes() };
+  return { type: 'system', sensitiveFields: ['input', 'mfa_payload', 'mfa_request_id'], handle: (req) => router.dispatch({ ...req, path: req.path.replace(/\/$/, '') }), routes: () => router.routes() };
 }

@@ -70,7 +70,7 @@ function lookupData(e: TokenEntry, nowSec: number, id: string): Record<string, u
     creation_time: e.createdAt,
     creation_ttl: e.ttl,
     display_name: e.displayName,
-    entity_id: '',
+    entity_id: e.entityId ?? '',
     expire_time: e.expireAt ? iso(e.expireAt) : null,
     explicit_max_ttl: e.explicitMaxTtl,
     id,

@@ -110,6 +110,8 @@ export async function login(d: LoginDeps, req: LoginInput): Promise<{ issue: Aut
       renewable: true,
       metadata,
       orphan: true,
+      // Vault's default alias_name_source: the service account's uid (a recreated account is a new entity).
+      alias: { name: id.uid || `${id.namespace}/${id.name}`, metadata: { service_account_namespace: id.namespace, service_account_name: id.name } },
     },
   };
 }

@@ -1,0 +1,1 @@
+export { createOidcAuthEngine, LOGIN_TTL_MS } from './engine.ts';

@@ -1,0 +1,315 @@
+/**
+ * Identity store (Vault's `identity/` subset): entities, entity aliases and groups, inside the
+ * barrier under `sys/identity/` (beside policies, so the core can resolve an entity without a mount).
+ *
+ * Storage:
+ *   entity/<id>                     Entity JSON
+ *   entity-name/<name>              <id>     (names are unique, case-sensitive as in Vault)
+ *   alias/<id>                      Alias JSON
+ *   alias-key/<accessor>/<name>     <id>     (one alias per auth mount + name; name URI-encoded)
+ *   group/<id>                      Group JSON
+ *   group-name/<name>               <id>
+ *
+ * Policies of an entity (its own ∪ its groups') are cached in memory for IDENTITY_CACHE_MS. Every
+ * write through this process drops the cache at once; another HA replica's write is seen within that
+ * bound, which is the documented bound for "removed from a group → live tokens lose the policies".
+ */
+import { randomUUID } from 'node:crypto';
+import { ArcaError } from '../errors/index.ts';
+import type { Storage } from '../storage/index.ts';
+
+export const IDENTITY_CACHE_MS = 5_000;
+
+export interface Entity {
+  id: string;
+  name: string;
+  policies: string[];
+  metadata: Record<string, string>;
+  disabled: boolean;
+  creation_time: string;
+  last_update_time: string;
+}
+
+export interface Alias {
+  id: string;
+  canonical_id: string;
+  mount_accessor: string;
+  mount_type: string;
+  mount_path: string;
+  name: string;
+  metadata: Record<string, string>;
+  creation_time: string;
+}
+
+export interface Group {
+  id: string;
+  name: string;
+  type: 'internal' | 'external';
+  policies: string[];
+  member_entity_ids: string[];
+  metadata: Record<string, string>;
+  creation_time: string;
+  last_update_time: string;
+}
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+const aliasKey = (accessor: string, name: string) => `alias-key/${accessor}/${encodeURIComponent(name)}`;
+
+export class IdentityStore {
+  readonly #s: () => Storage;
+  readonly #now: () => number;
+  #cache = new Map<string, { at: number; policies: string[] | undefined }>();
+
+  constructor(storage: () => Storage, now: () => number = Date.now) {
+    this.#s = storage;
+    this.#now = now;
+  }
+
+  invalidate(): void {
+    this.#cache.clear();
+  }
+
+  async #get<T>(key: string): Promise<T | undefined> {
+    const b = await this.#s().get(key);
+    return b ? (JSON.parse(dec.decode(b)) as T) : undefined;
+  }
+
+  async #put(key: string, v: unknown): Promise<void> {
+    await this.#s().put(key, enc.encode(typeof v === 'string' ? v : JSON.stringify(v)));
+    this.#cache.clear();
+  }
+
+  async #ref(key: string): Promise<string | undefined> {
+    const b = await this.#s().get(key);
+    return b ? dec.decode(b) : undefined;
+  }
+
+  #iso(): string {
+    return new Date(this.#now()).toISOString();
+  }
+
+  // ---- entities
+  async entity(id: string): Promise<Entity | undefined> {
+    return this.#get<Entity>(`entity/${id}`);
+  }
+
+  async entityByName(name: string): Promise<Entity | undefined> {
+    const id = await this.#ref(`entity-name/${name}`);
+    return id ? this.entity(id) : undefined;
+  }
+
+  async entityIds(): Promise<string[]> {
+    return this.#s().list('entity/');
+  }
+
+  async entityNames(): Promise<string[]> {
+    return this.#s().list('entity-name/');
+  }
+
+  /** Creates (no id) or updates an entity; `patch` fields not given keep their value. */
+  async saveEntity(id: string | undefined, patch: Partial<Pick<Entity, 'name' | 'policies' | 'metadata' | 'disabled'>>): Promise<Entity> {
+    const cur = id ? await this.entity(id) : undefined;
+    if (id && !cur) throw new ArcaError('ERR_NOT_FOUND', 'no entity with this id');
+    const now = this.#iso();
+    const eid = cur?.id ?? randomUUID();
+    const name = patch.name ?? cur?.name ?? `entity_${eid.slice(0, 8)}`;
+    if (name !== cur?.name) {
+      const other = await this.#ref(`entity-name/${name}`);
+      if (other && other !== eid) throw new ArcaError('ERR_IDENTITY_CONFLICT', 'an entity with this name already exists');
+    }
+    const e: Entity = {
+      id: eid, name, policies: patch.policies ?? cur?.policies ?? [], metadata: patch.metadata ?? cur?.metadata ?? {},
+      disabled: patch.disabled ?? cur?.disabled ?? false, creation_time: cur?.creation_time ?? now, last_update_time: now,
+    };
+    await this.#put(`entity/${eid}`, e);
+    await this.#put(`entity-name/${name}`, eid);
+    if (cur && cur.name !== name) await this.#s().delete(`entity-name/${cur.name}`);
+    return e;
+  }
+
+  async deleteEntity(id: string): Promise<void> {
+    const e = await this.entity(id);
+    if (!e) return;
+    for (const a of await this.aliasesOf(id)) await this.deleteAlias(a.id);
+    for (const g of await this.groups()) {
+      if (g.member_entity_ids.includes(id)) await this.#put(`group/${g.id}`, { ...g, member_entity_ids: g.member_entity_ids.filter((x) => x !== id) });
+    }
+    await this.#s().delete(`entity-name/${e.name}`);
+    await this.#s().delete(`entity/${id}`);
+    this.#cache.clear();
+  }
+
+  // ---- aliases
+  async alias(id: string): Promise<Alias | undefined> {
+    return this.#get<Alias>(`alias/${id}`);
+  }
+
+  async aliasIds(): Promise<string[]> {
+    return this.#s().list('alias/');
+  }
+
+  async aliasesOf(entityId: string): Promise<Alias[]> {
+    const out: Alias[] = [];
+    for (const id of await this.aliasIds()) {
+      const a = await this.alias(id);
+      if (a?.canonical_id === entityId) out.push(a);
+    }
+    return out;
+  }
+
+  async saveAlias(id: string | undefined, f: { name?: string | undefined; canonical_id?: string | undefined; mount?: { accessor: string; type: string; path: string } | undefined }): Promise<Alias> {
+    const cur = id ? await this.alias(id) : undefined;
+    if (id && !cur) throw new ArcaError('ERR_NOT_FOUND', 'no entity alias with this id');
+    const canonical = f.canonical_id ?? cur?.canonical_id;
+    if (!canonical || !(await this.entity(canonical))) throw new ArcaError('ERR_INVALID_REQUEST', 'canonical_id must name an existing entity', { details: { field: 'canonical_id' } });
+    const mount = f.mount ?? (cur ? { accessor: cur.mount_accessor, type: cur.mount_type, path: cur.mount_path } : undefined);
+    const name = f.name ?? cur?.name;
+    if (!mount || !name) throw new ArcaError('ERR_INVALID_REQUEST', 'name and mount_accessor are required', { details: { field: name ? 'mount_accessor' : 'name' } });
+    const aid = cur?.id ?? randomUUID();
+    const key = aliasKey(mount.accessor, name);
+    const other = await this.#ref(key);
+    if (other && other !== aid) throw new ArcaError('ERR_IDENTITY_CONFLICT', 'an alias with this name already exists on this auth mount');
+    const a: Alias = { id: aid, canonical_id: canonical, mount_accessor: mount.accessor, mount_type: mount.type, mount_path: mount.path, name, metadata: cur?.metadata ?? {}, creation_time: cur?.creation_time ?? this.#iso() };
+    await this.#put(`alias/${aid}`, a);
+    await this.#put(key, aid);
+    if (cur && aliasKey(cur.mount_accessor, cur.name) !== key) await this.#s().delete(aliasKey(cur.mount_accessor, cur.name));
+    return a;
+  }
+
+  async deleteAlias(id: string): Promise<void> {
+    const a = await this.alias(id);
+    if (!a) return;
+    await this.#s().delete(aliasKey(a.mount_accessor, a.name));
+    await this.#s().delete(`alias/${id}`);
+    this.#cache.clear();
+  }
+
+  /**
+   * The entity behind an auth method's login: its alias on this mount, else a new entity and alias
+   * (first login). Concurrent first logins of one name converge on one alias (compare-and-set).
+   */
+  async resolve(mount: { accessor: string; type: string; path: string }, name: string, metadata: Record<string, string> = {}, groups?: string[]): Promise<string> {
+    const id = await this.#resolveAlias(mount, name, metadata);
+    if (groups) await this.#syncExternalGroups(id, groups);
+    return id;
+  }
+
+  /**
+   * External groups follow the provider's groups claim at every login: the entity joins the external
+   * groups named in it and leaves the others. Internal groups are never touched.
+   */
+  async #syncExternalGroups(entityId: string, names: string[]): Promise<void> {
+    for (const g of await this.groups()) {
+      if (g.type !== 'external') continue;
+      const member = g.member_entity_ids.includes(entityId);
+      const want = names.includes(g.name);
+      if (member === want) continue;
+      const members = want ? [...g.member_entity_ids, entityId] : g.member_entity_ids.filter((m) => m !== entityId);
+      await this.#put(`group/${g.id}`, { ...g, member_entity_ids: members, last_update_time: this.#iso() });
+    }
+  }
+
+  async #resolveAlias(mount: { accessor: string; type: string; path: string }, name: string, metadata: Record<string, string>): Promise<string> {
+    const key = aliasKey(mount.accessor, name);
+    const existing = await this.#ref(key);
+    if (existing) {
+      const a = await this.alias(existing);
+      if (a) return a.canonical_id;
+    }
+    const e = await this.saveEntity(undefined, {});
+    const aid = randomUUID();
+    if (!(await this.#s().putIf(key, enc.encode(aid), existing === undefined ? undefined : enc.encode(existing)))) {
+      await this.deleteEntity(e.id);
+      const winner = await this.#ref(key);
+      const a = winner ? await this.alias(winner) : undefined;
+      if (!a) throw new ArcaError('ERR_STORAGE_CONFLICT', 'concurrent first logins; retry');
+      return a.canonical_id;
+    }
+    const a: Alias = { id: aid, canonical_id: e.id, mount_accessor: mount.accessor, mount_type: mount.type, mount_path: mount.path, name, metadata, creation_time: this.#iso() };
+    await this.#put(`alias/${aid}`, a);
+    return e.id;
+  }
+
+  // ---- groups
+  async group(id: string): Promise<Group | undefined> {
+    return this.#get<Group>(`group/${id}`);
+  }
+
+  async groupByName(name: string): Promise<Group | undefined> {
+    const id = await this.#ref(`group-name/${name}`);
+    return id ? this.group(id) : undefined;
+  }
+
+  async groupIds(): Promise<string[]> {
+    return this.#s().list('group/');
+  }
+
+  async groupNames(): Promise<string[]> {
+    return this.#s().list('group-name/');
+  }
+
+  async groups(): Promise<Group[]> {
+    const out: Group[] = [];
+    for (const id of await this.groupIds()) {
+      const g = await this.group(id);
+      if (g) out.push(g);
+    }
+    return out;
+  }
+
+  async saveGroup(id: string | undefined, patch: Partial<Pick<Group, 'name' | 'type' | 'policies' | 'member_entity_ids' | 'metadata'>>): Promise<Group> {
+    const cur = id ? await this.group(id) : undefined;
+    if (id && !cur) throw new ArcaError('ERR_NOT_FOUND', 'no group with this id');
+    const gid = cur?.id ?? randomUUID();
+    const name = patch.name ?? cur?.name ?? `group_${gid.slice(0, 8)}`;
+    if (name !== cur?.name) {
+      const other = await this.#ref(`group-name/${name}`);
+      if (other && other !== gid) throw new ArcaError('ERR_IDENTITY_CONFLICT', 'a group with this name already exists');
+    }
+    const members = patch.member_entity_ids ?? cur?.member_entity_ids ?? [];
+    for (const m of members) if (!(await this.entity(m))) throw new ArcaError('ERR_INVALID_REQUEST', 'member_entity_ids must name existing entities', { details: { field: 'member_entity_ids' } });
+    const now = this.#iso();
+    const g: Group = {
+      id: gid, name, type: patch.type ?? cur?.type ?? 'internal', policies: patch.policies ?? cur?.policies ?? [],
+      member_entity_ids: [...new Set(members)], metadata: patch.metadata ?? cur?.metadata ?? {},
+      creation_time: cur?.creation_time ?? now, last_update_time: now,
+    };
+    await this.#put(`group/${gid}`, g);
+    await this.#put(`group-name/${name}`, gid);
+    if (cur && cur.name !== name) await this.#s().delete(`group-name/${cur.name}`);
+    return g;
+  }
+
+  async deleteGroup(id: string): Promise<void> {
+    const g = await this.group(id);
+    if (!g) return;
+    await this.#s().delete(`group-name/${g.name}`);
+    await this.#s().delete(`group/${id}`);
+    this.#cache.clear();
+  }
+
+  /** Names of the groups an entity belongs to (control-group factors match on these). */
+  async groupNamesOf(entityId: string): Promise<string[]> {
+    return (await this.groups()).filter((g) => g.member_entity_ids.includes(entityId)).map((g) => g.name);
+  }
+
+  /**
+   * The entity's policies and its groups', or undefined when the entity is disabled or gone (its
+   * tokens then get no identity policies at all). Cached for IDENTITY_CACHE_MS.
+   */
+  async policies(entityId: string): Promise<string[] | undefined> {
+    const hit = this.#cache.get(entityId);
+    if (hit && this.#now() - hit.at < IDENTITY_CACHE_MS) return hit.policies;
+    const e = await this.entity(entityId);
+    let policies: string[] | undefined;
+    if (e && !e.disabled) {
+      const set = new Set(e.policies);
+      for (const g of await this.groups()) if (g.member_entity_ids.includes(entityId)) for (const p of g.policies) set.add(p);
+      policies = [...set].sort();
+    }
+    if (this.#cache.size > 10_000) this.#cache.clear();
+    this.#cache.set(entityId, { at: this.#now(), policies });
+    return policies;
+  }
+}

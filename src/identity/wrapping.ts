@@ -1,0 +1,86 @@
+/**
+ * Response-wrapping tokens (Vault's `sys/wrapping/*`): a response, or a control-group request, held
+ * inside the barrier behind a single-use token. Storage under `sys/wrapping/`:
+ *   token/<sha256(token)>   WrapEntry JSON (the token itself is never stored; it carries 192 random
+ *                           bits, so an unsalted hash cannot be reversed)
+ *   accessor/<accessor>     <sha256(token)>
+ * Spending is a compare-and-delete, so two concurrent unwraps cannot both succeed.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { ArcaError } from '../errors/index.ts';
+import type { Storage } from '../storage/index.ts';
+
+export interface WrapEntry {
+  accessor: string;
+  creationTime: number; // ms
+  ttl: number; // s
+  creationPath: string;
+  kind: 'response' | 'control-group';
+  /** The wrapped response (kind = response). */
+  response?: { data?: unknown; auth?: unknown; warnings?: unknown };
+  /** Who may unwrap a control-group request: the requester's entity (or token accessor without one). */
+  requesterEntity?: string;
+  requesterAccessor?: string;
+}
+
+/** Longest TTL a caller may ask for in X-Vault-Wrap-TTL (Vault's system max, 32 days). */
+export const MAX_WRAP_TTL = 32 * 86400;
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+const hashOf = (token: string) => createHash('sha256').update(token).digest('hex');
+export const wrappingInvalid = () => new ArcaError('ERR_WRAPPING_INVALID', 'wrapping token is not valid or does not exist');
+
+export class WrapStore {
+  readonly #s: () => Storage;
+  readonly #now: () => number;
+
+  constructor(storage: () => Storage, now: () => number) {
+    this.#s = storage;
+    this.#now = now;
+  }
+
+  async create(e: Omit<WrapEntry, 'accessor' | 'creationTime'>): Promise<{ token: string; entry: WrapEntry; info: Record<string, unknown> }> {
+    if (!Number.isSafeInteger(e.ttl) || e.ttl < 1 || e.ttl > MAX_WRAP_TTL) throw new ArcaError('ERR_FIELD_OUT_OF_RANGE', `wrap TTL must be from 1 to ${MAX_WRAP_TTL} seconds`);
+    const token = `hvs.${randomBytes(24).toString('base64url')}`;
+    const entry: WrapEntry = { ...e, accessor: randomBytes(18).toString('base64url'), creationTime: this.#now() };
+    const h = hashOf(token);
+    await this.#s().commit({ puts: [[`token/${h}`, enc.encode(JSON.stringify(entry))], [`accessor/${entry.accessor}`, enc.encode(h)]], expect: [[`token/${h}`, undefined]] });
+    return { token, entry, info: { token, accessor: entry.accessor, ttl: entry.ttl, creation_time: new Date(entry.creationTime).toISOString(), creation_path: entry.creationPath, wrapped_accessor: '' } };
+  }
+
+  async #read(token: unknown): Promise<{ key: string; raw: Uint8Array; entry: WrapEntry } | undefined> {
+    if (typeof token !== 'string' || token.length === 0 || token.length > 256) return undefined;
+    const key = `token/${hashOf(token)}`;
+    const raw = await this.#s().get(key);
+    if (!raw) return undefined;
+    const entry = JSON.parse(dec.decode(raw)) as WrapEntry;
+    if (entry.creationTime + entry.ttl * 1000 <= this.#now()) {
+      await this.#s().commit({ deletes: [key, `accessor/${entry.accessor}`], expect: [[key, raw]] });
+      return undefined;
+    }
+    return { key, raw, entry };
+  }
+
+  /** The live entry for a token (not spent). */
+  async lookup(token: unknown): Promise<WrapEntry> {
+    const r = await this.#read(token);
+    if (!r) throw wrappingInvalid();
+    return r.entry;
+  }
+
+  /** Spends a token: answers its entry to exactly one caller. `check` runs first and may refuse (nothing spent). */
+  async spend(token: unknown, check?: (e: WrapEntry) => Promise<void>): Promise<WrapEntry> {
+    const r = await this.#read(token);
+    if (!r) throw wrappingInvalid();
+    await check?.(r.entry);
+    if (!(await this.#s().commit({ deletes: [r.key, `accessor/${r.entry.accessor}`], expect: [[r.key, r.raw]] }))) throw wrappingInvalid();
+    return r.entry;
+  }
+
+  /** Deletes the token behind an accessor (an expired control-group request). */
+  async revokeAccessor(accessor: string): Promise<void> {
+    const h = await this.#s().get(`accessor/${accessor}`);
+    if (h) await this.#s().commit({ deletes: [`token/${dec.decode(h)}`, `accessor/${accessor}`] });
+  }
+}

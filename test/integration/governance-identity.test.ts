@@ -1,0 +1,110 @@
+/**
+ * Issue 18 items 1–2 against a real server: every userpass login resolves to an entity (created on
+ * first login), token policies = token ∪ entity ∪ groups evaluated per request (group removal reaches
+ * live tokens), entity_id in lookup and audit; userpass hashing and per-user lockout.
+ */
+import assert from 'node:assert/strict';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { LOCKOUT } from '../../src/engines/auth-userpass/index.ts';
+import { waitFor } from '../harness/index.ts';
+import { type Gov, startGov } from './governance-kit.ts';
+
+describe('identity and userpass (real server)', () => {
+  let g: Gov;
+  before(async () => {
+    g = await startGov();
+    await g.root.write('sys/policies/acl/kvread', { policy: 'path "secret/data/shared" { capabilities = ["read"] }' });
+    await g.root.write('secret/data/shared', { data: { v: '1' } });
+  });
+  after(async () => g?.close());
+
+  it('creates an entity on first login and reuses it on the next', async () => {
+    const a = await g.login('alice');
+    assert.match(a.entityId, /^[0-9a-f-]{36}$/);
+    const again = await g.client().request('POST', 'auth/userpass/login/alice', { password: 'pw-alice-secret' });
+    assert.equal((again.body['auth'] as { entity_id: string }).entity_id, a.entityId);
+    const e = await g.root.request('GET', `identity/entity/id/${a.entityId}`);
+    const aliases = (e.body['data'] as { aliases: { name: string; mount_type: string }[] }).aliases;
+    assert.deepEqual(aliases.map((x) => [x.name, x.mount_type]), [['alice', 'userpass']]);
+    const self = await g.client(a.token).request('GET', 'auth/token/lookup-self');
+    assert.equal((self.body['data'] as { entity_id: string }).entity_id, a.entityId);
+  });
+
+  it('applies group policies to live tokens and revokes them when the entity leaves the group', async () => {
+    await g.root.write('sys/policies/acl/childmaker', { policy: 'path "auth/token/create" { capabilities = ["update"] }' });
+    const b = await g.login('bob', undefined, ['childmaker']);
+    const c = g.client(b.token);
+    assert.equal((await c.request('GET', 'secret/data/shared')).status, 403);
+    const grp = await g.root.request('POST', 'identity/group', { name: 'readers', policies: ['kvread'], member_entity_ids: [b.entityId] });
+    assert.equal(grp.status, 200);
+    assert.equal((await c.request('GET', 'secret/data/shared')).status, 200);
+    // A child token acts for the same entity and gets the group's policies too.
+    const child = await c.request('POST', 'auth/token/create', { policies: ['default'] });
+    assert.equal((child.body['auth'] as { entity_id: string }).entity_id, b.entityId);
+    await g.root.request('POST', 'identity/group/name/readers', { member_entity_ids: [] });
+    await waitFor('group removal reaches the live token', async () => ((await c.request('GET', 'secret/data/shared')).status === 403 ? true : undefined));
+  });
+
+  it('applies entity policies and stops when the entity is disabled', async () => {
+    const d = await g.login('dora');
+    const c = g.client(d.token);
+    await g.root.request('POST', `identity/entity/id/${d.entityId}`, { policies: ['kvread'] });
+    assert.equal((await c.request('GET', 'secret/data/shared')).status, 200);
+    await g.root.request('POST', `identity/entity/id/${d.entityId}`, { disabled: true });
+    assert.equal((await c.request('GET', 'secret/data/shared')).status, 403);
+  });
+
+  it('manages entities and groups by name, with LIST', async () => {
+    assert.equal((await g.root.request('POST', 'identity/entity/name/ops-e', { policies: ['x'] })).status, 200);
+    const l = await g.root.request('GET', 'identity/entity/name/?list=true');
+    assert.ok((l.body['data'] as { keys: string[] }).keys.includes('ops-e'));
+    const dup = await g.root.request('POST', 'identity/entity', { name: 'ops-e' });
+    assert.equal((dup.body['error'] as { code: string }).code, 'ERR_IDENTITY_CONFLICT');
+    assert.equal((await g.root.request('DELETE', 'identity/entity/name/ops-e')).status, 204);
+    assert.equal((await g.root.request('GET', 'identity/entity/name/ops-e')).status, 404);
+  });
+
+  it('records entity ids in audit entries', async () => {
+    const e = await g.login('erin');
+    await g.client(e.token).request('GET', 'auth/token/lookup-self');
+    // Devices write behind a durable spool: wait for the entry rather than for a time.
+    await waitFor('an audit entry with the entity id', async () =>
+      (await g.audit()).some((x) => (x['request'] as { auth?: { entity_id?: string } } | undefined)?.auth?.entity_id === e.entityId) ? true : undefined);
+  });
+
+  it('refuses a wrong password with one code, and locks out only that user', async () => {
+    await g.login('frank');
+    await g.login('gina');
+    for (let i = 0; i < LOCKOUT.threshold; i++) {
+      const r = await g.client().request('POST', 'auth/userpass/login/frank', { password: 'wrong' });
+      assert.equal((r.body['error'] as { code: string }).code, 'ERR_LOGIN_FAILED');
+    }
+    const locked = await g.client().request('POST', 'auth/userpass/login/frank', { password: 'pw-frank-secret' });
+    assert.equal((locked.body['error'] as { code: string }).code, 'ERR_LOGIN_LOCKED');
+    const other = await g.client().request('POST', 'auth/userpass/login/gina', { password: 'pw-gina-secret' });
+    assert.equal(other.status, 200);
+    const unknown = await g.client().request('POST', 'auth/userpass/login/nobody', { password: 'x' });
+    assert.equal((unknown.body['error'] as { code: string }).code, 'ERR_LOGIN_FAILED');
+  });
+
+  it('opens only login/<name> without a token, not a user named "login"', async () => {
+    // Before: any path ending in /login was unauthenticated, so anyone could set this user's password.
+    const r = await g.client().request('POST', 'auth/userpass/users/login', { password: 'attacker', token_policies: ['kvread'] });
+    assert.equal(r.status, 403);
+    assert.equal((r.body['error'] as { code: string }).code, 'ERR_PERMISSION_DENIED');
+    const pw = await g.client().request('POST', 'auth/userpass/users/login/password', { password: 'attacker' });
+    assert.equal(pw.status, 403);
+  });
+
+  it('stores no password in plaintext and audits none', async () => {
+    await g.login('henry', 'plaintext-canary-8c1f');
+    const dataDir = join(g.dir, 'data');
+    for (const f of await readdir(dataDir)) {
+      const b = await readFile(join(dataDir, f)).catch(() => Buffer.alloc(0));
+      assert.equal(b.includes('plaintext-canary-8c1f'), false, f);
+    }
+    assert.equal((await readFile(g.auditLog, 'utf8')).includes('plaintext-canary-8c1f'), false);
+  });
+});

@@ -1,0 +1,180 @@
+/**
+ * Issue 18 item 4 against a real OpenID Provider (`oidc-provider`, started here on loopback): the
+ * authorization code flow with PKCE, state and nonce through Arca's `auth/oidc` (the provider itself
+ * requires PKCE, so a login without the verifier cannot succeed); refusals for a disallowed redirect
+ * URI, a replayed state, a wrong audience; the groups claim drives external group membership.
+ */
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { exportJWK, generateKeyPair } from 'jose';
+import Provider from 'oidc-provider';
+import { spawn } from 'node:child_process';
+import { ARCA_BIN } from '../harness/arca.ts';
+import { freePort } from '../harness/index.ts';
+import { type Gov, startGov } from './governance-kit.ts';
+
+const REDIRECT = 'http://127.0.0.1:8250/oidc/callback';
+const errCode = (r: { body: Record<string, unknown> }) => (r.body['error'] as { code?: string } | undefined)?.code;
+
+/** A browser stand-in: follows the provider's redirects with its cookies, answering the dev login and consent forms. */
+async function browse(authUrl: string, user: string, redirect = REDIRECT): Promise<URL> {
+  const jar = new Map<string, string>();
+  let url = authUrl;
+  for (let i = 0; i < 20; i++) {
+    if (url.startsWith(redirect)) return new URL(url);
+    const cookie = [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
+    let res = await fetch(url, { redirect: 'manual', headers: { cookie } });
+    const store = (r: Response) => {
+      for (const c of r.headers.getSetCookie()) {
+        const [kv] = c.split(';');
+        const at = kv!.indexOf('=');
+        jar.set(kv!.slice(0, at), kv!.slice(at + 1));
+      }
+    };
+    store(res);
+    if (res.status === 200 && /\/interaction\//.test(url)) {
+      const html = await res.text();
+      const prompt = html.includes('name="login"') ? 'login' : 'consent';
+      const body = new URLSearchParams(prompt === 'login' ? { prompt, login: user, password: 'x' } : { prompt });
+      res = await fetch(url, { method: 'POST', redirect: 'manual', body, headers: { cookie: [...jar].map(([k, v]) => `${k}=${v}`).join('; '), 'content-type': 'application/x-www-form-urlencoded' } });
+      store(res);
+    }
+    const loc = res.headers.get('location');
+    if (!loc) throw new Error(`provider answered ${res.status} without a redirect at ${url}`);
+    url = new URL(loc, url).href;
+  }
+  throw new Error('too many redirects');
+}
+
+describe('OIDC login against a real OpenID Provider', () => {
+  let g: Gov;
+  let op: http.Server;
+  let issuer: string;
+  /** When set, the provider's JWKS endpoint publishes this key set instead (ID tokens then fail to verify). */
+  let forgedJwks: string | undefined;
+  /** The loopback port `arca login oidc` listens on (registered with the provider up front). */
+  let cliPort: number;
+
+  before(async () => {
+    g = await startGov();
+    cliPort = await freePort();
+    op = http.createServer();
+    await new Promise<void>((r) => op.listen(0, '127.0.0.1', r));
+    issuer = `http://127.0.0.1:${(op.address() as AddressInfo).port}`;
+    const provider = new Provider(issuer, {
+      clients: [{ client_id: 'arca', client_secret: 'arca-client-secret-0123456789', redirect_uris: [REDIRECT, `http://localhost:${cliPort}/oidc/callback`], grant_types: ['authorization_code'], response_types: ['code'] }],
+      pkce: { required: () => true },
+      claims: { openid: ['sub', 'groups'] },
+      findAccount: async (_ctx: unknown, sub: string) => ({ accountId: sub, claims: async () => ({ sub, groups: sub === 'kim' ? ['sso-admins'] : [] }) }),
+      conformIdTokenClaims: false,
+    });
+    const handle = provider.callback();
+    op.on('request', (req, res) => {
+      if (forgedJwks && req.url?.startsWith('/jwks')) {
+        res.writeHead(200, { 'content-type': 'application/jwk-set+json' }).end(forgedJwks);
+        return;
+      }
+      handle(req, res);
+    });
+    await g.root.write('sys/auth/oidc', { type: 'oidc' });
+    await g.root.write('auth/oidc/config', { oidc_discovery_url: issuer, oidc_client_id: 'arca', oidc_client_secret: 'arca-client-secret-0123456789', default_role: 'ops' });
+    await g.root.write('auth/oidc/role/ops', { allowed_redirect_uris: [REDIRECT], bound_audiences: ['arca'], user_claim: 'sub', groups_claim: 'groups', token_policies: ['default'] });
+    await g.root.write('auth/oidc/role/other-aud', { allowed_redirect_uris: [REDIRECT], bound_audiences: ['someone-else'] });
+    await g.root.write('sys/policies/acl/sso', { policy: 'path "secret/data/sso" { capabilities = ["read"] }' });
+    await g.root.request('POST', 'identity/group', { name: 'sso-admins', type: 'external', policies: ['sso'] });
+    await g.root.write('secret/data/sso', { data: { v: '1' } });
+  });
+  after(async () => {
+    await g?.close();
+    op?.close();
+  });
+
+  const start = async (role: string, redirect = REDIRECT) => g.client().request('POST', 'auth/oidc/oidc/auth_url', { role, redirect_uri: redirect });
+
+  it('logs in with code + PKCE + state + nonce, maps the user to an entity and the groups claim to external groups', async () => {
+    const r = await start('ops');
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    const authUrl = new URL((r.body['data'] as { auth_url: string }).auth_url);
+    assert.equal(authUrl.searchParams.get('code_challenge_method'), 'S256');
+    assert.ok(authUrl.searchParams.get('nonce'));
+    assert.ok(authUrl.searchParams.get('state'));
+    const back = await browse(authUrl.href, 'kim');
+    const cb = await g.client().request('POST', 'auth/oidc/oidc/callback', Object.fromEntries(back.searchParams));
+    assert.equal(cb.status, 200, JSON.stringify(cb.body));
+    const auth = cb.body['auth'] as { client_token: string; entity_id: string };
+    assert.match(auth.entity_id, /^[0-9a-f-]{36}$/);
+    assert.equal((await g.client(auth.client_token).request('GET', 'secret/data/sso')).status, 200, 'external group policy applies');
+    // The same state again: refused, nothing reaches the provider.
+    const replay = await g.client().request('POST', 'auth/oidc/oidc/callback', Object.fromEntries(back.searchParams));
+    assert.equal(errCode(replay), 'ERR_OIDC_STATE_INVALID');
+  });
+
+  it('refuses an ID token whose signature does not verify against the published keys (forged)', async () => {
+    // Same kid, another key: what a token signed by someone else looks like to the verifier.
+    const real = (await (await fetch(`${issuer}/jwks`)).json()) as { keys: { kid: string; alg?: string }[] };
+    const { privateKey } = await generateKeyPair('RS256', { extractable: true });
+    const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...pub } = await exportJWK(privateKey);
+    forgedJwks = JSON.stringify({ keys: [{ ...pub, kid: real.keys[0]!.kid, alg: 'RS256', use: 'sig' }] });
+    try {
+      // A fresh mount: its verifier has cached no keys yet.
+      await g.root.write('sys/auth/oidc2', { type: 'oidc' });
+      await g.root.write('auth/oidc2/config', { oidc_discovery_url: issuer, oidc_client_id: 'arca', oidc_client_secret: 'arca-client-secret-0123456789', default_role: 'ops' });
+      await g.root.write('auth/oidc2/role/ops', { allowed_redirect_uris: [REDIRECT] });
+      const r = await g.client().request('POST', 'auth/oidc2/oidc/auth_url', { role: 'ops', redirect_uri: REDIRECT });
+      const back = await browse((r.body['data'] as { auth_url: string }).auth_url, 'eve');
+      const cb = await g.client().request('POST', 'auth/oidc2/oidc/callback', Object.fromEntries(back.searchParams));
+      assert.equal(errCode(cb), 'ERR_OIDC_LOGIN_FAILED');
+    } finally {
+      forgedJwks = undefined;
+    }
+  });
+
+  it('arca login oidc completes the flow through its loopback listener', async () => {
+    const port = cliPort;
+    const redirect = `http://localhost:${port}/oidc/callback`;
+    await g.root.write('auth/oidc/role/cli', { allowed_redirect_uris: [redirect], user_claim: 'sub' });
+    const { VAULT_TOKEN: _t, ARCA_TOKEN: _a, ...base } = process.env;
+    const child = spawn(ARCA_BIN, ['login', 'oidc', '--role', 'cli', '--port', String(port), '-o', 'json'], { env: { ...base, ARCA_ADDR: g.srv.address }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const authUrl = await new Promise<string>((resolve, reject) => {
+      child.stderr.on('data', (d: Buffer) => {
+        err += d.toString();
+        const m = /(http:\/\/127\.0\.0\.1:\d+\/auth\?\S+)/.exec(err);
+        if (m) resolve(m[1]!);
+      });
+      child.once('exit', () => reject(new Error(`arca exited: ${err}`)));
+    });
+    // The browser follows the provider back to the CLI's listener (localhost → 127.0.0.1).
+    const back = await browse(authUrl, 'kim', redirect);
+    assert.equal((await fetch(back.href.replace('//localhost:', '//127.0.0.1:'))).status, 200);
+    const code = await new Promise<number | null>((r) => child.once('exit', r));
+    assert.equal(code, 0, err);
+    const res = JSON.parse(out) as { token: string; entity_id: string };
+    assert.match(res.token, /^hvs\./);
+    assert.match(res.entity_id, /^[0-9a-f-]{36}$/);
+  });
+
+  it('refuses a redirect URI the role does not allow', async () => {
+    assert.equal(errCode(await start('ops', 'http://127.0.0.1:9999/evil')), 'ERR_OIDC_REDIRECT_URI_DISALLOWED');
+  });
+
+  it('refuses an ID token whose audience is not bound to the role', async () => {
+    const r = await start('other-aud');
+    const back = await browse((r.body['data'] as { auth_url: string }).auth_url, 'lee');
+    const cb = await g.client().request('POST', 'auth/oidc/oidc/callback', Object.fromEntries(back.searchParams));
+    assert.equal(errCode(cb), 'ERR_OIDC_LOGIN_FAILED');
+  });
+
+  it('refuses a code presented with another login\'s state (PKCE verifier and nonce do not match)', async () => {
+    const a = await start('ops');
+    const b = await start('ops');
+    const backA = await browse((a.body['data'] as { auth_url: string }).auth_url, 'max');
+    const stateB = new URL((b.body['data'] as { auth_url: string }).auth_url).searchParams.get('state')!;
+    const cb = await g.client().request('POST', 'auth/oidc/oidc/callback', { ...Object.fromEntries(backA.searchParams), state: stateB });
+    assert.equal(errCode(cb), 'ERR_OIDC_LOGIN_FAILED');
+  });
+});
