@@ -31,6 +31,8 @@ describe('envelopeJson', () => {
       { status: 200, mountType: undefined as unknown as string, data: { a: 1 } },
       { status: 200, mountType: 'system', data: { 'secret/': { type: 'kv' } } },
       { status: 200, mountType: 'system', data: { keys: ['a'] } },
+      // Response wrapping and control-group requests answer wrap_info instead of data.
+      { status: 200, mountType: 'transit', wrapInfo: { token: 'hvs.w', accessor: 'acc', ttl: 60, creation_path: 'transit/keys/k/rotate' } },
     ];
     for (const path of ['secret/data/x', 'sys/mounts', 'sys/mounts/', 'sys/policy/p', 'sys/health', 'auth/token/lookup-self', '']) {
       for (const r of responses) assert.equal(envelopeJson(r, 'rid-"1', path), JSON.stringify(envelope(r, 'rid-"1', path)), `${path} ${JSON.stringify(r)}`);

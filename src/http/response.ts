@@ -36,7 +36,7 @@ export function envelopeJson(res: LogicalResponse, requestId: string, path: stri
   // JSON.stringify leaves out a key whose value is undefined.
   const mountType = res.mountType === undefined ? '' : `,"mount_type":${JSON.stringify(res.mountType)}`;
   const warnings = res.warnings?.length ? JSON.stringify(res.warnings) : 'null';
-  return `{"request_id":${JSON.stringify(requestId)},"lease_id":"","renewable":false,"lease_duration":0,"data":${JSON.stringify(res.data ?? null)},"wrap_info":null,"warnings":${warnings},"auth":${JSON.stringify(res.auth ?? null)}${mountType}}`;
+  return `{"request_id":${JSON.stringify(requestId)},"lease_id":"","renewable":false,"lease_duration":0,"data":${JSON.stringify(res.data ?? null)},"wrap_info":${res.wrapInfo ? JSON.stringify(res.wrapInfo) : 'null'},"warnings":${warnings},"auth":${JSON.stringify(res.auth ?? null)}${mountType}}`;
 }
 
 /** The body of an engine status >= 400 that came without data (e.g. KV's 404 for a missing key). */
