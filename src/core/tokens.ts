@@ -56,6 +56,11 @@ export interface CreateTokenOptions {
   noParent?: boolean;
   /** Use this token value (dev root token); otherwise a random one. */
   id?: string;
+  /**
+   * Write the new token with relaxed durability (Storage.commit): a power loss right after may
+   * forget it, and its holder logs in again. For tokens a login issues; never for root tokens.
+   */
+  relaxed?: boolean;
 }
 
 const TOKEN_PREFIX = 'hvs.';
@@ -170,7 +175,7 @@ export class TokenStore {
     };
     const puts: [string, Uint8Array][] = [[`id/${id}`, encodeEntry(entry)], [`accessor/${entry.accessor}`, enc.encode(id)]];
     if (parent) puts.push([`parent/${parent.id}/${id}`, new Uint8Array(0)]);
-    if (!(await this.#s.commit({ puts, expect: [[`id/${id}`, undefined]] }))) {
+    if (!(await this.#s.commit({ puts, expect: [[`id/${id}`, undefined]], durability: o.relaxed ? 'relaxed' : undefined }))) {
       throw new ArcaError('ERR_INVALID_REQUEST', 'a token with this id already exists');
     }
     return { token, entry, capped: life.capped };
