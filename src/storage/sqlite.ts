@@ -100,7 +100,8 @@ export class SqliteStorage implements Storage {
       // which is what a power loss or kernel crash needs (NORMAL could lose the last commits
       // there) — argued, not tested: no test here cuts power, and it also relies on the disk
       // honouring fsync. Arca's writes are few and small (secrets, keys, leases), so the fsync
-      // per commit is affordable.
+      // per commit is affordable; the one frequent write, a login's token, asks for relaxed
+      // durability (see the constructor).
       db.pragma('synchronous = FULL');
       db.pragma('foreign_keys = OFF');
       db.exec('CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY NOT NULL, value BLOB NOT NULL) WITHOUT ROWID');
