@@ -2,7 +2,8 @@
  * Kubernetes auth (issue 14): JWKS-mode `POST /v1/auth/kubernetes/login` throughput against a bare
  * node:http server (child process) that parses the same body, verifies the same JWT with jose against
  * the same JWKS (alg allow-list, issuer, audience) and answers a body of the same size. Same run,
- * same load generator (`wrk` in its own process, per ../shared/BENCH.md), three pairs, median ratio.
+ * same load generator (`wrk` in its own process, per ../shared/BENCH.md, via lib/http-compare.ts), three
+ * pairs, median ratio, with each server's CPU µs per request and their ratio.
  * Goal (issue 14): ratio ≥ 0.6.
  *
  * Arca runs in dev mode on in-memory storage: each login stores a token, and on a durable backend
@@ -17,7 +18,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { freePort, stopChild, tempDir, waitFor } from '../test/harness/index.ts';
 import { startKubeApiServer } from '../test/harness/kube-tokens.ts';
-import { comparePairs } from './lib/report.ts';
+import { compareHttp } from './lib/http-compare.ts';
+import type { WrkRequest } from './lib/wrk.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const DURATION_S = 3;
@@ -75,17 +77,6 @@ async function startBare(jwks: unknown, issuer: string, answer: string): Promise
   return { child, port };
 }
 
-/** wrk in its own process; refuses a run with any non-2xx answer. */
-async function wrk(port: number, script: string, connections: number): Promise<{ rps: number; p99Ms: number }> {
-  const { stdout } = await run('wrk', ['-t1', `-c${connections}`, `-d${DURATION_S}s`, '--latency', '-s', script, `http://127.0.0.1:${port}/v1/auth/kubernetes/login`]);
-  if (/Non-2xx or 3xx responses/.test(stdout)) throw new Error(`login failed under load:\n${stdout}`);
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1]);
-  const m = /99%\s+([\d.]+)(us|ms|s)/.exec(stdout);
-  const p99Ms = m ? Number(m[1]) * (m[2] === 'us' ? 0.001 : m[2] === 's' ? 1000 : 1) : Number.NaN;
-  if (!Number.isFinite(rps)) throw new Error(`cannot parse wrk output:\n${stdout}`);
-  return { rps, p99Ms };
-}
-
 export default async function k8sAuthBench(): Promise<void> {
   try {
     await run('wrk', ['--version']).catch((e: { stdout?: string }) => {
@@ -116,23 +107,23 @@ export default async function k8sAuthBench(): Promise<void> {
     const sample = await post(port, '/v1/auth/kubernetes/login', { role: 'app', jwt });
     if (sample.status !== 200) throw new Error(`login failed: ${sample.status} ${sample.body.slice(0, 300)}`);
     bare = await startBare({ keys: kube.keys.map((k) => k.publicJwk) }, kube.issuer, sample.body);
-    const script = join(dir.path, 'login.lua');
-    await writeFile(script, `wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = '${JSON.stringify({ role: 'app', jwt })}'\n`);
+    const body = JSON.stringify({ role: 'app', jwt });
+    const login = (p: number): WrkRequest => ({ port: p, method: 'POST', path: '/v1/auth/kubernetes/login', body });
     const jwksBefore = kube.hits.jwks;
     for (const c of [1, 16]) {
-      await wrk(bare.port, script, c); // warm-up both
-      await wrk(port, script, c);
-      await comparePairs({
+      // Server CPU µs per request is printed beside the rates (cpuRatio): on this shared machine the
+      // rates follow the scheduler, CPU per request says what an idle core would give.
+      await compareHttp({
         name: `k8s-auth.login.jwks.c${c}`,
-        unit: 'req/s',
+        arca: login(port),
+        bare: login(bare.port),
+        arcaPid: arca.pid!,
+        barePid: bare.child.pid!,
+        connections: c,
         baseline: 'bare-node-http+jose',
         goal: 0.6,
         rounds: 3,
-        pair: async () => {
-          const b = await wrk(bare!.port, script, c);
-          const a = await wrk(port, script, c);
-          return { value: a.rps, baselineValue: b.rps, extra: { connections: c, generator: 'wrk -t1', p99Ms: a.p99Ms, baselineP99Ms: b.p99Ms, generatorCeiling: Math.round(b.rps) } };
-        },
+        seconds: DURATION_S,
       });
     }
     if (kube.hits.jwks !== jwksBefore) process.stderr.write(`[bench] k8s-auth: ${kube.hits.jwks - jwksBefore} JWKS fetches during the runs (expected none)\n`);

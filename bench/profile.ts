@@ -1,21 +1,24 @@
 /**
  * Where a request's time goes, from the server's own CPU profile under wrk load:
  *
- *   node --import tsx bench/profile.ts kv-read|transit-encrypt [--bare] [-c 16] [-s 8] [--top 25]
+ *   node --import tsx bench/profile.ts kv-read|transit-encrypt|k8s-login [--bare] [--inmem] [-c 16] [-s 8] [--top 25]
  *   node --import tsx bench/profile.ts --file some.cpuprofile [--top 25]
  *
  * Starts the Arca dev server with `node --cpu-prof`, sets up the target (a 200 B KV v2 secret / a
- * transit key and 128 B plaintext, as kv.bench.ts and transit.bench.ts do), warms up, then loads it
+ * transit key and 128 B plaintext, as kv.bench.ts and transit.bench.ts do; a JWKS-mode Kubernetes
+ * login as k8s-auth.bench.ts does), warms up, then loads it
  * with `wrk -t1 -c<c> -d<s>s` and stops the server (SIGTERM → exit → the profile is written). Only
  * samples taken during the measured wrk run count (the profile's clock is the monotonic clock that
  * process.hrtime reads). Prints per-request µs by area of the tree and the top functions by self time.
  * With --bare, the profiled server is instead the bare node:http baseline returning the same body
- * (what the ratio's denominator spends per request). Not a `.bench.ts`: it reports no ratio, it explains one.
+ * (what the ratio's denominator spends per request). --inmem runs Arca on in-memory storage instead of
+ * the dev server's SQLite file (what the durable writes cost). Not a `.bench.ts`: it reports no ratio, it explains one.
  */
-import { readdirSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { stopChild, tempDir } from '../test/harness/index.ts';
+import { startKubeApiServer } from '../test/harness/kube-tokens.ts';
 import { summarise } from './lib/cpuprofile.ts';
 import { procCpu } from './lib/proc.ts';
 import { api, type Served, startArca, startBare } from './lib/servers.ts';
@@ -23,7 +26,7 @@ import { type WrkRequest, wrk } from './lib/wrk.ts';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { c: { type: 'string', default: '16' }, s: { type: 'string', default: '8' }, top: { type: 'string', default: '25' }, file: { type: 'string' }, bare: { type: 'boolean', default: false } },
+  options: { c: { type: 'string', default: '16' }, s: { type: 'string', default: '8' }, top: { type: 'string', default: '25' }, file: { type: 'string' }, bare: { type: 'boolean', default: false }, inmem: { type: 'boolean', default: false } },
 });
 const top = Number(values.top);
 
@@ -47,8 +50,24 @@ function print(file: string, requests: number, window?: { fromUs: number; toUs: 
   }
 }
 
+const closers: (() => Promise<void>)[] = [];
+
 async function target(name: string, port: number, token: string): Promise<WrkRequest> {
   const h = { 'X-Vault-Token': token };
+  if (name === 'k8s-login') {
+    const kube = await startKubeApiServer({ algs: ['RS256'] });
+    closers.push(() => kube.close());
+    for (const [path, body] of [
+      ['/v1/sys/auth/kubernetes', { type: 'kubernetes' }],
+      ['/v1/auth/kubernetes/config', { oidc_discovery_url: kube.url }],
+      ['/v1/auth/kubernetes/role/app', { bound_service_account_names: 'api', bound_service_account_namespaces: 'payments', audience: 'arca', token_policies: 'app-read', token_ttl: '10m' }],
+    ] as const) {
+      const r = await api(port, token, 'POST', path, body);
+      if (r.status >= 300) throw new Error(`${path}: ${r.status}`);
+    }
+    const jwt = await kube.mint({ namespace: 'payments', name: 'api', uid: 'a8b4c2d0-1111-4f10-8e3b-5c4d2a1b0f99', audiences: ['arca'], ttl: 3600 });
+    return { port, method: 'POST', path: '/v1/auth/kubernetes/login', body: JSON.stringify({ role: 'app', jwt }) };
+  }
   if (name === 'kv-read') {
     const put = await api(port, token, 'POST', '/v1/secret/data/bench', { data: { password: 'x'.repeat(185) } });
     if (put.status !== 200) throw new Error(`cannot write the secret: ${put.status}`);
@@ -61,7 +80,7 @@ async function target(name: string, port: number, token: string): Promise<WrkReq
     const body = JSON.stringify({ plaintext: Buffer.alloc(128, 7).toString('base64') });
     return { port, method: 'POST', path: '/v1/transit/encrypt/bench', headers: h, body };
   }
-  throw new Error(`unknown target ${name}: kv-read or transit-encrypt`);
+  throw new Error(`unknown target ${name}: kv-read, transit-encrypt or k8s-login`);
 }
 
 if (values.file) {
@@ -71,7 +90,12 @@ if (values.file) {
   const dir = await tempDir('arca-prof-');
   const profDir = join(dir.path, 'prof');
   const prof = ['--cpu-prof', '--cpu-prof-dir', profDir];
-  const arca = await startArca({ dataDir: join(dir.path, 'data'), ...(values.bare ? {} : { nodeArgs: prof }) });
+  let config: string | undefined;
+  if (values.inmem) {
+    config = join(dir.path, 'arca.json');
+    writeFileSync(config, JSON.stringify({ storage: { type: 'inmem' } }));
+  }
+  const arca = await startArca({ dataDir: join(dir.path, 'data'), config, ...(values.bare ? {} : { nodeArgs: prof }) });
   let bare: Served | undefined;
   try {
     let t = await target(name, arca.port, arca.token);
@@ -100,6 +124,7 @@ if (values.file) {
   } finally {
     if (bare) await stopChild(bare.child);
     await stopChild(arca.child);
+    for (const close of closers) await close();
     await dir.remove();
   }
 }

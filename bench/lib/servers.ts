@@ -65,11 +65,12 @@ export async function startBare(body: string, opts: { fsyncFile?: string; nodeAr
  * The Arca dev server. `nodeArgs` go to node before the entry point (e.g. `--cpu-prof`), which is why
  * this runs node directly with tsx's loader, as bin/arca does.
  */
-export async function startArca(opts: { dataDir?: string; nodeArgs?: string[] } = {}): Promise<Served & { token: string }> {
+export async function startArca(opts: { dataDir?: string; config?: string; nodeArgs?: string[] } = {}): Promise<Served & { token: string }> {
   const port = await freePort();
   const token = `bench-${randomBytes(8).toString('hex')}`;
   const args = ['server', '--dev', '--dev-root-token', token, '--listen', `127.0.0.1:${port}`, '--log-level', 'error'];
   if (opts.dataDir) args.push('--data-dir', opts.dataDir);
+  if (opts.config) args.push('--config', opts.config);
   const node = [...(opts.nodeArgs ?? []), '--no-deprecation', '--import', join(ROOT, 'node_modules/tsx/dist/esm/index.mjs'), join(ROOT, 'src/main.ts')];
   const child = spawn(process.execPath, [...node, ...args], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';

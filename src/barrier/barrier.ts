@@ -246,6 +246,7 @@ export class Barrier implements Storage {
       puts: c.puts.map(([key, value]) => [key, this.encrypt(key, value)] as const),
       deletes: c.deletes,
       expect,
+      durability: c.relaxed ? 'relaxed' : undefined,
     });
   }
 

@@ -499,6 +499,9 @@ export class Core {
       policies: i.policies, displayName: i.displayName, ttl: i.ttlSeconds, renewable: i.renewable, meta: i.metadata,
       explicitMaxTtl: i.explicitMaxTtlSeconds ?? 0, numUses: i.numUses ?? 0,
       path, parent: i.orphan ? undefined : parent, noParent: i.orphan,
+      // A login's token is the one write whose loss in a crash is harmless (the holder logs in again),
+      // and at one fsync per login it bounds login throughput on a durable backend: docs/architecture.md.
+      relaxed: true,
     };
     const id = this.#deps.identity;
     if (i.alias && id) {

@@ -204,6 +204,24 @@ export function exerciseStorage(name: string, open: () => Promise<Storage>): voi
         assert.deepEqual(await s.list('new/'), ['meta', `rec-${winner}`]);
       }));
 
+    it('a relaxed commit is read back at once and is still atomic and conditional', () =>
+      withStore(async (s) => {
+        await s.put('r/meta', enc('v1'));
+        const relaxed = (expect: [string, Uint8Array | undefined][]) =>
+          s.commit({ puts: [['r/a', enc('A')], ['r/meta', enc('v2')]], deletes: ['r/gone'], expect, durability: 'relaxed' });
+        assert.equal(await relaxed([['r/meta', enc('v0')]]), false, 'a failed expectation still writes nothing');
+        assert.deepEqual(await s.list('r/'), ['meta']);
+        await s.put('r/gone', enc('x'));
+        assert.equal(await relaxed([['r/meta', enc('v1')], ['r/a', undefined]]), true);
+        assert.deepEqual(await s.list('r/'), ['a', 'meta']);
+        assert.equal(dec(await s.get('r/meta')), 'v2');
+        // A durable commit after a relaxed one is durable as before (the setting does not stick).
+        assert.equal(await s.commit({ puts: [['r/after', enc('d')]] }), true);
+        assert.equal(dec(await s.get('r/after')), 'd');
+        await assert.rejects(s.commit({ puts: [['r/b', enc('B')]], durability: 'lazy' as 'relaxed' }), TypeError);
+        assert.equal(await s.get('r/b'), undefined);
+      }));
+
     it('keeps many concurrent writes', () =>
       withStore(async (s) => {
         await Promise.all(Array.from({ length: 200 }, (_, i) => s.put(`bulk/${i}`, enc(String(i)))));

@@ -6,7 +6,8 @@
  * What this cannot show: survival of a power loss or kernel crash. A killed process leaves its
  * writes in the OS page cache, so this test would pass without any fsync at all. Power-loss safety
  * rests on synchronous=FULL (an fsync of the WAL per commit, see sqlite.ts) and on the disk honouring
- * fsync — argued there, not tested; the last test here only pins that configuration.
+ * fsync — argued there, not tested; the last tests here only pin that configuration. A third of the
+ * writer's writes are relaxed commits, which must survive kill -9 just the same.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -97,6 +98,18 @@ describe('SqliteStorage durability across a process crash (kill -9)', () => {
   it('runs with the settings the power-loss argument relies on: WAL and synchronous=FULL', async () => {
     const s = SqliteStorage.open(`${dir.path}/settings.db`);
     try {
+      assert.deepEqual(s.durabilitySettings(), { journalMode: 'wal', synchronous: 'FULL' });
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('returns to synchronous=FULL after a relaxed commit, and after one that failed its expectation', async () => {
+    const s = SqliteStorage.open(`${dir.path}/relaxed.db`);
+    try {
+      assert.equal(await s.commit({ puts: [['k', new Uint8Array([1])]], durability: 'relaxed' }), true);
+      assert.deepEqual(s.durabilitySettings(), { journalMode: 'wal', synchronous: 'FULL' });
+      assert.equal(await s.commit({ puts: [['k', new Uint8Array([2])]], expect: [['k', undefined]], durability: 'relaxed' }), false);
       assert.deepEqual(s.durabilitySettings(), { journalMode: 'wal', synchronous: 'FULL' });
     } finally {
       await s.close();

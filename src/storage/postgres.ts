@@ -90,7 +90,8 @@ export class PostgresStorage implements Storage {
       query_timeout: opts.queryTimeoutMs ?? 30_000,
       application_name: 'arca',
       // The Storage contract: an acknowledged put survives a crash. A database or role default of
-      // synchronous_commit=off would acknowledge commits before their WAL is flushed, so insist.
+      // synchronous_commit=off would acknowledge commits before their WAL is flushed, so insist
+      // (a commit that asks for relaxed durability turns it off for its own transaction only).
       options: '-c synchronous_commit=on',
     });
     // An idle client losing its connection emits 'error' on the pool; without a listener that
@@ -171,7 +172,8 @@ export class PostgresStorage implements Storage {
       }
       let broken = false;
       try {
-        await client.query('BEGIN');
+        // A relaxed commit (Storage.commit) does not wait for its WAL flush; in the same round trip.
+        await client.query(c.relaxed ? 'BEGIN; SET LOCAL synchronous_commit = off' : 'BEGIN');
         const inserted = new Set<string>();
         let ok = true;
         for (const [key, expected] of expect) {

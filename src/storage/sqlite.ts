@@ -66,7 +66,20 @@ export class SqliteStorage implements Storage {
       for (const key of c.deletes) this.#del.run(key);
       return true;
     });
-    this.#commitTx = (c) => commitTx.immediate(c);
+    // A relaxed commit (Storage.commit) skips the WAL fsync for itself only: NORMAL in WAL mode still
+    // never loses half a transaction, and the next FULL commit's fsync covers it. The connection is
+    // this object's alone and calls run to completion, so no other commit can see the NORMAL setting.
+    const relaxed = db.prepare('PRAGMA synchronous = NORMAL');
+    const full = db.prepare('PRAGMA synchronous = FULL');
+    this.#commitTx = (c) => {
+      if (!c.relaxed) return commitTx.immediate(c);
+      relaxed.run();
+      try {
+        return commitTx.immediate(c);
+      } finally {
+        full.run();
+      }
+    };
   }
 
   /** Opens (creating if needed, mode 0600 in a 0700 directory) the database file at `path`. */
@@ -87,7 +100,8 @@ export class SqliteStorage implements Storage {
       // which is what a power loss or kernel crash needs (NORMAL could lose the last commits
       // there) — argued, not tested: no test here cuts power, and it also relies on the disk
       // honouring fsync. Arca's writes are few and small (secrets, keys, leases), so the fsync
-      // per commit is affordable.
+      // per commit is affordable; the one frequent write, a login's token, asks for relaxed
+      // durability (see the constructor).
       db.pragma('synchronous = FULL');
       db.pragma('foreign_keys = OFF');
       db.exec('CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY NOT NULL, value BLOB NOT NULL) WITHOUT ROWID');

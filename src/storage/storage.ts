@@ -26,6 +26,10 @@ export interface Storage {
    * `expect` holds at that moment (`undefined` = the key must be absent); otherwise writes nothing and
    * returns false. An empty commit returns true. A key may appear at most once across `puts` and
    * `deletes`, and at most once in `expect` (expecting a key that is also written is the usual case).
+   *
+   * `durability: 'relaxed'` (see CommitOps) weakens only what survives a power loss or kernel crash
+   * for this one commit; it is still atomic, still visible to every later read once the promise
+   * resolves, and still survives `kill -9` of Arca where the backend allows (SQLite WAL, PostgreSQL).
    */
   commit(ops: CommitOps): Promise<boolean>;
   close(): Promise<void>;
@@ -35,6 +39,15 @@ export interface CommitOps {
   puts?: readonly (readonly [key: string, value: Uint8Array])[] | undefined;
   deletes?: readonly string[] | undefined;
   expect?: readonly (readonly [key: string, expected: Uint8Array | undefined])[] | undefined;
+  /**
+   * Default (absent): durable on resolve, as `put`. `'relaxed'`: the backend may acknowledge before
+   * its log reaches the disk (SQLite synchronous=NORMAL in WAL mode, PostgreSQL synchronous_commit=off),
+   * so a power loss or OS crash may forget the last relaxed commits, never half of one, and never one
+   * that a later durable commit depends on (both logs are sequential: a durable commit flushes every
+   * earlier one). For writes whose loss is harmless by design only: today the token a login issues
+   * (its holder logs in again). Never for revocations, use counts, keys or configuration.
+   */
+  durability?: 'relaxed' | undefined;
 }
 
 /** A commit's operations, validated (see Storage.commit), with absent lists as empty ones. */
@@ -42,6 +55,7 @@ export interface CheckedCommit {
   puts: readonly (readonly [string, Uint8Array])[];
   deletes: readonly string[];
   expect: readonly (readonly [string, Uint8Array | undefined])[];
+  relaxed: boolean;
 }
 
 /** Validates a commit's keys; a duplicate key is a caller bug (TypeError), like an invalid key. */
@@ -61,7 +75,8 @@ export function checkCommit(ops: CommitOps): CheckedCommit {
     if (expected.has(key)) throw new TypeError(`storage key ${JSON.stringify(key)} is expected twice in one commit`);
     expected.add(key);
   }
-  return { puts, deletes, expect };
+  if (ops.durability !== undefined && ops.durability !== 'relaxed') throw new TypeError(`unknown commit durability ${JSON.stringify(ops.durability)}`);
+  return { puts, deletes, expect, relaxed: ops.durability === 'relaxed' };
 }
 
 /** Splits the keys found under a prefix into Vault-style immediate children. Shared by implementations. */

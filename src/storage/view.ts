@@ -43,6 +43,7 @@ export class StorageView implements Storage {
       puts: ops.puts?.map(([k, v]) => [this.#k(k), v] as const),
       deletes: ops.deletes?.map((k) => this.#k(k)),
       expect: ops.expect?.map(([k, v]) => [this.#k(k), v] as const),
+      durability: ops.durability,
     });
   }
   /** A view of a sub-prefix. */
