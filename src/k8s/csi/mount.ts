@@ -17,8 +17,8 @@ import { objectVersion, type SourceVersion } from './version.ts';
 export const SYNC_LIMIT_BYTES = 1024 * 1024;
 /** Over this, the driver's default --max-call-recv-msg-size refuses the response: refuse first. */
 export const MAX_MOUNT_BYTES = 4 * 1024 * 1024;
-/** Reads in flight per Mount call. */
-const READ_CONCURRENCY = 8;
+/** Reads in flight per Mount call: a typical class (≤ 16 secrets) is read in one wave over the keep-alive agent. */
+const READ_CONCURRENCY = 16;
 
 export interface MountDeps {
   clients: ClientPool;
