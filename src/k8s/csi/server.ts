@@ -1,8 +1,8 @@
 /**
  * `v1alpha1.CSIDriverProvider` over a unix socket with the thin unary gRPC server of src/grpc (the
  * one the KMS plugin uses; plaintext: the socket's file mode is the only protection, so it is
- * created 0600 and a stale socket is cleared first). @grpc/grpc-js served this before; its
- * per-call cost was the largest share of a Mount's time in the provider (docs/csi-provider.md).
+ * created 0600 and a stale socket is cleared first). It replaced @grpc/grpc-js here for speed
+ * (figures in docs/csi-provider.md); the conformance tests still dial it with a grpc-js client.
  *
  * A failed Mount is an OK gRPC reply whose `error.code` is the Arca error code: the driver fails
  * the mount and uses the code as a metric label. The message (which names the object and the
