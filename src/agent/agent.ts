@@ -11,13 +11,16 @@
  */
 import type { Logger } from 'pino';
 import { ArcaError, isArcaError } from '../errors/index.ts';
-import type { AgentConfig, SecretTarget } from './config.ts';
+import type { SecretInput } from '../render/index.ts';
+import type { AgentConfig, OtherSecret, SecretTarget } from './config.ts';
 import { backoffDelay, isTransient } from './backoff.ts';
 import type { KvSecret, Session } from './session.ts';
 import { isCurrent, writeAtomic } from './writer.ts';
 
 export interface TargetState {
   version: number | undefined;
+  /** A template over several secrets: the versions of the others, as rendered (`alias@v,…`). */
+  others?: string | undefined;
   bytes: Uint8Array | undefined;
   renders: number;
   failures: number;
@@ -38,6 +41,18 @@ export interface AgentDeps {
   sleep(ms: number): Promise<void>;
   /** Called after a cycle that rewrote at least one file. */
   onChange?: (changed: string[]) => Promise<void>;
+}
+
+type Current = { version: number; secret?: KvSecret };
+
+/** The render input of a target: its secret, plus the others of a template over several secrets. */
+function withOthers(s: KvSecret, others: readonly [string, KvSecret][]): SecretInput {
+  return others.length ? { ...s, secrets: Object.fromEntries(others) } : s;
+}
+
+/** What a target's other secrets were rendered at, to see when one moved. */
+function stamp(others: readonly [string, KvSecret][]): string | undefined {
+  return others.length ? others.map(([a, s]) => `${a}@${s.version}`).join(',') : undefined;
 }
 
 function errInfo(err: unknown): { code: string; message: string } {
@@ -70,18 +85,24 @@ export class Agent {
     const { config, log } = this.#d;
     for (let attempt = 0; ; attempt++) {
       try {
-        const rendered: [SecretTarget, Uint8Array, number][] = [];
+        const rendered: [SecretTarget, Uint8Array, number, string | undefined][] = [];
         const cache = new Map<string, KvSecret>();
-        for (const t of config.secrets) {
-          const key = `${t.ref.mount}/${t.ref.path}@${t.version ?? ''}`;
+        const read = async (ref: SecretTarget['ref'], display: string, version: number | undefined) => {
+          const key = `${ref.mount}/${ref.path}@${version ?? ''}`;
           let s = cache.get(key);
           if (!s) {
-            s = await this.#d.session.read(t.ref, t.display, t.version);
+            s = await this.#d.session.read(ref, display, version);
             cache.set(key, s);
           }
-          rendered.push([t, this.#render(t, s), s.version]);
+          return s;
+        };
+        for (const t of config.secrets) {
+          const s = await read(t.ref, t.display, t.version);
+          const others: [string, KvSecret][] = [];
+          for (const o of t.others) others.push([o.alias, await read(o.ref, o.display, undefined)]);
+          rendered.push([t, this.#render(t, withOthers(s, others)), s.version, stamp(others)]);
         }
-        for (const [t, bytes, version] of rendered) await this.#write(t, bytes, version);
+        for (const [t, bytes, version, o] of rendered) await this.#write(t, bytes, version, o);
         this.#success();
         return;
       } catch (err) {
@@ -93,7 +114,7 @@ export class Agent {
     }
   }
 
-  #render(t: SecretTarget, s: KvSecret): Uint8Array {
+  #render(t: SecretTarget, s: SecretInput): Uint8Array {
     try {
       return t.renderer.render(s);
     } catch (err) {
@@ -103,13 +124,14 @@ export class Agent {
   }
 
   /** Writes unless the bytes are already there; returns whether the file changed. */
-  async #write(t: SecretTarget, bytes: Uint8Array, version: number): Promise<boolean> {
+  async #write(t: SecretTarget, bytes: Uint8Array, version: number, others?: string): Promise<boolean> {
     const st = this.#state.get(t.name)!;
     const o = { mode: t.mode, uid: t.uid, gid: t.gid };
     const same = st.bytes !== undefined ? Buffer.from(st.bytes).equals(bytes) : await isCurrent(t.file, bytes, o);
     // State moves only after the file is in place: a failed write is retried at the next cycle.
     if (!same) await writeAtomic(t.file, bytes, o);
     st.version = version;
+    st.others = others;
     st.bytes = bytes;
     if (same) return false;
     st.renders++;
@@ -127,23 +149,35 @@ export class Agent {
     const { config, session } = this.#d;
     this.status.cycles++;
     const changed: string[] = [];
-    const versions = new Map<string, { version: number; secret?: KvSecret }>();
+    const versions = new Map<string, Current>();
+    // One version check (and at most one read) per distinct secret per cycle, shared by targets.
+    const current = async (ref: SecretTarget['ref'], display: string): Promise<Current> => {
+      const key = `${ref.mount}/${ref.path}`;
+      let cur = versions.get(key);
+      if (!cur) {
+        cur = await session.currentVersion(ref, display);
+        versions.set(key, cur);
+      }
+      return cur;
+    };
+    const load = async (cur: Current, ref: SecretTarget['ref'], display: string): Promise<KvSecret> => {
+      if (!cur.secret || cur.secret.version !== cur.version) cur.secret = await session.read(ref, display, cur.version);
+      return cur.secret;
+    };
     let failed: unknown;
     for (const t of config.secrets) {
       if (t.version !== undefined) continue; // pinned: rendered once, never changes
       const st = this.#state.get(t.name)!;
       try {
-        const key = `${t.ref.mount}/${t.ref.path}`;
-        let cur = versions.get(key);
-        if (!cur) {
-          cur = await session.currentVersion(t.ref, t.display);
-          versions.set(key, cur);
-        }
-        if (cur.version === st.version) continue;
-        if (!cur.secret || cur.secret.version !== cur.version) {
-          cur.secret = await session.read(t.ref, t.display, cur.version);
-        }
-        if (await this.#write(t, this.#render(t, cur.secret), cur.version)) changed.push(t.name);
+        const cur = await current(t.ref, t.display);
+        const otherCur: [string, Current, OtherSecret][] = [];
+        for (const o of t.others) otherCur.push([o.alias, await current(o.ref, o.display), o]);
+        const otherStamp = t.others.length ? otherCur.map(([a, c]) => `${a}@${c.version}`).join(',') : undefined;
+        if (cur.version === st.version && otherStamp === st.others) continue;
+        const s = await load(cur, t.ref, t.display);
+        const others: [string, KvSecret][] = [];
+        for (const [alias, c, o] of otherCur) others.push([alias, await load(c, o.ref, o.display)]);
+        if (await this.#write(t, this.#render(t, withOthers(s, others)), cur.version, otherStamp)) changed.push(t.name);
       } catch (err) {
         st.failures++;
         failed ??= err;

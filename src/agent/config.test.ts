@@ -67,6 +67,25 @@ describe('agent config', () => {
   });
 });
 
+describe('agent config: templates over several secrets', () => {
+  const spec = (over: Record<string, unknown>) => ({ ...base, secrets: [{ name: 'app.conf', path: 'secret/app/db', template: '{{secrets.cache.data.host}}', ...over }] });
+  it('resolves each alias to a reference read at its current version', () => {
+    const c = buildConfig(spec({ secrets: { cache: 'secret/app/redis', api_key: 'secret/data/app/api' } }), io);
+    assert.deepEqual(
+      c.secrets[0]!.others.map((o) => [o.alias, o.ref.mount, o.ref.path]),
+      [['cache', 'secret', 'app/redis'], ['api_key', 'secret', 'app/api']],
+    );
+    assert.deepEqual(buildConfig(spec({}), io).secrets[0]!.others, []);
+  });
+  it('refuses other secrets without a template, pinned versions and unclean aliases, naming the field', () => {
+    assert.match(message(() => buildConfig(spec({ template: undefined, format: 'env', secrets: { cache: 'secret/app/redis' } }), io)), /secrets\.0\.secrets: only a template/);
+    assert.match(message(() => buildConfig(spec({ version: 2, secrets: { cache: 'secret/app/redis' } }), io)), /secrets\.0\.version/);
+    assert.match(message(() => buildConfig(spec({ secrets: { cache: 'secret/app/redis@3' } }), io)), /secrets\.0\.secrets\.cache/);
+    assert.match(message(() => buildConfig(spec({ secrets: { 'a.b': 'secret/app/redis' } }), io)), /secrets\.0\.secrets/);
+    assert.match(message(() => buildConfig(spec({ secrets: {} }), io)), /list 1 to 16/);
+  });
+});
+
 describe('backoff', () => {
   it('grows exponentially, is jittered into [½, 1) of the step and capped', () => {
     assert.equal(backoffDelay(0, 1000, 30_000, () => 0), 500);

@@ -12,7 +12,7 @@
 import * as z from 'zod/mini';
 import { parseSecretRef, type SecretRef } from '../client/index.ts';
 import { ArcaError } from '../errors/index.ts';
-import { compileTemplate, FORMATS, isEnvName, prepareRender, type Renderer } from '../render/index.ts';
+import { compileTemplate, FORMATS, isEnvName, prepareRender, type Renderer, SECRET_ALIAS } from '../render/index.ts';
 import { parseDuration } from '../units/index.ts';
 
 const nonEmpty = () => z.string().check(z.minLength(1));
@@ -55,6 +55,8 @@ const SecretSpec = z.strictObject({
   format: z.optional(z.enum(FORMATS)),
   template: z.optional(z.string()),
   templateFile: z.optional(nonEmpty()),
+  /** Further secrets a template reads, alias → path: `{{secrets.<alias>.data.<field>}}`. */
+  secrets: z.optional(z.record(z.string().check(z.regex(SECRET_ALIAS, 'must be a plain name (letters, digits, _ and -, starting with a letter or _)')), secretPath)),
   /** Absolute file to write; default `<dir>/<name>`. */
   destination: z.optional(nonEmpty()),
   mode: z.optional(fileMode),
@@ -114,6 +116,14 @@ export interface SecretTarget {
   readonly uid: number | undefined;
   readonly gid: number | undefined;
   readonly renderer: Renderer;
+  /** The other secrets of a template over several secrets (always at their current version). */
+  readonly others: readonly OtherSecret[];
+}
+
+export interface OtherSecret {
+  readonly alias: string;
+  readonly ref: SecretRef;
+  readonly display: string;
 }
 
 export interface EnvTarget {
@@ -155,6 +165,18 @@ export function buildConfig(input: unknown, io: ConfigIO): AgentConfig {
         throw invalid(`${at}.templateFile`, `cannot read ${s.templateFile}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
       }
     }
+    const others: OtherSecret[] = [];
+    if (s.secrets !== undefined) {
+      if (template === undefined) throw invalid(`${at}.secrets`, 'only a template reads other secrets; add a template naming {{secrets.<alias>.data.<field>}}');
+      if (version !== undefined) throw invalid(`${at}.version`, 'a template over several secrets follows their current versions; drop the version');
+      const entries = Object.entries(s.secrets);
+      if (entries.length === 0 || entries.length > 16) throw invalid(`${at}.secrets`, 'list 1 to 16 secrets');
+      for (const [alias, p] of entries) {
+        const o = splitRef(p, undefined, `${at}.secrets.${alias}`);
+        if (o.version !== undefined) throw invalid(`${at}.secrets.${alias}`, 'other secrets are read at their current version; drop the @VERSION');
+        others.push(Object.freeze({ alias, ref: o.ref, display: p }));
+      }
+    }
     let renderer: Renderer;
     try {
       if (template !== undefined) compileTemplate(template);
@@ -164,7 +186,7 @@ export function buildConfig(input: unknown, io: ConfigIO): AgentConfig {
     }
     return Object.freeze({
       name: s.name, ref, display: s.path, version, file: s.destination ?? `${c.dir!.replace(/\/+$/, '')}/${s.name}`,
-      mode: s.mode ?? 0o600, uid: s.uid, gid: s.gid, renderer,
+      mode: s.mode ?? 0o600, uid: s.uid, gid: s.gid, renderer, others: Object.freeze(others),
     });
   });
   const files = new Set<string>();

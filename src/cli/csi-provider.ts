@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ArcaError, isArcaError } from '../errors/index.ts';
 import { ClientPool, CsiMetrics, CsiProviderServer, LoginCache } from '../k8s/csi/index.ts';
-import { socketPath } from '../kms-plugin/socket.ts';
+import { socketPath } from '../grpc/index.ts';
 import { createLogger } from '../log/index.ts';
 import { parseDuration } from '../units/index.ts';
 import { UsageError } from './exit.ts';

@@ -6,7 +6,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { kmsServiceDefinition } from '../grpc/index.ts';
 import { buildHandlers, MAX_MESSAGE, runUnary } from './handlers.ts';
-import { bindPrivate, removeSocket } from './socket.ts';
+import { bindPrivate, removeSocket } from '../grpc/index.ts';
 import type { KmsServer, KmsServerOptions } from './transport.ts';
 
 export class KmsGrpcServer implements KmsServer {

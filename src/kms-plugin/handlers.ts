@@ -4,7 +4,7 @@
  * serve exactly this table, so they cannot drift apart.
  */
 import { type ArcaError, GRPC_STATUS, toArcaError } from '../errors/index.ts';
-import { kmsMethod } from '../grpc/index.ts';
+import { type GrpcFailure, kmsMethod } from '../grpc/index.ts';
 import type { Logger } from '../log/index.ts';
 import type { PluginMetrics } from './metrics.ts';
 import type { KmsPluginService } from './service.ts';
@@ -29,10 +29,7 @@ export interface UnaryHandler {
   urgent: boolean;
 }
 
-export interface GrpcFailure {
-  code: number;
-  message: string;
-}
+export type { GrpcFailure } from '../grpc/index.ts';
 
 /** `<ERR_CODE>: <what to fix>`, and the status from the GRPC_STATUS table. */
 export function grpcFailure(e: ArcaError): GrpcFailure {

@@ -7,4 +7,4 @@ export { RUNTIME_NAME, RUNTIME_VERSION } from './handlers.ts';
 export { PluginMetrics } from './metrics.ts';
 export { SecretCache } from './cache.ts';
 export { parseCiphertext, encodeHeader, MAX_CIPHERTEXT, CIPHERTEXT_INVALID } from './ciphertext.ts';
-export { socketPath, clearStaleSocket } from './socket.ts';
+export { socketPath, clearStaleSocket } from '../grpc/index.ts';

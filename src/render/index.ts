@@ -21,6 +21,9 @@
  * - `template`: Mustache syntax, strict (a missing name is ERR_RENDER_FIELD_MISSING), no HTML
  *   escaping, no partials, no code; the view is `{ data: <fields>, metadata: <KV metadata> }`,
  *   e.g. `postgres://{{data.user}}:{{data.password}}@db/app`. See template.ts.
+ * - Several secrets in one file: the caller passes the others as `secret.secrets` by alias
+ *   (SECRET_ALIAS), and the template reads `{{secrets.<alias>.data.<field>}}` (or opens the scope:
+ *   `{{#secrets.cache}}{{data.host}}{{/secrets.cache}}`); a missing alias is ERR_RENDER_FIELD_MISSING.
  *
  * Output is deterministic (keys sorted) so callers can compare bytes to skip unchanged writes.
  * Errors: ERR_RENDER_INVALID, ERR_RENDER_TEMPLATE_INVALID, ERR_RENDER_FIELD_MISSING — messages name
@@ -30,7 +33,7 @@ import { ArcaError } from '../errors/index.ts';
 import { FORMATS, type Format } from './formats.ts';
 
 export { FORMATS, type Format, isEnvName, scalarText, shellQuote } from './formats.ts';
-export { type RenderSpec, type Renderer, type SecretInput, prepareRender, renderSecret } from './render.ts';
+export { type RenderSpec, type Renderer, type SecretInput, prepareRender, renderSecret, SECRET_ALIAS } from './render.ts';
 export { type CompiledTemplate, compileTemplate, MAX_TEMPLATE_BYTES, renderTemplate } from './template.ts';
 
 /** Checks a format name from a flag or config; throws ERR_RENDER_INVALID naming the choices. */

@@ -95,3 +95,17 @@ describe('templates', () => {
     assert.deepEqual(r.render(secret), r.render(structuredClone(secret)));
   });
 });
+
+describe('templates over several secrets', () => {
+  const multi: SecretInput = { ...secret, secrets: { cache: { data: { host: 'redis', password: 'r:pw' }, metadata: { version: 7 } }, api: { data: { key: 'k1' } } } };
+  const render = (t: string) => dec(renderSecret({ template: t }, multi));
+  it('reads other secrets by alias, by path or by opening their scope', () => {
+    assert.equal(render('{{data.user}}@{{secrets.cache.data.host}} v{{secrets.cache.metadata.version}} {{secrets.api.data.key}}'), 'app@redis v7 k1');
+    assert.equal(render('{{#secrets.cache}}{{data.host}}:{{data.password}}{{/secrets.cache}}'), 'redis:r:pw');
+  });
+  it('a missing alias or field is ERR_RENDER_FIELD_MISSING, and a single-secret render has no aliases', () => {
+    assert.equal(code(() => render('{{secrets.nope.data.x}}')), 'ERR_RENDER_FIELD_MISSING');
+    assert.equal(code(() => render('{{secrets.cache.data.nope}}')), 'ERR_RENDER_FIELD_MISSING');
+    assert.equal(code(() => renderSecret({ template: '{{secrets.cache.data.host}}' }, secret)), 'ERR_RENDER_FIELD_MISSING');
+  });
+});

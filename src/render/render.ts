@@ -8,14 +8,28 @@ export interface RenderSpec {
   format?: Format | undefined;
   /** raw: the field to write; other formats: write only this field. */
   field?: string | undefined;
-  /** Mustache text (strict); the view is `{ data: <fields>, metadata: <KV metadata> }`. */
+  /** Mustache text (strict); the view is `{ data, metadata, secrets: { <alias>: { data, metadata } } }`. */
   template?: string | undefined;
 }
 
-/** A KV v2 read: `data` is the secret's fields; `metadata` is exposed to templates only. */
+/**
+ * A KV v2 read: `data` is the secret's fields; `metadata` is exposed to templates only. `secrets`
+ * (templates only) holds further secrets by alias, for one file rendered from several secrets:
+ * `{{secrets.db.data.password}}`, or `{{#secrets.db}}{{data.user}}{{/secrets.db}}`.
+ */
 export interface SecretInput {
   data: Readonly<Record<string, unknown>>;
   metadata?: Readonly<Record<string, unknown>> | undefined;
+  secrets?: Readonly<Record<string, Omit<SecretInput, 'secrets'>>> | undefined;
+}
+
+/** An alias in `secrets`: a plain name, so `secrets.<alias>.data.<field>` reads unambiguously. */
+export const SECRET_ALIAS = /^[A-Za-z_][A-Za-z0-9_-]{0,62}$/;
+
+function secretsView(s: SecretInput): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [alias, x] of Object.entries(s.secrets ?? {})) out[alias] = { data: x.data, metadata: x.metadata ?? {} };
+  return out;
 }
 
 /** A validated spec with its template parsed once; `render` may be called for every refresh. */
@@ -41,7 +55,7 @@ export function prepareRender(spec: RenderSpec): Renderer {
     const t: CompiledTemplate = compileTemplate(template);
     return Object.freeze({
       format: 'template' as const,
-      render: (s: SecretInput) => encode(renderTemplate(t, { data: s.data, metadata: s.metadata ?? {} })),
+      render: (s: SecretInput) => encode(renderTemplate(t, { data: s.data, metadata: s.metadata ?? {}, secrets: secretsView(s) })),
     });
   }
   const f: Format = format ?? (field === undefined ? 'json' : 'raw');

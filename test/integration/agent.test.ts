@@ -251,6 +251,25 @@ describe('arca agent against a real server and Kubernetes auth', () => {
     assertNoValues(a.output(), 'sidecar log');
   });
 
+  it('sidecar re-renders a template over several secrets when only the other secret gets a new version', async () => {
+    const out = `${dir.path}/multi`;
+    await mkdir(out);
+    const config = `${dir.path}/multi.json`;
+    const template = '{{data.user}} {{secrets.cfg.data.API_KEY}}';
+    await writeFile(config, JSON.stringify({ addr: srv.addr, dir: out, interval: '1s', auth: { type: 'kubernetes', role: 'app', tokenFile: jwtFile() }, secrets: [{ name: 'multi', path: 'secret/app/db', template, secrets: { cfg: 'secret/app/cfg' } }] }));
+    const a = startAgent(['sidecar', '--config', config]);
+    try {
+      await waitFor('first render', async () => ((await readFile(`${out}/multi`, 'utf8').catch(() => '')) === `${db.user} ${cfg.API_KEY}` ? true : undefined), 60_000, 100);
+      const k = value('km-');
+      await root.write('secret/data/app/cfg', { data: { ...cfg, API_KEY: k } });
+      cfg.API_KEY = k;
+      await waitFor('re-rendered with the other secret\'s new version', async () => ((await readFile(`${out}/multi`, 'utf8').catch(() => '')) === `${db.user} ${k}` ? true : undefined), 60_000, 100);
+    } finally {
+      await stopChild(a.child);
+    }
+    assertNoValues(a.output(), 'sidecar log');
+  });
+
   it('a service-account token file replaced mid-run keeps logins working (re-read before every login)', async () => {
     const out = `${dir.path}/rotate`;
     await mkdir(out);

@@ -60,4 +60,32 @@ describe('csi provider and agent render the same bytes', () => {
     }
     assert.match(files.get('dsn')!.toString(), /^postgres:\/\/o'brien app:p@ss=w:rd #1\n"x"\tü@db\.payments\.svc:5432\/app\?v=1\n$/);
   });
+
+  it('gives byte-identical files for a template over several secrets, and follows a change of the other secret', async () => {
+    await w.root.write('secret/data/app/redis', { data: { host: 'redis.cache.svc', password: "r'pw: #2" } });
+    const tpl = 'db={{data.username}}:{{data.password}}\n{{#secrets.cache}}redis={{data.host}} pw={{data.password}} v{{metadata.version}}{{/secrets.cache}}\n';
+    const dir = join(w.dir, 'agent-multi');
+    await mkdir(dir);
+    const tokenFile = join(w.dir, 'sa-token-multi');
+    await writeFile(tokenFile, await w.token());
+    const config = join(w.dir, 'agent-multi.yaml');
+    await writeFile(
+      config,
+      stringify({ addr: w.srv.addr, dir, auth: { type: 'kubernetes', role: 'app', tokenFile }, secrets: [{ name: 'app.conf', path: 'secret/app/db', template: tpl, secrets: { cache: 'secret/app/redis' } }] }),
+    );
+    await execFileP(ARCA_BIN, ['agent', 'init', '--config', config], { env: { ...process.env, ARCA_LOG_LEVEL: 'error' } });
+    const objects = stringify([{ objectName: 'app.conf', secretPath: 'secret/data/app/db', template: tpl, secretPaths: { cache: 'secret/data/app/redis' } }]);
+    const mountOnce = async () => {
+      const { res, message } = await w.client.mount({ attributes: mountAttributes({ token: await w.token(), objects }), secrets: '{}', target_path: '/nonexistent', permission: '420' });
+      assert.equal(res.error?.code ?? '', '', message);
+      return res;
+    };
+    const first = await mountOnce();
+    assert.deepEqual(first.files[0]?.contents, await readFile(join(dir, 'app.conf')), 'csi bytes differ from agent bytes');
+    assert.equal(first.files[0]!.contents.toString(), `db=o'brien app:p@ss=w:rd #1\n"x"\tü\nredis=redis.cache.svc pw=r'pw: #2 v1\n`);
+    await w.root.write('secret/data/app/redis', { data: { host: 'redis2.cache.svc', password: 'x' } });
+    const second = await mountOnce();
+    assert.match(second.files[0]!.contents.toString(), /redis=redis2\.cache\.svc pw=x v2/);
+    assert.notEqual(second.object_version[0]!.version, first.object_version[0]!.version);
+  });
 });

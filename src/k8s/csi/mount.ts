@@ -17,8 +17,8 @@ import { objectVersion, type SourceVersion } from './version.ts';
 export const SYNC_LIMIT_BYTES = 1024 * 1024;
 /** Over this, the driver's default --max-call-recv-msg-size refuses the response: refuse first. */
 export const MAX_MOUNT_BYTES = 4 * 1024 * 1024;
-/** Reads in flight per Mount call. */
-const READ_CONCURRENCY = 8;
+/** Reads in flight per Mount call: a typical class (≤ 16 secrets) is read in one wave over the keep-alive agent. */
+const READ_CONCURRENCY = 16;
 
 export interface MountDeps {
   clients: ClientPool;
@@ -56,7 +56,9 @@ function secretData(body: Record<string, unknown>, objectName: string): SecretDa
 
 async function readAll(session: MountSession, objects: readonly ObjectSpec[]): Promise<Map<string, SecretData>> {
   const wanted = new Map<string, string>(); // api path → first object that names it (for messages)
-  for (const o of objects) if (!wanted.has(readPath(o))) wanted.set(readPath(o), o.objectName);
+  for (const o of objects) {
+    for (const p of [readPath(o), ...Object.values(o.secretPaths ?? {})]) if (!wanted.has(p)) wanted.set(p, o.objectName);
+  }
   const out = new Map<string, SecretData>();
   const queue = [...wanted];
   const worker = async () => {
@@ -100,11 +102,21 @@ async function build(cfg: MountConfig, session: MountSession, deps: MountDeps): 
   for (const spec of cfg.objects) {
     const path = readPath(spec);
     const secret = data.get(path)!;
-    const contents = renderObject(spec, secret);
+    const sources: SourceVersion[] = [{ path, version: secret.version }];
+    let input: SecretInput = secret;
+    if (spec.secretPaths) {
+      const secrets: Record<string, SecretInput> = {};
+      for (const [alias, p] of Object.entries(spec.secretPaths)) {
+        const s = data.get(p)!;
+        secrets[alias] = s;
+        sources.push({ path: p, version: s.version });
+      }
+      input = { ...secret, secrets };
+    }
+    const contents = renderObject(spec, input);
     total += contents.length;
     if (total > MAX_MOUNT_BYTES) throw new ArcaError('ERR_CSI_MOUNT_TOO_LARGE', `the files reach more than ${MAX_MOUNT_BYTES} bytes at object ${spec.objectName}; the driver refuses responses over 4 MiB`);
     files.push({ path: spec.objectName, mode: spec.filePermission ?? cfg.defaultMode, contents });
-    const sources: SourceVersion[] = [{ path, version: secret.version }];
     versions.push({ id: spec.objectName, version: objectVersion(deps.versionKey, spec, sources, contents) });
   }
   if (total > SYNC_LIMIT_BYTES) {

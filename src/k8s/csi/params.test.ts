@@ -128,3 +128,19 @@ describe('csi mount parameters', () => {
     );
   });
 });
+
+describe('objects: templates over several secrets (secretPaths)', () => {
+  const obj = (extra: string) => `- objectName: app.conf\n  secretPath: secret/data/app/db\n  template: "{{secrets.cache.data.host}}"\n${extra}`;
+  it('maps each alias to its KV v2 read path', () => {
+    const [o] = parseObjects(obj('  secretPaths: {cache: secret/data/app/redis, api: secret/app/api}\n'));
+    assert.deepEqual(o!.secretPaths, { cache: 'secret/data/app/redis', api: 'secret/data/app/api' });
+  });
+  it('refuses secretPaths without a template, bad aliases and unclean paths before any read', () => {
+    assert.equal(code(() => parseObjects('- {objectName: a, secretPath: secret/data/app/db, secretPaths: {c: secret/data/x}}')), 'ERR_CSI_PARAMETER_INVALID');
+    assert.equal(code(() => parseObjects(obj('  secretPaths: {"a.b": secret/data/app/redis}\n'))), 'ERR_CSI_PARAMETER_INVALID');
+    assert.equal(code(() => parseObjects(obj('  secretPaths: {c: secret/data/../root}\n'))), 'ERR_CSI_PARAMETER_INVALID');
+    assert.equal(code(() => parseObjects(obj('  secretPaths: {c: "secret/data/x?version=1"}\n'))), 'ERR_CSI_PARAMETER_INVALID');
+    assert.equal(code(() => parseObjects(obj('  secretPaths: [secret/data/x]\n'))), 'ERR_CSI_PARAMETER_INVALID');
+    assert.equal(code(() => parseObjects(obj('  secretPaths: {}\n'))), 'ERR_CSI_PARAMETER_INVALID');
+  });
+});

@@ -11,7 +11,7 @@ import { parse as parseYaml } from 'yaml';
 import { parseSecretRef, secretDataPath } from '../../client/index.ts';
 import { ArcaError, isArcaError } from '../../errors/index.ts';
 import { Secret } from '../../log/index.ts';
-import { type Format, prepareRender, type Renderer } from '../../render/index.ts';
+import { type Format, prepareRender, type Renderer, SECRET_ALIAS } from '../../render/index.ts';
 import { checkNamesDisjoint, checkObjectName } from './object-name.ts';
 
 export const ENCODINGS = ['utf-8', 'base64', 'hex'] as const;
@@ -28,6 +28,8 @@ export interface ObjectSpec {
   format?: Format;
   /** The KV v2 read path (relative to /v1/), from secretPath through the one secret-ref parser. */
   apiPath: string;
+  /** Further secrets of a template, by alias → KV v2 read path (`{{secrets.<alias>.data.<field>}}`). */
+  secretPaths?: Readonly<Record<string, string>>;
   /** The shared renderer (src/render, the agent's) for secretKey / format / template. */
   renderer: Renderer;
 }
@@ -54,7 +56,9 @@ export interface MountConfig {
 
 export const TOKENS_ATTRIBUTE = 'csi.storage.k8s.io/serviceAccount.tokens';
 export const MAX_OBJECTS = 256;
-const OBJECT_KEYS = new Set(['objectName', 'secretPath', 'secretKey', 'version', 'encoding', 'filePermission', 'template', 'format']);
+const OBJECT_KEYS = new Set(['objectName', 'secretPath', 'secretKey', 'version', 'encoding', 'filePermission', 'template', 'format', 'secretPaths']);
+/** Further secrets one template may read. */
+export const MAX_SECRET_PATHS = 16;
 
 const invalid = (msg: string) => new ArcaError('ERR_CSI_PARAMETER_INVALID', msg);
 
@@ -113,6 +117,32 @@ function optionalString(o: Record<string, unknown>, key: string, where: string):
   return v;
 }
 
+/** A secretPath (vault-csi-provider's API form) → the KV v2 read path, checked before any read. */
+function kvPath(secretPath: string, where: string): string {
+  if (secretPath.split('/').some((s) => s === '..' || s === '.')) throw invalid(`${where} must not contain "." or ".." elements`);
+  if (/[?#\0]/.test(secretPath)) throw invalid(`${where} must be a plain API path (no ?, # or NUL)`);
+  try {
+    return secretDataPath(parseSecretRef(secretPath));
+  } catch (err) {
+    if (isArcaError(err)) throw invalid(`${where} must start with its KV v2 mount, e.g. secret/data/app/db`);
+    throw err;
+  }
+}
+
+/** `secretPaths: {alias: path}`: the other secrets a template reads (their current versions). */
+function parseSecretPaths(v: unknown, where: string): Record<string, string> {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw invalid(`${where}.secretPaths must be a mapping of alias to secretPath, e.g. {cache: secret/data/app/redis}`);
+  const entries = Object.entries(v as Record<string, unknown>);
+  if (entries.length === 0 || entries.length > MAX_SECRET_PATHS) throw invalid(`${where}.secretPaths must list 1 to ${MAX_SECRET_PATHS} secrets`);
+  const out: Record<string, string> = {};
+  for (const [alias, p] of entries) {
+    if (!SECRET_ALIAS.test(alias)) throw invalid(`${where}.secretPaths has an alias that is not a plain name (letters, digits, _ and -, starting with a letter or _)`);
+    if (typeof p !== 'string' || p === '') throw invalid(`${where}.secretPaths.${alias} must be a non-empty string`);
+    out[alias] = kvPath(p, `${where}.secretPaths.${alias}`);
+  }
+  return Object.freeze(out);
+}
+
 function parseObject(raw: unknown, i: number): ObjectSpec {
   const where = `objects[${i}]`;
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw invalid(`${where} must be a mapping with objectName and secretPath`);
@@ -122,15 +152,7 @@ function parseObject(raw: unknown, i: number): ObjectSpec {
   checkObjectName(o['objectName'], where);
   const secretPath = optionalString(o, 'secretPath', where);
   if (!secretPath) throw invalid(`${where}.secretPath is required, e.g. secret/data/app/db`);
-  if (secretPath.split('/').some((s) => s === '..' || s === '.')) throw invalid(`${where}.secretPath must not contain "." or ".." elements`);
-  if (/[?#\0]/.test(secretPath)) throw invalid(`${where}.secretPath must be a plain API path (no ?, # or NUL)`);
-  let apiPath: string;
-  try {
-    apiPath = secretDataPath(parseSecretRef(secretPath));
-  } catch (err) {
-    if (isArcaError(err)) throw invalid(`${where}.secretPath must start with its KV v2 mount, e.g. secret/data/app/db`);
-    throw err;
-  }
+  const apiPath = kvPath(secretPath, `${where}.secretPath`);
   const spec: Omit<ObjectSpec, 'renderer'> & { renderer?: Renderer } = { objectName: o['objectName'], secretPath, encoding: 'utf-8', apiPath };
   const key = optionalString(o, 'secretKey', where);
   if (key !== undefined) spec.secretKey = key;
@@ -153,6 +175,10 @@ function parseObject(raw: unknown, i: number): ObjectSpec {
   if (spec.encoding !== 'utf-8' && (spec.template !== undefined || spec.format !== undefined)) throw invalid(`${where}.encoding applies to a single secretKey value, not to a template or format`);
   if (spec.template !== undefined && spec.format !== undefined) throw invalid(`${where} sets both template and format; choose one`);
   if (spec.template !== undefined && spec.secretKey !== undefined) throw invalid(`${where} sets both template and secretKey; a template names its fields itself`);
+  if (o['secretPaths'] !== undefined && o['secretPaths'] !== null) {
+    if (spec.template === undefined) throw invalid(`${where}.secretPaths is read by a template only; add a template that names {{secrets.<alias>.data.<field>}}`);
+    spec.secretPaths = parseSecretPaths(o['secretPaths'], where);
+  }
   // Validated (and the template parsed) now, so a bad template fails before any secret is read.
   try {
     spec.renderer = prepareRender({ format: spec.format, field: spec.secretKey, template: spec.template });

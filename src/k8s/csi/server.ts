@@ -1,17 +1,15 @@
 /**
- * `v1alpha1.CSIDriverProvider` over a unix socket with @grpc/grpc-js (plaintext: the socket's
- * file mode is the only protection, so it is created 0600 and a stale socket is cleared first).
+ * `v1alpha1.CSIDriverProvider` over a unix socket with the thin unary gRPC server of src/grpc (the
+ * one the KMS plugin uses; plaintext: the socket's file mode is the only protection, so it is
+ * created 0600 and a stale socket is cleared first). It replaced @grpc/grpc-js here for speed
+ * (figures in docs/csi-provider.md); the conformance tests still dial it with a grpc-js client.
  *
  * A failed Mount is an OK gRPC reply whose `error.code` is the Arca error code: the driver fails
  * the mount and uses the code as a metric label. The message (which names the object and the
  * reason, never a value) goes to the provider's log and to the `arca-error-message` trailer.
  */
-import * as grpc from '@grpc/grpc-js';
 import { type ArcaError, toArcaError } from '../../errors/index.ts';
-// The KMS plugin's socket helpers (stale-socket check, 0600 bind); importing its index would load
-// the whole plugin. TODO(issue 17): move socket.ts to a shared place (src/grpc/) for both.
-import { bindPrivate, clearStaleSocket, removeSocket } from '../../kms-plugin/socket.ts';
-import type { Logger } from '../../log/index.ts';
+import { H2UnaryServer, type UnaryMethod } from '../../grpc/index.ts';
 import type { CsiMetrics } from './metrics.ts';
 import { type MountDeps, mount } from './mount.ts';
 import { csiServiceDefinition, type MountRequest, type MountResponse, type VersionResponse } from './proto.ts';
@@ -29,23 +27,29 @@ export interface CsiServerOptions extends Omit<MountDeps, 'onOverSyncLimit'> {
 }
 
 export class CsiProviderServer {
-  readonly #server = new grpc.Server({ 'grpc.max_receive_message_length': MAX_MESSAGE, 'grpc.max_send_message_length': MAX_MESSAGE });
+  readonly #server: H2UnaryServer;
   readonly #o: CsiServerOptions;
 
   constructor(o: CsiServerOptions) {
     this.#o = o;
-    this.#server.addService(csiServiceDefinition(), {
-      Version: (_call: grpc.ServerUnaryCall<unknown, VersionResponse>, cb: grpc.sendUnaryData<VersionResponse>) => {
+    const def = csiServiceDefinition();
+    const method = (name: 'Version' | 'Mount', urgent: boolean, run: UnaryMethod['run']): [string, UnaryMethod] => {
+      const m = def[name]!;
+      return [m.path, { decode: (b) => m.requestDeserialize(b) as Record<string, unknown>, encode: (r) => m.responseSerialize(r), urgent, run }];
+    };
+    const methods = new Map<string, UnaryMethod>([
+      method('Version', true, (_req, ok) => {
         o.metrics?.version();
-        cb(null, { version: API_VERSION, runtime_name: RUNTIME_NAME, runtime_version: RUNTIME_VERSION });
-      },
-      Mount: (call: grpc.ServerUnaryCall<MountRequest, MountResponse>, cb: grpc.sendUnaryData<MountResponse>) => {
-        this.#mount(call.request).then(({ res, trailer }) => cb(null, res, trailer));
-      },
-    });
+        ok({ version: API_VERSION, runtime_name: RUNTIME_NAME, runtime_version: RUNTIME_VERSION } satisfies VersionResponse);
+      }),
+      method('Mount', false, (req, ok) => {
+        this.#mount(req as unknown as MountRequest).then(({ res, trailers }) => ok(res, trailers));
+      }),
+    ]);
+    this.#server = new H2UnaryServer({ socketPath: o.socketPath, methods, maxMessage: MAX_MESSAGE });
   }
 
-  async #mount(req: MountRequest): Promise<{ res: MountResponse; trailer?: grpc.Metadata }> {
+  async #mount(req: MountRequest): Promise<{ res: MountResponse; trailers?: Record<string, string> }> {
     const { log, metrics } = this.#o;
     const done = metrics?.mount();
     try {
@@ -60,37 +64,18 @@ export class CsiProviderServer {
       const message = e.expose ? e.message : 'internal error';
       // The cause of an internal error is logged by type only: it may carry request material.
       log.warn({ code: e.code, reason: message, ...(e.expose ? {} : { causeType: (e.cause as Error | undefined)?.name }) }, 'mount failed');
-      const trailer = new grpc.Metadata();
-      trailer.set(ERROR_MESSAGE_TRAILER, message.replace(/[^\x20-\x7e]/g, '?'));
-      return { res: { object_version: [], files: [], error: { code: e.code } }, trailer };
+      const trailers = { [ERROR_MESSAGE_TRAILER]: message.replace(/[^\x20-\x7e]/g, '?') };
+      return { res: { object_version: [], files: [], error: { code: e.code } }, trailers };
     }
   }
 
-  async listen(): Promise<void> {
-    const path = this.#o.socketPath;
-    await clearStaleSocket(path);
-    await bindPrivate(
-      path,
-      () =>
-        new Promise<number>((resolve, reject) =>
-          this.#server.bindAsync(`unix:${path}`, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))),
-        ),
-    );
+  listen(): Promise<void> {
+    return this.#server.listen();
   }
 
   /** Stops accepting, lets in-flight Mounts finish (at most graceMs), removes the socket file. */
   async close(graceMs = 10_000): Promise<void> {
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(() => {
-        this.#server.forceShutdown();
-        resolve();
-      }, graceMs);
-      this.#server.tryShutdown(() => {
-        clearTimeout(t);
-        resolve();
-      });
-    });
-    removeSocket(this.#o.socketPath);
+    await this.#server.close(graceMs);
     this.#o.clients.closeAll();
   }
 }

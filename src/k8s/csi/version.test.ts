@@ -27,4 +27,12 @@ describe('csi object versions', () => {
       assert.equal(a.includes(value.toString(enc)), false);
     }
   });
+
+  it('of a template over several secrets follow every source and the alias map', () => {
+    const obj = (paths: string) => parseObjects(`- {objectName: app.conf, secretPath: secret/data/app/db, template: "{{secrets.c.data.h}}", secretPaths: ${paths}}\n`)[0]!;
+    const src = (v: number) => [{ path: 'secret/data/app/db', version: 1 }, { path: 'secret/data/app/redis', version: v }];
+    const a = objectVersion(KEY, obj('{c: secret/data/app/redis}'), src(1), value);
+    assert.notEqual(objectVersion(KEY, obj('{c: secret/data/app/redis}'), src(2), value), a);
+    assert.notEqual(objectVersion(KEY, obj('{d: secret/data/app/redis}'), src(1), value), a);
+  });
 });

@@ -20,6 +20,8 @@ export function objectVersion(key: Uint8Array, spec: ObjectSpec, sources: readon
   const h = createHmac('sha256', key);
   // Canonical: fixed key order, so the same config always hashes the same.
   const config = [spec.objectName, spec.secretPath, spec.secretKey ?? null, spec.version ?? null, spec.encoding, spec.filePermission ?? null, spec.template ?? null, spec.format ?? null];
+  // Appended only when set, so the versions of objects without secretPaths did not change with it.
+  if (spec.secretPaths) config.push(JSON.stringify(spec.secretPaths));
   h.update(JSON.stringify({ config, sources: sources.map((s) => [s.path, s.version ?? null]) }));
   if (sources.some((s) => s.version === undefined)) {
     h.update('\0content\0');

@@ -1,6 +1,7 @@
 /**
- * The plugin's unix socket: `unix:///path` parsing, stale socket files (removed only when nothing
- * answers on them), and 0600 permissions from the moment the socket exists.
+ * Unix sockets of the gRPC servers (KMS plugin, CSI provider): `unix:///path` parsing, stale socket
+ * files (removed only when nothing answers on them), and 0600 permissions from the moment the
+ * socket exists.
  */
 import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
