@@ -2,7 +2,7 @@
  * Issue 18 item 4 against a real OpenID Provider (`oidc-provider`, started here on loopback): the
  * authorization code flow with PKCE, state and nonce through Arca's `auth/oidc` (the provider itself
  * requires PKCE, so a login without the verifier cannot succeed); refusals for a disallowed redirect
- * URI, a replayed state, a wrong audience; the groups claim drives external group membership.
+ * URI, a replayed state, a wrong audience, a forged or expired ID token; the groups claim drives external group membership.
  */
 import assert from 'node:assert/strict';
 import http from 'node:http';
@@ -54,6 +54,8 @@ describe('OIDC login against a real OpenID Provider', () => {
   let issuer: string;
   /** When set, the provider's JWKS endpoint publishes this key set instead (ID tokens then fail to verify). */
   let forgedJwks: string | undefined;
+  /** Lifetime of the ID tokens the provider issues, in seconds (a test sets it below zero: already expired). */
+  let idTokenTtl = 3600;
   /** The loopback port `arca login oidc` listens on (registered with the provider up front). */
   let cliPort: number;
 
@@ -69,6 +71,7 @@ describe('OIDC login against a real OpenID Provider', () => {
       claims: { openid: ['sub', 'groups'] },
       findAccount: async (_ctx: unknown, sub: string) => ({ accountId: sub, claims: async () => ({ sub, groups: sub === 'kim' ? ['sso-admins'] : [] }) }),
       conformIdTokenClaims: false,
+      ttl: { IdToken: () => idTokenTtl },
     });
     const handle = provider.callback();
     op.on('request', (req, res) => {
@@ -156,6 +159,19 @@ describe('OIDC login against a real OpenID Provider', () => {
     const res = JSON.parse(out) as { token: string; entity_id: string };
     assert.match(res.token, /^hvs\./);
     assert.match(res.entity_id, /^[0-9a-f-]{36}$/);
+  });
+
+  it('refuses an expired ID token', async () => {
+    idTokenTtl = -600; // exp ten minutes before iat: expired beyond any clock tolerance
+    try {
+      const r = await start('ops');
+      const back = await browse((r.body['data'] as { auth_url: string }).auth_url, 'ida');
+      const cb = await g.client().request('POST', 'auth/oidc/oidc/callback', Object.fromEntries(back.searchParams));
+      assert.equal(errCode(cb), 'ERR_OIDC_LOGIN_FAILED');
+      assert.equal((cb.body['auth'] as unknown) ?? null, null, 'no token issued');
+    } finally {
+      idTokenTtl = 3600;
+    }
   });
 
   it('refuses a redirect URI the role does not allow', async () => {
