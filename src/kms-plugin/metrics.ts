@@ -3,8 +3,8 @@
  * node:http server: latency per RPC, errors by RPC and code, the current key_id, cache hits and
  * size, and the health of the key source.
  */
-import http from 'node:http';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { type MetricsServer, serveMetrics } from '../metrics/index.ts';
 import type { PluginObserver } from './service.ts';
 
 export class PluginMetrics implements PluginObserver {
@@ -77,30 +77,8 @@ export class PluginMetrics implements PluginObserver {
     this.#cacheSize.set({ cache: kind }, size);
   }
 
-  /** Serves GET /metrics on host:port; resolves with the bound port. */
-  listen(hostPort: string): Promise<{ port: number; close(): Promise<void> }> {
-    const m = /^(.*):(\d+)$/.exec(hostPort);
-    const host = m?.[1] || '127.0.0.1';
-    const port = Number(m?.[2] ?? hostPort);
-    const srv = http.createServer((req, res) => {
-      if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
-        res.writeHead(404).end();
-        return;
-      }
-      this.registry.metrics().then(
-        (text) => res.writeHead(200, { 'content-type': this.registry.contentType }).end(text),
-        () => res.writeHead(500).end(),
-      );
-    });
-    return new Promise((resolve, reject) => {
-      srv.once('error', reject);
-      srv.listen(port, host.replace(/^\[|\]$/g, ''), () => {
-        const a = srv.address();
-        resolve({
-          port: typeof a === 'object' && a ? a.port : port,
-          close: () => new Promise<void>((r) => srv.close(() => r())),
-        });
-      });
-    });
+  /** Serves GET /metrics on host:port (default host 127.0.0.1); resolves with the bound port. */
+  listen(hostPort: string): Promise<MetricsServer> {
+    return serveMetrics(this.registry, hostPort);
   }
 }

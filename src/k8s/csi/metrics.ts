@@ -3,8 +3,8 @@
  * code, Mount latency, and mounts over the 1 MiB Secret-sync limit. Labels are codes and RPC names
  * only: never a pod, path or value, so nothing secret (or unbounded) reaches a scrape.
  */
-import http from 'node:http';
 import { Counter, Histogram, Registry } from 'prom-client';
+import { type MetricsServer, serveMetrics } from '../../metrics/index.ts';
 
 export class CsiMetrics {
   readonly registry = new Registry();
@@ -43,27 +43,8 @@ export class CsiMetrics {
     this.#large.inc();
   }
 
-  /** Serves GET /metrics on host:port (default host 127.0.0.1). */
-  listen(hostPort: string): Promise<{ port: number; close(): Promise<void> }> {
-    const m = /^(.*):(\d+)$/.exec(hostPort);
-    const host = (m?.[1] || '127.0.0.1').replace(/^\[|\]$/g, '');
-    const port = Number(m?.[2] ?? hostPort);
-    const srv = http.createServer((req, res) => {
-      if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
-        res.writeHead(404).end();
-        return;
-      }
-      this.registry.metrics().then(
-        (text) => res.writeHead(200, { 'content-type': this.registry.contentType }).end(text),
-        () => res.writeHead(500).end(),
-      );
-    });
-    return new Promise((resolve, reject) => {
-      srv.once('error', reject);
-      srv.listen(port, host, () => {
-        const a = srv.address();
-        resolve({ port: typeof a === 'object' && a ? a.port : port, close: () => new Promise<void>((r) => srv.close(() => r())) });
-      });
-    });
+  /** Serves GET /metrics on host:port (default host 127.0.0.1); resolves with the bound port. */
+  listen(hostPort: string): Promise<MetricsServer> {
+    return serveMetrics(this.registry, hostPort);
   }
 }
