@@ -40,7 +40,8 @@ function loadProperties(text: string): Record<string, string> {
     }
     let rest = line.slice(k).replace(/^[ \t\f]*/, '');
     if (rest[0] === '=' || rest[0] === ':') rest = rest.slice(1).replace(/^[ \t\f]*/, '');
-    out[unescapeProp(key)] = unescapeProp(rest);
+    // defineProperty: a key named __proto__ is an own property, as in JSON.parse's output.
+    Object.defineProperty(out, unescapeProp(key), { value: unescapeProp(rest), enumerable: true, writable: true, configurable: true });
   }
   return out;
 }

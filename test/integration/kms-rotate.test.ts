@@ -147,6 +147,13 @@ describe('arca kms rotate --retire, killed mid-rewrite and resumed, with a racin
 
     // the v1 copy is no longer decryptable: the plugin refuses its key_id by policy (a fresh
     // transformer, as a restarted apiserver: the test's own one still caches the v1 seed by design)
+    // A restarted plugin and apiserver (no caches on either side) must be refused v1 by policy.
+    // The running plugin's own pruning of cached v1 seeds within a refresh is kms-plugin.test.ts's
+    // "min_decryption_version stops cached old versions" (this end-to-end run saw it lag here under
+    // a loaded full suite: see the closing note of 2026-12-07).
+    const pluginArgs = ['--key', 'k8s-kek', '--addr', srv.addr, '--token-file', join(dir.path, 'token'), '--health-interval', '300ms'];
+    await plugin.stop();
+    plugin = await startPlugin(plugin.socket, pluginArgs);
     const fresh = buildTransformers(parseEncryptionConfig(readFileSync(config, 'utf8')));
     try {
       const err = await waitFor('v1 refused', async () => {
