@@ -36,8 +36,16 @@ export interface Enforcement {
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
+/**
+ * Login enforcements are read on every login (which may not need MFA at all), and listing a prefix
+ * costs a storage scan: they are kept in memory for this long, and dropped at once by local writes.
+ * Another replica's change is seen within this bound (the same as identity policies, docs/governance.md).
+ */
+const ENFORCEMENT_CACHE_MS = 5000;
+
 export class MfaStore {
   readonly #s: () => Storage;
+  #enforcementCache: { at: number; list: readonly Enforcement[] } | undefined;
 
   constructor(storage: () => Storage) {
     this.#s = storage;
@@ -123,21 +131,32 @@ export class MfaStore {
     return this.#s().list('enforcement/');
   }
 
-  async enforcements(): Promise<Enforcement[]> {
+  async enforcements(): Promise<readonly Enforcement[]> {
+    const now = Date.now();
+    const c = this.#enforcementCache;
+    if (c && now - c.at < ENFORCEMENT_CACHE_MS) return c.list;
     const out: Enforcement[] = [];
     for (const n of await this.enforcementNames()) {
       const e = await this.enforcement(n);
       if (e) out.push(e);
     }
+    this.#enforcementCache = { at: now, list: out };
     return out;
+  }
+
+  /** Forgets the cached enforcements (local writes, keyring reload or HA takeover). */
+  invalidate(): void {
+    this.#enforcementCache = undefined;
   }
 
   async saveEnforcement(e: Enforcement): Promise<void> {
     for (const id of e.mfa_method_ids) if (!(await this.method(id))) throw new ArcaError('ERR_INVALID_REQUEST', 'mfa_method_ids must name existing MFA methods', { details: { field: 'mfa_method_ids' } });
     await this.#put(`enforcement/${e.name}`, e);
+    this.invalidate();
   }
 
   async deleteEnforcement(name: string): Promise<void> {
     await this.#s().delete(`enforcement/${name}`);
+    this.invalidate();
   }
 }

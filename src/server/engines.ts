@@ -84,6 +84,7 @@ export async function registerEngines(engines: EngineRegistry, deps: EngineDeps)
     onReload: () => {
       policies.invalidate();
       identity.invalidate();
+      mfaStore.invalidate();
     },
     identity: {
       resolve: (m, name, meta, groups) => identity.resolve(m, name, meta, groups),
