@@ -3,7 +3,7 @@
  * process at c=1 and c=16, against a bare node:https server (own process, same certificate) that
  * reads the same AdmissionReview, JSON-parses it and answers allow-with-empty-patch with its uid.
  * Same run, same load generator (`wrk` over TLS with keep-alive, a separate process, per
- * ../shared/BENCH.md), 5 pairs, median ratio. The review is a realistic opted-in pod (user init
+ * docs/benchmarks.md), 5 pairs, median ratio. The review is a realistic opted-in pod (user init
  * container, kube-api-access volume, two containers), so every request computes a full patch.
  * Goals (issue 16): ratio ≥ 0.6 and p99 ≤ 10 ms at c=16.
  *

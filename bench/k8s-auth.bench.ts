@@ -2,7 +2,7 @@
  * Kubernetes auth (issue 14): JWKS-mode `POST /v1/auth/kubernetes/login` throughput against a bare
  * node:http server (child process) that parses the same body, verifies the same JWT with jose against
  * the same JWKS (alg allow-list, issuer, audience) and answers a body of the same size. Same run,
- * same load generator (`wrk` in its own process, per ../shared/BENCH.md, via lib/http-compare.ts), three
+ * same load generator (`wrk` in its own process, per docs/benchmarks.md, via lib/http-compare.ts), three
  * pairs, median ratio, with each server's CPU µs per request and their ratio.
  * Goal (issue 14): ratio ≥ 0.6.
  *

@@ -1,5 +1,5 @@
 /**
- * KMS plugin benchmarks (issue 6), per ../shared/BENCH.md: `kms-load` (Go, like kube-apiserver)
+ * KMS plugin benchmarks (issue 6), per docs/benchmarks.md: `kms-load` (Go, like kube-apiserver)
  * drives `kms-echo` (a bare Go KMS v2 server: the transport baseline) and then `arca kms-plugin`,
  * back to back, same socket kind, same load generator, 3 pairs per figure, median ratio.
  *  - kms.<mode>.<op>.c<N>: Decrypt and Encrypt at c = 1, 8, 64, for the plugin in local key mode

@@ -1,6 +1,6 @@
 /**
  * One HTTP figure: Arca vs a bare node:http server returning the same body, both loaded by the same
- * wrk command from a separate process, back to back, ≥3 pairs, median ratio (see ../shared/BENCH.md).
+ * wrk command from a separate process, back to back, ≥3 pairs, median ratio (see docs/benchmarks.md).
  * The bare server's rate is also the generator's ceiling on this machine in this run: it is printed as
  * `generatorCeiling`, with wrk's CPU use during that run (`generatorCpu`, 1.0 = wrk saturated).
  *

@@ -1,5 +1,5 @@
 /**
- * Benchmark reporting, per ../shared/BENCH.md: every figure is a ratio against a baseline measured in
+ * Benchmark reporting, per docs/benchmarks.md: every figure is a ratio against a baseline measured in
  * the same run, repeated (≥3 pairs), median ratio with min/max, one `BENCH {json}` line per figure,
  * also appended to bench/results/latest.jsonl.
  */

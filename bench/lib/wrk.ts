@@ -1,5 +1,5 @@
 /**
- * HTTP load from a separate process: Debian's `wrk` (C, epoll), per ../shared/BENCH.md. An in-process
+ * HTTP load from a separate process: Debian's `wrk` (C, epoll), per docs/benchmarks.md. An in-process
  * Node client saturates near 10k req/s on this machine and so capped the bare baseline and inflated
  * every ratio; wrk answers 80k/s against the same bare server.
  *

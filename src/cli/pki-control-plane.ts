@@ -1,5 +1,5 @@
 /**
- * The kubeadm control-plane PKI on Arca (shared/reference control-plane-pki.md §1–§2.2): three CAs
+ * The kubeadm control-plane PKI on Arca (docs/reference/control-plane-pki.md §1–§2.2): three CAs
  * as pki mounts (Kubernetes, etcd, front-proxy) with one role per leaf profile, the
  * service-account key pair in a KV mount, and the file layout kubeadm writes under
  * /etc/kubernetes/pki. CA keys stay in Arca; only leaf keys and public CA certificates reach a node.

@@ -1,7 +1,7 @@
 /**
  * A real etcd (Debian etcd-server) on 127.0.0.1 running with the kubeadm TLS layout of a pki
  * directory: server, peer and client TLS with client-certificate auth on both ports, exactly the
- * flags of kubeadm's etcd static pod (shared/reference control-plane-pki.md §2.1).
+ * flags of kubeadm's etcd static pod (docs/reference/control-plane-pki.md §2.1).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
