@@ -8,7 +8,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type ArcaProcess, startArca } from '../harness/arca.ts';
+import { type ArcaProcess, initUnsealed, startArca } from '../harness/arca.ts';
 import { createSoftHsmToken, execFileP, type SoftHsmToken, tempDir } from '../harness/index.ts';
 
 describe('pki CA keys in the HSM (SoftHSM2)', () => {
@@ -43,10 +43,7 @@ describe('pki CA keys in the HSM (SoftHSM2)', () => {
 
   it('generates the CA key as a non-extractable token object and refuses exported', async () => {
     srv = await start();
-    const init = (await srv.client().write('sys/init', { secret_shares: 1, secret_threshold: 1 })).body as { keys: string[]; root_token: string };
-    unsealKey = init.keys[0]!;
-    root = init.root_token;
-    await srv.client().write('sys/unseal', { key: unsealKey });
+    ({ root, key: unsealKey } = await initUnsealed(srv));
     const c = srv.client(root);
     await c.write('sys/mounts/pki-hsm', { type: 'pki', options: { key_storage: 'hsm' } });
     const exp = await c.request('POST', 'pki-hsm/root/generate/exported', { common_name: 'HSM Root' });

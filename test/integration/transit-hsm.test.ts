@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
-import { type ArcaProcess, startArca } from '../harness/arca.ts';
+import { type ArcaProcess, initUnsealed, startArca } from '../harness/arca.ts';
 import { createSoftHsmToken, execFileP, type SoftHsmToken, tempDir } from '../harness/index.ts';
 
 describe('transit HSM keys through the server (SoftHSM2)', () => {
@@ -33,10 +33,7 @@ describe('transit HSM keys through the server (SoftHSM2)', () => {
 
   it('creates an HSM key whose versions are non-extractable token objects', async () => {
     srv = await start();
-    const init = (await srv.client().write('sys/init', { secret_shares: 1, secret_threshold: 1 })).body as { keys: string[]; root_token: string };
-    key = init.keys[0]!;
-    root = init.root_token;
-    await unseal();
+    ({ root, key } = await initUnsealed(srv));
     const c = srv.client(root);
     await c.write('transit/keys/hsmk', { type: 'hsm-aes256-gcm96' });
     const k = (await c.read('transit/keys/hsmk')).body['data'] as { type: string; version_ids: Record<string, string> };
