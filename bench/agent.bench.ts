@@ -49,11 +49,20 @@ function timed(cmd: string, args: string[]): Promise<number> {
   return new Promise((resolve, reject) => c.once('exit', (code) => (code === 0 ? resolve(Number(process.hrtime.bigint() - t0) / 1e6) : reject(new Error(`${cmd} ${args[0]} exited ${code}`)))));
 }
 
-function summarize(name: string, unit: string, baseline: string, goal: number, pairs: { value: number; base: number }[], extra: Record<string, unknown> = {}): void {
-  const ratios = pairs.map((p) => p.value / p.base);
+/**
+ * Cost figures (ms, MiB, CPU-s): ratio = baseline / value, so higher is better as everywhere else
+ * (docs/benchmarks.md); `multiple` = value / baseline is the issue's "≤ N× the baseline" reading,
+ * and a goal of "≤ N×" is printed as the ratio goal 1/N.
+ */
+function summarize(name: string, unit: string, baseline: string, maxMultiple: number | undefined, pairs: { value: number; base: number }[], extra: Record<string, unknown> = {}): void {
+  const ratios = pairs.map((p) => p.base / p.value);
   const med = median(ratios);
   const chosen = pairs[ratios.indexOf(ratios.slice().sort((a, b) => Math.abs(a - med) - Math.abs(b - med))[0]!)]!;
-  report({ name, value: round3(chosen.value), unit, baseline, baselineValue: round3(chosen.base), ratio: round3(med), ratioMin: round3(Math.min(...ratios)), ratioMax: round3(Math.max(...ratios)), goal, goalIs: 'max', ...extra });
+  report({
+    name, value: round3(chosen.value), unit, baseline, baselineValue: round3(chosen.base),
+    ratio: round3(med), ratioMin: round3(Math.min(...ratios)), ratioMax: round3(Math.max(...ratios)), multiple: round3(1 / med),
+    ...(maxMultiple === undefined ? {} : { goal: round3(1 / maxMultiple) }), ...extra,
+  });
 }
 
 export default async function bench(): Promise<void> {
@@ -86,6 +95,17 @@ export default async function bench(): Promise<void> {
       "const s = await (await fetch(`${addr}/v1/secret/data/app/db`, { headers: { 'x-vault-token': login.auth.client_token } })).json();",
       "writeFileSync(out, s.data.data.password, { mode: 0o600 });",
     ].join('\n'));
+    // The CPU baseline: log in once, then read the secret's metadata every 10 s, as the sidecar does.
+    const poll = `${dir.path}/poll.mjs`;
+    await writeFile(poll, [
+      "import { readFileSync } from 'node:fs';",
+      'const [addr, jwtFile] = process.argv.slice(2);',
+      "const login = await (await fetch(`${addr}/v1/auth/kubernetes/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ role: 'app', jwt: readFileSync(jwtFile, 'utf8').trim() }) })).json();",
+      "const token = login.auth.client_token;",
+      "const tick = async () => { await (await fetch(`${addr}/v1/secret/metadata/app/db`, { headers: { 'x-vault-token': token } })).json(); };",
+      'await tick();',
+      'setInterval(tick, 10_000);',
+    ].join('\n'));
     const init: { value: number; base: number }[] = [];
     for (let i = 0; i < 5; i++) {
       const out = `${dir.path}/init-${i}`;
@@ -105,22 +125,26 @@ export default async function bench(): Promise<void> {
       const out = `${dir.path}/side-${i}`;
       await mkdir(out);
       const idle = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1 << 30)'], { stdio: 'ignore' });
+      const poller = spawn(process.execPath, [poll, srv.addr, jwt], { stdio: 'ignore' });
       const agent = spawn(process.execPath, [AGENT, 'agent', 'sidecar', ...auth, '--dir', out, '--interval', '10s', '--listen', `127.0.0.1:${await freePort()}`, '--secret', 'pw=secret/app/db#password'], { stdio: 'ignore', env: { ...process.env, ARCA_LOG_LEVEL: 'warn' } });
-      children.push(idle, agent);
+      children.push(idle, poller, agent);
       await waitFor('sidecar first render', async () => (await stat(`${out}/pw`).catch(() => undefined)) && true, 60_000, 50);
       await sleep(1000); // let start-up work (module compilation) finish before the window opens
-      const [a0, b0] = [await cpuSeconds(agent.pid!), await cpuSeconds(idle.pid!)];
+      const [a0, p0] = [await cpuSeconds(agent.pid!), await cpuSeconds(poller.pid!)];
       await sleep(IDLE_S * 1000);
-      const [a1, b1] = [await cpuSeconds(agent.pid!), await cpuSeconds(idle.pid!)];
+      const [a1, p1] = [await cpuSeconds(agent.pid!), await cpuSeconds(poller.pid!)];
       rss.push({ value: (await rssKb(agent.pid!)) / 1024, base: (await rssKb(idle.pid!)) / 1024 });
-      // The bare process idles at ~0 CPU; one clock tick floors it so the ratio stays finite.
-      cpu.push({ value: ((a1 - a0) * 60) / IDLE_S, base: Math.max((b1 - b0) * 60, 1 / CLK_TCK) / IDLE_S });
+      // One clock tick floors both so a window with no tick keeps the ratio finite.
+      cpu.push({ value: (Math.max(a1 - a0, 1 / CLK_TCK) * 60) / IDLE_S, base: (Math.max(p1 - p0, 1 / CLK_TCK) * 60) / IDLE_S });
       await stopChild(agent);
+      await stopChild(poller);
       await stopChild(idle);
     }
     summarize('agent.sidecar.rss', 'MiB', 'node-idle', 1.3, rss, { windowS: IDLE_S });
     const cpuMed = median(cpu.map((c) => c.value));
-    summarize('agent.sidecar.cpu', 'cpu-s/min', 'node-idle', 0.3, cpu, { windowS: IDLE_S, pollS: 10, goalIs: 'absolute cpu-s/min', medianValue: round3(cpuMed), meetsGoal: cpuMed <= 0.3 + 1e-9 });
+    // The issue's CPU goal is an absolute budget (≤ 0.3 CPU-s per idle minute); the figure itself is
+    // the ratio against a bare node poller doing the same work, and the budget is printed beside it.
+    summarize('agent.sidecar.cpu', 'cpu-s/min', 'node-fetch-poller', undefined, cpu, { windowS: IDLE_S, pollS: 10, medianValue: round3(cpuMed), issueBudget: 0.3, withinIssueBudget: cpuMed <= 0.3 + 1e-9 });
   } finally {
     for (const c of children) await stopChild(c);
     await srv.stop();

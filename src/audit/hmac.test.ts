@@ -46,6 +46,11 @@ describe('redact', () => {
     assert.equal(out['mySecret'], auditHmac(KEY, 'x'));
   });
 
+  it('HMACs a pending MFA login id whichever auth method answered it', () => {
+    const out = redact({ auth: { mfa_requirement: { mfa_request_id: 'req-1', mfa_constraints: {} } } }, KEY, DEFAULT_SENSITIVE_FIELDS) as { auth: { mfa_requirement: { mfa_request_id: string } } };
+    assert.equal(out.auth.mfa_requirement.mfa_request_id, auditHmac(KEY, 'req-1'));
+  });
+
   it('HMACs every leaf with *', () => {
     const out = redact({ a: 'x', b: { c: 1 } }, KEY, ['*']);
     assert.deepEqual(out, { a: auditHmac(KEY, 'x'), b: { c: auditHmac(KEY, '1') } });

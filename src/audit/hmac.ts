@@ -18,6 +18,8 @@ export const DEFAULT_SENSITIVE_FIELDS: readonly string[] = Object.freeze([
   'root_token',
   'wrapped_token',
   'wrapping_token',
+  // a pending MFA login's id is a bearer for 5 minutes (with a code): whichever auth method held it
+  'mfa_request_id',
   'jwt',
   'token_reviewer_jwt',
   'secret_id',

@@ -38,7 +38,7 @@ export function createIdentityEngine(store: IdentityStore, mountByAccessor: Moun
   const router = new EngineRouter();
   const readEntity = async (e: Entity | undefined) => {
     if (!e) throw notFound();
-    const groups = (await store.groups()).filter((g) => g.member_entity_ids.includes(e.id)).map((g) => g.id);
+    const groups = await store.groupIdsOf(e.id);
     return { data: entityData(e, await store.aliasesOf(e.id), groups) };
   };
   const writeEntity = async (id: string | undefined, r: EngineRequest, name?: string) => {

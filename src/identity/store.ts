@@ -294,6 +294,11 @@ export class IdentityStore {
     return (await this.groups()).filter((g) => g.member_entity_ids.includes(entityId)).map((g) => g.name);
   }
 
+  /** Ids of the groups an entity belongs to (MFA login enforcements and entity reads). */
+  async groupIdsOf(entityId: string): Promise<string[]> {
+    return (await this.groups()).filter((g) => g.member_entity_ids.includes(entityId)).map((g) => g.id);
+  }
+
   /**
    * The entity's policies and its groups', or undefined when the entity is disabled or gone (its
    * tokens then get no identity policies at all). Cached for IDENTITY_CACHE_MS.

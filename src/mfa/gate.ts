@@ -55,7 +55,9 @@ export class MfaGate<T> {
   async gate(mount: { accessor: string; type: string }, entityId: string, create: T): Promise<Record<string, unknown> | undefined> {
     const all = await this.#d.store.enforcements();
     if (all.length === 0) return undefined;
-    const groups = await this.#d.groupIdsOf(entityId);
+    // Groups cost a storage read: only when an enforcement not matched otherwise names groups.
+    const needGroups = all.some((e) => e.identity_group_ids.length > 0 && !this.#covers(e, mount, entityId, []));
+    const groups = needGroups ? await this.#d.groupIdsOf(entityId) : [];
     const hits = all.filter((e) => this.#covers(e, mount, entityId, groups));
     if (hits.length === 0) return undefined;
     this.#sweep();

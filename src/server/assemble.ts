@@ -17,7 +17,7 @@ import { InmemStorage, lockDataDir, PostgresStorage, SqliteStorage, type Storage
 import { registerEngines } from './engines.ts';
 import { setupHa } from './ha.ts';
 import { sealRefresher } from './seal-refresh.ts';
-import { verifiedClientAddr } from '../ha/index.ts';
+import { CLIENT_ADDR_HEADER, verifiedClientAddr } from '../ha/index.ts';
 import { randomUUID } from 'node:crypto';
 
 export interface RunningServer {
@@ -158,7 +158,7 @@ async function assembleLocked(c: Readonly<ServerConfig>, log: Logger, dataDir: s
   }
   const app = buildHttpServer({
     core, log, tls: c.tls,
-    ...(ha ? { ha: () => ha.manager.view(), forward: ha.forwarder(c.ha.standbyMode), stepDown: () => ha.manager.stepDown(), leaderAddress: () => ha.manager.leaderAddress(), clientAddr: async (req) => verifiedClientAddr(await ha.forwardKey(), req.headers) } : {}),
+    ...(ha ? { ha: () => ha.manager.view(), forward: ha.forwarder(c.ha.standbyMode), stepDown: () => ha.manager.stepDown(), leaderAddress: () => ha.manager.leaderAddress(), clientAddr: async (req) => (req.headers[CLIENT_ADDR_HEADER] === undefined ? undefined : verifiedClientAddr(await ha.forwardKey(), req.headers)) } : {}),
   });
   const seal = sealRefresher(core, log);
   // Before routing, so every endpoint (seal status, unseal, init, health) answers from a fresh record.

@@ -60,7 +60,7 @@ export async function registerEngines(engines: EngineRegistry, deps: EngineDeps)
   const mfa = new MfaGate<CreateTokenOptions>({
     store: mfaStore,
     now: () => Date.now(),
-    groupIdsOf: async (id) => (await identity.groups()).filter((g) => g.member_entity_ids.includes(id)).map((g) => g.id),
+    groupIdsOf: (id) => identity.groupIdsOf(id),
     issue: async (opts) => {
       const c = coreRef!();
       const { token, entry } = await c.tokens.create({ ...opts, mfaAt: Math.floor(Date.now() / 1000) });

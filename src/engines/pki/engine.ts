@@ -66,7 +66,8 @@ export function createPkiEngine(ctx: EngineContext, deps: PkiDeps = {}): Engine 
   return {
     type: 'pki',
     // Private keys in issue/exported answers and CSR-signing inputs are HMAC'd in the audit log.
-    sensitiveFields: ['private_key'],
+    // `certificate` too: format=pem_bundle puts the private key into it.
+    sensitiveFields: ['private_key', 'certificate'],
     handle: (req) => router.dispatch({ ...req, path: req.path.replace(/\/$/, '') }),
     routes: () => router.routes(),
     exists: async () => true,
