@@ -14,6 +14,7 @@ compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v wrk >/dev/null 2>&1 || need+=(wrk) # HTTP benchmarks: the load generator in a separate process
 command -v xmllint >/dev/null 2>&1 || need+=(libxml2-utils) # arca check -o junit test
+[ -x /usr/bin/chromium ] || need+=(chromium) # web UI browser tests (playwright-core drives Debian's Chromium)
 # The KMS plugin tests and benchmark build the Go kms-load/kms-echo tools (tools/kms-load/build.sh).
 for p in golang-go golang-google-grpc-dev golang-goprotobuf-dev protobuf-compiler; do
   dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
