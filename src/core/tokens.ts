@@ -98,6 +98,7 @@ function parseEntry(b: Uint8Array): TokenEntry {
 }
 
 const encodeEntry = (e: TokenEntry) => enc.encode(JSON.stringify(e));
+const hmacId = (salt: Buffer, token: string) => createHmac('sha256', salt).update(token).digest('hex');
 
 export class TokenStore {
   readonly #s: Storage;
@@ -131,7 +132,7 @@ export class TokenStore {
       }
       this.#salt = Buffer.from(salt!);
     }
-    return createHmac('sha256', this.#salt).update(token).digest('hex');
+    return hmacId(this.#salt, token);
   }
 
   #nowSec(): number {
@@ -158,7 +159,8 @@ export class TokenStore {
     // The token and its accessor in one draw from the block-drawn CSPRNG (crypto/secret-random.ts:
     // a CSPRNG call per login was ~5% of its CPU); the bytes are zeroed once encoded.
     const [token, accessor] = withSecretRandom(o.id === undefined ? 42 : 18, (r) => [o.id ?? TOKEN_PREFIX + r.toString('base64url', 18, 42), r.toString('base64url', 0, 18)] as const);
-    const id = await this.#hash(token);
+    // Once the salt is loaded the HMAC needs no await (each is a microtask hop per login).
+    const id = this.#salt ? hmacId(this.#salt, token) : await this.#hash(token);
     const now = this.#nowSec();
     const policies = [...new Set(o.policies)].sort();
     const life = lifetime({
