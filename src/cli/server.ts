@@ -92,6 +92,7 @@ function devBanner(addr: string, dir: string, token: string, given: boolean): st
     'Data, keys and tokens are throwaway. Never use dev mode for real secrets.',
     bar,
     `  Address:     ${addr}`,
+    `  Web UI:      ${addr}/ui/`,
     `  Data dir:    ${dir}`,
     `  Root token:  ${given ? '(as given with --dev-root-token)' : token}`,
     '',
