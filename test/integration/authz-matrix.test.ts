@@ -224,8 +224,13 @@ describe('authorization matrix (real server, default deny)', () => {
     const covered = new Set(ROWS.flatMap((r) => [r.route].flat().map((route) => `${route} ${METHOD_OP[r.method]}`)));
     assert.deepEqual([...registered].filter((k) => !covered.has(k)).sort(), [], 'routes without a matrix row');
     assert.deepEqual([...covered].filter((k) => !registered.has(k)).sort(), [], 'matrix rows for routes the server does not register');
-    const raw = httpRoutes(srv.app).map((r) => r.url);
-    assert.deepEqual([...new Set(raw)].sort(), [...RAW_UNAUTHENTICATED, LOGICAL].sort(), 'fastify routes besides the logical one');
+    // The web UI's static files (public, no token; they call the API like any client) are the only
+    // other routes: `/` (a redirect) and everything under /ui.
+    const all = [...new Set(httpRoutes(srv.app).map((r) => r.url))];
+    const ui = all.filter((u) => u === '/' || u === '/ui' || u.startsWith('/ui/'));
+    assert.ok(ui.includes('/ui/*'), 'the UI routes are registered');
+    const raw = all.filter((u) => !ui.includes(u));
+    assert.deepEqual(raw.sort(), [...RAW_UNAUTHENTICATED, LOGICAL].sort(), 'fastify routes besides the logical one and the UI');
   });
 
   it('enforces allowed_parameters and denied_parameters', async () => {
