@@ -43,11 +43,11 @@ function Reports({ mount, cluster, r }: { mount: string; cluster: string; r: Clu
         ))}
       </section>
       <EtcdSection mount={mount} cluster={cluster} got={r.scan} />
+      <PluginsSection cluster={cluster} plugins={r.plugins} now={now} />
       <div className="posture-grid">
-        <PluginsSection cluster={cluster} plugins={r.plugins} now={now} />
         <RotationSection plugins={plugins} />
+        <FindingsSection cluster={cluster} got={r.check} />
       </div>
-      <FindingsSection cluster={cluster} got={r.check} />
     </>
   );
 }

@@ -1,7 +1,7 @@
 // KMS plugins of a cluster (`arca kms-plugin --report-interval`): health and key_id per node, and
 // the report's age; a report older than STALE_AFTER intervals says the plugin may be gone.
 import { ErrorBanner } from '../../components/async.tsx';
-import { formatDuration, formatTime, freshness, STALE_AFTER } from './derive.ts';
+import { DEFAULT_INTERVAL_MS, formatDuration, formatTime, freshness, STALE_AFTER } from './derive.ts';
 import type { PluginEntry } from './load.ts';
 import { Badge, Command } from './parts.tsx';
 
@@ -55,7 +55,8 @@ export function PluginsSection({ cluster, plugins, now }: { cluster: string; plu
                       {f.stale ? <Badge tone="warn">stale report</Badge> : <Badge tone="ok">fresh</Badge>}
                       <br />
                       <small className="muted">
-                        stale after {formatDuration(f.thresholdMs)} ({STALE_AFTER} × {f.estimated ? 'the observed' : 'an assumed'} interval of {formatDuration(f.intervalMs)})
+                        stale after {formatDuration(f.thresholdMs)} (interval {f.estimated ? '' : 'assumed '}
+                        {formatDuration(f.intervalMs)})
                       </small>
                     </td>
                   </tr>
@@ -63,6 +64,11 @@ export function PluginsSection({ cluster, plugins, now }: { cluster: string; plu
               })}
             </tbody>
           </table>
+          <p className="muted">
+            A plugin report is stale when it is older than {STALE_AFTER} report intervals. Reports do not carry their interval: it is the median
+            gap between the report’s stored versions, or {formatDuration(DEFAULT_INTERVAL_MS)} (the documented <code>--report-interval</code>)
+            while only one version is stored.
+          </p>
         </>
       )}
     </section>
