@@ -59,13 +59,16 @@ describe('posture page derivations', () => {
 
   it('puts plaintext first in the verdict and says all-current only when nothing else is wrong', () => {
     const scan = (byState: object, byResource: object = {}) => parseScan({ kind: 'etcd-scan', at: '', total: 5, byState, byProvider: {}, byResource });
-    const bad = scanVerdicts(scan({ plaintext: 2, stale: 1, current: 2 }, { secrets: { plaintext: 2, stale: 1, current: 2 } }));
+    const bad = scanVerdicts(scan({ plaintext: 2, stale: 1, current: 2 }, { secrets: { plaintext: 1, stale: 1, current: 2 }, configmaps: { plaintext: 1 } }));
     assert.deepEqual(
       bad.map((v) => v.tone),
       ['bad', 'warn'],
     );
-    assert.match(bad[0]!.text, /^2 objects stored in plaintext: secrets \(2\)/);
+    assert.equal(bad[0]!.text, '2 objects stored in plaintext: configmaps (1), secrets (1).');
     assert.deepEqual(scanVerdicts(scan({ current: 5 })), [{ tone: 'ok', text: 'All 5 objects encrypted with the current key.' }]);
+    // A scan of secrets only speaks of secrets (the "All 123 secrets encrypted with the current key").
+    assert.deepEqual(scanVerdicts(scan({ current: 5 }, { secrets: { current: 5 } })), [{ tone: 'ok', text: 'All 5 secrets encrypted with the current key.' }]);
+    assert.equal(scanVerdicts(scan({ plaintext: 1, current: 4 }, { secrets: { plaintext: 1, current: 4 } }))[0]!.text, '1 secret stored in plaintext.');
     assert.equal(scanVerdicts(undefined)[0]!.tone, 'neutral');
     assert.equal(parseScan({ kind: 'check' }), undefined, 'another report kind is not read as a scan');
   });
@@ -224,8 +227,9 @@ describe('web UI posture page', () => {
 
     assert.deepEqual(await seriousA11yViolations(page), []);
     await screenshot(page, 'posture-cluster');
-    await page.getByRole('heading', { name: 'Hardening findings' }).scrollIntoViewIfNeeded();
-    await screenshot(page, 'posture-findings');
+    // The second screenshot starts at the plugins: plugins, last rotation and findings in one view.
+    await page.getByRole('heading', { name: 'KMS plugins' }).evaluate((el) => (el as unknown as { scrollIntoView(o: unknown): void }).scrollIntoView({ block: 'start' }));
+    await screenshot(page, 'posture-plugins');
     await context.close();
   });
 

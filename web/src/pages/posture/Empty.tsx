@@ -16,10 +16,10 @@ export function NoReports({ mount, cluster }: { mount: string; cluster?: string 
       <Command>{`arca etcd scan --endpoints … --encryption-config … --report --cluster ${c}
 arca check control-plane --report --cluster ${c}
 arca kms-plugin … --report-interval 1m --cluster ${c}`}</Command>
-      <p>
-        To read them here a token needs <code>{`path "${mount}/metadata/*" { capabilities = ["read", "list"] }`}</code> and{' '}
-        <code>{`path "${mount}/data/*" { capabilities = ["read"] }`}</code>.
-      </p>
+      <p>To read them on this page a token needs (the last line for the last rotation, per KEK the plugins use):</p>
+      <Command>{`path "${mount}/metadata/*" { capabilities = ["read", "list"] }
+path "${mount}/data/*"     { capabilities = ["read"] }
+path "transit/keys/<kek>"  { capabilities = ["read"] }`}</Command>
     </section>
   );
 }

@@ -48,7 +48,7 @@ export function PluginsSection({ cluster, plugins, now }: { cluster: string; plu
                     </td>
                     <td>
                       <code>{r.source}</code>
-                      {r.version ? <small className="muted"> · plugin {r.version}</small> : null}
+                      {r.version ? <small className="muted"> · KMS API {r.version}</small> : null}
                     </td>
                     <td>
                       {formatDuration(f.ageMs)} ago <small className="muted">({formatTime(r.at)})</small>{' '}

@@ -102,16 +102,25 @@ export interface Verdict {
   text: string;
 }
 
+/** Words for what a scan counted: "secrets" when it covered only secrets (the usual --resources), else "objects". */
+const NOUNS: Record<string, [string, string]> = { secrets: ['secret', 'secrets'], configmaps: ['configmap', 'configmaps'] };
+
 /** What the latest scan means, worst first; the first line is the cluster's headline. */
 export function scanVerdicts(scan: ScanReport | undefined): Verdict[] {
   if (!scan) return [{ tone: 'neutral', text: 'No etcd scan reported: the encryption of stored data is unknown.' }];
+  const resources = Object.keys(scan.byResource);
+  const single = resources.length === 1 ? NOUNS[resources[0]!] : undefined;
+  const [one, many] = single ?? ['object', 'objects'];
+  const n = (k: number) => plural(k, one, many);
+  // With one resource the per-resource list would only repeat the noun.
+  const where = (st: ScanState) => (single ? '.' : `: ${resourcesIn(scan, st)}.`);
   const s = scan.byState;
   const out: Verdict[] = [];
-  if (s.plaintext > 0) out.push({ tone: 'bad', text: `${plural(s.plaintext, 'object')} stored in plaintext: ${resourcesIn(scan, 'plaintext')}.` });
-  if (s.undecryptable > 0) out.push({ tone: 'bad', text: `${plural(s.undecryptable, 'object')} cannot be decrypted with any configured key: ${resourcesIn(scan, 'undecryptable')}.` });
-  if (s.stale > 0) out.push({ tone: 'warn', text: `${plural(s.stale, 'object')} encrypted with an old key (stale): ${resourcesIn(scan, 'stale')}.` });
+  if (s.plaintext > 0) out.push({ tone: 'bad', text: `${n(s.plaintext)} stored in plaintext${where('plaintext')}` });
+  if (s.undecryptable > 0) out.push({ tone: 'bad', text: `${n(s.undecryptable)} cannot be decrypted with any configured key${where('undecryptable')}` });
+  if (s.stale > 0) out.push({ tone: 'warn', text: `${n(s.stale)} encrypted with an old key (stale)${where('stale')}` });
   if (out.length === 0) {
-    out.push(scan.total === 0 ? { tone: 'neutral', text: 'The last etcd scan found no objects.' } : { tone: 'ok', text: `All ${plural(scan.total, 'object')} encrypted with the current key.` });
+    out.push(scan.total === 0 ? { tone: 'neutral', text: 'The last etcd scan found no objects.' } : { tone: 'ok', text: `All ${n(scan.total)} encrypted with the current key.` });
   }
   return out;
 }
