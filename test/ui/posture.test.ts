@@ -10,13 +10,15 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { buildTransformers, parseEncryptionConfig } from '../../src/k8s/encryption/index.ts';
 import { connectEtcd } from '../../src/k8s/etcd/index.ts';
-import { pluginSummary } from '../../src/k8s/report/index.ts';
+import { nodeSegment, pluginSummary } from '../../src/k8s/report/index.ts';
+import { startPlugin } from '../../src/kms-plugin/testing.ts';
 import { ARCA_BIN } from '../harness/arca.ts';
-import { type EtcdHandle, startEtcd, tempDir } from '../harness/index.ts';
+import { type EtcdHandle, startEtcd, tempDir, waitFor } from '../harness/index.ts';
 import { estimateInterval, freshness, parseScan, scanVerdicts } from '../../web/src/pages/posture/derive.ts';
 import { loginWithToken, newPage, screenshot, seriousA11yViolations, startUiWorld, type UiWorld } from './harness.ts';
 
@@ -24,6 +26,8 @@ const b64 = (n: number, fill: number) => Buffer.alloc(n, fill).toString('base64'
 const K_NEW = b64(32, 2);
 const K_OLD = b64(32, 1);
 const K_CBC = b64(32, 3);
+/** The node name the real KMS plugin reports under. */
+const host = nodeSegment(hostname());
 
 function arca(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -164,11 +168,22 @@ describe('web UI posture page', () => {
     const stored = ((await root.read('posture/data/prod/check')).body['data'] as { data: { failedBySeverity: Record<string, number> } }).data;
     assert.ok((stored.failedBySeverity['high'] ?? 0) + (stored.failedBySeverity['critical'] ?? 0) > 0, 'the fixture fails a severe finding');
 
-    // Plugin reports as `arca kms-plugin --report-interval` writes them: node-a fresh on the new
-    // key version, node-b silent for two hours and still on version 1.
-    const plugin = (node: string, keyId: string, at: Date) => ({ data: pluginSummary({ version: 'v2', healthz: 'ok', keyId }, node, 'transit/k8s-kek', at) });
-    await root.write('posture/data/prod/kms-plugin.node-a', plugin('node-a', ids['2']!, new Date()));
-    await root.write('posture/data/prod/kms-plugin.node-b', plugin('node-b', ids['1']!, new Date(Date.now() - 2 * 3600_000)));
+    // A real `arca kms-plugin --report-interval` on this host reports the new key version's key_id
+    // (once at start; the long interval keeps it to one version). node-b's report, in the exact
+    // shape the plugin writes (pluginSummary), has been silent for two hours and is on version 1.
+    await writeFile(join(dir.path, 'token'), `${w.root}\n`, { mode: 0o600 });
+    const plugin = await startPlugin(join(dir.path, 'kms.sock'), ['--key', 'k8s-kek', '--addr', w.srv.addr, '--token-file', join(dir.path, 'token'), '--report-interval', '1h', '--cluster', 'prod']);
+    try {
+      // The plugin checks its key before serving, so its first report is already healthy.
+      await waitFor('a healthy plugin report', async () => {
+        const r = await root.request('GET', `posture/data/prod/kms-plugin.${host}`);
+        return r.status === 200 && (r.body['data'] as { data?: { healthz?: string } }).data?.healthz === 'ok';
+      }, 60_000, 100);
+    } finally {
+      await plugin.stop();
+    }
+    const old = pluginSummary({ version: 'v2', healthz: 'ok', keyId: ids['1']! }, 'node-b', 'transit/k8s-kek', new Date(Date.now() - 2 * 3600_000));
+    await root.write('posture/data/prod/kms-plugin.node-b', { data: old });
 
     const { context, page } = await newPage(w);
     await loginWithToken(page, auditor);
@@ -205,15 +220,15 @@ describe('web UI posture page', () => {
     assert.equal(await page.locator('svg.posture-history g[data-version]').count(), 2);
 
     const plugins = page.getByRole('table', { name: 'KMS plugins by node' });
-    const a = plugins.getByRole('row', { name: /node-a/ });
+    const a = plugins.getByRole('row', { name: new RegExp(`^${host.replace(/[.]/g, '\\.')} `) });
     assert.match((await a.textContent()) ?? '', new RegExp(`healthy.*${ids['2']}.*fresh`));
-    assert.match((await plugins.getByRole('row', { name: /node-b/ }).textContent()) ?? '', /stale report.*stale after 3 min/);
+    assert.match((await plugins.getByRole('row', { name: /^node-b / }).textContent()) ?? '', /stale report.*stale after 3 min/);
 
     const rotation = page.getByRole('region', { name: 'Last rotation' });
     await rotation.getByText(/last rotated/).waitFor();
     assert.match((await rotation.textContent()) ?? '', /version 2 created/);
     assert.match((await rotation.textContent()) ?? '', /node-b: still on v1 of 2/);
-    assert.match((await rotation.textContent()) ?? '', /node-a: on the latest version \(v2\)/);
+    assert.match((await rotation.textContent()) ?? '', new RegExp(`${host.replace(/[.]/g, '\\.')}: on the latest version \\(v2\\)`));
 
     const sev = await page.getByRole('list', { name: 'Failed findings by severity' }).getByRole('listitem').allTextContents();
     assert.deepEqual(
