@@ -19,7 +19,7 @@ import { nodeSegment, pluginSummary } from '../../src/k8s/report/index.ts';
 import { startPlugin } from '../../src/kms-plugin/testing.ts';
 import { ARCA_BIN } from '../harness/arca.ts';
 import { type EtcdHandle, startEtcd, tempDir, waitFor } from '../harness/index.ts';
-import { estimateInterval, freshness, parseScan, scanVerdicts } from '../../web/src/pages/posture/derive.ts';
+import { estimateInterval, freshness, parseKeyRead, parseScan, scanVerdicts, transitKeyOf, versionOfKeyId } from '../../web/src/pages/posture/derive.ts';
 import { loginWithToken, newPage, screenshot, seriousA11yViolations, startUiWorld, type UiWorld } from './harness.ts';
 
 const b64 = (n: number, fill: number) => Buffer.alloc(n, fill).toString('base64');
@@ -75,6 +75,16 @@ describe('posture page derivations', () => {
     assert.equal(scanVerdicts(scan({ plaintext: 1, current: 4 }, { secrets: { plaintext: 1, current: 4 } }))[0]!.text, '1 secret stored in plaintext.');
     assert.equal(scanVerdicts(undefined)[0]!.tone, 'neutral');
     assert.equal(parseScan({ kind: 'check' }), undefined, 'another report kind is not read as a scan');
+  });
+
+  it('finds the transit key of a plugin source and the version of a key_id; HSM sources have none', () => {
+    assert.deepEqual(transitKeyOf('transit/k8s-kek'), { mount: 'transit', key: 'k8s-kek' });
+    assert.deepEqual(transitKeyOf('kms/prod/kek'), { mount: 'kms/prod', key: 'kek' });
+    assert.equal(transitKeyOf('pkcs11/token/label'), undefined);
+    assert.equal(transitKeyOf('memory'), undefined);
+    const k = parseKeyRead({ latest_version: 2, keys: { '1': 100, '2': 200 }, version_ids: { '1': 'id-1', '2': 'id-2' }, min_decryption_version: 1 })!;
+    assert.equal(versionOfKeyId(k, 'id-1'), 1);
+    assert.equal(versionOfKeyId(k, 'none'), undefined);
   });
 });
 
