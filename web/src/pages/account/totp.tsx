@@ -2,10 +2,24 @@
 // behind a disclosure, and the recovery codes, shown once and kept only in this component's state.
 import { useState } from 'react';
 import { enrolTotp, type MfaMethodInfo, type TotpEnrolment } from '../../api/mfa.ts';
-import { ConfirmButton } from '../../components/ui.tsx';
+import { ErrorBanner } from '../../components/async.tsx';
 
 export function TotpEnrol({ method }: { method: MfaMethodInfo }) {
   const [enrolment, setEnrolment] = useState<TotpEnrolment | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  // The server refuses a second enrolment (an administrator destroys the first): nothing to confirm.
+  const enrol = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      setEnrolment(await enrolTotp(method.id));
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
   const title = method.name || method.id;
   return (
     <section className="card" aria-labelledby={`totp-${method.id}`}>
@@ -35,13 +49,10 @@ export function TotpEnrol({ method }: { method: MfaMethodInfo }) {
       ) : (
         <>
           <p className="muted">Codes from an authenticator app (TOTP) as the second factor.</p>
-          <ConfirmButton
-            label="Set up authenticator app"
-            title="Set up a new authenticator app?"
-            body="This replaces the app already set up for this method, if any: its codes and recovery codes stop working."
-            confirmLabel="Set up"
-            onConfirm={async () => setEnrolment(await enrolTotp(method.id))}
-          />
+          {error ? <ErrorBanner error={error} /> : null}
+          <button type="button" className="primary" disabled={busy} onClick={() => void enrol()}>
+            {busy ? 'Setting up…' : 'Set up authenticator app'}
+          </button>
         </>
       )}
     </section>

@@ -1,6 +1,6 @@
 // Tabs by the WAI-ARIA pattern: one tab stop for the whole tablist (roving tabindex), arrows / Home /
 // End move and select (automatic activation: each panel is a cheap, local form), panels labelled by
-// their tab.
+// their tab's name.
 import { type KeyboardEvent, type ReactNode, useId, useRef } from 'react';
 
 export interface Tab {
@@ -44,7 +44,9 @@ export function Tabs({ label, tabs, selected, onSelect }: { label: string; tabs:
           </button>
         ))}
       </div>
-      <div role="tabpanel" id={`${base}-panel`} aria-labelledby={`${base}-tab-${current.id}`}>
+      {/* Named "<tablist label>: <tab>" rather than labelled by the tab, so the panel's name never
+          equals a field's label inside it (getByLabel('Token') finds the input only). */}
+      <div role="tabpanel" id={`${base}-panel`} aria-label={`${label}: ${current.label}`}>
         {current.panel}
       </div>
     </>

