@@ -29,6 +29,8 @@ const sessionStorageText = (page: Page) =>
 describe('web UI login', () => {
   let w: UiWorld;
   let c: ArcaClient;
+  /** A TOTP method (admin-enrolled in one test, self-enrolled on the account page in another). */
+  let totpMethod: string;
 
   /** A userpass user who logged in once through the API (so it has an entity): its entity id. */
   const makeUser = async (name: string, password: string, policies: string[] = []): Promise<string> => {
@@ -50,6 +52,8 @@ describe('web UI login', () => {
     w = await startUiWorld();
     c = w.srv.client(w.root);
     await c.write('sys/auth/userpass', { type: 'userpass' });
+    const m = await c.write('identity/mfa/method/totp', { method_name: 'authenticator', issuer: 'Arca' });
+    totpMethod = (m.body['data'] as { method_id: string }).method_id;
   });
   after(async () => {
     await w?.close();
@@ -96,11 +100,9 @@ describe('web UI login', () => {
 
   it('signs in with userpass + TOTP: a wrong code is refused in words, the right code signs in', async () => {
     const entity = await makeUser('tina', 'tina-password');
-    const m = await c.write('identity/mfa/method/totp', { method_name: 'authenticator', issuer: 'Arca' });
-    const methodId = (m.body['data'] as { method_id: string }).method_id;
-    const g = await c.write('identity/mfa/method/totp/admin-generate', { method_id: methodId, entity_id: entity });
+    const g = await c.write('identity/mfa/method/totp/admin-generate', { method_id: totpMethod, entity_id: entity });
     const totp = OTPAuth.URI.parse((g.body['data'] as { url: string }).url) as OTPAuth.TOTP;
-    await c.write('identity/mfa/login-enforcement/tina-totp', { mfa_method_ids: [methodId], identity_entity_ids: [entity] });
+    await c.write('identity/mfa/login-enforcement/tina-totp', { mfa_method_ids: [totpMethod], identity_entity_ids: [entity] });
 
     const { context, page } = await newPage(w);
     await userpassLogin(page, 'tina', 'tina-password');
@@ -114,7 +116,9 @@ describe('web UI login', () => {
     const code = page.getByLabel(/Authentication code/);
     await code.fill(wrong);
     await page.getByRole('button', { name: 'Verify code' }).click();
-    await page.getByRole('alert').filter({ hasText: 'The second factor was refused' }).waitFor();
+    const refused = page.getByRole('alert').filter({ hasText: 'The second factor was refused' });
+    await refused.waitFor();
+    assert.doesNotMatch((await refused.textContent()) ?? '', /Permission denied/, 'a refused code is not worded as a policy refusal');
     await screenshot(page, 'login-mfa-error');
     await code.fill(totp.generate());
     await page.getByRole('button', { name: 'Verify code' }).click();
@@ -122,6 +126,71 @@ describe('web UI login', () => {
     await page.getByRole('link', { name: 'userpass-tina' }).waitFor();
     const stored = await persistentStorageText(page);
     assert.equal(stored, '', 'nothing in localStorage or IndexedDB');
+    await context.close();
+  });
+
+  it('registers a security key and enrols an authenticator app on the account page, then signs in with userpass + the key (virtual authenticator)', async () => {
+    const m = await c.write('identity/mfa/method/webauthn', { method_name: 'security-key', rp_id: 'localhost', origins: [w.origin], user_verification: 'required' });
+    const methodId = (m.body['data'] as { method_id: string }).method_id;
+    await c.write('sys/policies/acl/self-mfa', {
+      policy: [
+        'path "identity/mfa/method/" { capabilities = ["list"] }',
+        'path "identity/mfa/method/webauthn/register/*" { capabilities = ["update"] }',
+        'path "identity/mfa/method/webauthn/credentials" { capabilities = ["read"] }',
+        'path "identity/mfa/method/totp/generate" { capabilities = ["update"] }',
+      ].join('\n'),
+    });
+    const entity = await makeUser('wendy', 'wendy-password', ['self-mfa']);
+
+    const { context, page } = await newPage(w);
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('WebAuthn.enable');
+    await cdp.send('WebAuthn.addVirtualAuthenticator', {
+      options: { protocol: 'ctap2', transport: 'usb', hasResidentKey: true, hasUserVerification: true, isUserVerified: true },
+    });
+    await userpassLogin(page, 'wendy', 'wendy-password');
+    await page.getByRole('link', { name: 'userpass-wendy' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Account' }).waitFor();
+    const keys = page.getByRole('region', { name: 'Security keys · security-key' });
+    await keys.getByText('No security key registered yet.').waitFor();
+    await keys.getByLabel('Name for the new key').fill('virtual key');
+    await keys.getByRole('button', { name: 'Register security key' }).click();
+    await keys.getByRole('status').filter({ hasText: 'registered' }).waitFor();
+    await keys.getByRole('cell', { name: 'virtual key' }).waitFor();
+    // TOTP self-enrolment: the QR code (data: PNG under the CSP), the link and recovery codes, once.
+    const app = page.getByRole('region', { name: 'Authenticator app · authenticator' });
+    await app.getByRole('button', { name: 'Set up authenticator app' }).click();
+    await app.getByRole('img', { name: 'QR code to scan with your authenticator app' }).waitFor();
+    assert.equal(await app.getByRole('listitem').count(), 10, 'ten recovery codes');
+    assert.deepEqual(await seriousA11yViolations(page), [], 'account page');
+    await screenshot(page, 'login-account');
+    const url = await app.locator('code.wrap').textContent();
+    assert.match(url ?? '', /^otpauth:\/\/totp\//);
+    const secret = new URL(url!).searchParams.get('secret')!;
+    assert.ok(!(await persistentStorageText(page)).includes(secret) && !(await sessionStorageText(page)).includes(secret), 'the TOTP secret is stored nowhere');
+
+    // From now on wendy's logins need the key.
+    await c.write('identity/mfa/login-enforcement/wendy-key', { mfa_method_ids: [methodId], identity_entity_ids: [entity] });
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await userpassLogin(page, 'wendy', 'wendy-password');
+    const use = page.getByRole('button', { name: 'Use security key (security-key)' });
+    await use.waitFor();
+    assert.deepEqual(await seriousA11yViolations(page), [], 'security key prompt');
+    await screenshot(page, 'login-mfa-webauthn');
+    await use.click();
+    await page.getByRole('navigation', { name: 'Main' }).waitFor();
+    await page.getByRole('link', { name: 'userpass-wendy' }).waitFor();
+    assert.equal(await persistentStorageText(page), '', 'nothing in localStorage or IndexedDB');
+    await context.close();
+  });
+
+  it('says so when the user has no security key for the method the login requires', async () => {
+    const entity = await makeUser('nora', 'nora-password');
+    const m = await c.write('identity/mfa/method/webauthn', { method_name: 'nora-key', rp_id: 'localhost', origins: [w.origin] });
+    await c.write('identity/mfa/login-enforcement/nora-key', { mfa_method_ids: [(m.body['data'] as { method_id: string }).method_id], identity_entity_ids: [entity] });
+    const { context, page } = await newPage(w);
+    await userpassLogin(page, 'nora', 'nora-password');
+    await page.getByText('No security key of yours is registered for nora-key').waitFor();
     await context.close();
   });
 

@@ -46,7 +46,7 @@ function Factors() {
         list.length === 0 ? (
           <p className="muted">No MFA method is configured on this server.</p>
         ) : (
-          <>
+          <div className="factors">
             {list
               .filter((m) => m.type === 'webauthn')
               .map((m) => (
@@ -57,7 +57,7 @@ function Factors() {
               .map((m) => (
                 <TotpEnrol key={m.id} method={m} />
               ))}
-          </>
+          </div>
         )
       }
     </Async>

@@ -29,7 +29,7 @@ export function TotpEnrol({ method }: { method: MfaMethodInfo }) {
           <p className="banner warn" role="status">
             Scan this code with your authenticator app now and save the recovery codes: they are shown only once.
           </p>
-          <img src={`data:image/png;base64,${enrolment.barcode}`} alt="QR code to scan with your authenticator app" width={200} height={200} />
+          <img src={`data:image/png;base64,${enrolment.barcode}`} alt="QR code to scan with your authenticator app" width={168} height={168} />
           <details>
             <summary>Cannot scan? Show the setup link</summary>
             <code className="wrap">{enrolment.url}</code>
