@@ -95,6 +95,10 @@ describe('web UI login', () => {
     await screenshot(page, 'login-userpass-error');
     const stored = (await persistentStorageText(page)) + (await sessionStorageText(page));
     assert.ok(!stored.includes('tom-wrong-password'), 'the password is stored nowhere');
+    // A mount path where no auth method is.
+    await page.getByLabel('Mount path').fill('no-such-mount');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').filter({ hasText: 'No such auth method at this path' }).waitFor();
     await context.close();
   });
 

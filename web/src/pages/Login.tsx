@@ -45,7 +45,7 @@ export function Login() {
     navigate('secrets', true);
     finishOidc(query)
       .then(onAuth)
-      .catch((err: unknown) => setError(loginError(err)))
+      .catch((err: unknown) => setError(loginError(err, true)))
       .finally(() => setCompleting(false));
   });
 

@@ -14,12 +14,17 @@ const WORDS: Record<string, string> = {
   ERR_OIDC_UPSTREAM_UNAVAILABLE: 'The identity provider cannot be reached. Try again later.',
 };
 
-/** The error to show for a failed login step (an ApiError keeps its code and status). */
-export function loginError(err: unknown): unknown {
+/**
+ * The error to show for a failed login step (an ApiError keeps its code and status). `atMount`: the
+ * call went to an auth method's login path without a token, where a refusal by policy can only mean
+ * that no such method is mounted there (login paths are open).
+ */
+export function loginError(err: unknown, atMount = false): unknown {
   if (!(err instanceof ApiError) || err.unreachable || err.sealed) return err;
-  if (err.status === 404 || err.code === 'ERR_NOT_FOUND' || err.code === 'ERR_NO_ROUTE') {
+  if (atMount && (err.status === 404 || err.code === 'ERR_NOT_FOUND' || err.code === 'ERR_PERMISSION_DENIED')) {
     return new ApiError(err.status, err.code, 'No such auth method at this path: check the mount path.');
   }
+  if (err.code === 'ERR_PERMISSION_DENIED') return new ApiError(err.status, err.code, 'This token may not look itself up (auth/token/lookup-self): it cannot be used to sign in here.');
   const words = WORDS[err.code];
   return words ? new ApiError(err.status, err.code, words) : err;
 }

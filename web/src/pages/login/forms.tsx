@@ -18,7 +18,8 @@ export function cleanMount(raw: string): string {
 }
 
 /** Form frame: submit with busy state (the button says what is happening) and an error banner. */
-function LoginForm({ label, busyLabel, submitLabel, run, children }: { label: string; busyLabel: string; submitLabel: string; run: () => Promise<void>; children: ReactNode }) {
+function LoginForm(props: { label: string; busyLabel: string; submitLabel: string; atMount?: boolean; run: () => Promise<void>; children: ReactNode }) {
+  const { label, busyLabel, submitLabel, run, children } = props;
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const submit = async (e: FormEvent) => {
@@ -28,7 +29,7 @@ function LoginForm({ label, busyLabel, submitLabel, run, children }: { label: st
     try {
       await run();
     } catch (err) {
-      setError(loginError(err));
+      setError(loginError(err, props.atMount));
     } finally {
       setBusy(false);
     }
@@ -69,7 +70,7 @@ export function UserpassForm({ onAuth }: { onAuth: OnAuth }) {
     await onAuth(r.auth ?? {});
   };
   return (
-    <LoginForm label="Sign in with a user name and password" submitLabel="Sign in" busyLabel="Signing in…" run={run}>
+    <LoginForm label="Sign in with a user name and password" atMount submitLabel="Sign in" busyLabel="Signing in…" run={run}>
       <Field label="User name">{(id) => <input id={id} name="username" autoComplete="username" required value={user} onChange={(e) => setUser(e.target.value)} />}</Field>
       <Field label="Password">
         {(id) => <input id={id} name="password" type="password" autoComplete="current-password" required value={password} onChange={(e) => setPassword(e.target.value)} />}
@@ -92,7 +93,7 @@ export function OidcForm() {
     await new Promise(() => {});
   };
   return (
-    <LoginForm label="Sign in with single sign-on (OIDC)" submitLabel="Continue to the identity provider" busyLabel="Redirecting…" run={run}>
+    <LoginForm label="Sign in with single sign-on (OIDC)" atMount submitLabel="Continue to the identity provider" busyLabel="Redirecting…" run={run}>
       <p className="muted">You are sent to your organization’s identity provider and come back here signed in.</p>
       <Field label="Role" hint="Optional: the OIDC role to sign in with (empty: the method's default role)">
         {(id) => <input id={id} name="oidc-role" value={role} onChange={(e) => setRole(e.target.value)} />}
