@@ -18,6 +18,8 @@ import { loginWithToken, newPage, persistentStorageText, screenshot, seriousA11y
 /** The element that has the keyboard focus, by its text (this project compiles without the DOM library). */
 const focusedText = (page: Page) =>
   page.evaluate(() => (globalThis as unknown as { document: { activeElement: { textContent: string | null } | null } }).document.activeElement?.textContent ?? '');
+const focusedName = (page: Page) =>
+  page.evaluate(() => (globalThis as unknown as { document: { activeElement: { getAttribute(n: string): string | null } | null } }).document.activeElement?.getAttribute('name') ?? '');
 const sessionStorageText = (page: Page) =>
   page.evaluate(() => {
     const s = (globalThis as unknown as { sessionStorage: { length: number; key(i: number): string | null; getItem(k: string): string | null } }).sessionStorage;
@@ -111,6 +113,7 @@ describe('web UI login', () => {
     const { context, page } = await newPage(w);
     await userpassLogin(page, 'tina', 'tina-password');
     await page.getByRole('heading', { name: 'Second factor' }).waitFor();
+    assert.match(await focusedName(page), /^totp-/, 'the keyboard focus moves to the code field');
     assert.deepEqual(await seriousA11yViolations(page), [], 'TOTP prompt');
     await screenshot(page, 'login-mfa-totp');
     const now = Date.now();

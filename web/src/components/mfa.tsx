@@ -1,6 +1,6 @@
 // The second-factor prompt: one choice per constraint of an `mfa_requirement` (a TOTP code typed in,
 // or "Use security key" for WebAuthn), then sys/mfa/validate. Used by login and by step-up.
-import { type FormEvent, useState } from 'react';
+import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { ApiError, type MfaRequirement } from '../api/client.ts';
 import { type MfaAnswers, type MfaMethod, validateMfa, webauthnAssertion } from '../api/mfa.ts';
 import { ErrorBanner } from './async.tsx';
@@ -35,6 +35,11 @@ export function MfaPrompt({ requirement, onAuth, onCancel }: { requirement: MfaR
   const [codes, setCodes] = useState<Record<string, string>>({});
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  const formRef = useRef<HTMLFormElement>(null);
+  // The button that led here is gone: keyboard users start at the first code field or key button.
+  useEffect(() => {
+    formRef.current?.querySelector<HTMLElement>('input, button')?.focus();
+  }, []);
   const constraints = Object.entries(requirement.mfa_constraints);
 
   const finish = async (answers: MfaAnswers) => {
@@ -83,7 +88,7 @@ export function MfaPrompt({ requirement, onAuth, onCancel }: { requirement: MfaR
   };
 
   return (
-    <form onSubmit={submitCodes} aria-label="Second factor">
+    <form ref={formRef} onSubmit={submitCodes} aria-label="Second factor">
       <h2>Second factor</h2>
       {constraints.map(([name, c]) => (
         <fieldset key={name}>
