@@ -97,7 +97,9 @@ describe('web UI login', () => {
     await screenshot(page, 'login-userpass-error');
     const stored = (await persistentStorageText(page)) + (await sessionStorageText(page));
     assert.ok(!stored.includes('tom-wrong-password'), 'the password is stored nowhere');
+    assert.equal(await page.getByLabel('Password', { exact: true }).inputValue(), '', 'the refused password is cleared from the form');
     // A mount path where no auth method is.
+    await page.getByLabel('Password', { exact: true }).fill('tom-correct-password');
     await page.getByLabel('Mount path').fill('no-such-mount');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('alert').filter({ hasText: 'No such auth method at this path' }).waitFor();

@@ -64,9 +64,13 @@ export function UserpassForm({ onAuth }: { onAuth: OnAuth }) {
     const name = user.trim();
     if (name.includes('/')) throw new Error('A user name cannot contain "/".');
     const path = `auth/${cleanMount(mount)}/login/${name}`;
-    const r = await api.write(path, { password }, { token: null });
-    // The password leaves memory as soon as the server has answered.
-    setPassword('');
+    let r: Envelope;
+    try {
+      r = await api.write(path, { password }, { token: null });
+    } finally {
+      // The password leaves the form as soon as the server has answered, right or wrong.
+      setPassword('');
+    }
     await onAuth(r.auth ?? {});
   };
   return (
