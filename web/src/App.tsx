@@ -5,6 +5,7 @@ import { call } from './api/client.ts';
 import { getSession, onSession, type Session } from './api/session.ts';
 import { Link } from './components/ui.tsx';
 import { Access } from './pages/Access.tsx';
+import { Account } from './pages/Account.tsx';
 import { Approvals } from './pages/Approvals.tsx';
 import { Audit } from './pages/Audit.tsx';
 import { Keys } from './pages/Keys.tsx';
@@ -70,7 +71,8 @@ function ServerBanner({ state }: { state: ServerState }) {
 
 function Shell({ session, route }: { session: Session; route: Route }) {
   const head = route.path.split('/')[0] || 'secrets';
-  const page = PAGES.find((p) => p.path === head);
+  // The account page is not in the navigation: the user name in the header links to it.
+  const page = head === 'account' ? { Component: Account } : PAGES.find((p) => p.path === head);
   useEffect(() => {
     if (!route.path) navigate('secrets', true);
   }, [route.path]);
@@ -93,7 +95,7 @@ function Shell({ session, route }: { session: Session; route: Route }) {
           </ul>
         </nav>
         <span className="who" title={session.policies.join(', ')}>
-          {session.displayName}
+          <Link to="account">{session.displayName}</Link>
         </span>
         <button type="button" onClick={() => void logout()}>
           Sign out

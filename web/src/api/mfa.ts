@@ -2,7 +2,7 @@
 // sys/mfa/validate with a TOTP code or a WebAuthn assertion (the browser's security-key API, through
 // @simplewebauthn/browser). Contract of the server side: docs/governance.md.
 import { startAuthentication, startRegistration } from '@simplewebauthn/browser';
-import { api, type MfaRequirement } from './client.ts';
+import { api, call, type MfaRequirement } from './client.ts';
 
 export type MfaMethod = MfaRequirement['mfa_constraints'][string]['any'][number];
 
@@ -30,4 +30,45 @@ export async function registerSecurityKey(methodId: string, label: string): Prom
   const response = await startRegistration({ optionsJSON: begin.data!.options });
   const fin = await api.write<{ credential_id: string }>('identity/mfa/method/webauthn/register/finish', { method_id: methodId, response, name: label });
   return fin.data!.credential_id;
+}
+
+export interface MfaMethodInfo {
+  id: string;
+  type: string;
+  name: string;
+}
+
+/** Every MFA method (TOTP and WebAuthn), from Vault's type-agnostic list with Arca's key_info. */
+export async function listMfaMethods(signal?: AbortSignal): Promise<MfaMethodInfo[]> {
+  const r = await call<{ keys?: string[]; key_info?: Record<string, { type?: string; method_name?: string }> }>('LIST', 'identity/mfa/method/', undefined, signal ? { signal } : {});
+  const info = r.data?.key_info ?? {};
+  return (r.data?.keys ?? []).map((id) => ({ id, type: info[id]?.type ?? 'unknown', name: info[id]?.method_name ?? '' }));
+}
+
+export interface SecurityKey {
+  id: string;
+  label: string;
+  /** When it was registered (RFC 3339). */
+  created: string;
+}
+
+/** The signed-in entity's own security keys on a WebAuthn method. */
+export async function listSecurityKeys(methodId: string, signal?: AbortSignal): Promise<SecurityKey[]> {
+  const r = await api.read<{ credentials?: SecurityKey[] }>('identity/mfa/method/webauthn/credentials', { query: { method_id: methodId }, ...(signal ? { signal } : {}) });
+  return r.data?.credentials ?? [];
+}
+
+export interface TotpEnrolment {
+  /** otpauth:// URL (carries the secret: shown once, never stored). */
+  url: string;
+  /** QR code of the URL, base64 PNG. */
+  barcode: string;
+  recovery_codes: string[];
+}
+
+/** Enrols the signed-in entity in a TOTP method (replacing a previous secret). */
+export async function enrolTotp(methodId: string): Promise<TotpEnrolment> {
+  const r = await api.write<TotpEnrolment>('identity/mfa/method/totp/generate', { method_id: methodId });
+  if (!r.data?.url) throw new Error('The server answered no enrolment.');
+  return r.data;
 }

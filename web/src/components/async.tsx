@@ -33,7 +33,11 @@ export function describeError(err: unknown): string {
   if (err instanceof ApiError) {
     if (err.unreachable) return err.message;
     if (err.sealed) return 'The Arca server is sealed: unseal it (arca operator unseal) and reload.';
-    if (err.status === 403) return `Permission denied: ${err.message || 'your token’s policies do not allow this.'}`;
+    // Only a policy refusal is "permission denied"; other 403s (wrong password, refused MFA code,
+    // invalid token) say what they are themselves.
+    if (err.code === 'ERR_PERMISSION_DENIED' || (err.status === 403 && !err.code.startsWith('ERR_'))) {
+      return `Permission denied: ${err.message || 'your token’s policies do not allow this.'}`;
+    }
     return err.message || `Request failed (${err.status}).`;
   }
   return err instanceof Error ? err.message : String(err);

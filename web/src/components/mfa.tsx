@@ -1,15 +1,45 @@
 // The second-factor prompt: one choice per constraint of an `mfa_requirement` (a TOTP code typed in,
 // or "Use security key" for WebAuthn), then sys/mfa/validate. Used by login and by step-up.
-import { type FormEvent, useState } from 'react';
-import type { MfaRequirement } from '../api/client.ts';
+import { type FormEvent, useEffect, useRef, useState } from 'react';
+import { ApiError, type MfaRequirement } from '../api/client.ts';
 import { type MfaAnswers, type MfaMethod, validateMfa, webauthnAssertion } from '../api/mfa.ts';
 import { ErrorBanner } from './async.tsx';
 import { Field } from './ui.tsx';
+
+/** A refused second factor in words (the server's one message covers every cause, on purpose). */
+function mfaError(err: unknown): unknown {
+  if (!(err instanceof ApiError)) return err;
+  if (err.code === 'ERR_MFA_INVALID') {
+    return new ApiError(err.status, err.code, 'The second factor was refused: the code is wrong, expired or already used, or the security key did not match. Try again; after 5 failures, cancel and sign in again.');
+  }
+  return err;
+}
+
+/** The server lists the entity's keys in allowCredentials: none means nothing can answer. */
+function hasKeys(m: MfaMethod): boolean {
+  const allow = (m.webauthn_options as { allowCredentials?: unknown[] } | undefined)?.allowCredentials;
+  return !Array.isArray(allow) || allow.length > 0;
+}
+
+/** A security-key ceremony that failed in the browser (or was refused by the server), in words. */
+export function securityKeyError(err: unknown): unknown {
+  if (err instanceof ApiError) return mfaError(err);
+  if (!(err instanceof Error)) return err;
+  if (err.name === 'InvalidStateError') return new Error('This security key is already registered here.');
+  if (err.name === 'NotAllowedError' || err.name === 'AbortError') return new Error('The security key did not answer (cancelled, timed out, or not a key registered here). Try again.');
+  if (err.name === 'SecurityError') return new Error('The browser refused the security key for this site: the WebAuthn method’s RP ID or origins do not match this page’s address.');
+  return err;
+}
 
 export function MfaPrompt({ requirement, onAuth, onCancel }: { requirement: MfaRequirement; onAuth: (auth: Record<string, unknown> & { client_token?: string }) => void; onCancel?: () => void }) {
   const [codes, setCodes] = useState<Record<string, string>>({});
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  const formRef = useRef<HTMLFormElement>(null);
+  // The button that led here is gone: keyboard users start at the first code field or key button.
+  useEffect(() => {
+    formRef.current?.querySelector<HTMLElement>('input, button')?.focus();
+  }, []);
   const constraints = Object.entries(requirement.mfa_constraints);
 
   const finish = async (answers: MfaAnswers) => {
@@ -18,7 +48,7 @@ export function MfaPrompt({ requirement, onAuth, onCancel }: { requirement: MfaR
     try {
       onAuth(await validateMfa(requirement, answers));
     } catch (err) {
-      setError(err);
+      setError(mfaError(err));
     } finally {
       setBusy(false);
     }
@@ -53,12 +83,12 @@ export function MfaPrompt({ requirement, onAuth, onCancel }: { requirement: MfaR
       }
       await finish(a);
     } catch (err) {
-      setError(err instanceof DOMException ? new Error('The security key did not answer (cancelled or timed out). Try again.') : err);
+      setError(securityKeyError(err));
     }
   };
 
   return (
-    <form onSubmit={submitCodes} aria-label="Second factor">
+    <form ref={formRef} onSubmit={submitCodes} aria-label="Second factor">
       <h2>Second factor</h2>
       {constraints.map(([name, c]) => (
         <fieldset key={name}>
@@ -78,6 +108,11 @@ export function MfaPrompt({ requirement, onAuth, onCancel }: { requirement: MfaR
                   />
                 )}
               </Field>
+            ) : m.type === 'webauthn' && !hasKeys(m) ? (
+              <p key={m.id} className="banner warn">
+                No security key of yours is registered{m.name ? ` for ${m.name}` : ''}: register one from your account page after signing in, or ask an
+                administrator.
+              </p>
             ) : m.type === 'webauthn' ? (
               <p key={m.id}>
                 <button type="button" className="primary" disabled={busy} onClick={() => void answerWithKey(m, name)}>
