@@ -74,7 +74,8 @@ function Shell({ session, route }: { session: Session; route: Route }) {
   // The account page is not in the navigation: the user name in the header links to it.
   const page = head === 'account' ? { Component: Account } : PAGES.find((p) => p.path === head);
   useEffect(() => {
-    if (!route.path) navigate('secrets', true);
+    // An OIDC callback opened while already signed in (a second tab, the back button) has nothing to do.
+    if (!route.path || route.path === 'oidc/callback') navigate('secrets', true);
   }, [route.path]);
   return (
     <>
