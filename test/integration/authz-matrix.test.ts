@@ -166,7 +166,9 @@ const ROWS: Row[] = [
 ];
 
 /** Raw endpoints served outside the core, without a token by design (Vault's unauthenticated sys paths). */
-const RAW_UNAUTHENTICATED = ['/v1/sys/init', '/v1/sys/seal-status', '/v1/sys/unseal', '/v1/sys/health', '/v1/sys/leader'];
+const RAW_UNAUTHENTICATED = ['/v1/sys/init', '/v1/sys/seal-status', '/v1/sys/unseal', '/v1/sys/health', '/v1/sys/leader',
+  // The web UI's static files (src/http/ui-static.ts): no API behind them, the app calls /v1 with its token.
+  '/', '/ui', '/ui/*'];
 /** The one fastify route every other request goes through: mapped, then Core.handle. */
 const LOGICAL = '/v1/*';
 
