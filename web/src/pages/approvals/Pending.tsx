@@ -1,6 +1,6 @@
 // Pending requests for approvers: who asked what and when, approvals so far per factor, Approve
 // (with step-up: a second factor for a fresh token when a factor needs a recent MFA login).
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { startSession } from '../../api/auth.ts';
 import { ApiError, type MfaRequirement } from '../../api/client.ts';
 import { Async, ErrorBanner, useAsync } from '../../components/async.tsx';
@@ -32,6 +32,11 @@ export function Pending() {
   const [error, setError] = useState<unknown>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [step, setStep] = useState<{ accessor: string; requirement: MfaRequirement } | null>(null);
+  const stepRef = useRef<HTMLElement>(null);
+  // Keyboard users land in the prompt, not on the Approve button it appeared above.
+  useEffect(() => {
+    if (step) stepRef.current?.querySelector<HTMLElement>('input, button')?.focus();
+  }, [step]);
 
   const approve = async (r: PendingRequest) => {
     setBusy(r.accessor);
@@ -65,7 +70,7 @@ export function Pending() {
       ) : null}
       {error ? <ErrorBanner error={error} /> : null}
       {step ? (
-        <section className="card step-up" aria-label="Step-up">
+        <section ref={stepRef} className="card step-up" aria-label="Step-up">
           <p>This approval needs a recent second-factor login. Confirm it is you to get a fresh token (it replaces this session’s token), then the approval is sent again.</p>
           <MfaPrompt
             requirement={step.requirement}
