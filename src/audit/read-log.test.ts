@@ -60,6 +60,22 @@ describe('readAuditLog', () => {
     assert.equal(r.entries.length, 8);
   });
 
+  it('counts only the reading request\'s own entry after the last checkpoint as verified', async () => {
+    const own = join(dir.path, 'own.log');
+    const broker = await openTestBroker({ ...generateAuditKeys(), spoolDir: join(dir.path, 'spool-own'), devices: [new FileDevice({ path: own })] });
+    await broker.log(requestInput(1));
+    await broker.checkpoint();
+    await broker.log({ ...requestInput(2), request: { ...requestInput(2).request, id: 'reader' } });
+    assert.ok(await broker.flush());
+    const r = await readAuditLog(own, { limit: 1, ownRequestId: 'reader' }, broker.publicKey);
+    assert.equal(r.verification.status, 'verified');
+    assert.equal(r.verification.own_request_unsigned, true);
+    const other = await readAuditLog(own, { limit: 1, ownRequestId: 'someone-else' }, broker.publicKey);
+    assert.equal(other.verification.status, 'unproven');
+    assert.equal(other.verification.unsigned_entries, 1);
+    await broker.close();
+  });
+
   it('says tampered for a modified entry, naming the line but not quoting it', async () => {
     const bad = join(dir.path, 'bad.log');
     await writeFile(bad, text.replace('"secret/data/app/2"', '"secret/data/app/X"'));

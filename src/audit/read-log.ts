@@ -19,6 +19,11 @@ export interface AuditLogFilter {
   type?: 'request' | 'response' | undefined;
   /** Only responses carrying an error (or a status ≥ 400). */
   errorsOnly?: boolean | undefined;
+  /**
+   * The id of the request reading the log: its own request entry is written after any checkpoint
+   * (the read is audited before it runs), so a tail made only of it does not make the log unproven.
+   */
+  ownRequestId?: string | undefined;
 }
 
 export interface AuditVerification {
@@ -30,6 +35,8 @@ export interface AuditVerification {
   last_seq?: number;
   /** For `unproven`: how many entries are after the last signed checkpoint. */
   unsigned_entries?: number;
+  /** `verified` although the reading request's own entry follows the last checkpoint. */
+  own_request_unsigned?: boolean;
   /** For `tampered`: the first problem (line number and why; never the line's content). */
   problem?: { line: number; seq?: number; reason: string };
   chain_restarts: number;
@@ -92,7 +99,7 @@ export async function readAuditLog(path: string, f: AuditLogFilter, publicKey: s
   let bytes = raw.subarray(0, raw.lastIndexOf(0x0a) + 1);
   // A tail starts mid-line: drop up to the first newline.
   if (!whole) bytes = bytes.subarray(bytes.indexOf(0x0a) + 1);
-  const verification = whole ? verifyFile(bytes, path, publicKey) : { status: 'not_checked' as const, entries: 0, checkpoints: 0, chain_restarts: 0 };
+  const verification = whole ? verifyFile(bytes, path, publicKey, f.ownRequestId) : { status: 'not_checked' as const, entries: 0, checkpoints: 0, chain_restarts: 0 };
   const found: Entry[] = [];
   // Newest first, stopping once `limit` entries are found.
   let end = bytes.length - 1;
@@ -113,13 +120,31 @@ export async function readAuditLog(path: string, f: AuditLogFilter, publicKey: s
   return { entries: found, limit_reached: found.length >= f.limit, verification };
 }
 
-function verifyFile(bytes: Buffer, path: string, publicKey: string): AuditVerification {
+/** The request ids of the last `n` lines. */
+function lastIds(bytes: Buffer, n: number): (string | undefined)[] {
+  const lines = bytes.toString('utf8').trimEnd().split('\n').slice(-n);
+  return lines.map((l) => {
+    try {
+      return (JSON.parse(l) as Entry & { request?: { id?: unknown } }).request?.id as string | undefined;
+    } catch {
+      return undefined;
+    }
+  });
+}
+
+function verifyFile(bytes: Buffer, path: string, publicKey: string, ownRequestId: string | undefined): AuditVerification {
   if (bytes.length === 0) return { status: 'unproven', entries: 0, checkpoints: 0, chain_restarts: 0 };
   const r = verifyLog([{ name: path, bytes }], { publicKey });
   const v: AuditVerification = { status: r.status, entries: r.entries, checkpoints: r.checkpoints, chain_restarts: r.restarts.length };
   if (r.firstSeq !== undefined) v.first_seq = r.firstSeq;
   if (r.lastSeq !== undefined) v.last_seq = r.lastSeq;
-  if (r.unsignedTail) v.unsigned_entries = r.unsignedTail.entries;
+  if (r.unsignedTail) {
+    const n = r.unsignedTail.entries;
+    if (ownRequestId && n > 0 && n <= 2 && r.checkpoints > 0 && lastIds(bytes, n).every((id) => id === ownRequestId)) {
+      v.status = 'verified';
+      v.own_request_unsigned = true;
+    } else v.unsigned_entries = n;
+  }
   if (r.status === 'tampered' && r.problem) v.problem = { line: r.problem.line, ...(r.problem.seq !== undefined ? { seq: r.problem.seq } : {}), reason: r.problem.reason };
   return v;
 }

@@ -30,7 +30,7 @@ interface FileConfig {
 /** How long to wait for entries still in the spools before reading (best effort). */
 const FLUSH_MS = 2000;
 
-export async function readAuditLogRoute(data: Record<string, unknown>, configs: readonly FileConfig[], broker: AuditBroker): Promise<Record<string, unknown>> {
+export async function readAuditLogRoute(requestId: string, data: Record<string, unknown>, configs: readonly FileConfig[], broker: AuditBroker): Promise<Record<string, unknown>> {
   const q = parseFields(Query, data);
   const files = configs.filter((c) => c.type === 'file');
   let cfg: FileConfig | undefined;
@@ -53,7 +53,7 @@ export async function readAuditLogRoute(data: Record<string, unknown>, configs: 
   await broker.flush(FLUSH_MS);
   const r = await readAuditLog(
     filePath,
-    { limit: q.limit ?? 100, operation: q.operation, pathPrefix: q.path_prefix, type: q.type, errorsOnly: q.errors_only },
+    { limit: q.limit ?? 100, operation: q.operation, pathPrefix: q.path_prefix, type: q.type, errorsOnly: q.errors_only, ownRequestId: requestId },
     broker.publicKey,
   );
   return { device: cfg!.path, key_id: broker.keyId, ...r };

@@ -167,7 +167,7 @@ export class AuditManager implements AuditSink, SystemExtension {
         },
       })
       // Arca's (no Vault equivalent): read a file device back for the UI's Audit page.
-      .add('audit-log', { read: async (r) => ({ data: await readAuditLogRoute(r.data, this.#configs, await this.#b()) }) })
+      .add('audit-log', { read: async (r) => ({ data: await readAuditLogRoute(r.id, r.data, this.#configs, await this.#b()) }) })
       // Arca's (no Vault equivalent): sign the log now, so `arca audit verify` can prove a live log
       // up to this point instead of reporting its tail as not proven.
       .add('audit-checkpoint', {
