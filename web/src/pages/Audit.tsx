@@ -23,7 +23,7 @@ export function Audit() {
           <>
             <VerificationBadge v={l.verification} device={l.device} onSigned={log.reload} />
             <p className="muted">
-              {l.entries.length} most recent matching entries of <code>{l.device}</code>
+              {l.entries.length} matching {l.entries.length === 1 ? 'entry' : 'entries'} of <code>{l.device}</code>, newest first
               {l.limit_reached ? ' (older ones exist: raise the limit or narrow the filters)' : ''}. Sensitive values appear as <code>hmac-sha256:…</code>: find one with{' '}
               <code>sys/audit-hash</code>.
             </p>

@@ -56,7 +56,7 @@ export function Entries({ entries }: { entries: AuditEntry[] }) {
                 </td>
                 <td>
                   <button type="button" aria-expanded={isOpen} aria-controls={`entry-${k}`} aria-label={`Details of ${e.type} ${e.request.path} at ${e.time}`} onClick={() => toggle(k)}>
-                    {isOpen ? 'Hide' : 'Details'}
+                    Details
                   </button>
                 </td>
               </tr>
