@@ -49,7 +49,7 @@ function PolicyView({ name, onChanged }: { name: string; onChanged: () => void }
     <Async state={state} label="Loading the policy…">
       {(text) => (
         <>
-          <PolicyEditor name={name} initial={text} onSaved={() => (onChanged(), state.reload())} />
+          <PolicyEditor name={name} initial={text} onSaved={onChanged} />
           {name !== 'default' ? (
             <ConfirmButton
               label="Delete policy"
