@@ -3,7 +3,8 @@
  * key needs 2 approvals from group key-admins, by approvers who logged in with MFA in the last 5
  * minutes) asks to rotate a key; bob (already stepped up) and carol (steps up in the UI with a TOTP
  * code) approve it on the Approvals page; alice runs it from "My requests" and the key version
- * increments; the Audit page shows the approvals with the chain's verification badge.
+ * increments; erin steps up with a security key (CDP virtual authenticator) instead; the Audit page
+ * shows the approvals with the chain's verification badge.
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -31,6 +32,22 @@ path "sys/control-group/request" { capabilities = ["update"] }`;
 const APPROVER = `
 path "sys/control-group/*" { capabilities = ["update", "list"] }
 path "sys/mfa/step-up" { capabilities = ["update"] }`;
+
+/**
+ * Runs in erin's tab: registers a security key (register/begin → navigator.credentials.create →
+ * register/finish) with base64url ↔ bytes around the browser API. A string, so the test's compiler
+ * adds nothing the page does not have.
+ */
+const REGISTER_KEY = `async ({ token, methodId }) => {
+  const bin = (s) => Uint8Array.from(atob(s.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0)).buffer;
+  const b64u = (b) => btoa(String.fromCharCode(...new Uint8Array(b))).replace(/\\+/g, '-').replace(/\\//g, '_').replace(/=+$/, '');
+  const post = async (path, body) => (await (await fetch('/v1/' + path, { method: 'POST', headers: { 'X-Vault-Token': token, 'Content-Type': 'application/json' }, body: JSON.stringify(body) })).json()).data;
+  const o = (await post('identity/mfa/method/webauthn/register/begin', { method_id: methodId })).options;
+  const c = await navigator.credentials.create({ publicKey: { ...o, challenge: bin(o.challenge), user: { ...o.user, id: bin(o.user.id) }, excludeCredentials: [] } });
+  const response = { id: c.id, rawId: b64u(c.rawId), type: c.type, clientExtensionResults: {},
+    response: { clientDataJSON: b64u(c.response.clientDataJSON), attestationObject: b64u(c.response.attestationObject), transports: c.response.getTransports() } };
+  return (await post('identity/mfa/method/webauthn/register/finish', { method_id: methodId, response, name: 'erin-key' })).credential_id;
+}`;
 
 describe('Approvals page: quorum rotation with step-up (real server, Chromium)', () => {
   let w: UiWorld;
@@ -161,6 +178,39 @@ describe('Approvals page: quorum rotation with step-up (real server, Chromium)',
       assert.ok(!/hvs\./.test(text), 'no token in localStorage/IndexedDB');
     }
     await Promise.all([alice.context.close(), bob.context.close(), carol.context.close()]);
+  });
+
+  it('approves with a security key as the step-up factor (WebAuthn virtual authenticator)', async () => {
+    const c = root();
+    const m = await c.request('POST', 'identity/mfa/method/webauthn', { method_name: 'security-key', rp_id: 'localhost', origins: [w.origin] });
+    const keyMethod = (m.body['data'] as { method_id: string }).method_id;
+    await c.write('sys/policies/acl/key-owner', { policy: 'path "identity/mfa/method/webauthn/register/*" { capabilities = ["update"] }' });
+    await operator('erin', ['approver', 'key-owner']);
+    await c.request('POST', 'identity/group/name/key-admins', { member_entity_ids: ['alice', 'bob', 'carol', 'erin'].map((n) => ops[n]!.entityId) });
+    const held = await w.srv.client(ops['alice']!.token).request('POST', 'transit/keys/k8s-kek/rotate', {});
+    const accessor = (held.body['wrap_info'] as { accessor: string }).accessor;
+
+    const { context, page } = await newPage(w);
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('WebAuthn.enable');
+    await cdp.send('WebAuthn.addVirtualAuthenticator', {
+      options: { protocol: 'ctap2', transport: 'usb', hasResidentKey: false, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+    });
+    await loginWithToken(page, ops['erin']!.token);
+    // Erin registers her key (the account page does this in the UI; here the same calls from her tab).
+    const registered = await page.evaluate(`(${REGISTER_KEY})(${JSON.stringify({ token: ops['erin']!.token, methodId: keyMethod })})`);
+    assert.ok(typeof registered === 'string' && registered.length > 0, 'key registered');
+
+    await page.goto('/ui/approvals');
+    const row = page.getByRole('row', { name: new RegExp(`request ${accessor}`) });
+    await row.getByRole('button', { name: /^Approve/ }).click();
+    const step = page.getByRole('region', { name: 'Step-up' });
+    await step.getByRole('button', { name: /Use security key/ }).click();
+    await page.getByRole('status').filter({ hasText: 'more approvals are needed' }).waitFor();
+    assert.deepEqual(await seriousA11yViolations(page), [], 'approvals: after a security-key step-up');
+    const view = await root().request('POST', 'sys/control-group/request', { accessor });
+    assert.deepEqual((view.body['data'] as { authorizations: { entity_name: string }[] }).authorizations.map((a) => a.entity_name), ['erin']);
+    await context.close();
   });
 
   it('shows the approvals and the rotation on the Audit page, with the chain verification badge', async () => {
