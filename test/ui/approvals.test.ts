@@ -156,6 +156,8 @@ describe('Approvals page: quorum rotation with step-up (real server, Chromium)',
     await step.getByLabel(/Authentication code/).fill(codeAt(ops['carol']!.totp!, Date.now()));
     await step.getByRole('button', { name: 'Verify code' }).click();
     await carol.page.getByRole('status').filter({ hasText: /now has every approval it needs/ }).waitFor();
+    await crow.getByText('Approved: waiting for the requester to run it').waitFor();
+    assert.equal(await crow.getByRole('button', { name: /^Approve/ }).count(), 0, 'nothing left to approve');
     // The session now runs on the step-up token: a new token of carol's entity, not the old one.
     const stored = await carol.page.evaluate(() => (globalThis as unknown as { sessionStorage: { getItem(k: string): string | null } }).sessionStorage.getItem('arca.session'));
     assert.ok(stored && !stored.includes(ops['carol']!.token), 'the step-up token replaced the session token');

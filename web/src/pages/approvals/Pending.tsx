@@ -133,10 +133,13 @@ function PendingTable({ rows, busy, onApprove }: { rows: PendingRequest[]; busy:
               {r.authorizations.length ? <div className="muted">by {r.authorizations.map((a) => a.entity_name || a.entity_id).join(', ')}</div> : null}
             </td>
             <td>
-              {r.approved ? <span className="badge ok">Approved</span> : null}{' '}
-              <button type="button" className="primary" disabled={busy === r.accessor} aria-label={`Approve ${r.request_operation} ${r.request_path} requested by ${r.request_entity.name || 'unknown'}`} onClick={() => onApprove(r)}>
-                Approve
-              </button>
+              {r.approved ? (
+                <span className="badge ok">Approved: waiting for the requester to run it</span>
+              ) : (
+                <button type="button" className="primary" disabled={busy === r.accessor} aria-label={`Approve ${r.request_operation} ${r.request_path} requested by ${r.request_entity.name || 'unknown'}`} onClick={() => onApprove(r)}>
+                  Approve
+                </button>
+              )}
             </td>
           </tr>
         ))}
