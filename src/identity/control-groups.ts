@@ -112,7 +112,9 @@ export class ControlGroups {
       approved: st.approved, request_path: r.path, request_operation: r.operation,
       request_entity: { id: r.requester.entityId, name: requester?.name ?? '' },
       authorizations: r.approvals.map((a) => ({ entity_id: a.entity_id, entity_name: a.entity_name })),
-      factors: st.factors, expire_time: new Date(r.expiresAt).toISOString(), expired: r.expiresAt <= this.#d.now(),
+      // Arca additions for the UI: when it was asked, and which factors need a recent MFA login (step-up).
+      factors: st.factors.map((f) => ({ ...f, require_mfa_within: r.controlGroup.factors.find((c) => c.name === f.name)?.mfaWithin ?? 0 })),
+      creation_time: new Date(r.createdAt).toISOString(), expire_time: new Date(r.expiresAt).toISOString(), expired: r.expiresAt <= this.#d.now(),
     };
   }
 

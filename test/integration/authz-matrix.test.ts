@@ -60,6 +60,8 @@ const ROWS: Row[] = [
   { route: 'sys/auth/:path*', method: 'DELETE', path: 'sys/auth/none', caps: ['delete', 'sudo'] },
   { route: 'sys/audit', method: 'GET', path: 'sys/audit', caps: ['read', 'sudo'] },
   { route: 'sys/audit-checkpoint', method: 'PUT', path: 'sys/audit-checkpoint', caps: ['update', 'sudo'] },
+  // No file device in this server: authorized callers get 404 from the handler.
+  { route: 'sys/audit-log', method: 'GET', path: 'sys/audit-log', caps: ['read', 'sudo'] },
   // An unknown device type: refused by the engine (400) once authorized, so no device is enabled.
   { route: 'sys/audit/:path*', method: 'PUT', path: 'sys/audit/none', body: { type: 'nope' }, caps: ['create', 'update', 'sudo'] },
   { route: 'sys/audit/:path*', method: 'DELETE', path: 'sys/audit/none', caps: ['delete', 'sudo'] },
@@ -177,7 +179,9 @@ const ROWS: Row[] = [
 ];
 
 /** Raw endpoints served outside the core, without a token by design (Vault's unauthenticated sys paths). */
-const RAW_UNAUTHENTICATED = ['/v1/sys/init', '/v1/sys/seal-status', '/v1/sys/unseal', '/v1/sys/health', '/v1/sys/leader'];
+const RAW_UNAUTHENTICATED = ['/v1/sys/init', '/v1/sys/seal-status', '/v1/sys/unseal', '/v1/sys/health', '/v1/sys/leader',
+  // The web UI's static files (src/http/ui-static.ts): no API behind them, the app calls /v1 with its token.
+  '/', '/ui', '/ui/*'];
 /** The one fastify route every other request goes through: mapped, then Core.handle. */
 const LOGICAL = '/v1/*';
 
