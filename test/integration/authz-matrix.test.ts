@@ -179,9 +179,7 @@ const ROWS: Row[] = [
 ];
 
 /** Raw endpoints served outside the core, without a token by design (Vault's unauthenticated sys paths). */
-const RAW_UNAUTHENTICATED = ['/v1/sys/init', '/v1/sys/seal-status', '/v1/sys/unseal', '/v1/sys/health', '/v1/sys/leader',
-  // The web UI's static files (src/http/ui-static.ts): no API behind them, the app calls /v1 with its token.
-  '/', '/ui', '/ui/*'];
+const RAW_UNAUTHENTICATED = ['/v1/sys/init', '/v1/sys/seal-status', '/v1/sys/unseal', '/v1/sys/health', '/v1/sys/leader'];
 /** The one fastify route every other request goes through: mapped, then Core.handle. */
 const LOGICAL = '/v1/*';
 
@@ -228,8 +226,8 @@ describe('authorization matrix (real server, default deny)', () => {
     const covered = new Set(ROWS.flatMap((r) => [r.route].flat().map((route) => `${route} ${METHOD_OP[r.method]}`)));
     assert.deepEqual([...registered].filter((k) => !covered.has(k)).sort(), [], 'routes without a matrix row');
     assert.deepEqual([...covered].filter((k) => !registered.has(k)).sort(), [], 'matrix rows for routes the server does not register');
-    // The web UI's static files (public, no token; they call the API like any client) are the only
-    // other routes: `/` (a redirect) and everything under /ui.
+    // The web UI's static files (src/http/ui-static.ts: public, no API behind them; the app calls
+    // /v1 with its token like any client) are the only other routes: `/` (a redirect) and everything under /ui.
     const all = [...new Set(httpRoutes(srv.app).map((r) => r.url))];
     const ui = all.filter((u) => u === '/' || u === '/ui' || u.startsWith('/ui/'));
     assert.ok(ui.includes('/ui/*'), 'the UI routes are registered');
