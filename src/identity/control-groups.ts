@@ -133,7 +133,8 @@ export class ControlGroups {
       // Step-up: a factor may require the approver's token to come from a recent MFA login.
       const within = Math.max(...mine.map((f) => f.mfaWithin ?? 0));
       if (within > 0 && !(auth?.mfaAt && this.#d.now() / 1000 - auth.mfaAt <= within)) {
-        throw denied(`approving this request requires a token from an MFA login within the last ${within} seconds: log in again with your second factor`);
+        // A code of its own: a client (the UI) answers it with a step-up (sys/mfa/step-up), not a refusal.
+        throw new ArcaError('ERR_CONTROL_GROUP_MFA_REQUIRED', `approving this request requires a token from an MFA login within the last ${within} seconds: step up with sys/mfa/step-up or log in again with your second factor`);
       }
       if (!r.approvals.some((a) => a.entity_id === approver)) {
         const name = (await this.#d.identity.entity(approver))?.name ?? '';

@@ -238,7 +238,7 @@ describe('WebAuthn MFA with a real browser (real server)', () => {
     const held = await client(users.get('dave')!.token).request('POST', 'transit/keys/held-key/rotate', {});
     const accessor = (held.body['wrap_info'] as { accessor: string }).accessor;
     const carol = users.get('carol')!.token;
-    assert.equal(errCode(await client(carol).request('POST', 'sys/control-group/authorize', { accessor })), 'ERR_CONTROL_GROUP_DENIED');
+    assert.equal(errCode(await client(carol).request('POST', 'sys/control-group/authorize', { accessor })), 'ERR_CONTROL_GROUP_MFA_REQUIRED');
 
     const up = await client(carol).request('POST', 'sys/mfa/step-up', {});
     assert.equal(up.status, 200, JSON.stringify(up.body));

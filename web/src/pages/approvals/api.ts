@@ -41,12 +41,9 @@ export async function authorize(accessor: string): Promise<{ approved: boolean }
   return r.data ?? { approved: false };
 }
 
-/**
- * The server refuses an approval whose factor needs a recent MFA login with ERR_CONTROL_GROUP_DENIED;
- * the message is what tells it apart from the other refusals (no separate code exists).
- */
+/** The server refuses an approval whose factor needs a recent MFA login with a code of its own. */
 export function needsStepUp(err: unknown): boolean {
-  return err instanceof ApiError && err.code === 'ERR_CONTROL_GROUP_DENIED' && /\bMFA\b/.test(err.message);
+  return err instanceof ApiError && err.code === 'ERR_CONTROL_GROUP_MFA_REQUIRED';
 }
 
 /** sys/mfa/step-up: the second factor to answer for a fresh token of the same identity. */
