@@ -5,7 +5,7 @@ import { Link, Page } from '../components/ui.tsx';
 import { useRoute } from '../router.ts';
 import { Breadcrumbs } from './secrets/Breadcrumbs.tsx';
 import { Folder } from './secrets/Folder.tsx';
-import { isKv2, type Mount, mounts, splitMount } from './secrets/kv.ts';
+import { isKv2, type Mount, mounts, prefetchFolder, splitMount } from './secrets/kv.ts';
 import { SecretView } from './secrets/SecretView.tsx';
 import './secrets/secrets.css';
 
@@ -37,7 +37,10 @@ function MountList({ all }: { all: Mount[] }) {
 export function Secrets() {
   const route = useRoute();
   const path = route.path.replace(/^secrets\/?/, '');
-  const all = useAsync((signal) => mounts(signal), []);
+  const all = useAsync((signal) => {
+    prefetchFolder(path);
+    return mounts(signal);
+  }, []);
   return (
     <Page title="Secrets">
       <Async state={all} label="Loading mounts…">

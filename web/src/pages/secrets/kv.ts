@@ -27,8 +27,29 @@ export function splitMount(all: Mount[], path: string): { mount: Mount; rest: st
   return m ? { mount: m, rest: path.slice(m.path.length) } : undefined;
 }
 
+/** A LIST started before the mount list arrived (see prefetchFolder); taken once, if fresh. */
+let early: { key: string; at: number; list: Promise<string[]> } | undefined;
+const EARLY_MAX_AGE_MS = 5000;
+
+/**
+ * Opening /ui/secrets/<mount>/<folder>/ needs sys/mounts (to know where the mount ends) and then
+ * the LIST: two round trips in a row. Guessing the usual one-segment mount lets both run at once;
+ * a wrong guess (nested mount) only costs an unused request.
+ */
+export function prefetchFolder(uiPath: string): void {
+  const i = uiPath.indexOf('/');
+  if (i < 1 || !uiPath.endsWith('/')) return;
+  const key = uiPath;
+  const list = api.list(`${uiPath.slice(0, i + 1)}metadata/${uiPath.slice(i + 1)}`);
+  list.catch(() => undefined); // an unused guess must not be an unhandled rejection
+  early = { key, at: Date.now(), list };
+}
+
 /** LIST <mount>metadata/<folder>: child names, folders end with "/". A missing folder is empty. */
 export function listFolder(mount: string, folder: string, signal?: AbortSignal): Promise<string[]> {
+  const e = early;
+  early = undefined;
+  if (e && e.key === mount + folder && Date.now() - e.at < EARLY_MAX_AGE_MS) return e.list;
   return api.list(`${mount}metadata/${folder}`, signal ? { signal } : {});
 }
 
