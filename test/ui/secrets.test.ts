@@ -132,7 +132,6 @@ describe('web UI: Secrets', () => {
     const dialog = page.getByRole('dialog', { name: 'Delete version 2?' });
     await dialog.waitFor();
     await axeClean(page, 'confirm dialog');
-    await screenshot(page, 'secrets-confirm');
     await dialog.getByRole('button', { name: 'Cancel' }).click();
     assert.equal((await meta('ops/rotate-me')).versions['2']?.deletion_time, '', 'Cancel did nothing');
     await versions.getByRole('button', { name: 'Delete v2', exact: true }).click();
