@@ -5,20 +5,33 @@ import { Link, Page } from '../components/ui.tsx';
 import { useRoute } from '../router.ts';
 import { KeyIndex } from './keys/KeyIndex.tsx';
 import { KeyView } from './keys/KeyView.tsx';
-import { mounts } from './secrets/kv.ts';
+import { GuessedMounts } from './secrets/GuessedMounts.tsx';
+import { mountsOrDefaults } from './secrets/kv.ts';
 import './keys/keys.css';
 
 export function Keys() {
   const route = useRoute();
   const rest = route.path.replace(/^keys\/?/, '');
-  const all = useAsync(async (signal) => (await mounts(signal)).filter((m) => m.type === 'transit'), []);
+  const all = useAsync(async (signal) => {
+    const { list, guessed } = await mountsOrDefaults(signal);
+    return { transit: list.filter((m) => m.type === 'transit').map((m) => m.path), guessed };
+  }, []);
   return (
     <Page title="Keys">
       <Async state={all} label="Loading mounts…">
-        {(transit) => {
-          if (!rest) return <KeyIndex mounts={transit.map((m) => m.path)} />;
-          const m = transit.filter((x) => rest.startsWith(x.path)).sort((a, b) => b.path.length - a.path.length)[0];
-          const name = m ? rest.slice(m.path.length) : '';
+        {({ transit, guessed }) => {
+          if (!rest) {
+            return (
+              <>
+                {guessed ? <GuessedMounts /> : null}
+                <KeyIndex mounts={transit} />
+              </>
+            );
+          }
+          // Without sys/mounts, everything before the last segment of the address is taken as the mount.
+          const known = guessed ? [...transit, rest.slice(0, rest.lastIndexOf('/') + 1)] : transit;
+          const m = known.filter((x) => x && rest.startsWith(x)).sort((a, b) => b.length - a.length)[0];
+          const name = m ? rest.slice(m.length) : '';
           if (!m || !name || name.includes('/')) {
             return (
               <div className="banner error" role="alert">
@@ -28,7 +41,7 @@ export function Keys() {
               </div>
             );
           }
-          return <KeyView key={rest} mount={m.path} name={name} />;
+          return <KeyView key={rest} mount={m} name={name} />;
         }}
       </Async>
     </Page>

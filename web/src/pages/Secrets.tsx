@@ -5,7 +5,8 @@ import { Link, Page } from '../components/ui.tsx';
 import { useRoute } from '../router.ts';
 import { Breadcrumbs } from './secrets/Breadcrumbs.tsx';
 import { Folder } from './secrets/Folder.tsx';
-import { isKv2, type Mount, mounts, prefetchFolder, splitMount } from './secrets/kv.ts';
+import { GuessedMounts } from './secrets/GuessedMounts.tsx';
+import { isKv2, type Mount, mountsOrDefaults, prefetchFolder, splitMount } from './secrets/kv.ts';
 import { SecretView } from './secrets/SecretView.tsx';
 import './secrets/secrets.css';
 
@@ -39,14 +40,23 @@ export function Secrets() {
   const path = route.path.replace(/^secrets\/?/, '');
   const all = useAsync((signal) => {
     prefetchFolder(path);
-    return mounts(signal);
+    return mountsOrDefaults(signal);
   }, []);
   return (
     <Page title="Secrets">
       <Async state={all} label="Loading mounts…">
-        {(list) => {
-          if (!path) return <MountList all={list} />;
-          const at = splitMount(list, path);
+        {({ list, guessed }) => {
+          const note = guessed ? <GuessedMounts /> : null;
+          if (!path) {
+            return (
+              <>
+                {note}
+                <MountList all={list} />
+              </>
+            );
+          }
+          // Without sys/mounts, the first segment of the address is taken as the mount.
+          const at = splitMount(guessed ? [...list, { path: `${path.split('/')[0]}/`, type: 'kv', description: '', options: null }] : list, path);
           if (!at) {
             return (
               <div className="banner error" role="alert">

@@ -32,6 +32,13 @@ export function Plugins({ resolve, only }: { resolve: (keyId: string) => KeyVers
       <h2 id="plugins-h">KMS plugins</h2>
       <Async state={reports} label="Loading KMS plugin reports…">
         {(all) => {
+          if (all === 'forbidden') {
+            return (
+              <p className="muted">
+                Your token may not read the KMS plugins' reports: they need <code>read</code> on <code>posture/search</code> and <code>posture/data/*</code>.
+              </p>
+            );
+          }
           if (all === null || all.length === 0) {
             return (
               <p>

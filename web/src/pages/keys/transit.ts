@@ -56,14 +56,16 @@ const PLUGIN_PREFIX = 'kms-plugin.';
 
 /**
  * Every KMS plugin report: one search of the posture mount for `kms-plugin.` paths, then one read per
- * report (one per plugin node, so few). `null` when there is no posture mount yet (nothing reported).
+ * report (one per plugin node, so few). `null` when there is no posture mount yet (nothing reported);
+ * 'forbidden' when the token may not search it (an operator without the posture reader policy).
  */
-export async function pluginReports(signal?: AbortSignal, mount = POSTURE_MOUNT): Promise<PluginReport[] | null> {
+export async function pluginReports(signal?: AbortSignal, mount = POSTURE_MOUNT): Promise<PluginReport[] | null | 'forbidden'> {
   let paths: string[];
   try {
     paths = (await api.read<{ keys?: string[] }>(`${mount}search`, { query: { q: PLUGIN_PREFIX }, ...opt(signal) })).data?.keys ?? [];
   } catch (err) {
     if (err instanceof ApiError && err.status === 404) return null;
+    if (err instanceof ApiError && err.status === 403) return 'forbidden';
     throw err;
   }
   const mine = paths.filter((p) => (p.split('/').pop() ?? '').startsWith(PLUGIN_PREFIX) && p.includes('/'));

@@ -1,6 +1,6 @@
 // KV version 2 calls of the Secrets page, through the one API client. Values are only ever returned
 // to the caller that asked (Reveal); nothing here caches or stores them.
-import { api, call } from '../../api/client.ts';
+import { ApiError, api, call } from '../../api/client.ts';
 
 export interface Mount {
   /** "secret/" (always ends with a slash). */
@@ -16,6 +16,25 @@ export async function mounts(signal?: AbortSignal): Promise<Mount[]> {
   return Object.entries(r.data ?? {})
     .map(([path, m]) => ({ path, type: m.type, description: m.description ?? '', options: m.options ?? null }))
     .sort((a, b) => a.path.localeCompare(b.path));
+}
+
+/** The mounts `arca server` creates (src/server/engines.ts), for a token that may not read sys/mounts. */
+const DEFAULT_MOUNTS: Mount[] = [
+  { path: 'secret/', type: 'kv', description: '', options: { version: '2' } },
+  { path: 'transit/', type: 'transit', description: '', options: null },
+];
+
+/**
+ * sys/mounts, or — when the token may not read it (an operator policy often grants only the
+ * secret paths) — the server's default mounts, flagged so the page says it is guessing.
+ */
+export async function mountsOrDefaults(signal?: AbortSignal): Promise<{ list: Mount[]; guessed: boolean }> {
+  try {
+    return { list: await mounts(signal), guessed: false };
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 403) return { list: DEFAULT_MOUNTS, guessed: true };
+    throw err;
+  }
 }
 
 export const isKv2 = (m: Mount): boolean => m.type === 'kv' && (m.options?.['version'] ?? '2') === '2';
