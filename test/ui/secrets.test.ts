@@ -161,6 +161,23 @@ describe('web UI: Secrets', () => {
     await context.close();
   });
 
+  it('shows a version with a scheduled deletion (delete_version_after) as readable until then, with its deletion time', async () => {
+    const c = w.srv.client(w.root);
+    await c.write('secret/metadata/ops/expiring', { delete_version_after: '1h' });
+    await c.write('secret/data/ops/expiring', { data: { k: 'expiring-value' } });
+    const m = await meta('ops/expiring');
+    assert.ok(Date.parse(m.versions['1']!.deletion_time) > Date.now(), 'the server scheduled the deletion in the future');
+    const { context, page } = await newPage(w);
+    await loginWithToken(page, w.root);
+    await page.goto('/ui/secrets/secret/ops/expiring');
+    const row = page.getByRole('table', { name: 'Versions' }).getByRole('row').filter({ hasText: 'v1' });
+    await row.getByText('current').waitFor();
+    await row.getByText(/deleted after/).waitFor();
+    await page.getByRole('button', { name: 'Reveal' }).click();
+    await page.getByText('expiring-value').waitFor();
+    await context.close();
+  });
+
   it('says what went wrong for a missing mount and an unreadable secret', async () => {
     const { context, page } = await newPage(w);
     await loginWithToken(page, w.root);

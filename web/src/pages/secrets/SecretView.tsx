@@ -81,6 +81,7 @@ function Versions(props: { mount: string; path: string; meta: SecretMeta; select
                 <td>
                   <span className={`badge ${BADGE[st]}`}>{st}</span>
                   {st === 'deleted' ? <span className="muted"> {when(v.deletion_time)}</span> : null}
+                  {(st === 'current' || st === 'active') && v.deletion_time ? <span className="muted"> deleted after {when(v.deletion_time)}</span> : null}
                 </td>
                 <td className="row-actions">
                   {st === 'current' || st === 'active' ? (

@@ -138,9 +138,14 @@ export async function deleteAll(mount: string, path: string): Promise<void> {
 
 export type VersionState = 'current' | 'deleted' | 'destroyed' | 'active';
 
+/** A deletion_time in the future is a deletion scheduled by delete_version_after, not one that happened. */
+export function deletedNow(v: VersionMeta | undefined, now = Date.now()): boolean {
+  return !!v?.deletion_time && Date.parse(v.deletion_time) <= now;
+}
+
 export function versionState(meta: SecretMeta, n: number): VersionState {
   const v = meta.versions[String(n)];
   if (v?.destroyed) return 'destroyed';
-  if (v?.deletion_time) return 'deleted';
+  if (deletedNow(v)) return 'deleted';
   return n === meta.current_version ? 'current' : 'active';
 }
