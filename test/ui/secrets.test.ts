@@ -178,6 +178,28 @@ describe('web UI: Secrets', () => {
     await context.close();
   });
 
+  it('opens secrets whose names hold URL characters (space, ?, #, %) from the tree and from search', async () => {
+    const c = w.srv.client(w.root);
+    const name = 'odd dir/a b?c#d%25e';
+    await c.write(`secret/data/${name.split('/').map(encodeURIComponent).join('/')}`, { data: { k: 'odd-value' } });
+    const { context, page } = await newPage(w);
+    await loginWithToken(page, w.root);
+    await page.goto('/ui/secrets/secret/');
+    await page.getByRole('link', { name: 'odd dir/' }).click();
+    await page.getByRole('link', { name: 'a b?c#d%25e' }).click();
+    await page.getByRole('heading', { name: `secret/${name}` }).waitFor();
+    await page.getByRole('button', { name: 'Reveal' }).click();
+    await page.getByText('odd-value').waitFor();
+    await page.reload();
+    await page.getByRole('heading', { name: `secret/${name}` }).waitFor();
+    await page.getByRole('navigation', { name: 'Breadcrumb' }).getByRole('link', { name: 'secret/' }).click();
+    await page.getByLabel('Path contains').fill('b?c#');
+    await page.getByRole('button', { name: 'Search', exact: true }).click();
+    await page.getByRole('list', { name: 'Search results' }).getByRole('link', { name: `secret/${name}` }).click();
+    await page.getByRole('heading', { name: `secret/${name}` }).waitFor();
+    await context.close();
+  });
+
   it('says what went wrong for a missing mount and an unreadable secret', async () => {
     const { context, page } = await newPage(w);
     await loginWithToken(page, w.root);

@@ -6,7 +6,7 @@ import { useRoute } from '../router.ts';
 import { Breadcrumbs } from './secrets/Breadcrumbs.tsx';
 import { Folder } from './secrets/Folder.tsx';
 import { GuessedMounts } from './secrets/GuessedMounts.tsx';
-import { isKv2, type Mount, mountsOrDefaults, prefetchFolder, splitMount } from './secrets/kv.ts';
+import { isKv2, type Mount, mountsOrDefaults, prefetchFolder, secretsTo, splitMount } from './secrets/kv.ts';
 import { SecretView } from './secrets/SecretView.tsx';
 import './secrets/secrets.css';
 
@@ -25,7 +25,7 @@ function MountList({ all }: { all: Mount[] }) {
         {kv.map((m) => (
           <tr key={m.path}>
             <td>
-              <Link to={`secrets/${m.path}`}>{m.path}</Link>
+              <Link to={secretsTo(m.path)}>{m.path}</Link>
             </td>
             <td>{m.description || <span className="muted">—</span>}</td>
           </tr>

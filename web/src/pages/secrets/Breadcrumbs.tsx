@@ -1,14 +1,15 @@
 // Where we are in a mount's tree: each folder above is a link, the last part is the current page.
 import { Link } from '../../components/ui.tsx';
+import { secretsTo } from './kv.ts';
 
 export function Breadcrumbs({ mount, rest }: { mount: string; rest: string }) {
   const parts = rest.split('/').filter(Boolean);
-  const crumbs = [{ label: mount, to: `secrets/${mount}` }];
+  const crumbs = [{ label: mount, to: secretsTo(mount) }];
   let acc = '';
   parts.forEach((p, i) => {
     const folder = i < parts.length - 1 || rest.endsWith('/');
     acc += folder ? `${p}/` : p;
-    crumbs.push({ label: folder ? `${p}/` : p, to: `secrets/${mount}${acc}` });
+    crumbs.push({ label: folder ? `${p}/` : p, to: secretsTo(mount + acc) });
   });
   return (
     <nav aria-label="Breadcrumb" className="crumbs">

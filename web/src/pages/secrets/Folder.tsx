@@ -5,7 +5,7 @@ import { Async, useAsync } from '../../components/async.tsx';
 import { Field, Link } from '../../components/ui.tsx';
 import { navigate } from '../../router.ts';
 import { NewSecret } from './NewSecret.tsx';
-import { listFolder, search } from './kv.ts';
+import { listFolder, search, secretsTo } from './kv.ts';
 
 function Children({ mount, folder, keys }: { mount: string; folder: string; keys: string[] }) {
   // The benchmark (bench/ui.bench.ts) reads this mark: the list is committed and the next frame painted.
@@ -22,7 +22,7 @@ function Children({ mount, folder, keys }: { mount: string; folder: string; keys
       <ul className="tree" aria-label={`Contents of ${mount}${folder}`}>
         {keys.map((k) => (
           <li key={k} className={k.endsWith('/') ? 'folder' : 'secret'}>
-            <Link to={`secrets/${mount}${folder}${k}`}>{k}</Link>
+            <Link to={secretsTo(mount + folder + k)}>{k}</Link>
           </li>
         ))}
       </ul>
@@ -78,7 +78,7 @@ function Results({ mount, folder, query }: { mount: string; folder: string; quer
             <ul className="tree" aria-label="Search results">
               {keys.map((k) => (
                 <li key={k} className="secret">
-                  <Link to={`secrets/${mount}${k}`}>{`${mount}${k}`}</Link>
+                  <Link to={secretsTo(mount + k)}>{`${mount}${k}`}</Link>
                 </li>
               ))}
             </ul>
@@ -100,7 +100,7 @@ export function Folder({ mount, folder, query }: { mount: string; folder: string
     if (n.mk) p.set('mk', n.mk);
     if (n.mk && n.mv) p.set('mv', n.mv);
     const qs = p.toString();
-    navigate(`secrets/${mount}${folder}${qs ? `?${qs}` : ''}`);
+    navigate(secretsTo(mount + folder, qs ? `?${qs}` : ''));
   };
   return (
     <>

@@ -3,7 +3,7 @@ import { useState } from 'react';
 import { Field } from '../../components/ui.tsx';
 import { navigate } from '../../router.ts';
 import { KvEditor, row } from './Editor.tsx';
-import { writeValues } from './kv.ts';
+import { secretsTo, writeValues } from './kv.ts';
 
 export function NewSecret({ mount, folder, onCancel }: { mount: string; folder: string; onCancel: () => void }) {
   const [name, setName] = useState('');
@@ -12,7 +12,7 @@ export function NewSecret({ mount, folder, onCancel }: { mount: string; folder: 
     const rel = name.trim().replace(/^\/+/, '');
     if (!rel || rel.endsWith('/')) throw new Error('Give the secret a path that does not end with "/" (e.g. app/db).');
     await writeValues(mount, folder + rel, data, 0);
-    navigate(`secrets/${mount}${folder}${rel}`);
+    navigate(secretsTo(mount + folder + rel));
   };
   return (
     <section aria-labelledby="new-h">

@@ -5,7 +5,7 @@ import { Async, useAsync } from '../../components/async.tsx';
 import { ConfirmButton, Link } from '../../components/ui.tsx';
 import { navigate, useRoute } from '../../router.ts';
 import { KvEditor, row } from './Editor.tsx';
-import { deleteAll, readMeta, readValues, type SecretMeta, versionAction, versionState, writeValues } from './kv.ts';
+import { deleteAll, readMeta, readValues, type SecretMeta, secretsTo, versionAction, versionState, writeValues } from './kv.ts';
 import { Values } from './Values.tsx';
 
 const when = (t: string): string => (t ? new Date(t).toLocaleString() : '—');
@@ -76,7 +76,7 @@ function Versions(props: { mount: string; path: string; meta: SecretMeta; select
             const v = meta.versions[String(n)]!;
             return (
               <tr key={n} aria-current={n === props.selected ? 'true' : undefined}>
-                <td>{n === props.selected ? <strong>v{n} (shown)</strong> : <Link to={`secrets/${mount}${path}?version=${n}`}>{`View v${n}`}</Link>}</td>
+                <td>{n === props.selected ? <strong>v{n} (shown)</strong> : <Link to={secretsTo(mount + path, `?version=${n}`)}>{`View v${n}`}</Link>}</td>
                 <td>{when(v.created_time)}</td>
                 <td>
                   <span className={`badge ${BADGE[st]}`}>{st}</span>
@@ -170,7 +170,7 @@ export function SecretView({ mount, path }: { mount: string; path: string }) {
           danger
           onConfirm={async () => {
             await deleteAll(mount, path);
-            navigate(`secrets/${mount}${parent}`);
+            navigate(secretsTo(mount + parent));
           }}
         />
       </div>
@@ -185,7 +185,7 @@ export function SecretView({ mount, path }: { mount: string; path: string }) {
                 <Values key={selected} mount={mount} path={path} version={selected} readable={st === 'current' || st === 'active'} />
               </div>
               <NewVersion mount={mount} path={path} meta={m} onDone={(v) => {
-                  navigate(`secrets/${mount}${path}?version=${v}`);
+                  navigate(secretsTo(mount + path, `?version=${v}`));
                   meta.reload();
                 }} />
               <Versions mount={mount} path={path} meta={m} selected={selected} onChanged={meta.reload} />

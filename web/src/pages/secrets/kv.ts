@@ -1,6 +1,11 @@
 // KV version 2 calls of the Secrets page, through the one API client. Values are only ever returned
 // to the caller that asked (Reveal); nothing here caches or stores them.
-import { ApiError, api, call } from '../../api/client.ts';
+import { ApiError, api, call, encodePath } from '../../api/client.ts';
+
+/** The UI route of a mount, folder or secret path, each segment URL-encoded (names may hold ?, #, %). */
+export function secretsTo(path: string, query = ''): string {
+  return `secrets/${encodePath(path)}${query}`;
+}
 
 export interface Mount {
   /** "secret/" (always ends with a slash). */
