@@ -45,7 +45,7 @@ function SearchForm({ folder, initial, onSearch }: { folder: string; initial: Qu
   return (
     <search aria-label="Search secrets">
       <form className="search" onSubmit={submit}>
-      <Field label="Path contains" hint={folder ? `Searches below ${folder}` : 'Searches the whole mount'}>
+      <Field label="Path contains">
         {(id) => <input id={id} type="search" value={q.q} onChange={(e) => setQ({ ...q, q: e.target.value })} />}
       </Field>
       <Field label="Metadata key">{(id) => <input id={id} value={q.mk} onChange={(e) => setQ({ ...q, mk: e.target.value })} />}</Field>
@@ -61,6 +61,7 @@ function SearchForm({ folder, initial, onSearch }: { folder: string; initial: Qu
         ) : null}
       </div>
       </form>
+      <p className="muted scope">{folder ? `Searches below ${folder} (by path, or by a custom metadata key and value).` : 'Searches the whole mount (by path, or by a custom metadata key and value).'}</p>
     </search>
   );
 }
