@@ -161,6 +161,33 @@ describe('web UI: Secrets', () => {
     await context.close();
   });
 
+  it('refuses to overwrite a version written meanwhile (check-and-set) and says so; a new secret never replaces one', async () => {
+    const c = w.srv.client(w.root);
+    await c.write('secret/data/ops/raced', { data: { k: 'v1' } });
+    const { context, page } = await newPage(w);
+    await loginWithToken(page, w.root);
+    await page.goto('/ui/secrets/secret/ops/raced');
+    await page.getByRole('button', { name: 'Write new version' }).click();
+    await page.getByLabel('Key 1').fill('k');
+    await page.getByLabel('Value 1').fill('from-the-ui');
+    await c.write('secret/data/ops/raced', { data: { k: 'from-another-writer' } });
+    await page.getByRole('button', { name: 'Save version' }).click();
+    await page.getByRole('alert').filter({ hasText: 'Someone wrote a newer version than v1 meanwhile' }).waitFor();
+    await axeClean(page, 'cas conflict');
+    const cur = ((await c.read('secret/data/ops/raced')).body as { data: { data: Record<string, string>; metadata: { version: number } } }).data;
+    assert.deepEqual([cur.metadata.version, cur.data['k']], [2, 'from-another-writer']);
+
+    await page.goto('/ui/secrets/secret/ops/');
+    await page.getByRole('button', { name: 'New secret' }).click();
+    await page.getByLabel('Path', { exact: true }).fill('raced');
+    await page.getByLabel('Key 1').fill('k');
+    await page.getByLabel('Value 1').fill('would-replace');
+    await page.getByRole('button', { name: 'Create secret' }).click();
+    await page.getByRole('alert').filter({ hasText: 'A secret already exists at this path' }).waitFor();
+    assert.equal(((await c.read('secret/metadata/ops/raced')).body as { data: Meta }).data.current_version, 2);
+    await context.close();
+  });
+
   it('shows a version with a scheduled deletion (delete_version_after) as readable until then, with its deletion time', async () => {
     const c = w.srv.client(w.root);
     await c.write('secret/metadata/ops/expiring', { delete_version_after: '1h' });

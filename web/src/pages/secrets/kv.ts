@@ -126,8 +126,20 @@ export async function readValues(mount: string, path: string, version: number): 
 
 /** Writes a new version; `cas` is the version the editor started from (0 = must not exist yet). */
 export async function writeValues(mount: string, path: string, data: Record<string, string>, cas: number): Promise<number> {
-  const r = await api.write<{ version: number }>(`${mount}data/${path}`, { options: { cas }, data });
-  return r.data?.version ?? 0;
+  try {
+    const r = await api.write<{ version: number }>(`${mount}data/${path}`, { options: { cas }, data });
+    return r.data?.version ?? 0;
+  } catch (err) {
+    // The server's words name the parameter; say what happened and what to do instead.
+    if (err instanceof ApiError && /check-and-set parameter did not match/.test(err.message)) {
+      throw new Error(
+        cas === 0
+          ? 'A secret already exists at this path: open it and write a new version instead.'
+          : `Someone wrote a newer version than v${cas} meanwhile: nothing was saved. Reload the page to see it, then write again.`,
+      );
+    }
+    throw err;
+  }
 }
 
 export type VersionAction = 'delete' | 'undelete' | 'destroy';
