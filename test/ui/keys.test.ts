@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { pluginSummary } from '../../src/k8s/report/index.ts';
+import { pluginSummary, sendReport } from '../../src/k8s/report/index.ts';
 import { loginWithToken, newPage, screenshot, seriousA11yViolations, startUiWorld, type UiWorld } from './harness.ts';
 
 type Key = { latest_version: number; min_decryption_version: number; version_ids: Record<string, string> };
@@ -111,11 +111,12 @@ path "transit/keys" { capabilities = ["list"] }`,
     await c.write('transit/keys/kms-kek/rotate', {});
     const key = await readKey('kms-kek');
     await c.write('sys/mounts/posture', { type: 'kv', options: { version: '2' } });
-    // What the plugin writes (src/cli/kms-plugin.ts): its status, node and source, v1 still in use on node-b.
+    // What the plugin sends (src/cli/kms-plugin.ts, same functions): its status, node and source; node-b still on v1.
     const status = (keyId: string) => ({ version: 'v2', healthz: 'ok', keyId });
-    await c.write('posture/data/prod/kms-plugin.node-a', { data: pluginSummary(status(key.version_ids['2']!), 'node-a', 'transit/kms-kek') });
-    await c.write('posture/data/prod/kms-plugin.node-b', { data: pluginSummary({ ...status(key.version_ids['1']!), healthz: 'error: server unreachable' }, 'node-b', 'transit/kms-kek') });
-    await c.write('posture/data/staging/kms-plugin.node-c', { data: pluginSummary(status('pkcs11-0011aabb'), 'node-c', 'pkcs11:kek') });
+    const prod = { mount: 'posture', cluster: 'prod' };
+    await sendReport(c, prod, 'kms-plugin.node-a', pluginSummary(status(key.version_ids['2']!), 'node-a', 'transit/kms-kek'));
+    await sendReport(c, prod, 'kms-plugin.node-b', pluginSummary({ ...status(key.version_ids['1']!), healthz: 'error: server unreachable' }, 'node-b', 'transit/kms-kek'));
+    await sendReport(c, { mount: 'posture', cluster: 'staging' }, 'kms-plugin.node-c', pluginSummary(status('pkcs11-0011aabb'), 'node-c', 'pkcs11:kek'));
 
     const { context, page } = await newPage(w);
     await loginWithToken(page, w.root);
