@@ -12,7 +12,7 @@ import './secrets/secrets.css';
 
 function MountList({ all }: { all: Mount[] }) {
   const kv = all.filter(isKv2);
-  if (kv.length === 0) return <p>No KV version 2 mount yet: enable one with <code>arca secrets enable -version=2 kv</code> or <code>POST /v1/sys/mounts/&lt;path&gt;</code>.</p>;
+  if (kv.length === 0) return <p>No KV version 2 mount yet: enable one with <code>POST /v1/sys/mounts/&lt;path&gt;</code> and the body <code>{'{"type":"kv","options":{"version":"2"}}'}</code>.</p>;
   return (
     <table aria-label="KV version 2 mounts">
       <thead>
