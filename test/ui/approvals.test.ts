@@ -1,7 +1,7 @@
 /**
  * Issue 21's quorum flow in a real browser against a real server: alice (key-admin policy; rotating a
  * key needs 2 approvals from group key-admins, by approvers who logged in with MFA in the last 5
- * minutes) asks to rotate a key; bob (already stepped up) and carol (steps up in the UI with a TOTP
+ * minutes) asks to rotate a key on the Keys page; bob (already stepped up) and carol (steps up in the UI with a TOTP
  * code) approve it on the Approvals page; alice runs it from "My requests" and the key version
  * increments; erin steps up with a security key (CDP virtual authenticator) instead; the Audit page
  * shows the approvals with the chain's verification badge.
@@ -94,21 +94,16 @@ describe('Approvals page: quorum rotation with step-up (real server, Chromium)',
     await dir?.remove();
   });
 
-  /** Asks for the rotation from alice's browser tab with her token, keeping the held request as the UI does. */
+  /** Alice rotates the key on the Keys page; the server holds it and the page remembers the request. */
   async function requestRotation(page: Page): Promise<string> {
-    const held = await page.evaluate(async (token) => {
-      const res = await fetch('/v1/transit/keys/k8s-kek/rotate', { method: 'POST', headers: { 'X-Vault-Token': token, 'Content-Type': 'application/json' }, body: '{}' });
-      const body = (await res.json()) as { wrap_info: { token: string; accessor: string; ttl: number; creation_time: string; creation_path: string } };
-      const wi = body.wrap_info;
-      const g = globalThis as unknown as { sessionStorage: { setItem(k: string, v: string): void } };
-      // The shape api/requests.ts rememberRequest() stores (the Keys page calls it on a held answer).
-      g.sessionStorage.setItem(
-        'arca.requests',
-        JSON.stringify([{ accessor: wi.accessor, token: wi.token, what: 'Rotate key k8s-kek', path: wi.creation_path, createdAt: wi.creation_time, expiresAt: Date.now() + wi.ttl * 1000 }]),
-      );
-      return wi.accessor;
-    }, ops['alice']!.token);
-    return held;
+    await page.goto('/ui/keys/transit/k8s-kek');
+    await page.getByRole('button', { name: 'Rotate key' }).click();
+    await page.getByRole('dialog', { name: 'Rotate k8s-kek?' }).getByRole('button', { name: 'Rotate', exact: true }).click();
+    await page.getByRole('status').filter({ hasText: 'Rotate key k8s-kek needs approval' }).waitFor();
+    const held = await page.evaluate(() => (globalThis as unknown as { sessionStorage: { getItem(k: string): string | null } }).sessionStorage.getItem('arca.requests'));
+    const accessor = (JSON.parse(held ?? '[]') as { accessor: string; what: string }[]).find((r) => r.what === 'Rotate key k8s-kek')?.accessor;
+    assert.ok(accessor, 'the Keys page remembered the held request');
+    return accessor;
   }
 
   it('holds the rotation, two operators approve (one stepping up with TOTP), the requester runs it', async () => {
