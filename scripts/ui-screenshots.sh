@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Regenerates the screenshots in docs/ui/ (docs/ui.md shows them): runs the browser tests of the web UI
-# with ARCA_UI_DOCS_SHOTS=1, which makes each screenshot() call write docs/ui/<name>.png as well as
-# the test artifact under test-artifacts/ui/.
+# Regenerates the screenshots docs/ui.md shows (docs/ui/*.png): runs the browser tests of the web UI
+# with ARCA_UI_DOCS_SHOTS=1, which makes each screenshot() that docs/ui.md shows also write docs/ui/<name>.png,
+# beside the test artifact under test-artifacts/ui/ (every screenshot lands there).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mapfile -t files < <(find test/ui -name '*.test.ts' | sort)

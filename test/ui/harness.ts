@@ -4,6 +4,7 @@
  * Debian's Chromium driven by playwright-core. The page is opened at http://localhost:<port> (not
  * 127.0.0.1) because WebAuthn needs a host name as its RP ID.
  */
+import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import axe from 'axe-core';
@@ -94,10 +95,17 @@ export async function seriousA11yViolations(page: Page): Promise<AxeViolation[]>
   return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
 }
 
-/** Saves a screenshot as a test artifact (and into docs/ui/ when regenerating the docs). */
+/** The screenshots docs/ui.md shows (`ui/<name>.png`): only those are regenerated into docs/ui/. */
+let docsShows: Set<string> | undefined;
+function shownInDocs(name: string): boolean {
+  docsShows ??= new Set([...readFileSync(join(REPO_ROOT, 'docs', 'ui.md'), 'utf8').matchAll(/\(ui\/([\w.-]+)\.png\)/g)].map((m) => m[1]!));
+  return docsShows.has(name);
+}
+
+/** Saves a screenshot as a test artifact (and into docs/ui/ when regenerating the docs' pictures). */
 export async function screenshot(page: Page, name: string): Promise<void> {
   const png = await page.screenshot({ fullPage: false });
-  for (const dir of [ARTIFACTS, DOCS_SHOTS]) {
+  for (const dir of [ARTIFACTS, DOCS_SHOTS && shownInDocs(name) ? DOCS_SHOTS : undefined]) {
     if (!dir) continue;
     await mkdir(dir, { recursive: true });
     await writeFile(join(dir, `${name}.png`), png);
