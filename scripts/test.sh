@@ -14,8 +14,8 @@ for a in "$@"; do
   esac
 done
 [ "$install" = 1 ] && bash scripts/install-deps.sh
-if [ "$typecheck" = 1 ]; then echo "[test] typecheck"; npx tsc -p .; fi
-if [ "$lint" = 1 ]; then echo "[test] lint"; npx biome lint --diagnostic-level=error src test bench; fi
+if [ "$typecheck" = 1 ]; then echo "[test] typecheck"; npx tsc -p . && npx tsc -p web; fi
+if [ "$lint" = 1 ]; then echo "[test] lint"; npx biome lint --diagnostic-level=error src test bench web; fi
 if [ "${#files[@]}" -eq 0 ]; then
   # Node 20's --test neither expands globs nor finds .ts files by itself: pass them explicitly.
   mapfile -t files < <(find src test -name '*.test.ts' -not -path '*/node_modules/*' | sort)

@@ -14,6 +14,7 @@ interface Flags {
   dataDir?: string;
   printConfig?: boolean;
   logLevel?: string;
+  uiDir?: string;
 }
 
 export function register(cmd: Command): void {
@@ -24,6 +25,7 @@ export function register(cmd: Command): void {
     .option('--listen <host:port>', 'address to listen on (default 127.0.0.1:8200)')
     .option('--data-dir <dir>', 'data directory (SQLite file lives here)')
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace')
+    .option('--ui-dir <dir>', 'serve the web UI at /ui/ from this directory (default: dist/ui, built by `npm run build`)')
     .option('--print-config', 'print the effective config (redacted) and exit')
     .action(async (f: Flags) => {
       try {
@@ -42,6 +44,7 @@ async function run(f: Flags): Promise<void> {
     dev: f.dev ? true : undefined,
     devRootToken: f.devRootToken,
     'log.level': f.logLevel,
+    'ui.dir': f.uiDir,
   };
   const config = loadServerConfig({ ...(f.config ? { file: f.config } : {}), overrides });
   if (f.printConfig) {
@@ -89,6 +92,7 @@ function devBanner(addr: string, dir: string, token: string, given: boolean): st
     'Data, keys and tokens are throwaway. Never use dev mode for real secrets.',
     bar,
     `  Address:     ${addr}`,
+    `  Web UI:      ${addr}/ui/`,
     `  Data dir:    ${dir}`,
     `  Root token:  ${given ? '(as given with --dev-root-token)' : token}`,
     '',

@@ -75,6 +75,8 @@ export const ServerConfig = z
     /** Dev mode: in-memory-free throwaway server, auto-initialized and unsealed. Never for production. */
     dev: z.boolean().default(false),
     devRootToken: z.string().min(1).optional(),
+    /** The web UI at /ui/ (built by `npm run build`); `dir` overrides the built dist/ui. */
+    ui: z.object({ enabled: z.boolean().default(true), dir: z.string().min(1).optional() }).strict().default({ enabled: true }),
     ha: z
       .object({
         /** How long the active replica's lease lasts without renewal. */

@@ -53,6 +53,9 @@ describe('authz', () => {
       ['auth/nothing/login', undefined, false],
       ['sys/wrapping/unwrap', { path: 'sys/', type: 'system' }, true],
       ['sys/mfa/validate', { path: 'sys/', type: 'system' }, true],
+      // Step-up acts for the caller's token: it must stay authenticated.
+      ['sys/mfa/step-up', { path: 'sys/', type: 'system' }, false],
+      ['sys/mfa/validate/x', { path: 'sys/', type: 'system' }, false],
       ['sys/seal', { path: 'sys/', type: 'system' }, false],
     ];
     for (const [p, m, want] of cases) assert.equal(isUnauthenticated(p, m), want, p);

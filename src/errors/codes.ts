@@ -139,10 +139,17 @@ export const ERROR_CODES = [
   'ERR_LOGIN_LOCKED',
   /** An MFA request id, method or passcode was not accepted (one message for all). */
   'ERR_MFA_INVALID',
+  /** The entity has no enrollment (TOTP secret, WebAuthn credential) for any method it is asked for. */
+  'ERR_MFA_NOT_ENROLLED',
+  /** An MFA operation for the caller's own entity was sent with a token that has none (root or token-created). */
+  'ERR_MFA_ENTITY_REQUIRED',
+  /** A WebAuthn registration response was not accepted (challenge unknown/expired/used, origin, RP ID, signature). */
+  'ERR_MFA_REGISTRATION_FAILED',
   /** A response-wrapping token is unknown, expired or already used. */
   'ERR_WRAPPING_INVALID',
   /** A control-group request cannot be approved or completed (no approvers configured, expired, not yet approved). */
   'ERR_CONTROL_GROUP_DENIED',
+  'ERR_CONTROL_GROUP_MFA_REQUIRED',
   /** An OIDC redirect_uri is not in the role's allowed_redirect_uris. */
   'ERR_OIDC_REDIRECT_URI_DISALLOWED',
   /** An OIDC callback state is unknown, expired or already used. */

@@ -16,6 +16,7 @@ import { mapRequest, tokenOf, wrapTtlOf } from './request-map.ts';
 import { LOGIN_PATH, peerChain } from './tls-peer.ts';
 import { sendLogical } from './response.ts';
 import { registerRawSys } from './sys-raw.ts';
+import { registerUi } from './ui-static.ts';
 
 export interface HttpOptions {
   core: Core;
@@ -29,6 +30,8 @@ export interface HttpOptions {
   leaderAddress?: () => Promise<string>;
   /** HA: resolves the client address a standby forwarded for (authenticated), if any. */
   clientAddr?: (req: FastifyRequest) => Promise<string | undefined>;
+  /** The web UI at /ui/: `false` disables it; a directory overrides the built `dist/ui`. */
+  ui?: false | { dir?: string | undefined };
 }
 
 const MAX_BODY = 32 * 1024 * 1024;
@@ -131,5 +134,6 @@ export function buildHttpServer(o: HttpOptions): FastifyInstance {
   registerCoreRoutes(o, metrics, ha);
   registerRawSys(app, { core: o.core, ha, clusterId: '', ...(o.forward ? { forward: o.forward } : {}), ...(o.leaderAddress ? { leaderAddress: o.leaderAddress } : {}) });
   app.route({ method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'], url: '/v1/*', handler: logicalHandler(o) });
+  if (o.ui !== false) registerUi(app, o.ui?.dir);
   return app;
 }

@@ -112,7 +112,9 @@ export class ControlGroups {
       approved: st.approved, request_path: r.path, request_operation: r.operation,
       request_entity: { id: r.requester.entityId, name: requester?.name ?? '' },
       authorizations: r.approvals.map((a) => ({ entity_id: a.entity_id, entity_name: a.entity_name })),
-      factors: st.factors, expire_time: new Date(r.expiresAt).toISOString(), expired: r.expiresAt <= this.#d.now(),
+      // Arca additions for the UI: when it was asked, and which factors need a recent MFA login (step-up).
+      factors: st.factors.map((f) => ({ ...f, require_mfa_within: r.controlGroup.factors.find((c) => c.name === f.name)?.mfaWithin ?? 0 })),
+      creation_time: new Date(r.createdAt).toISOString(), expire_time: new Date(r.expiresAt).toISOString(), expired: r.expiresAt <= this.#d.now(),
     };
   }
 
@@ -131,7 +133,8 @@ export class ControlGroups {
       // Step-up: a factor may require the approver's token to come from a recent MFA login.
       const within = Math.max(...mine.map((f) => f.mfaWithin ?? 0));
       if (within > 0 && !(auth?.mfaAt && this.#d.now() / 1000 - auth.mfaAt <= within)) {
-        throw denied(`approving this request requires a token from an MFA login within the last ${within} seconds: log in again with your second factor`);
+        // A code of its own: a client (the UI) answers it with a step-up (sys/mfa/step-up), not a refusal.
+        throw new ArcaError('ERR_CONTROL_GROUP_MFA_REQUIRED', `approving this request requires a token from an MFA login within the last ${within} seconds: step up with sys/mfa/step-up or log in again with your second factor`);
       }
       if (!r.approvals.some((a) => a.entity_id === approver)) {
         const name = (await this.#d.identity.entity(approver))?.name ?? '';

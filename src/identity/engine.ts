@@ -119,5 +119,6 @@ export function createIdentityEngine(store: IdentityStore, mountByAccessor: Moun
         return undefined;
       },
     });
-  return { type: 'identity', sensitiveFields: ['url', 'barcode', 'recovery_codes'], handle: (req) => router.dispatch(req), routes: () => router.routes() };
+  // `response`: a WebAuthn registration (attestation object, public key) is HMAC'd whole in audit entries.
+  return { type: 'identity', sensitiveFields: ['url', 'barcode', 'recovery_codes', 'response'], handle: (req) => router.dispatch(req), routes: () => router.routes() };
 }

@@ -25,10 +25,11 @@ export class SecretCache {
     return this.#map.size;
   }
 
-  get(key: string): Uint8Array | undefined {
+  /** The value, unless expired or (when `keep` is given) its key_id fails `keep`; either drops it. */
+  get(key: string, keep?: (keyId: string) => boolean): Uint8Array | undefined {
     const e = this.#map.get(key);
     if (!e) return undefined;
-    if (e.expires <= this.now()) {
+    if (e.expires <= this.now() || (keep && !keep(e.keyId))) {
       this.#drop(key, e);
       return undefined;
     }

@@ -102,6 +102,32 @@ describe('KmsPluginService', () => {
     }
   });
 
+  it('stops decrypting a retired version from its caches at the first refresh that says so, even when the rest of that check fails', async () => {
+    const src = new MemoryKeySource();
+    const svc = await started(src);
+    try {
+      const seed = randomBytes(32);
+      const r = svc.encrypt(seed);
+      assert.deepEqual(Buffer.from(svc.decrypt(r.ciphertext, r.keyId) as Uint8Array), seed, 'cached while allowed');
+      // The key was rotated and mem-1 retired (below min_decryption_version); making the new local
+      // KEK fails in this check (e.g. the server timed out on encrypt).
+      src.refresh = async () => ({ currentKeyId: 'mem-2', allows: (id) => id === 'mem-2' });
+      src.wrap = async () => {
+        throw new ArcaError('ERR_SERVER_UNREACHABLE', 'timeout');
+      };
+      src.unwrap = async () => {
+        throw new ArcaError('ERR_KMS_KEY_ID_UNKNOWN', 'retired');
+      };
+      await svc.checkNow();
+      assert.match(svc.status().healthz, /^ERR_SERVER_UNREACHABLE/);
+      const again = svc.decrypt(r.ciphertext, r.keyId);
+      assert.ok(again instanceof Promise, 'not answered from the seed cache');
+      await assert.rejects(again, (e) => e instanceof ArcaError && e.code === 'ERR_KMS_KEY_ID_UNKNOWN');
+    } finally {
+      await svc.stop();
+    }
+  });
+
   it('refuses Encrypt before the first successful check', () => {
     const svc = new KmsPluginService(new MemoryKeySource(), { healthIntervalMs: 60_000, cacheSize: 10, cacheTtlMs: 60_000, log: silentLogger() });
     assert.throws(() => svc.encrypt(randomBytes(32)), (e) => e instanceof ArcaError && e.code === 'ERR_KMS_PLUGIN_UNAVAILABLE');

@@ -115,12 +115,14 @@ export class KmsPluginService {
     try {
       const meta = await this.#src.refresh();
       this.#meta = meta;
+      // Right after the refresh, before anything else of the check can fail: a retired version
+      // (below min_decryption_version) stops decrypting from the caches as soon as we know of it.
+      const dropped = this.#seeds.prune(meta.allows) + this.#keks.prune(meta.allows);
+      if (dropped) this.#o.log.info({ dropped }, 'cache entries of disallowed key versions dropped');
       const k = this.#kek;
       if (!k || k.keyId !== meta.currentKeyId || k.uses >= KEK_MAX_USES || Date.now() - k.created > KEK_MAX_AGE_MS) {
         await this.#newKek();
       }
-      const dropped = this.#seeds.prune(meta.allows) + this.#keks.prune(meta.allows);
-      if (dropped) this.#o.log.info({ dropped }, 'cache entries of disallowed key versions dropped');
       await this.#src.probe();
       this.#setHealth('ok');
     } catch (err) {
@@ -190,7 +192,8 @@ export class KmsPluginService {
       throw new ArcaError('ERR_PAYLOAD_TOO_LARGE', `key_id must be at most ${MAX_REQUEST_KEY_ID} bytes`);
     }
     const ck = seedCacheKey(keyId ?? '', ciphertext);
-    const hit = this.#seeds.get(ck);
+    // An entry cached by an unwrap that was in flight during the last prune is checked again here.
+    const hit = this.#seeds.get(ck, this.#meta?.allows);
     this.#o.observer?.cache?.('seed', hit !== undefined, this.#seeds.size);
     if (hit) return hit;
 
@@ -215,11 +218,12 @@ export class KmsPluginService {
 
   /** A copy of the local KEK for `wrapped` if it is in memory (current or cached), else undefined. */
   #localKek(keyId: string, wrapped: Uint8Array): Uint8Array | undefined {
+    // A key_id the last refresh did not allow (unknown, or below min_decryption_version) is never
+    // served from memory, not even as the current local KEK (whose replacement may have failed):
+    // the source decides (it refreshes once for a key_id it has not seen).
+    if (this.#meta && !this.#meta.allows(keyId)) return undefined;
     const cur = this.#kek;
     if (cur && cur.keyId === keyId && Buffer.compare(cur.wrapped, wrapped) === 0) return new Uint8Array(cur.kek);
-    // A key_id the last refresh did not allow (unknown, or below min_decryption_version) is never
-    // served from the cache: the source decides (it refreshes once for a key_id it has not seen).
-    if (this.#meta && !this.#meta.allows(keyId)) return undefined;
     const cached = this.#keks.get(kekCacheKey(wrapped));
     this.#o.observer?.cache?.('kek', cached !== undefined, this.#keks.size);
     return cached;

@@ -27,7 +27,7 @@ export interface MfaRouteDeps {
 export function registerMfaRoutes(router: EngineRouter, d: MfaRouteDeps): void {
   const s = d.store;
   const enroll = async (methodId: string, entityId: string) => {
-    const m = await s.method(methodId);
+    const m = await s.totpMethod(methodId);
     if (!m) throw new ArcaError('ERR_INVALID_REQUEST', 'method_id must name an existing TOTP method', { details: { field: 'method_id' } });
     const ent = await d.entityExists(entityId);
     if (!ent) throw new ArcaError('ERR_INVALID_REQUEST', 'entity_id must name an existing entity', { details: { field: 'entity_id' } });
@@ -44,7 +44,19 @@ export function registerMfaRoutes(router: EngineRouter, d: MfaRouteDeps): void {
     return { data: { method_id: m.id } };
   };
   router
-    .add('mfa/method/totp/', { list: async () => ({ data: { keys: (await s.methodIds()).sort() } }) })
+    // Every method of both types (Vault's type-agnostic list), with its type and name.
+    .add('mfa/method/', {
+      list: async () => {
+        const keys = (await s.methodIds()).sort();
+        const key_info: Record<string, unknown> = {};
+        for (const id of keys) {
+          const m = await s.method(id);
+          if (m) key_info[id] = { type: m.type, method_name: m.name };
+        }
+        return { data: { keys, key_info } };
+      },
+    })
+    .add('mfa/method/totp/', { list: async () => ({ data: { keys: (await s.methodIds('totp')).sort() } }) })
     .add('mfa/method/totp', { update: (r) => writeMethod(undefined, r) })
     .add('mfa/method/totp/generate', {
       update: async (r) => {
@@ -71,12 +83,12 @@ export function registerMfaRoutes(router: EngineRouter, d: MfaRouteDeps): void {
     })
     .add('mfa/method/totp/:id', {
       read: async (_r, p) => {
-        const m = await s.method(p['id']!);
+        const m = await s.totpMethod(p['id']!);
         if (!m) throw new ArcaError('ERR_NOT_FOUND', '');
         return { data: { id: m.id, type: m.type, method_name: m.name, issuer: m.issuer, algorithm: 'SHA1', digits: 6, period: 30, skew: 1, key_size: 20 } };
       },
       update: (r, p) => writeMethod(p['id'], r),
-      delete: async (_r, p) => (await s.deleteMethod(p['id']!), undefined),
+      delete: async (_r, p) => (await s.deleteMethod(p['id']!, 'totp'), undefined),
     })
     .add('mfa/login-enforcement/', { list: async () => ({ data: { keys: (await s.enforcementNames()).sort() } }) })
     .add('mfa/login-enforcement/:name', {

@@ -1,10 +1,11 @@
 /**
  * Login MFA state inside the barrier under `sys/mfa/` (so TOTP secrets are never stored in plaintext):
- *   method/<id>                  TotpMethod JSON
- *   secret/<method id>/<entity>  Enrollment JSON (base32 secret, last used step, recovery code hashes)
+ *   method/<id>                  MfaMethod JSON (TOTP or WebAuthn)
+ *   secret/<method id>/<entity>  TOTP: Enrollment JSON (base32 secret, last used step, recovery code hashes);
+ *                                WebAuthn: WebauthnEnrollment JSON (the entity's credentials, public keys, counters)
  *   enforcement/<name>           Enforcement JSON (which logins need which methods)
- * Writes that spend a code (last step, recovery code) are compare-and-set, so a code works once even
- * across replicas sharing the storage.
+ * Writes that spend a code (last step, recovery code) or move a signature counter are compare-and-set,
+ * so a code or an assertion works once even across replicas sharing the storage.
  */
 import { randomUUID } from 'node:crypto';
 import { ArcaError } from '../errors/index.ts';
@@ -17,6 +18,38 @@ export interface TotpMethod {
   name: string;
   issuer: string;
 }
+
+export type UserVerification = 'required' | 'preferred' | 'discouraged';
+
+export interface WebauthnMethod {
+  id: string;
+  type: 'webauthn';
+  name: string;
+  rp_id: string;
+  rp_name: string;
+  origins: string[];
+  user_verification: UserVerification;
+}
+
+export type MfaMethod = TotpMethod | WebauthnMethod;
+
+/** One registered authenticator; `id` and `public_key` are base64url (the public key is COSE). */
+export interface WebauthnCredential {
+  id: string;
+  public_key: string;
+  counter: number;
+  transports: string[];
+  label: string;
+  created: string;
+}
+
+export interface WebauthnEnrollment {
+  type: 'webauthn';
+  credentials: WebauthnCredential[];
+}
+
+/** Security keys per entity and method: enough for a spare or two, bounded so a record stays small. */
+export const MAX_WEBAUTHN_CREDENTIALS = 16;
 
 export interface Enrollment {
   secret: string;
@@ -60,23 +93,55 @@ export class MfaStore {
     return this.#s().put(k, enc.encode(JSON.stringify(v)));
   }
 
-  async method(id: string): Promise<TotpMethod | undefined> {
-    return (await this.#get<TotpMethod>(`method/${id}`))?.v;
+  async method(id: string): Promise<MfaMethod | undefined> {
+    return (await this.#get<MfaMethod>(`method/${id}`))?.v;
   }
 
-  async methodIds(): Promise<string[]> {
-    return this.#s().list('method/');
+  async totpMethod(id: string): Promise<TotpMethod | undefined> {
+    const m = await this.method(id);
+    return m?.type === 'totp' ? m : undefined;
+  }
+
+  async webauthnMethod(id: string): Promise<WebauthnMethod | undefined> {
+    const m = await this.method(id);
+    return m?.type === 'webauthn' ? m : undefined;
+  }
+
+  /** Method ids, of one type when given (each record is read to learn its type). */
+  async methodIds(type?: MfaMethod['type']): Promise<string[]> {
+    const ids = await this.#s().list('method/');
+    if (!type) return ids;
+    const out: string[] = [];
+    for (const id of ids) if ((await this.method(id))?.type === type) out.push(id);
+    return out;
   }
 
   async saveMethod(id: string | undefined, f: { name?: string | undefined; issuer?: string | undefined }): Promise<TotpMethod> {
-    const cur = id ? await this.method(id) : undefined;
-    if (id && !cur) throw new ArcaError('ERR_NOT_FOUND', 'no MFA method with this id');
+    const cur = id ? await this.totpMethod(id) : undefined;
+    if (id && !cur) throw new ArcaError('ERR_NOT_FOUND', 'no TOTP method with this id');
     const m: TotpMethod = { id: cur?.id ?? randomUUID(), type: 'totp', name: f.name ?? cur?.name ?? '', issuer: f.issuer ?? cur?.issuer ?? 'Arca' };
     await this.#put(`method/${m.id}`, m);
     return m;
   }
 
-  async deleteMethod(id: string): Promise<void> {
+  async saveWebauthnMethod(id: string | undefined, f: Partial<Omit<WebauthnMethod, 'id' | 'type'>>): Promise<WebauthnMethod> {
+    const cur = id ? await this.webauthnMethod(id) : undefined;
+    if (id && !cur) throw new ArcaError('ERR_NOT_FOUND', 'no WebAuthn method with this id');
+    const rp_id = f.rp_id ?? cur?.rp_id;
+    const origins = f.origins ?? cur?.origins;
+    if (!rp_id) throw new ArcaError('ERR_INVALID_REQUEST', 'missing rp_id', { details: { field: 'rp_id' } });
+    if (!origins) throw new ArcaError('ERR_INVALID_REQUEST', 'missing origins', { details: { field: 'origins' } });
+    const m: WebauthnMethod = {
+      id: cur?.id ?? randomUUID(), type: 'webauthn', name: f.name ?? cur?.name ?? '', rp_id, rp_name: f.rp_name ?? cur?.rp_name ?? 'Arca',
+      origins, user_verification: f.user_verification ?? cur?.user_verification ?? 'preferred',
+    };
+    await this.#put(`method/${m.id}`, m);
+    return m;
+  }
+
+  /** Deletes a method (of `type` only, when given) with every enrollment in it. */
+  async deleteMethod(id: string, type?: MfaMethod['type']): Promise<void> {
+    if (type && (await this.method(id))?.type !== type) return;
     for (const e of await this.enforcements()) {
       if (e.mfa_method_ids.includes(id)) throw new ArcaError('ERR_INVALID_REQUEST', `method is used by login enforcement "${e.name}"; remove it there first`);
     }
@@ -97,6 +162,50 @@ export class MfaStore {
 
   async unenroll(methodId: string, entityId: string): Promise<void> {
     await this.#s().delete(`secret/${methodId}/${entityId}`);
+  }
+
+  /** The entity's WebAuthn credentials for a method (none when it registered none). */
+  async webauthnCredentials(methodId: string, entityId: string): Promise<WebauthnCredential[]> {
+    const cur = await this.#get<WebauthnEnrollment | Enrollment>(`secret/${methodId}/${entityId}`);
+    return cur && 'type' in cur.v && cur.v.type === 'webauthn' ? cur.v.credentials : [];
+  }
+
+  /** Read-modify-write of a WebAuthn enrollment, compare-and-set; `change` answers the next record or false to stop. */
+  async #updateWebauthn(methodId: string, entityId: string, change: (cur: WebauthnEnrollment) => WebauthnEnrollment | false): Promise<boolean> {
+    const k = `secret/${methodId}/${entityId}`;
+    for (let i = 0; i < 8; i++) {
+      const cur = await this.#get<WebauthnEnrollment>(k);
+      if (cur && cur.v.type !== 'webauthn') return false;
+      const next = change(cur?.v ?? { type: 'webauthn', credentials: [] });
+      if (next === false) return false;
+      if (await this.#s().putIf(k, enc.encode(JSON.stringify(next)), cur?.raw)) return true;
+    }
+    throw new ArcaError('ERR_STORAGE_CONFLICT', 'the enrollment is being changed concurrently; retry');
+  }
+
+  async addWebauthnCredential(methodId: string, entityId: string, c: WebauthnCredential): Promise<void> {
+    let why = '';
+    const ok = await this.#updateWebauthn(methodId, entityId, (cur) => {
+      if (cur.credentials.some((x) => x.id === c.id)) why = 'this security key is already registered for this method';
+      else if (cur.credentials.length >= MAX_WEBAUTHN_CREDENTIALS) why = `at most ${MAX_WEBAUTHN_CREDENTIALS} security keys per method: an administrator can remove them (admin-destroy)`;
+      else return { ...cur, credentials: [...cur.credentials, c] };
+      return false;
+    });
+    if (!ok) throw new ArcaError('ERR_INVALID_REQUEST', why || 'this entity has a non-WebAuthn enrollment for this method');
+  }
+
+  /**
+   * Moves a credential's signature counter to `counter` after a verified assertion. False when the
+   * stored counter is already there or past it (a replay, or a cloned authenticator) — unless both
+   * are zero: authenticators without a counter always report 0, and the single-use challenge is then
+   * the only replay guard.
+   */
+  async advanceWebauthnCounter(methodId: string, entityId: string, credentialId: string, counter: number): Promise<boolean> {
+    return this.#updateWebauthn(methodId, entityId, (cur) => {
+      const c = cur.credentials.find((x) => x.id === credentialId);
+      if (!c || ((counter > 0 || c.counter > 0) && counter <= c.counter)) return false;
+      return { ...cur, credentials: cur.credentials.map((x) => (x === c ? { ...x, counter } : x)) };
+    });
   }
 
   /**

@@ -14,6 +14,8 @@ export const DEFAULT_ROOT_PATHS: readonly string[] = Object.freeze([
   'sys/audit-hash/*',
   // Arca's: forces a signed checkpoint into every audit device.
   'sys/audit-checkpoint',
+  // Arca's: reads an audit device's entries back (HMAC'd, but who did what is itself sensitive).
+  'sys/audit-log',
   'sys/raw',
   'sys/raw/*',
   'sys/rotate',

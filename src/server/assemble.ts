@@ -157,7 +157,7 @@ async function assembleLocked(c: Readonly<ServerConfig>, log: Logger, dataDir: s
     throw err;
   }
   const app = buildHttpServer({
-    core, log, tls: c.tls,
+    core, log, tls: c.tls, ui: c.ui.enabled ? { dir: c.ui.dir } : false,
     ...(ha ? { ha: () => ha.manager.view(), forward: ha.forwarder(c.ha.standbyMode), stepDown: () => ha.manager.stepDown(), leaderAddress: () => ha.manager.leaderAddress(), clientAddr: async (req) => (req.headers[CLIENT_ADDR_HEADER] === undefined ? undefined : verifiedClientAddr(await ha.forwardKey(), req.headers)) } : {}),
   });
   const seal = sealRefresher(core, log);

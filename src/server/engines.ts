@@ -17,7 +17,8 @@ import { createOidcAuthEngine } from '../engines/auth-oidc/index.ts';
 import { ControlGroups, createIdentityEngine, IdentityStore, WrapStore } from '../identity/index.ts';
 import { randomUUID } from 'node:crypto';
 import { StorageView } from '../storage/index.ts';
-import { MfaGate, MfaStore, registerMfaRoutes } from '../mfa/index.ts';
+import { ArcaError } from '../errors/index.ts';
+import { MfaGate, MfaStore, registerMfaRoutes, registerWebauthnRoutes, Webauthn } from '../mfa/index.ts';
 import type { KeyBackend } from '../keys/backend.ts';
 import { SoftwareKeyBackend } from '../keys/software.ts';
 
@@ -55,10 +56,13 @@ export async function registerEngines(engines: EngineRegistry, deps: EngineDeps)
     const m = coreRef!().mounts.all.find((x) => x.accessor === accessor && x.path.startsWith('auth/'));
     return m && { accessor: m.accessor, type: m.type, path: m.path };
   };
-  // TOTP secrets and login enforcements: inside the barrier under sys/mfa/.
+  // TOTP secrets, WebAuthn credentials and login enforcements: inside the barrier under sys/mfa/.
   const mfaStore = new MfaStore(() => new StorageView(coreRef!().barrier, 'sys/mfa/'));
+  const mfaLog = deps.log.child({ component: 'mfa' });
+  const webauthn = new Webauthn({ store: mfaStore, now: () => Date.now(), debug: (reason) => mfaLog.debug({ reason }, 'webauthn ceremony refused') });
   const mfa = new MfaGate<CreateTokenOptions>({
     store: mfaStore,
+    webauthn,
     now: () => Date.now(),
     groupIdsOf: (id) => identity.groupIdsOf(id),
     issue: async (opts) => {
@@ -66,6 +70,7 @@ export async function registerEngines(engines: EngineRegistry, deps: EngineDeps)
       const { token, entry } = await c.tokens.create({ ...opts, mfaAt: Math.floor(Date.now() / 1000) });
       return authBlock(token, entry, await c.effectivePolicies(entry));
     },
+    stepUp: (accessor) => stepUpToken(coreRef!(), accessor),
   });
   // Response wrapping and quorum approval: inside the barrier under sys/wrapping/ and sys/control-group/.
   const wraps = new WrapStore(() => new StorageView(coreRef!().barrier, 'sys/wrapping/'), () => Date.now());
@@ -76,7 +81,11 @@ export async function registerEngines(engines: EngineRegistry, deps: EngineDeps)
     now: () => Date.now(),
     execute: (r, accessor) => coreRef!().executeApproved(r, accessor, randomUUID()),
   });
-  engines.set('identity', () => createIdentityEngine(identity, mountByAccessor, (r) => registerMfaRoutes(r, { store: mfaStore, entityExists: (id) => identity.entity(id) })));
+  engines.set('identity', () => createIdentityEngine(identity, mountByAccessor, (r) => {
+    const entityExists = (id: string) => identity.entity(id);
+    registerMfaRoutes(r, { store: mfaStore, entityExists });
+    registerWebauthnRoutes(r, { store: mfaStore, webauthn, entityExists });
+  }));
   const policies = new PolicyStore(() => coreRef!().barrier);
   const audit = new AuditManager(() => coreRef!().barrier, deps.auditSpoolDir, deps.log);
   return {
@@ -105,5 +114,23 @@ export async function registerEngines(engines: EngineRegistry, deps: EngineDeps)
       coreRef = core;
       return (names) => policies.authorizer(names);
     },
+  };
+}
+
+/**
+ * What a step-up of the token `accessor` issues: a child of it (revoked with it, never outliving it)
+ * for the same entity, with its policies, metadata, display name and login path, and at most its
+ * remaining TTL even across renewals. Limited-use and root tokens do not step up.
+ */
+async function stepUpToken(c: Core, accessor: string): Promise<CreateTokenOptions> {
+  const e = await c.tokens.lookupAccessor(accessor);
+  const now = Math.floor(Date.now() / 1000);
+  if (!e || !e.entityId || (e.expireAt > 0 && e.expireAt <= now)) throw new ArcaError('ERR_MFA_INVALID', 'the token that asked for step-up is no longer valid: log in again');
+  if (e.policies.includes('root')) throw new ArcaError('ERR_INVALID_REQUEST', 'a root token cannot step up');
+  if (e.numUses > 0) throw new ArcaError('ERR_INVALID_REQUEST', 'a limited-use token cannot step up: log in again with a token without num_uses');
+  const remaining = e.expireAt > 0 ? e.expireAt - now : 0;
+  return {
+    policies: e.policies, parent: e, entityId: e.entityId, displayName: e.displayName, meta: e.meta, path: e.path, renewable: e.renewable,
+    ...(remaining > 0 ? { ttl: remaining, explicitMaxTtl: remaining } : {}), relaxed: true,
   };
 }

@@ -60,6 +60,8 @@ const ROWS: Row[] = [
   { route: 'sys/auth/:path*', method: 'DELETE', path: 'sys/auth/none', caps: ['delete', 'sudo'] },
   { route: 'sys/audit', method: 'GET', path: 'sys/audit', caps: ['read', 'sudo'] },
   { route: 'sys/audit-checkpoint', method: 'PUT', path: 'sys/audit-checkpoint', caps: ['update', 'sudo'] },
+  // No file device in this server: authorized callers get 404 from the handler.
+  { route: 'sys/audit-log', method: 'GET', path: 'sys/audit-log', caps: ['read', 'sudo'] },
   // An unknown device type: refused by the engine (400) once authorized, so no device is enabled.
   { route: 'sys/audit/:path*', method: 'PUT', path: 'sys/audit/none', body: { type: 'nope' }, caps: ['create', 'update', 'sudo'] },
   { route: 'sys/audit/:path*', method: 'DELETE', path: 'sys/audit/none', caps: ['delete', 'sudo'] },
@@ -146,12 +148,25 @@ const ROWS: Row[] = [
   { route: 'identity/mfa/method/totp/generate', method: 'POST', path: 'identity/mfa/method/totp/generate', body: { method_id: 'none' }, caps: ['update'] },
   { route: 'identity/mfa/method/totp/admin-generate', method: 'POST', path: 'identity/mfa/method/totp/admin-generate', body: { method_id: 'none', entity_id: 'none' }, caps: ['update'] },
   { route: 'identity/mfa/method/totp/admin-destroy', method: 'POST', path: 'identity/mfa/method/totp/admin-destroy', body: { method_id: 'none', entity_id: 'none' }, caps: ['update'] },
+  { route: 'identity/mfa/method/', method: 'LIST', path: 'identity/mfa/method', caps: ['list'], grant: 'identity/mfa/method/' },
+  { route: 'identity/mfa/method/webauthn', method: 'POST', path: 'identity/mfa/method/webauthn', body: { rp_id: 'localhost', origins: ['http://localhost:8200'] }, caps: ['create', 'update'] },
+  { route: 'identity/mfa/method/webauthn/', method: 'LIST', path: 'identity/mfa/method/webauthn', caps: ['list'], grant: 'identity/mfa/method/webauthn/' },
+  { route: 'identity/mfa/method/webauthn/:id', method: 'GET', path: 'identity/mfa/method/webauthn/none', caps: ['read'] },
+  { route: 'identity/mfa/method/webauthn/:id', method: 'POST', path: 'identity/mfa/method/webauthn/none', body: { rp_name: 'x' }, caps: ['create', 'update'] },
+  { route: 'identity/mfa/method/webauthn/:id', method: 'DELETE', path: 'identity/mfa/method/webauthn/none', caps: ['delete'] },
+  // Matrix tokens have no entity (and the method ids are unknown): refused by the handler (400) once authorized.
+  { route: 'identity/mfa/method/webauthn/register/begin', method: 'POST', path: 'identity/mfa/method/webauthn/register/begin', body: { method_id: 'none' }, caps: ['update'] },
+  { route: 'identity/mfa/method/webauthn/register/finish', method: 'POST', path: 'identity/mfa/method/webauthn/register/finish', body: { method_id: 'none', response: {} }, caps: ['update'] },
+  { route: 'identity/mfa/method/webauthn/credentials', method: 'GET', path: 'identity/mfa/method/webauthn/credentials', caps: ['read'] },
+  { route: 'identity/mfa/method/webauthn/admin-destroy', method: 'POST', path: 'identity/mfa/method/webauthn/admin-destroy', body: { method_id: 'none', entity_id: 'none' }, caps: ['update'] },
   { route: 'identity/mfa/login-enforcement/', method: 'LIST', path: 'identity/mfa/login-enforcement', caps: ['list'], grant: 'identity/mfa/login-enforcement/' },
   { route: 'identity/mfa/login-enforcement/:name', method: 'GET', path: 'identity/mfa/login-enforcement/none', caps: ['read'] },
   { route: 'identity/mfa/login-enforcement/:name', method: 'POST', path: 'identity/mfa/login-enforcement/e1', body: { mfa_method_ids: ['none'], auth_method_types: ['userpass'] }, caps: ['create', 'update'] },
   { route: 'identity/mfa/login-enforcement/:name', method: 'DELETE', path: 'identity/mfa/login-enforcement/none', caps: ['delete'] },
   // The second login step: no token yet, the MFA request id is the credential (an unknown one is refused).
   { route: 'sys/mfa/validate', method: 'POST', path: 'sys/mfa/validate', body: { mfa_request_id: 'none', mfa_payload: {} }, caps: ['update'], open: true },
+  // Step-up needs a token with an entity (matrix tokens have none: 400 once authorized); never open.
+  { route: 'sys/mfa/step-up', method: 'POST', path: 'sys/mfa/step-up', body: {}, caps: ['update'] },
   // Unknown accessors: 404 from the handler once authorized.
   { route: 'sys/control-group/request', method: 'POST', path: 'sys/control-group/request', body: { accessor: 'none' }, caps: ['update'] },
   { route: 'sys/control-group/authorize', method: 'POST', path: 'sys/control-group/authorize', body: { accessor: 'none' }, caps: ['update'] },
@@ -211,8 +226,13 @@ describe('authorization matrix (real server, default deny)', () => {
     const covered = new Set(ROWS.flatMap((r) => [r.route].flat().map((route) => `${route} ${METHOD_OP[r.method]}`)));
     assert.deepEqual([...registered].filter((k) => !covered.has(k)).sort(), [], 'routes without a matrix row');
     assert.deepEqual([...covered].filter((k) => !registered.has(k)).sort(), [], 'matrix rows for routes the server does not register');
-    const raw = httpRoutes(srv.app).map((r) => r.url);
-    assert.deepEqual([...new Set(raw)].sort(), [...RAW_UNAUTHENTICATED, LOGICAL].sort(), 'fastify routes besides the logical one');
+    // The web UI's static files (src/http/ui-static.ts: public, no API behind them; the app calls
+    // /v1 with its token like any client) are the only other routes: `/` (a redirect) and everything under /ui.
+    const all = [...new Set(httpRoutes(srv.app).map((r) => r.url))];
+    const ui = all.filter((u) => u === '/' || u === '/ui' || u.startsWith('/ui/'));
+    assert.ok(ui.includes('/ui/*'), 'the UI routes are registered');
+    const raw = all.filter((u) => !ui.includes(u));
+    assert.deepEqual(raw.sort(), [...RAW_UNAUTHENTICATED, LOGICAL].sort(), 'fastify routes besides the logical one and the UI');
   });
 
   it('enforces allowed_parameters and denied_parameters', async () => {

@@ -116,7 +116,7 @@ describe('TOTP login MFA (real server)', () => {
     const child = await g.client(carol).request('POST', 'auth/token/create', {});
     const childToken = (child.body['auth'] as { client_token: string }).client_token;
     const refused = await g.client(childToken).request('POST', 'sys/control-group/authorize', { accessor });
-    assert.equal(errCode(refused), 'ERR_CONTROL_GROUP_DENIED');
+    assert.equal(errCode(refused), 'ERR_CONTROL_GROUP_MFA_REQUIRED');
     const bob = await mfaToken('bob', users.get('bob')!.recovery[0]!);
     const ok = await g.client(bob).request('POST', 'sys/control-group/authorize', { accessor });
     assert.equal((ok.body['data'] as { approved: boolean }).approved, true);

@@ -89,6 +89,9 @@ describe('quorum approval of key operations (real server)', () => {
     const v = view.body['data'] as { approved: boolean; request_path: string; request_entity: { id: string }; authorizations: { entity_id: string }[] };
     assert.equal(v.approved, true);
     assert.equal(v.request_path, 'transit/keys/k/rotate');
+    const shown = view.body['data'] as { creation_time: string; expire_time: string; factors: { name: string; have: number; need: number; require_mfa_within: number }[] };
+    assert.ok(Date.parse(shown.creation_time) < Date.parse(shown.expire_time), 'when it was asked, for the Approvals page');
+    assert.deepEqual(shown.factors, [{ name: 'key-admins', have: 2, need: 2, require_mfa_within: 0 }]);
     assert.equal(v.request_entity.id, who['a']!.entityId);
     assert.deepEqual(v.authorizations.map((x) => x.entity_id).sort(), [who['b']!.entityId, who['c']!.entityId].sort());
     assert.equal(await version(), 1, 'approval alone does not run it');

@@ -105,6 +105,10 @@ const RUNNERS: [RegExp, (s: Session, command: string) => Promise<void>][] = [
       s.devOutput = dev.output;
       await waitHealthy(s, dev.child, dev.output);
       await waitFor('dev banner', async () => (/export ARCA_TOKEN=/.test(dev.output()) ? true : undefined), 30_000);
+      // `npm start` built the web UI first: the server serves it.
+      const ui = await fetch(`${s.addr}/ui/`);
+      assert.equal(ui.status, 200, 'npm start serves the built web UI at /ui/');
+      assert.match(await ui.text(), /<div id="root">/);
     },
   ],
   [

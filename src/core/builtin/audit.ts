@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { ArcaError } from '../../errors/index.ts';
 import { type EngineRouter, parseFields } from '../../engines/index.ts';
 import { type AuditDevice, AuditBroker, type AuditInput, FileDevice, generateAuditKeys, SocketDevice, StdoutDevice } from '../../audit/index.ts';
+import { readAuditLogRoute } from './audit-log.ts';
 import type { Logger } from '../../log/index.ts';
 import { StorageView, type Storage } from '../../storage/index.ts';
 import type { AuditRecord, AuditSink } from '../core.ts';
@@ -165,6 +166,8 @@ export class AuditManager implements AuditSink, SystemExtension {
           return undefined;
         },
       })
+      // Arca's (no Vault equivalent): read a file device back for the UI's Audit page.
+      .add('audit-log', { read: async (r) => ({ data: await readAuditLogRoute(r.id, r.data, this.#configs, await this.#b()) }) })
       // Arca's (no Vault equivalent): sign the log now, so `arca audit verify` can prove a live log
       // up to this point instead of reporting its tail as not proven.
       .add('audit-checkpoint', {
