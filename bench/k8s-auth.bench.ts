@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { freePort, stopChild, tempDir, waitFor } from '../test/harness/index.ts';
 import { startKubeApiServer } from '../test/harness/kube-tokens.ts';
+import { startBareJose } from './lib/bare-jose.ts';
 import { compareHttp } from './lib/http-compare.ts';
 import type { WrkRequest } from './lib/wrk.ts';
 
@@ -46,35 +47,6 @@ async function up(port: number, child: ChildProcess, what: string): Promise<void
     if (child.exitCode !== null) throw new Error(`${what} exited with ${child.exitCode}`);
     return (await post(port, '/v1/sys/health', {}).catch(() => undefined)) ? true : undefined;
   }, 60_000);
-}
-
-/** The baseline: jose verification of the posted JWT, and a fixed answer of Arca's response size. */
-async function startBare(jwks: unknown, issuer: string, answer: string): Promise<{ child: ChildProcess; port: number }> {
-  const port = await freePort();
-  const src = `
-    import http from 'node:http';
-    import { createLocalJWKSet, jwtVerify } from 'jose';
-    const keys = createLocalJWKSet(JSON.parse(process.env.BENCH_JWKS));
-    const answer = Buffer.from(process.env.BENCH_ANSWER);
-    const algorithms = ['RS256','RS384','RS512','ES256','ES384','ES512','PS256','PS384','PS512'];
-    http.createServer((req, res) => {
-      const chunks = [];
-      req.on('data', (c) => chunks.push(c));
-      req.on('end', async () => {
-        try {
-          const { jwt } = JSON.parse(Buffer.concat(chunks).toString());
-          await jwtVerify(jwt, keys, { algorithms, issuer: process.env.BENCH_ISSUER, audience: 'arca', clockTolerance: 60 });
-          res.writeHead(200, { 'content-type': 'application/json', 'content-length': answer.length });
-          res.end(answer);
-        } catch {
-          res.writeHead(403).end();
-        }
-      });
-    }).listen(${port}, '127.0.0.1');`;
-  const env = { ...process.env, BENCH_JWKS: JSON.stringify(jwks), BENCH_ISSUER: issuer, BENCH_ANSWER: answer };
-  const child = spawn(process.execPath, ['--input-type=module', '-e', src], { cwd: ROOT, env, stdio: 'ignore' });
-  await up(port, child, 'bare jose server');
-  return { child, port };
 }
 
 export default async function k8sAuthBench(): Promise<void> {
@@ -106,7 +78,7 @@ export default async function k8sAuthBench(): Promise<void> {
     const jwt = await kube.mint(SA);
     const sample = await post(port, '/v1/auth/kubernetes/login', { role: 'app', jwt });
     if (sample.status !== 200) throw new Error(`login failed: ${sample.status} ${sample.body.slice(0, 300)}`);
-    bare = await startBare({ keys: kube.keys.map((k) => k.publicJwk) }, kube.issuer, sample.body);
+    bare = await startBareJose({ keys: kube.keys.map((k) => k.publicJwk) }, kube.issuer, sample.body);
     const body = JSON.stringify({ role: 'app', jwt });
     const login = (p: number): WrkRequest => ({ port: p, method: 'POST', path: '/v1/auth/kubernetes/login', body });
     const jwksBefore = kube.hits.jwks;

@@ -1,7 +1,7 @@
 /**
  * Where a request's time goes, from the server's own CPU profile under wrk load:
  *
- *   node --import tsx bench/profile.ts kv-read|transit-encrypt|k8s-login [--bare] [--inmem] [-c 16] [-s 8] [--top 25]
+ *   node --import tsx bench/profile.ts kv-read|transit-encrypt|k8s-login [--bare] [--inmem] [-c 16] [-s 8] [--top 25] [--save out.cpuprofile]
  *   node --import tsx bench/profile.ts --file some.cpuprofile [--top 25]
  *
  * Starts the Arca dev server with `node --cpu-prof`, sets up the target (a 200 B KV v2 secret / a
@@ -11,14 +11,15 @@
  * samples taken during the measured wrk run count (the profile's clock is the monotonic clock that
  * process.hrtime reads). Prints per-request µs by area of the tree and the top functions by self time.
  * With --bare, the profiled server is instead the bare node:http baseline returning the same body
- * (what the ratio's denominator spends per request). --inmem runs Arca on in-memory storage instead of
+ * (what the ratio's denominator spends per request; for k8s-login, the bench's jose-verifying one). --inmem runs Arca on in-memory storage instead of
  * the dev server's SQLite file (what the durable writes cost). Not a `.bench.ts`: it reports no ratio, it explains one.
  */
-import { readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { stopChild, tempDir } from '../test/harness/index.ts';
 import { startKubeApiServer } from '../test/harness/kube-tokens.ts';
+import { startBareJose } from './lib/bare-jose.ts';
 import { summarise } from './lib/cpuprofile.ts';
 import { procCpu } from './lib/proc.ts';
 import { api, type Served, startArca, startBare } from './lib/servers.ts';
@@ -26,7 +27,7 @@ import { type WrkRequest, wrk } from './lib/wrk.ts';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { c: { type: 'string', default: '16' }, s: { type: 'string', default: '8' }, top: { type: 'string', default: '25' }, file: { type: 'string' }, bare: { type: 'boolean', default: false }, inmem: { type: 'boolean', default: false } },
+  options: { c: { type: 'string', default: '16' }, s: { type: 'string', default: '8' }, top: { type: 'string', default: '25' }, file: { type: 'string' }, bare: { type: 'boolean', default: false }, inmem: { type: 'boolean', default: false }, save: { type: 'string' } },
 });
 const top = Number(values.top);
 
@@ -51,8 +52,10 @@ function print(file: string, requests: number, window?: { fromUs: number; toUs: 
 }
 
 const closers: (() => Promise<void>)[] = [];
+let prof: string[] = [];
 
-async function target(name: string, port: number, token: string): Promise<WrkRequest> {
+/** The request to load, and for k8s-login the bare server that does the same JWT verification. */
+async function target(name: string, port: number, token: string): Promise<WrkRequest & { bare?: (answer: string) => Promise<Served> }> {
   const h = { 'X-Vault-Token': token };
   if (name === 'k8s-login') {
     const kube = await startKubeApiServer({ algs: ['RS256'] });
@@ -66,7 +69,8 @@ async function target(name: string, port: number, token: string): Promise<WrkReq
       if (r.status >= 300) throw new Error(`${path}: ${r.status}`);
     }
     const jwt = await kube.mint({ namespace: 'payments', name: 'api', uid: 'a8b4c2d0-1111-4f10-8e3b-5c4d2a1b0f99', audiences: ['arca'], ttl: 3600 });
-    return { port, method: 'POST', path: '/v1/auth/kubernetes/login', body: JSON.stringify({ role: 'app', jwt }) };
+    const bare = (answer: string) => startBareJose({ keys: kube.keys.map((k) => k.publicJwk) }, kube.issuer, answer, { nodeArgs: prof });
+    return { port, method: 'POST', path: '/v1/auth/kubernetes/login', body: JSON.stringify({ role: 'app', jwt }), bare };
   }
   if (name === 'kv-read') {
     const put = await api(port, token, 'POST', '/v1/secret/data/bench', { data: { password: 'x'.repeat(185) } });
@@ -89,7 +93,7 @@ if (values.file) {
   const name = positionals[0] ?? 'kv-read';
   const dir = await tempDir('arca-prof-');
   const profDir = join(dir.path, 'prof');
-  const prof = ['--cpu-prof', '--cpu-prof-dir', profDir];
+  prof = ['--cpu-prof', '--cpu-prof-dir', profDir];
   let config: string | undefined;
   if (values.inmem) {
     config = join(dir.path, 'arca.json');
@@ -101,7 +105,7 @@ if (values.file) {
     let t = await target(name, arca.port, arca.token);
     if (values.bare) {
       const sample = await api(arca.port, arca.token, t.method, t.path, t.body === undefined ? undefined : JSON.parse(t.body));
-      bare = await startBare(sample.body, { nodeArgs: prof });
+      bare = await (t.bare ?? ((answer: string) => startBare(answer, { nodeArgs: prof })))(sample.body);
       t = { ...t, port: bare.port };
     }
     const profiled = bare ?? arca;
@@ -114,6 +118,7 @@ if (values.file) {
     await stopChild(profiled.child, 30_000);
     const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
     if (!file) throw new Error('the server wrote no .cpuprofile (did it exit cleanly?)');
+    if (values.save) copyFileSync(join(profDir, file), values.save);
     process.stdout.write(`${name}${values.bare ? ' (bare node:http baseline)' : ''}: wrk -t1 -c${values.c} -d${values.s}s → ${Math.round(r.rps)} req/s, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms\n`);
     const perReq = (us: number) => (us / r.requests).toFixed(1);
     // The profile's sample deltas are wall time (they include waiting for a CPU on this shared machine);

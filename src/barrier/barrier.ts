@@ -9,7 +9,7 @@
  * not reachable through the barrier's Storage face.
  */
 import { ArcaError } from '../errors/index.ts';
-import { concat, open, randomKey, randomNonce, seal, utf8, wipe } from '../crypto/index.ts';
+import { open, randomKey, randomNonce, seal, utf8, wipe } from '../crypto/index.ts';
 import { bytesEqual, checkCommit, type CommitOps, type Storage } from '../storage/index.ts';
 import { Keyring } from './keyring.ts';
 
@@ -20,6 +20,15 @@ const HEADER_LEN = 5;
 /** Where the keyring lives, encrypted under the root key (outside the barrier's own face). */
 export const KEYRING_PATH = 'core/keyring';
 const KEYRING_AAD = utf8('arca/barrier/keyring/v1');
+
+/** AAD = version ‖ term ‖ UTF-8 path, in one pooled buffer (its first HEADER_LEN bytes are the value's header). */
+function aadFor(term: number, path: string): Buffer {
+  const aad = Buffer.allocUnsafe(HEADER_LEN + Buffer.byteLength(path));
+  aad[0] = VERSION;
+  aad.writeUInt32BE(term, 1);
+  aad.write(path, HEADER_LEN, 'utf8');
+  return aad;
+}
 
 export class Barrier implements Storage {
   readonly #raw: Storage;
@@ -124,19 +133,17 @@ export class Barrier implements Storage {
 
   encrypt(path: string, plaintext: Uint8Array): Uint8Array {
     const t = this.#ring().activeTerm;
-    const header = new Uint8Array(HEADER_LEN);
-    header[0] = VERSION;
-    new DataView(header.buffer).setUint32(1, t.term);
-    return concat(header, seal(t.key, plaintext, concat(header, utf8(path)), this.#nonce()));
+    const aad = aadFor(t.term, path);
+    return seal(t.key, plaintext, aad, this.#nonce(), aad.subarray(0, HEADER_LEN));
   }
 
   decrypt(path: string, value: Uint8Array): Uint8Array {
     const kr = this.#ring();
     if (value.length < HEADER_LEN || value[0] !== VERSION) throw new ArcaError('ERR_BARRIER_DECRYPT', 'message authentication failed', { expose: false });
-    const header = value.subarray(0, HEADER_LEN);
-    const term = kr.term(new DataView(value.buffer, value.byteOffset).getUint32(1));
+    const n = new DataView(value.buffer, value.byteOffset).getUint32(1);
+    const term = kr.term(n);
     if (!term) throw new ArcaError('ERR_BARRIER_DECRYPT', 'message authentication failed', { expose: false });
-    return open(term.key, value.subarray(HEADER_LEN), concat(header, utf8(path)), 'ERR_BARRIER_DECRYPT');
+    return open(term.key, value.subarray(HEADER_LEN), aadFor(n, path), 'ERR_BARRIER_DECRYPT');
   }
 
   async get(key: string): Promise<Uint8Array | undefined> {

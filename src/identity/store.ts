@@ -10,9 +10,10 @@
  *   group/<id>                      Group JSON
  *   group-name/<name>               <id>
  *
- * Policies of an entity (its own ∪ its groups') are cached in memory for IDENTITY_CACHE_MS. Every
- * write through this process drops the cache at once; another HA replica's write is seen within that
- * bound, which is the documented bound for "removed from a group → live tokens lose the policies".
+ * Policies of an entity (its own ∪ its groups'), and the entity a login's alias resolves to, are cached
+ * in memory for IDENTITY_CACHE_MS. Every write through this process drops both caches at once; another
+ * HA replica's write is seen within that bound, which is the documented bound for "removed from a
+ * group → live tokens lose the policies" (and now also for an alias moved or deleted elsewhere).
  */
 import { randomUUID } from 'node:crypto';
 import { ArcaError } from '../errors/index.ts';
@@ -60,6 +61,11 @@ export class IdentityStore {
   readonly #s: () => Storage;
   readonly #now: () => number;
   #cache = new Map<string, { at: number; policies: string[] | undefined }>();
+  /**
+   * Alias key → its entity, for logins (every login resolves its alias: two storage reads and a JSON
+   * parse, ~8% of a JWKS login's core CPU by bench/login-cpu.ts). Same bound and same drops as #cache.
+   */
+  #aliases = new Map<string, { at: number; entityId: string }>();
 
   constructor(storage: () => Storage, now: () => number = Date.now) {
     this.#s = storage;
@@ -67,7 +73,13 @@ export class IdentityStore {
   }
 
   invalidate(): void {
+    this.#drop();
+  }
+
+  /** Every write through this process drops both caches at once. */
+  #drop(): void {
     this.#cache.clear();
+    this.#aliases.clear();
   }
 
   async #get<T>(key: string): Promise<T | undefined> {
@@ -77,7 +89,7 @@ export class IdentityStore {
 
   async #put(key: string, v: unknown): Promise<void> {
     await this.#s().put(key, enc.encode(typeof v === 'string' ? v : JSON.stringify(v)));
-    this.#cache.clear();
+    this.#drop();
   }
 
   async #ref(key: string): Promise<string | undefined> {
@@ -137,7 +149,7 @@ export class IdentityStore {
     }
     await this.#s().delete(`entity-name/${e.name}`);
     await this.#s().delete(`entity/${id}`);
-    this.#cache.clear();
+    this.#drop();
   }
 
   // ---- aliases
@@ -182,7 +194,7 @@ export class IdentityStore {
     if (!a) return;
     await this.#s().delete(aliasKey(a.mount_accessor, a.name));
     await this.#s().delete(`alias/${id}`);
-    this.#cache.clear();
+    this.#drop();
   }
 
   /**
@@ -212,10 +224,16 @@ export class IdentityStore {
 
   async #resolveAlias(mount: { accessor: string; type: string; path: string }, name: string, metadata: Record<string, string>): Promise<string> {
     const key = aliasKey(mount.accessor, name);
+    const hit = this.#aliases.get(key);
+    if (hit && this.#now() - hit.at < IDENTITY_CACHE_MS) return hit.entityId;
     const existing = await this.#ref(key);
     if (existing) {
       const a = await this.alias(existing);
-      if (a) return a.canonical_id;
+      if (a) {
+        if (this.#aliases.size > 10_000) this.#aliases.clear();
+        this.#aliases.set(key, { at: this.#now(), entityId: a.canonical_id });
+        return a.canonical_id;
+      }
     }
     const e = await this.saveEntity(undefined, {});
     const aid = randomUUID();
@@ -286,7 +304,7 @@ export class IdentityStore {
     if (!g) return;
     await this.#s().delete(`group-name/${g.name}`);
     await this.#s().delete(`group/${id}`);
-    this.#cache.clear();
+    this.#drop();
   }
 
   /** Names of the groups an entity belongs to (control-group factors match on these). */
