@@ -71,7 +71,10 @@ export function createIdentityEngine(store: IdentityStore, mountByAccessor: Moun
     .add('entity/id/:id', {
       read: async (_r, p) => readEntity(await store.entity(p['id']!)),
       update: (r, p) => writeEntity(p['id'], r),
-      delete: async (_r, p) => (await store.deleteEntity(p['id']!), undefined),
+      delete: async (_r, p) => {
+        await store.deleteEntity(p['id']!);
+        return undefined;
+      },
     })
     .add('entity/name/', { list: async () => keys(await store.entityNames()) })
     .add('entity/name/:name', {
@@ -92,7 +95,10 @@ export function createIdentityEngine(store: IdentityStore, mountByAccessor: Moun
         return { data: aliasData(a) };
       },
       update: (r, p) => writeAlias(p['id'], r),
-      delete: async (_r, p) => (await store.deleteAlias(p['id']!), undefined),
+      delete: async (_r, p) => {
+        await store.deleteAlias(p['id']!);
+        return undefined;
+      },
     })
     .add('group', { update: (r) => writeGroup(undefined, r) })
     .add('group/id/', { list: async () => keys(await store.groupIds()) })
@@ -103,7 +109,10 @@ export function createIdentityEngine(store: IdentityStore, mountByAccessor: Moun
         return { data: groupData(g) };
       },
       update: (r, p) => writeGroup(p['id'], r),
-      delete: async (_r, p) => (await store.deleteGroup(p['id']!), undefined),
+      delete: async (_r, p) => {
+        await store.deleteGroup(p['id']!);
+        return undefined;
+      },
     })
     .add('group/name/', { list: async () => keys(await store.groupNames()) })
     .add('group/name/:name', {

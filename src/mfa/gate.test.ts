@@ -19,7 +19,10 @@ function setup() {
   const issued: unknown[] = [];
   const gate = new MfaGate<{ login: string }>({
     store, webauthn, now: () => NOW, groupIdsOf: async () => [],
-    issue: async (create) => (issued.push(create), { client_token: 'hvs.issued' }),
+    issue: async (create) => {
+      issued.push(create);
+      return { client_token: 'hvs.issued' };
+    },
     stepUp: async (accessor) => ({ login: `step-up of ${accessor}` }),
   });
   return { store, gate, issued };

@@ -88,7 +88,10 @@ export function registerMfaRoutes(router: EngineRouter, d: MfaRouteDeps): void {
         return { data: { id: m.id, type: m.type, method_name: m.name, issuer: m.issuer, algorithm: 'SHA1', digits: 6, period: 30, skew: 1, key_size: 20 } };
       },
       update: (r, p) => writeMethod(p['id'], r),
-      delete: async (_r, p) => (await s.deleteMethod(p['id']!, 'totp'), undefined),
+      delete: async (_r, p) => {
+        await s.deleteMethod(p['id']!, 'totp');
+        return undefined;
+      },
     })
     .add('mfa/login-enforcement/', { list: async () => ({ data: { keys: (await s.enforcementNames()).sort() } }) })
     .add('mfa/login-enforcement/:name', {
@@ -110,6 +113,9 @@ export function registerMfaRoutes(router: EngineRouter, d: MfaRouteDeps): void {
         await s.saveEnforcement(e);
         return undefined;
       },
-      delete: async (_r, p) => (await s.deleteEnforcement(p['name']!), undefined),
+      delete: async (_r, p) => {
+        await s.deleteEnforcement(p['name']!);
+        return undefined;
+      },
     });
 }

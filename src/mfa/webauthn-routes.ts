@@ -113,6 +113,9 @@ export function registerWebauthnRoutes(router: EngineRouter, d: WebauthnRouteDep
         return { data: { id: m.id, type: m.type, method_name: m.name, rp_id: m.rp_id, rp_name: m.rp_name, origins: m.origins, user_verification: m.user_verification } };
       },
       update: (r, p) => writeMethod(p['id'], r),
-      delete: async (_r, p) => (await s.deleteMethod(p['id']!, 'webauthn'), undefined),
+      delete: async (_r, p) => {
+        await s.deleteMethod(p['id']!, 'webauthn');
+        return undefined;
+      },
     });
 }

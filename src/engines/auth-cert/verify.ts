@@ -4,7 +4,7 @@
  * a non-CA role needs the very same certificate. Then validity, clientAuth usage, and the role's
  * name constraints. Uses node:crypto's X509Certificate only; nothing is parsed by hand.
  */
-import { X509Certificate } from 'node:crypto';
+import type { X509Certificate } from 'node:crypto';
 
 const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
 const ANY_EKU = '2.5.29.37.0';

@@ -93,7 +93,10 @@ export function createOidcAuthEngine(ctx: EngineContext): Engine {
         await s.put(`role/${p['name']}`, enc.encode(JSON.stringify(parseOidcRole(r.data))));
         return undefined;
       },
-      delete: async (_r, p) => (await s.delete(`role/${p['name']}`), undefined),
+      delete: async (_r, p) => {
+        await s.delete(`role/${p['name']}`);
+        return undefined;
+      },
     })
     .add('oidc/auth_url', {
       update: async (r) => {

@@ -76,7 +76,10 @@ export function createUserpassAuthEngine(ctx: EngineContext): Engine {
         if (!u) throw new ArcaError('ERR_NOT_FOUND', '');
         return { data: { token_policies: u.token_policies, policies: u.token_policies, token_ttl: u.token_ttl, token_max_ttl: u.token_max_ttl, token_type: 'default' } };
       },
-      delete: async (_r, p) => (await s.delete(`user/${userName(p['name']!)}`), undefined),
+      delete: async (_r, p) => {
+        await s.delete(`user/${userName(p['name']!)}`);
+        return undefined;
+      },
     })
     .add('users/:name/password', {
       update: async (r, p) => {

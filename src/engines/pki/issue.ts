@@ -19,7 +19,7 @@ import { checkNames, isHostname } from './names.ts';
 import { buildRole, DEFAULT_TTL_SECONDS, defaultRole, type Role, requireRole } from './roles.ts';
 import { loadUrls, type PkiState, subjectAndSans, ttlField } from './state.ts';
 import { CERT_PREFIX, type CertRecord, putJson, serialColons, serialStorage } from './store.ts';
-import { OID_BASIC_CONSTRAINTS, OID_SAN, x509 } from './x509-lib.ts';
+import { OID_BASIC_CONSTRAINTS, OID_SAN, type x509 } from './x509-lib.ts';
 
 const issueSchema = z.object({
   common_name: z.string().max(1024).optional(),

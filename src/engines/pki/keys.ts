@@ -5,7 +5,7 @@
  */
 import { createPrivateKey, webcrypto } from 'node:crypto';
 import { ArcaError } from '../../errors/index.ts';
-import { type Algorithm, type CryptoKey, type CryptoKeyPair, type EcdsaParams, x509 } from './x509-lib.ts';
+import type { Algorithm, CryptoKey, CryptoKeyPair, EcdsaParams, x509 } from './x509-lib.ts';
 
 export type KeyType = 'ec' | 'rsa' | 'ed25519';
 

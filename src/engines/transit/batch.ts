@@ -8,7 +8,7 @@
  * into the item. A server-side failure (HSM gone, storage down) aborts the whole request instead, so
  * the core logs it and answers 5xx — item results must not hide an outage.
  */
-import { z } from 'zod';
+import type { z } from 'zod';
 import { ArcaError, HTTP_STATUS, isArcaError } from '../../errors/index.ts';
 import { issueCode, outOfRange } from '../fields.ts';
 import type { EngineResponse } from '../types.ts';

@@ -1,5 +1,5 @@
 /** Request-field helpers shared by the transit paths (Vault's weak typing, strict base64). */
-import { z } from 'zod';
+import type { z } from 'zod';
 import { ArcaError } from '../../errors/index.ts';
 import { parseFields } from '../fields.ts';
 import { decodeB64 } from './encoding.ts';

@@ -32,7 +32,10 @@ export function Policies({ name }: { name: string | undefined }) {
       </nav>
       <div className="access-main">
         {name === '-new' ? (
-          <PolicyEditor key="-new" name={undefined} initial="" onSaved={(n) => (list.reload(), navigate(`access/policies/${encodeURIComponent(n)}`))} />
+          <PolicyEditor key="-new" name={undefined} initial="" onSaved={(n) => {
+              list.reload();
+              navigate(`access/policies/${encodeURIComponent(n)}`);
+            }} />
         ) : name ? (
           <PolicyView key={name} name={name} onChanged={list.reload} />
         ) : (
