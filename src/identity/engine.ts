@@ -9,6 +9,8 @@ import { type Engine, EngineRouter, type EngineRequest, parseFields, vBool, vStr
 import type { Alias, Entity, Group, IdentityStore } from './store.ts';
 
 const NAME = z.string().min(1).max(256).regex(/^[^/\s][^/]*$/, 'must not contain "/" nor start with a space');
+/** Built once: a zod v4 schema compiles its fast path on first use (~40 µs per schema built). */
+const NameField = z.object({ n: NAME });
 const META = z.record(z.string(), z.string()).refine((m) => Object.keys(m).length <= 64, 'at most 64 keys');
 const EntityFields = z.object({ name: NAME.optional(), policies: vStringList.optional(), metadata: META.optional(), disabled: vBool.optional() });
 const AliasFields = z.object({ name: z.string().min(1).max(512).optional(), canonical_id: z.string().max(64).optional(), mount_accessor: z.string().max(64).optional() });
@@ -79,7 +81,7 @@ export function createIdentityEngine(store: IdentityStore, mountByAccessor: Moun
     .add('entity/name/', { list: async () => keys(await store.entityNames()) })
     .add('entity/name/:name', {
       read: async (_r, p) => readEntity(await store.entityByName(p['name']!)),
-      update: async (r, p) => writeEntity(await byName((n) => store.entityByName(n), p['name']!), r, parseFields(z.object({ n: NAME }), { n: p['name'] }).n),
+      update: async (r, p) => writeEntity(await byName((n) => store.entityByName(n), p['name']!), r, parseFields(NameField, { n: p['name'] }).n),
       delete: async (_r, p) => {
         const id = await byName((n) => store.entityByName(n), p['name']!);
         if (id) await store.deleteEntity(id);
@@ -121,7 +123,7 @@ export function createIdentityEngine(store: IdentityStore, mountByAccessor: Moun
         if (!g) throw notFound();
         return { data: groupData(g) };
       },
-      update: async (r, p) => writeGroup(await byName((n) => store.groupByName(n), p['name']!), r, parseFields(z.object({ n: NAME }), { n: p['name'] }).n),
+      update: async (r, p) => writeGroup(await byName((n) => store.groupByName(n), p['name']!), r, parseFields(NameField, { n: p['name'] }).n),
       delete: async (_r, p) => {
         const id = await byName((n) => store.groupByName(n), p['name']!);
         if (id) await store.deleteGroup(id);

@@ -11,6 +11,8 @@ import type { MfaStore } from './store.ts';
 import { hashRecoveryCode, newRecoveryCodes, newSecret, otpauthUrl } from './totp.ts';
 
 const NAME = z.string().min(1).max(128).regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'use letters, digits, ".", "_" or "-"');
+/** Built once: a zod v4 schema compiles its fast path on first use (~40 µs per schema built). */
+const NameField = z.object({ name: NAME });
 const MethodFields = z.object({ method_name: z.string().max(128).optional(), issuer: z.string().min(1).max(128).optional() });
 const GenerateFields = z.object({ method_id: z.string().min(1).max(64), entity_id: z.string().min(1).max(64).optional() });
 const EnforcementFields = z.object({
@@ -101,7 +103,7 @@ export function registerMfaRoutes(router: EngineRouter, d: MfaRouteDeps): void {
         return { data: { ...e } };
       },
       update: async (r, p) => {
-        const name = parseFields(z.object({ name: NAME }), { name: p['name'] }).name;
+        const name = parseFields(NameField, { name: p['name'] }).name;
         const f = parseFields(EnforcementFields, r.data);
         const e = {
           name, mfa_method_ids: f.mfa_method_ids, auth_method_accessors: f.auth_method_accessors ?? [], auth_method_types: f.auth_method_types ?? [],

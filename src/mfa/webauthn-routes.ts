@@ -21,6 +21,8 @@ const MethodFields = z.object({
   user_verification: z.enum(['required', 'preferred', 'discouraged']).optional(),
 });
 const MethodId = z.string().min(1).max(64);
+/** Built once: a zod v4 schema compiles its fast path on first use (~40 µs per schema built). */
+const MethodIdField = z.object({ method_id: MethodId });
 const FinishFields = z.object({ method_id: MethodId, response: z.record(z.string(), z.unknown()), name: z.string().max(64).optional() });
 const AdminFields = z.object({ method_id: MethodId, entity_id: z.string().min(1).max(64) });
 
@@ -77,7 +79,7 @@ export function registerWebauthnRoutes(router: EngineRouter, d: WebauthnRouteDep
     .add('mfa/method/webauthn/register/begin', {
       update: async (r) => {
         const entityId = self(r);
-        const m = await method(parseFields(z.object({ method_id: MethodId }), r.data).method_id);
+        const m = await method(parseFields(MethodIdField, r.data).method_id);
         const ent = await d.entityExists(entityId);
         if (!ent) throw new ArcaError('ERR_MFA_ENTITY_REQUIRED', "this token's identity entity no longer exists: log in again");
         return { data: { options: await d.webauthn.beginRegistration(m, { id: entityId, name: ent.name }) } };
@@ -94,7 +96,7 @@ export function registerWebauthnRoutes(router: EngineRouter, d: WebauthnRouteDep
     .add('mfa/method/webauthn/credentials', {
       read: async (r) => {
         const entityId = self(r);
-        const m = await method(parseFields(z.object({ method_id: MethodId }), r.data).method_id);
+        const m = await method(parseFields(MethodIdField, r.data).method_id);
         const creds = await s.webauthnCredentials(m.id, entityId);
         return { data: { credentials: creds.map((c) => ({ id: c.id, label: c.label, created: c.created })) } };
       },

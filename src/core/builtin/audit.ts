@@ -42,6 +42,14 @@ function buildDevice(c: DeviceConfig): AuditDevice {
   }
 }
 
+
+// Request schemas, built once (a zod v4 schema compiles its fast path on first use).
+const EnableFields = z.object({
+  type: z.enum(['file', 'socket', 'stdout']),
+  description: z.string().optional(),
+  options: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String)).optional(),
+});
+const HashFields = z.object({ input: z.string() });
 export class AuditManager implements AuditSink, SystemExtension {
   readonly #storage: () => Storage;
   readonly #spoolDir: string;
@@ -145,11 +153,7 @@ export class AuditManager implements AuditSink, SystemExtension {
       .add('audit/:path*', {
         update: async (r, p) => {
           const path = `${p['path']!.replace(/\/+$/, '')}/`;
-          const f = parseFields(z.object({
-            type: z.enum(['file', 'socket', 'stdout']),
-            description: z.string().optional(),
-            options: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String)).optional(),
-          }), r.data);
+          const f = parseFields(EnableFields, r.data);
           if (this.#configs.some((c) => c.path === path)) throw new ArcaError('ERR_INVALID_REQUEST', `path already in use: ${path}`);
           const cfg: DeviceConfig = { path, type: f.type, description: f.description ?? '', options: f.options ?? {} };
           const dev = buildDevice(cfg);
@@ -180,7 +184,7 @@ export class AuditManager implements AuditSink, SystemExtension {
       })
       .add('audit-hash/:path*', {
         update: async (r) => {
-          const { input } = parseFields(z.object({ input: z.string() }), r.data);
+          const { input } = parseFields(HashFields, r.data);
           return { data: { hash: (await this.#b()).hash(input) } };
         },
       });

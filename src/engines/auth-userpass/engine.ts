@@ -31,6 +31,8 @@ const UserFields = z.object({
   token_max_ttl: duration('token_max_ttl').optional(), max_ttl: duration('max_ttl').optional(),
 });
 const LoginFields = z.object({ password: PASSWORD });
+/** `users/:name/policies`; built once, as every schema here (zod v4 compiles each on first use). */
+const PolicyFields = UserFields.pick({ token_policies: true, policies: true });
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -95,7 +97,7 @@ export function createUserpassAuthEngine(ctx: EngineContext): Engine {
         const n = userName(p['name']!);
         const u = await load(n);
         if (!u) throw new ArcaError('ERR_NOT_FOUND', 'no such user');
-        const f = parseFields(UserFields.pick({ token_policies: true, policies: true }), r.data);
+        const f = parseFields(PolicyFields, r.data);
         await save(n, { ...u, token_policies: f.token_policies ?? f.policies ?? [] });
         return undefined;
       },
