@@ -1,3 +1,4 @@
-export type { Engine, EngineContext, EngineFactory, EngineRequest, EngineResponse, AuthContext, AuthIssue, Operation, RouteInfo } from './types.ts';
+export { MAX_INT, outOfRange, parseField, parseFields, vBool, vDuration, vDurationIn, vInt, vIntIn, vIntList, vIntListIn, vStringList } from './fields.ts';
+export { globMatch } from './glob.ts';
 export { EngineRouter, type Handler, type Handlers } from './router.ts';
-export { vBool, vInt, vIntIn, vDuration, vDurationIn, vStringList, vIntList, vIntListIn, parseFields, parseField, MAX_INT, outOfRange } from './fields.ts';
+export type { AuthContext, AuthIssue, Engine, EngineContext, EngineFactory, EngineRequest, EngineResponse, Operation, RouteInfo } from './types.ts';

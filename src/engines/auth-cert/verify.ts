@@ -5,6 +5,7 @@
  * name constraints. Uses node:crypto's X509Certificate only; nothing is parsed by hand.
  */
 import type { X509Certificate } from 'node:crypto';
+import { globMatch } from '../glob.ts';
 
 const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
 const ANY_EKU = '2.5.29.37.0';
@@ -17,10 +18,7 @@ export interface CertRoleConstraints {
   allowed_dns_sans: string[];
 }
 
-export function glob(pattern: string, value: string): boolean {
-  const re = new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 'i');
-  return re.test(value);
-}
+const glob = (pattern: string, value: string) => globMatch(pattern, value, { ignoreCase: true });
 
 function current(c: X509Certificate, nowMs: number): boolean {
   return Date.parse(c.validFrom) <= nowMs && nowMs <= Date.parse(c.validTo);

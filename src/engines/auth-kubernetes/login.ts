@@ -6,11 +6,12 @@
 import { z } from 'zod';
 import { ArcaError } from '../../errors/index.ts';
 import { parseFields } from '../fields.ts';
+import { globMatch } from '../glob.ts';
 import type { AuthIssue } from '../types.ts';
 import { identityFromClaims, type ServiceAccountIdentity } from './claims.ts';
 import { effectiveVerification, type KubernetesConfig } from './config.ts';
 import type { KeySource } from './key-source.ts';
-import { clientAllowed, globMatch, type KubernetesRole } from './role.ts';
+import { clientAllowed, type KubernetesRole } from './role.ts';
 import { tokenReview } from './token-review.ts';
 import { decodeUnverified, verifySigned } from './verify-jwt.ts';
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { isArcaError } from '../../errors/index.ts';
-import { clientAllowed, globMatch, MAX_DURATION_SECONDS, parseRole } from './role.ts';
+import { clientAllowed, MAX_DURATION_SECONDS, parseRole } from './role.ts';
 
 const BASE = { bound_service_account_names: 'api', bound_service_account_namespaces: 'payments', audience: 'arca' };
 
@@ -47,26 +47,6 @@ describe('kubernetes auth role', () => {
     assert.match(warnings[0]!, /audience/);
   });
 
-  it('matches globs as Vault does', () => {
-    assert.ok(globMatch('*', 'anything'));
-    assert.ok(globMatch('web-*', 'web-frontend'));
-    assert.ok(globMatch('*-prod', 'db-prod'));
-    assert.ok(globMatch('a*b*c', 'aXbYc'));
-    assert.ok(!globMatch('web-*', 'api'));
-    assert.ok(!globMatch('a*a', 'a'), 'the prefix and suffix may not overlap');
-    assert.ok(!globMatch('api', 'api2'));
-  });
-
-  it('glob matching never throws, a literal matches only itself, and `*` matches everything', () => {
-    fc.assert(
-      fc.property(fc.string(), fc.string(), (p, v) => {
-        globMatch(p, v);
-        if (!p.includes('*')) assert.equal(globMatch(p, v), p === v);
-        assert.ok(globMatch(`${p}*`, `${p}${v}`));
-        assert.ok(globMatch('*', v));
-      }),
-    );
-  });
 
   it('never throws anything but a coded 400 on arbitrary input', () => {
     const keys = ['bound_service_account_names', 'bound_service_account_namespaces', 'audience', 'alias_name_source', 'token_policies', 'token_ttl', 'token_max_ttl', 'token_num_uses', 'token_bound_cidrs', 'ttl', 'policies'];

@@ -135,20 +135,3 @@ export function clientAllowed(r: KubernetesRole, clientAddr: string): boolean {
   return bl.check(addr, fam === 6 ? 'ipv6' : 'ipv4');
 }
 
-/** Glob match as Vault's (`*` anywhere, e.g. `app-*`, `*-prod`); no other metacharacters. */
-export function globMatch(pattern: string, value: string): boolean {
-  if (pattern === '*') return true;
-  const parts = pattern.split('*');
-  if (parts.length === 1) return pattern === value;
-  let pos = 0;
-  const first = parts[0]!;
-  if (!value.startsWith(first)) return false;
-  pos = first.length;
-  for (let i = 1; i < parts.length - 1; i++) {
-    const idx = value.indexOf(parts[i]!, pos);
-    if (idx < 0) return false;
-    pos = idx + parts[i]!.length;
-  }
-  const last = parts[parts.length - 1]!;
-  return value.length - pos >= last.length && value.endsWith(last);
-}

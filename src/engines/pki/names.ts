@@ -5,6 +5,7 @@
  */
 import { isIP } from 'node:net';
 import { ArcaError } from '../../errors/index.ts';
+import { globMatch } from '../glob.ts';
 import type { Role } from './roles.ts';
 
 const LABEL = /^(\*|[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)$/i;
@@ -20,11 +21,6 @@ function refuse(what: string, field: string): ArcaError {
   return new ArcaError('ERR_PKI_NAME_NOT_ALLOWED', `${what} not allowed by this role`, { details: { field } });
 }
 
-/** Glob with `*` spanning any characters (Vault's glob.Glob). */
-export function globMatch(pattern: string, value: string): boolean {
-  const re = new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 'i');
-  return re.test(value);
-}
 
 function domainAllowed(role: Role, name: string): boolean {
   const n = name.toLowerCase().replace(/\.$/, '');
@@ -35,7 +31,7 @@ function domainAllowed(role: Role, name: string): boolean {
     if (role.allow_bare_domains && n === d) return true;
     // Vault: any depth of subdomain, and a wildcard `*.d` counts as one.
     if (role.allow_subdomains && n.endsWith(`.${d}`) && n.length > d.length + 1) return true;
-    if (role.allow_glob_domains && d.includes('*') && globMatch(d, n)) return true;
+    if (role.allow_glob_domains && d.includes('*') && globMatch(d, n, { ignoreCase: true })) return true;
   }
   return false;
 }
@@ -71,7 +67,7 @@ export function checkUri(role: Role, uri: string): void {
     ok = false;
   }
   if (!ok) throw new ArcaError('ERR_INVALID_REQUEST', 'uri_sans entries must be absolute URIs', { details: { field: 'uri_sans' } });
-  if (!role.allowed_uri_sans.some((g) => globMatch(g, uri))) throw refuse('URI subject alternate name', 'uri_sans');
+  if (!role.allowed_uri_sans.some((g) => globMatch(g, uri, { ignoreCase: true }))) throw refuse('URI subject alternate name', 'uri_sans');
 }
 
 export interface Names {
