@@ -91,7 +91,9 @@ export default async function bench(): Promise<void> {
     await writeFile(bare, [
       "import { readFileSync, writeFileSync } from 'node:fs';",
       'const [addr, jwtFile, out] = process.argv.slice(2);',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the source of a generated script, whose template literal runs there
       "const login = await (await fetch(`${addr}/v1/auth/kubernetes/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ role: 'app', jwt: readFileSync(jwtFile, 'utf8').trim() }) })).json();",
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the source of a generated script, whose template literal runs there
       "const s = await (await fetch(`${addr}/v1/secret/data/app/db`, { headers: { 'x-vault-token': login.auth.client_token } })).json();",
       "writeFileSync(out, s.data.data.password, { mode: 0o600 });",
     ].join('\n'));
@@ -100,8 +102,10 @@ export default async function bench(): Promise<void> {
     await writeFile(poll, [
       "import { readFileSync } from 'node:fs';",
       'const [addr, jwtFile] = process.argv.slice(2);',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the source of a generated script, whose template literal runs there
       "const login = await (await fetch(`${addr}/v1/auth/kubernetes/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ role: 'app', jwt: readFileSync(jwtFile, 'utf8').trim() }) })).json();",
       "const token = login.auth.client_token;",
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the source of a generated script, whose template literal runs there
       "const tick = async () => { await (await fetch(`${addr}/v1/secret/metadata/app/db`, { headers: { 'x-vault-token': token } })).json(); };",
       'await tick();',
       'setInterval(tick, 10_000);',

@@ -43,7 +43,7 @@ export const UNAUTHENTICATED_PATHS: RegExp[] = [/^sys\/mfa\/validate$/, /^sys\/w
  */
 export function isUnauthenticated(path: string, mount: { path: string; type: string } | undefined): boolean {
   if (path.startsWith('sys/') && UNAUTHENTICATED_PATHS.some((r) => r.test(path))) return true;
-  if (!mount || !mount.path.startsWith('auth/')) return false;
+  if (!mount?.path.startsWith('auth/')) return false;
   const rel = path.slice(mount.path.length);
   if (rel === 'login') return true;
   if (mount.type === 'userpass') return /^login\/[^/]+$/.test(rel);

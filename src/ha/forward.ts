@@ -39,7 +39,7 @@ export async function forwardRequest(
   for (const [k, v] of Object.entries(headers)) if (v !== undefined && !HOP_BY_HOP.has(k.toLowerCase())) h[k] = Array.isArray(v) ? v.join(', ') : v;
   h[FORWARDED_HEADER] = self;
   Object.assign(h, extraHeaders);
-  if (body && body.length) h['content-length'] = String(body.length);
+  if (body?.length) h['content-length'] = String(body.length);
   const mod = target.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
     const req = mod.request(target, { method, headers: h, agent: target.protocol === 'https:' ? agents.https : agents.http, timeout: timeoutMs }, (res) => {
@@ -55,7 +55,7 @@ export async function forwardRequest(
     });
     req.on('timeout', () => req.destroy(new ArcaError('ERR_HA_STANDBY', 'the active replica did not answer in time')));
     req.on('error', (err) => reject(err instanceof ArcaError ? err : new ArcaError('ERR_HA_STANDBY', 'cannot reach the active replica; retry shortly', { cause: err })));
-    if (body && body.length) req.write(body);
+    if (body?.length) req.write(body);
     req.end();
   });
 }

@@ -102,7 +102,7 @@ export class HsmKeySource implements KeySource {
     const hex = keyId.startsWith(ID_PREFIX) ? keyId.slice(ID_PREFIX.length) : '';
     if (!/^[0-9a-f]{2,128}$/.test(hex) || hex.length % 2) throw unknown();
     const key = await this.#hsm.findKeyById(Buffer.from(hex, 'hex'));
-    if (!key || !key.label.startsWith(`${this.#label}/v`)) throw unknown();
+    if (!key?.label.startsWith(`${this.#label}/v`)) throw unknown();
     return key;
   }
 }

@@ -125,7 +125,7 @@ export async function registerEngines(engines: EngineRegistry, deps: EngineDeps)
 async function stepUpToken(c: Core, accessor: string): Promise<CreateTokenOptions> {
   const e = await c.tokens.lookupAccessor(accessor);
   const now = Math.floor(Date.now() / 1000);
-  if (!e || !e.entityId || (e.expireAt > 0 && e.expireAt <= now)) throw new ArcaError('ERR_MFA_INVALID', 'the token that asked for step-up is no longer valid: log in again');
+  if (!e?.entityId || (e.expireAt > 0 && e.expireAt <= now)) throw new ArcaError('ERR_MFA_INVALID', 'the token that asked for step-up is no longer valid: log in again');
   if (e.policies.includes('root')) throw new ArcaError('ERR_INVALID_REQUEST', 'a root token cannot step up');
   if (e.numUses > 0) throw new ArcaError('ERR_INVALID_REQUEST', 'a limited-use token cannot step up: log in again with a token without num_uses');
   const remaining = e.expireAt > 0 ? e.expireAt - now : 0;

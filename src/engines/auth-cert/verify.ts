@@ -43,7 +43,7 @@ export function chainTrusted(role: X509Certificate, chain: X509Certificate[], no
   for (let i = 1; i <= chain.length; i++) {
     if (issuedBy(cur, role)) return current(role, nowMs);
     const next = chain[i];
-    if (!next || !next.ca || !current(next, nowMs) || !issuedBy(cur, next)) return false;
+    if (!next?.ca || !current(next, nowMs) || !issuedBy(cur, next)) return false;
     cur = next;
   }
   return false;

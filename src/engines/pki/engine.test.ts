@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { silentLogger } from '../../log/index.ts';
 import { InmemStorage } from '../../storage/index.ts';
-import type { Engine, EngineResponse, Operation } from '../types.ts';
+import type { EngineResponse, Operation } from '../types.ts';
 import { createPkiEngine } from './index.ts';
 import { x509 } from './x509-lib.ts';
 

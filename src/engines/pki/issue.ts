@@ -98,7 +98,7 @@ async function finish(s: PkiState, role: Role, cert: x509.X509Certificate, chain
   return { data };
 }
 
-function leafParams(role: Role, b: IssueInput, names: ReturnType<typeof subjectAndSans>, publicKey: x509.PublicKeyType, nowMs: number, notAfter: Date): LeafParams {
+function leafParams(role: Role, names: ReturnType<typeof subjectAndSans>, publicKey: x509.PublicKeyType, nowMs: number, notAfter: Date): LeafParams {
   return {
     subject: names.subject,
     sans: names.sans,
@@ -121,7 +121,7 @@ export async function issue(s: PkiState, roleName: string, data: Record<string, 
   const notAfter = notAfterFor(role, b, issuer.cert.notAfter, now);
   const spec = keySpec(role.key_type, role.key_bits);
   const keys = await generateKeyPair(spec);
-  const cert = await signLeaf(issuer, { ...leafParams(role, b, names, keys.publicKey, now, notAfter), urls: await loadUrls(s) });
+  const cert = await signLeaf(issuer, { ...leafParams(role, names, keys.publicKey, now, notAfter), urls: await loadUrls(s) });
   const pkcs8 = await exportPkcs8(keys.privateKey);
   return finish(s, role, cert, chain, b, { pem: privateKeyPem(spec, pkcs8, b.private_key_format === 'pkcs8' ? 'pkcs8' : 'der'), type: spec.type });
 }
@@ -158,7 +158,7 @@ export async function sign(s: PkiState, roleName: string, data: Record<string, u
   const { issuer, chain } = await issuerOf(s);
   const now = s.now();
   const notAfter = notAfterFor(role, b, issuer.cert.notAfter, now);
-  const cert = await signLeaf(issuer, { ...leafParams(role, b, names, csr.publicKey, now, notAfter), urls: await loadUrls(s) });
+  const cert = await signLeaf(issuer, { ...leafParams(role, names, csr.publicKey, now, notAfter), urls: await loadUrls(s) });
   return finish(s, role, cert, chain, b);
 }
 

@@ -17,7 +17,7 @@ describe('pki name checks', () => {
   });
 
   it('never crashes on arbitrary names, globs and serials', () => {
-    fc.assert(fc.property(fc.string(), fc.string(), (a, b) => {
+    fc.assert(fc.property(fc.string(), (a) => {
       isHostname(a);
       const s = serialStorage(a);
       if (s !== undefined) assert.match(serialColons(s.replace(/-/g, '')), /^[0-9a-f]{2}(:[0-9a-f]{2})*$/);

@@ -61,7 +61,7 @@ function refuseExport(b: { exportable?: boolean | undefined; allow_plaintext_bac
 }
 
 function keyBody(p: KeyPolicy, warnings?: string[]): EngineResponse {
-  return { data: describePolicy(p), ...(warnings && warnings.length ? { warnings } : {}) };
+  return { data: describePolicy(p), ...(warnings?.length ? { warnings } : {}) };
 }
 
 export async function writeKey(s: TransitState, req: EngineRequest, rawName: string): Promise<EngineResponse> {

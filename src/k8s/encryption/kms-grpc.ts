@@ -11,7 +11,7 @@ import type { KmsV1Service, KmsV2DecryptRequest, KmsV2EncryptResponse, KmsV2Serv
 /** `unix:///path` → grpc target. Abstract sockets (`unix:///@name`) are not supported by grpc-js. */
 export function kmsTarget(endpoint: string): string {
   const m = /^unix:\/\/(.*)$/.exec(endpoint);
-  if (!m || !m[1]) throw new ArcaError('ERR_ENCCONFIG_INVALID', `kms endpoint "${endpoint}" must be unix:///path/to/socket`);
+  if (!m?.[1]) throw new ArcaError('ERR_ENCCONFIG_INVALID', `kms endpoint "${endpoint}" must be unix:///path/to/socket`);
   if (m[1].startsWith('/@')) {
     throw new ArcaError('ERR_UNSUPPORTED_OPERATION', `abstract unix sockets (${endpoint}) are not supported; use a socket path`);
   }

@@ -44,7 +44,7 @@ export function lintEncryptionConfig(c: EncryptionConfiguration, mode?: number):
         message: 'no identity provider: objects still stored in plaintext cannot be read (add `identity: {}` last until every object has been rewritten)',
       });
     }
-    rc.providers.forEach((p, j) => {
+    rc.providers.forEach((_p, j) => {
       const path = `${base}.providers[${j}]`;
       const k = kinds[j];
       if (k === 'aescbc') {
