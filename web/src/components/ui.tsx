@@ -16,6 +16,22 @@ export function Link({ to, children, className }: { to: string; children: ReactN
   );
 }
 
+/** A table's header row: one column header (`scope="col"`) per label. */
+export function TableHead({ cols }: { cols: readonly ReactNode[] }) {
+  return (
+    <thead>
+      <tr>
+        {cols.map((c, i) => (
+          // biome-ignore lint/suspicious/noArrayIndexKey: the columns of a header are fixed and never reorder
+          <th key={i} scope="col">
+            {c}
+          </th>
+        ))}
+      </tr>
+    </thead>
+  );
+}
+
 export function Page({ title, actions, children }: { title: string; actions?: ReactNode; children: ReactNode }) {
   useEffect(() => {
     document.title = `${title} · Arca`;

@@ -1,7 +1,7 @@
 // Secrets page: KV v2 mounts, a folder tree per mount (/ui/secrets/<mount>/<folder>/), search, and
 // one secret's metadata, versions and values (/ui/secrets/<mount>/<path>). See docs/ui.md#secrets.
 import { Async, useAsync } from '../components/async.tsx';
-import { Link, Page } from '../components/ui.tsx';
+import { Link, Page, TableHead } from '../components/ui.tsx';
 import { useRoute } from '../router.ts';
 import { Breadcrumbs } from './secrets/Breadcrumbs.tsx';
 import { Folder } from './secrets/Folder.tsx';
@@ -15,12 +15,7 @@ function MountList({ all }: { all: Mount[] }) {
   if (kv.length === 0) return <p>No KV version 2 mount yet: enable one with <code>POST /v1/sys/mounts/&lt;path&gt;</code> and the body <code>{'{"type":"kv","options":{"version":"2"}}'}</code>.</p>;
   return (
     <table aria-label="KV version 2 mounts">
-      <thead>
-        <tr>
-          <th scope="col">Mount</th>
-          <th scope="col">Description</th>
-        </tr>
-      </thead>
+      <TableHead cols={['Mount', 'Description']} />
       <tbody>
         {kv.map((m) => (
           <tr key={m.path}>

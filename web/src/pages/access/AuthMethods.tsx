@@ -3,7 +3,7 @@
 import { type FormEvent, useState } from 'react';
 import { api, encodePath } from '../../api/client.ts';
 import { Async, ErrorBanner, useAsync } from '../../components/async.tsx';
-import { ConfirmButton, Field } from '../../components/ui.tsx';
+import { ConfirmButton, Field, TableHead } from '../../components/ui.tsx';
 
 interface AuthMount {
   type: string;
@@ -42,15 +42,7 @@ export function AuthMethods() {
         <Async state={s} label="Loading auth methods…">
           {(rows) => (
             <table>
-              <thead>
-                <tr>
-                  <th scope="col">Path</th>
-                  <th scope="col">Type</th>
-                  <th scope="col">Accessor</th>
-                  <th scope="col">Description</th>
-                  <th scope="col">Action</th>
-                </tr>
-              </thead>
+              <TableHead cols={['Path', 'Type', 'Accessor', 'Description', 'Action']} />
               <tbody>
                 {rows.map(([p, m]) => (
                   <tr key={p}>

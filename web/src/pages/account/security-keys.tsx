@@ -5,7 +5,7 @@ import { type FormEvent, useState } from 'react';
 import { listSecurityKeys, type MfaMethodInfo, registerSecurityKey } from '../../api/mfa.ts';
 import { Async, ErrorBanner, useAsync } from '../../components/async.tsx';
 import { securityKeyError } from '../../components/mfa.tsx';
-import { Field } from '../../components/ui.tsx';
+import { Field, TableHead } from '../../components/ui.tsx';
 
 function when(created: string): string {
   const d = new Date(created);
@@ -45,13 +45,7 @@ export function SecurityKeys({ method }: { method: MfaMethodInfo }) {
           ) : (
             <table>
               <caption className="visually-hidden">Your security keys for {title}</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Registered</th>
-                  <th scope="col">Credential ID</th>
-                </tr>
-              </thead>
+              <TableHead cols={['Name', 'Registered', 'Credential ID']} />
               <tbody>
                 {list.map((k) => (
                   <tr key={k.id}>

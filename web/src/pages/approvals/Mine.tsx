@@ -3,6 +3,7 @@
 import { useState } from 'react';
 import { type HeldRequest, heldRequests, runHeldRequest } from '../../api/requests.ts';
 import { ErrorBanner, useAsync } from '../../components/async.tsx';
+import { TableHead } from '../../components/ui.tsx';
 import { formatTime, type PendingRequest, requestStatus } from './api.ts';
 
 type Status = { kind: 'ok'; view: PendingRequest } | { kind: 'unknown'; error: unknown };
@@ -70,14 +71,7 @@ export function Mine() {
         <p className="muted">No request of yours is held in this browser tab. Operations that need approval show up here when you make them (they can only be run from the tab that made them).</p>
       ) : (
         <table>
-          <thead>
-            <tr>
-              <th scope="col">What</th>
-              <th scope="col">Requested</th>
-              <th scope="col">Status</th>
-              <th scope="col">Action</th>
-            </tr>
-          </thead>
+          <TableHead cols={['What', 'Requested', 'Status', 'Action']} />
           <tbody>
             {list.map((h) => {
               const s = state.data?.[h.accessor];

@@ -5,6 +5,7 @@ import { startSession } from '../../api/auth.ts';
 import { ApiError, type MfaRequirement } from '../../api/client.ts';
 import { Async, ErrorBanner, useAsync } from '../../components/async.tsx';
 import { MfaPrompt } from '../../components/mfa.tsx';
+import { TableHead } from '../../components/ui.tsx';
 import { authorize, type Factor, formatTime, formatWindow, listPending, needsStepUp, type PendingRequest, stepUp } from './api.ts';
 
 function FactorCell({ f }: { f: Factor }) {
@@ -106,16 +107,7 @@ function PendingTable({ rows, busy, onApprove }: { rows: PendingRequest[]; busy:
   return (
     <table>
       <caption className="muted">Requests held by a control group until enough approvers agree</caption>
-      <thead>
-        <tr>
-          <th scope="col">Requested by</th>
-          <th scope="col">Operation</th>
-          <th scope="col">Requested</th>
-          <th scope="col">Expires</th>
-          <th scope="col">Approvals</th>
-          <th scope="col">Action</th>
-        </tr>
-      </thead>
+      <TableHead cols={['Requested by', 'Operation', 'Requested', 'Expires', 'Approvals', 'Action']} />
       <tbody>
         {rows.map((r) => (
           <tr key={r.accessor}>

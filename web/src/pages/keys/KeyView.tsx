@@ -5,7 +5,7 @@ import { useState } from 'react';
 import { type HeldRequest, rememberRequest, type WrapInfo } from '../../api/requests.ts';
 import { Async, useAsync } from '../../components/async.tsx';
 import { HeldNotice } from '../../components/held.tsx';
-import { ConfirmButton, Field } from '../../components/ui.tsx';
+import { ConfirmButton, Field, TableHead } from '../../components/ui.tsx';
 import { Plugins } from './Plugins.tsx';
 import { indexKeyIds, readKey, rotateKey, setMinDecryption, type TransitKey } from './transit.ts';
 
@@ -99,14 +99,7 @@ export function KeyView({ mount, name }: { mount: string; name: string }) {
               </div>
               <h3>Versions</h3>
               <table aria-label="Key versions">
-                <thead>
-                  <tr>
-                    <th scope="col">Version</th>
-                    <th scope="col">Created</th>
-                    <th scope="col">State</th>
-                    <th scope="col">key_id</th>
-                  </tr>
-                </thead>
+                <TableHead cols={['Version', 'Created', 'State', 'key_id']} />
                 <tbody>
                   {versions.map((v) => {
                     const st = versionState(k, v);

@@ -1,7 +1,7 @@
 // "Which clusters' KMS plugins report which key_id": the plugins' posture reports, per cluster and
 // node, with the transit key version each key_id names when it is one of the known keys' version_ids.
 import { Async, useAsync } from '../../components/async.tsx';
-import { Link } from '../../components/ui.tsx';
+import { Link, TableHead } from '../../components/ui.tsx';
 import { type KeyVersionRef, pluginReports } from './transit.ts';
 
 const when = (t: string): string => (t ? new Date(t).toLocaleString() : '—');
@@ -54,16 +54,7 @@ export function Plugins({ resolve, only }: { resolve: (keyId: string) => KeyVers
               {shown.length === 0 ? <p>No KMS plugin reports a key_id of this key.</p> : null}
               {shown.length > 0 ? (
                 <table aria-label="KMS plugin reports">
-                  <thead>
-                    <tr>
-                      <th scope="col">Cluster</th>
-                      <th scope="col">Node</th>
-                      <th scope="col">Health</th>
-                      <th scope="col">key_id</th>
-                      <th scope="col">Transit key version</th>
-                      <th scope="col">Reported</th>
-                    </tr>
-                  </thead>
+                  <TableHead cols={['Cluster', 'Node', 'Health', 'key_id', 'Transit key version', 'Reported']} />
                   <tbody>
                     {shown.map((r) => (
                       <tr key={`${r.cluster}/${r.node}`}>

@@ -1,6 +1,8 @@
 // Encryption of etcd data from the latest `arca etcd scan --report`: counts per state, per resource
 // (a resource with plaintext or undecryptable values is flagged in words), per provider/key, and
 // the history of earlier scans.
+
+import { TableHead } from '../../components/ui.tsx';
 import { type Counts, formatTime, type ScanReport, STATE_TEXT, STATES } from './derive.ts';
 import { ScanHistory } from './History.tsx';
 import type { Got } from './load.ts';
@@ -69,13 +71,7 @@ function ProviderTable({ scan }: { scan: ScanReport }) {
   if (rows.length === 0) return null;
   return (
     <table aria-label="Objects by provider and key" className="posture-compact">
-      <thead>
-        <tr>
-          <th scope="col">Provider</th>
-          <th scope="col">Key name or KMS key_id</th>
-          <th scope="col">Objects</th>
-        </tr>
-      </thead>
+      <TableHead cols={['Provider', 'Key name or KMS key_id', 'Objects']} />
       <tbody>
         {rows.map((r) => (
           <tr key={`${r.p}/${r.k}`}>

@@ -1,5 +1,7 @@
 // Hardening findings from `arca check --report`: failed findings counted per severity, then listed
 // worst first (id and severity; evidence only exists when the report was sent with details).
+
+import { TableHead } from '../../components/ui.tsx';
 import { type CheckReport, failedFindings, SEVERITIES, severityTone } from './derive.ts';
 import type { Got } from './load.ts';
 import { Badge, Command, ReportCard } from './parts.tsx';
@@ -28,12 +30,7 @@ function Findings({ check }: { check: CheckReport }) {
         <p>No failed findings.</p>
       ) : (
         <table aria-label="Failed findings" className="posture-compact">
-          <thead>
-            <tr>
-              <th scope="col">Finding</th>
-              <th scope="col">Severity</th>
-            </tr>
-          </thead>
+          <TableHead cols={['Finding', 'Severity']} />
           <tbody>
             {failed.map((f) => (
               <tr key={f.id}>

@@ -1,6 +1,7 @@
 // KMS plugins of a cluster (`arca kms-plugin --report-interval`): health and key_id per node, and
 // the report's age; a report older than STALE_AFTER intervals says the plugin may be gone.
 import { ErrorBanner } from '../../components/async.tsx';
+import { TableHead } from '../../components/ui.tsx';
 import { DEFAULT_INTERVAL_MS, formatDuration, formatTime, freshness, STALE_AFTER } from './derive.ts';
 import type { PluginEntry } from './load.ts';
 import { Badge, Command } from './parts.tsx';
@@ -17,15 +18,7 @@ export function PluginsSection({ cluster, plugins, now }: { cluster: string; plu
       ) : (
         <>
           <table aria-label="KMS plugins by node">
-            <thead>
-              <tr>
-                <th scope="col">Node</th>
-                <th scope="col">Health</th>
-                <th scope="col">key_id</th>
-                <th scope="col">KEK</th>
-                <th scope="col">Last report</th>
-              </tr>
-            </thead>
+            <TableHead cols={['Node', 'Health', 'key_id', 'KEK', 'Last report']} />
             <tbody>
               {plugins.map((p) => {
                 const node = p.source.slice('kms-plugin.'.length);

@@ -2,7 +2,7 @@
 // each confirmed), the selected version's values behind Reveal, and "Write new version".
 import { useState } from 'react';
 import { Async, useAsync } from '../../components/async.tsx';
-import { ConfirmButton, Link } from '../../components/ui.tsx';
+import { ConfirmButton, Link, TableHead } from '../../components/ui.tsx';
 import { navigate, useRoute } from '../../router.ts';
 import { KvEditor, row } from './Editor.tsx';
 import { deleteAll, readMeta, readValues, type SecretMeta, secretsTo, versionAction, versionState, writeValues } from './kv.ts';
@@ -62,14 +62,7 @@ function Versions(props: { mount: string; path: string; meta: SecretMeta; select
     <section aria-labelledby="versions-h">
       <h2 id="versions-h">Versions</h2>
       <table aria-label="Versions">
-        <thead>
-          <tr>
-            <th scope="col">Version</th>
-            <th scope="col">Created</th>
-            <th scope="col">State</th>
-            <th scope="col">Actions</th>
-          </tr>
-        </thead>
+        <TableHead cols={['Version', 'Created', 'State', 'Actions']} />
         <tbody>
           {nums.map((n) => {
             const st = versionState(meta, n);

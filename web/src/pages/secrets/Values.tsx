@@ -2,6 +2,7 @@
 // only (gone on Hide, on another version, on leaving the page), never written to any storage.
 import { useState } from 'react';
 import { ErrorBanner } from '../../components/async.tsx';
+import { TableHead } from '../../components/ui.tsx';
 import { readValues } from './kv.ts';
 
 const show = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v));
@@ -58,13 +59,7 @@ export function Values({ mount, path, version, readable }: { mount: string; path
       ) : (
         <>
           <table aria-label={`Values of version ${version}`}>
-            <thead>
-              <tr>
-                <th scope="col">Key</th>
-                <th scope="col">Value</th>
-                <th scope="col">Copy</th>
-              </tr>
-            </thead>
+            <TableHead cols={['Key', 'Value', 'Copy']} />
             <tbody>
               {Object.entries(values).map(([k, v]) => (
                 <tr key={k}>
