@@ -3,7 +3,7 @@
 // the history of earlier scans.
 
 import { TableHead } from '../../components/ui.tsx';
-import { type Counts, formatTime, type ScanReport, STATE_TEXT, STATES } from './derive.ts';
+import { type Counts, formatTime, type ScanReport, STATE_LABELS, STATE_TEXT, STATES } from './derive.ts';
 import { ScanHistory } from './History.tsx';
 import type { Got } from './load.ts';
 import { Badge, Command, ReportCard } from './parts.tsx';
@@ -31,17 +31,7 @@ function ResourceTable({ scan }: { scan: ScanReport }) {
   const rows = Object.entries(scan.byResource).sort((a, b) => a[0].localeCompare(b[0]));
   return (
     <table aria-label="Objects by resource">
-      <thead>
-        <tr>
-          <th scope="col">Resource</th>
-          {STATES.map((s) => (
-            <th key={s} scope="col">
-              {STATE_TEXT[s].label}
-            </th>
-          ))}
-          <th scope="col">Total</th>
-        </tr>
-      </thead>
+      <TableHead cols={['Resource', ...STATE_LABELS, 'Total']} />
       <tbody>
         {rows.map(([r, c]) => {
           const total = STATES.reduce((n, s) => n + c[s], 0);

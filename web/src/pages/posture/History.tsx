@@ -2,7 +2,8 @@
 // drawn as SVG by React elements (the CSP allows no inline style elements, attributes are fine),
 // with the same numbers in a table for screen readers and for copying into an audit.
 import { Async, useAsync } from '../../components/async.tsx';
-import { formatTime, STATE_TEXT, STATES, type ScanState } from './derive.ts';
+import { TableHead } from '../../components/ui.tsx';
+import { formatTime, STATE_LABELS, STATE_TEXT, STATES, type ScanState } from './derive.ts';
 import { type HistoryPoint, loadScanHistory } from './load.ts';
 
 /** Fill per state: plaintext and undecryptable in reds (told apart by the legend and the table). */
@@ -80,18 +81,7 @@ export function ScanHistory({ mount, cluster }: { mount: string; cluster: string
                 </ul>
               </div>
               <table aria-labelledby="scan-history" className="posture-compact">
-                <thead>
-                  <tr>
-                    <th scope="col">Version</th>
-                    <th scope="col">Scanned</th>
-                    {STATES.map((s) => (
-                      <th key={s} scope="col">
-                        {STATE_TEXT[s].label}
-                      </th>
-                    ))}
-                    <th scope="col">Total</th>
-                  </tr>
-                </thead>
+                <TableHead cols={['Version', 'Scanned', ...STATE_LABELS, 'Total']} />
                 <tbody>
                   {points.map((p) => (
                     <tr key={p.version}>

@@ -13,6 +13,9 @@ export const STATE_TEXT: Record<ScanState, { label: string; tone: Tone; meaning:
   current: { label: 'Current key', tone: 'ok', meaning: 'encrypted with the first provider’s current key' },
 };
 
+/** The state column headers, in STATES order. */
+export const STATE_LABELS = STATES.map((s) => STATE_TEXT[s].label);
+
 export type Tone = 'bad' | 'warn' | 'ok' | 'neutral';
 export type Counts = Record<ScanState, number>;
 
