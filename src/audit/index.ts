@@ -5,4 +5,4 @@ export { type AuditKeys, generateAuditKeys, GENESIS_PREV, lineHash, parsePublicK
 export { type ChainRestart, type LogFile, verifyLog, type VerifyOptions, type VerifyProblem, type VerifyResult, type VerifyStatus } from './verify.ts';
 export { auditChainRestarts, auditCheckpointFailures, auditMetricsRegistry } from './metrics.ts';
 export { type AuditDevice, FileDevice, type FileDeviceOptions, SocketDevice, type SocketAddress, StdoutDevice } from './devices/index.ts';
-export { AUDIT_READ_MAX_BYTES, type AuditLogAnswer, type AuditLogFilter, type AuditVerification, readAuditLog } from './read-log.ts';
+export { AUDIT_READ_MAX_BYTES, type AuditLogAnswer, type AuditLogFilter, type AuditVerification, fileDevicePath, readAuditLog } from './read-log.ts';

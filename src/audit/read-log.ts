@@ -7,6 +7,11 @@ import { open } from 'node:fs/promises';
 import { ArcaError } from '../errors/index.ts';
 import { type VerifyStatus, verifyLog } from './verify.ts';
 
+/** A file device's path option: `file_path` (Vault's name), or `path`. */
+export function fileDevicePath(options: Readonly<Record<string, string>>): string | undefined {
+  return options['file_path'] ?? options['path'];
+}
+
 /** Above this the file is not read whole: the entries come from its tail and the chain is not checked. */
 export const AUDIT_READ_MAX_BYTES = 32 * 1024 * 1024;
 
@@ -102,34 +107,43 @@ export async function readAuditLog(path: string, f: AuditLogFilter, publicKey: s
   const verification = whole ? verifyFile(bytes, path, publicKey, f.ownRequestId) : { status: 'not_checked' as const, entries: 0, checkpoints: 0, chain_restarts: 0 };
   const found: Entry[] = [];
   // Newest first, stopping once `limit` entries are found.
-  let end = bytes.length - 1;
-  while (end > 0) {
-    const start = bytes.lastIndexOf(0x0a, end - 1) + 1;
-    let e: Entry | undefined;
-    try {
-      e = JSON.parse(bytes.subarray(start, end).toString('utf8')) as Entry;
-    } catch {
-      e = undefined; // a damaged line: the verification says so
-    }
-    if (e && typeof e === 'object' && matches(e, f)) {
+  for (const e of newestFirst(bytes)) {
+    if (e && matches(e, f)) {
       found.push(e);
       if (found.length >= f.limit) break;
     }
-    end = start - 1;
   }
   return { entries: found, limit_reached: found.length >= f.limit, verification };
 }
 
+/**
+ * The entries of `bytes` (whole lines, each ending in a newline) from the last to the first, without
+ * decoding the rest of the file; `undefined` for a damaged line (the verification says so).
+ */
+function* newestFirst(bytes: Buffer): Generator<Entry | undefined> {
+  let end = bytes.length - 1;
+  while (end > 0) {
+    const start = bytes.lastIndexOf(0x0a, end - 1) + 1;
+    let e: unknown;
+    try {
+      e = JSON.parse(bytes.subarray(start, end).toString('utf8'));
+    } catch {
+      e = undefined;
+    }
+    yield e && typeof e === 'object' ? (e as Entry) : undefined;
+    end = start - 1;
+  }
+}
+
 /** The request ids of the last `n` lines. */
 function lastIds(bytes: Buffer, n: number): (string | undefined)[] {
-  const lines = bytes.toString('utf8').trimEnd().split('\n').slice(-n);
-  return lines.map((l) => {
-    try {
-      return (JSON.parse(l) as Entry & { request?: { id?: unknown } }).request?.id as string | undefined;
-    } catch {
-      return undefined;
-    }
-  });
+  const ids: (string | undefined)[] = [];
+  for (const e of newestFirst(bytes)) {
+    const id = (e as (Entry & { request?: { id?: unknown } }) | undefined)?.request?.id;
+    ids.push(typeof id === 'string' ? id : undefined);
+    if (ids.length >= n) break;
+  }
+  return ids;
 }
 
 function verifyFile(bytes: Buffer, path: string, publicKey: string, ownRequestId: string | undefined): AuditVerification {

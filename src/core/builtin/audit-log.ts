@@ -7,7 +7,7 @@
  * limit (1..1000, default 100), operation, path_prefix, type (request|response), errors_only.
  */
 import { z } from 'zod';
-import { type AuditBroker, readAuditLog } from '../../audit/index.ts';
+import { type AuditBroker, fileDevicePath, readAuditLog } from '../../audit/index.ts';
 import { parseFields, vBool, vIntIn } from '../../engines/index.ts';
 import { ArcaError } from '../../errors/index.ts';
 
@@ -47,7 +47,7 @@ export async function readAuditLogRoute(requestId: string, data: Record<string, 
       files.length === 0 ? 'no file audit device is enabled: enable one (sys/audit/<path> type=file) to read the log back' : 'several file audit devices are enabled: name one with the device parameter',
     );
   }
-  const filePath = cfg!.options['file_path'] ?? cfg!.options['path'];
+  const filePath = fileDevicePath(cfg!.options);
   if (!filePath) throw new ArcaError('ERR_INVALID_REQUEST', 'the audit device has no file_path option');
   // Entries of earlier requests may still sit in the device's spool: give it a moment to catch up.
   await broker.flush(FLUSH_MS);

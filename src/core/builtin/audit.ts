@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { ArcaError } from '../../errors/index.ts';
 import { type EngineRouter, parseFields } from '../../engines/index.ts';
-import { type AuditDevice, AuditBroker, type AuditInput, FileDevice, generateAuditKeys, SocketDevice, StdoutDevice } from '../../audit/index.ts';
+import { type AuditDevice, AuditBroker, type AuditInput, FileDevice, fileDevicePath, generateAuditKeys, SocketDevice, StdoutDevice } from '../../audit/index.ts';
 import { readAuditLogRoute } from './audit-log.ts';
 import type { Logger } from '../../log/index.ts';
 import { StorageView, type Storage } from '../../storage/index.ts';
@@ -27,7 +27,7 @@ const dec = new TextDecoder();
 function buildDevice(c: DeviceConfig): AuditDevice {
   switch (c.type) {
     case 'file': {
-      const path = c.options['file_path'] ?? c.options['path'];
+      const path = fileDevicePath(c.options);
       if (!path) throw new ArcaError('ERR_INVALID_REQUEST', 'file audit device needs options.file_path');
       return new FileDevice({ name: c.path, path });
     }
@@ -42,7 +42,6 @@ function buildDevice(c: DeviceConfig): AuditDevice {
   }
 }
 
-
 // Request schemas, built once (a zod v4 schema compiles its fast path on first use).
 const EnableFields = z.object({
   type: z.enum(['file', 'socket', 'stdout']),
@@ -50,6 +49,7 @@ const EnableFields = z.object({
   options: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String)).optional(),
 });
 const HashFields = z.object({ input: z.string() });
+
 export class AuditManager implements AuditSink, SystemExtension {
   readonly #storage: () => Storage;
   readonly #spoolDir: string;
