@@ -149,6 +149,7 @@ export const ERROR_CODES = [
   'ERR_WRAPPING_INVALID',
   /** A control-group request cannot be approved or completed (no approvers configured, expired, not yet approved). */
   'ERR_CONTROL_GROUP_DENIED',
+  /** Approving a control-group request needs a token from a recent MFA login: step up (sys/mfa/step-up) and retry. */
   'ERR_CONTROL_GROUP_MFA_REQUIRED',
   /** An OIDC redirect_uri is not in the role's allowed_redirect_uris. */
   'ERR_OIDC_REDIRECT_URI_DISALLOWED',
