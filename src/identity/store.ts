@@ -72,12 +72,8 @@ export class IdentityStore {
     this.#now = now;
   }
 
+  /** Drops both caches: every write through this process, and the HA manager on takeover. */
   invalidate(): void {
-    this.#drop();
-  }
-
-  /** Every write through this process drops both caches at once. */
-  #drop(): void {
     this.#cache.clear();
     this.#aliases.clear();
   }
@@ -89,7 +85,7 @@ export class IdentityStore {
 
   async #put(key: string, v: unknown): Promise<void> {
     await this.#s().put(key, enc.encode(typeof v === 'string' ? v : JSON.stringify(v)));
-    this.#drop();
+    this.invalidate();
   }
 
   async #ref(key: string): Promise<string | undefined> {
@@ -149,7 +145,7 @@ export class IdentityStore {
     }
     await this.#s().delete(`entity-name/${e.name}`);
     await this.#s().delete(`entity/${id}`);
-    this.#drop();
+    this.invalidate();
   }
 
   // ---- aliases
@@ -194,7 +190,7 @@ export class IdentityStore {
     if (!a) return;
     await this.#s().delete(aliasKey(a.mount_accessor, a.name));
     await this.#s().delete(`alias/${id}`);
-    this.#drop();
+    this.invalidate();
   }
 
   /**
@@ -304,7 +300,7 @@ export class IdentityStore {
     if (!g) return;
     await this.#s().delete(`group-name/${g.name}`);
     await this.#s().delete(`group/${id}`);
-    this.#drop();
+    this.invalidate();
   }
 
   /** Names of the groups an entity belongs to (control-group factors match on these). */
