@@ -43,10 +43,11 @@ function waitForCallback(port: number): { ready: Promise<void>; params: Promise<
     srv.once('error', (e) => rej(new UsageError(`cannot listen on 127.0.0.1:${port}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`)));
     srv.listen(port, '127.0.0.1', () => res());
   });
-  return { ready, params, close: () => {
+  const close = (): void => {
     clearTimeout(timer);
     srv.close();
-  } };
+  };
+  return { ready, params, close };
 }
 
 export function registerOidcLogin(login: Command, loginOut: (auth: Record<string, unknown>, withToken: boolean) => Record<string, unknown>): void {

@@ -9,9 +9,9 @@ import { type Engine, EngineRouter, outOfRange, parseFields, vDuration, vStringL
 import type { Core } from '../core.ts';
 import { type MountConfig, normalizeMountPath, type MountEntry } from '../mounts.ts';
 
-
 // Built once: a zod v4 schema built per request costs ~40 µs to compile on first use.
 const CapabilitiesFields = z.object({ paths: vStringList.optional(), path: vStringList.optional() }).transform((x) => ({ paths: x.paths ?? x.path ?? [] }));
+
 export interface SystemExtension {
   /** Extra routes contributed by other modules (policies, audit), added before the built-ins. */
   register(router: EngineRouter): void;

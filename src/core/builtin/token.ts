@@ -103,8 +103,7 @@ export function createTokenEngine(core: Core): Engine {
     if (!e) throw new ArcaError('ERR_TOKEN_INVALID', 'permission denied');
     return e;
   };
-  const tokenField = (req: EngineRequest): string =>
-    parseFields(TokenField, req.data).token;
+  const tokenField = (req: EngineRequest): string => parseFields(TokenField, req.data).token;
   const byAccessor = async (req: EngineRequest): Promise<TokenEntry> => {
     const { accessor } = parseFields(AccessorField, req.data);
     const e = await core.tokens.lookupAccessor(accessor);
