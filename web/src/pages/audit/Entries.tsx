@@ -1,6 +1,7 @@
 // The entries table: newest first, one row per entry, "Details" expands the entry as written
 // (sensitive values are HMAC'd by the server; nothing here reverses that).
 import { Fragment, useState } from 'react';
+import { TableHead } from '../../components/ui.tsx';
 import type { AuditEntry } from './api.ts';
 
 function outcome(e: AuditEntry): { text: string; cls: string } {
@@ -21,19 +22,7 @@ export function Entries({ entries }: { entries: AuditEntry[] }) {
   if (entries.length === 0) return <p className="muted">No entry matches these filters.</p>;
   return (
     <table className="audit-entries">
-      <thead>
-        <tr>
-          <th scope="col">Time</th>
-          <th scope="col">Type</th>
-          <th scope="col">Operation</th>
-          <th scope="col">Path</th>
-          <th scope="col">Who</th>
-          <th scope="col">Result</th>
-          <th scope="col">
-            <span className="sr-only">Details</span>
-          </th>
-        </tr>
-      </thead>
+      <TableHead cols={['Time', 'Type', 'Operation', 'Path', 'Who', 'Result', <span key="details" className="sr-only">Details</span>]} />
       <tbody>
         {entries.map((e, i) => {
           const k = `${e.seq ?? i}-${e.type}-${e.request.id}`;

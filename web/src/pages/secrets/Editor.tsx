@@ -2,6 +2,7 @@
 // form is open (never in storage); saving sends them once, with check-and-set on the version shown.
 import { type FormEvent, type ReactNode, useState } from 'react';
 import { ErrorBanner } from '../../components/async.tsx';
+import { TableHead } from '../../components/ui.tsx';
 
 export interface Row {
   id: number;
@@ -59,15 +60,7 @@ export function KvEditor(props: {
     <form className="kv-editor card" onSubmit={submit}>
       {props.children}
       <table>
-        <thead>
-          <tr>
-            <th scope="col">Key</th>
-            <th scope="col">Value</th>
-            <th scope="col">
-              <span className="sr-only">Remove</span>
-            </th>
-          </tr>
-        </thead>
+        <TableHead cols={['Key', 'Value', <span key="remove" className="sr-only">Remove</span>]} />
         <tbody>
           {rows.map((r, i) => (
             <tr key={r.id}>
