@@ -6,8 +6,9 @@
  *
  * Why: on this shared machine the HTTP figures (k8s-auth.bench.ts) and wall-clock profiles move by
  * ±30% between runs; the main thread's on-CPU time from /proc/self/task/<tid>/schedstat (ns, counts
- * only time the thread ran) moves by ~10%, enough to see a 15 µs change to a login. Not a `.bench.ts`:
- * it reports no ratio against a baseline server, it tells where a login's CPU goes. Runs on the dev
+ * only time the thread ran) moves by ~10%, enough to see a 15 µs change to a login. It ends with the
+ * ratio jose / core login, both measured in this run (the µs alone move with the machine). Not a
+ * `.bench.ts`: it has no HTTP baseline server; it tells where a login's CPU goes. Runs on the dev
  * server's in-memory storage, as the bench does.
  */
 import { readFileSync } from 'node:fs';
@@ -27,7 +28,7 @@ const ROUNDS = 5;
 /** On-CPU time of this process's main thread, µs. */
 const mainUs = () => Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[0]) / 1000;
 
-async function measure(label: string, op: () => Promise<unknown>): Promise<void> {
+async function measure(label: string, op: () => Promise<unknown>): Promise<number> {
   const run = async (count: number) => {
     let left = count;
     await Promise.all(Array.from({ length: C }, async () => {
@@ -42,7 +43,9 @@ async function measure(label: string, op: () => Promise<unknown>): Promise<void>
     per.push((mainUs() - t) / N);
   }
   per.sort((a, b) => a - b);
-  process.stdout.write(`${label}: main-thread CPU ${per[ROUNDS >> 1]!.toFixed(1)} µs/op (median of ${ROUNDS} × ${N}, ${C} in flight; rounds ${per.map((x) => x.toFixed(1)).join(' ')})\n`);
+  const median = per[ROUNDS >> 1]!;
+  process.stdout.write(`${label}: main-thread CPU ${median.toFixed(1)} µs/op (median of ${ROUNDS} × ${N}, ${C} in flight; rounds ${per.map((x) => x.toFixed(1)).join(' ')})\n`);
+  return median;
 }
 
 const kube = await startKubeApiServer({ algs: ['RS256'] });
@@ -57,11 +60,13 @@ try {
   const jwt = await kube.mint({ namespace: 'payments', name: 'api', uid: 'a8b4c2d0-1111-4f10-8e3b-5c4d2a1b0f99', audiences: ['arca'], ttl: 3600 });
   const keys = createLocalJWKSet({ keys: kube.keys.map((k) => k.publicJwk) } as JSONWebKeySet);
   const algorithms = ['RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512'];
-  await measure('jose jwtVerify', () => jwtVerify(jwt, keys, { algorithms, issuer: kube.issuer, audience: 'arca', clockTolerance: 60 }));
-  await measure('core login    ', async () => {
+  const jose = await measure('jose jwtVerify', () => jwtVerify(jwt, keys, { algorithms, issuer: kube.issuer, audience: 'arca', clockTolerance: 60 }));
+  const login = await measure('core login    ', async () => {
     const r = await write('auth/kubernetes/login', { role: 'app', jwt });
     if (r.status !== 200) throw new Error(`login answered ${r.status}`);
   });
+  // The figure to compare between changes: jose's share of a login, both measured in this run.
+  process.stdout.write(`ratio (jose / core login, main-thread CPU): ${(jose / login).toFixed(3)}\n`);
 } finally {
   await srv.close();
   await kube.close();
