@@ -112,20 +112,55 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   }
 }
 
-/** Everything the page stored persistently (localStorage and every IndexedDB database), as text. */
+/**
+ * Everything the page stored persistently, as text: every localStorage item, and every record of every
+ * object store of every IndexedDB database (read back, not just the database names), so a test that
+ * looks for a secret in it can find one there.
+ */
 export async function persistentStorageText(page: Page): Promise<string> {
   return page.evaluate(async () => {
+    // This project compiles without the DOM library: the little of it used here, typed by hand.
+    interface Req<T> {
+      result: T;
+      error: unknown;
+      onsuccess: (() => void) | null;
+      onerror: (() => void) | null;
+    }
+    interface Db {
+      objectStoreNames: ArrayLike<string>;
+      transaction(store: string): { objectStore(name: string): { getAll(): Req<unknown[]> } };
+      close(): void;
+    }
     const { localStorage, indexedDB } = globalThis as unknown as {
       localStorage: { length: number; key(i: number): string | null; getItem(k: string): string | null };
-      indexedDB: { databases(): Promise<{ name?: string }[]> };
+      indexedDB: { databases(): Promise<{ name?: string }[]>; open(name: string): Req<Db> };
     };
+    // No named helper functions in here: tsx would wrap them in a `__name` call the page does not have.
     const parts: string[] = [];
     for (let i = 0; i < localStorage.length; i++) {
       const k = localStorage.key(i)!;
       parts.push(`${k}=${localStorage.getItem(k)}`);
     }
-    const dbs = await indexedDB.databases();
-    for (const d of dbs) parts.push(`idb:${d.name}`);
+    for (const d of await indexedDB.databases()) {
+      if (!d.name) continue;
+      const open = indexedDB.open(d.name);
+      const db = await new Promise<Db>((resolve, reject) => {
+        open.onsuccess = () => resolve(open.result);
+        open.onerror = () => reject(open.error);
+      });
+      try {
+        for (const store of Array.from(db.objectStoreNames)) {
+          const all = db.transaction(store).objectStore(store).getAll();
+          const records = await new Promise<unknown[]>((resolve, reject) => {
+            all.onsuccess = () => resolve(all.result);
+            all.onerror = () => reject(all.error);
+          });
+          parts.push(`idb:${d.name}/${store}=${JSON.stringify(records)}`);
+        }
+      } finally {
+        db.close();
+      }
+    }
     return parts.join('\n');
   });
 }

@@ -77,6 +77,31 @@ describe('web UI shell', () => {
     await context.close();
   });
 
+  it('the storage check reads localStorage items and IndexedDB records, so it can catch a value in either', async () => {
+    const { context, page } = await newPage(w);
+    await page.goto('/ui/');
+    assert.equal(await persistentStorageText(page), '', 'a fresh page stores nothing');
+    await page.evaluate(async () => {
+      const g = globalThis as unknown as {
+        localStorage: { setItem(k: string, v: string): void };
+        indexedDB: { open(n: string, v: number): { result: unknown; onupgradeneeded: (() => void) | null; onsuccess: (() => void) | null } };
+      };
+      g.localStorage.setItem('probe', 'in-local-storage');
+      await new Promise<void>((resolve) => {
+        const r = g.indexedDB.open('probe-db', 1);
+        r.onupgradeneeded = () => (r.result as { createObjectStore(n: string): { put(v: unknown, k: string): void } }).createObjectStore('s').put({ v: 'in-indexeddb-record' }, 'k');
+        r.onsuccess = () => {
+          (r.result as { close(): void }).close();
+          resolve();
+        };
+      });
+    });
+    const text = await persistentStorageText(page);
+    assert.ok(text.includes('in-local-storage'), text);
+    assert.ok(text.includes('in-indexeddb-record'), text);
+    await context.close();
+  });
+
   it('says so when the server is sealed', async () => {
     const { context, page } = await newPage(w);
     await loginWithToken(page, w.root);
