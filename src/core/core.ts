@@ -16,6 +16,7 @@ import { type CoreRoute, type CoreRouteResult, CoreRoutes, routeHandler } from '
 import type { EngineRegistry } from './engine-registry.ts';
 import { MountTable, type MountEntry } from './mounts.ts';
 import type { AuditSink } from './audit-sink.ts';
+import { ExpirySweep, type SweepResult } from './expiry-sweep.ts';
 import type { LogicalRequest, LogicalResponse } from './request.ts';
 import { type InitParams, SealManager } from './seal-manager.ts';
 import { type CreateTokenOptions, type TokenEntry, TokenStore } from './tokens.ts';
@@ -42,6 +43,8 @@ export interface CoreDeps {
   identity?: IdentityHooks;
   /** Response wrapping and control-group requests (src/identity/wrapping.ts, control-groups.ts). */
   governance?: GovernanceHooks;
+  /** How often engine ticks and the expiry sweep's due check run (default 10 s; tests shorten it). */
+  tickMs?: number;
 }
 
 /** What a request held for quorum approval carries (stored inside the barrier until it runs). */
@@ -59,6 +62,8 @@ export interface GovernanceHooks {
   defer(r: DeferredRequest): Promise<Record<string, unknown>>;
   /** Stores a response behind a single-use wrapping token; answers its `wrap_info`. */
   wrap(res: { data?: unknown; auth?: unknown; warnings?: unknown }, ttlSeconds: number, path: string, auth: AuthContext | undefined): Promise<Record<string, unknown>>;
+  /** Deletes expired wrapping tokens and control-group requests (the expiry sweep); answers how many. */
+  sweep?(): Promise<number>;
 }
 
 /** Marks a request the core built itself to run an approved control-group request (never set by an adapter). */
@@ -102,6 +107,8 @@ export class Core {
   #tick: NodeJS.Timeout | undefined;
   /** Failed authentications and unseal shares (attempt-limits.ts). */
   readonly #limits: AttemptLimits;
+  /** Expired tokens, wrapping tokens and control-group requests, removed from the tick (expiry-sweep.ts). */
+  readonly #sweep: ExpirySweep;
   /** Endpoints the core serves itself (sys/seal; sys/metrics and sys/step-down from the adapter). */
   readonly routes = new CoreRoutes();
 
@@ -115,6 +122,8 @@ export class Core {
     this.seal = new SealManager(deps.raw, this.barrier, this.log, deps.autoSeal);
     this.#active = !deps.ha;
     this.#limits = new AttemptLimits(this.#now, this.log);
+    const governance = deps.governance;
+    this.#sweep = new ExpirySweep({ now: this.#now, tokens: () => this.tokens, governance: governance?.sweep && (() => governance.sweep!()), log: this.log });
     // Sealing acts on this replica (HA standbys included) and runs once its response is audited.
     this.routes.set('sys/seal', { local: true, handlers: { update: async () => ({ after: () => this.sealNow() }) } });
   }
@@ -220,7 +229,7 @@ export class Core {
     const mounts = await this.#mounts.load();
     for (const m of mounts) await this.#startEngine(m);
     await this.#deps.audit?.start?.();
-    this.#tick = setInterval(() => void this.#runTicks(), 10_000);
+    this.#tick = setInterval(() => void this.#runTicks(), this.#deps.tickMs ?? 10_000);
     this.#tick.unref();
     this.log.info({ mounts: mounts.length }, 'unsealed');
   }
@@ -234,6 +243,19 @@ export class Core {
         this.log.warn({ mount: path, err: toArcaError(err).code }, 'engine tick failed');
       }
     }
+    if (this.#sweep.due()) await this.sweepExpired().catch((err: unknown) => this.log.warn({ err: toArcaError(err).code }, 'expiry sweep failed'));
+  }
+
+  /**
+   * Revokes expired tokens and deletes expired wrapping tokens and control-group requests now (the
+   * tick does it when due; `auth/token/tidy` asks for it). Joins a sweep already running.
+   */
+  sweepExpired(): Promise<SweepResult> {
+    return this.#sweep.run();
+  }
+
+  get sweepRunning(): boolean {
+    return this.#sweep.running;
   }
 
   async #startEngine(m: MountEntry): Promise<void> {

@@ -9,6 +9,10 @@
  *   accessor/<accessor>    <hmac>
  *   parent/<hmac>/<child>  '' (child index)
  *
+ * Expired tokens are revoked by `sweepExpired` (the core's maintenance, on the active replica), as
+ * Vault's expiration manager revokes a token at its expiry: otherwise every login would leave its
+ * entry and index entries in storage for good (a fleet of agents logs in all day).
+ *
  * Limited-use tokens: a use is spent by compare-and-set on `id/<hmac>` before the request runs, so
  * it holds across processes sharing the storage (HA replicas on one PostgreSQL) and a refused
  * request changes nothing. The last use marks the entry `pendingRevocation` (no lookup serves it
@@ -16,7 +20,7 @@
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { ArcaError } from '../errors/index.ts';
-import type { Storage } from '../storage/index.ts';
+import { type Storage, scanKeys } from '../storage/index.ts';
 import { lifetime, MAX_DURATION_SECONDS, MAX_EXPIRE_AT, MAX_NUM_USES, SYSTEM_MAX_TTL, sane } from './token-ttl.ts';
 
 export interface TokenEntry {
@@ -372,5 +376,22 @@ export class TokenStore {
 
   async accessors(): Promise<string[]> {
     return this.#s.list('accessor/');
+  }
+
+  /**
+   * Revokes every token that can no longer be served, with its children and index entries: expired
+   * ones, children whose parent is gone (an interrupted revocation) and spent limited-use tokens a
+   * crash left behind (not those a request of this process still holds). The same rules as a
+   * lookup (#live), applied to every stored entry: one read per token, giving the event loop turns.
+   * Answers how many tokens it revoked (a child revoked along with its parent is not counted).
+   */
+  async sweepExpired(): Promise<number> {
+    let dead = 0;
+    for await (const id of scanKeys(this.#s, 'id/')) {
+      const r = await this.#read(id);
+      if (!r || (await this.#live(r.entry, false))) continue;
+      if ((await this.#s.get(`id/${id}`)) === undefined) dead++;
+    }
+    return dead;
   }
 }

@@ -15,7 +15,7 @@ import type { AuthContext, EngineRouter } from '../engines/index.ts';
 import { ArcaError } from '../errors/index.ts';
 import { parseFields } from '../engines/index.ts';
 import type { ControlGroup } from '../policy/index.ts';
-import type { Storage } from '../storage/index.ts';
+import { type Storage, scanKeys } from '../storage/index.ts';
 import type { IdentityStore } from './store.ts';
 import { type WrapStore, wrappingInvalid } from './wrapping.ts';
 
@@ -62,6 +62,24 @@ export class ControlGroups {
     if (!/^[A-Za-z0-9_-]{1,64}$/.test(accessor)) return undefined;
     const raw = await this.#s().get(`request/${accessor}`);
     return raw ? { raw, r: JSON.parse(dec.decode(raw)) as StoredRequest } : undefined;
+  }
+
+  /** Deletes an expired request with its wrapping token; answers whether it was expired. */
+  async #dropIfExpired(accessor: string, r: StoredRequest): Promise<boolean> {
+    if (r.expiresAt > this.#d.now()) return false;
+    await this.#s().delete(`request/${accessor}`);
+    await this.#d.wraps.revokeAccessor(accessor);
+    return true;
+  }
+
+  /** Deletes every expired request with its wrapping token (the core's maintenance); answers how many. */
+  async sweepExpired(): Promise<number> {
+    let n = 0;
+    for await (const a of scanKeys(this.#s(), 'request/')) {
+      const cur = await this.#load(a);
+      if (cur && (await this.#dropIfExpired(a, cur.r))) n++;
+    }
+    return n;
   }
 
   /** Entities currently able to approve a factor (members of its groups, minus the requester). */
@@ -180,13 +198,7 @@ export class ControlGroups {
           const info: Record<string, unknown> = {};
           for (const a of await this.#s().list('request/')) {
             const cur = await this.#load(a);
-            if (!cur) continue;
-            if (cur.r.expiresAt <= this.#d.now()) {
-              // Expired: the wrapping token goes with it.
-              await this.#s().delete(`request/${a}`);
-              await this.#d.wraps.revokeAccessor(a);
-              continue;
-            }
+            if (!cur || (await this.#dropIfExpired(a, cur.r))) continue;
             keys.push(a);
             info[a] = await this.#view(cur.r);
           }

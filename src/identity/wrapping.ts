@@ -4,11 +4,13 @@
  *   token/<sha256(token)>   WrapEntry JSON (the token itself is never stored; it carries 192 random
  *                           bits, so an unsalted hash cannot be reversed)
  *   accessor/<accessor>     <sha256(token)>
- * Spending is a compare-and-delete, so two concurrent unwraps cannot both succeed.
+ * Spending is a compare-and-delete, so two concurrent unwraps cannot both succeed. An expired token
+ * is deleted with what it wraps when it is next presented, or by `sweepExpired` (the core's
+ * maintenance), so a response nobody unwrapped does not stay in storage past its TTL.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { ArcaError } from '../errors/index.ts';
-import type { Storage } from '../storage/index.ts';
+import { type Storage, scanKeys } from '../storage/index.ts';
 
 export interface WrapEntry {
   accessor: string;
@@ -55,11 +57,20 @@ export class WrapStore {
     const raw = await this.#s().get(key);
     if (!raw) return undefined;
     const entry = JSON.parse(dec.decode(raw)) as WrapEntry;
-    if (entry.creationTime + entry.ttl * 1000 <= this.#now()) {
-      await this.#s().commit({ deletes: [key, `accessor/${entry.accessor}`], expect: [[key, raw]] });
+    if (this.#expired(entry)) {
+      await this.#delete(key, raw, entry);
       return undefined;
     }
     return { key, raw, entry };
+  }
+
+  #expired(e: WrapEntry): boolean {
+    return e.creationTime + e.ttl * 1000 <= this.#now();
+  }
+
+  /** Deletes a token and its accessor if its entry is still `raw` (compare-and-delete); answers whether it did. */
+  #delete(key: string, raw: Uint8Array, e: WrapEntry): Promise<boolean> {
+    return this.#s().commit({ deletes: [key, `accessor/${e.accessor}`], expect: [[key, raw]] });
   }
 
   /** The live entry for a token (not spent). */
@@ -74,8 +85,21 @@ export class WrapStore {
     const r = await this.#read(token);
     if (!r) throw wrappingInvalid();
     await check?.(r.entry);
-    if (!(await this.#s().commit({ deletes: [r.key, `accessor/${r.entry.accessor}`], expect: [[r.key, r.raw]] }))) throw wrappingInvalid();
+    if (!(await this.#delete(r.key, r.raw, r.entry))) throw wrappingInvalid();
     return r.entry;
+  }
+
+  /** Deletes every expired token with what it wraps; answers how many. */
+  async sweepExpired(): Promise<number> {
+    let n = 0;
+    for await (const h of scanKeys(this.#s(), 'token/')) {
+      const key = `token/${h}`;
+      const raw = await this.#s().get(key);
+      if (!raw) continue;
+      const entry = JSON.parse(dec.decode(raw)) as WrapEntry;
+      if (this.#expired(entry) && (await this.#delete(key, raw, entry))) n++;
+    }
+    return n;
   }
 
   /** Deletes the token behind an accessor (an expired control-group request). */

@@ -103,6 +103,8 @@ export async function registerEngines(engines: EngineRegistry, deps: EngineDeps)
     governance: {
       defer: (r) => controlGroups.defer(r),
       wrap: async (res, ttl, path) => (await wraps.create({ ttl, creationPath: path, kind: 'response', response: res })).info,
+      // Requests first: an expired one takes its wrapping token with it.
+      sweep: async () => (await controlGroups.sweepExpired()) + (await wraps.sweepExpired()),
     },
     extensions: [policies, audit, mfa, controlGroups, new AuthMounts(() => coreRef!(), ['kubernetes', 'cert', 'userpass', 'oidc'])],
     defaultMounts: [

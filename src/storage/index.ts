@@ -1,5 +1,6 @@
 export { type Storage, type CommitOps, type CheckedCommit, checkCommit, childrenOf, bytesEqual, prefixEnd, compareCodeUnits } from './storage.ts';
 export { InmemStorage } from './inmem.ts';
+export { scanKeys, SCAN_BATCH } from './scan.ts';
 export { StorageView } from './view.ts';
 export { SqliteStorage, SQLITE_FILE_NAME } from './sqlite.ts';
 export { PostgresStorage, type PostgresStorageOptions } from './postgres.ts';

@@ -83,6 +83,7 @@ const ROWS: Row[] = [
   { route: 'auth/token/revoke-accessor', method: 'POST', path: 'auth/token/revoke-accessor', body: { accessor: 'nope' }, caps: ['update'] },
   { route: 'auth/token/revoke-orphan', method: 'POST', path: 'auth/token/revoke-orphan', body: { token: 'hvs.nope' }, caps: ['update', 'sudo'] },
   { route: 'auth/token/accessors', method: 'LIST', path: 'auth/token/accessors', caps: ['list', 'sudo'], grant: 'auth/token/accessors/' },
+  { route: 'auth/token/tidy', method: 'POST', path: 'auth/token/tidy', body: {}, caps: ['update'] },
   { route: 'secret/data/:path*', method: 'POST', path: 'secret/data/app', body: { data: { a: '1' } }, caps: ['create', 'update'] },
   { route: 'secret/data/:path*', method: 'GET', path: 'secret/data/app', caps: ['read'] },
   { route: 'secret/data/:path*', method: 'PATCH', path: 'secret/data/app', body: { data: { b: '2' } }, caps: ['patch'] },

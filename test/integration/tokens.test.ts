@@ -94,6 +94,21 @@ describe('tokens: uses, TTLs and ranges (real server)', () => {
     assert.equal((await srv.client(child.client_token).request('GET', 'secret/data/uses-1')).status, 403);
   });
 
+  it('removes an expired token nobody presents again from storage on auth/token/tidy (202), and keeps live ones', async () => {
+    const accessors = async () => (data(await root().request('LIST', 'auth/token/accessors'))['keys'] as string[]);
+    const short = (auth(await root().write('auth/token/create', { policies: ['writer'], ttl: '1s' })) as unknown as { accessor: string }).accessor;
+    const long = (auth(await root().write('auth/token/create', { policies: ['writer'], ttl: '1h' })) as unknown as { accessor: string }).accessor;
+    // Not looked up while it expires (a lookup would revoke it): only a sweep can remove it, this
+    // one or the server's own (its first tick after start is due; src/core/expiry-sweep.test.ts
+    // tells the two apart with an injected clock).
+    assert.ok((await accessors()).includes(short));
+    await new Promise((r) => setTimeout(r, 2100));
+    const tidy = await root().write('auth/token/tidy', {});
+    assert.equal(tidy.status, 202);
+    await waitFor('the sweep to remove the expired token', async () => ((await accessors()).includes(short) ? undefined : true), 60_000, 100);
+    assert.ok((await accessors()).includes(long), 'the live token stays');
+  });
+
   it('cuts the children at once when a parent is revoked', async () => {
     const parent = auth(await root().write('auth/token/create', { policies: ['maker', 'writer'], ttl: '1h' })).client_token;
     const child = auth(await srv.client(parent).write('auth/token/create', { policies: ['writer'] })).client_token;

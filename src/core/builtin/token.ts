@@ -4,7 +4,7 @@
  * (lookup/renew/revoke bodies); the audit log HMACs them (`sensitiveFields`).
  */
 import { z } from 'zod';
-import { ArcaError } from '../../errors/index.ts';
+import { ArcaError, toArcaError } from '../../errors/index.ts';
 import { type Engine, EngineRouter, type EngineRequest, parseFields, vBool, vStringList } from '../../engines/index.ts';
 import { parseDuration } from '../../units/index.ts';
 import { authBlock, clientTokenOf, type Core } from '../core.ts';
@@ -182,7 +182,16 @@ export function createTokenEngine(core: Core): Engine {
         return undefined;
       },
     })
-    .add('accessors', { list: async () => ({ data: { keys: await core.tokens.accessors() } }) });
+    .add('accessors', { list: async () => ({ data: { keys: await core.tokens.accessors() } }) })
+    // Vault's maintenance endpoint: starts the expiry sweep the active replica also runs on its own
+    // (expiry-sweep.ts) and answers 202 at once; the result goes to the server log.
+    .add('tidy', {
+      update: async () => {
+        if (core.sweepRunning) return { status: 202, warnings: ['a tidy operation is already running'] };
+        core.sweepExpired().catch((err: unknown) => core.log.warn({ err: toArcaError(err).code }, 'token tidy failed'));
+        return { status: 202, warnings: ["Tidy operation successfully started. Any information from the operation will be printed to Arca's server logs."] };
+      },
+    });
 
   return {
     type: 'token',
