@@ -354,9 +354,10 @@ export class TokenStore {
       if (c) await this.revoke(c.entry);
       await this.#s.delete(`parent/${e.id}/${child}`);
     }
-    await this.#s.delete(`accessor/${e.accessor}`);
-    await this.#s.delete(`id/${e.id}`);
-    if (e.parent) await this.#s.delete(`parent/${e.parent}/${e.id}`);
+    // One commit: the entry, its accessor and its place in the parent's index go together.
+    const deletes = [`accessor/${e.accessor}`, `id/${e.id}`];
+    if (e.parent) deletes.push(`parent/${e.parent}/${e.id}`);
+    await this.#s.commit({ deletes });
   }
 
   /** Revokes only this token; its children become orphans. */
