@@ -114,6 +114,8 @@ export class TokenStore {
    * store when it becomes active, so nothing another replica revoked is served from here.
    */
   readonly #cache = new Map<string, TokenEntry>();
+  /** id → token for the cached entries, so dropping one by id (every revocation) is one lookup. */
+  readonly #cachedToken = new Map<string, string>();
   /** Per-token queue: uses and renewals of one token in this process run one at a time. */
   readonly #locks = new Map<string, Promise<unknown>>();
   /** Ids whose last use a request of this process holds (see pendingRevocation). */
@@ -244,10 +246,18 @@ export class TokenStore {
     if (hit) return hit;
     const e = await this.#byId(await this.#hash(token));
     if (e && e.numUses === 0) {
-      if (this.#cache.size >= CACHE_MAX) this.#cache.delete(this.#cache.keys().next().value!);
+      if (this.#cache.size >= CACHE_MAX) this.#uncache(this.#cache.keys().next().value!);
       this.#cache.set(token, e);
+      this.#cachedToken.set(e.id, token);
     }
     return e;
+  }
+
+  #uncache(token: string): void {
+    const e = this.#cache.get(token);
+    if (!e) return;
+    this.#cache.delete(token);
+    this.#cachedToken.delete(e.id);
   }
 
   /** The cached live entry for a token (no storage read, no await), or undefined: then call `lookup`. */
@@ -255,12 +265,13 @@ export class TokenStore {
     const hit = this.#cache.get(token);
     if (!hit) return undefined;
     if (hit.expireAt === 0 || hit.expireAt > this.#nowSec()) return hit;
-    this.#cache.delete(token);
+    this.#uncache(token);
     return undefined;
   }
 
   #forget(id: string): void {
-    for (const [t, e] of this.#cache) if (e.id === id) this.#cache.delete(t);
+    const token = this.#cachedToken.get(id);
+    if (token !== undefined) this.#uncache(token);
   }
 
   /** `allowPending`: also the token whose last use the current request holds (its own `*-self` calls). */
