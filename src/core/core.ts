@@ -519,7 +519,7 @@ export class Core {
     if (i.policies.includes('root')) throw new ArcaError('ERR_INVALID_REQUEST', 'auth methods cannot create root tokens');
     const opts: CreateTokenOptions = {
       policies: i.policies, displayName: i.displayName, ttl: i.ttlSeconds, renewable: i.renewable, meta: i.metadata,
-      explicitMaxTtl: i.explicitMaxTtlSeconds ?? 0, numUses: i.numUses ?? 0,
+      explicitMaxTtl: i.explicitMaxTtlSeconds ?? 0, numUses: i.numUses ?? 0, period: i.periodSeconds ?? 0,
       path, parent: i.orphan ? undefined : parent, noParent: i.orphan,
       // A login's token is the one write whose loss in a crash is harmless (the holder logs in again),
       // and at one fsync per login it bounds login throughput on a durable backend: docs/architecture.md.

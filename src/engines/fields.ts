@@ -126,6 +126,22 @@ function fieldError(top: z.core.$ZodIssue | undefined): ArcaError {
   });
 }
 
+const IGNORED_LISTED = 16;
+const IGNORED_NAME_CHARS = 64;
+
+/**
+ * Vault's warning for body fields an endpoint does not take: it ignores them and says so
+ * ("Endpoint ignored these unrecognized parameters: [a b]"). Names only, never values; at most
+ * IGNORED_LISTED names of at most IGNORED_NAME_CHARS characters each.
+ */
+export function ignoredFieldsWarning(schema: z.ZodObject, data: Record<string, unknown>): string[] {
+  const unknown = Object.keys(data).filter((k) => !Object.hasOwn(schema.shape, k)).sort();
+  if (unknown.length === 0) return [];
+  const names = unknown.slice(0, IGNORED_LISTED).map((k) => (k.length > IGNORED_NAME_CHARS ? `${k.slice(0, IGNORED_NAME_CHARS)}…` : k));
+  if (unknown.length > IGNORED_LISTED) names.push(`(${unknown.length - IGNORED_LISTED} more)`);
+  return [`Endpoint ignored these unrecognized parameters: [${names.join(' ')}]`];
+}
+
 /** A 400 naming the field and what it must be (`what` states the allowed range, never the value). */
 export function outOfRange(field: string, what: string): ArcaError {
   return new ArcaError('ERR_FIELD_OUT_OF_RANGE', `field "${field}" ${what}`, { details: { field } });

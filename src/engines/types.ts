@@ -56,6 +56,8 @@ export interface AuthIssue {
   explicitMaxTtlSeconds?: number;
   /** Uses before the token is revoked (0 or absent = unlimited). */
   numUses?: number;
+  /** A periodic token: every renewal resets its TTL to this (0 or absent = not periodic). */
+  periodSeconds?: number;
   /** Who logged in, as this auth mount names them: the core resolves it to an identity entity. */
   alias?: {
     name: string;

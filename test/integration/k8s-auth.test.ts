@@ -239,6 +239,30 @@ describe('kubernetes auth method through the server', () => {
     assert.equal((await root.request('GET', 'auth/kubernetes/role/legacy')).status, 404);
   });
 
+  it('issues periodic tokens (token_period) capped by token_explicit_max_ttl, refuses batch tokens, and names ignored fields', async () => {
+    const w = await root.write('auth/kubernetes/role/periodic', { ...ROLE, token_period: '2h', token_explicit_max_ttl: '3h', token_typo: 'batch' });
+    assert.deepEqual(w.body['warnings'], ['Endpoint ignored these unrecognized parameters: [token_typo]']);
+    const batch = await root.request('POST', 'auth/kubernetes/role/periodic', { ...ROLE, token_type: 'batch' });
+    assert.equal(batch.status, 400);
+    assert.match((batch.body as Body).error!.message, /service tokens only/);
+    const role = (await root.read('auth/kubernetes/role/periodic')).body['data'] as Record<string, unknown>;
+    assert.equal(role['token_type'], 'default', 'the refused write changed nothing');
+    assert.equal(role['token_period'], 7200);
+
+    const r = await login('kubernetes', 'periodic', await kube.mint(APP, 0));
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    const c = srv.client(r.body.auth!.client_token);
+    const self = (await c.read('auth/token/lookup-self')).body['data'] as { period: number; ttl: number; explicit_max_ttl: number; renewable: boolean };
+    assert.equal(self.period, 7200);
+    assert.ok(self.ttl > 7100 && self.ttl <= 7200, `ttl ${self.ttl} is the period, not token_ttl`);
+    assert.equal(self.explicit_max_ttl, 10800);
+    assert.equal(self.renewable, true);
+    const renewed = (await c.write('auth/token/renew-self', { increment: '100h' })).body['auth'] as { lease_duration: number };
+    assert.ok(renewed.lease_duration <= 7200, `a renewal resets to at most the period: ${renewed.lease_duration}`);
+    c.close();
+    await root.delete('auth/kubernetes/role/periodic');
+  });
+
   it('node-vault performs the login unchanged', async () => {
     const vault = nodeVault({ apiVersion: 'v1', endpoint: srv.addr });
     const r = await vault.kubernetesLogin({ role: 'app', jwt: await kube.mint(APP), mount_point: 'kubernetes' });

@@ -5,7 +5,7 @@
 import { createPublicKey, X509Certificate } from 'node:crypto';
 import { z } from 'zod';
 import { ArcaError } from '../../errors/index.ts';
-import { parseFields, vBool, vDuration, vStringList } from '../fields.ts';
+import { ignoredFieldsWarning, parseFields, vBool, vDuration, vStringList } from '../fields.ts';
 
 export type Verification = 'tokenreview' | 'jwks' | 'both';
 
@@ -80,6 +80,11 @@ export const EMPTY_CONFIG: KubernetesConfig = {
 };
 
 /** Applies a config write over the current config (Vault's config write replaces; we keep unspecified fields). */
+/** Vault's warning naming the body fields a config write ignored (none: []). */
+export function configWarnings(data: Record<string, unknown>): string[] {
+  return ignoredFieldsWarning(Fields, data);
+}
+
 export function parseConfig(data: Record<string, unknown>, current: KubernetesConfig | undefined): KubernetesConfig {
   const f = parseFields(Fields, data);
   const out: KubernetesConfig = { ...(current ?? EMPTY_CONFIG) };

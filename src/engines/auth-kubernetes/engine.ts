@@ -10,10 +10,10 @@
 import { ArcaError } from '../../errors/index.ts';
 import { EngineRouter } from '../router.ts';
 import type { Engine, EngineContext } from '../types.ts';
-import { configData, type KubernetesConfig, parseConfig } from './config.ts';
+import { configData, configWarnings, type KubernetesConfig, parseConfig } from './config.ts';
 import { type KeySource, pemKeySource, RemoteKeySource } from './key-source.ts';
 import { login } from './login.ts';
-import { type KubernetesRole, parseRole, ROLE_NAME, roleData } from './role.ts';
+import { type KubernetesRole, parseRole, ROLE_NAME, roleData, storedRole } from './role.ts';
 
 const CONFIG = 'config';
 const ROLE_PREFIX = 'role/';
@@ -41,7 +41,7 @@ export function createKubernetesAuthEngine(ctx: EngineContext): Engine {
     if (!ROLE_NAME.test(name)) return undefined;
     if (!roles.has(name)) {
       const b = await s.get(ROLE_PREFIX + name);
-      roles.set(name, b ? (JSON.parse(dec.decode(b)) as KubernetesRole) : undefined);
+      roles.set(name, b ? storedRole(dec.decode(b)) : undefined);
     }
     return roles.get(name);
   };
@@ -71,7 +71,8 @@ export function createKubernetesAuthEngine(ctx: EngineContext): Engine {
         const c = parseConfig(r.data, await loadConfig());
         await s.put(CONFIG, enc.encode(JSON.stringify(c)));
         config = { value: c };
-        return undefined;
+        const warnings = configWarnings(r.data);
+        return warnings.length ? { data: null, warnings } : undefined;
       },
     })
     .add('role', { list: async () => listRoles() })
@@ -86,11 +87,8 @@ export function createKubernetesAuthEngine(ctx: EngineContext): Engine {
         const { role, warnings } = parseRole(r.data, await loadRole(name));
         await s.put(ROLE_PREFIX + name, enc.encode(JSON.stringify(role)));
         roles.set(name, role);
-        if (warnings.length) {
-          ctx.log.warn({ role: name }, 'kubernetes auth role has no audience');
-          return { data: null, warnings };
-        }
-        return undefined;
+        if (!role.audience) ctx.log.warn({ role: name }, 'kubernetes auth role has no audience');
+        return warnings.length ? { data: null, warnings } : undefined;
       },
       delete: async (_r, p) => {
         const name = checkRoleName(p['name']!);

@@ -59,6 +59,12 @@ function withIdentity(err: unknown, role: string, id: ServiceAccountIdentity): u
   return new ArcaError(err.code, err.message, { expose: err.expose, details: { ...err.details, auditMetadata }, cause: err.cause });
 }
 
+/** token_max_ttl and token_explicit_max_ttl both cap the token's life here: the smaller one set wins (0 = none). */
+function hardCap(role: KubernetesRole): number {
+  const caps = [role.token_max_ttl, role.token_explicit_max_ttl].filter((n) => n > 0);
+  return caps.length ? Math.min(...caps) : 0;
+}
+
 export async function login(d: LoginDeps, req: LoginInput): Promise<{ issue: AuthIssue; id: ServiceAccountIdentity }> {
   const f = parseFields(LoginFields, req.data);
   const cfg = await d.config();
@@ -106,7 +112,8 @@ export async function login(d: LoginDeps, req: LoginInput): Promise<{ issue: Aut
       policies,
       displayName: `${mount}-${id.namespace}-${id.name}`,
       ttlSeconds: role.token_ttl || role.token_max_ttl || DEFAULT_TTL_SECONDS,
-      explicitMaxTtlSeconds: role.token_max_ttl,
+      explicitMaxTtlSeconds: hardCap(role),
+      ...(role.token_period ? { periodSeconds: role.token_period } : {}),
       numUses: role.token_num_uses,
       renewable: true,
       metadata,

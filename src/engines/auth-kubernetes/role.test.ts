@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { isArcaError } from '../../errors/index.ts';
-import { clientAllowed, MAX_DURATION_SECONDS, parseRole } from './role.ts';
+import { clientAllowed, MAX_DURATION_SECONDS, parseRole, roleData, storedRole } from './role.ts';
 
 const BASE = { bound_service_account_names: 'api', bound_service_account_namespaces: 'payments', audience: 'arca' };
 
@@ -38,6 +38,56 @@ describe('kubernetes auth role', () => {
     rejects({ bound_service_account_names: '' }, 'bound_service_account_names');
     rejects({ bound_service_account_namespaces: '*,payments' }, 'bound_service_account_namespaces');
     rejects({ token_policies: 'app,root' }, 'token_policies');
+    rejects({ token_period: MAX_DURATION_SECONDS + 1 }, 'token_period');
+    rejects({ period: 'daily' }, 'period');
+    rejects({ token_explicit_max_ttl: -5 }, 'token_explicit_max_ttl');
+    rejects({ token_type: 'service-ish' }, 'token_type');
+  });
+
+  it('takes token_period (and the legacy period), token_explicit_max_ttl and the service token_type spellings', () => {
+    const { role } = parseRole({ ...BASE, token_period: '24h', token_explicit_max_ttl: '72h', token_type: 'service' }, undefined);
+    assert.equal(role.token_period, 86400);
+    assert.equal(role.token_explicit_max_ttl, 259200);
+    assert.equal(role.token_type, 'service');
+    assert.equal(parseRole({ ...BASE, period: '1h' }, undefined).role.token_period, 3600);
+    for (const t of ['default', 'default-service'] as const) assert.equal(parseRole({ ...BASE, token_type: t }, undefined).role.token_type, t);
+    const data = roleData(role);
+    assert.equal(data['token_period'], 86400);
+    assert.equal(data['period'], 86400, 'the legacy key is echoed when set, as Vault does');
+    assert.equal(data['token_explicit_max_ttl'], 259200);
+    assert.equal(data['token_type'], 'service');
+    assert.equal(roleData(parseRole(BASE, undefined).role)['token_type'], 'default');
+  });
+
+  it('refuses batch tokens and namespace selectors with a 400 that says what to use instead', () => {
+    for (const token_type of ['batch', 'default-batch']) {
+      assert.throws(() => parseRole({ ...BASE, token_type }, undefined), (e: unknown) => isArcaError(e, 'ERR_INVALID_REQUEST') && /service tokens only/.test((e as Error).message));
+    }
+    assert.throws(
+      () => parseRole({ ...BASE, bound_service_account_namespace_selector: '{"matchLabels":{"team":"payments"}}' }, undefined),
+      (e: unknown) => isArcaError(e, 'ERR_INVALID_REQUEST') && /bound_service_account_namespaces/.test((e as Error).message),
+    );
+    assert.equal(parseRole({ ...BASE, bound_service_account_namespace_selector: '' }, undefined).role.bound_service_account_namespaces[0], 'payments');
+  });
+
+  it("names the fields it ignored, as Vault's warning does, without their values", () => {
+    const { warnings } = parseRole({ ...BASE, token_typo: 's3cr3t-value', bound_service_acount_names: 'api' }, undefined);
+    assert.deepEqual(warnings, ['Endpoint ignored these unrecognized parameters: [bound_service_acount_names token_typo]']);
+    assert.equal(warnings.join(' ').includes('s3cr3t-value'), false);
+    const many = Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`x${String(i).padStart(2, '0')}${'y'.repeat(80)}`, 1]));
+    const w = parseRole({ ...BASE, ...many }, undefined).warnings[0]!;
+    assert.match(w, /\(4 more\)\]$/);
+    assert.equal(w.includes('y'.repeat(65)), false, 'long names are cut');
+    assert.deepEqual(parseRole(BASE, undefined).warnings, []);
+  });
+
+  it('loads a role stored before the newer fields with their defaults', () => {
+    const old = JSON.stringify({ ...parseRole(BASE, undefined).role, token_period: undefined, token_explicit_max_ttl: undefined, token_type: undefined });
+    const r = storedRole(old);
+    assert.equal(r.token_period, 0);
+    assert.equal(r.token_explicit_max_ttl, 0);
+    assert.equal(r.token_type, 'default');
+    assert.deepEqual(r.bound_service_account_names, ['api']);
   });
 
   it('keeps unspecified fields on update and warns when the role has no audience', () => {
@@ -49,7 +99,7 @@ describe('kubernetes auth role', () => {
 
 
   it('never throws anything but a coded 400 on arbitrary input', () => {
-    const keys = ['bound_service_account_names', 'bound_service_account_namespaces', 'audience', 'alias_name_source', 'token_policies', 'token_ttl', 'token_max_ttl', 'token_num_uses', 'token_bound_cidrs', 'ttl', 'policies'];
+    const keys = ['bound_service_account_names', 'bound_service_account_namespaces', 'audience', 'alias_name_source', 'token_policies', 'token_ttl', 'token_max_ttl', 'token_num_uses', 'token_bound_cidrs', 'ttl', 'policies', 'token_period', 'period', 'token_explicit_max_ttl', 'token_type', 'bound_service_account_namespace_selector'];
     fc.assert(
       fc.property(fc.dictionary(fc.constantFrom(...keys), fc.jsonValue()), (data) => {
         try {

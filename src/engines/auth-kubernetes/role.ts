@@ -6,7 +6,7 @@
 import { BlockList, isIP } from 'node:net';
 import { z } from 'zod';
 import { ArcaError } from '../../errors/index.ts';
-import { parseFields, vBool, vDuration, vInt, vStringList } from '../fields.ts';
+import { ignoredFieldsWarning, parseFields, vBool, vDuration, vInt, vStringList } from '../fields.ts';
 
 export interface KubernetesRole {
   bound_service_account_names: string[];
@@ -19,6 +19,12 @@ export interface KubernetesRole {
   token_num_uses: number;
   token_bound_cidrs: string[];
   token_no_default_policy: boolean;
+  /** Periodic tokens: every renewal resets the TTL to this (0 = not periodic). */
+  token_period: number;
+  /** Hard cap on the token's life, renewals included (0 = none besides token_max_ttl). */
+  token_explicit_max_ttl: number;
+  /** Vault's service-token spellings; batch tokens are refused (Arca issues service tokens only). */
+  token_type: 'default' | 'service' | 'default-service';
 }
 
 /** Ten years: far beyond any sensible token lifetime, small enough that `now + ttl` stays exact. */
@@ -58,12 +64,23 @@ const Fields = z.object({
   token_bound_cidrs: z.union([z.array(cidr), vStringList.pipe(z.array(cidr))]).optional(),
   bound_cidrs: z.union([z.array(cidr), vStringList.pipe(z.array(cidr))]).optional(),
   token_no_default_policy: vBool.optional(),
+  token_period: duration('token_period').optional(),
+  period: duration('period').optional(),
+  token_explicit_max_ttl: duration('token_explicit_max_ttl').optional(),
+  token_type: z.enum(['default', 'service', 'default-service', 'batch', 'default-batch'], 'token_type must be service, default or default-service').optional(),
+  bound_service_account_namespace_selector: z.string().max(4096, 'bound_service_account_namespace_selector is longer than 4096 characters').optional(),
 });
 
 const EMPTY: KubernetesRole = {
   bound_service_account_names: [], bound_service_account_namespaces: [], audience: '', alias_name_source: 'serviceaccount_uid',
   token_policies: [], token_ttl: 0, token_max_ttl: 0, token_num_uses: 0, token_bound_cidrs: [], token_no_default_policy: false,
+  token_period: 0, token_explicit_max_ttl: 0, token_type: 'default',
 };
+
+/** A stored role; fields added later take their defaults in roles written before them. */
+export function storedRole(json: string): KubernetesRole {
+  return { ...EMPTY, ...(JSON.parse(json) as Partial<KubernetesRole>) };
+}
 
 function invalid(field: string, message: string): ArcaError {
   return new ArcaError('ERR_INVALID_REQUEST', message, { details: { field } });
@@ -87,6 +104,15 @@ export function parseRole(data: Record<string, unknown>, current: KubernetesRole
   set('token_num_uses', pick(f.token_num_uses, f.num_uses));
   set('token_bound_cidrs', pick(f.token_bound_cidrs, f.bound_cidrs));
   set('token_no_default_policy', f.token_no_default_policy);
+  set('token_period', pick(f.token_period, f.period));
+  set('token_explicit_max_ttl', f.token_explicit_max_ttl);
+  if (f.token_type === 'batch' || f.token_type === 'default-batch') {
+    throw invalid('token_type', 'Arca issues service tokens only: set token_type to service, default or default-service (batch tokens are not supported)');
+  }
+  set('token_type', f.token_type);
+  if (f.bound_service_account_namespace_selector) {
+    throw invalid('bound_service_account_namespace_selector', 'namespace label selectors are not supported: list the namespaces (globs allowed) in bound_service_account_namespaces');
+  }
 
   if (r.bound_service_account_names.length === 0) throw invalid('bound_service_account_names', '"bound_service_account_names" can not be empty');
   if (r.bound_service_account_namespaces.length === 0) throw invalid('bound_service_account_namespaces', '"bound_service_account_namespaces" can not be empty');
@@ -95,7 +121,7 @@ export function parseRole(data: Record<string, unknown>, current: KubernetesRole
   }
   if (r.token_policies.includes('root')) throw invalid('token_policies', 'auth methods cannot create root tokens: remove "root" from token_policies');
   if (r.token_max_ttl > 0 && r.token_ttl > r.token_max_ttl) throw invalid('token_ttl', 'token_ttl cannot be greater than token_max_ttl');
-  const warnings: string[] = [];
+  const warnings = ignoredFieldsWarning(Fields, data);
   if (!r.audience) {
     warnings.push('role has no audience: any token the verifier accepts (including tokens meant for the Kubernetes API server) can log in; set "audience" to a value only Arca accepts');
   }
@@ -107,10 +133,8 @@ export function roleData(r: KubernetesRole): Record<string, unknown> {
   const out: Record<string, unknown> = {
     ...r,
     bound_service_account_namespace_selector: '',
-    token_period: 0,
-    token_explicit_max_ttl: 0,
-    token_type: 'default',
   };
+  if (r.token_period) out['period'] = r.token_period;
   if (r.token_policies.length) out['policies'] = r.token_policies;
   if (r.token_ttl) out['ttl'] = r.token_ttl;
   if (r.token_max_ttl) out['max_ttl'] = r.token_max_ttl;
