@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { z } from 'zod';
 import { isArcaError } from '../errors/index.ts';
-import { MAX_INT, parseField, parseFields, vBool, vDuration, vDurationIn, vInt, vIntIn, vIntListIn, vStringList } from './fields.ts';
+import { ignoredFieldsResponse, ignoredFieldsWarning, MAX_INT, parseField, parseFields, vBool, vDuration, vDurationIn, vInt, vIntIn, vIntListIn, vStringList } from './fields.ts';
 
 const schema = z.object({
   n: vIntIn(0, 10).optional(),
@@ -22,6 +22,25 @@ function codeOf(fn: () => unknown): string | undefined {
     return err.code;
   }
 }
+
+describe("Vault's ignored-fields warning", () => {
+  it('names the body fields a schema does not take, sorted, and nothing for a clean body', () => {
+    assert.deepEqual(ignoredFieldsWarning(schema, { n: 1, zeta: 'secret-ish', alpha: 2 }), ['Endpoint ignored these unrecognized parameters: [alpha zeta]']);
+    assert.deepEqual(ignoredFieldsWarning(schema, { n: 1, s: 'a' }), []);
+    assert.deepEqual(ignoredFieldsResponse(schema, { n: 1 }), undefined);
+    assert.deepEqual(ignoredFieldsResponse(schema, { x: 1 }), { data: null, warnings: ['Endpoint ignored these unrecognized parameters: [x]'] });
+  });
+
+  it('never quotes a value, and does not count inherited names as known', () => {
+    fc.assert(
+      // Names in lower case, values in upper case and digits: a value can only appear if it is quoted.
+      fc.property(fc.dictionary(fc.stringMatching(/^[a-z_]{1,8}$/), fc.stringMatching(/^[A-Z0-9]{12,20}$/)), (data) => {
+        for (const w of ignoredFieldsWarning(schema, data)) for (const v of Object.values(data)) assert.equal(w.includes(v), false);
+      }),
+    );
+    assert.deepEqual(ignoredFieldsWarning(schema, JSON.parse('{"toString": 1, "constructor": 2}') as Record<string, unknown>), ['Endpoint ignored these unrecognized parameters: [constructor toString]']);
+  });
+});
 
 describe('engine fields', () => {
   it('treats a top-level JSON null as an absent field', () => {

@@ -142,6 +142,12 @@ export function ignoredFieldsWarning(schema: z.ZodObject, data: Record<string, u
   return [`Endpoint ignored these unrecognized parameters: [${names.join(' ')}]`];
 }
 
+/** What a write that answers nothing else returns: Vault's ignored-fields warning, or no body. */
+export function ignoredFieldsResponse(schema: z.ZodObject, data: Record<string, unknown>): { data: null; warnings: string[] } | undefined {
+  const warnings = ignoredFieldsWarning(schema, data);
+  return warnings.length ? { data: null, warnings } : undefined;
+}
+
 /** A 400 naming the field and what it must be (`what` states the allowed range, never the value). */
 export function outOfRange(field: string, what: string): ArcaError {
   return new ArcaError('ERR_FIELD_OUT_OF_RANGE', `field "${field}" ${what}`, { details: { field } });

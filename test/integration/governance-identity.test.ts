@@ -89,6 +89,15 @@ describe('identity and userpass (real server)', () => {
     assert.equal((unknown.body['error'] as { code: string }).code, 'ERR_LOGIN_FAILED');
   });
 
+  it("answers Vault's warning for a user write with a field userpass does not take (misspelt policies)", async () => {
+    const r = await g.root.write('auth/userpass/users/ivy', { password: 'pw-ivy-secret-1', token_polices: ['kvread'] });
+    assert.equal(r.status, 200);
+    assert.deepEqual(r.body['warnings'], ['Endpoint ignored these unrecognized parameters: [token_polices]']);
+    assert.deepEqual(((await g.root.read('auth/userpass/users/ivy')).body['data'] as { token_policies: string[] }).token_policies, []);
+    const clean = await g.root.write('auth/userpass/users/ivy', { token_policies: ['kvread'] });
+    assert.equal(clean.status, 204);
+  });
+
   it('opens only login/<name> without a token, not a user named "login"', async () => {
     // Before: any path ending in /login was unauthenticated, so anyone could set this user's password.
     const r = await g.client().request('POST', 'auth/userpass/users/login', { password: 'attacker', token_policies: ['kvread'] });

@@ -8,7 +8,7 @@ import { X509Certificate } from 'node:crypto';
 import { z } from 'zod';
 import { ArcaError } from '../../errors/index.ts';
 import type { Storage } from '../../storage/index.ts';
-import { parseFields, vDurationIn, vStringList } from '../fields.ts';
+import { ignoredFieldsResponse, parseFields, vDurationIn, vStringList } from '../fields.ts';
 import { EngineRouter } from '../router.ts';
 import type { Engine, EngineContext, EngineResponse } from '../types.ts';
 import { type CertRoleConstraints, chainTrusted, commonName, constraintsMatch } from './verify.ts';
@@ -62,7 +62,7 @@ async function load(s: Storage, name: string): Promise<CertRole | undefined> {
   return b === undefined ? undefined : (JSON.parse(dec.decode(b)) as CertRole);
 }
 
-async function writeRole(s: Storage, raw: string, data: Record<string, unknown>): Promise<undefined> {
+async function writeRole(s: Storage, raw: string, data: Record<string, unknown>): Promise<{ data: null; warnings: string[] } | undefined> {
   const name = roleName(raw);
   const b = parseFields(roleSchema, data);
   const cert = parsePem(b.certificate);
@@ -80,7 +80,7 @@ async function writeRole(s: Storage, raw: string, data: Record<string, unknown>)
     allowed_dns_sans: b.allowed_dns_sans ?? [], token_policies: policies, token_ttl: ttl, token_max_ttl: max,
   };
   await s.put(ROLE_PREFIX + name, enc.encode(JSON.stringify(role)));
-  return undefined;
+  return ignoredFieldsResponse(roleSchema, data);
 }
 
 function describe(r: CertRole): Record<string, unknown> {

@@ -5,7 +5,7 @@
 import { createPublicKey, X509Certificate } from 'node:crypto';
 import { z } from 'zod';
 import { ArcaError } from '../../errors/index.ts';
-import { ignoredFieldsWarning, parseFields, vBool, vDuration, vStringList } from '../fields.ts';
+import { ignoredFieldsResponse, parseFields, vBool, vDuration, vStringList } from '../fields.ts';
 
 export type Verification = 'tokenreview' | 'jwks' | 'both';
 
@@ -80,9 +80,9 @@ export const EMPTY_CONFIG: KubernetesConfig = {
 };
 
 /** Applies a config write over the current config (Vault's config write replaces; we keep unspecified fields). */
-/** Vault's warning naming the body fields a config write ignored (none: []). */
-export function configWarnings(data: Record<string, unknown>): string[] {
-  return ignoredFieldsWarning(Fields, data);
+/** A config write's answer: Vault's warning naming the body fields it ignored, if any. */
+export function configWarnings(data: Record<string, unknown>) {
+  return ignoredFieldsResponse(Fields, data);
 }
 
 export function parseConfig(data: Record<string, unknown>, current: KubernetesConfig | undefined): KubernetesConfig {

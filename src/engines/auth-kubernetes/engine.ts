@@ -71,8 +71,7 @@ export function createKubernetesAuthEngine(ctx: EngineContext): Engine {
         const c = parseConfig(r.data, await loadConfig());
         await s.put(CONFIG, enc.encode(JSON.stringify(c)));
         config = { value: c };
-        const warnings = configWarnings(r.data);
-        return warnings.length ? { data: null, warnings } : undefined;
+        return configWarnings(r.data);
       },
     })
     .add('role', { list: async () => listRoles() })

@@ -15,7 +15,7 @@ import { ArcaError, isArcaError } from '../../errors/index.ts';
 import { parseFields } from '../fields.ts';
 import { EngineRouter } from '../router.ts';
 import type { Engine, EngineContext } from '../types.ts';
-import { isLoopbackHttp, type OidcConfig, type OidcRole, parseOidcConfig, parseOidcRole } from './settings.ts';
+import { isLoopbackHttp, type OidcConfig, oidcIgnoredFields, type OidcRole, parseOidcConfig, parseOidcRole } from './settings.ts';
 
 export const LOGIN_TTL_MS = 5 * 60_000;
 const MAX_PENDING = 10_000;
@@ -82,7 +82,7 @@ export function createOidcAuthEngine(ctx: EngineContext): Engine {
         const c = parseOidcConfig(r.data);
         await s.put('config', enc.encode(JSON.stringify(c)));
         discovered = undefined;
-        return undefined;
+        return oidcIgnoredFields.config(r.data);
       },
     })
     .add('role/', { list: async () => ({ data: { keys: (await s.list('role/')).sort() } }) })
@@ -91,7 +91,7 @@ export function createOidcAuthEngine(ctx: EngineContext): Engine {
       update: async (r, p) => {
         if (!ROLE_NAME.test(p['name']!)) throw new ArcaError('ERR_INVALID_REQUEST', 'invalid role name', { details: { field: 'name' } });
         await s.put(`role/${p['name']}`, enc.encode(JSON.stringify(parseOidcRole(r.data))));
-        return undefined;
+        return oidcIgnoredFields.role(r.data);
       },
       delete: async (_r, p) => {
         await s.delete(`role/${p['name']}`);

@@ -1,7 +1,7 @@
 /** `config` and `role/:name` of the OIDC auth method (Vault's field names), parsed and range-checked. */
 import { z } from 'zod';
 import { ArcaError } from '../../errors/index.ts';
-import { parseFields, vDuration, vStringList } from '../fields.ts';
+import { ignoredFieldsResponse, parseFields, vDuration, vStringList } from '../fields.ts';
 
 export interface OidcConfig {
   oidc_discovery_url: string;
@@ -46,6 +46,12 @@ export function isLoopbackHttp(u: string): boolean {
   const x = new URL(u);
   return x.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(x.hostname);
 }
+
+/** Vault's ignored-fields warnings for config and role writes. */
+export const oidcIgnoredFields = {
+  config: (data: Record<string, unknown>) => ignoredFieldsResponse(ConfigFields, data),
+  role: (data: Record<string, unknown>) => ignoredFieldsResponse(RoleFields, data),
+};
 
 export function parseOidcConfig(data: unknown): OidcConfig {
   const f = parseFields(ConfigFields, data);

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { ArcaError } from '../../errors/index.ts';
-import { parseFields, vDuration, vStringList } from '../fields.ts';
+import { ignoredFieldsResponse, parseFields, vDuration, vStringList } from '../fields.ts';
 import { EngineRouter } from '../router.ts';
 import type { Engine, EngineContext, EngineRequest } from '../types.ts';
 import { UserLockout } from './lockout.ts';
@@ -67,7 +67,7 @@ export function createUserpassAuthEngine(ctx: EngineContext): Engine {
     };
     if (u.token_max_ttl && u.token_ttl > u.token_max_ttl) throw new ArcaError('ERR_FIELD_OUT_OF_RANGE', 'token_ttl must not exceed token_max_ttl', { details: { field: 'token_ttl' } });
     await save(n, u);
-    return undefined;
+    return ignoredFieldsResponse(UserFields, r.data);
   };
   const router = new EngineRouter()
     .add('users/', { list: async () => ({ data: { keys: (await s.list('user/')).sort() } }) })
