@@ -16,7 +16,7 @@ import { type CoreRoute, type CoreRouteResult, CoreRoutes, routeHandler } from '
 import type { EngineRegistry } from './engine-registry.ts';
 import { MountTable, type MountEntry } from './mounts.ts';
 import type { AuditSink } from './audit-sink.ts';
-import { ExpirySweep, type SweepResult } from './expiry-sweep.ts';
+import { ExpirySweep, type SweepResult, type SweepStats } from './expiry-sweep.ts';
 import type { LogicalRequest, LogicalResponse } from './request.ts';
 import { type InitParams, SealManager } from './seal-manager.ts';
 import { type CreateTokenOptions, type TokenEntry, TokenStore } from './tokens.ts';
@@ -256,6 +256,10 @@ export class Core {
 
   get sweepRunning(): boolean {
     return this.#sweep.running;
+  }
+
+  get sweepStats(): Readonly<SweepStats> {
+    return this.#sweep.stats;
   }
 
   async #startEngine(m: MountEntry): Promise<void> {

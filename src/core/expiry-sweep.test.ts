@@ -39,13 +39,13 @@ describe('token expiry sweep', () => {
     const child = await tokens.create({ policies: ['c'], ttl: 600, parent: parent.entry });
     const long = await tokens.create({ policies: ['b'], ttl: 3600, noParent: true });
     assert.equal((await keys(raw, 'id/')).length, 5);
-    assert.equal(await tokens.sweepExpired(), 0, 'nothing has expired yet');
+    assert.equal((await tokens.sweepExpired()).revoked, 0, 'nothing has expired yet');
     assert.equal((await keys(raw, 'id/')).length, 5);
 
     advance(61);
     // The child's expiry is capped at its parent's: it is revoked by itself or with the parent,
     // whichever the sweep reaches first (ids are HMACs, so the order is random); only the former counts.
-    const swept = await tokens.sweepExpired();
+    const swept = (await tokens.sweepExpired()).revoked;
     assert.ok(swept === 2 || swept === 3, `the short token, the parent and maybe the child: ${swept}`);
     assert.deepEqual(await keys(raw, 'id/'), [root.entry.id, long.entry.id].sort());
     assert.deepEqual(await keys(raw, 'accessor/'), [root.entry.accessor, long.entry.accessor].sort());
@@ -53,7 +53,7 @@ describe('token expiry sweep', () => {
     for (const t of [short, parent, child]) assert.equal(await tokens.lookupAccessor(t.entry.accessor), undefined);
     assert.ok(await tokens.lookup(long.token), 'a live token is still served');
     assert.ok(await tokens.lookup(root.token), 'a token without expiry is never swept');
-    assert.equal(await tokens.sweepExpired(), 0, 'a second sweep finds nothing');
+    assert.equal((await tokens.sweepExpired()).revoked, 0, 'a second sweep finds nothing');
   });
 
   it('keeps a token renewed before its first expiry, and sweeps it at the renewed one', async () => {
@@ -62,10 +62,10 @@ describe('token expiry sweep', () => {
     advance(50);
     await tokens.renew((await tokens.lookup(t.token))!, 120);
     advance(20);
-    assert.equal(await tokens.sweepExpired(), 0, 'renewed to 50 + 120 s');
+    assert.equal((await tokens.sweepExpired()).revoked, 0, 'renewed to 50 + 120 s');
     assert.deepEqual(await keys(raw, 'id/'), [t.entry.id]);
     advance(101);
-    assert.equal(await tokens.sweepExpired(), 1);
+    assert.equal((await tokens.sweepExpired()).revoked, 1);
     assert.deepEqual(await keys(raw, 'id/'), []);
   });
 
@@ -73,10 +73,10 @@ describe('token expiry sweep', () => {
     const { raw, tokens, clock } = store();
     const t = await tokens.create({ policies: ['a'], ttl: 3600, numUses: 1, noParent: true });
     await tokens.consume((await tokens.lookup(t.token))!);
-    assert.equal(await tokens.sweepExpired(), 0, 'the request that spent the last use is still running');
+    assert.equal((await tokens.sweepExpired()).revoked, 0, 'the request that spent the last use is still running');
     assert.deepEqual(await keys(raw, 'id/'), [t.entry.id]);
     const restarted = new TokenStore(raw, clock);
-    assert.equal(await restarted.sweepExpired(), 1, 'after a restart nothing holds it: it is revoked');
+    assert.equal((await restarted.sweepExpired()).revoked, 1, 'after a restart nothing holds it: it is revoked');
     assert.deepEqual(await keys(raw, 'id/'), []);
   });
 
@@ -89,7 +89,7 @@ describe('token expiry sweep', () => {
     setImmediate(() => {
       turned = true;
     });
-    const swept = await tokens.sweepExpired();
+    const swept = (await tokens.sweepExpired()).revoked;
     assert.equal(swept, SCAN_BATCH * 3);
     assert.ok(turned, 'an immediate scheduled before the sweep ran before it ended');
     assert.deepEqual(await keys(raw, 'id/'), []);
@@ -122,7 +122,7 @@ describe('ExpirySweep scheduling', () => {
         calls++;
         now += opts.sweepTakesMs ?? 0;
         await new Promise((r) => setImmediate(r));
-        return 3;
+        return { revoked: 3, scanned: 5 };
       },
     } as unknown as TokenStore;
     const s = new ExpirySweep({ now: () => now, tokens: () => tokens, governance: async () => 2, log: silent });
@@ -132,7 +132,11 @@ describe('ExpirySweep scheduling', () => {
   it('is due at the first tick, then once per interval', async () => {
     const { s, advance } = sweeper();
     assert.equal(s.due(), true);
+    assert.equal(s.stats.storedTokens, -1, 'unknown before the first sweep');
     assert.deepEqual(await s.run(), { tokens: 3, governance: 2 });
+    assert.deepEqual({ ...s.stats }, { runs: 1, failures: 0, revokedTokens: 3, deletedGovernance: 2, storedTokens: 5, lastSuccessAt: 5_000_000 });
+    await s.run();
+    assert.equal(s.stats.revokedTokens, 6, 'totals add up across sweeps');
     assert.equal(s.due(), false);
     advance(SWEEP_MIN_INTERVAL_MS - 1);
     assert.equal(s.due(), false);
@@ -147,6 +151,15 @@ describe('ExpirySweep scheduling', () => {
     assert.equal(s.due(), false, 'a 10 s sweep is next due after 1000 s, not 60 s');
     advance(1_000_000 - SWEEP_MIN_INTERVAL_MS);
     assert.equal(s.due(), true);
+  });
+
+  it('counts a failed sweep, and waits the interval before the next one', async () => {
+    const tokens = { sweepExpired: () => Promise.reject(new Error('storage down')) } as unknown as TokenStore;
+    const s = new ExpirySweep({ now: () => 1000, tokens: () => tokens, log: silent });
+    await assert.rejects(s.run(), /storage down/);
+    assert.equal(s.stats.failures, 1);
+    assert.equal(s.stats.lastSuccessAt, 0);
+    assert.equal(s.due(), false);
   });
 
   it('runs one sweep at a time: a second caller joins the running one', async () => {
@@ -211,6 +224,9 @@ describe('expiry sweep in the core', () => {
     assert.equal(left.includes(short), false, 'the expired token is gone');
     assert.equal(left.includes(long), true, 'the live token stays');
     assert.deepEqual(await wrapKeys(), [], 'the wrapped response nobody unwrapped is gone');
+    assert.equal(core.sweepStats.revokedTokens, 1);
+    assert.equal(core.sweepStats.deletedGovernance, 1);
+    assert.equal(core.sweepStats.storedTokens, 4, 'root, the expired one, the live one and the one inside the wrap');
     await core.close();
   });
 

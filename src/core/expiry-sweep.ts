@@ -22,6 +22,18 @@ export interface SweepResult {
   governance: number;
 }
 
+/** What `sys/metrics` reports of the sweeps since this process started. */
+export interface SweepStats {
+  runs: number;
+  failures: number;
+  revokedTokens: number;
+  deletedGovernance: number;
+  /** Tokens stored at the last successful sweep, before it revoked any (-1 before the first). */
+  storedTokens: number;
+  /** When the last successful sweep ended (ms since the epoch; 0 before the first). */
+  lastSuccessAt: number;
+}
+
 export interface SweepDeps {
   now: () => number;
   tokens: () => TokenStore;
@@ -33,9 +45,14 @@ export class ExpirySweep {
   readonly #d: SweepDeps;
   #next = 0;
   #running: Promise<SweepResult> | undefined;
+  readonly #stats: SweepStats = { runs: 0, failures: 0, revokedTokens: 0, deletedGovernance: 0, storedTokens: -1, lastSuccessAt: 0 };
 
   constructor(d: SweepDeps) {
     this.#d = d;
+  }
+
+  get stats(): Readonly<SweepStats> {
+    return this.#stats;
   }
 
   get running(): boolean {
@@ -55,11 +72,20 @@ export class ExpirySweep {
 
   async #sweep(): Promise<SweepResult> {
     const start = this.#d.now();
+    const st = this.#stats;
+    st.runs++;
     try {
-      const tokens = await this.#d.tokens().sweepExpired();
+      const t = await this.#d.tokens().sweepExpired();
       const governance = (await this.#d.governance?.()) ?? 0;
-      if (tokens + governance > 0) this.#d.log.info({ tokens, governance }, 'expired tokens and wrapped responses removed');
-      return { tokens, governance };
+      st.revokedTokens += t.revoked;
+      st.deletedGovernance += governance;
+      st.storedTokens = t.scanned;
+      st.lastSuccessAt = this.#d.now();
+      if (t.revoked + governance > 0) this.#d.log.info({ tokens: t.revoked, governance, stored: t.scanned }, 'expired tokens and wrapped responses removed');
+      return { tokens: t.revoked, governance };
+    } catch (err) {
+      st.failures++;
+      throw err;
     } finally {
       const end = this.#d.now();
       this.#next = end + Math.max(SWEEP_MIN_INTERVAL_MS, (end - start) * SWEEP_DUTY);

@@ -4,6 +4,7 @@ export type { CoreRoute, CoreRouteHandler, CoreRouteResult } from './core-routes
 export type { EngineRegistry, CoreEngineFactory } from './engine-registry.ts';
 export { MountTable, type MountEntry } from './mounts.ts';
 export { TokenStore, type TokenEntry, type CreateTokenOptions } from './tokens.ts';
+export type { SweepResult, SweepStats } from './expiry-sweep.ts';
 export { type Authorizer, allows, ROOT_AUTHORIZER, DENY_ALL } from './authz.ts';
 export { createSystemEngine, type SystemExtension } from './builtin/system.ts';
 export { createTokenEngine } from './builtin/token.ts';

@@ -395,15 +395,19 @@ export class TokenStore {
    * ones, children whose parent is gone (an interrupted revocation) and spent limited-use tokens a
    * crash left behind (not those a request of this process still holds). The same rules as a
    * lookup (#live), applied to every stored entry: one read per token, giving the event loop turns.
-   * Answers how many tokens it revoked (a child revoked along with its parent is not counted).
+   * Answers how many tokens it revoked (a child revoked along with its parent is not counted) and
+   * how many it found stored (revoked ones included).
    */
-  async sweepExpired(): Promise<number> {
-    let dead = 0;
+  async sweepExpired(): Promise<{ revoked: number; scanned: number }> {
+    let revoked = 0;
+    let scanned = 0;
     for await (const id of scanKeys(this.#s, 'id/')) {
       const r = await this.#read(id);
-      if (!r || (await this.#live(r.entry, false))) continue;
-      if ((await this.#s.get(`id/${id}`)) === undefined) dead++;
+      if (!r) continue;
+      scanned++;
+      if (await this.#live(r.entry, false)) continue;
+      if ((await this.#s.get(`id/${id}`)) === undefined) revoked++;
     }
-    return dead;
+    return { revoked, scanned };
   }
 }

@@ -48,6 +48,22 @@ describe('HttpMetrics', () => {
     assert.ok(json?.values.some((v) => (v as { metricName?: string }).metricName === 'vault_http_request_duration_seconds_count' && v.labels['mount'] === 'secret' && v.labels['method'] === 'GET' && v.value === 4));
   });
 
+  it("serves the expiry sweep's figures as counters and gauges, with totals (not increments) per scrape", async () => {
+    const m = new HttpMetrics();
+    const before = await m.registry.metrics();
+    assert.match(before, /^arca_tokens_stored 0$/m, 'nothing reported before sweep() is called');
+    const stats = { runs: 3, failures: 1, revokedTokens: 7, deletedGovernance: 2, storedTokens: 40, lastSuccessAt: 1_700_000_000_500 };
+    m.sweep(stats);
+    m.sweep(stats);
+    const text = await m.registry.metrics();
+    assert.match(text, /^arca_expiry_sweep_runs_total\{result="success"\} 2$/m);
+    assert.match(text, /^arca_expiry_sweep_runs_total\{result="failure"\} 1$/m);
+    assert.match(text, /^arca_expiry_sweep_revoked_tokens_total 7$/m, 'a second scrape of the same totals does not double them');
+    assert.match(text, /^arca_expiry_sweep_deleted_wrapping_total 2$/m);
+    assert.match(text, /^arca_tokens_stored 40$/m);
+    assert.match(text, /^arca_expiry_sweep_last_success_timestamp_seconds 1700000000.5$/m);
+  });
+
   it("serves the audit broker's counters (arca_audit_*) with the HTTP metrics", async () => {
     const m = new HttpMetrics();
     const before = (await auditCheckpointFailures.get()).values[0]?.value ?? 0;

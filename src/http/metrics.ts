@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { auditMetricsRegistry } from '../audit/index.ts';
-import type { Core } from '../core/index.ts';
+import type { Core, SweepStats } from '../core/index.ts';
 import { ArcaError } from '../errors/index.ts';
 
 /** Upper bounds (seconds) of the latency histogram's buckets. */
@@ -51,6 +51,12 @@ export class HttpMetrics {
   });
   readonly unsealed = new Gauge({ name: 'vault_core_unsealed', help: '1 when the server is unsealed', registers: [this.#own] });
   readonly active = new Gauge({ name: 'vault_core_active', help: '1 when this replica is the active one', registers: [this.#own] });
+  /** The expiry sweep (core/expiry-sweep.ts), read at scrape time by `sweep()`. */
+  readonly sweepRuns = new Counter({ name: 'arca_expiry_sweep_runs_total', help: 'Expiry sweeps run by this process, by result', labelNames: ['result'], registers: [this.#own] });
+  readonly sweepRevoked = new Counter({ name: 'arca_expiry_sweep_revoked_tokens_total', help: 'Expired (or otherwise dead) tokens the expiry sweep revoked', registers: [this.#own] });
+  readonly sweepDeleted = new Counter({ name: 'arca_expiry_sweep_deleted_wrapping_total', help: 'Expired wrapping tokens and control-group requests the expiry sweep deleted', registers: [this.#own] });
+  readonly storedTokens = new Gauge({ name: 'arca_tokens_stored', help: 'Tokens in storage at the last expiry sweep (-1 before the first)', registers: [this.#own] });
+  readonly sweepLastSuccess = new Gauge({ name: 'arca_expiry_sweep_last_success_timestamp_seconds', help: 'When the last successful expiry sweep ended (0: none yet)', registers: [this.#own] });
   /** What `sys/metrics` serves: the HTTP metrics and the audit broker's health counters. */
   readonly registry = Registry.merge([this.#own, auditMetricsRegistry]);
 
@@ -74,6 +80,19 @@ export class HttpMetrics {
         break;
       }
     }
+  }
+
+  /** Copies the core's sweep statistics into the sweep metrics (at scrape time). */
+  sweep(st: Readonly<SweepStats>): void {
+    this.sweepRuns.reset();
+    this.sweepRuns.inc({ result: 'success' }, st.runs - st.failures);
+    this.sweepRuns.inc({ result: 'failure' }, st.failures);
+    this.sweepRevoked.reset();
+    this.sweepRevoked.inc(st.revokedTokens);
+    this.sweepDeleted.reset();
+    this.sweepDeleted.inc(st.deletedGovernance);
+    this.storedTokens.set(st.storedTokens);
+    this.sweepLastSuccess.set(st.lastSuccessAt / 1000);
   }
 
   *#all(): Generator<Series> {
@@ -129,6 +148,7 @@ export function registerMetricsRoute(core: Core, metrics: HttpMetrics, ha: () =>
         if (format !== undefined && format !== 'prometheus') throw new ArcaError('ERR_INVALID_REQUEST', 'unknown metric response format: use format=prometheus, or none for JSON');
         metrics.unsealed.set(core.state === 'unsealed' ? 1 : 0);
         metrics.active.set(ha().active ? 1 : 0);
+        metrics.sweep(core.sweepStats);
         if (format === 'prometheus') return { status: 200, raw: { contentType: 'text/plain; version=0.0.4; charset=utf-8', body: await metrics.registry.metrics() } };
         return { status: 200, raw: { contentType: 'application/json', body: JSON.stringify(await metrics.registry.getMetricsAsJSON()) } };
       },
