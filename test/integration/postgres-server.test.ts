@@ -1,17 +1,19 @@
 /**
  * Issue 2: the server on PostgreSQL — secrets written through the API are not in the table in
- * plaintext, and a restart reads them back after unsealing.
+ * plaintext, a restart reads them back after unsealing, and the expiry sweep removes an expired
+ * token's rows from the table.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type ArcaProcess, startArca } from '../harness/arca.ts';
-import { dumpTable, type PostgresHandle, startPostgres, tempDir } from '../harness/index.ts';
+import { dumpTable, type PostgresHandle, startPostgres, tempDir, waitFor } from '../harness/index.ts';
 
 describe('server on PostgreSQL', () => {
   let pg: PostgresHandle;
   let url: string;
   let dir: Awaited<ReturnType<typeof tempDir>>;
   let srv: ArcaProcess | undefined;
+  let root = '';
   const start = () => startArca({ config: { storage: { type: 'postgres', url } }, configDir: dir.path });
 
   before(async () => {
@@ -29,6 +31,7 @@ describe('server on PostgreSQL', () => {
     srv = await start();
     const init = (await srv.client().write('sys/init', { secret_shares: 3, secret_threshold: 2 })).body as { keys: string[]; keys_base64: string[]; root_token: string };
     for (const k of init.keys.slice(0, 2)) await srv.client().write('sys/unseal', { key: k });
+    root = init.root_token;
     const c = srv.client(init.root_token);
     const marker = 'PG-MARKER-5f7c2e9a';
     await c.write('secret/data/db', { data: { password: marker } });
@@ -44,5 +47,19 @@ describe('server on PostgreSQL', () => {
     for (const k of init.keys.slice(1)) await srv.client().write('sys/unseal', { key: k });
     const r = (await srv.client(init.root_token).read('secret/data/db')).body as { data: { data: { password: string } } };
     assert.equal(r.data.data.password, marker);
+  });
+
+  it('sweeps an expired token out of the table (auth/token/tidy: list, read and one-commit revoke on PostgreSQL)', async () => {
+    const c = srv!.client(root);
+    const accessors = async () => ((await c.request('LIST', 'auth/token/accessors')).body['data'] as { keys: string[] }).keys;
+    const short = ((await c.write('auth/token/create', { policies: ['x'], ttl: '1s' })).body['auth'] as { accessor: string }).accessor;
+    const live = ((await c.write('auth/token/create', { policies: ['x'], ttl: '1h' })).body['auth'] as { accessor: string }).accessor;
+    const rows = async () => (await dumpTable(url, 'arca_kv')).split('\n').filter((l) => l.includes(short)).length;
+    assert.equal(await rows(), 1, 'the accessor index row is there (its key names the accessor)');
+    await new Promise((r) => setTimeout(r, 2100)); // expire without a lookup (a lookup would revoke it)
+    assert.equal((await c.write('auth/token/tidy', {})).status, 202);
+    await waitFor('the sweep to remove the expired token', async () => ((await accessors()).includes(short) ? undefined : true), 60_000, 100);
+    assert.equal(await rows(), 0, 'gone from the table, not only from the listing');
+    assert.ok((await accessors()).includes(live));
   });
 });
