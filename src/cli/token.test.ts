@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { ARCA_BIN, type ArcaProcess, startArca } from '../../test/harness/arca.ts';
+import { waitFor } from '../../test/harness/index.ts';
 
 const ROOT = `root-${randomBytes(12).toString('hex')}`;
 
@@ -107,6 +108,20 @@ describe('arca token (CLI against a dev server)', () => {
     assert.equal(self.code, 2);
     assert.match(self.stderr, /ERR_(TOKEN_INVALID|PERMISSION_DENIED)/);
     assert.equal(self.stderr.includes(c.token), false);
+  });
+
+  it('tidy starts the expiry sweep: an expired token nobody looked up leaves the accessor list', async () => {
+    const t = await create('--policy', 'p', '--ttl', '1s');
+    const accessors = async () => ((await srv.client(ROOT).request('LIST', 'auth/token/accessors')).body['data'] as { keys: string[] }).keys;
+    assert.ok((await accessors()).includes(t.token_accessor));
+    await new Promise((r) => setTimeout(r, 2100)); // expire without a lookup (a lookup would revoke it)
+    const r = await arca('tidy');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /Tidy started/);
+    await waitFor('the sweep', async () => ((await accessors()).includes(t.token_accessor) ? undefined : true), 60_000, 100);
+    const denied = await arcaWith({ ...env, ARCA_TOKEN: (await create('--policy', 'p')).token }, ['token', 'tidy']);
+    assert.equal(denied.code, 2, 'a token without update on auth/token/tidy is refused');
+    assert.match(denied.stderr, /ERR_PERMISSION_DENIED/);
   });
 
   it('rejects bad flags as usage errors (exit 1) before calling the server', async () => {

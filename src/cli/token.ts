@@ -1,5 +1,5 @@
 /**
- * `arca token …`: create, look up and revoke tokens over the HTTP API (`auth/token/*`) through the
+ * `arca token …`: create, look up, revoke and tidy tokens over the HTTP API (`auth/token/*`) through the
  * shared client (--addr/--token/--cacert or ARCA_ADDR, ARCA_TOKEN, ARCA_CACERT).
  *
  * Token values are secrets: the only token this command ever prints is the one `token create` has
@@ -164,4 +164,14 @@ export function register(cmd: Command): void {
         client.close();
       }
     });
+
+  withClientFlags(cmd.command('tidy').description('start the expiry sweep now: revoke expired tokens, delete expired wrapping tokens (auth/token/tidy)')).action(async (o: ClientFlags) => {
+    const { client } = clientFrom(o);
+    try {
+      await client.call('POST', 'auth/token/tidy', {});
+      process.stdout.write('Success! Tidy started: expired tokens and wrapping tokens are removed in the background (see the server log and arca_expiry_sweep_* in sys/metrics)\n');
+    } finally {
+      client.close();
+    }
+  });
 }
