@@ -265,6 +265,19 @@ describe('transit engine (software keys)', () => {
     assert.equal(tuned.auto_rotate_period, 0);
   });
 
+  it("names fields a key write ignores, as Vault does (deletion_allowed belongs to keys/<name>/config)", async () => {
+    const { engine } = setup();
+    const created = await write(engine, 'keys/k', { type: 'aes256-gcm96', deletion_allowed: true });
+    assert.deepEqual(created?.warnings, ['Endpoint ignored these unrecognized parameters: [deletion_allowed]']);
+    await rejectsCode(call(engine, 'delete', 'keys/k'), 'ERR_TRANSIT_DELETION_DISALLOWED');
+    const again = await write(engine, 'keys/k', { key_size: 256 });
+    assert.deepEqual(again?.warnings, ['Endpoint ignored these unrecognized parameters: [key_size]', 'key k already existed']);
+    const tuned = await write(engine, 'keys/k/config', { deletion_alowed: true });
+    assert.deepEqual(tuned?.warnings, ['Endpoint ignored these unrecognized parameters: [deletion_alowed]']);
+    await rejectsCode(call(engine, 'delete', 'keys/k'), 'ERR_TRANSIT_DELETION_DISALLOWED');
+    assert.equal((await write(engine, 'keys/k/config', { deletion_allowed: true }))?.warnings, undefined);
+  });
+
   it('deletes a key only when deletion_allowed is set', async () => {
     const { engine, storage } = setup();
     await write(engine, 'keys/k');

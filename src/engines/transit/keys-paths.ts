@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { ArcaError } from '../../errors/index.ts';
 import type { KeyType } from '../../keys/index.ts';
 import { formatDuration, MAX_DURATION } from '../../units/index.ts';
-import { MAX_INT, outOfRange, vBool, vDuration, vIntIn } from '../fields.ts';
+import { ignoredFieldsWarning, MAX_INT, outOfRange, vBool, vDuration, vIntIn } from '../fields.ts';
 import type { EngineRequest, EngineResponse } from '../types.ts';
 import { createKey, deleteKey, rotateKey } from './key-lifecycle.ts';
 import { describePolicy, type KeyPolicy } from './policy.ts';
@@ -76,7 +76,10 @@ export async function writeKey(s: TransitState, req: EngineRequest, rawName: str
   const type = parseKeyType(b.type, s.ops.hasHsm());
   const autoRotatePeriod = checkRotatePeriod(b.auto_rotate_period ?? 0);
   const { policy, existed } = await createKey(s, name, { type, derived, autoRotatePeriod });
-  return keyBody(policy, existed ? [`key ${name} already existed`] : undefined);
+  // Vault's warning: `deletion_allowed` and `min_*_version` belong to keys/<name>/config, not here.
+  const warnings = ignoredFieldsWarning(createSchema, req.data);
+  if (existed) warnings.push(`key ${name} already existed`);
+  return keyBody(policy, warnings);
 }
 
 export async function readKey(s: TransitState, rawName: string): Promise<EngineResponse> {
@@ -134,6 +137,7 @@ export async function configureKey(s: TransitState, req: EngineRequest, rawName:
       autoRotatePeriod: b.auto_rotate_period === undefined ? p.autoRotatePeriod : checkRotatePeriod(b.auto_rotate_period),
     };
     await s.store.put(next);
+    warnings.push(...ignoredFieldsWarning(configSchema, req.data));
     return keyBody(next, warnings);
   });
 }
