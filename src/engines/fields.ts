@@ -130,12 +130,14 @@ const IGNORED_LISTED = 16;
 const IGNORED_NAME_CHARS = 64;
 
 /**
- * Vault's warning for body fields an endpoint does not take: it ignores them and says so
- * ("Endpoint ignored these unrecognized parameters: [a b]"). Names only, never values; at most
+ * Vault's warning for body fields an endpoint does not take (`known`: its schema, or the field names
+ * a hand-written parser reads): it ignores them and says so ("Endpoint ignored these unrecognized
+ * parameters: [a b]"). Names only, never values; at most
  * IGNORED_LISTED names of at most IGNORED_NAME_CHARS characters each.
  */
-export function ignoredFieldsWarning(schema: z.ZodObject, data: Record<string, unknown>): string[] {
-  const unknown = Object.keys(data).filter((k) => !Object.hasOwn(schema.shape, k)).sort();
+export function ignoredFieldsWarning(known: z.ZodObject | readonly string[], data: Record<string, unknown>): string[] {
+  const takes = Array.isArray(known) ? (k: string) => known.includes(k) : (k: string) => Object.hasOwn((known as z.ZodObject).shape, k);
+  const unknown = Object.keys(data).filter((k) => !takes(k)).sort();
   if (unknown.length === 0) return [];
   const names = unknown.slice(0, IGNORED_LISTED).map((k) => (k.length > IGNORED_NAME_CHARS ? `${k.slice(0, IGNORED_NAME_CHARS)}…` : k));
   if (unknown.length > IGNORED_LISTED) names.push(`(${unknown.length - IGNORED_LISTED} more)`);
@@ -143,8 +145,8 @@ export function ignoredFieldsWarning(schema: z.ZodObject, data: Record<string, u
 }
 
 /** What a write that answers nothing else returns: Vault's ignored-fields warning, or no body. */
-export function ignoredFieldsResponse(schema: z.ZodObject, data: Record<string, unknown>): { data: null; warnings: string[] } | undefined {
-  const warnings = ignoredFieldsWarning(schema, data);
+export function ignoredFieldsResponse(known: z.ZodObject | readonly string[], data: Record<string, unknown>): { data: null; warnings: string[] } | undefined {
+  const warnings = ignoredFieldsWarning(known, data);
   return warnings.length ? { data: null, warnings } : undefined;
 }
 

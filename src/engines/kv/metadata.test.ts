@@ -89,6 +89,22 @@ describe('kv metadata', () => {
     assert.equal(r?.warnings?.length, 1);
   });
 
+  it("names the fields a metadata or config write ignores, as Vault does (a misspelt max_versions)", async () => {
+    const k = kit();
+    const r = await k.call('update', 'metadata/typo', { max_version: 3, custom_metadata: { owner: 'payments' } });
+    assert.deepEqual(r?.warnings, ['Endpoint ignored these unrecognized parameters: [max_version]']);
+    assert.equal((await k.data('read', 'metadata/typo'))['max_versions'], 0, 'the misspelt field changed nothing');
+    const only = await k.call('update', 'metadata/typo', { cas_requird: true });
+    assert.deepEqual(only?.warnings, ['Endpoint ignored these unrecognized parameters: [cas_requird]']);
+    assert.equal(await k.call('update', 'metadata/typo', { max_versions: 3 }), undefined, 'a clean write answers nothing');
+    const c = await k.call('update', 'config', { max_versions: 5, delete_versions_after: '1h' });
+    assert.deepEqual(c?.warnings, ['Endpoint ignored these unrecognized parameters: [delete_versions_after]']);
+    assert.equal(await k.call('update', 'config', { cas_required: false }), undefined);
+    await k.call('update', 'config', { cas_required: true });
+    const both = await k.call('update', 'metadata/w', { cas_required: false, junk: 1 });
+    assert.equal(both?.warnings?.length, 2, 'the ignored field and the cas_required warning');
+  });
+
   it('deletes a key with all its versions and metadata', async () => {
     const k = kit();
     for (let i = 0; i < 3; i++) await k.data('update', 'data/del', { data: { i } });

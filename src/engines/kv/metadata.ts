@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { formatDuration } from '../../units/index.ts';
-import { parseField, vBool } from '../fields.ts';
+import { ignoredFieldsResponse, ignoredFieldsWarning, parseField, vBool } from '../fields.ts';
 import type { EngineRequest, EngineResponse } from '../types.ts';
 import type { KvDeps } from './data.ts';
 import { emptyMeta, METADATA_PREFIX, type StoredConfig, type StoredMeta } from './records.ts';
@@ -100,12 +100,17 @@ function apply(m: StoredMeta, f: ReturnType<typeof metaFields>, now: number): St
   return out;
 }
 
+/** The fields metadata and config writes take (what metaFields and writeConfig read). */
+const META_FIELDS = ['max_versions', 'cas_required', 'delete_version_after', 'custom_metadata'] as const;
+const CONFIG_FIELDS = ['max_versions', 'cas_required', 'delete_version_after'] as const;
+
 /** POST metadata/:path (replaces custom_metadata) or PATCH (merges it; the key must exist). */
 export async function writeMetadata(d: KvDeps, req: EngineRequest, path: string, patch: boolean): Promise<EngineResponse | undefined> {
   const f = metaFields(req.data, patch);
+  const warnings = ignoredFieldsWarning(META_FIELDS, req.data);
   if (Object.keys(f).length === 0) {
     if (patch && !(await d.store.hasMeta(path))) throw notFound();
-    return undefined;
+    return warnings.length ? { warnings } : undefined;
   }
   const config = await d.store.config();
   await d.store.mutate(path, (cur) => {
@@ -113,8 +118,8 @@ export async function writeMetadata(d: KvDeps, req: EngineRequest, path: string,
     const now = d.now();
     return { meta: apply(cur ?? emptyMeta(now), f, now), result: undefined };
   });
-  if (f.casRequired === false && config.casRequired) return { warnings: [CAS_IGNORED_WARNING] };
-  return undefined;
+  if (f.casRequired === false && config.casRequired) warnings.push(CAS_IGNORED_WARNING);
+  return warnings.length ? { warnings } : undefined;
 }
 
 /** DELETE metadata/:path: the key, every version and its metadata. */
@@ -136,7 +141,7 @@ export function configOut(c: StoredConfig): Record<string, unknown> {
 }
 
 /** POST config: only the given fields change. */
-export async function writeConfig(d: KvDeps, req: EngineRequest): Promise<undefined> {
+export async function writeConfig(d: KvDeps, req: EngineRequest): Promise<EngineResponse | undefined> {
   const cur = await d.store.config();
   const next: StoredConfig = { ...cur };
   const mv = field(req.data, 'max_versions', MAX_VERSIONS);
@@ -146,5 +151,5 @@ export async function writeConfig(d: KvDeps, req: EngineRequest): Promise<undefi
   const dva = field(req.data, 'delete_version_after', DELETE_VERSION_AFTER);
   if (dva !== undefined) next.deleteVersionAfter = dva;
   await d.store.putConfig(next);
-  return undefined;
+  return ignoredFieldsResponse(CONFIG_FIELDS, req.data);
 }
