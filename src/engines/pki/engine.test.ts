@@ -51,3 +51,15 @@ describe('pki CRL', () => {
     assert.equal((await storage.list('certs/')).length, 0);
   });
 });
+
+describe('pki roles', () => {
+  it('name the Vault role fields this subset ignores (country would be missing from issued certificates)', async () => {
+    const { call } = setup();
+    const r = await call('update', 'roles/web', { allow_any_name: true, key_type: 'ec', organization: 'Example', country: 'DE', code_signing_flag: true });
+    assert.deepEqual(r?.warnings, ['Endpoint ignored these unrecognized parameters: [code_signing_flag country]']);
+    assert.deepEqual((r?.data as Record<string, unknown>)['organization'], ['Example'], 'a field the subset takes is kept');
+    assert.equal((r?.data as Record<string, unknown>)['country'], undefined);
+    const clean = await call('update', 'roles/web', { allow_any_name: true, key_type: 'ec' });
+    assert.equal(clean?.warnings, undefined);
+  });
+});
