@@ -109,6 +109,26 @@ describe('tokens: uses, TTLs and ranges (real server)', () => {
     assert.ok((await accessors()).includes(long), 'the live token stays');
   });
 
+  it("takes Go clients' token-create body, refuses what Arca does not offer, and names ignored fields", async () => {
+    const accessors = async () => (data(await root().request('LIST', 'auth/token/accessors'))['keys'] as string[]).length;
+    // What Vault's Go api.TokenCreateRequest sends for a plain create: type and entity_alias always, empty.
+    const go = await root().write('auth/token/create', { policies: ['writer'], display_name: '', num_uses: 0, type: '', entity_alias: '' });
+    assert.equal(go.status, 200, JSON.stringify(go.body));
+    assert.equal(go.body['warnings'] ?? null, null);
+    assert.equal(auth(await root().write('auth/token/create', { policies: ['writer'], lease: '1h' })).lease_duration, 3600, 'lease is the old name of ttl');
+    const before = await accessors();
+    for (const [field, value, message] of [['type', 'batch', /service tokens only/], ['entity_alias', 'ci-bot-7f3a', /entity_alias is not supported/], ['role_name', 'ci-role-91c', /token roles are not supported/], ['id', 'my-token-6d2e', /custom token IDs/]] as const) {
+      const r = await root().request('POST', 'auth/token/create', { policies: ['writer'], [field]: value });
+      assert.equal(r.status, 400, field);
+      assert.match(errors(r), message);
+      if (field !== 'type') assert.equal(errors(r).includes(value), false, 'the error does not quote a free-form value');
+    }
+    assert.equal(await accessors(), before, 'a refused create writes nothing');
+    const typo = await root().write('auth/token/create', { polices: ['writer'], ttl: '1h' });
+    assert.equal(typo.status, 200);
+    assert.deepEqual(typo.body['warnings'], ['Endpoint ignored these unrecognized parameters: [polices]']);
+  });
+
   it('cuts the children at once when a parent is revoked', async () => {
     const parent = auth(await root().write('auth/token/create', { policies: ['maker', 'writer'], ttl: '1h' })).client_token;
     const child = auth(await srv.client(parent).write('auth/token/create', { policies: ['writer'] })).client_token;

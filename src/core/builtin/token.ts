@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { ArcaError, toArcaError } from '../../errors/index.ts';
-import { type Engine, EngineRouter, type EngineRequest, parseFields, vBool, vStringList } from '../../engines/index.ts';
+import { type Engine, EngineRouter, type EngineRequest, ignoredFieldsWarning, parseFields, vBool, vStringList } from '../../engines/index.ts';
 import { parseDuration } from '../../units/index.ts';
 import { authBlock, clientTokenOf, type Core } from '../core.ts';
 import { MAX_DURATION_SECONDS, MAX_NUM_USES } from '../token-ttl.ts';
@@ -46,7 +46,23 @@ const CreateFields = z.object({
   num_uses: numUses.optional(),
   display_name: z.string().max(256).optional(),
   meta: z.record(z.string(), z.string()).optional(),
+  // Vault's deprecated name for ttl.
+  lease: duration.optional(),
+  // Go's api.TokenCreateRequest always sends these two, empty when unset: empty means "not asked".
+  type: z.enum(['', 'service', 'default', 'batch'], 'type must be service (or empty)').optional(),
+  entity_alias: z.string().max(1024).optional(),
+  // Accepted to be refused with a clear message when set (see unsupported below).
+  id: z.string().max(1024).optional(),
+  role_name: z.string().max(1024).optional(),
 });
+
+/** Vault token-create options Arca does not offer: a 400 saying so, never a token without them. */
+function refuseUnsupported(f: z.output<typeof CreateFields>): void {
+  if (f.type === 'batch') throw new ArcaError('ERR_INVALID_REQUEST', 'Arca issues service tokens only: leave type empty or set it to service (batch tokens are not supported)', { details: { field: 'type' } });
+  if (f.entity_alias) throw new ArcaError('ERR_INVALID_REQUEST', 'entity_alias is not supported: a token acts for an identity entity when an auth method login issues it', { details: { field: 'entity_alias' } });
+  if (f.role_name) throw new ArcaError('ERR_INVALID_REQUEST', 'token roles are not supported: set policies, ttl and the other fields on the create request itself', { details: { field: 'role_name' } });
+  if (f.id) throw new ArcaError('ERR_INVALID_REQUEST', 'custom token IDs are not supported: Arca generates every token value', { details: { field: 'id' } });
+}
 const RenewFields = z.object({ increment: duration.optional() });
 // Built once (a zod v4 schema built per request costs ~40 µs to compile on first use).
 const TokenField = z.object({ token: z.string({ message: 'missing token ID' }).min(1, 'missing token ID').max(1024) });
@@ -115,6 +131,7 @@ export function createTokenEngine(core: Core): Engine {
 
   const create = (orphan: boolean) => async (req: EngineRequest) => {
     const f = parseFields(CreateFields, req.data);
+    refuseUnsupported(f);
     const parent = await self(req);
     const isRoot = parent.policies.includes('root');
     if (f.no_parent && !(await hasSudo(parent, req))) throw new ArcaError('ERR_INVALID_REQUEST', 'root or sudo privileges required to create orphan token');
@@ -127,12 +144,13 @@ export function createTokenEngine(core: Core): Engine {
     if (addDefault && !policies.includes('default')) policies = [...policies, 'default'].sort();
     const { token, entry, capped } = await core.tokens.create({
       policies, parent, noParent: orphan || f.no_parent === true,
-      ttl: f.ttl ?? 0, explicitMaxTtl: f.explicit_max_ttl ?? 0, period: f.period ?? 0,
+      ttl: f.ttl ?? f.lease ?? 0, explicitMaxTtl: f.explicit_max_ttl ?? 0, period: f.period ?? 0,
       renewable: f.renewable ?? true, numUses: f.num_uses ?? 0,
       displayName: f.display_name ? `token-${f.display_name}` : 'token', meta: f.meta ?? {},
       path: orphan ? 'auth/token/create-orphan' : 'auth/token/create',
     });
-    return { data: null, auth: authBlock(token, entry), ...(capped ? { warnings: cappedWarning('TTL') } : {}) };
+    const warnings = [...ignoredFieldsWarning(CreateFields, req.data), ...(capped ? cappedWarning('TTL') : [])];
+    return { data: null, auth: authBlock(token, entry), ...(warnings.length ? { warnings } : {}) };
   };
 
   const renew = async (e: TokenEntry, token: string, req: EngineRequest) => {
