@@ -51,17 +51,21 @@ export class WrapStore {
     return { token, entry, info: { token, accessor: entry.accessor, ttl: entry.ttl, creation_time: new Date(entry.creationTime).toISOString(), creation_path: entry.creationPath, wrapped_accessor: '' } };
   }
 
+  /** The stored entry under `key` (`token/<hash>`), expired or not. */
+  async #load(key: string): Promise<{ key: string; raw: Uint8Array; entry: WrapEntry } | undefined> {
+    const raw = await this.#s().get(key);
+    return raw ? { key, raw, entry: JSON.parse(dec.decode(raw)) as WrapEntry } : undefined;
+  }
+
+  /** The live entry for a token; an expired one is deleted on the way. */
   async #read(token: unknown): Promise<{ key: string; raw: Uint8Array; entry: WrapEntry } | undefined> {
     if (typeof token !== 'string' || token.length === 0 || token.length > 256) return undefined;
-    const key = `token/${hashOf(token)}`;
-    const raw = await this.#s().get(key);
-    if (!raw) return undefined;
-    const entry = JSON.parse(dec.decode(raw)) as WrapEntry;
-    if (this.#expired(entry)) {
-      await this.#delete(key, raw, entry);
+    const r = await this.#load(`token/${hashOf(token)}`);
+    if (r && this.#expired(r.entry)) {
+      await this.#delete(r.key, r.raw, r.entry);
       return undefined;
     }
-    return { key, raw, entry };
+    return r;
   }
 
   #expired(e: WrapEntry): boolean {
@@ -93,11 +97,8 @@ export class WrapStore {
   async sweepExpired(): Promise<number> {
     let n = 0;
     for await (const h of scanKeys(this.#s(), 'token/')) {
-      const key = `token/${h}`;
-      const raw = await this.#s().get(key);
-      if (!raw) continue;
-      const entry = JSON.parse(dec.decode(raw)) as WrapEntry;
-      if (this.#expired(entry) && (await this.#delete(key, raw, entry))) n++;
+      const r = await this.#load(`token/${h}`);
+      if (r && this.#expired(r.entry) && (await this.#delete(r.key, r.raw, r.entry))) n++;
     }
     return n;
   }
