@@ -16,7 +16,7 @@ import { type CoreRoute, type CoreRouteResult, CoreRoutes, routeHandler } from '
 import type { EngineRegistry } from './engine-registry.ts';
 import { MountTable, type MountEntry } from './mounts.ts';
 import type { AuditSink } from './audit-sink.ts';
-import { ExpirySweep, type SweepResult, type SweepStats } from './expiry-sweep.ts';
+import { ExpirySweep } from './expiry-sweep.ts';
 import type { LogicalRequest, LogicalResponse } from './request.ts';
 import { type InitParams, SealManager } from './seal-manager.ts';
 import { type CreateTokenOptions, type TokenEntry, TokenStore } from './tokens.ts';
@@ -107,8 +107,11 @@ export class Core {
   #tick: NodeJS.Timeout | undefined;
   /** Failed authentications and unseal shares (attempt-limits.ts). */
   readonly #limits: AttemptLimits;
-  /** Expired tokens, wrapping tokens and control-group requests, removed from the tick (expiry-sweep.ts). */
-  readonly #sweep: ExpirySweep;
+  /**
+   * Expired tokens, wrapping tokens and control-group requests, removed from the tick when due
+   * (expiry-sweep.ts); `auth/token/tidy` runs it at once, `sys/metrics` reads its stats.
+   */
+  readonly expirySweep: ExpirySweep;
   /** Endpoints the core serves itself (sys/seal; sys/metrics and sys/step-down from the adapter). */
   readonly routes = new CoreRoutes();
 
@@ -122,8 +125,7 @@ export class Core {
     this.seal = new SealManager(deps.raw, this.barrier, this.log, deps.autoSeal);
     this.#active = !deps.ha;
     this.#limits = new AttemptLimits(this.#now, this.log);
-    const governance = deps.governance;
-    this.#sweep = new ExpirySweep({ now: this.#now, tokens: () => this.tokens, governance: governance?.sweep && (() => governance.sweep!()), log: this.log });
+    this.expirySweep = new ExpirySweep({ now: this.#now, tokens: () => this.tokens, governance: deps.governance?.sweep?.bind(deps.governance), log: this.log });
     // Sealing acts on this replica (HA standbys included) and runs once its response is audited.
     this.routes.set('sys/seal', { local: true, handlers: { update: async () => ({ after: () => this.sealNow() }) } });
   }
@@ -243,23 +245,7 @@ export class Core {
         this.log.warn({ mount: path, err: toArcaError(err).code }, 'engine tick failed');
       }
     }
-    if (this.#sweep.due()) await this.sweepExpired().catch((err: unknown) => this.log.warn({ err: toArcaError(err).code }, 'expiry sweep failed'));
-  }
-
-  /**
-   * Revokes expired tokens and deletes expired wrapping tokens and control-group requests now (the
-   * tick does it when due; `auth/token/tidy` asks for it). Joins a sweep already running.
-   */
-  sweepExpired(): Promise<SweepResult> {
-    return this.#sweep.run();
-  }
-
-  get sweepRunning(): boolean {
-    return this.#sweep.running;
-  }
-
-  get sweepStats(): Readonly<SweepStats> {
-    return this.#sweep.stats;
+    if (this.expirySweep.due()) await this.expirySweep.run().catch((err: unknown) => this.log.warn({ err: toArcaError(err).code }, 'expiry sweep failed'));
   }
 
   async #startEngine(m: MountEntry): Promise<void> {

@@ -219,14 +219,14 @@ describe('expiry sweep in the core', () => {
     const tidy = await call('write', 'auth/token/tidy', {});
     assert.equal(tidy.status, 202);
     assert.match(String(tidy.warnings), /Tidy operation successfully started/);
-    while (core.sweepRunning) await turn();
+    while (core.expirySweep.running) await turn();
     const left = await accessors();
     assert.equal(left.includes(short), false, 'the expired token is gone');
     assert.equal(left.includes(long), true, 'the live token stays');
     assert.deepEqual(await wrapKeys(), [], 'the wrapped response nobody unwrapped is gone');
-    assert.equal(core.sweepStats.revokedTokens, 1);
-    assert.equal(core.sweepStats.deletedGovernance, 1);
-    assert.equal(core.sweepStats.storedTokens, 4, 'root, the expired one, the live one and the one inside the wrap');
+    assert.equal(core.expirySweep.stats.revokedTokens, 1);
+    assert.equal(core.expirySweep.stats.deletedGovernance, 1);
+    assert.equal(core.expirySweep.stats.storedTokens, 4, 'root, the expired one, the live one and the one inside the wrap');
     await core.close();
   });
 
@@ -236,7 +236,7 @@ describe('expiry sweep in the core', () => {
     advance(61);
     // The first tick after unseal is due; the injected clock does not move, so it is the only sweep.
     await waitFor('the tick to sweep the expired token', async () => ((await accessors()).includes(short) ? undefined : true), 60_000, 5);
-    assert.equal(core.sweepRunning, false);
+    assert.equal(core.expirySweep.running, false);
     await core.close();
   });
 });

@@ -148,7 +148,7 @@ export function registerMetricsRoute(core: Core, metrics: HttpMetrics, ha: () =>
         if (format !== undefined && format !== 'prometheus') throw new ArcaError('ERR_INVALID_REQUEST', 'unknown metric response format: use format=prometheus, or none for JSON');
         metrics.unsealed.set(core.state === 'unsealed' ? 1 : 0);
         metrics.active.set(ha().active ? 1 : 0);
-        metrics.sweep(core.sweepStats);
+        metrics.sweep(core.expirySweep.stats);
         if (format === 'prometheus') return { status: 200, raw: { contentType: 'text/plain; version=0.0.4; charset=utf-8', body: await metrics.registry.metrics() } };
         return { status: 200, raw: { contentType: 'application/json', body: JSON.stringify(await metrics.registry.getMetricsAsJSON()) } };
       },

@@ -205,8 +205,8 @@ export function createTokenEngine(core: Core): Engine {
     // (expiry-sweep.ts) and answers 202 at once; the result goes to the server log.
     .add('tidy', {
       update: async () => {
-        if (core.sweepRunning) return { status: 202, warnings: ['a tidy operation is already running'] };
-        core.sweepExpired().catch((err: unknown) => core.log.warn({ err: toArcaError(err).code }, 'token tidy failed'));
+        if (core.expirySweep.running) return { status: 202, warnings: ['a tidy operation is already running'] };
+        core.expirySweep.run().catch((err: unknown) => core.log.warn({ err: toArcaError(err).code }, 'token tidy failed'));
         return { status: 202, warnings: ["Tidy operation successfully started. Any information from the operation will be printed to Arca's server logs."] };
       },
     });
