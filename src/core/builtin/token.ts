@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { ArcaError, toArcaError } from '../../errors/index.ts';
-import { type Engine, EngineRouter, type EngineRequest, ignoredFieldsWarning, parseFields, vBool, vStringList } from '../../engines/index.ts';
+import { type Engine, EngineRouter, type EngineRequest, ignoredFieldsWarning, parseFields, vBool, vStringList, withoutNulls } from '../../engines/index.ts';
 import { parseDuration } from '../../units/index.ts';
 import { authBlock, clientTokenOf, type Core } from '../core.ts';
 import { MAX_DURATION_SECONDS, MAX_NUM_USES } from '../token-ttl.ts';
@@ -67,11 +67,6 @@ const RenewFields = z.object({ increment: duration.optional() });
 // Built once (a zod v4 schema built per request costs ~40 µs to compile on first use).
 const TokenField = z.object({ token: z.string({ message: 'missing token ID' }).min(1, 'missing token ID').max(1024) });
 const AccessorField = z.object({ accessor: z.string().min(1, 'missing accessor') });
-
-/** JSON `null` for an optional field means "not set" (Go clients send nulls for unset fields). */
-function withoutNulls(data: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(data).filter(([, v]) => v !== null));
-}
 
 /** Vault's policy normalisation: trimmed, lower-case, unique, sorted; `root` stands alone. */
 function sanitizePolicies(p: string[]): string[] {
