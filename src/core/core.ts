@@ -155,7 +155,7 @@ export class Core {
     } finally {
       r.rootKey.fill(0);
     }
-    const tokens = new TokenStore(new StorageView(this.barrier, 'sys/token/'), this.#now);
+    const tokens = this.#newTokenStore();
     const { token } = await tokens.create({ policies: ['root'], displayName: 'root', path: 'auth/token/root', id: p.rootTokenId, noParent: true });
     const mounts = new MountTable(this.barrier);
     await mounts.load();
@@ -208,7 +208,7 @@ export class Core {
     if (this.state !== 'unsealed') throw new ArcaError('ERR_SEALED', 'Vault is sealed');
     await this.barrier.reloadKeyring();
     // Fresh token store: nothing another replica revoked may linger in a cache.
-    this.#tokens = new TokenStore(new StorageView(this.barrier, 'sys/token/'), this.#now);
+    this.#tokens = this.#newTokenStore();
     for (const e of this.#engines.values()) await e.close?.();
     this.#engines.clear();
     const mounts = await this.mounts.load();
@@ -225,8 +225,13 @@ export class Core {
     return this.#deps.ha === true;
   }
 
+  /** Tokens live under sys/token/; batch tokens are sealed by the barrier itself. */
+  #newTokenStore(): TokenStore {
+    return new TokenStore(new StorageView(this.barrier, 'sys/token/'), this.#now, undefined, this.barrier);
+  }
+
   async #postUnseal(): Promise<void> {
-    this.#tokens = new TokenStore(new StorageView(this.barrier, 'sys/token/'), this.#now);
+    this.#tokens = this.#newTokenStore();
     this.#mounts = new MountTable(this.barrier);
     const mounts = await this.#mounts.load();
     for (const m of mounts) await this.#startEngine(m);
@@ -394,6 +399,11 @@ export class Core {
     }
     // Quorum approval: only authorizers built from policies with a control group have this method.
     const quorum = authorizer.controlGroup && !(req as Preauth)[PREAUTH] && !unauthenticated ? authorizer.controlGroup(path, op) : undefined;
+    // Approval runs the request later as the requester's token, found by its accessor: a batch token has none.
+    if (quorum && entry?.type === 'batch') {
+      await this.#audit(req, auth, engine, 400, undefined, 'control group needs a service token');
+      throw new ArcaError('ERR_INVALID_REQUEST', 'this path requires quorum approval, which needs a service token: batch tokens cannot wait for approval (log in with a role whose token_type is service)');
+    }
     if (quorum && !this.#deps.governance) {
       await this.#audit(req, auth, engine, 403, undefined, 'control group not available');
       throw new ArcaError('ERR_CONTROL_GROUP_DENIED', 'this path requires quorum approval, which this server does not provide');
@@ -510,7 +520,7 @@ export class Core {
     const opts: CreateTokenOptions = {
       policies: i.policies, displayName: i.displayName, ttl: i.ttlSeconds, renewable: i.renewable, meta: i.metadata,
       explicitMaxTtl: i.explicitMaxTtlSeconds ?? 0, numUses: i.numUses ?? 0, period: i.periodSeconds ?? 0,
-      path, parent: i.orphan ? undefined : parent, noParent: i.orphan,
+      path, parent: i.orphan ? undefined : parent, noParent: i.orphan, batch: i.batch === true,
       // A login's token is the one write whose loss in a crash is harmless (the holder logs in again),
       // and at one fsync per login it bounds login throughput on a durable backend: docs/architecture.md.
       relaxed: true,
@@ -556,7 +566,7 @@ export function authBlock(token: string, e: TokenEntry, policies: string[] = e.p
     lease_duration: e.ttl,
     renewable: e.renewable,
     entity_id: e.entityId ?? '',
-    token_type: 'service',
+    token_type: e.type ?? 'service',
     orphan: e.orphan,
     mfa_requirement: null,
     num_uses: e.numUses,

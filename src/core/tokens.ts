@@ -21,6 +21,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { ArcaError } from '../errors/index.ts';
 import { type Storage, scanKeys } from '../storage/index.ts';
+import { isBatchToken, openBatch, type Sealer, sealBatch } from './batch-tokens.ts';
 import { lifetime, MAX_DURATION_SECONDS, MAX_EXPIRE_AT, MAX_NUM_USES, SYSTEM_MAX_TTL, sane } from './token-ttl.ts';
 
 export interface TokenEntry {
@@ -48,6 +49,8 @@ export interface TokenEntry {
   entityId?: string;
   /** Unix seconds of the MFA login that issued this token (not inherited: step-up is per token). */
   mfaAt?: number;
+  /** A batch token (batch-tokens.ts): never stored; id and accessor are ''. Absent = service. */
+  type?: 'batch';
 }
 
 export interface CreateTokenOptions {
@@ -72,6 +75,8 @@ export interface CreateTokenOptions {
    * forget it, and its holder logs in again. For tokens a login issues; never for root tokens.
    */
   relaxed?: boolean;
+  /** Issue a batch token (batch-tokens.ts): nothing is written. Refused with uses, a period, a custom id or root. */
+  batch?: boolean;
 }
 
 const TOKEN_PREFIX = 'hvs.';
@@ -100,6 +105,11 @@ function parseEntry(b: Uint8Array): TokenEntry {
   return e;
 }
 
+/** Vault's answer: a batch token ends at its expiry or with its parent, never on request. */
+function notBatch(e: TokenEntry): void {
+  if (e.type === 'batch') throw new ArcaError('ERR_INVALID_REQUEST', 'batch tokens cannot be revoked');
+}
+
 const encodeEntry = (e: TokenEntry) => enc.encode(JSON.stringify(e));
 const hmacId = (salt: Buffer, token: string) => createHmac('sha256', salt).update(token).digest('hex');
 
@@ -107,6 +117,8 @@ export class TokenStore {
   readonly #s: Storage;
   readonly #now: () => number;
   readonly #maxTtl: number;
+  /** Seals batch tokens (the barrier); without one, batch tokens are refused. */
+  readonly #sealer: Sealer | undefined;
   #salt: Buffer | undefined;
   /**
    * token → entry for unlimited-use tokens. Every change to a token goes through this store, which
@@ -121,10 +133,11 @@ export class TokenStore {
   /** Ids whose last use a request of this process holds (see pendingRevocation). */
   readonly #inflight = new Set<string>();
 
-  constructor(storage: Storage, now: () => number = Date.now, maxTtl = SYSTEM_MAX_TTL) {
+  constructor(storage: Storage, now: () => number = Date.now, maxTtl = SYSTEM_MAX_TTL, sealer?: Sealer) {
     this.#s = storage;
     this.#now = now;
     this.#maxTtl = maxTtl;
+    this.#sealer = sealer;
   }
 
   async #hash(token: string): Promise<string> {
@@ -157,10 +170,12 @@ export class TokenStore {
 
   async create(o: CreateTokenOptions): Promise<{ token: string; entry: TokenEntry; capped: boolean }> {
     const parent = o.noParent ? undefined : o.parent;
+    if (parent?.type === 'batch') throw new ArcaError('ERR_INVALID_REQUEST', 'batch tokens cannot create more tokens');
     if (parent && (parent.numUses > 0 || parent.pendingRevocation)) throw new ArcaError('ERR_INVALID_REQUEST', 'restricted use token cannot generate child tokens');
     for (const [name, v, max] of [['ttl', o.ttl, MAX_DURATION_SECONDS], ['explicit_max_ttl', o.explicitMaxTtl, MAX_DURATION_SECONDS], ['period', o.period, MAX_DURATION_SECONDS], ['num_uses', o.numUses, MAX_NUM_USES]] as const) {
       if (v !== undefined && !(Number.isSafeInteger(v) && v >= 0 && v <= max)) throw new ArcaError('ERR_INVALID_REQUEST', `${name} must be an integer from 0 to ${max}`);
     }
+    if (o.batch) return this.#createBatch(o, parent);
     // One CSPRNG call for the token and its accessor: a call costs as much as both draws' bytes
     // (profiled: the two calls were 7% of a login's CPU). Nothing is pooled beyond this token.
     const random = randomBytes(o.id === undefined ? 42 : 18);
@@ -202,6 +217,49 @@ export class TokenStore {
     return { token, entry, capped: life.capped };
   }
 
+  /** Vault's rules for batch tokens (token_store.go), then the sealed entry as the token: no write. */
+  #createBatch(o: CreateTokenOptions, parent: TokenEntry | undefined): { token: string; entry: TokenEntry; capped: boolean } {
+    if (!this.#sealer) throw new ArcaError('ERR_INVALID_REQUEST', 'batch tokens are not available on this server');
+    const bad = o.id !== undefined ? 'id' : o.numUses ? 'num_uses' : o.period ? 'period' : undefined;
+    if (bad) throw new ArcaError('ERR_INVALID_REQUEST', `batch tokens cannot have "${bad}" set`);
+    const policies = [...new Set(o.policies)].sort();
+    if (policies.includes('root')) throw new ArcaError('ERR_INVALID_REQUEST', 'batch tokens cannot be root tokens');
+    const now = this.#nowSec();
+    const life = lifetime({
+      now, createdAt: now, ttl: o.ttl ?? 0, period: 0, explicitMaxTtl: o.explicitMaxTtl ?? 0,
+      root: false, parentExpireAt: parent?.expireAt, maxTtl: this.#maxTtl,
+    });
+    if (life.expireAt <= now) throw invalid();
+    const entry: TokenEntry = {
+      id: '', accessor: '', policies, parent: parent?.id ?? '', displayName: o.displayName ?? 'token', meta: o.meta ?? {},
+      createdAt: now, expireAt: life.expireAt, ttl: life.ttl, explicitMaxTtl: o.explicitMaxTtl ?? 0, period: 0,
+      renewable: false, numUses: 0, path: o.path ?? 'auth/token/create', orphan: parent === undefined, type: 'batch',
+    };
+    const entityId = o.entityId ?? parent?.entityId;
+    if (entityId) entry.entityId = entityId;
+    if (o.mfaAt) entry.mfaAt = o.mfaAt;
+    return { token: sealBatch(this.#sealer, entry), entry, capped: life.capped };
+  }
+
+  /**
+   * A batch token's live entry. Orphans are cached like service tokens (nothing can revoke them);
+   * a child is opened on every use, so its parent's revocation or shorter life takes effect at once.
+   */
+  async #lookupBatch(token: string): Promise<TokenEntry | undefined> {
+    const hit = this.cached(token);
+    if (hit) return hit;
+    const opened = this.#sealer && openBatch(this.#sealer, token);
+    const e = opened && (await this.#live(opened, false));
+    if (e?.orphan) this.#cacheEntry(token, e);
+    return e;
+  }
+
+  #cacheEntry(token: string, e: TokenEntry): void {
+    if (this.#cache.size >= CACHE_MAX) this.#uncache(this.#cache.keys().next().value!);
+    this.#cache.set(token, e);
+    if (e.id) this.#cachedToken.set(e.id, token);
+  }
+
   async #read(id: string): Promise<{ raw: Uint8Array; entry: TokenEntry } | undefined> {
     const raw = await this.#s.get(`id/${id}`);
     return raw ? { raw, entry: parseEntry(raw) } : undefined;
@@ -213,8 +271,9 @@ export class TokenStore {
    * so a cached child can never outlive a parent, even one stored before children were capped.
    */
   async #live(e: TokenEntry, allowPending: boolean, depth = 0): Promise<TokenEntry | undefined> {
+    // A batch token is not stored: it just stops being served (nothing to revoke).
     if (e.expireAt > 0 && e.expireAt <= this.#nowSec()) {
-      await this.revoke(e);
+      if (e.type !== 'batch') await this.revoke(e);
       return undefined;
     }
     if (e.pendingRevocation && !allowPending) {
@@ -227,7 +286,7 @@ export class TokenStore {
     const parent = p && (await this.#live(p.entry, true, depth + 1));
     if (!parent) {
       // The parent is gone (its revocation was interrupted): the child goes with it.
-      await this.revoke(e);
+      if (e.type !== 'batch') await this.revoke(e);
       return undefined;
     }
     if (parent.expireAt > 0 && (e.expireAt === 0 || e.expireAt > parent.expireAt)) return { ...e, expireAt: parent.expireAt };
@@ -241,15 +300,13 @@ export class TokenStore {
 
   /** The live entry for a token, or undefined (unknown, expired, revoked or spent). */
   async lookup(token: string): Promise<TokenEntry | undefined> {
-    if (typeof token !== 'string' || token.length === 0 || token.length > 512) return undefined;
+    if (typeof token !== 'string' || token.length === 0) return undefined;
+    if (isBatchToken(token)) return this.#lookupBatch(token);
+    if (token.length > 512) return undefined;
     const hit = this.cached(token);
     if (hit) return hit;
     const e = await this.#byId(await this.#hash(token));
-    if (e && e.numUses === 0) {
-      if (this.#cache.size >= CACHE_MAX) this.#uncache(this.#cache.keys().next().value!);
-      this.#cache.set(token, e);
-      this.#cachedToken.set(e.id, token);
-    }
+    if (e && e.numUses === 0) this.#cacheEntry(token, e);
     return e;
   }
 
@@ -318,6 +375,7 @@ export class TokenStore {
    * shortens the token's life shortens its children's with it.
    */
   async renew(e: TokenEntry, increment?: number): Promise<{ entry: TokenEntry; capped: boolean }> {
+    if (e.type === 'batch') throw new ArcaError('ERR_INVALID_REQUEST', 'batch tokens cannot be renewed');
     return this.#serial(e.id, async () => {
       for (let i = 0; i < CAS_ATTEMPTS; i++) {
         const cur = await this.#read(e.id);
@@ -359,6 +417,7 @@ export class TokenStore {
 
   /** Revokes a token and, recursively, every child (children first, so none is left parentless). */
   async revoke(e: TokenEntry): Promise<void> {
+    notBatch(e);
     this.#forget(e.id);
     for (const child of await this.#s.list(`parent/${e.id}/`)) {
       const c = await this.#read(child);
@@ -373,6 +432,7 @@ export class TokenStore {
 
   /** Revokes only this token; its children become orphans. */
   async revokeOrphan(e: TokenEntry): Promise<void> {
+    notBatch(e);
     this.#forget(e.id);
     for (const child of await this.#s.list(`parent/${e.id}/`)) {
       const c = await this.#read(child);

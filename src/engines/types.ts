@@ -58,6 +58,8 @@ export interface AuthIssue {
   numUses?: number;
   /** A periodic token: every renewal resets its TTL to this (0 or absent = not periodic). */
   periodSeconds?: number;
+  /** A batch token (not stored, not renewable, not revocable: core/batch-tokens.ts); absent = service. */
+  batch?: boolean;
   /** Who logged in, as this auth mount names them: the core resolves it to an identity entity. */
   alias?: {
     name: string;

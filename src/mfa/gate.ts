@@ -186,6 +186,8 @@ export class MfaGate<T> {
   async stepUp(auth: AuthContext | undefined): Promise<Record<string, unknown>> {
     const entityId = auth?.entityId;
     if (!auth || !entityId) throw new ArcaError('ERR_MFA_ENTITY_REQUIRED', 'step-up needs a token with an identity entity: log in through an auth method');
+    // Step-up issues a child of the caller's token, found by its accessor: a batch token has neither.
+    if (!auth.accessor) throw new ArcaError('ERR_INVALID_REQUEST', 'batch tokens cannot step up: log in with a role that issues service tokens');
     // Refuses tokens that cannot step up before asking for a second factor.
     await this.#d.stepUp(auth.accessor);
     const methods: string[] = [];

@@ -239,12 +239,12 @@ describe('kubernetes auth method through the server', () => {
     assert.equal((await root.request('GET', 'auth/kubernetes/role/legacy')).status, 404);
   });
 
-  it('issues periodic tokens (token_period) capped by token_explicit_max_ttl, refuses batch tokens, and names ignored fields', async () => {
+  it('issues periodic tokens (token_period) capped by token_explicit_max_ttl, refuses a periodic batch role, and names ignored fields', async () => {
     const w = await root.write('auth/kubernetes/role/periodic', { ...ROLE, token_period: '2h', token_explicit_max_ttl: '3h', token_typo: 'batch' });
     assert.deepEqual(w.body['warnings'], ['Endpoint ignored these unrecognized parameters: [token_typo]']);
     const batch = await root.request('POST', 'auth/kubernetes/role/periodic', { ...ROLE, token_type: 'batch' });
     assert.equal(batch.status, 400);
-    assert.match((batch.body as Body).error!.message, /service tokens only/);
+    assert.match((batch.body as Body).error!.message, /cannot be 'batch' or 'default_batch' when set to generate periodic tokens/);
     const role = (await root.read('auth/kubernetes/role/periodic')).body['data'] as Record<string, unknown>;
     assert.equal(role['token_type'], 'default', 'the refused write changed nothing');
     assert.equal(role['token_period'], 7200);
@@ -261,6 +261,42 @@ describe('kubernetes auth method through the server', () => {
     assert.ok(renewed.lease_duration <= 7200, `a renewal resets to at most the period: ${renewed.lease_duration}`);
     c.close();
     await root.delete('auth/kubernetes/role/periodic');
+  });
+
+  it('a batch role issues hvb. tokens that carry the role policies and metadata, write nothing, and cannot be renewed or revoked', async () => {
+    const accessors = async () => ((await root.request('LIST', 'auth/token/accessors')).body['data'] as { keys: string[] }).keys.length;
+    await root.write('auth/kubernetes/role/fleet', { ...ROLE, token_type: 'batch', token_ttl: '10m' });
+    assert.equal(((await root.read('auth/kubernetes/role/fleet')).body['data'] as Record<string, unknown>)['token_type'], 'batch');
+    const before = await accessors();
+    const r = await login('kubernetes', 'fleet', await kube.mint(APP));
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    const a = r.body.auth as unknown as { client_token: string; accessor: string; token_type: string; renewable: boolean; lease_duration: number; metadata: Record<string, string>; orphan: boolean };
+    assert.match(a.client_token, /^hvb\./);
+    assert.deepEqual([a.token_type, a.accessor, a.renewable, a.orphan, a.lease_duration], ['batch', '', false, true, 600]);
+    assert.equal(a.metadata['pod_name'], APP.pod!.name);
+    assert.equal(await accessors(), before, 'the login stored no token');
+
+    const c = srv.client(a.client_token);
+    assert.equal(((await c.read('secret/data/app/db')).body['data'] as { data: { password: string } }).data.password, 'pw-app');
+    assert.equal((await c.request('GET', 'secret/data/other/db')).status, 403, 'exactly the role policies');
+    const self = (await c.read('auth/token/lookup-self')).body['data'] as Record<string, unknown>;
+    assert.deepEqual([self['type'], self['accessor'], self['renewable'], self['id']], ['batch', '', false, a.client_token]);
+    assert.equal((self['meta'] as Record<string, string>)['service_account_uid'], APP.uid);
+    assert.deepEqual(self['policies'], ['app-read', 'default']);
+    const looked = (await root.write('auth/token/lookup', { token: a.client_token })).body['data'] as Record<string, unknown>;
+    assert.equal(looked['display_name'], 'kubernetes-payments-api');
+    for (const [path, message] of [['auth/token/renew-self', /batch tokens cannot be renewed/], ['auth/token/revoke-self', /batch tokens cannot be revoked/]] as const) {
+      const x = await c.request('POST', path, {});
+      assert.equal(x.status, 400, `${path}: ${JSON.stringify(x.body)}`);
+      assert.match((x.body as Body).error!.message, message);
+    }
+    const revoke = await root.request('POST', 'auth/token/revoke', { token: a.client_token });
+    assert.equal(revoke.status, 400);
+    assert.match((revoke.body as Body).error!.message, /batch tokens cannot be revoked/);
+    assert.equal((await c.request('GET', 'secret/data/app/db')).status, 200, 'the refusals changed nothing');
+    assert.equal(srv.output().includes(a.client_token.slice(4, 60)), false, 'the server log never holds the token');
+    c.close();
+    await root.delete('auth/kubernetes/role/fleet');
   });
 
   it('node-vault performs the login unchanged', async () => {

@@ -117,16 +117,45 @@ describe('tokens: uses, TTLs and ranges (real server)', () => {
     assert.equal(go.body['warnings'] ?? null, null);
     assert.equal(auth(await root().write('auth/token/create', { policies: ['writer'], lease: '1h' })).lease_duration, 3600, 'lease is the old name of ttl');
     const before = await accessors();
-    for (const [field, value, message] of [['type', 'batch', /service tokens only/], ['entity_alias', 'ci-bot-7f3a', /entity_alias is not supported/], ['role_name', 'ci-role-91c', /token roles are not supported/], ['id', 'my-token-6d2e', /custom token IDs/]] as const) {
+    for (const [field, value, message] of [['entity_alias', 'ci-bot-7f3a', /entity_alias is not supported/], ['role_name', 'ci-role-91c', /token roles are not supported/], ['id', 'my-token-6d2e', /custom token IDs/]] as const) {
       const r = await root().request('POST', 'auth/token/create', { policies: ['writer'], [field]: value });
       assert.equal(r.status, 400, field);
       assert.match(errors(r), message);
-      if (field !== 'type') assert.equal(errors(r).includes(value), false, 'the error does not quote a free-form value');
+      assert.equal(errors(r).includes(value), false, 'the error does not quote a free-form value');
     }
     assert.equal(await accessors(), before, 'a refused create writes nothing');
     const typo = await root().write('auth/token/create', { polices: ['writer'], ttl: '1h' });
     assert.equal(typo.status, 200);
     assert.deepEqual(typo.body['warnings'], ['Endpoint ignored these unrecognized parameters: [polices]']);
+  });
+
+  it("creates batch tokens (type=batch) by Vault's rules: nothing stored, no children, ended by the parent's revocation", async () => {
+    const accessors = async () => (data(await root().request('LIST', 'auth/token/accessors'))['keys'] as string[]).length;
+    const parent = auth(await root().write('auth/token/create', { policies: ['maker', 'writer'], ttl: '1h' })).client_token;
+    const before = await accessors();
+    const b = await srv.client(parent).write('auth/token/create', { policies: ['writer', 'maker'], type: 'batch', ttl: '10m' });
+    assert.equal(b.status, 200, JSON.stringify(b.body));
+    const ba = b.body['auth'] as { client_token: string; token_type: string; renewable: boolean; orphan: boolean; accessor: string };
+    assert.match(ba.client_token, /^hvb\./);
+    assert.deepEqual([ba.token_type, ba.renewable, ba.orphan, ba.accessor], ['batch', false, false, '']);
+    assert.equal(await accessors(), before, 'a batch token is not stored');
+    const bc = srv.client(ba.client_token);
+    assert.equal((await bc.write('secret/data/batch-1', { data: { v: 'x' } })).status, 200, 'it carries its policies');
+    const child = await bc.request('POST', 'auth/token/create', { policies: ['writer'] });
+    assert.equal(child.status, 400, 'its maker policy allows the path, Vault still refuses');
+    assert.match(errors(child), /batch tokens cannot create more tokens/);
+    for (const [field, value] of [['num_uses', 2], ['explicit_max_ttl', '1h'], ['period', '1h']] as const) {
+      const r = await root().request('POST', 'auth/token/create', { policies: ['writer'], type: 'batch', [field]: value });
+      assert.equal(r.status, 400, field);
+      assert.match(errors(r), new RegExp(`batch tokens cannot have "${field}" set`));
+    }
+    const rootBatch = await root().request('POST', 'auth/token/create', { type: 'batch' });
+    assert.equal(rootBatch.status, 400);
+    assert.match(errors(rootBatch), /batch tokens cannot be root tokens/);
+    assert.equal(await accessors(), before, 'refusals write nothing');
+    assert.equal((await root().request('POST', 'auth/token/revoke', { token: parent })).status, 204);
+    assert.equal((await bc.request('GET', 'auth/token/lookup-self')).status, 403, 'gone with its parent');
+    bc.close();
   });
 
   it('cuts the children at once when a parent is revoked', async () => {

@@ -9,6 +9,7 @@ import { type Engine, EngineRouter, type EngineRequest, ignoredFieldsWarning, pa
 import { parseDuration } from '../../units/index.ts';
 import { authBlock, clientTokenOf, type Core } from '../core.ts';
 import { MAX_DURATION_SECONDS, MAX_NUM_USES } from '../token-ttl.ts';
+import { BATCH_MAX_CHARS } from '../batch-tokens.ts';
 import type { TokenEntry } from '../tokens.ts';
 
 /** A duration field with its allowed range in the message (never the value sent). */
@@ -49,7 +50,7 @@ const CreateFields = z.object({
   // Vault's deprecated name for ttl.
   lease: duration.optional(),
   // Go's api.TokenCreateRequest always sends these two, empty when unset: empty means "not asked".
-  type: z.enum(['', 'service', 'default', 'batch'], 'type must be service (or empty)').optional(),
+  type: z.enum(['', 'service', 'default', 'batch'], 'type must be service or batch (or empty)').optional(),
   entity_alias: z.string().max(1024).optional(),
   // Accepted to be refused with a clear message when set (see unsupported below).
   id: z.string().max(1024).optional(),
@@ -58,14 +59,13 @@ const CreateFields = z.object({
 
 /** Vault token-create options Arca does not offer: a 400 saying so, never a token without them. */
 function refuseUnsupported(f: z.output<typeof CreateFields>): void {
-  if (f.type === 'batch') throw new ArcaError('ERR_INVALID_REQUEST', 'Arca issues service tokens only: leave type empty or set it to service (batch tokens are not supported)', { details: { field: 'type' } });
   if (f.entity_alias) throw new ArcaError('ERR_INVALID_REQUEST', 'entity_alias is not supported: a token acts for an identity entity when an auth method login issues it', { details: { field: 'entity_alias' } });
   if (f.role_name) throw new ArcaError('ERR_INVALID_REQUEST', 'token roles are not supported: set policies, ttl and the other fields on the create request itself', { details: { field: 'role_name' } });
   if (f.id) throw new ArcaError('ERR_INVALID_REQUEST', 'custom token IDs are not supported: Arca generates every token value', { details: { field: 'id' } });
 }
 const RenewFields = z.object({ increment: duration.optional() });
 // Built once (a zod v4 schema built per request costs ~40 µs to compile on first use).
-const TokenField = z.object({ token: z.string({ message: 'missing token ID' }).min(1, 'missing token ID').max(1024) });
+const TokenField = z.object({ token: z.string({ message: 'missing token ID' }).min(1, 'missing token ID').max(BATCH_MAX_CHARS) });
 const AccessorField = z.object({ accessor: z.string().min(1, 'missing accessor') });
 
 /** Vault's policy normalisation: trimmed, lower-case, unique, sorted; `root` stands alone. */
@@ -96,7 +96,7 @@ function lookupData(e: TokenEntry, nowSec: number, id: string): Record<string, u
     policies: e.policies,
     renewable: e.renewable,
     ttl: e.expireAt ? Math.max(0, e.expireAt - nowSec) : 0,
-    type: 'service',
+    type: e.type ?? 'service',
   };
   if (e.period > 0) d['period'] = e.period;
   return d;
@@ -109,8 +109,10 @@ export function createTokenEngine(core: Core): Engine {
   /** The dispatched request → the caller's token (see clientTokenOf). */
   const callerToken = new WeakMap<EngineRequest, string>();
   const self = async (req: EngineRequest): Promise<TokenEntry> => {
-    // The caller's own entry, even when this request spent its last use.
-    const e = req.auth ? await core.tokens.lookupAccessor(req.auth.accessor, true) : undefined;
+    // The caller's own entry, even when this request spent its last use; a batch token (no
+    // accessor, no uses) is its own entry.
+    const batch = req.auth && !req.auth.accessor ? callerToken.get(req) : undefined;
+    const e = batch ? await core.tokens.lookup(batch) : req.auth ? await core.tokens.lookupAccessor(req.auth.accessor, true) : undefined;
     if (!e) throw new ArcaError('ERR_TOKEN_INVALID', 'permission denied');
     return e;
   };
@@ -137,10 +139,13 @@ export function createTokenEngine(core: Core): Engine {
     }
     const addDefault = !f.no_default_policy && !policies.includes('root') && (isRoot || parent.policies.includes('default'));
     if (addDefault && !policies.includes('default')) policies = [...policies, 'default'].sort();
+    const batch = f.type === 'batch';
+    // Vault refuses a non-zero explicit_max_ttl on a batch create (num_uses and period: TokenStore).
+    if (batch && f.explicit_max_ttl) throw new ArcaError('ERR_INVALID_REQUEST', 'batch tokens cannot have "explicit_max_ttl" set', { details: { field: 'explicit_max_ttl' } });
     const { token, entry, capped } = await core.tokens.create({
-      policies, parent, noParent: orphan || f.no_parent === true,
+      policies, parent, noParent: orphan || f.no_parent === true, batch,
       ttl: f.ttl ?? f.lease ?? 0, explicitMaxTtl: f.explicit_max_ttl ?? 0, period: f.period ?? 0,
-      renewable: f.renewable ?? true, numUses: f.num_uses ?? 0,
+      renewable: !batch && (f.renewable ?? true), numUses: f.num_uses ?? 0,
       displayName: f.display_name ? `token-${f.display_name}` : 'token', meta: f.meta ?? {},
       path: orphan ? 'auth/token/create-orphan' : 'auth/token/create',
     });

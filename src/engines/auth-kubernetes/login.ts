@@ -11,7 +11,7 @@ import type { AuthIssue } from '../types.ts';
 import { identityFromClaims, type ServiceAccountIdentity } from './claims.ts';
 import { effectiveVerification, type KubernetesConfig } from './config.ts';
 import type { KeySource } from './key-source.ts';
-import { clientAllowed, type KubernetesRole } from './role.ts';
+import { clientAllowed, issuesBatch, type KubernetesRole } from './role.ts';
 import { tokenReview } from './token-review.ts';
 import { decodeUnverified, verifySigned } from './verify-jwt.ts';
 
@@ -115,7 +115,8 @@ export async function login(d: LoginDeps, req: LoginInput): Promise<{ issue: Aut
       explicitMaxTtlSeconds: hardCap(role),
       ...(role.token_period ? { periodSeconds: role.token_period } : {}),
       numUses: role.token_num_uses,
-      renewable: true,
+      renewable: !issuesBatch(role),
+      ...(issuesBatch(role) ? { batch: true } : {}),
       metadata,
       orphan: true,
       // Vault's default alias_name_source: the service account's uid (a recreated account is a new entity).

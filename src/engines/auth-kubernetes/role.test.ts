@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { isArcaError } from '../../errors/index.ts';
-import { clientAllowed, MAX_DURATION_SECONDS, parseRole, roleData, storedRole } from './role.ts';
+import { clientAllowed, issuesBatch, MAX_DURATION_SECONDS, parseRole, roleData, storedRole } from './role.ts';
 
 const BASE = { bound_service_account_names: 'api', bound_service_account_namespaces: 'payments', audience: 'arca' };
 
@@ -59,10 +59,15 @@ describe('kubernetes auth role', () => {
     assert.equal(roleData(parseRole(BASE, undefined).role)['token_type'], 'default');
   });
 
-  it('refuses batch tokens and namespace selectors with a 400 that says what to use instead', () => {
+  it("takes batch token types, refusing them with a period or limited uses in Vault's words, and refuses namespace selectors", () => {
     for (const token_type of ['batch', 'default-batch']) {
-      assert.throws(() => parseRole({ ...BASE, token_type }, undefined), (e: unknown) => isArcaError(e, 'ERR_INVALID_REQUEST') && /service tokens only/.test((e as Error).message));
+      const { role } = parseRole({ ...BASE, token_type }, undefined);
+      assert.equal(role.token_type, token_type);
+      assert.equal(issuesBatch(role), true);
+      assert.throws(() => parseRole({ ...BASE, token_type, token_period: '1h' }, undefined), (e: unknown) => isArcaError(e, 'ERR_INVALID_REQUEST') && /cannot be 'batch' or 'default_batch' when set to generate periodic tokens/.test((e as Error).message));
+      assert.throws(() => parseRole({ num_uses: 2 }, role), (e: unknown) => isArcaError(e, 'ERR_INVALID_REQUEST') && /limited use count/.test((e as Error).message), 'also when the batch type was stored before');
     }
+    for (const token_type of ['default', 'service', 'default-service']) assert.equal(issuesBatch(parseRole({ ...BASE, token_type }, undefined).role), false);
     assert.throws(
       () => parseRole({ ...BASE, bound_service_account_namespace_selector: '{"matchLabels":{"team":"payments"}}' }, undefined),
       (e: unknown) => isArcaError(e, 'ERR_INVALID_REQUEST') && /bound_service_account_namespaces/.test((e as Error).message),

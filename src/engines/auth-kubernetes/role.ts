@@ -23,8 +23,11 @@ export interface KubernetesRole {
   token_period: number;
   /** Hard cap on the token's life, renewals included (0 = none besides token_max_ttl). */
   token_explicit_max_ttl: number;
-  /** Vault's service-token spellings; batch tokens are refused (Arca issues service tokens only). */
-  token_type: 'default' | 'service' | 'default-service';
+  /**
+   * Vault's spellings. A role's logins get batch tokens for `batch` and `default-batch` (an auth
+   * method's login asks for no type, so the default is the type), service tokens otherwise.
+   */
+  token_type: 'default' | 'service' | 'default-service' | 'batch' | 'default-batch';
 }
 
 /** Ten years: far beyond any sensible token lifetime, small enough that `now + ttl` stays exact. */
@@ -67,7 +70,7 @@ const Fields = z.object({
   token_period: duration('token_period').optional(),
   period: duration('period').optional(),
   token_explicit_max_ttl: duration('token_explicit_max_ttl').optional(),
-  token_type: z.enum(['default', 'service', 'default-service', 'batch', 'default-batch'], 'token_type must be service, default or default-service').optional(),
+  token_type: z.enum(['default', 'service', 'default-service', 'batch', 'default-batch'], 'token_type must be service, batch, default, default-service or default-batch').optional(),
   bound_service_account_namespace_selector: z.string().max(4096, 'bound_service_account_namespace_selector is longer than 4096 characters').optional(),
 });
 
@@ -81,6 +84,9 @@ const EMPTY: KubernetesRole = {
 export function storedRole(json: string): KubernetesRole {
   return { ...EMPTY, ...(JSON.parse(json) as Partial<KubernetesRole>) };
 }
+
+/** Whether this role's logins get batch tokens (core/batch-tokens.ts). */
+export const issuesBatch = (r: KubernetesRole) => r.token_type === 'batch' || r.token_type === 'default-batch';
 
 function invalid(field: string, message: string): ArcaError {
   return new ArcaError('ERR_INVALID_REQUEST', message, { details: { field } });
@@ -106,9 +112,6 @@ export function parseRole(data: Record<string, unknown>, current: KubernetesRole
   set('token_no_default_policy', f.token_no_default_policy);
   set('token_period', pick(f.token_period, f.period));
   set('token_explicit_max_ttl', f.token_explicit_max_ttl);
-  if (f.token_type === 'batch' || f.token_type === 'default-batch') {
-    throw invalid('token_type', 'Arca issues service tokens only: set token_type to service, default or default-service (batch tokens are not supported)');
-  }
   set('token_type', f.token_type);
   if (f.bound_service_account_namespace_selector) {
     throw invalid('bound_service_account_namespace_selector', 'namespace label selectors are not supported: list the namespaces (globs allowed) in bound_service_account_namespaces');
@@ -120,6 +123,9 @@ export function parseRole(data: Record<string, unknown>, current: KubernetesRole
     if (r[k].length > 1 && r[k].includes('*')) throw invalid(k, `can not mix "*" with values in ${k}`);
   }
   if (r.token_policies.includes('root')) throw invalid('token_policies', 'auth methods cannot create root tokens: remove "root" from token_policies');
+  // Vault's tokenutil refusals, word for word: a batch token is neither stored nor renewable.
+  if (issuesBatch(r) && r.token_period > 0) throw invalid('token_type', "'token_type' cannot be 'batch' or 'default_batch' when set to generate periodic tokens");
+  if (issuesBatch(r) && r.token_num_uses > 0) throw invalid('token_type', "'token_type' cannot be 'batch' or 'default_batch' when set to generate tokens with limited use count");
   if (r.token_max_ttl > 0 && r.token_ttl > r.token_max_ttl) throw invalid('token_ttl', 'token_ttl cannot be greater than token_max_ttl');
   const warnings = ignoredFieldsWarning(Fields, data);
   if (!r.audience) {
