@@ -134,6 +134,13 @@ describe('MFA step-up', () => {
     assert.equal(await code(gate.stepUp(auth('e1'))), 'ERR_MFA_NOT_ENROLLED');
   });
 
+  it('refuses a batch token (no accessor to issue a child of) before asking for a factor', async () => {
+    const { store, gate } = setup();
+    await totp(store, 'e1');
+    await assert.rejects(gate.stepUp({ ...auth('e1'), accessor: '' }), (e: unknown) => isArcaError(e, 'ERR_INVALID_REQUEST') && /batch tokens cannot step up/.test((e as Error).message));
+    assert.ok(requirementOf(await gate.stepUp(auth('e1'))), 'the same entity with a service token may');
+  });
+
   it("lists every method the entity is enrolled in and, once passed, issues the caller's step-up token", async () => {
     const { store, gate, issued } = setup();
     const t = await totp(store, 'e1');

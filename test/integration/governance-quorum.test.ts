@@ -106,6 +106,22 @@ describe('quorum approval of key operations (real server)', () => {
     assert.equal(await version(), 2);
   });
 
+  it('refuses a batch token on a control-group path (approval needs an accessor) and holds nothing', async () => {
+    const batch = await g.root.write('auth/token/create', { policies: ['key-admin'], type: 'batch', ttl: '10m' });
+    const token = (batch.body['auth'] as { client_token: string }).client_token;
+    assert.match(token, /^hvb\./);
+    const pending = async () => ((await as('b').request('GET', 'sys/control-group/requests/?list=true')).body['data'] as { keys?: string[] } | undefined)?.keys?.length ?? 0;
+    const before = await pending();
+    const v0 = await version();
+    const r = await g.client(token).request('POST', 'transit/keys/k/rotate', {});
+    assert.equal(r.status, 400);
+    assert.equal(errCode(r), 'ERR_INVALID_REQUEST');
+    assert.match((r.body['error'] as { message: string }).message, /needs a service token/);
+    assert.equal(r.body['wrap_info'] ?? undefined, undefined);
+    assert.equal(await pending(), before, 'no request is held');
+    assert.equal(await version(), v0, 'nothing ran');
+  });
+
   it('refuses approval of an expired request', async () => {
     const held = await as('a').request('POST', 'transit/keys/k/config', { deletion_allowed: true });
     const wrap = held.body['wrap_info'] as { token: string; accessor: string };
