@@ -2,14 +2,14 @@
  * Main-thread CPU per JWKS login without HTTP, in-process: `core.handle` for `auth/kubernetes/login`
  * against jose's `jwtVerify` of the same token (what the bench's bare server does per request).
  *
- *   node --import tsx bench/login-cpu.ts [-n 3000] [-c 8]
+ *   node --import tsx bench/login-cpu.ts [-n 3000] [-c 8] [--batch]
  *
  * Why: on this shared machine the HTTP figures (k8s-auth.bench.ts) and wall-clock profiles move by
  * ±30% between runs; the main thread's on-CPU time from /proc/self/task/<tid>/schedstat (ns, counts
  * only time the thread ran) moves by ~10%, enough to see a 15 µs change to a login. It ends with the
  * ratio jose / core login, both measured in this run (the µs alone move with the machine). Not a
  * `.bench.ts`: it has no HTTP baseline server; it tells where a login's CPU goes. Runs on the dev
- * server's in-memory storage, as the bench does.
+ * server's in-memory storage, as the bench does. --batch: the role issues batch tokens (nothing stored).
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -20,7 +20,7 @@ import { devBootstrap } from '../src/server/dev.ts';
 import { assembleServer } from '../src/server/index.ts';
 import { startKubeApiServer } from '../test/harness/kube-tokens.ts';
 
-const { values } = parseArgs({ options: { n: { type: 'string', default: '3000' }, c: { type: 'string', default: '8' } } });
+const { values } = parseArgs({ options: { n: { type: 'string', default: '3000' }, c: { type: 'string', default: '8' }, batch: { type: 'boolean', default: false } } });
 const N = Number(values.n);
 const C = Number(values.c);
 const ROUNDS = 5;
@@ -56,7 +56,7 @@ try {
   const write = (path: string, data: Record<string, unknown>, token?: string) => srv.core.handle({ id: `login-cpu-${id++}`, operation: 'write', path, data, token, clientAddr: '127.0.0.1' });
   await write('sys/auth/kubernetes', { type: 'kubernetes' }, root);
   await write('auth/kubernetes/config', { oidc_discovery_url: kube.url }, root);
-  await write('auth/kubernetes/role/app', { bound_service_account_names: 'api', bound_service_account_namespaces: 'payments', audience: 'arca', token_policies: 'app-read', token_ttl: '10m' }, root);
+  await write('auth/kubernetes/role/app', { bound_service_account_names: 'api', bound_service_account_namespaces: 'payments', audience: 'arca', token_policies: 'app-read', token_ttl: '10m', ...(values.batch ? { token_type: 'batch' } : {}) }, root);
   const jwt = await kube.mint({ namespace: 'payments', name: 'api', uid: 'a8b4c2d0-1111-4f10-8e3b-5c4d2a1b0f99', audiences: ['arca'], ttl: 3600 });
   const keys = createLocalJWKSet({ keys: kube.keys.map((k) => k.publicJwk) } as JSONWebKeySet);
   const algorithms = ['RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512'];

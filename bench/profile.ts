@@ -1,7 +1,7 @@
 /**
  * Where a request's time goes, from the server's own CPU profile under wrk load:
  *
- *   node --import tsx bench/profile.ts kv-read|transit-encrypt|k8s-login [--bare] [--inmem] [-c 16] [-s 8] [--top 25] [--save out.cpuprofile]
+ *   node --import tsx bench/profile.ts kv-read|transit-encrypt|k8s-login|k8s-login-batch [--bare] [--inmem] [-c 16] [-s 8] [--top 25] [--save out.cpuprofile]
  *   node --import tsx bench/profile.ts --file some.cpuprofile [--top 25]
  *
  * Starts the Arca dev server with `node --cpu-prof`, sets up the target (a 200 B KV v2 secret / a
@@ -57,13 +57,13 @@ let prof: string[] = [];
 /** The request to load, and for k8s-login the bare server that does the same JWT verification. */
 async function target(name: string, port: number, token: string): Promise<WrkRequest & { bare?: (answer: string) => Promise<Served> }> {
   const h = { 'X-Vault-Token': token };
-  if (name === 'k8s-login') {
+  if (name === 'k8s-login' || name === 'k8s-login-batch') {
     const kube = await startKubeApiServer({ algs: ['RS256'] });
     closers.push(() => kube.close());
     for (const [path, body] of [
       ['/v1/sys/auth/kubernetes', { type: 'kubernetes' }],
       ['/v1/auth/kubernetes/config', { oidc_discovery_url: kube.url }],
-      ['/v1/auth/kubernetes/role/app', { bound_service_account_names: 'api', bound_service_account_namespaces: 'payments', audience: 'arca', token_policies: 'app-read', token_ttl: '10m' }],
+      ['/v1/auth/kubernetes/role/app', { bound_service_account_names: 'api', bound_service_account_namespaces: 'payments', audience: 'arca', token_policies: 'app-read', token_ttl: '10m', token_type: name === 'k8s-login' ? 'default' : 'batch' }],
     ] as const) {
       const r = await api(port, token, 'POST', path, body);
       if (r.status >= 300) throw new Error(`${path}: ${r.status}`);
@@ -84,7 +84,7 @@ async function target(name: string, port: number, token: string): Promise<WrkReq
     const body = JSON.stringify({ plaintext: Buffer.alloc(128, 7).toString('base64') });
     return { port, method: 'POST', path: '/v1/transit/encrypt/bench', headers: h, body };
   }
-  throw new Error(`unknown target ${name}: kv-read, transit-encrypt or k8s-login`);
+  throw new Error(`unknown target ${name}: kv-read, transit-encrypt, k8s-login or k8s-login-batch`);
 }
 
 if (values.file) {

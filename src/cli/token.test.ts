@@ -34,7 +34,7 @@ describe('arca token (CLI against a dev server)', () => {
   const create = async (...args: string[]) => {
     const r = await arca('create', '-o', 'json', ...args);
     assert.equal(r.code, 0, r.stderr);
-    return JSON.parse(r.stdout) as { token: string; token_accessor: string; token_policies: string[]; token_renewable: boolean; token_duration: number };
+    return JSON.parse(r.stdout) as { token: string; token_accessor: string; token_policies: string[]; token_renewable: boolean; token_duration: number; token_type: string };
   };
 
   before(async () => {
@@ -71,6 +71,21 @@ describe('arca token (CLI against a dev server)', () => {
     assert.match(r.stdout, /^explicit_max_ttl: 7200$/m);
     assert.match(r.stdout, /^renewable: false$/m);
     assert.equal(r.stdout.includes(t.token), false);
+  });
+
+  it('creates a batch token with --type batch, which lookup shows and revoke refuses with the server\'s message', async () => {
+    const t = await create('--policy', 'p1', '--type', 'batch', '--ttl', '10m');
+    assert.match(t.token, /^hvb\./);
+    assert.equal(t.token_type, 'batch');
+    assert.equal(t.token_accessor, '');
+    assert.equal(t.token_renewable, false);
+    const r = await arcaWith(env, ['token', 'lookup', '-', '-o', 'json'], `${t.token}\n`);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal((JSON.parse(r.stdout) as Record<string, unknown>)['type'], 'batch');
+    const revoke = await arcaWith(env, ['token', 'revoke', '-'], `${t.token}\n`);
+    assert.equal(revoke.code, 2, revoke.stdout);
+    assert.match(revoke.stderr, /batch tokens cannot be revoked/);
+    assert.equal(revoke.stderr.includes(t.token), false);
   });
 
   it('prints a single field raw with --field', async () => {
@@ -133,6 +148,7 @@ describe('arca token (CLI against a dev server)', () => {
       ['create', '--renewable=maybe'],
       ['create', '--num-uses', '-1'],
       ['create', '-o', 'xml'],
+      ['create', '--type', 'periodic'],
     ];
     const results = await Promise.all(cases.map((args) => arca(...args)));
     for (const [i, r] of results.entries()) assert.equal(r.code, 1, `${cases[i]!.join(' ')}: ${r.stdout}${r.stderr}`);

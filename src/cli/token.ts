@@ -55,6 +55,7 @@ function createdOut(auth: Record<string, unknown>): Record<string, unknown> {
     token_accessor: auth['accessor'],
     token_duration: auth['lease_duration'],
     token_renewable: auth['renewable'],
+    token_type: auth['token_type'],
     token_policies: auth['token_policies'] ?? auth['policies'],
     identity_policies: auth['identity_policies'] ?? [],
     policies: auth['policies'],
@@ -81,6 +82,7 @@ interface CreateFlags extends ClientFlags {
   displayName?: string;
   defaultPolicy?: boolean;
   renewable?: string;
+  type?: string;
   field?: string;
 }
 
@@ -96,6 +98,7 @@ export function register(cmd: Command): void {
     .option('--display-name <name>', 'display name (stored as token-<name>)')
     .option('--no-default-policy', 'do not attach the "default" policy')
     .option('--renewable <bool>', 'whether the token can be renewed (true|false, default true)')
+    .option('--type <type>', 'service (default) or batch: a batch token is not stored, renewable or revocable (docs/kubernetes-auth.md)')
     .option('--field <name>', 'print only this field, raw (e.g. token or token_accessor)')
     .action(async (o: CreateFlags) => {
       const { client, format } = clientFrom(o);
@@ -113,6 +116,10 @@ export function register(cmd: Command): void {
       if (o.defaultPolicy === false) body['no_default_policy'] = true;
       const renewable = boolOpt('renewable', o.renewable);
       if (renewable !== undefined) body['renewable'] = renewable;
+      if (o.type !== undefined) {
+        if (o.type !== 'service' && o.type !== 'batch') throw new UsageError('--type must be service or batch');
+        body['type'] = o.type;
+      }
       try {
         const r = await client.call('POST', o.orphan ? 'auth/token/create-orphan' : 'auth/token/create', body);
         const auth = (r.body as { auth?: Record<string, unknown> | null }).auth;

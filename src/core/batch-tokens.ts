@@ -55,7 +55,8 @@ export function sealBatch(s: Sealer, e: TokenEntry): string {
   if (e.parent) w.r = e.parent;
   if (e.entityId) w.i = e.entityId;
   if (e.mfaAt) w.f = e.mfaAt;
-  const token = BATCH_PREFIX + Buffer.from(s.encrypt(BATCH_PATH, enc.encode(JSON.stringify(w)))).toString('base64url');
+  const sealed = s.encrypt(BATCH_PATH, enc.encode(JSON.stringify(w)));
+  const token = BATCH_PREFIX + Buffer.from(sealed.buffer, sealed.byteOffset, sealed.length).toString('base64url');
   if (token.length > BATCH_MAX_CHARS) {
     throw new ArcaError('ERR_INVALID_REQUEST', `the token's policies and metadata make a batch token of ${token.length} characters, more than ${BATCH_MAX_CHARS}: use fewer or shorter metadata values, or a service token`);
   }
