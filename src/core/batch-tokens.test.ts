@@ -138,6 +138,13 @@ describe('batch tokens: the token store', () => {
     assert.equal((await tokens.lookup(c2.token))?.expireAt, (await tokens.lookup(p2.token))?.expireAt, "a parent's shorter life cuts the child at once");
   });
 
+  it('refuses a custom service-token id with the batch prefix (it could never be looked up)', async () => {
+    const { tokens } = await store();
+    await assert.rejects(tokens.create({ policies: ['root'], id: 'hvb.my-dev-root' }), (e: unknown) => isArcaError(e, 'ERR_INVALID_REQUEST') && /cannot start with "hvb\."/.test((e as Error).message));
+    const { token } = await tokens.create({ policies: ['root'], id: 'hvs.my-dev-root' });
+    assert.ok(await tokens.lookup(token));
+  });
+
   it('refuses batch tokens when the store has no sealer, and ignores hvb. strings it did not seal', async () => {
     const t = new TokenStore(new InmemStorage());
     await assert.rejects(t.create({ policies: ['a'], batch: true }), (e: unknown) => isArcaError(e, 'ERR_INVALID_REQUEST'));

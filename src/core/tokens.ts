@@ -176,6 +176,8 @@ export class TokenStore {
       if (v !== undefined && !(Number.isSafeInteger(v) && v >= 0 && v <= max)) throw new ArcaError('ERR_INVALID_REQUEST', `${name} must be an integer from 0 to ${max}`);
     }
     if (o.batch) return this.#createBatch(o, parent);
+    // Lookups read an hvb. token as a sealed batch token, never as a stored id.
+    if (o.id !== undefined && isBatchToken(o.id)) throw new ArcaError('ERR_INVALID_REQUEST', 'a token id cannot start with "hvb." (the batch-token prefix): choose another root token id');
     // One CSPRNG call for the token and its accessor: a call costs as much as both draws' bytes
     // (profiled: the two calls were 7% of a login's CPU). Nothing is pooled beyond this token.
     const random = randomBytes(o.id === undefined ? 42 : 18);

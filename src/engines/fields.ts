@@ -144,6 +144,13 @@ export function ignoredFieldsWarning(known: z.ZodObject | readonly string[], dat
   return [`Endpoint ignored these unrecognized parameters: [${names.join(' ')}]`];
 }
 
+/** A successful answer with Vault's ignored-fields warning added to its own warnings (errors are left as they are). */
+export function withIgnoredFields<R extends { status?: number; warnings?: string[] }>(res: R, known: z.ZodObject | readonly string[], data: Record<string, unknown>): R {
+  const warnings = ignoredFieldsWarning(known, data);
+  if (warnings.length === 0 || (res.status ?? 200) >= 300) return res;
+  return { ...res, warnings: [...(res.warnings ?? []), ...warnings] };
+}
+
 /** What a write that answers nothing else returns: Vault's ignored-fields warning, or no body. */
 export function ignoredFieldsResponse(known: z.ZodObject | readonly string[], data: Record<string, unknown>): { data: null; warnings: string[] } | undefined {
   const warnings = ignoredFieldsWarning(known, data);

@@ -91,6 +91,33 @@ describe('field validation through the server', () => {
     assert.deepEqual([reset['default_lease_ttl'], reset['max_lease_ttl']], [0, 86400]);
   });
 
+  it('names body fields Vault does not take on sys/mounts, sys/auth and KV data writes, never their values, and is quiet on those Vault clients send', async () => {
+    const warnings = (r: { body: unknown }) => ((r.body as { warnings?: string[] | null }).warnings ?? []).join(' ');
+    // What `vault secrets enable` sends: local and seal_wrap are Vault fields Arca does not use.
+    const quiet = await c.request('POST', 'sys/mounts/fv-kv', { type: 'kv', options: { version: '2' }, local: false, seal_wrap: false, config: {}, plugin_version: '' });
+    assert.ok(quiet.status < 300, JSON.stringify(quiet.body));
+    assert.equal(warnings(quiet), '');
+    const typo = await c.request('POST', 'sys/mounts/fv-kv2', { type: 'kv', conifg: { max_lease_ttl: '1h' } });
+    assert.equal(typo.status, 200);
+    assert.equal(warnings(typo), 'Endpoint ignored these unrecognized parameters: [conifg]');
+    const auth = await c.request('POST', 'sys/auth/fv-up', { type: 'userpass', local: false, descripton: 'x' });
+    assert.equal(auth.status, 200);
+    assert.equal(warnings(auth), 'Endpoint ignored these unrecognized parameters: [descripton]');
+
+    // A secret written beside `data` instead of inside it: the warning names the key, never the value.
+    const w = await c.request('POST', 'fv-kv/data/app', { data: { user: 'u' }, password: 'pw-outside-data-7f3a', options: {} });
+    assert.equal(w.status, 200);
+    assert.equal(warnings(w), 'Endpoint ignored these unrecognized parameters: [password]');
+    assert.equal(JSON.stringify(w.body).includes('pw-outside-data-7f3a'), false);
+    const stored = ((await c.read('fv-kv/data/app')).body['data'] as { data: Record<string, string> }).data;
+    assert.deepEqual(stored, { user: 'u' }, 'the stray field was not stored');
+    const clean = await c.request('POST', 'fv-kv/data/app', { data: { user: 'v' }, options: { cas: 1 } });
+    assert.equal(warnings(clean), '');
+    const patched = await c.request('PATCH', 'fv-kv/data/app', { data: { role: 'r' }, extra: 1 }, { 'content-type': 'application/merge-patch+json' });
+    assert.equal(patched.status, 200, JSON.stringify(patched.body));
+    assert.equal(warnings(patched), 'Endpoint ignored these unrecognized parameters: [extra]');
+  });
+
   it('never quotes a request value in an error, the audit log or the server log', async () => {
     const secret = 's3cr3t-value-5b1d9e';
     const bad: [string, string, Record<string, unknown>][] = [

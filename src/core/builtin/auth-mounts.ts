@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { ArcaError } from '../../errors/index.ts';
-import { type EngineRouter, parseFields } from '../../engines/index.ts';
+import { type EngineRouter, ignoredFieldsResponse, parseFields } from '../../engines/index.ts';
 import type { Core } from '../core.ts';
 import { type MountEntry, normalizeMountPath } from '../mounts.ts';
 import { mountInfo, type SystemExtension } from './system.ts';
@@ -15,6 +15,9 @@ import { mountInfo, type SystemExtension } from './system.ts';
 function authMountInfo(m: MountEntry): Record<string, unknown> {
   return mountInfo(m, { token_type: 'default-service' });
 }
+
+/** The body fields Vault's `sys/auth/<path>` takes (Arca uses type and description; see sys/mounts). */
+const VAULT_AUTH_FIELDS = ['type', 'description', 'config', 'options', 'local', 'seal_wrap', 'external_entropy_access', 'plugin_name', 'plugin_version'] as const;
 
 const EnableFields = z.object({
   type: z.string({ error: 'missing type' }).min(1, 'missing type'),
@@ -51,7 +54,7 @@ export class AuthMounts implements SystemExtension {
             throw new ArcaError('ERR_INVALID_REQUEST', `unknown auth method type: use one of ${[...this.#types].join(', ')}`, { details: { field: 'type' } });
           }
           await this.#core().mount(this.#path(p['path']!), f.type, {}, f.description ?? '');
-          return undefined;
+          return ignoredFieldsResponse(VAULT_AUTH_FIELDS, r.data);
         },
         read: async (_r, p) => {
           const path = this.#path(p['path']!);

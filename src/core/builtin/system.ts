@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { ArcaError } from '../../errors/index.ts';
-import { type Engine, EngineRouter, outOfRange, parseFields, vDuration, vStringList } from '../../engines/index.ts';
+import { type Engine, EngineRouter, ignoredFieldsResponse, outOfRange, parseFields, vDuration, vStringList } from '../../engines/index.ts';
 import type { Core } from '../core.ts';
 import { type MountConfig, normalizeMountPath, type MountEntry } from '../mounts.ts';
 
@@ -50,6 +50,13 @@ const MountFields = z.object({
 });
 
 const TuneFields = TtlFields.extend({ description: z.string().optional() });
+
+/**
+ * The body fields Vault's `sys/mounts/<path>` takes. Arca uses type, description, options and the
+ * config TTLs; Vault clients also send the others (e.g. `local`, `seal_wrap`), which it ignores
+ * without a warning, as Vault would warn only about a field it does not know.
+ */
+const VAULT_MOUNT_FIELDS = ['type', 'description', 'config', 'options', 'local', 'seal_wrap', 'external_entropy_access', 'plugin_name', 'plugin_version'] as const;
 
 /** Merges requested TTLs over the current ones; a default above a non-zero max is refused as Vault does. */
 function leaseConfig(cur: MountConfig | undefined, f: { default_lease_ttl?: number | undefined; max_lease_ttl?: number | undefined }): MountConfig | undefined {
@@ -109,7 +116,7 @@ export function createSystemEngine(core: Core, extensions: SystemExtension[] = [
         if (type === 'kv' && options['version'] !== '2') throw new ArcaError('ERR_INVALID_REQUEST', 'only KV version 2 is supported');
         await core.mount(path, type, options, f.description ?? '');
         if (config) await core.mounts.tune(path, { config });
-        return undefined;
+        return ignoredFieldsResponse(VAULT_MOUNT_FIELDS, r.data);
       },
       delete: async (_r, p) => {
         await core.unmount(p['path']!);

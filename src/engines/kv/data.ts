@@ -1,3 +1,4 @@
+import { withIgnoredFields } from '../fields.ts';
 import type { EngineRequest, EngineResponse } from '../types.ts';
 import type { StoredMeta } from './records.ts';
 import { casOption, dataField, isPlainObject, mergePatch, notFound, versionParam } from './request.ts';
@@ -25,6 +26,10 @@ export async function readData(d: KvDeps, req: EngineRequest, path: string): Pro
   return { data: { data, metadata } };
 }
 
+/** The body fields Vault's KV v2 `data/:path` takes (`version` is a read parameter, never an error). */
+const DATA_FIELDS = ['data', 'options', 'version'] as const;
+
+
 /** POST|PUT data/:path: a new version, honouring options.cas and cas_required. */
 export async function writeData(d: KvDeps, req: EngineRequest, path: string): Promise<EngineResponse> {
   const data = dataField(req.data);
@@ -34,7 +39,8 @@ export async function writeData(d: KvDeps, req: EngineRequest, path: string): Pr
     checkCas(config, cur, cas);
     return addVersion(config, cur, d.now(), data);
   });
-  return { data: out };
+  // Vault's warning for fields beside data and options (say, a secret left outside `data`).
+  return withIgnoredFields({ data: out } as EngineResponse, DATA_FIELDS, req.data);
 }
 
 /** PATCH data/:path: JSON merge patch of the current live version, stored as a new version. */
@@ -42,7 +48,7 @@ export async function patchData(d: KvDeps, req: EngineRequest, path: string): Pr
   const patch = dataField(req.data);
   const cas = casOption(req.data);
   const config = await d.store.config();
-  return d.store.mutate<EngineResponse>(path, async (cur: StoredMeta | undefined) => {
+  const res = await d.store.mutate<EngineResponse>(path, async (cur: StoredMeta | undefined) => {
     // Vault answers a patch of a missing key with a bare 404 (empty body).
     if (!cur || cur.current === 0) return { result: { status: 404 } };
     const v = cur.versions[String(cur.current)];
@@ -55,6 +61,7 @@ export async function patchData(d: KvDeps, req: EngineRequest, path: string): Pr
     const next = addVersion(config, cur, d.now(), isPlainObject(merged) ? merged : {});
     return { ...next, result: { data: next.result } };
   });
+  return withIgnoredFields(res, DATA_FIELDS, req.data);
 }
 
 /** DELETE data/:path: soft-deletes the current version; a no-op when there is nothing live. */

@@ -62,4 +62,15 @@ describe('pki roles', () => {
     const clean = await call('update', 'roles/web', { allow_any_name: true, key_type: 'ec' });
     assert.equal(clean?.warnings, undefined);
   });
+
+  it('names the issue fields this subset does not apply (other_sans, not_after), and still issues', async () => {
+    const { call } = setup();
+    await call('update', 'root/generate/internal', { common_name: 'root', key_type: 'ec' });
+    await call('update', 'roles/web', { allow_any_name: true, key_type: 'ec' });
+    const r = await call('update', 'issue/web', { common_name: 'a.example', not_after: '2030-01-01T00:00:00Z', other_sans: '1.3.6.1.4.1.311.20.2.3;UTF8:s3cr3t@example' });
+    assert.ok((r!.data as { certificate?: string }).certificate);
+    assert.deepEqual(r?.warnings, ['Endpoint ignored these unrecognized parameters: [not_after other_sans]']);
+    assert.equal(JSON.stringify(r?.warnings).includes('s3cr3t'), false, 'names only');
+    assert.equal((await call('update', 'issue/web', { common_name: 'b.example', ttl: '1h' }))?.warnings, undefined);
+  });
 });

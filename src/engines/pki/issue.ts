@@ -10,7 +10,7 @@
 import { z } from 'zod';
 import { ArcaError } from '../../errors/index.ts';
 import { formatDuration } from '../../units/index.ts';
-import { parseFields, vBool, vStringList } from '../fields.ts';
+import { parseFields, vBool, vStringList, withIgnoredFields } from '../fields.ts';
 import type { EngineResponse } from '../types.ts';
 import { certSerialHex, type Issuer, type LeafParams, parseCsr, signLeaf } from './build.ts';
 import { certOut } from './ca-paths.ts';
@@ -36,6 +36,9 @@ const issueSchema = z.object({
   ext_key_usage: vStringList.optional(),
 });
 type IssueInput = z.output<typeof issueSchema>;
+
+/** Vault's warning for issue/sign fields this subset does not apply (e.g. other_sans, not_after): named, not silently missing. */
+const withIgnored = (res: EngineResponse, data: Record<string, unknown>) => withIgnoredFields(res, issueSchema, data);
 
 /** Vault: request ttl, else role ttl, else the mount default; refused above max_ttl and past the CA. */
 function notAfterFor(role: Role, b: IssueInput, caNotAfter: Date, nowMs: number): Date {
@@ -123,7 +126,7 @@ export async function issue(s: PkiState, roleName: string, data: Record<string, 
   const keys = await generateKeyPair(spec);
   const cert = await signLeaf(issuer, { ...leafParams(role, names, keys.publicKey, now, notAfter), urls: await loadUrls(s) });
   const pkcs8 = await exportPkcs8(keys.privateKey);
-  return finish(s, role, cert, chain, b, { pem: privateKeyPem(spec, pkcs8, b.private_key_format === 'pkcs8' ? 'pkcs8' : 'der'), type: spec.type });
+  return withIgnored(await finish(s, role, cert, chain, b, { pem: privateKeyPem(spec, pkcs8, b.private_key_format === 'pkcs8' ? 'pkcs8' : 'der'), type: spec.type }), data);
 }
 
 function csrNames(csr: x509.Pkcs10CertificateRequest): { cn: string; dns: string[]; emails: string[]; ips: string[]; uris: string[] } {
@@ -159,7 +162,7 @@ export async function sign(s: PkiState, roleName: string, data: Record<string, u
   const now = s.now();
   const notAfter = notAfterFor(role, b, issuer.cert.notAfter, now);
   const cert = await signLeaf(issuer, { ...leafParams(role, names, csr.publicKey, now, notAfter), urls: await loadUrls(s) });
-  return finish(s, role, cert, chain, b);
+  return withIgnored(await finish(s, role, cert, chain, b), data);
 }
 
 /**
@@ -185,5 +188,5 @@ export async function signVerbatim(s: PkiState, roleName: string | undefined, da
     subject, sans: { dns: n.dns, emails: n.emails, ips: n.ips, uris: n.uris }, publicKey: csr.publicKey,
     notBefore: new Date(now - role.not_before_duration * 1000), notAfter, keyUsage: role.key_usage, extKeyUsage: extKeyUsages(role), urls: await loadUrls(s),
   });
-  return finish(s, role, cert, chain, b);
+  return withIgnored(await finish(s, role, cert, chain, b), data);
 }
