@@ -250,6 +250,29 @@ describe('arca csi-provider over its unix socket', () => {
     }
   });
 
+  it('with --no-login-cache revokes each service token after its Mount, and leaves a batch token to expire', async () => {
+    const restart = async (args?: string[]) => {
+      w.provider.child.kill('SIGTERM');
+      assert.equal(await w.provider.exited, 0);
+      await w.restartProvider(args);
+    };
+    await restart(['--no-login-cache']);
+    try {
+      await role('nocache');
+      ok(await mount(OBJECTS, { extra: { roleName: 'nocache' } }));
+      const service = await auditedBetween('nocache', 'nocache-sentinel');
+      assert.equal(service.filter((p) => p === 'auth/token/revoke-self').length, 1, 'the service token is revoked');
+      await w.root.write('auth/kubernetes/role/nocache-batch', { bound_service_account_names: ['api'], bound_service_account_namespaces: ['payments'], audience: 'arca', token_policies: ['app-read'], token_ttl: '10m', token_type: 'batch' });
+      const res = ok(await mount(OBJECTS, { extra: { roleName: 'nocache-batch' } }));
+      assert.equal(res.files.length, 4);
+      const batch = await auditedBetween('nocache-batch', 'nocache-batch-sentinel');
+      assert.equal(batch.filter((p) => p === 'auth/kubernetes/login').length, 1);
+      assert.equal(batch.filter((p) => p === 'auth/token/revoke-self').length, 0, 'no revoke the server would refuse');
+    } finally {
+      await restart();
+    }
+  });
+
   it('on SIGTERM finishes a Mount in flight, then exits 0 and removes its socket', async () => {
     const n = 80;
     for (let i = 0; i < n; i++) await w.root.write(`secret/data/app/many-${i}`, { data: { v: `v${i}` } });

@@ -59,6 +59,8 @@ export class MountSession {
   }
 
   #fromCache = false;
+  /** A batch token (the role's token_type): it cannot be revoked, it just expires. */
+  #batch = false;
 
   /** True when this call's token came from the cache (a refusal may mean it was revoked). */
   get cached(): boolean {
@@ -76,13 +78,14 @@ export class MountSession {
     }
     const { authMount, roleName } = this.cfg;
     const r = await this.client.request('POST', `auth/${authMount}/login`, { role: roleName, jwt: this.cfg.token.reveal() });
-    const auth = (r.body as { auth?: { client_token?: unknown; lease_duration?: unknown } }).auth;
+    const auth = (r.body as { auth?: { client_token?: unknown; lease_duration?: unknown; token_type?: unknown } }).auth;
     const token = auth?.client_token;
     if (r.status >= 400 || typeof token !== 'string') {
       const e = r.status >= 400 ? toClientError(r) : new ArcaError('ERR_INTERNAL', 'login answered without a token');
       throw new ArcaError(e.code, `login to auth/${authMount} with role ${roleName} was refused: ${e.message}`, { cause: e });
     }
     this.#token = token;
+    this.#batch = auth?.token_type === 'batch';
     const lease = typeof auth?.lease_duration === 'number' ? auth.lease_duration : 0;
     this.#shared = this.cache?.set(this.#key, token, lease, this.cfg.token.reveal()) ?? false;
   }
@@ -115,12 +118,14 @@ export class MountSession {
 
   /**
    * Revokes a token that was not cached, so mounts do not pile up live tokens (a rotation republish every 2
-   * minutes per pod would otherwise leave one per republish until its TTL). Best effort.
+   * minutes per pod would otherwise leave one per republish until its TTL). Best effort. A batch token is
+   * left to expire: Vault and Arca refuse to revoke one, and it is stored nowhere.
    */
   async end(): Promise<void> {
     const t = this.#token;
     this.#token = undefined;
-    if (!t || this.#shared) return;
+    // A batch token cannot be revoked (the server would refuse): it ends at its TTL, stored nowhere.
+    if (!t || this.#shared || this.#batch) return;
     try {
       await this.client.request('POST', 'auth/token/revoke-self', {}, { 'x-vault-token': t });
     } catch (err) {
