@@ -112,6 +112,25 @@ describe('HA: replicas on PostgreSQL', () => {
     assert.deepEqual((list.body['data'] as { keys: string[] }).keys, ['fwd']);
   });
 
+  it('serves a batch token (stored nowhere) through a standby and from the next active after a step-down', async () => {
+    const [act] = await activeOf(alive());
+    const created = await act!.client(root).write('auth/token/create', { policies: ['default'], type: 'batch', ttl: '30m' });
+    const batch = (created.body['auth'] as { client_token: string }).client_token;
+    assert.match(batch, /^hvb\./);
+    const self = async (r: ArcaProcess) => {
+      const x = await r.client(batch).request('GET', 'auth/token/lookup-self');
+      return { status: x.status, type: (x.body['data'] as { type?: string } | undefined)?.type };
+    };
+    const standby = alive().find((r) => r !== act)!;
+    assert.deepEqual(await self(standby), { status: 200, type: 'batch' });
+    await act!.client(root).write('sys/step-down', {});
+    const [now] = await waitFor('an active', async () => {
+      const a = await activeOf(alive());
+      return a.length === 1 ? a : undefined;
+    }, 60_000, 100);
+    assert.deepEqual(await self(now!), { status: 200, type: 'batch' }, 'any replica opens it with the shared keyring');
+  });
+
   it('fails over after SIGKILL of the active, losing no acknowledged write', async () => {
     const [act] = await activeOf(alive());
     const standby = alive().find((r) => r !== act)!;
