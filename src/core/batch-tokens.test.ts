@@ -22,8 +22,9 @@ async function barrier(): Promise<{ raw: InmemStorage; barrier: Barrier }> {
 async function store() {
   let now = NOW_MS;
   const { raw, barrier: b } = await barrier();
-  const tokens = new TokenStore(raw, () => now, undefined, b);
-  return { raw, barrier: b, tokens, advance: (s: number) => (now += s * 1000) };
+  const live = new Set(['auth_kubernetes_1']);
+  const tokens = new TokenStore(raw, () => now, undefined, { sealer: b, mountLive: (a) => live.has(a) });
+  return { raw, barrier: b, tokens, live, advance: (s: number) => (now += s * 1000) };
 }
 
 const keyCount = async (raw: InmemStorage, prefix = '') => {
@@ -136,6 +137,25 @@ describe('batch tokens: the token store', () => {
     advance(60);
     await tokens.renew((await tokens.lookup(p2.token))!, 10);
     assert.equal((await tokens.lookup(c2.token))?.expireAt, (await tokens.lookup(p2.token))?.expireAt, "a parent's shorter life cuts the child at once");
+  });
+
+  it('logs out what a disabled auth mount issued: stored tokens revoked, batch tokens no longer served', async () => {
+    const { tokens, live } = await store();
+    const login = (batch: boolean) => tokens.create({ policies: ['a'], ttl: 600, batch, path: 'auth/kubernetes/login', mountAccessor: 'auth_kubernetes_1' });
+    const service = await login(false);
+    const batch = await login(true);
+    const other = await tokens.create({ policies: ['a'], ttl: 600, path: 'auth/kubernetes-2/login' });
+    const child = await tokens.create({ policies: ['a'], parent: service.entry });
+    for (const t of [service, batch, other, child]) assert.ok(await tokens.lookup(t.token), 'served (and cached) before');
+    live.delete('auth_kubernetes_1');
+    assert.equal(await tokens.revokeIssuedUnder('auth/kubernetes/'), 1, 'the login token (its child goes with it)');
+    assert.equal(await tokens.lookup(service.token), undefined);
+    assert.equal(await tokens.lookup(child.token), undefined);
+    assert.equal(tokens.cached(batch.token), undefined, 'dropped from the cache');
+    assert.equal(await tokens.lookup(batch.token), undefined, 'its mount accessor no longer resolves');
+    assert.ok(await tokens.lookup(other.token), 'another mount (a longer path with the same start) is untouched');
+    live.add('auth_kubernetes_1');
+    assert.ok(await tokens.lookup(batch.token), 'the check is the accessor: a mount enabled again gets a new one');
   });
 
   it('refuses a custom service-token id with the batch prefix (it could never be looked up)', async () => {

@@ -28,6 +28,13 @@ export interface Sealer {
   decrypt(path: string, value: Uint8Array): Uint8Array;
 }
 
+/** What the token store needs to issue and serve batch tokens. */
+export interface BatchDeps {
+  sealer: Sealer;
+  /** Whether the auth mount with this accessor is still enabled (a re-enabled mount has a new one). */
+  mountLive(accessor: string): boolean;
+}
+
 /** What a batch token carries: the entry minus what only stored tokens have (id, accessor, uses). */
 interface Wire {
   v: 1;
@@ -43,6 +50,8 @@ interface Wire {
   r?: string;
   i?: string;
   f?: number;
+  /** Accessor of the auth mount whose login issued it: disabling that mount ends the token. */
+  k?: string;
 }
 
 const enc = new TextEncoder();
@@ -55,6 +64,7 @@ export function sealBatch(s: Sealer, e: TokenEntry): string {
   if (e.parent) w.r = e.parent;
   if (e.entityId) w.i = e.entityId;
   if (e.mfaAt) w.f = e.mfaAt;
+  if (e.mountAccessor) w.k = e.mountAccessor;
   const sealed = s.encrypt(BATCH_PATH, enc.encode(JSON.stringify(w)));
   const token = BATCH_PREFIX + Buffer.from(sealed.buffer, sealed.byteOffset, sealed.length).toString('base64url');
   if (token.length > BATCH_MAX_CHARS) {
@@ -96,5 +106,6 @@ export function openBatch(s: Sealer, token: string): TokenEntry | undefined {
   };
   if (typeof w.i === 'string') e.entityId = w.i;
   if (typeof w.f === 'number') e.mfaAt = w.f;
+  if (typeof w.k === 'string') e.mountAccessor = w.k;
   return e;
 }

@@ -225,9 +225,10 @@ export class Core {
     return this.#deps.ha === true;
   }
 
-  /** Tokens live under sys/token/; batch tokens are sealed by the barrier itself. */
+  /** Tokens live under sys/token/; batch tokens are sealed by the barrier itself and end with their auth mount. */
   #newTokenStore(): TokenStore {
-    return new TokenStore(new StorageView(this.barrier, 'sys/token/'), this.#now, undefined, this.barrier);
+    const mountLive = (accessor: string) => this.#mounts?.all.some((m) => m.accessor === accessor) ?? false;
+    return new TokenStore(new StorageView(this.barrier, 'sys/token/'), this.#now, undefined, { sealer: this.barrier, mountLive });
   }
 
   async #postUnseal(): Promise<void> {
@@ -294,6 +295,13 @@ export class Core {
     await this.#engines.get(m.path)?.close?.();
     this.#engines.delete(m.path);
     // Engine data is left for an operator to clean up; we never delete without being asked twice.
+    // Disabling an auth method logs out everyone it logged in, as in Vault: its stored tokens are
+    // revoked here, its batch tokens stop resolving with its accessor. (A login still in flight when
+    // the mount goes may finish after this scan; its token then lives to its TTL.)
+    if (m.path.startsWith('auth/')) {
+      const revoked = await this.tokens.revokeIssuedUnder(m.path);
+      this.log.info({ mount: m.path, revoked }, 'auth method disabled: its tokens were revoked');
+    }
   }
 
   async authorizerFor(policies: string[]): Promise<Authorizer> {
@@ -520,7 +528,7 @@ export class Core {
     const opts: CreateTokenOptions = {
       policies: i.policies, displayName: i.displayName, ttl: i.ttlSeconds, renewable: i.renewable, meta: i.metadata,
       explicitMaxTtl: i.explicitMaxTtlSeconds ?? 0, numUses: i.numUses ?? 0, period: i.periodSeconds ?? 0,
-      path, parent: i.orphan ? undefined : parent, noParent: i.orphan, batch: i.batch === true,
+      path, parent: i.orphan ? undefined : parent, noParent: i.orphan, batch: i.batch === true, mountAccessor: mount.accessor,
       // A login's token is the one write whose loss in a crash is harmless (the holder logs in again),
       // and at one fsync per login it bounds login throughput on a durable backend: docs/architecture.md.
       relaxed: true,

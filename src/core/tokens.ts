@@ -21,7 +21,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { ArcaError } from '../errors/index.ts';
 import { type Storage, scanKeys } from '../storage/index.ts';
-import { isBatchToken, openBatch, type Sealer, sealBatch } from './batch-tokens.ts';
+import { type BatchDeps, isBatchToken, openBatch, sealBatch } from './batch-tokens.ts';
 import { lifetime, MAX_DURATION_SECONDS, MAX_EXPIRE_AT, MAX_NUM_USES, SYSTEM_MAX_TTL, sane } from './token-ttl.ts';
 
 export interface TokenEntry {
@@ -51,6 +51,8 @@ export interface TokenEntry {
   mfaAt?: number;
   /** A batch token (batch-tokens.ts): never stored; id and accessor are ''. Absent = service. */
   type?: 'batch';
+  /** Batch tokens from a login: the issuing auth mount's accessor (disabling the mount ends the token). */
+  mountAccessor?: string;
 }
 
 export interface CreateTokenOptions {
@@ -77,6 +79,8 @@ export interface CreateTokenOptions {
   relaxed?: boolean;
   /** Issue a batch token (batch-tokens.ts): nothing is written. Refused with uses, a period, a custom id or root. */
   batch?: boolean;
+  /** The auth mount whose login issues the token (kept in batch tokens; stored ones are found by path). */
+  mountAccessor?: string;
 }
 
 const TOKEN_PREFIX = 'hvs.';
@@ -117,8 +121,8 @@ export class TokenStore {
   readonly #s: Storage;
   readonly #now: () => number;
   readonly #maxTtl: number;
-  /** Seals batch tokens (the barrier); without one, batch tokens are refused. */
-  readonly #sealer: Sealer | undefined;
+  /** Seals batch tokens (the barrier) and knows the live auth mounts; without it, batch tokens are refused. */
+  readonly #batch: BatchDeps | undefined;
   #salt: Buffer | undefined;
   /**
    * token → entry for unlimited-use tokens. Every change to a token goes through this store, which
@@ -133,11 +137,11 @@ export class TokenStore {
   /** Ids whose last use a request of this process holds (see pendingRevocation). */
   readonly #inflight = new Set<string>();
 
-  constructor(storage: Storage, now: () => number = Date.now, maxTtl = SYSTEM_MAX_TTL, sealer?: Sealer) {
+  constructor(storage: Storage, now: () => number = Date.now, maxTtl = SYSTEM_MAX_TTL, batch?: BatchDeps) {
     this.#s = storage;
     this.#now = now;
     this.#maxTtl = maxTtl;
-    this.#sealer = sealer;
+    this.#batch = batch;
   }
 
   async #hash(token: string): Promise<string> {
@@ -221,7 +225,7 @@ export class TokenStore {
 
   /** Vault's rules for batch tokens (token_store.go), then the sealed entry as the token: no write. */
   #createBatch(o: CreateTokenOptions, parent: TokenEntry | undefined): { token: string; entry: TokenEntry; capped: boolean } {
-    if (!this.#sealer) throw new ArcaError('ERR_INVALID_REQUEST', 'batch tokens are not available on this server');
+    if (!this.#batch) throw new ArcaError('ERR_INVALID_REQUEST', 'batch tokens are not available on this server');
     const bad = o.id !== undefined ? 'id' : o.numUses ? 'num_uses' : o.period ? 'period' : undefined;
     if (bad) throw new ArcaError('ERR_INVALID_REQUEST', `batch tokens cannot have "${bad}" set`);
     const policies = [...new Set(o.policies)].sort();
@@ -240,7 +244,8 @@ export class TokenStore {
     const entityId = o.entityId ?? parent?.entityId;
     if (entityId) entry.entityId = entityId;
     if (o.mfaAt) entry.mfaAt = o.mfaAt;
-    return { token: sealBatch(this.#sealer, entry), entry, capped: life.capped };
+    if (o.mountAccessor) entry.mountAccessor = o.mountAccessor;
+    return { token: sealBatch(this.#batch.sealer, entry), entry, capped: life.capped };
   }
 
   /**
@@ -250,7 +255,9 @@ export class TokenStore {
   async #lookupBatch(token: string): Promise<TokenEntry | undefined> {
     const hit = this.cached(token);
     if (hit) return hit;
-    const opened = this.#sealer && openBatch(this.#sealer, token);
+    const opened = this.#batch && openBatch(this.#batch.sealer, token);
+    // Its auth mount was disabled (and maybe enabled again, with a new accessor): logged out.
+    if (opened?.mountAccessor && !this.#batch!.mountLive(opened.mountAccessor)) return undefined;
     const e = opened && (await this.#live(opened, false));
     if (e?.orphan) this.#cacheEntry(token, e);
     return e;
@@ -446,6 +453,24 @@ export class TokenStore {
     }
     await this.#s.delete(`accessor/${e.accessor}`);
     await this.#s.delete(`id/${e.id}`);
+  }
+
+  /**
+   * Logs out everyone an auth mount logged in, when it is disabled (Vault does the same): revokes every
+   * stored token issued under `pathPrefix` (e.g. `auth/kubernetes/`), with its children, and drops the
+   * cached batch tokens from there (their mount accessor no longer resolves, so none is served again).
+   * One read per stored token, as the expiry sweep. Answers how many tokens it revoked.
+   */
+  async revokeIssuedUnder(pathPrefix: string): Promise<number> {
+    for (const [token, e] of [...this.#cache]) if (e.type === 'batch' && e.path.startsWith(pathPrefix)) this.#uncache(token);
+    let revoked = 0;
+    for await (const id of scanKeys(this.#s, 'id/')) {
+      const r = await this.#read(id);
+      if (!r || !r.entry.path.startsWith(pathPrefix)) continue;
+      await this.revoke(r.entry);
+      revoked++;
+    }
+    return revoked;
   }
 
   async accessors(): Promise<string[]> {

@@ -299,6 +299,37 @@ describe('kubernetes auth method through the server', () => {
     await root.delete('auth/kubernetes/role/fleet');
   });
 
+  it('logs out every token of an auth mount when it is disabled, and a re-enabled mount does not revive them', async () => {
+    const setup = async () => {
+      await root.write('sys/auth/k8s-gone', { type: 'kubernetes' });
+      await root.write('auth/k8s-gone/config', { oidc_discovery_url: kube.url });
+      await root.write('auth/k8s-gone/role/svc', ROLE);
+      await root.write('auth/k8s-gone/role/fleet', { ...ROLE, token_type: 'batch' });
+    };
+    const read = (t: string) => srv.client(t).request('GET', 'secret/data/app/db');
+    await setup();
+    const tokens: string[] = [];
+    for (const role of ['svc', 'fleet']) {
+      const r = await login('k8s-gone', role, await kube.mint(APP));
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      tokens.push(r.body.auth!.client_token);
+    }
+    const [service, batch] = tokens as [string, string];
+    const kept = (await login('kubernetes', 'app', await kube.mint(APP))).body.auth!.client_token;
+    for (const t of [service, batch, kept]) assert.equal((await read(t)).status, 200);
+
+    assert.equal((await root.request('DELETE', 'sys/auth/k8s-gone')).status, 204);
+    assert.equal((await read(service)).status, 403, 'the service token was revoked');
+    assert.equal((await read(batch)).status, 403, 'the batch token is no longer served');
+    assert.equal((await read(kept)).status, 200, "another mount's token is untouched");
+    await setup();
+    assert.equal((await read(service)).status, 403);
+    assert.equal((await read(batch)).status, 403, 'a mount enabled again at the same path has a new accessor');
+    const fresh = await login('k8s-gone', 'fleet', await kube.mint(APP));
+    assert.equal((await read(fresh.body.auth!.client_token)).status, 200);
+    await root.request('DELETE', 'sys/auth/k8s-gone');
+  });
+
   it('node-vault performs the login unchanged', async () => {
     const vault = nodeVault({ apiVersion: 'v1', endpoint: srv.addr });
     const r = await vault.kubernetesLogin({ role: 'app', jwt: await kube.mint(APP), mount_point: 'kubernetes' });
