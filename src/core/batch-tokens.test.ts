@@ -158,6 +158,18 @@ describe('batch tokens: the token store', () => {
     assert.ok(await tokens.lookup(batch.token), 'the check is the accessor: a mount enabled again gets a new one');
   });
 
+  it("keeps token_bound_cidrs in the token; a child inherits its parent's, an orphan does not", async () => {
+    const { tokens } = await store();
+    const b = await tokens.create({ policies: ['a'], ttl: 600, batch: true, boundCidrs: ['10.0.0.0/8'] });
+    assert.deepEqual((await tokens.lookup(b.token))?.boundCidrs, ['10.0.0.0/8']);
+    const parent = await tokens.create({ policies: ['a'], ttl: 600, boundCidrs: ['192.0.2.0/24'] });
+    assert.deepEqual((await tokens.lookup(parent.token))?.boundCidrs, ['192.0.2.0/24'], 'stored with a service token');
+    const child = await tokens.create({ policies: ['a'], parent: parent.entry, batch: true });
+    assert.deepEqual((await tokens.lookup(child.token))?.boundCidrs, ['192.0.2.0/24']);
+    const orphan = await tokens.create({ policies: ['a'], parent: parent.entry, noParent: true });
+    assert.equal((await tokens.lookup(orphan.token))?.boundCidrs, undefined);
+  });
+
   it('refuses a custom service-token id with the batch prefix (it could never be looked up)', async () => {
     const { tokens } = await store();
     await assert.rejects(tokens.create({ policies: ['root'], id: 'hvb.my-dev-root' }), (e: unknown) => isArcaError(e, 'ERR_INVALID_REQUEST') && /cannot start with "hvb\."/.test((e as Error).message));

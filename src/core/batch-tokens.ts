@@ -52,6 +52,8 @@ interface Wire {
   f?: number;
   /** Accessor of the auth mount whose login issued it: disabling that mount ends the token. */
   k?: string;
+  /** Bound CIDRs. */
+  b?: string[];
 }
 
 const enc = new TextEncoder();
@@ -65,6 +67,7 @@ export function sealBatch(s: Sealer, e: TokenEntry): string {
   if (e.entityId) w.i = e.entityId;
   if (e.mfaAt) w.f = e.mfaAt;
   if (e.mountAccessor) w.k = e.mountAccessor;
+  if (e.boundCidrs?.length) w.b = e.boundCidrs;
   const sealed = s.encrypt(BATCH_PATH, enc.encode(JSON.stringify(w)));
   const token = BATCH_PREFIX + Buffer.from(sealed.buffer, sealed.byteOffset, sealed.length).toString('base64url');
   if (token.length > BATCH_MAX_CHARS) {
@@ -107,5 +110,10 @@ export function openBatch(s: Sealer, token: string): TokenEntry | undefined {
   if (typeof w.i === 'string') e.entityId = w.i;
   if (typeof w.f === 'number') e.mfaAt = w.f;
   if (typeof w.k === 'string') e.mountAccessor = w.k;
+  // A list that does not parse binds to nothing usable: refuse the token rather than widen it.
+  if (w.b !== undefined) {
+    if (!strings(w.b) || w.b.length === 0) return undefined;
+    e.boundCidrs = w.b;
+  }
   return e;
 }

@@ -6,7 +6,7 @@
 import { ArcaError, HTTP_STATUS, isArcaError, toArcaError } from '../errors/index.ts';
 import type { Logger } from '../log/index.ts';
 import { Barrier } from '../barrier/index.ts';
-import type { AuthContext, Engine, EngineRequest, EngineResponse, Operation } from '../engines/index.ts';
+import { addrInCidrs, type AuthContext, type Engine, type EngineRequest, type EngineResponse, type Operation } from '../engines/index.ts';
 import type { ControlGroup } from '../policy/index.ts';
 import type { AutoSeal } from '../seal/index.ts';
 import { StorageView, type Storage } from '../storage/index.ts';
@@ -366,7 +366,11 @@ export class Core {
     if (!entry && (!unauthenticated || req.token)) {
       try {
         // A cached token needs no await (each is a microtask hop on every request).
-        entry = this.#cachedToken(req.token, req.clientAddr) ?? (await this.authenticate(req.token, req.clientAddr));
+        const found = this.#cachedToken(req.token, req.clientAddr) ?? (await this.authenticate(req.token, req.clientAddr));
+        if (found.boundCidrs && !addrInCidrs(found.boundCidrs, req.clientAddr)) {
+          throw new ArcaError('ERR_TOKEN_INVALID', 'permission denied: this token may not be used from this client address (its token_bound_cidrs)');
+        }
+        entry = found;
       } catch (err) {
         if (!unauthenticated) {
           // Failed authentications are audited too (no auth block, the error code only).
@@ -528,7 +532,7 @@ export class Core {
     const opts: CreateTokenOptions = {
       policies: i.policies, displayName: i.displayName, ttl: i.ttlSeconds, renewable: i.renewable, meta: i.metadata,
       explicitMaxTtl: i.explicitMaxTtlSeconds ?? 0, numUses: i.numUses ?? 0, period: i.periodSeconds ?? 0,
-      path, parent: i.orphan ? undefined : parent, noParent: i.orphan, batch: i.batch === true, mountAccessor: mount.accessor,
+      path, parent: i.orphan ? undefined : parent, noParent: i.orphan, batch: i.batch === true, mountAccessor: mount.accessor, boundCidrs: i.boundCidrs,
       // A login's token is the one write whose loss in a crash is harmless (the holder logs in again),
       // and at one fsync per login it bounds login throughput on a durable backend: docs/architecture.md.
       relaxed: true,

@@ -53,6 +53,8 @@ export interface TokenEntry {
   type?: 'batch';
   /** Batch tokens from a login: the issuing auth mount's accessor (disabling the mount ends the token). */
   mountAccessor?: string;
+  /** `token_bound_cidrs`: the token is refused from any other client address (engines/cidr.ts). */
+  boundCidrs?: string[];
 }
 
 export interface CreateTokenOptions {
@@ -81,6 +83,8 @@ export interface CreateTokenOptions {
   batch?: boolean;
   /** The auth mount whose login issues the token (kept in batch tokens; stored ones are found by path). */
   mountAccessor?: string;
+  /** Client addresses the token may be used from; a child inherits its parent's (Vault does the same). */
+  boundCidrs?: string[] | undefined;
 }
 
 const TOKEN_PREFIX = 'hvs.';
@@ -112,6 +116,12 @@ function parseEntry(b: Uint8Array): TokenEntry {
 /** Vault's answer: a batch token ends at its expiry or with its parent, never on request. */
 function notBatch(e: TokenEntry): void {
   if (e.type === 'batch') throw new ArcaError('ERR_INVALID_REQUEST', 'batch tokens cannot be revoked');
+}
+
+/** The token's own bound CIDRs, else its parent's (an orphan inherits nothing); undefined = none. */
+function boundCidrsFor(o: CreateTokenOptions, parent: TokenEntry | undefined): string[] | undefined {
+  const c = o.boundCidrs?.length ? o.boundCidrs : parent?.boundCidrs;
+  return c?.length ? [...c] : undefined;
 }
 
 const encodeEntry = (e: TokenEntry) => enc.encode(JSON.stringify(e));
@@ -215,6 +225,8 @@ export class TokenStore {
     const entityId = o.entityId ?? o.parent?.entityId;
     if (entityId) entry.entityId = entityId;
     if (o.mfaAt) entry.mfaAt = o.mfaAt;
+    const cidrs = boundCidrsFor(o, parent);
+    if (cidrs) entry.boundCidrs = cidrs;
     const puts: [string, Uint8Array][] = [[`id/${id}`, encodeEntry(entry)], [`accessor/${entry.accessor}`, enc.encode(id)]];
     if (parent) puts.push([`parent/${parent.id}/${id}`, new Uint8Array(0)]);
     if (!(await this.#s.commit({ puts, expect: [[`id/${id}`, undefined]], durability: o.relaxed ? 'relaxed' : undefined }))) {
@@ -245,6 +257,8 @@ export class TokenStore {
     if (entityId) entry.entityId = entityId;
     if (o.mfaAt) entry.mfaAt = o.mfaAt;
     if (o.mountAccessor) entry.mountAccessor = o.mountAccessor;
+    const cidrs = boundCidrsFor(o, parent);
+    if (cidrs) entry.boundCidrs = cidrs;
     return { token: sealBatch(this.#batch.sealer, entry), entry, capped: life.capped };
   }
 

@@ -60,6 +60,8 @@ export interface AuthIssue {
   periodSeconds?: number;
   /** A batch token (not stored, not renewable, not revocable: core/batch-tokens.ts); absent = service. */
   batch?: boolean;
+  /** `token_bound_cidrs`: the token is refused from any other client address. */
+  boundCidrs?: string[];
   /** Who logged in, as this auth mount names them: the core resolves it to an identity entity. */
   alias?: {
     name: string;

@@ -8,6 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { readFile, rename, writeFile } from 'node:fs/promises';
+import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { SignJWT, UnsecuredJWT } from 'jose';
 import nodeVault from 'node-vault';
@@ -328,6 +329,33 @@ describe('kubernetes auth method through the server', () => {
     const fresh = await login('k8s-gone', 'fleet', await kube.mint(APP));
     assert.equal((await read(fresh.body.auth!.client_token)).status, 200);
     await root.request('DELETE', 'sys/auth/k8s-gone');
+  });
+
+  it('ties tokens to the role token_bound_cidrs: refused from another client address, service and batch alike', async () => {
+    /** A request from a chosen loopback address (127.0.0.n), as a pod elsewhere would send it. */
+    const from = (local: string, token: string) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = http.request({ host: '127.0.0.1', port: new URL(srv.addr).port, path: '/v1/secret/data/app/db', localAddress: local, headers: { 'x-vault-token': token } }, (res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => (body += c.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    for (const token_type of ['service', 'batch']) {
+      await root.write('auth/kubernetes/role/pinned', { ...ROLE, token_bound_cidrs: ['127.0.0.1/32'], token_type });
+      const r = await login('kubernetes', 'pinned', await kube.mint(APP));
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      const t = r.body.auth!.client_token;
+      assert.equal((await from('127.0.0.1', t)).status, 200, `${token_type}: from the bound address`);
+      const elsewhere = await from('127.0.0.3', t);
+      assert.equal(elsewhere.status, 403, `${token_type}: from another address`);
+      assert.match(elsewhere.body, /token_bound_cidrs/);
+      assert.equal(elsewhere.body.includes('pw-app'), false);
+      assert.deepEqual(((await srv.client(t).read('auth/token/lookup-self')).body['data'] as { bound_cidrs: string[] }).bound_cidrs, ['127.0.0.1/32']);
+    }
+    await root.delete('auth/kubernetes/role/pinned');
   });
 
   it('node-vault performs the login unchanged', async () => {

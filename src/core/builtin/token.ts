@@ -99,6 +99,7 @@ function lookupData(e: TokenEntry, nowSec: number, id: string): Record<string, u
     type: e.type ?? 'service',
   };
   if (e.period > 0) d['period'] = e.period;
+  if (e.boundCidrs) d['bound_cidrs'] = e.boundCidrs;
   return d;
 }
 

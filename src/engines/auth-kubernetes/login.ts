@@ -117,6 +117,8 @@ export async function login(d: LoginDeps, req: LoginInput): Promise<{ issue: Aut
       numUses: role.token_num_uses,
       renewable: !issuesBatch(role),
       ...(issuesBatch(role) ? { batch: true } : {}),
+      // Vault ties the token to the role's CIDRs too, not only the login.
+      ...(role.token_bound_cidrs.length ? { boundCidrs: role.token_bound_cidrs } : {}),
       metadata,
       orphan: true,
       // Vault's default alias_name_source: the service account's uid (a recreated account is a new entity).

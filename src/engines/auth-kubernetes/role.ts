@@ -3,9 +3,9 @@
  * Field names and defaults as vault-plugin-auth-kubernetes `path_role.go`, including the deprecated
  * aliases (`policies`, `ttl`, ...) that older clients such as node-vault's examples still send.
  */
-import { BlockList, isIP } from 'node:net';
 import { z } from 'zod';
 import { ArcaError } from '../../errors/index.ts';
+import { addrInCidrs, validCidr } from '../cidr.ts';
 import { ignoredFieldsWarning, parseFields, vBool, vDuration, vInt, vStringList } from '../fields.ts';
 
 export interface KubernetesRole {
@@ -42,14 +42,6 @@ const duration = (field: string) =>
 
 const cidr = z.string().refine(validCidr, 'token_bound_cidrs entries must be IP addresses or CIDR blocks such as 10.0.0.0/8');
 
-function validCidr(s: string): boolean {
-  const [addr = '', bits, extra] = s.split('/');
-  const v = isIP(addr);
-  if (v === 0 || extra !== undefined) return false;
-  if (bits === undefined) return true;
-  if (!/^\d{1,3}$/.test(bits)) return false;
-  return Number(bits) <= (v === 4 ? 32 : 128);
-}
 
 const Fields = z.object({
   bound_service_account_names: vStringList.optional(),
@@ -151,17 +143,6 @@ export function roleData(r: KubernetesRole): Record<string, unknown> {
 
 /** Whether the login's client address is inside the role's bound CIDRs (no CIDRs = any). */
 export function clientAllowed(r: KubernetesRole, clientAddr: string): boolean {
-  if (r.token_bound_cidrs.length === 0) return true;
-  const addr = clientAddr.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '');
-  const fam = isIP(addr);
-  if (fam === 0) return false;
-  const bl = new BlockList();
-  for (const c of r.token_bound_cidrs) {
-    const [a = '', bits] = c.split('/');
-    const type = isIP(a) === 6 ? 'ipv6' : 'ipv4';
-    if (bits === undefined) bl.addAddress(a, type);
-    else bl.addSubnet(a, Number(bits), type);
-  }
-  return bl.check(addr, fam === 6 ? 'ipv6' : 'ipv4');
+  return addrInCidrs(r.token_bound_cidrs, clientAddr);
 }
 
