@@ -1,8 +1,9 @@
 /**
  * Batch tokens (Vault's `hvb.` tokens): the token *is* its entry, sealed under the barrier's active
  * key, so issuing one writes nothing and a fleet of short-lived logins leaves no storage behind. The
- * price is Vault's: no accessor, not renewable, not revocable (a batch token ends at its expiry, or
- * when its parent is revoked), no children, no limited uses, no periods, never root.
+ * price is Vault's: no accessor, not renewable, not revocable (a batch token ends at its expiry,
+ * when its parent is revoked, or when the auth mount that issued it is disabled), no children, no
+ * limited uses, no periods, never root.
  *
  * Layout: `hvb.` ‖ base64url(barrier value), the barrier value being header(version, key term) ‖
  * nonce ‖ AES-256-GCM(JSON) ‖ tag with the AAD bound to BATCH_PATH, so a batch token cannot be
