@@ -310,14 +310,15 @@ export class Core {
   }
 
   /**
-   * Resolves a token to its entry (or a coded 403/429). Limits only shape the answer to a failed
+   * Resolves a token used from `clientAddr` to its entry (or a coded 403/429; a token bound to CIDR
+   * blocks that leave the address out is a 403 here and in the cached path). Limits only shape the answer to a failed
    * lookup, so a valid token is never refused because others at its address failed (attempt-limits.ts).
    */
   async authenticate(token: string | undefined, clientAddr = ''): Promise<TokenEntry> {
     if (!token) throw new ArcaError('ERR_PERMISSION_DENIED', NO_TOKEN_MESSAGE);
     this.#limits.beforeLookup(clientAddr, token);
     const e = await this.tokens.lookup(token);
-    if (e) return e;
+    if (e) return usableFrom(e, clientAddr);
     this.#limits.lookupFailed(clientAddr, token);
     throw new ArcaError('ERR_TOKEN_INVALID', '2 errors occurred:\n\t* permission denied\n\t* invalid token\n\n');
   }
@@ -326,7 +327,8 @@ export class Core {
   #cachedToken(token: string | undefined, clientAddr: string): TokenEntry | undefined {
     if (!token) return undefined;
     this.#limits.beforeLookup(clientAddr, token);
-    return this.tokens.cached(token);
+    const e = this.tokens.cached(token);
+    return e && usableFrom(e, clientAddr);
   }
 
   static authContext(e: TokenEntry, policies: string[] = e.policies): AuthContext {
@@ -366,11 +368,7 @@ export class Core {
     if (!entry && (!unauthenticated || req.token)) {
       try {
         // A cached token needs no await (each is a microtask hop on every request).
-        const found = this.#cachedToken(req.token, req.clientAddr) ?? (await this.authenticate(req.token, req.clientAddr));
-        if (found.boundCidrs && !addrInCidrs(found.boundCidrs, req.clientAddr)) {
-          throw new ArcaError('ERR_TOKEN_INVALID', 'permission denied: this token may not be used from this client address (its token_bound_cidrs)');
-        }
-        entry = found;
+        entry = this.#cachedToken(req.token, req.clientAddr) ?? (await this.authenticate(req.token, req.clientAddr));
       } catch (err) {
         if (!unauthenticated) {
           // Failed authentications are audited too (no auth block, the error code only).
@@ -554,6 +552,14 @@ export class Core {
     await this.#deps.autoSeal?.close();
     await this.#raw.close();
   }
+}
+
+/** The entry, unless the token is bound to CIDR blocks (`token_bound_cidrs`) that leave out this client address. */
+function usableFrom(e: TokenEntry, clientAddr: string): TokenEntry {
+  if (e.boundCidrs && !addrInCidrs(e.boundCidrs, clientAddr)) {
+    throw new ArcaError('ERR_TOKEN_INVALID', 'permission denied: this token may not be used from this client address (its token_bound_cidrs)');
+  }
+  return e;
 }
 
 /** The caller's token for the token engine only (other engines never see a token). */

@@ -118,10 +118,17 @@ function notBatch(e: TokenEntry): void {
   if (e.type === 'batch') throw new ArcaError('ERR_INVALID_REQUEST', 'batch tokens cannot be revoked');
 }
 
-/** The token's own bound CIDRs, else its parent's (an orphan inherits nothing); undefined = none. */
-function boundCidrsFor(o: CreateTokenOptions, parent: TokenEntry | undefined): string[] | undefined {
-  const c = o.boundCidrs?.length ? o.boundCidrs : parent?.boundCidrs;
-  return c?.length ? [...c] : undefined;
+/**
+ * What a new token of either kind takes from the options, else from its parent: the identity entity
+ * (from the creating token even for an orphan, as before batch tokens), the MFA time (never
+ * inherited: step-up is per token) and the bound CIDRs (an orphan inherits none, as in Vault).
+ */
+function withInherited(e: TokenEntry, o: CreateTokenOptions, parent: TokenEntry | undefined): void {
+  const entityId = o.entityId ?? o.parent?.entityId;
+  if (entityId) e.entityId = entityId;
+  if (o.mfaAt) e.mfaAt = o.mfaAt;
+  const cidrs = o.boundCidrs?.length ? o.boundCidrs : parent?.boundCidrs;
+  if (cidrs?.length) e.boundCidrs = [...cidrs];
 }
 
 const encodeEntry = (e: TokenEntry) => enc.encode(JSON.stringify(e));
@@ -222,11 +229,7 @@ export class TokenStore {
       path: o.path ?? 'auth/token/create',
       orphan: parent === undefined,
     };
-    const entityId = o.entityId ?? o.parent?.entityId;
-    if (entityId) entry.entityId = entityId;
-    if (o.mfaAt) entry.mfaAt = o.mfaAt;
-    const cidrs = boundCidrsFor(o, parent);
-    if (cidrs) entry.boundCidrs = cidrs;
+    withInherited(entry, o, parent);
     const puts: [string, Uint8Array][] = [[`id/${id}`, encodeEntry(entry)], [`accessor/${entry.accessor}`, enc.encode(id)]];
     if (parent) puts.push([`parent/${parent.id}/${id}`, new Uint8Array(0)]);
     if (!(await this.#s.commit({ puts, expect: [[`id/${id}`, undefined]], durability: o.relaxed ? 'relaxed' : undefined }))) {
@@ -253,12 +256,8 @@ export class TokenStore {
       createdAt: now, expireAt: life.expireAt, ttl: life.ttl, explicitMaxTtl: o.explicitMaxTtl ?? 0, period: 0,
       renewable: false, numUses: 0, path: o.path ?? 'auth/token/create', orphan: parent === undefined, type: 'batch',
     };
-    const entityId = o.entityId ?? parent?.entityId;
-    if (entityId) entry.entityId = entityId;
-    if (o.mfaAt) entry.mfaAt = o.mfaAt;
+    withInherited(entry, o, parent);
     if (o.mountAccessor) entry.mountAccessor = o.mountAccessor;
-    const cidrs = boundCidrsFor(o, parent);
-    if (cidrs) entry.boundCidrs = cidrs;
     return { token: sealBatch(this.#batch.sealer, entry), entry, capped: life.capped };
   }
 
@@ -478,10 +477,9 @@ export class TokenStore {
   async revokeIssuedUnder(pathPrefix: string): Promise<number> {
     for (const [token, e] of [...this.#cache]) if (e.type === 'batch' && e.path.startsWith(pathPrefix)) this.#uncache(token);
     let revoked = 0;
-    for await (const id of scanKeys(this.#s, 'id/')) {
-      const r = await this.#read(id);
-      if (!r || !r.entry.path.startsWith(pathPrefix)) continue;
-      await this.revoke(r.entry);
+    for await (const e of this.#stored()) {
+      if (!e.path.startsWith(pathPrefix)) continue;
+      await this.revoke(e);
       revoked++;
     }
     return revoked;
@@ -502,13 +500,19 @@ export class TokenStore {
   async sweepExpired(): Promise<{ revoked: number; scanned: number }> {
     let revoked = 0;
     let scanned = 0;
-    for await (const id of scanKeys(this.#s, 'id/')) {
-      const r = await this.#read(id);
-      if (!r) continue;
+    for await (const e of this.#stored()) {
       scanned++;
-      if (await this.#live(r.entry, false)) continue;
-      if ((await this.#s.get(`id/${id}`)) === undefined) revoked++;
+      if (await this.#live(e, false)) continue;
+      if ((await this.#s.get(`id/${e.id}`)) === undefined) revoked++;
     }
     return { revoked, scanned };
+  }
+
+  /** Every stored entry, one read each, giving the event loop turns (entries revoked meanwhile are skipped). */
+  async *#stored(): AsyncGenerator<TokenEntry> {
+    for await (const id of scanKeys(this.#s, 'id/')) {
+      const r = await this.#read(id);
+      if (r) yield r.entry;
+    }
   }
 }

@@ -17,7 +17,8 @@ describe('CIDR blocks (token_bound_cidrs)', () => {
     assert.equal(addrInCidrs(cidrs, '192.168.1.8'), false);
     assert.equal(addrInCidrs(cidrs, '11.0.0.1'), false);
     assert.equal(addrInCidrs(cidrs, ''), false, 'an unknown address is never inside');
-    assert.equal(addrInCidrs(cidrs, '10.0.0.1'), true, 'the same list again (its BlockList is built once)');
+    assert.equal(addrInCidrs(cidrs, '10.0.0.1'), true, 'a second check of the same list (from its cached BlockList) still matches');
+    assert.equal(addrInCidrs(cidrs, '11.0.0.2'), false, 'and still refuses');
     assert.equal(addrInCidrs([], '203.0.113.9'), true, 'no blocks: any address');
     assert.equal(addrInCidrs(['not-a-cidr'], '10.0.0.1'), false, 'an invalid entry matches nothing, it never widens');
   });

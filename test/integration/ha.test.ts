@@ -128,7 +128,7 @@ describe('HA: replicas on PostgreSQL', () => {
       const a = await activeOf(alive());
       return a.length === 1 ? a : undefined;
     }, 60_000, 100);
-    assert.deepEqual(await self(now!), { status: 200, type: 'batch' }, 'any replica opens it with the shared keyring');
+    assert.deepEqual(await self(now!), { status: 200, type: 'batch' }, 'after the takeover (a fresh token store, whichever replica won) it still opens');
   });
 
   it('fails over after SIGKILL of the active, losing no acknowledged write', async () => {

@@ -9,15 +9,12 @@ import { ArcaError } from '../../errors/index.ts';
 import { type EngineRouter, ignoredFieldsResponse, parseFields } from '../../engines/index.ts';
 import type { Core } from '../core.ts';
 import { type MountEntry, normalizeMountPath } from '../mounts.ts';
-import { mountInfo, type SystemExtension } from './system.ts';
+import { mountInfo, type SystemExtension, VAULT_MOUNT_FIELDS } from './system.ts';
 
 /** Auth mounts carry Vault's `token_type` in their config. */
 function authMountInfo(m: MountEntry): Record<string, unknown> {
   return mountInfo(m, { token_type: 'default-service' });
 }
-
-/** The body fields Vault's `sys/auth/<path>` takes (Arca uses type and description; see sys/mounts). */
-const VAULT_AUTH_FIELDS = ['type', 'description', 'config', 'options', 'local', 'seal_wrap', 'external_entropy_access', 'plugin_name', 'plugin_version'] as const;
 
 const EnableFields = z.object({
   type: z.string({ error: 'missing type' }).min(1, 'missing type'),
@@ -54,7 +51,7 @@ export class AuthMounts implements SystemExtension {
             throw new ArcaError('ERR_INVALID_REQUEST', `unknown auth method type: use one of ${[...this.#types].join(', ')}`, { details: { field: 'type' } });
           }
           await this.#core().mount(this.#path(p['path']!), f.type, {}, f.description ?? '');
-          return ignoredFieldsResponse(VAULT_AUTH_FIELDS, r.data);
+          return ignoredFieldsResponse(VAULT_MOUNT_FIELDS, r.data);
         },
         read: async (_r, p) => {
           const path = this.#path(p['path']!);

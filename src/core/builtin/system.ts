@@ -52,11 +52,12 @@ const MountFields = z.object({
 const TuneFields = TtlFields.extend({ description: z.string().optional() });
 
 /**
- * The body fields Vault's `sys/mounts/<path>` takes. Arca uses type, description, options and the
- * config TTLs; Vault clients also send the others (e.g. `local`, `seal_wrap`), which it ignores
- * without a warning, as Vault would warn only about a field it does not know.
+ * The body fields Vault's `sys/mounts/<path>` and `sys/auth/<path>` take. Arca uses type,
+ * description, options and the config TTLs (auth mounts: type and description); Vault clients also
+ * send the others (e.g. `local`, `seal_wrap`), which it ignores without a warning, as Vault would warn
+ * only about a field it does not know.
  */
-const VAULT_MOUNT_FIELDS = ['type', 'description', 'config', 'options', 'local', 'seal_wrap', 'external_entropy_access', 'plugin_name', 'plugin_version'] as const;
+export const VAULT_MOUNT_FIELDS = ['type', 'description', 'config', 'options', 'local', 'seal_wrap', 'external_entropy_access', 'plugin_name', 'plugin_version'] as const;
 
 /** Merges requested TTLs over the current ones; a default above a non-zero max is refused as Vault does. */
 function leaseConfig(cur: MountConfig | undefined, f: { default_lease_ttl?: number | undefined; max_lease_ttl?: number | undefined }): MountConfig | undefined {

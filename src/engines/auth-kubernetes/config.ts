@@ -79,12 +79,12 @@ export const EMPTY_CONFIG: KubernetesConfig = {
   oidc_discovery_url: '', jwks_ca_pem: '', jwks_min_refresh_seconds: MIN_REFRESH.dflt,
 };
 
-/** Applies a config write over the current config (Vault's config write replaces; we keep unspecified fields). */
 /** A config write's answer: Vault's warning naming the body fields it ignored, if any. */
 export function configWarnings(data: Record<string, unknown>) {
   return ignoredFieldsResponse(Fields, data);
 }
 
+/** Applies a config write over the current config (Vault's config write replaces; we keep unspecified fields). */
 export function parseConfig(data: Record<string, unknown>, current: KubernetesConfig | undefined): KubernetesConfig {
   const f = parseFields(Fields, data);
   const out: KubernetesConfig = { ...(current ?? EMPTY_CONFIG) };

@@ -61,8 +61,9 @@ function withIdentity(err: unknown, role: string, id: ServiceAccountIdentity): u
 
 /** token_max_ttl and token_explicit_max_ttl both cap the token's life here: the smaller one set wins (0 = none). */
 function hardCap(role: KubernetesRole): number {
-  const caps = [role.token_max_ttl, role.token_explicit_max_ttl].filter((n) => n > 0);
-  return caps.length ? Math.min(...caps) : 0;
+  const max = role.token_max_ttl;
+  const explicit = role.token_explicit_max_ttl;
+  return max > 0 && explicit > 0 ? Math.min(max, explicit) : max || explicit;
 }
 
 export async function login(d: LoginDeps, req: LoginInput): Promise<{ issue: AuthIssue; id: ServiceAccountIdentity }> {
@@ -105,6 +106,7 @@ export async function login(d: LoginDeps, req: LoginInput): Promise<{ issue: Aut
   if (id.nodeName !== undefined) metadata['node_name'] = id.nodeName;
   const policies = [...role.token_policies];
   if (!role.token_no_default_policy && !policies.includes('default')) policies.push('default');
+  const batch = issuesBatch(role);
   const mount = req.mountPoint.replace(/^auth\//, '').replace(/\/$/, '').replaceAll('/', '-');
   return {
     id,
@@ -115,8 +117,8 @@ export async function login(d: LoginDeps, req: LoginInput): Promise<{ issue: Aut
       explicitMaxTtlSeconds: hardCap(role),
       ...(role.token_period ? { periodSeconds: role.token_period } : {}),
       numUses: role.token_num_uses,
-      renewable: !issuesBatch(role),
-      ...(issuesBatch(role) ? { batch: true } : {}),
+      renewable: !batch,
+      ...(batch ? { batch } : {}),
       // Vault ties the token to the role's CIDRs too, not only the login.
       ...(role.token_bound_cidrs.length ? { boundCidrs: role.token_bound_cidrs } : {}),
       metadata,

@@ -42,7 +42,6 @@ const duration = (field: string) =>
 
 const cidr = z.string().refine(validCidr, 'token_bound_cidrs entries must be IP addresses or CIDR blocks such as 10.0.0.0/8');
 
-
 const Fields = z.object({
   bound_service_account_names: vStringList.optional(),
   bound_service_account_namespaces: vStringList.optional(),

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { ArcaError } from '../../errors/index.ts';
 import type { Storage } from '../../storage/index.ts';
-import { ignoredFieldsWarning, outOfRange, parseFields, vBool, vDurationIn, vIntIn, vStringList } from '../fields.ts';
+import { outOfRange, parseFields, vBool, vDurationIn, vIntIn, vStringList, withIgnoredFields } from '../fields.ts';
 import type { EngineResponse } from '../types.ts';
 import { keyError, keySpec } from './keys.ts';
 import { getJson, putJson, ROLE_PREFIX } from './store.ts';
@@ -130,9 +130,8 @@ export async function writeRole(s: Storage, name: string, data: Record<string, u
   }
   const role = buildRole(base, data);
   await putJson(s, ROLE_PREFIX + name, role);
-  // Vault's role takes more fields than this subset (organization, ou, ...): say which were ignored.
-  const warnings = ignoredFieldsWarning(roleSchema, data);
-  return { data: describeRole(role), ...(warnings.length ? { warnings } : {}) };
+  // Vault's role takes more fields than this subset (country, code_signing_flag, ...): say which were ignored.
+  return withIgnoredFields<EngineResponse>({ data: describeRole(role) }, roleSchema, data);
 }
 
 export async function readRole(s: Storage, name: string): Promise<EngineResponse> {
