@@ -1,5 +1,6 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
+import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -76,4 +77,29 @@ export async function treeText(dir: string): Promise<string> {
     if (b) out += b.toString('latin1');
   }
   return out;
+}
+
+/**
+ * One plain-HTTP request to an Arca server (`addr` = http://127.0.0.1:port) sent from a chosen
+ * loopback address (127.0.0.n), as a client elsewhere would send it: for token_bound_cidrs checks.
+ */
+export function requestFrom(
+  localAddress: string,
+  addr: string,
+  method: string,
+  path: string,
+  opts: { token?: string; body?: unknown } = {},
+): Promise<{ status: number; body: string }> {
+  const payload = opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body));
+  const headers: Record<string, string | number> = opts.token ? { 'x-vault-token': opts.token } : {};
+  if (payload) Object.assign(headers, { 'content-type': 'application/json', 'content-length': payload.length });
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port: new URL(addr).port, method, path: `/v1/${path}`, localAddress, headers }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end(payload);
+  });
 }

@@ -8,7 +8,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { LOCKOUT } from '../../src/engines/auth-userpass/index.ts';
-import { waitFor } from '../harness/index.ts';
+import { requestFrom, waitFor } from '../harness/index.ts';
 import { type Gov, startGov } from './governance-kit.ts';
 
 describe('identity and userpass (real server)', () => {
@@ -96,6 +96,46 @@ describe('identity and userpass (real server)', () => {
     assert.deepEqual(((await g.root.read('auth/userpass/users/ivy')).body['data'] as { token_policies: string[] }).token_policies, []);
     const clean = await g.root.write('auth/userpass/users/ivy', { token_policies: ['kvread'] });
     assert.equal(clean.status, 204);
+  });
+
+  it("takes Vault's token fields on a user: batch tokens, token_bound_cidrs at login and on every use, use counts", async () => {
+    const password = 'pw-jo-secret-5d2e';
+    const w = await g.root.write('auth/userpass/users/jo', { password, token_policies: 'kvread', token_type: 'batch', token_bound_cidrs: '127.0.0.1/32', token_ttl: '15m' });
+    assert.equal(w.status, 204, JSON.stringify(w.body));
+    const shape = (await g.root.read('auth/userpass/users/jo')).body['data'] as Record<string, unknown>;
+    assert.equal(shape['token_type'], 'batch');
+    assert.deepEqual(shape['token_bound_cidrs'], ['127.0.0.1/32']);
+    assert.equal(shape['token_ttl'], 900);
+    assert.equal(shape['token_num_uses'], 0);
+    assert.deepEqual(shape['policies'], ['kvread']);
+    assert.equal('password' in shape, false, 'the read never returns the password hash');
+
+    const outside = await requestFrom('127.0.0.3', g.srv.address, 'POST', 'auth/userpass/login/jo', { body: { password } });
+    assert.equal(outside.status, 403);
+    assert.match(outside.body, /token_bound_cidrs/);
+    assert.equal(outside.body.includes(password), false);
+
+    const r = await g.client().request('POST', 'auth/userpass/login/jo', { password });
+    const a = r.body['auth'] as { client_token: string; token_type: string; renewable: boolean; lease_duration: number };
+    assert.match(a.client_token, /^hvb\./);
+    assert.equal(a.token_type, 'batch');
+    assert.equal(a.renewable, false);
+    assert.equal(a.lease_duration, 900);
+    assert.equal((await requestFrom('127.0.0.1', g.srv.address, 'GET', 'secret/data/shared', { token: a.client_token })).status, 200);
+    assert.equal((await requestFrom('127.0.0.3', g.srv.address, 'GET', 'secret/data/shared', { token: a.client_token })).status, 403, 'the token is bound too');
+    const self = (await g.client(a.client_token).request('GET', 'auth/token/lookup-self')).body['data'] as { bound_cidrs: string[]; type: string };
+    assert.deepEqual([self.type, self.bound_cidrs], ['batch', ['127.0.0.1/32']]);
+
+    // Vault's tokenutil refusal changes nothing; a write is an upsert of the given fields.
+    const periodic = await g.root.request('POST', 'auth/userpass/users/jo', { token_period: '1h' });
+    assert.equal(periodic.status, 400);
+    assert.match(JSON.stringify(periodic.body), /periodic tokens/);
+    assert.equal(((await g.root.read('auth/userpass/users/jo')).body['data'] as { token_period: number }).token_period, 0);
+    assert.equal((await g.root.write('auth/userpass/users/jo', { token_type: 'service', token_num_uses: 1, token_bound_cidrs: '' })).status, 204);
+    const once = ((await g.client().request('POST', 'auth/userpass/login/jo', { password })).body['auth'] as { client_token: string });
+    assert.match(once.client_token, /^hvs\./);
+    assert.equal((await g.client(once.client_token).request('GET', 'secret/data/shared')).status, 200);
+    assert.equal((await g.client(once.client_token).request('GET', 'secret/data/shared')).status, 403, 'token_num_uses: 1');
   });
 
   it('opens only login/<name> without a token, not a user named "login"', async () => {

@@ -174,6 +174,33 @@ describe('OIDC login against a real OpenID Provider', () => {
     }
   });
 
+  it("takes Vault's token fields on a role: a callback outside token_bound_cidrs is refused, batch tokens", async () => {
+    // Only a client inside 10.0.0.0/8 may complete this role's login: the callback comes from 127.0.0.1.
+    await g.root.write('auth/oidc/role/pinned', { allowed_redirect_uris: [REDIRECT], bound_audiences: ['arca'], token_bound_cidrs: '10.0.0.0/8' });
+    const a = await start('pinned');
+    const backA = await browse((a.body['data'] as { auth_url: string }).auth_url, 'nia');
+    const refused = await g.client().request('POST', 'auth/oidc/oidc/callback', Object.fromEntries(backA.searchParams));
+    assert.equal(refused.status, 403);
+    assert.equal(errCode(refused), 'ERR_PERMISSION_DENIED');
+
+    const w = await g.root.request('POST', 'auth/oidc/role/pinned', { allowed_redirect_uris: [REDIRECT], bound_audiences: ['arca'], token_bound_cidrs: '127.0.0.1/32', token_type: 'batch', token_ttl: '5m', token_no_default_policy: true, token_policies: 'sso-read' });
+    assert.equal(w.status, 204, JSON.stringify(w.body));
+    const role = (await g.root.read('auth/oidc/role/pinned')).body['data'] as Record<string, unknown>;
+    assert.deepEqual([role['role_type'], role['token_type'], role['token_bound_cidrs'], role['token_ttl'], role['token_no_default_policy']], ['oidc', 'batch', ['127.0.0.1/32'], 300, true]);
+    const b = await start('pinned');
+    const backB = await browse((b.body['data'] as { auth_url: string }).auth_url, 'nia');
+    const cb = await g.client().request('POST', 'auth/oidc/oidc/callback', Object.fromEntries(backB.searchParams));
+    assert.equal(cb.status, 200, JSON.stringify(cb.body));
+    const auth = cb.body['auth'] as { client_token: string; token_type: string; lease_duration: number; token_policies: string[] };
+    assert.match(auth.client_token, /^hvb\./);
+    assert.deepEqual([auth.token_type, auth.lease_duration, auth.token_policies], ['batch', 300, ['sso-read']]);
+
+    const bad = await g.root.request('POST', 'auth/oidc/role/pinned', { allowed_redirect_uris: [REDIRECT], token_type: 'batch', token_num_uses: 3 });
+    assert.equal(bad.status, 400);
+    assert.equal(((await g.root.read('auth/oidc/role/pinned')).body['data'] as { token_ttl: number }).token_ttl, 300, 'a refused write changes nothing');
+    await g.root.delete('auth/oidc/role/pinned');
+  });
+
   it('refuses a redirect URI the role does not allow', async () => {
     assert.equal(errCode(await start('ops', 'http://127.0.0.1:9999/evil')), 'ERR_OIDC_REDIRECT_URI_DISALLOWED');
   });

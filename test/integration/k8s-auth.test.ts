@@ -8,12 +8,11 @@
  */
 import assert from 'node:assert/strict';
 import { readFile, rename, writeFile } from 'node:fs/promises';
-import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { SignJWT, UnsecuredJWT } from 'jose';
 import nodeVault from 'node-vault';
 import { type ArcaProcess, initUnsealed, startArca } from '../harness/arca.ts';
-import { freePort, tempDir, waitFor } from '../harness/index.ts';
+import { freePort, requestFrom, tempDir, waitFor } from '../harness/index.ts';
 import { type KubeApiServer, legacyToken, newSigningKey, type ProjectedToken, startKubeApiServer } from '../harness/kube-tokens.ts';
 import type { ArcaClient } from '../../src/client/index.ts';
 
@@ -333,16 +332,7 @@ describe('kubernetes auth method through the server', () => {
 
   it('ties tokens to the role token_bound_cidrs: refused from another client address, service and batch alike', async () => {
     /** A request from a chosen loopback address (127.0.0.n), as a pod elsewhere would send it. */
-    const from = (local: string, token: string) =>
-      new Promise<{ status: number; body: string }>((resolve, reject) => {
-        const req = http.request({ host: '127.0.0.1', port: new URL(srv.addr).port, path: '/v1/secret/data/app/db', localAddress: local, headers: { 'x-vault-token': token } }, (res) => {
-          let body = '';
-          res.on('data', (c: Buffer) => (body += c.toString()));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-        });
-        req.on('error', reject);
-        req.end();
-      });
+    const from = (local: string, token: string) => requestFrom(local, srv.addr, 'GET', 'secret/data/app/db', { token });
     for (const token_type of ['service', 'batch']) {
       await root.write('auth/kubernetes/role/pinned', { ...ROLE, token_bound_cidrs: ['127.0.0.1/32'], token_type });
       const r = await login('kubernetes', 'pinned', await kube.mint(APP));

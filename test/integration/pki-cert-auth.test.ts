@@ -90,6 +90,31 @@ describe('cert auth over TLS with pki-issued client certificates', () => {
     }
   });
 
+  it("takes Vault's token fields on a certificate role: token_bound_cidrs at login, batch tokens", async () => {
+    const caPem = ((await root.read('pki-nodes/cert/ca')).body['data'] as { certificate: string }).certificate;
+    // A role that only a client inside 10.0.0.0/8 may use: this login comes from 127.0.0.1.
+    await root.write('auth/cert/certs/pinned', { certificate: caPem, allowed_common_names: 'cp-*', token_policies: 'kms', token_bound_cidrs: '10.0.0.0/8' });
+    const c = clientWith('good');
+    const r = await c.request('POST', 'auth/cert/login', { name: 'pinned' });
+    assert.equal(r.status, 403);
+    assert.equal(codeOf(r), 'ERR_PERMISSION_DENIED');
+    assert.match(JSON.stringify(r.body), /token_bound_cidrs/);
+
+    await root.write('auth/cert/certs/pinned', { certificate: caPem, allowed_common_names: 'cp-*', token_policies: 'kms', token_bound_cidrs: '127.0.0.0/8', token_type: 'batch', token_ttl: '20m' });
+    const role = (await root.read('auth/cert/certs/pinned')).body['data'] as Record<string, unknown>;
+    assert.deepEqual([role['token_type'], role['token_bound_cidrs'], role['token_ttl'], role['display_name']], ['batch', ['127.0.0.0/8'], 1200, 'pinned']);
+    const ok = await c.call('POST', 'auth/cert/login', { name: 'pinned' });
+    const auth = ok.body['auth'] as { client_token: string; token_type: string; renewable: boolean; lease_duration: number };
+    assert.match(auth.client_token, /^hvb\./);
+    assert.deepEqual([auth.token_type, auth.renewable, auth.lease_duration], ['batch', false, 1200]);
+    const holder = new ArcaClient({ addr, token: auth.client_token, caCert: join(dir.path, 'tls-ca.crt') });
+    const self = (await holder.read('auth/token/lookup-self')).body['data'] as { display_name: string; bound_cidrs: string[] };
+    assert.deepEqual([self.display_name, self.bound_cidrs], ['cert-pinned', ['127.0.0.0/8']]);
+    holder.close();
+    c.close();
+    await root.delete('auth/cert/certs/pinned');
+  });
+
   it('ignores certificate headers a proxy might set', async () => {
     const c = clientWith();
     const pem = Buffer.from(((await root.read('pki-nodes/cert/ca')).body['data'] as { certificate: string }).certificate).toString('base64');

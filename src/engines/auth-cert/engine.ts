@@ -8,22 +8,17 @@ import { X509Certificate } from 'node:crypto';
 import { z } from 'zod';
 import { ArcaError } from '../../errors/index.ts';
 import type { Storage } from '../../storage/index.ts';
-import { ignoredFieldsResponse, parseFields, vDurationIn, vStringList } from '../fields.ts';
+import { ignoredFieldsResponse, parseFields, vStringList } from '../fields.ts';
 import { EngineRouter } from '../router.ts';
+import { checkLoginFrom, mergeTokenFields, storedTokenFields, TOKEN_FIELDS_DEFAULTS, type TokenFields, tokenFieldsData, tokenFieldsShape, tokenIssue } from '../token-fields.ts';
 import type { Engine, EngineContext, EngineResponse } from '../types.ts';
 import { type CertRoleConstraints, chainTrusted, commonName, constraintsMatch } from './verify.ts';
 
 const ROLE_PREFIX = 'cert/';
 const NAME = /^[a-z0-9][a-z0-9_.-]{0,127}$/;
-const MAX_TTL = 10 * 365 * 86400;
-/** Vault's system default lease, for roles without token_ttl. */
-const DEFAULT_TTL = 768 * 3600;
 
-interface CertRole extends CertRoleConstraints {
+interface CertRole extends CertRoleConstraints, TokenFields {
   display_name: string;
-  token_policies: string[];
-  token_ttl: number;
-  token_max_ttl: number;
 }
 
 const roleSchema = z.object({
@@ -31,12 +26,7 @@ const roleSchema = z.object({
   display_name: z.string().max(256).optional(),
   allowed_common_names: vStringList.optional(),
   allowed_dns_sans: vStringList.optional(),
-  token_policies: vStringList.optional(),
-  policies: vStringList.optional(),
-  token_ttl: vDurationIn({ max: MAX_TTL }).optional(),
-  ttl: vDurationIn({ max: MAX_TTL }).optional(),
-  token_max_ttl: vDurationIn({ max: MAX_TTL }).optional(),
-  max_ttl: vDurationIn({ max: MAX_TTL }).optional(),
+  ...tokenFieldsShape,
 });
 const loginSchema = z.object({ name: z.string().max(128).optional() });
 
@@ -59,7 +49,8 @@ function parsePem(pem: string): X509Certificate {
 
 async function load(s: Storage, name: string): Promise<CertRole | undefined> {
   const b = await s.get(ROLE_PREFIX + name);
-  return b === undefined ? undefined : (JSON.parse(dec.decode(b)) as CertRole);
+  // Roles written before the other token fields existed take their defaults.
+  return b === undefined ? undefined : storedTokenFields(JSON.parse(dec.decode(b)) as CertRole);
 }
 
 async function writeRole(s: Storage, raw: string, data: Record<string, unknown>): Promise<{ data: null; warnings: string[] } | undefined> {
@@ -70,28 +61,25 @@ async function writeRole(s: Storage, raw: string, data: Record<string, unknown>)
   if (!cert.ca && eku && eku.length && !eku.includes('1.3.6.1.5.5.7.3.2') && !eku.includes('2.5.29.37.0')) {
     throw new ArcaError('ERR_INVALID_REQUEST', 'nonCA certificates should have TLS client authentication set as an extended key usage', { details: { field: 'certificate' } });
   }
-  const ttl = b.token_ttl ?? b.ttl ?? 0;
-  const max = b.token_max_ttl ?? b.max_ttl ?? 0;
-  if (max && ttl > max) throw new ArcaError('ERR_FIELD_OUT_OF_RANGE', 'ttl should be shorter than max_ttl', { details: { field: 'token_ttl' } });
-  const policies = b.token_policies ?? b.policies ?? [];
-  if (policies.includes('root')) throw new ArcaError('ERR_INVALID_REQUEST', 'a certificate role cannot grant the root policy', { details: { field: 'token_policies' } });
+  // A write replaces the role (the certificate is required), so the token fields start from the defaults.
   const role: CertRole = {
+    ...mergeTokenFields(TOKEN_FIELDS_DEFAULTS, b),
     certificate: cert.toString(), display_name: b.display_name ?? name, allowed_common_names: b.allowed_common_names ?? [],
-    allowed_dns_sans: b.allowed_dns_sans ?? [], token_policies: policies, token_ttl: ttl, token_max_ttl: max,
+    allowed_dns_sans: b.allowed_dns_sans ?? [],
   };
   await s.put(ROLE_PREFIX + name, enc.encode(JSON.stringify(role)));
   return ignoredFieldsResponse(roleSchema, data);
 }
 
 function describe(r: CertRole): Record<string, unknown> {
-  return { ...r, policies: r.token_policies, ttl: r.token_ttl, max_ttl: r.token_max_ttl };
+  return { certificate: r.certificate, display_name: r.display_name, allowed_common_names: r.allowed_common_names, allowed_dns_sans: r.allowed_dns_sans, ...tokenFieldsData(r) };
 }
 
 export function createCertAuthEngine(ctx: EngineContext): Engine {
   const s = ctx.storage;
   const log = ctx.log.child({ component: 'auth-cert' });
 
-  async function login(mountPoint: string, data: Record<string, unknown>, certs: Uint8Array[] | undefined): Promise<EngineResponse> {
+  async function login(mountPoint: string, clientAddr: string, data: Record<string, unknown>, certs: Uint8Array[] | undefined): Promise<EngineResponse> {
     const b = parseFields(loginSchema, data);
     if (certs === undefined) throw new ArcaError('ERR_CERT_AUTH_TLS_REQUIRED', 'tls connection required: log in directly over the server\'s TLS listener (a TLS-terminating proxy cannot pass the client certificate)');
     if (certs.length === 0) throw new ArcaError('ERR_CERT_AUTH_INVALID', 'client certificate must be supplied');
@@ -110,20 +98,11 @@ export function createCertAuthEngine(ctx: EngineContext): Engine {
       trusted = true;
       if (!constraintsMatch(role, chain[0]!)) continue;
       const leaf = chain[0]!;
-      const policies = [...role.token_policies];
-      if (!policies.includes('default')) policies.push('default');
+      // The matching role's token_bound_cidrs (Vault checks them once the role is chosen).
+      checkLoginFrom(role, clientAddr);
       log.info({ role: name, serial: leaf.serialNumber.toLowerCase() }, 'cert login');
-      return {
-        issue: {
-          policies,
-          displayName: `${mountPoint.replace(/^auth\//, '').replace(/\/$/, '').replaceAll('/', '-')}-${role.display_name}`,
-          ttlSeconds: role.token_ttl || role.token_max_ttl || DEFAULT_TTL,
-          explicitMaxTtlSeconds: role.token_max_ttl,
-          renewable: true,
-          orphan: true,
-          metadata: { cert_name: name, common_name: commonName(leaf), serial_number: BigInt(`0x${leaf.serialNumber}`).toString(10) },
-        },
-      };
+      const metadata = { cert_name: name, common_name: commonName(leaf), serial_number: BigInt(`0x${leaf.serialNumber}`).toString(10) };
+      return { issue: tokenIssue(role, { mountPoint, name: role.display_name, metadata }) };
     }
     if (trusted) throw new ArcaError('ERR_CERT_AUTH_NO_MATCH', 'no chain matching all constraints could be found for this login certificate');
     throw new ArcaError('ERR_CERT_AUTH_INVALID', 'invalid certificate or no client certificate supplied');
@@ -147,7 +126,7 @@ export function createCertAuthEngine(ctx: EngineContext): Engine {
         return undefined;
       },
     })
-    .add('login', { update: (r) => login(r.mountPoint, r.data, r.tlsClientCerts) });
+    .add('login', { update: (r) => login(r.mountPoint, r.clientAddr, r.data, r.tlsClientCerts) });
 
   return {
     type: 'cert',

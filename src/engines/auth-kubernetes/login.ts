@@ -7,11 +7,12 @@ import { z } from 'zod';
 import { ArcaError } from '../../errors/index.ts';
 import { parseFields } from '../fields.ts';
 import { globMatch } from '../glob.ts';
+import { checkLoginFrom, tokenIssue } from '../token-fields.ts';
 import type { AuthIssue } from '../types.ts';
 import { identityFromClaims, type ServiceAccountIdentity } from './claims.ts';
 import { effectiveVerification, type KubernetesConfig } from './config.ts';
 import type { KeySource } from './key-source.ts';
-import { clientAllowed, issuesBatch, type KubernetesRole } from './role.ts';
+import type { KubernetesRole } from './role.ts';
 import { tokenReview } from './token-review.ts';
 import { decodeUnverified, verifySigned } from './verify-jwt.ts';
 
@@ -20,9 +21,6 @@ const LoginFields = z.object({
   // Service-account tokens are 1–2 KiB; 16 KiB leaves room for large claim sets without inviting abuse.
   jwt: z.string({ error: 'missing jwt' }).min(1, 'missing jwt').max(16384, 'jwt is longer than 16384 bytes'),
 });
-
-/** A role without token_ttl gets Vault's system default lease (768h), never a token that lives forever. */
-export const DEFAULT_TTL_SECONDS = 768 * 3600;
 
 export interface LoginDeps {
   config(): Promise<KubernetesConfig | undefined>;
@@ -59,20 +57,13 @@ function withIdentity(err: unknown, role: string, id: ServiceAccountIdentity): u
   return new ArcaError(err.code, err.message, { expose: err.expose, details: { ...err.details, auditMetadata }, cause: err.cause });
 }
 
-/** token_max_ttl and token_explicit_max_ttl both cap the token's life here: the smaller one set wins (0 = none). */
-function hardCap(role: KubernetesRole): number {
-  const max = role.token_max_ttl;
-  const explicit = role.token_explicit_max_ttl;
-  return max > 0 && explicit > 0 ? Math.min(max, explicit) : max || explicit;
-}
-
 export async function login(d: LoginDeps, req: LoginInput): Promise<{ issue: AuthIssue; id: ServiceAccountIdentity }> {
   const f = parseFields(LoginFields, req.data);
   const cfg = await d.config();
   if (!cfg) throw new ArcaError('ERR_K8S_AUTH_NOT_CONFIGURED', `this auth mount is not configured: write ${req.mountPoint}config first`);
   const role = await d.role(f.role);
   if (!role) throw new ArcaError('ERR_K8S_AUTH_ROLE_UNKNOWN', `invalid role name: no such role on ${req.mountPoint}`);
-  if (!clientAllowed(role, req.clientAddr)) throw new ArcaError('ERR_PERMISSION_DENIED', "login request originated from outside the role's token_bound_cidrs");
+  checkLoginFrom(role, req.clientAddr);
   const mode = effectiveVerification(cfg) ?? 'tokenreview';
 
   const checks = { issuer: '', audience: role.audience, nowSec: d.nowSec() };
@@ -104,27 +95,14 @@ export async function login(d: LoginDeps, req: LoginInput): Promise<{ issue: Aut
   if (id.podName !== undefined) metadata['pod_name'] = id.podName;
   if (id.podUid !== undefined) metadata['pod_uid'] = id.podUid;
   if (id.nodeName !== undefined) metadata['node_name'] = id.nodeName;
-  const policies = [...role.token_policies];
-  if (!role.token_no_default_policy && !policies.includes('default')) policies.push('default');
-  const batch = issuesBatch(role);
-  const mount = req.mountPoint.replace(/^auth\//, '').replace(/\/$/, '').replaceAll('/', '-');
   return {
     id,
-    issue: {
-      policies,
-      displayName: `${mount}-${id.namespace}-${id.name}`,
-      ttlSeconds: role.token_ttl || role.token_max_ttl || DEFAULT_TTL_SECONDS,
-      explicitMaxTtlSeconds: hardCap(role),
-      ...(role.token_period ? { periodSeconds: role.token_period } : {}),
-      numUses: role.token_num_uses,
-      renewable: !batch,
-      ...(batch ? { batch } : {}),
-      // Vault ties the token to the role's CIDRs too, not only the login.
-      ...(role.token_bound_cidrs.length ? { boundCidrs: role.token_bound_cidrs } : {}),
+    issue: tokenIssue(role, {
+      mountPoint: req.mountPoint,
+      name: `${id.namespace}-${id.name}`,
       metadata,
-      orphan: true,
       // Vault's default alias_name_source: the service account's uid (a recreated account is a new entity).
       alias: { name: id.uid || `${id.namespace}/${id.name}`, metadata: { service_account_namespace: id.namespace, service_account_name: id.name } },
-    },
+    }),
   };
 }

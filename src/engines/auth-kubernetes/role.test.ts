@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { isArcaError } from '../../errors/index.ts';
-import { clientAllowed, issuesBatch, MAX_DURATION_SECONDS, parseRole, roleData, storedRole } from './role.ts';
+import { checkLoginFrom } from '../token-fields.ts';
+import { issuesBatch, MAX_DURATION_SECONDS, parseRole, roleData, storedRole } from './role.ts';
 
 const BASE = { bound_service_account_names: 'api', bound_service_account_namespaces: 'payments', audience: 'arca' };
 
@@ -118,12 +119,21 @@ describe('kubernetes auth role', () => {
 
   it('checks the client address against token_bound_cidrs (IPv4, IPv6, v4-mapped)', () => {
     const { role } = parseRole({ ...BASE, token_bound_cidrs: '10.0.0.0/8,fd00::/8,192.168.1.7' }, undefined);
-    assert.ok(clientAllowed(role, '10.1.2.3'));
-    assert.ok(clientAllowed(role, '::ffff:10.1.2.3'));
-    assert.ok(clientAllowed(role, 'fd12::1'));
-    assert.ok(clientAllowed(role, '192.168.1.7'));
-    assert.ok(!clientAllowed(role, '192.168.1.8'));
-    assert.ok(!clientAllowed(role, ''));
-    assert.ok(clientAllowed(parseRole(BASE, undefined).role, '8.8.8.8'));
+    const allowed = (addr: string) => {
+      try {
+        checkLoginFrom(role, addr);
+        return true;
+      } catch (e) {
+        assert.ok(isArcaError(e, 'ERR_PERMISSION_DENIED'), String(e));
+        return false;
+      }
+    };
+    assert.ok(allowed('10.1.2.3'));
+    assert.ok(allowed('::ffff:10.1.2.3'));
+    assert.ok(allowed('fd12::1'));
+    assert.ok(allowed('192.168.1.7'));
+    assert.ok(!allowed('192.168.1.8'));
+    assert.ok(!allowed(''));
+    checkLoginFrom(parseRole(BASE, undefined).role, '8.8.8.8');
   });
 });

@@ -14,8 +14,9 @@ import { z } from 'zod';
 import { ArcaError, isArcaError } from '../../errors/index.ts';
 import { parseFields } from '../fields.ts';
 import { EngineRouter } from '../router.ts';
-import type { Engine, EngineContext } from '../types.ts';
-import { isLoopbackHttp, type OidcConfig, oidcIgnoredFields, type OidcRole, parseOidcConfig, parseOidcRole } from './settings.ts';
+import type { Engine, EngineContext, EngineRequest } from '../types.ts';
+import { checkLoginFrom, tokenIssue } from '../token-fields.ts';
+import { isLoopbackHttp, type OidcConfig, oidcIgnoredFields, type OidcRole, oidcRoleData, parseOidcConfig, parseOidcRole, storedOidcRole } from './settings.ts';
 
 export const LOGIN_TTL_MS = 5 * 60_000;
 const MAX_PENDING = 10_000;
@@ -48,7 +49,7 @@ export function createOidcAuthEngine(ctx: EngineContext): Engine {
   const loadRole = async (name: string): Promise<OidcRole> => {
     const b = ROLE_NAME.test(name) ? await s.get(`role/${name}`) : undefined;
     if (!b) throw new ArcaError('ERR_INVALID_REQUEST', 'unknown role', { details: { field: 'role' } });
-    return JSON.parse(dec.decode(b)) as OidcRole;
+    return storedOidcRole(dec.decode(b));
   };
   const provider = async (c: OidcConfig): Promise<client.Configuration> => (await discover(c)).cfg;
   const discover = async (c: OidcConfig): Promise<NonNullable<typeof discovered>> => {
@@ -87,7 +88,7 @@ export function createOidcAuthEngine(ctx: EngineContext): Engine {
     })
     .add('role/', { list: async () => ({ data: { keys: (await s.list('role/')).sort() } }) })
     .add('role/:name', {
-      read: async (_r, p) => ({ data: { ...(await loadRole(p['name']!)), role_type: 'oidc' } }),
+      read: async (_r, p) => ({ data: oidcRoleData(await loadRole(p['name']!)) }),
       update: async (r, p) => {
         if (!ROLE_NAME.test(p['name']!)) throw new ArcaError('ERR_INVALID_REQUEST', 'invalid role name', { details: { field: 'name' } });
         await s.put(`role/${p['name']}`, enc.encode(JSON.stringify(parseOidcRole(r.data))));
@@ -122,11 +123,11 @@ export function createOidcAuthEngine(ctx: EngineContext): Engine {
       },
     })
     .add('oidc/callback', {
-      read: (r) => callback(r.data),
-      update: (r) => callback(r.data),
+      read: (r) => callback(r),
+      update: (r) => callback(r),
     });
 
-  async function callback(data: Record<string, unknown>) {
+  async function callback({ data, mountPoint, clientAddr }: EngineRequest) {
     const f = parseFields(CallbackFields, data);
     const p = pending.get(f.state);
     // Single use: a replayed or unknown state is refused before anything reaches the provider.
@@ -134,6 +135,8 @@ export function createOidcAuthEngine(ctx: EngineContext): Engine {
     if (!p || p.expiresAt <= ctx.now()) throw new ArcaError('ERR_OIDC_STATE_INVALID', 'unknown, expired or already used OIDC state: start the login again');
     const c = await loadConfig();
     const role = await loadRole(p.role);
+    // Before the code is redeemed: a callback from outside the role's token_bound_cidrs spends nothing at the provider.
+    checkLoginFrom(role, clientAddr);
     const { cfg, jwks } = await discover(c);
     const current = new URL(p.redirectUri);
     current.searchParams.set('code', f.code);
@@ -157,12 +160,7 @@ export function createOidcAuthEngine(ctx: EngineContext): Engine {
     if (typeof user !== 'string' || user === '' || user.length > 512) throw new ArcaError('ERR_OIDC_LOGIN_FAILED', `OIDC login failed: the ID token has no string claim "${role.user_claim}"`);
     const g = role.groups_claim ? claims[role.groups_claim] : undefined;
     const groups = Array.isArray(g) ? g.filter((x): x is string => typeof x === 'string').slice(0, 256) : [];
-    return {
-      issue: {
-        policies: [...new Set(['default', ...role.token_policies])], displayName: `oidc-${user}`.slice(0, 256), ttlSeconds: role.token_ttl,
-        renewable: true, metadata: { role: p.role }, orphan: true, alias: { name: user, groups },
-      },
-    };
+    return { issue: tokenIssue(role, { mountPoint, name: user, metadata: { role: p.role }, alias: { name: user, groups } }) };
   }
 
   return { type: 'oidc', sensitiveFields: ['oidc_client_secret', 'code', 'state', 'client_nonce'], handle: (req) => router.dispatch(req), routes: () => router.routes() };

@@ -1,7 +1,8 @@
 /** `config` and `role/:name` of the OIDC auth method (Vault's field names), parsed and range-checked. */
 import { z } from 'zod';
 import { ArcaError } from '../../errors/index.ts';
-import { ignoredFieldsResponse, parseFields, vDuration, vStringList } from '../fields.ts';
+import { ignoredFieldsResponse, parseFields, vStringList } from '../fields.ts';
+import { mergeTokenFields, storedTokenFields, TOKEN_FIELDS_DEFAULTS, type TokenFields, tokenFieldsData, tokenFieldsShape } from '../token-fields.ts';
 
 export interface OidcConfig {
   oidc_discovery_url: string;
@@ -11,18 +12,14 @@ export interface OidcConfig {
   default_role: string;
 }
 
-export interface OidcRole {
+export interface OidcRole extends TokenFields {
   bound_audiences: string[];
   user_claim: string;
   groups_claim: string;
   allowed_redirect_uris: string[];
   oidc_scopes: string[];
-  token_policies: string[];
-  token_ttl: number;
 }
 
-/** Ten years, as the other auth methods' token_ttl bound. */
-const MAX_TTL = 10 * 365 * 86400;
 const url = z.string().max(2048).refine((u) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol), 'must be an http(s) URL');
 const ConfigFields = z.object({
   oidc_discovery_url: url,
@@ -36,9 +33,7 @@ const RoleFields = z.object({
   groups_claim: z.string().max(256).optional(),
   allowed_redirect_uris: vStringList.pipe(z.array(url).min(1, 'allowed_redirect_uris must list at least one URI')),
   oidc_scopes: vStringList.optional(),
-  token_policies: vStringList.refine((l) => !l.includes('root'), 'auth methods cannot create root tokens: remove "root"').optional(),
-  policies: vStringList.refine((l) => !l.includes('root'), 'auth methods cannot create root tokens: remove "root"').optional(),
-  token_ttl: vDuration.refine((n) => n <= MAX_TTL, `token_ttl must be between 0 and ${MAX_TTL} seconds`).optional(),
+  ...tokenFieldsShape,
 });
 
 /** Plain http is accepted only for a provider on the loopback interface (tests, local development). */
@@ -61,11 +56,25 @@ export function parseOidcConfig(data: unknown): OidcConfig {
   return { oidc_discovery_url: f.oidc_discovery_url, oidc_client_id: f.oidc_client_id, oidc_client_secret: f.oidc_client_secret ?? '', default_role: f.default_role ?? '' };
 }
 
+/** A role write replaces the role (allowed_redirect_uris is required), so token fields start from the defaults. */
 export function parseOidcRole(data: unknown): OidcRole {
   const f = parseFields(RoleFields, data);
   return {
+    ...mergeTokenFields(TOKEN_FIELDS_DEFAULTS, f),
     bound_audiences: f.bound_audiences ?? [], user_claim: f.user_claim ?? 'sub', groups_claim: f.groups_claim ?? '',
     allowed_redirect_uris: f.allowed_redirect_uris, oidc_scopes: f.oidc_scopes ?? [],
-    token_policies: f.token_policies ?? f.policies ?? [], token_ttl: f.token_ttl ?? 0,
+  };
+}
+
+/** A stored role (roles written before the other token fields existed take their defaults). */
+export function storedOidcRole(json: string): OidcRole {
+  return storedTokenFields(JSON.parse(json) as OidcRole);
+}
+
+/** The read shape: the role's own fields, the token fields as Vault reports them, and `role_type`. */
+export function oidcRoleData(r: OidcRole): Record<string, unknown> {
+  return {
+    bound_audiences: r.bound_audiences, user_claim: r.user_claim, groups_claim: r.groups_claim,
+    allowed_redirect_uris: r.allowed_redirect_uris, oidc_scopes: r.oidc_scopes, role_type: 'oidc', ...tokenFieldsData(r),
   };
 }
