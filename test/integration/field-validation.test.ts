@@ -118,6 +118,32 @@ describe('field validation through the server', () => {
     assert.equal(warnings(patched), 'Endpoint ignored these unrecognized parameters: [extra]');
   });
 
+  it('names body fields transit does not take on encrypt, decrypt, rewrap, datakey, hash and random, never their values', async () => {
+    const warnings = (r: { body: unknown }) => ((r.body as { warnings?: string[] | null }).warnings ?? []).join(' ');
+    assert.equal((await req('POST', 'transit/keys/fv-t', {})).status, 200);
+    const pt = Buffer.from('fv-transit').toString('base64');
+    const enc = await c.request('POST', 'transit/encrypt/fv-t', { plaintext: pt });
+    assert.equal(warnings(enc), '', 'the body a Vault client sends');
+    const ct = (enc.body['data'] as { ciphertext: string }).ciphertext;
+    // `contxt` for `context`: Vault would not derive the key from it, and neither does Arca, so say so.
+    const typo = await c.request('POST', 'transit/encrypt/fv-t', { plaintext: pt, contxt: 'c2VjcmV0LWN0eA==' });
+    assert.equal(typo.status, 200);
+    assert.equal(warnings(typo), 'Endpoint ignored these unrecognized parameters: [contxt]');
+    assert.equal(JSON.stringify(typo.body).includes('c2VjcmV0LWN0eA=='), false);
+    for (const [path, body, stray] of [
+      ['transit/decrypt/fv-t', { ciphertext: ct, key_verison: 1 }, 'key_verison'],
+      ['transit/rewrap/fv-t', { ciphertext: ct, plaintext: pt }, 'plaintext'],
+      ['transit/datakey/wrapped/fv-t', { bit: 256 }, 'bit'],
+      ['transit/hash/sha2-256', { input: pt, fromat: 'hex' }, 'fromat'],
+      ['transit/random/16', { foramt: 'hex' }, 'foramt'],
+      ['transit/encrypt/fv-t', { batch_input: [{ plaintext: pt }], batch: true }, 'batch'],
+    ] as const) {
+      const r = await c.request('POST', path, body);
+      assert.equal(r.status, 200, `${path}: ${JSON.stringify(r.body)}`);
+      assert.equal(warnings(r), `Endpoint ignored these unrecognized parameters: [${stray}]`, path);
+    }
+  });
+
   it('never quotes a request value in an error, the audit log or the server log', async () => {
     const secret = 's3cr3t-value-5b1d9e';
     const bad: [string, string, Record<string, unknown>][] = [

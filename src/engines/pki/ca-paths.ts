@@ -7,7 +7,7 @@
 import { randomBytes, webcrypto } from 'node:crypto';
 import { z } from 'zod';
 import { ArcaError } from '../../errors/index.ts';
-import { outOfRange, parseFields, vIntIn, vStringList } from '../fields.ts';
+import { ignoredFieldsResponse, outOfRange, parseFields, vIntIn, vStringList, withIgnoredFields } from '../fields.ts';
 import type { EngineResponse } from '../types.ts';
 import { certSerialHex, csrError, makeCsr, parseCertificate, parseCsr, pemBlocks, selfSignedCa, signIntermediate, toPem } from './build.ts';
 import { exportPkcs8, generateKeyPair, keyError, type KeySpec, keySpec, privateKeyPem } from './keys.ts';
@@ -94,7 +94,7 @@ export async function generateRoot(s: PkiState, type: string, data: Record<strin
   };
   if (exported && pkcs8) Object.assign(out, { private_key: privateKeyPem(spec, pkcs8, b.private_key_format === 'pkcs8' ? 'pkcs8' : 'der'), private_key_type: spec.type });
   const urls = await loadUrls(s);
-  return { data: out, ...(urls ? {} : { warnings: ["This mount hasn't configured any authority information access (AIA) fields; this may make it harder for systems to find missing certificates in the chain or to validate revocation status of certificates. Consider updating /config/urls with this information."] }) };
+  return withIgnoredFields<EngineResponse>({ data: out, ...(urls ? {} : { warnings: ["This mount hasn't configured any authority information access (AIA) fields; this may make it harder for systems to find missing certificates in the chain or to validate revocation status of certificates. Consider updating /config/urls with this information."] }) }, rootSchema, data);
 }
 
 export async function generateIntermediate(s: PkiState, type: string, data: Record<string, unknown>): Promise<EngineResponse> {
@@ -110,7 +110,7 @@ export async function generateIntermediate(s: PkiState, type: string, data: Reco
   await putJson(s.storage, PENDING_KEY, { spec, ...stored, csrPem } satisfies PendingRecord);
   const out: Record<string, unknown> = { csr: b.format === 'der' ? Buffer.from(csr.rawData).toString('base64') : csrPem };
   if (exported && pkcs8) Object.assign(out, { private_key: privateKeyPem(spec, pkcs8, b.private_key_format === 'pkcs8' ? 'pkcs8' : 'der'), private_key_type: spec.type });
-  return { data: out };
+  return withIgnoredFields<EngineResponse>({ data: out }, interSchema, data);
 }
 
 export async function setSigned(s: PkiState, data: Record<string, unknown>): Promise<EngineResponse> {
@@ -129,7 +129,7 @@ export async function setSigned(s: PkiState, data: Record<string, unknown>): Pro
   const ok = await s.storage.commit({ puts: [[CA_KEY, encodeJson(rec)]], deletes: [PENDING_KEY], expect: [[CA_KEY, undefined]] });
   if (!ok) throw new ArcaError('ERR_PKI_CA_EXISTS', 'this mount already has a CA: mount pki at another path for a new one');
   const id = serialColons(certSerialHex(leaf));
-  return { data: { imported_issuers: [id], imported_keys: [], mapping: { [id]: '' } } };
+  return withIgnoredFields<EngineResponse>({ data: { imported_issuers: [id], imported_keys: [], mapping: { [id]: '' } } }, setSignedSchema, data);
 }
 
 export async function signIntermediatePath(s: PkiState, data: Record<string, unknown>): Promise<EngineResponse> {
@@ -146,15 +146,14 @@ export async function signIntermediatePath(s: PkiState, data: Record<string, unk
     subject, sans, notBefore: new Date(now - BACKDATE_MS), notAfter: new Date(notAfter), maxPathLength: b.max_path_length ?? -1, urls: await loadUrls(s),
   });
   const pem = cert.toString('pem');
-  return {
-    data: {
-      certificate: certOut(pem, b.format),
-      issuing_ca: certOut(ca.certPem, b.format),
-      ca_chain: [ca.certPem, ...ca.parents].map((p) => certOut(p, b.format)),
-      serial_number: serialColons(certSerialHex(cert)),
-      expiration: Math.floor(cert.notAfter.getTime() / 1000),
-    },
+  const out = {
+    certificate: certOut(pem, b.format),
+    issuing_ca: certOut(ca.certPem, b.format),
+    ca_chain: [ca.certPem, ...ca.parents].map((p) => certOut(p, b.format)),
+    serial_number: serialColons(certSerialHex(cert)),
+    expiration: Math.floor(cert.notAfter.getTime() / 1000),
   };
+  return withIgnoredFields<EngineResponse>({ data: out }, signInterSchema, data);
 }
 
 export async function writeUrls(s: PkiState, data: Record<string, unknown>): Promise<EngineResponse | undefined> {
@@ -174,7 +173,7 @@ export async function writeUrls(s: PkiState, data: Record<string, unknown>): Pro
     next[k] = v;
   }
   await putJson(s.storage, URLS_KEY, next);
-  return undefined;
+  return ignoredFieldsResponse(urlsSchema, data);
 }
 
 export async function readUrls(s: PkiState): Promise<EngineResponse> {

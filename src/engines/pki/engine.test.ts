@@ -73,4 +73,26 @@ describe('pki roles', () => {
     assert.equal(JSON.stringify(r?.warnings).includes('s3cr3t'), false, 'names only');
     assert.equal((await call('update', 'issue/web', { common_name: 'b.example', ttl: '1h' }))?.warnings, undefined);
   });
+
+  it('names the fields the CA paths do not take (root, intermediate, sign-intermediate, set-signed, urls, revoke, tidy)', async () => {
+    const ignored = (names: string) => [`Endpoint ignored these unrecognized parameters: [${names}]`];
+    const root = setup();
+    await root.call('update', 'config/urls', { issuing_certificates: 'http://127.0.0.1/ca' });
+    const r = await root.call('update', 'root/generate/internal', { common_name: 'root', key_type: 'ec', issuer_name: 'main', permitted_dns_domains: 'example.com' });
+    assert.deepEqual(r?.warnings, ignored('issuer_name permitted_dns_domains'));
+    assert.deepEqual((await root.call('update', 'config/urls', { ocsp_server: 'http://x' }))?.warnings, ignored('ocsp_server'), 'Vault names it ocsp_servers');
+    const sub = setup();
+    const csr = ((await sub.call('update', 'intermediate/generate/internal', { common_name: 'sub', key_type: 'ec', key_name: 'k' }))!);
+    assert.deepEqual(csr.warnings, ignored('key_name'));
+    const signed = await root.call('update', 'root/sign-intermediate', { csr: (csr.data as { csr: string }).csr, common_name: 'sub', use_pss: true });
+    assert.deepEqual(signed?.warnings, ignored('use_pss'));
+    const cert = (signed!.data as { certificate: string }).certificate;
+    assert.deepEqual((await sub.call('update', 'intermediate/set-signed', { certificate: cert, issuer_ref: 'x' }))?.warnings, ignored('issuer_ref'));
+    await root.call('update', 'roles/r', { allow_any_name: true, key_type: 'ec' });
+    const leaf = (await root.call('update', 'issue/r', { common_name: 'leaf', ttl: '1h' }))!.data as { serial_number: string };
+    assert.deepEqual((await root.call('update', 'revoke', { serial_number: leaf.serial_number, reason: 'keyCompromise' }))?.warnings, ignored('reason'));
+    const tidy = await root.call('update', 'tidy', { tidy_cert_store: true, tidy_expired_issuers: true });
+    assert.equal(tidy?.status, 202);
+    assert.deepEqual(tidy?.warnings?.slice(1), ignored('tidy_expired_issuers'));
+  });
 });

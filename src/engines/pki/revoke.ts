@@ -8,7 +8,7 @@
  */
 import { z } from 'zod';
 import { ArcaError } from '../../errors/index.ts';
-import { parseFields, vBool, vDurationIn } from '../fields.ts';
+import { parseFields, vBool, vDurationIn, withIgnoredFields } from '../fields.ts';
 import type { EngineResponse } from '../types.ts';
 import { buildCrl, certSerialHex, parseCertificate, toPem } from './build.ts';
 import type { PkiState } from './state.ts';
@@ -33,7 +33,12 @@ const tidySchema = z.object({
 
 const nowSec = (s: PkiState) => Math.floor(s.now() / 1000);
 
+/** `revoke`, with Vault's warning for body fields it does not take. */
 export async function revoke(s: PkiState, data: Record<string, unknown>): Promise<EngineResponse> {
+  return withIgnoredFields(await revokeCert(s, data), revokeSchema, data);
+}
+
+async function revokeCert(s: PkiState, data: Record<string, unknown>): Promise<EngineResponse> {
   const b = parseFields(revokeSchema, data);
   if (b.serial_number && b.certificate) throw new ArcaError('ERR_INVALID_REQUEST', 'Must provide either the certificate or the serial to revoke; not both.');
   let key: string | undefined;
@@ -176,7 +181,7 @@ export function startTidy(s: PkiState, status: TidyStatus, data: Record<string, 
     .finally(() => {
       status.time_finished = new Date(s.now()).toISOString();
     });
-  return { status: 202, warnings: ['Tidy operation successfully started. Any information from the operation will be printed to Arca\'s server logs.'] };
+  return withIgnoredFields<EngineResponse>({ status: 202, warnings: ['Tidy operation successfully started. Any information from the operation will be printed to Arca\'s server logs.'] }, tidySchema, data);
 }
 
 export function tidyStatus(status: TidyStatus): EngineResponse {

@@ -1,6 +1,6 @@
 /** `encrypt/:name`, `decrypt/:name`, `rewrap/:name` (Vault's path_encrypt.go, path_decrypt.go, path_rewrap.go). */
 import { z } from 'zod';
-import { MAX_INT, vBool, vIntIn } from '../fields.ts';
+import { MAX_INT, vBool, vIntIn, withIgnoredFields } from '../fields.ts';
 import type { EngineRequest, EngineResponse } from '../types.ts';
 import { checkContextConsistency, checkPartialFailureCode, parseBatch, runBatch } from './batch.ts';
 import { encodeB64 } from './encoding.ts';
@@ -69,8 +69,8 @@ export async function encrypt(s: TransitState, req: EngineRequest, rawName: stri
     p = (await createKey(s, name, { type, derived: ctx !== undefined && ctx !== '', autoRotatePeriod: 0 })).policy;
   }
   const key = p;
-  if (!b.batch_input) return { data: await encryptOne(s, key, b) };
-  return runBatch(items, partial, (it) => encryptOne(s, key, it));
+  if (!b.batch_input) return withIgnoredFields<EngineResponse>({ data: await encryptOne(s, key, b) }, encBody, req.data);
+  return withIgnoredFields(await runBatch(items, partial, (it) => encryptOne(s, key, it)), encBody, req.data);
 }
 
 /** One item (module level: a per-request named closure costs a keepNames wrapper under tsx). */
@@ -89,8 +89,8 @@ export async function decrypt(s: TransitState, req: EngineRequest, rawName: stri
   if (b.batch_input) checkContextConsistency(items);
   else if (b.ciphertext === undefined || b.ciphertext === '') throw invalid('missing ciphertext to decrypt');
   const p = await loadForDecrypt(s, name, b.batch_input ? items.map((i) => i.ciphertext) : [b.ciphertext ?? '']);
-  if (!b.batch_input) return { data: await decryptOne(s, p, b) };
-  return runBatch(items, partial, (it) => decryptOne(s, p, it));
+  if (!b.batch_input) return withIgnoredFields<EngineResponse>({ data: await decryptOne(s, p, b) }, decBody, req.data);
+  return withIgnoredFields(await runBatch(items, partial, (it) => decryptOne(s, p, it)), decBody, req.data);
 }
 
 async function decryptOne(s: TransitState, p: KeyPolicy, it: DecItem | z.output<typeof decBody>) {
@@ -118,6 +118,6 @@ export async function rewrap(s: TransitState, req: EngineRequest, rawName: strin
       d.plaintext.fill(0);
     }
   };
-  if (!b.batch_input) return { data: await one(b) };
-  return runBatch(items, partial, one);
+  if (!b.batch_input) return withIgnoredFields<EngineResponse>({ data: await one(b) }, rewrapBody, req.data);
+  return withIgnoredFields(await runBatch(items, partial, one), rewrapBody, req.data);
 }

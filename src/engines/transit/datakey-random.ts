@@ -1,7 +1,7 @@
 /** `datakey/plaintext|wrapped/:name` and `random(/:source)(/:bytes)` (Vault's path_datakey.go, random_api.go). */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { MAX_INT, outOfRange, toInt, vIntIn } from '../fields.ts';
+import { MAX_INT, outOfRange, toInt, vIntIn, withIgnoredFields } from '../fields.ts';
 import type { EngineRequest, EngineResponse } from '../types.ts';
 import { encodeB64 } from './encoding.ts';
 import { b64Field, checkName, invalid, keyNotFound, parseBody } from './request.ts';
@@ -29,9 +29,8 @@ export async function datakey(s: TransitState, req: EngineRequest, kind: string,
   const dk = new Uint8Array(randomBytes(bits / 8));
   try {
     const r = await s.ops.encrypt(p, dk, b.key_version ?? 0, input);
-    return {
-      data: { ciphertext: r.ciphertext, key_version: r.version, ...(kind === 'plaintext' ? { plaintext: encodeB64(dk) } : {}) },
-    };
+    const data = { ciphertext: r.ciphertext, key_version: r.version, ...(kind === 'plaintext' ? { plaintext: encodeB64(dk) } : {}) };
+    return withIgnoredFields<EngineResponse>({ data }, datakeySchema, req.data);
   } finally {
     dk.fill(0);
   }
@@ -64,6 +63,6 @@ export async function random(req: EngineRequest, segs: string[]): Promise<Engine
   const format = b.format ?? 'base64';
   if (format !== 'hex' && format !== 'base64') throw invalid('unsupported encoding format; must be "hex" or "base64"');
   const buf = randomBytes(bytes);
-  return { data: { random_bytes: buf.toString(format) } };
+  return withIgnoredFields<EngineResponse>({ data: { random_bytes: buf.toString(format) } }, randomSchema, req.data);
 }
 

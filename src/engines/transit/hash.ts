@@ -1,6 +1,7 @@
 /** `hash(/:algorithm)`: Vault's keyless hash helper (path_hash.go). */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { withIgnoredFields } from '../fields.ts';
 import type { EngineRequest, EngineResponse } from '../types.ts';
 import { b64Field, invalid, parseBody } from './request.ts';
 
@@ -26,5 +27,5 @@ export async function hash(req: EngineRequest, urlAlgorithm: string | undefined)
   if (!nodeAlg) throw invalid(`unsupported algorithm: use one of ${Object.keys(ALGORITHMS).join(', ')}`);
   const format = b.format ?? 'hex';
   if (format !== 'hex' && format !== 'base64') throw invalid('unsupported encoding format; must be "hex" or "base64"');
-  return { data: { sum: createHash(nodeAlg).update(input).digest(format) } };
+  return withIgnoredFields<EngineResponse>({ data: { sum: createHash(nodeAlg).update(input).digest(format) } }, schema, req.data);
 }
