@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { ArcaError } from '../errors/index.ts';
-import { type Engine, EngineRouter, type EngineRequest, parseFields, vBool, vStringList } from '../engines/index.ts';
+import { type Engine, type EngineRequest, type EngineResponse, EngineRouter, parseFields, vBool, vStringList, withIgnoredFields } from '../engines/index.ts';
 import type { Alias, Entity, Group, IdentityStore } from './store.ts';
 
 const NAME = z.string().min(1).max(256).regex(/^[^/\s][^/]*$/, 'must not contain "/" nor start with a space');
@@ -46,7 +46,7 @@ export function createIdentityEngine(store: IdentityStore, mountByAccessor: Moun
   const writeEntity = async (id: string | undefined, r: EngineRequest, name?: string) => {
     const f = parseFields(EntityFields, r.data);
     const e = await store.saveEntity(id, { ...f, ...(name ? { name } : {}) });
-    return { data: { id: e.id, name: e.name, aliases: null } };
+    return withIgnoredFields<EngineResponse>({ data: { id: e.id, name: e.name, aliases: null } }, EntityFields, r.data);
   };
   const writeAlias = async (id: string | undefined, r: EngineRequest) => {
     const f = parseFields(AliasFields, r.data);
@@ -56,12 +56,12 @@ export function createIdentityEngine(store: IdentityStore, mountByAccessor: Moun
       if (!mount) throw new ArcaError('ERR_INVALID_REQUEST', 'mount_accessor must name an enabled auth method', { details: { field: 'mount_accessor' } });
     }
     const a = await store.saveAlias(id, { name: f.name, canonical_id: f.canonical_id, mount });
-    return { data: { id: a.id, canonical_id: a.canonical_id } };
+    return withIgnoredFields<EngineResponse>({ data: { id: a.id, canonical_id: a.canonical_id } }, AliasFields, r.data);
   };
   const writeGroup = async (id: string | undefined, r: EngineRequest, name?: string) => {
     const f = parseFields(GroupFields, r.data);
     const g = await store.saveGroup(id, { ...f, ...(name ? { name } : {}) });
-    return { data: { id: g.id, name: g.name } };
+    return withIgnoredFields<EngineResponse>({ data: { id: g.id, name: g.name } }, GroupFields, r.data);
   };
   const keys = (ks: string[]) => ({ data: { keys: ks.sort() } });
   const byName = async <T extends { id: string }>(find: (n: string) => Promise<T | undefined>, n: string) => (await find(n))?.id;

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { toBuffer } from 'qrcode';
 import { ArcaError } from '../errors/index.ts';
-import { type EngineRequest, type EngineRouter, parseFields, vStringList } from '../engines/index.ts';
+import { type EngineRequest, type EngineResponse, type EngineRouter, parseFields, vStringList, withIgnoredFields } from '../engines/index.ts';
 import type { MfaStore } from './store.ts';
 import { hashRecoveryCode, newRecoveryCodes, newSecret, otpauthUrl } from './totp.ts';
 
@@ -43,7 +43,8 @@ export function registerMfaRoutes(router: EngineRouter, d: MfaRouteDeps): void {
   const writeMethod = async (id: string | undefined, r: EngineRequest) => {
     const f = parseFields(MethodFields, r.data);
     const m = await s.saveMethod(id, { name: f.method_name, issuer: f.issuer });
-    return { data: { method_id: m.id } };
+    // Vault's TOTP options this subset does not apply (period, digits, algorithm, …) are named, not dropped.
+    return withIgnoredFields<EngineResponse>({ data: { method_id: m.id } }, MethodFields, r.data);
   };
   router
     // Every method of both types (Vault's type-agnostic list), with its type and name.

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { ArcaError } from '../errors/index.ts';
-import { type EngineRequest, type EngineRouter, parseFields, vStringList } from '../engines/index.ts';
+import { type EngineRequest, type EngineResponse, type EngineRouter, parseFields, vStringList, withIgnoredFields } from '../engines/index.ts';
 import type { MfaStore, WebauthnMethod } from './store.ts';
 import type { Webauthn } from './webauthn.ts';
 
@@ -71,7 +71,7 @@ export function registerWebauthnRoutes(router: EngineRouter, d: WebauthnRouteDep
       ...(f.method_name !== undefined ? { name: f.method_name } : {}), ...(rpId ? { rp_id: rpId } : {}), ...(origins ? { origins } : {}),
       ...(f.rp_name !== undefined ? { rp_name: f.rp_name } : {}), ...(f.user_verification ? { user_verification: f.user_verification } : {}),
     });
-    return { data: { method_id: m.id } };
+    return withIgnoredFields<EngineResponse>({ data: { method_id: m.id } }, MethodFields, r.data);
   };
   router
     .add('mfa/method/webauthn/', { list: async () => ({ data: { keys: (await s.methodIds('webauthn')).sort() } }) })

@@ -138,6 +138,43 @@ describe('identity and userpass (real server)', () => {
     assert.equal((await g.client(once.client_token).request('GET', 'secret/data/shared')).status, 403, 'token_num_uses: 1');
   });
 
+  it('names the body fields identity, policy, audit and MFA writes do not take, and is quiet on what Vault clients send', async () => {
+    const warnings = (r: { status: number; body: Record<string, unknown> }) => ((r.body['warnings'] as string[] | undefined) ?? []).join(' ');
+    const ignored = (names: string) => `Endpoint ignored these unrecognized parameters: [${names}]`;
+    const entity = await g.root.request('POST', 'identity/entity', { name: 'wren', polices: ['kvread'] });
+    assert.equal(entity.status, 200);
+    assert.equal(warnings(entity), ignored('polices'));
+    assert.deepEqual(((await g.root.read('identity/entity/name/wren')).body['data'] as { policies: string[] }).policies, []);
+    // Nested groups are not in this subset: a group that names member groups says so.
+    const group = await g.root.request('POST', 'identity/group', { name: 'wrens', member_group_ids: ['x'], policies: 'kvread' });
+    assert.equal(warnings(group), ignored('member_group_ids'));
+    const accessor = ((await g.root.read('sys/auth')).body['data'] as Record<string, { accessor: string }>)['userpass/']!.accessor;
+    const alias = await g.root.request('POST', 'identity/entity-alias', { name: 'wren', canonical_id: (entity.body['data'] as { id: string }).id, mount_accessor: accessor, custom_metadata: { team: 'x' } });
+    assert.equal(alias.status, 200, JSON.stringify(alias.body));
+    assert.equal(warnings(alias), ignored('custom_metadata'));
+
+    const quietPolicy = await g.root.request('PUT', 'sys/policies/acl/wren', { policy: 'path "secret/data/wren" { capabilities = ["read"] }' });
+    assert.equal(quietPolicy.status, 204);
+    const policy = await g.root.request('PUT', 'sys/policies/acl/wren', { policy: 'path "secret/data/wren" { capabilities = ["read"] }', enforcement_level: 'hard-mandatory' });
+    assert.equal(warnings(policy), ignored('enforcement_level'));
+
+    // What `vault audit enable file file_path=...` sends, then a misspelt description.
+    const quietAudit = await g.root.request('PUT', 'sys/audit/wren', { type: 'file', description: '', options: { file_path: join(g.dir, 'wren.log') }, local: false });
+    assert.equal(quietAudit.status, 204, JSON.stringify(quietAudit.body));
+    const audit = await g.root.request('PUT', 'sys/audit/wren2', { type: 'file', descripton: 'x', options: { file_path: join(g.dir, 'wren2.log') } });
+    assert.equal(warnings(audit), ignored('descripton'));
+    await g.root.request('DELETE', 'sys/audit/wren');
+    await g.root.request('DELETE', 'sys/audit/wren2');
+
+    // Eight-digit codes would never match the six-digit ones Arca checks: the write names `digits`.
+    const totp = await g.root.request('POST', 'identity/mfa/method/totp', { method_name: 'wren', issuer: 'Arca', digits: 8 });
+    assert.equal(totp.status, 200);
+    assert.equal(warnings(totp), ignored('digits'));
+    const webauthn = await g.root.request('POST', 'identity/mfa/method/webauthn', { method_name: 'wren-key', rp_id: 'localhost', origins: 'http://localhost:8200', attestation: 'direct' });
+    assert.equal(webauthn.status, 200, JSON.stringify(webauthn.body));
+    assert.equal(warnings(webauthn), ignored('attestation'));
+  });
+
   it('opens only login/<name> without a token, not a user named "login"', async () => {
     // Before: any path ending in /login was unauthenticated, so anyone could set this user's password.
     const r = await g.client().request('POST', 'auth/userpass/users/login', { password: 'attacker', token_policies: ['kvread'] });

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { ArcaError } from '../../errors/index.ts';
-import { type EngineRouter, parseFields } from '../../engines/index.ts';
+import { type EngineRouter, ignoredFieldsResponse, parseFields } from '../../engines/index.ts';
 import { type AuditDevice, AuditBroker, type AuditInput, FileDevice, fileDevicePath, generateAuditKeys, SocketDevice, StdoutDevice } from '../../audit/index.ts';
 import { readAuditLogRoute } from './audit-log.ts';
 import type { Logger } from '../../log/index.ts';
@@ -49,6 +49,8 @@ const EnableFields = z.object({
   options: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String)).optional(),
 });
 const HashFields = z.object({ input: z.string() });
+/** What `vault audit enable` sends: `local` is a Vault field Arca does not use, so it gets no warning. */
+const AUDIT_ENABLE_FIELDS = [...Object.keys(EnableFields.shape), 'local'];
 
 export class AuditManager implements AuditSink, SystemExtension {
   readonly #storage: () => Storage;
@@ -160,7 +162,7 @@ export class AuditManager implements AuditSink, SystemExtension {
           await (await this.#b()).addDevice(dev);
           this.#configs.push(cfg);
           await this.#save();
-          return undefined;
+          return ignoredFieldsResponse(AUDIT_ENABLE_FIELDS, r.data);
         },
         delete: async (_r, p) => {
           const path = `${p['path']!.replace(/\/+$/, '')}/`;

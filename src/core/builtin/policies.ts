@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { ArcaError } from '../../errors/index.ts';
-import { type EngineRouter, parseFields } from '../../engines/index.ts';
+import { type EngineRouter, ignoredFieldsResponse, parseFields } from '../../engines/index.ts';
 import { Acl, DEFAULT_POLICY_NAME, DEFAULT_POLICY_TEXT, parsePolicy, type Policy } from '../../policy/index.ts';
 import { StorageView, type Storage } from '../../storage/index.ts';
 import type { Authorizer } from '../authz.ts';
@@ -87,7 +87,7 @@ export class PolicyStore implements SystemExtension {
       parsePolicy(name, text); // validates; throws ERR_INVALID_REQUEST with the reason
       await this.#s().put(name, enc.encode(text));
       this.#cache.clear();
-      return undefined;
+      return ignoredFieldsResponse(WriteFields, r.data);
     };
     const del = async (_r: unknown, p: Record<string, string>) => {
       const name = p['name']!.toLowerCase();
