@@ -7,21 +7,25 @@
  * Each side's server CPU time per request (user+sys from /proc/PID/stat, all threads) is printed too,
  * with `cpuRatio` = bare µs / Arca µs and its median over the pairs. On this shared 2-core machine the
  * request rate follows the scheduler as much as the server; CPU per request does not, so it says what
- * the throughput ratio would be on an otherwise idle core.
+ * the throughput ratio would be on an otherwise idle core. The event loop's own CPU µs per request
+ * (`mainUsPerReq`, the main thread's on-CPU time from schedstat) and `mainRatio` = bare / Arca say what
+ * bounds the ratio when a server's event loop is saturated (c16): it cannot exceed `mainRatio`.
  */
 import { comparePairs, type Figure } from './report.ts';
-import { procCpu } from './proc.ts';
+import { mainThreadCpuUs, procCpu } from './proc.ts';
 import { type WrkRequest, type WrkResult, wrk } from './wrk.ts';
 
-/** One wrk run and the server's CPU µs per request during it. */
-async function measured(r: WrkRequest, pid: number, connections: number, seconds: number): Promise<WrkResult & { cpuUs: number }> {
+/** One wrk run and the server's CPU µs per request during it: all threads, and the event loop's own. */
+async function measured(r: WrkRequest, pid: number, connections: number, seconds: number): Promise<WrkResult & { cpuUs: number; mainUs: number }> {
   const busy = () => {
     const c = procCpu(pid);
     return c.userUs + c.sysUs;
   };
   const c0 = busy();
+  const m0 = mainThreadCpuUs(pid);
   const w = await wrk(r, connections, seconds);
-  return { ...w, cpuUs: Math.round(((busy() - c0) / w.requests) * 10) / 10 };
+  const per = (us: number) => Math.round((us / w.requests) * 10) / 10;
+  return { ...w, cpuUs: per(busy() - c0), mainUs: per(mainThreadCpuUs(pid) - m0) };
 }
 
 /** Short runs, more pairs: on this shared machine other loads come in bursts of seconds; a median of 5
@@ -56,7 +60,7 @@ export async function compareHttp(opts: {
     baseline: opts.baseline ?? 'bare-node-http',
     ...(opts.goal === undefined ? {} : { goal: opts.goal }),
     rounds: opts.rounds ?? WRK_ROUNDS,
-    medians: ['cpuRatio'],
+    medians: ['cpuRatio', 'mainRatio'],
     pair: async () => {
       const b = await measured(opts.bare, opts.barePid, opts.connections, seconds);
       const a = await measured(opts.arca, opts.arcaPid, opts.connections, seconds);
@@ -75,6 +79,9 @@ export async function compareHttp(opts: {
           cpuUsPerReq: a.cpuUs,
           baselineCpuUsPerReq: b.cpuUs,
           cpuRatio: Math.round((b.cpuUs / a.cpuUs) * 1000) / 1000,
+          mainUsPerReq: a.mainUs,
+          baselineMainUsPerReq: b.mainUs,
+          mainRatio: Math.round((b.mainUs / a.mainUs) * 1000) / 1000,
           ...opts.extra,
           ...(opts.check ? opts.check(a, b) : {}),
         },

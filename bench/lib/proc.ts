@@ -18,3 +18,13 @@ export function procCpu(pid: number | 'self'): ProcCpu {
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return { userUs: Number(f[11]) * TICK_US, sysUs: Number(f[12]) * TICK_US, childrenUs: (Number(f[13]) + Number(f[14])) * TICK_US };
 }
+
+/**
+ * On-CPU time of a process's main thread (Node's event loop: the thread whose id is the PID), in µs,
+ * from /proc/<pid>/task/<pid>/schedstat (nanoseconds, first field). A Node server whose event loop is
+ * busy all the time cannot answer faster than this allows, however idle the other cores are.
+ */
+export function mainThreadCpuUs(pid: number): number {
+  const [runNs] = readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ');
+  return Number(runNs) / 1000;
+}
