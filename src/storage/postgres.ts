@@ -99,13 +99,16 @@ export class PostgresStorage implements Storage {
     pool.on('error', () => {});
     const store = new PostgresStorage(pool, queries(table), where);
     try {
-      await store.#query(store.#q.create, []);
+      await store.#query(store.#q.create, []).catch(async (err: unknown) => {
+        // Two replicas creating the table at once can collide in the catalog: on pg_type's unique
+        // index (23505), on the table (42P07) or on its primary key (42710). The other one won, so
+        // the same IF NOT EXISTS again finds its table (waiting for its commit if need be).
+        if (!(err instanceof ArcaError && CREATE_RACE.some((c) => isSqlState(err.cause, c)))) throw err;
+        await store.#query(store.#q.create, []);
+      });
     } catch (err) {
-      // Two replicas creating the table at once can collide on the catalog's unique index.
-      if (!(err instanceof ArcaError && (isSqlState(err.cause, '23505') || isSqlState(err.cause, '42P07')))) {
-        await pool.end().catch(() => {});
-        throw err;
-      }
+      await pool.end().catch(() => {});
+      throw err;
     }
     return store;
   }
@@ -250,6 +253,9 @@ function errCode(err: unknown): string | undefined {
   if (err && typeof err === 'object' && 'code' in err && typeof err.code === 'string') return err.code;
   return undefined;
 }
+
+/** SQLSTATEs of two concurrent `CREATE TABLE IF NOT EXISTS` of the same table (see `open`). */
+const CREATE_RACE = ['23505', '42P07', '42710'];
 
 function isSqlState(err: unknown, code: string): boolean {
   return errCode(err) === code;

@@ -14,8 +14,8 @@ import { z } from 'zod';
 import { ArcaError, isArcaError } from '../../errors/index.ts';
 import { parseFields } from '../fields.ts';
 import { EngineRouter } from '../router.ts';
-import type { Engine, EngineContext, EngineRequest } from '../types.ts';
 import { checkLoginFrom, tokenIssue } from '../token-fields.ts';
+import type { Engine, EngineContext, EngineRequest } from '../types.ts';
 import { isLoopbackHttp, type OidcConfig, oidcIgnoredFields, type OidcRole, oidcRoleData, parseOidcConfig, parseOidcRole, storedOidcRole } from './settings.ts';
 
 export const LOGIN_TTL_MS = 5 * 60_000;
