@@ -1,8 +1,9 @@
 /** Classifies one etcd value against the provider chain of its resource. */
+import type { ValueState } from '../report/shapes.ts';
 import { type EncryptionTransformers, type FromStorageResult, isArcaError, isEncrypted } from './deps.ts';
 import { resourceLabel, resourceOfKey } from './resource.ts';
 
-export type ValueState = 'plaintext' | 'current' | 'stale' | 'undecryptable';
+export type { ValueState };
 
 export interface Classified {
   key: string;

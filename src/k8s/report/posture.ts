@@ -7,18 +7,12 @@
  */
 import type { ArcaClient } from '../../client/index.ts';
 import type { Finding } from '../check/index.ts';
+import type { CheckSummary, PluginSummary, ScanSummary } from './shapes.ts';
+
+export type { CheckSummary, PluginSummary, ScanSummary } from './shapes.ts';
 
 /** `kms-plugin.<node>`: one report per plugin instance */
 export type ReportSource = 'check' | 'etcd-scan' | `kms-plugin.${string}`;
-
-export interface CheckSummary {
-  kind: 'check';
-  at: string;
-  byStatus: Record<string, number>;
-  /** failed findings per severity */
-  failedBySeverity: Record<string, number>;
-  findings: { id: string; status: string; severity: string; evidence?: string }[];
-}
 
 export function checkSummary(findings: readonly Finding[], details = false, now = new Date()): CheckSummary {
   const byStatus: Record<string, number> = {};
@@ -34,18 +28,6 @@ export function checkSummary(findings: readonly Finding[], details = false, now 
     failedBySeverity,
     findings: findings.map((f) => (details ? { id: f.id, status: f.status, severity: f.severity, evidence: f.evidence } : { id: f.id, status: f.status, severity: f.severity })),
   };
-}
-
-export interface ScanSummary {
-  kind: 'etcd-scan';
-  at: string;
-  total: number;
-  byState: Record<string, number>;
-  /** provider → key name / kms key_id → count (key names and key_ids are not secret) */
-  byProvider: Record<string, Record<string, number>>;
-  byResource: Record<string, Record<string, number>>;
-  /** object keys by state, only with details */
-  objects?: { key: string; state: string }[];
 }
 
 export function scanSummary(
@@ -73,17 +55,6 @@ export async function sendReport(client: ArcaClient, t: ReportTarget, source: Re
   const r = await client.write(path, { data: summary });
   const v = (r.body['data'] as { version?: unknown } | undefined)?.version;
   return typeof v === 'number' ? { path, version: v } : { path };
-}
-
-export interface PluginSummary {
-  kind: 'kms-plugin';
-  at: string;
-  node: string;
-  /** where the KEK lives (transit mount/key or HSM label) */
-  source: string;
-  version: string;
-  healthz: string;
-  keyId: string;
 }
 
 export function pluginSummary(s: { version: string; healthz: string; keyId: string }, node: string, source: string, now = new Date()): PluginSummary {

@@ -1,10 +1,12 @@
-// Pure parts of the Posture page: the report shapes of src/k8s/report/posture.ts read defensively
-// (any token with the writer policy can store anything under posture/), the verdicts, and the
-// plugin staleness rule. No DOM, no fetch: unit-tested from test/ui/posture.test.ts.
+// Pure parts of the Posture page: the report shapes of src/k8s/report/shapes.ts (the one definition,
+// shared with the writers) read defensively (any token with the writer policy can store anything
+// under posture/), the verdicts, and the plugin staleness rule. No DOM, no fetch: unit-tested from
+// test/ui/posture.test.ts.
+import { type CheckSummary, type PluginSummary, type ScanSummary, VALUE_STATES, type ValueState } from '../../../../src/k8s/report/shapes.ts';
 
-/** The scan's state names (src/k8s/etcd/classify.ts), worst first: the order of every table. */
-export const STATES = ['plaintext', 'undecryptable', 'stale', 'current'] as const;
-export type ScanState = (typeof STATES)[number];
+/** The scan's state names, worst first: the order of every table. */
+export const STATES = VALUE_STATES;
+export type ScanState = ValueState;
 
 export const STATE_TEXT: Record<ScanState, { label: string; tone: Tone; meaning: string }> = {
   plaintext: { label: 'Plaintext', tone: 'bad', meaning: 'stored unencrypted in etcd' },
@@ -19,35 +21,11 @@ export const STATE_LABELS = STATES.map((s) => STATE_TEXT[s].label);
 export type Tone = 'bad' | 'warn' | 'ok' | 'neutral';
 export type Counts = Record<ScanState, number>;
 
-export interface ScanReport {
-  at: string;
-  total: number;
-  byState: Counts;
-  byProvider: Record<string, Record<string, number>>;
-  byResource: Record<string, Counts>;
-  objects?: { key: string; state: string }[];
-}
-
-export interface CheckFinding {
-  id: string;
-  status: string;
-  severity: string;
-}
-export interface CheckReport {
-  at: string;
-  byStatus: Record<string, number>;
-  failedBySeverity: Record<string, number>;
-  findings: CheckFinding[];
-}
-
-export interface PluginReport {
-  at: string;
-  node: string;
-  source: string;
-  version: string;
-  healthz: string;
-  keyId: string;
-}
+/** What the page reads of each report: the writers' shape, with every count present and checked. */
+export type ScanReport = Omit<ScanSummary, 'kind' | 'byState' | 'byResource'> & { byState: Counts; byResource: Record<string, Counts> };
+export type CheckFinding = Omit<CheckSummary['findings'][number], 'evidence'>;
+export type CheckReport = Omit<CheckSummary, 'kind' | 'findings'> & { findings: CheckFinding[] };
+export type PluginReport = Omit<PluginSummary, 'kind'>;
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
