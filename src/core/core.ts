@@ -14,6 +14,7 @@ import { allows, type Authorizer, canFunction, DENY_ALL, isUnauthenticated, ROOT
 import { AttemptLimits } from './attempt-limits.ts';
 import { type CoreRoute, type CoreRouteResult, CoreRoutes, routeHandler } from './core-routes.ts';
 import type { EngineRegistry } from './engine-registry.ts';
+import { loginTokenShape } from './login-token.ts';
 import { MountTable, type MountEntry } from './mounts.ts';
 import type { AuditSink } from './audit-sink.ts';
 import { ExpirySweep } from './expiry-sweep.ts';
@@ -527,10 +528,12 @@ export class Core {
   async #issue(res: EngineResponse, parent: TokenEntry | undefined, path: string, mount: MountEntry): Promise<EngineResponse> {
     const i = res.issue!;
     if (i.policies.includes('root')) throw new ArcaError('ERR_INVALID_REQUEST', 'auth methods cannot create root tokens');
+    // The auth mount's token_type and TTLs (sys/auth tune) over what the role asked for.
+    const shape = loginTokenShape(i, mount);
     const opts: CreateTokenOptions = {
-      policies: i.policies, displayName: i.displayName, ttl: i.ttlSeconds, renewable: i.renewable, meta: i.metadata,
-      explicitMaxTtl: i.explicitMaxTtlSeconds ?? 0, numUses: i.numUses ?? 0, period: i.periodSeconds ?? 0,
-      path, parent: i.orphan ? undefined : parent, noParent: i.orphan, batch: i.batch === true, mountAccessor: mount.accessor, boundCidrs: i.boundCidrs,
+      policies: i.policies, displayName: i.displayName, ttl: shape.ttl, renewable: shape.renewable, meta: i.metadata,
+      explicitMaxTtl: shape.explicitMaxTtl, numUses: shape.numUses, period: shape.period,
+      path, parent: i.orphan ? undefined : parent, noParent: i.orphan, batch: shape.batch, mountAccessor: mount.accessor, boundCidrs: i.boundCidrs,
       // A login's token is the one write whose loss in a crash is harmless (the holder logs in again),
       // and at one fsync per login it bounds login throughput on a durable backend: docs/architecture.md.
       relaxed: true,

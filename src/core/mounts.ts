@@ -17,7 +17,13 @@ export interface MountEntry {
   sealWrap: boolean;
   /** Set by sys/mounts enable or tune; absent = 0 (the system default). Seconds, range-checked by the API. */
   config?: MountConfig;
+  /** Auth mounts only: Vault's mount-level `token_type` (absent = `default-service`); core/login-token.ts applies it. */
+  tokenType?: MountTokenType;
 }
+
+/** Vault's auth-mount `token_type`: a default the roles may override, or a type forced on every login. */
+export type MountTokenType = 'default-service' | 'default-batch' | 'service' | 'batch';
+export const MOUNT_TOKEN_TYPES: readonly MountTokenType[] = ['default-service', 'default-batch', 'service', 'batch'];
 
 export interface MountConfig {
   defaultLeaseTtl: number;
@@ -83,12 +89,17 @@ export class MountTable {
   }
 
   /** Replaces a mount's tunable config (sys/mounts/<path>/tune); false when there is no such mount. */
-  async tune(path: string, change: { config?: MountConfig; description?: string }): Promise<boolean> {
+  async tune(path: string, change: { config?: MountConfig; description?: string; tokenType?: MountTokenType }): Promise<boolean> {
     const p = normalizeMountPath(path);
     const i = this.#mounts.findIndex((x) => x.path === p);
     const cur = this.#mounts[i];
     if (!cur) return false;
-    const next: MountEntry = { ...cur, ...(change.config ? { config: change.config } : {}), ...(change.description !== undefined ? { description: change.description } : {}) };
+    const next: MountEntry = {
+      ...cur,
+      ...(change.config ? { config: change.config } : {}),
+      ...(change.description !== undefined ? { description: change.description } : {}),
+      ...(change.tokenType !== undefined ? { tokenType: change.tokenType } : {}),
+    };
     const all = this.#mounts.map((x, j) => (j === i ? next : x));
     await this.#s.put(MOUNTS_PATH, new TextEncoder().encode(JSON.stringify(all)));
     this.#mounts = all;

@@ -113,11 +113,10 @@ describe('token fields (Vault tokenutil)', () => {
     const service = tokenIssue(parse({ token_policies: 'app', token_max_ttl: '2h', token_explicit_max_ttl: '1h', token_num_uses: 5, token_bound_cidrs: '10.0.0.0/8' }), login);
     assert.deepEqual(service, {
       policies: ['app', 'default'], displayName: 'team-userpass-ivy', ttlSeconds: 7200, explicitMaxTtlSeconds: 3600, numUses: 5,
-      renewable: true, metadata: { username: 'ivy' }, orphan: true, boundCidrs: ['10.0.0.0/8'], alias: { name: 'ivy' },
+      renewable: true, tokenType: 'default', metadata: { username: 'ivy' }, orphan: true, boundCidrs: ['10.0.0.0/8'], alias: { name: 'ivy' },
     });
     const batch = tokenIssue(parse({ token_policies: 'default,app', token_type: 'batch', token_ttl: '10m' }), login);
-    assert.equal(batch.batch, true);
-    assert.equal(batch.renewable, false);
+    assert.equal(batch.tokenType, 'batch', "the type the role asks for; the core weighs it against the mount's token_type");
     assert.deepEqual(batch.policies, ['default', 'app'], 'default is not added twice');
     assert.equal(batch.ttlSeconds, 600);
     assert.equal(batch.explicitMaxTtlSeconds, 0);
@@ -125,7 +124,7 @@ describe('token fields (Vault tokenutil)', () => {
     const periodic = tokenIssue(parse({ token_period: '1h', token_no_default_policy: true, token_policies: 'app' }), login);
     assert.equal(periodic.periodSeconds, 3600);
     assert.deepEqual(periodic.policies, ['app']);
-    assert.equal(tokenIssue(TOKEN_FIELDS_DEFAULTS, login).ttlSeconds, 0, "no TTL set: the core's default (768h)");
+    assert.equal(tokenIssue(TOKEN_FIELDS_DEFAULTS, login).ttlSeconds, 0, "no TTL set: the mount's default, else the system's (768h)");
   });
 
   it("names the token after the auth mount's path, as Vault's core does", () => {

@@ -159,8 +159,10 @@ export function loginDisplayName(mountPoint: string, name: string): string {
 
 /**
  * What a successful login asks the core to issue under these fields: the policies (plus `default`
- * unless `token_no_default_policy`), the TTL (0 when the role sets neither: the core's default, Vault's
- * 768h), the caps, period, use count, type and bound CIDRs. Logins issue orphan tokens, as Vault's do.
+ * unless `token_no_default_policy`), the TTL (0 when the role sets neither: the mount's default, else
+ * the system's 768h), the caps, period, use count, the type asked for and the bound CIDRs. The core
+ * applies the auth mount's own token_type and TTLs (core/login-token.ts). Logins issue orphan
+ * tokens, as Vault's do.
  */
 export function tokenIssue(
   r: TokenFields,
@@ -168,19 +170,19 @@ export function tokenIssue(
 ): AuthIssue {
   const policies = [...r.token_policies];
   if (!r.token_no_default_policy && !policies.includes('default')) policies.push('default');
-  const batch = issuesBatch(r);
   const issue: AuthIssue = {
     policies,
     displayName: loginDisplayName(login.mountPoint, login.name),
     ttlSeconds: r.token_ttl || r.token_max_ttl,
     explicitMaxTtlSeconds: hardCap(r),
     numUses: r.token_num_uses,
-    renewable: !batch,
+    // A batch token is never renewable; the core decides the type with the mount's token_type.
+    renewable: true,
+    tokenType: r.token_type,
     metadata: login.metadata,
     orphan: true,
   };
   if (r.token_period) issue.periodSeconds = r.token_period;
-  if (batch) issue.batch = true;
   if (r.token_bound_cidrs.length) issue.boundCidrs = r.token_bound_cidrs;
   if (login.alias) issue.alias = login.alias;
   return issue;

@@ -58,8 +58,11 @@ export interface AuthIssue {
   numUses?: number;
   /** A periodic token: every renewal resets its TTL to this (0 or absent = not periodic). */
   periodSeconds?: number;
-  /** A batch token (not stored, not renewable, not revocable: core/batch-tokens.ts); absent = service. */
-  batch?: boolean;
+  /**
+   * The type the role asks for, in Vault's spellings (absent = `default`). The auth mount's own
+   * `token_type` decides with it whether the login gets a batch token (core/login-token.ts).
+   */
+  tokenType?: 'default' | 'service' | 'default-service' | 'batch' | 'default-batch';
   /** `token_bound_cidrs`: the token is refused from any other client address. */
   boundCidrs?: string[];
   /** Who logged in, as this auth mount names them: the core resolves it to an identity entity. */

@@ -175,6 +175,46 @@ describe('identity and userpass (real server)', () => {
     assert.equal(warnings(webauthn), ignored('attestation'));
   });
 
+  it("applies the auth mount's token_type and lease TTLs (sys/auth enable config and sys/auth/<path>/tune, as the Vault CLI sends them) to every login", async () => {
+    const password = 'pw-tune-secret-3b1c';
+    await g.root.write('sys/auth/up-tuned', { type: 'userpass', config: { token_type: 'default-batch', default_lease_ttl: '30m', max_lease_ttl: '2h' } });
+    const tune = async () => (await g.root.read('sys/auth/up-tuned/tune')).body['data'] as Record<string, unknown>;
+    assert.deepEqual([(await tune())['token_type'], (await tune())['default_lease_ttl'], (await tune())['max_lease_ttl']], ['default-batch', 1800, 7200]);
+    const listed = ((await g.root.read('sys/auth')).body['data'] as Record<string, { config: { token_type: string } }>)['up-tuned/']!;
+    assert.equal(listed.config.token_type, 'default-batch');
+    await g.root.write('auth/up-tuned/users/ann', { password });
+    await g.root.write('auth/up-tuned/users/sam', { password, token_type: 'service', token_ttl: '5h' });
+    const login = async (user: string) => g.client().request('POST', `auth/up-tuned/login/${user}`, { password });
+    const auth = async (user: string) => (await login(user)).body['auth'] as { client_token: string; lease_duration: number; renewable: boolean };
+
+    const ann = await auth('ann');
+    assert.match(ann.client_token, /^hvb\./, "a role that asks for no type gets the mount's default-batch");
+    assert.deepEqual([ann.lease_duration, ann.renewable], [1800, false], "the mount's default_lease_ttl");
+    const sam = await auth('sam');
+    assert.match(sam.client_token, /^hvs\./, "the role's explicit service wins over default-batch");
+    assert.deepEqual([sam.lease_duration, sam.renewable], [7200, true], "5h capped at the mount's max_lease_ttl");
+
+    assert.equal((await g.root.request('POST', 'sys/auth/up-tuned/tune', { token_type: 'service' })).status, 204);
+    assert.match((await auth('ann')).client_token, /^hvs\./, 'a forced service type');
+    await g.root.request('POST', 'sys/auth/up-tuned/tune', { token_type: 'batch' });
+    assert.match((await auth('sam')).client_token, /^hvb\./, "a forced batch type overrides the role's service");
+    await g.root.write('auth/up-tuned/users/ann', { token_num_uses: 3 });
+    const refused = await login('ann');
+    assert.equal(refused.status, 400);
+    assert.match(JSON.stringify(refused.body), /token_num_uses/);
+    assert.match(JSON.stringify(refused.body), /sys\/auth\/up-tuned/, 'the message says where to change it');
+    assert.equal(refused.body['auth'], undefined);
+
+    // Refusals change nothing.
+    assert.equal((await g.root.request('POST', 'sys/auth/up-tuned/tune', { token_type: 'batchy', max_lease_ttl: '1h' })).status, 400);
+    assert.deepEqual([(await tune())['token_type'], (await tune())['max_lease_ttl']], ['batch', 7200]);
+    assert.equal((await g.root.request('POST', 'sys/auth/token/tune', { token_type: 'batch' })).status, 400, 'the token store takes the type per token');
+    assert.equal((await g.root.request('POST', 'sys/mounts/secret/tune', { token_type: 'batch' })).status, 400, 'auth mounts only');
+    assert.equal((await g.root.request('POST', 'sys/auth/up-bad', { type: 'userpass', config: { token_type: 'batchy' } })).status, 400);
+    assert.equal(((await g.root.read('sys/auth')).body['data'] as Record<string, unknown>)['up-bad/'], undefined, 'a refused enable leaves no mount');
+    await g.root.request('DELETE', 'sys/auth/up-tuned');
+  });
+
   it('opens only login/<name> without a token, not a user named "login"', async () => {
     // Before: any path ending in /login was unauthenticated, so anyone could set this user's password.
     const r = await g.client().request('POST', 'auth/userpass/users/login', { password: 'attacker', token_policies: ['kvread'] });

@@ -9,17 +9,21 @@ import { ArcaError } from '../../errors/index.ts';
 import { type EngineRouter, ignoredFieldsResponse, parseFields } from '../../engines/index.ts';
 import type { Core } from '../core.ts';
 import { type MountEntry, normalizeMountPath } from '../mounts.ts';
-import { mountInfo, type SystemExtension, VAULT_MOUNT_FIELDS } from './system.ts';
+import { enableConfig, MountConfigField, mountInfo, type SystemExtension, tuneInfo, tuneMount, VAULT_MOUNT_FIELDS } from './system.ts';
 
-/** Auth mounts carry Vault's `token_type` in their config. */
+/** Auth mounts carry Vault's `token_type` in their config (core/login-token.ts applies it). */
 function authMountInfo(m: MountEntry): Record<string, unknown> {
-  return mountInfo(m, { token_type: 'default-service' });
+  return mountInfo(m, { token_type: m.tokenType ?? 'default-service' });
 }
 
 const EnableFields = z.object({
   type: z.string({ error: 'missing type' }).min(1, 'missing type'),
   description: z.string().max(1024).optional(),
+  /** `vault auth enable -default-lease-ttl=… -max-lease-ttl=… -token-type=…` */
+  config: MountConfigField.optional(),
 });
+
+const TUNE_SUFFIX = '/tune';
 
 export class AuthMounts implements SystemExtension {
   readonly #core: () => Core;
@@ -35,6 +39,13 @@ export class AuthMounts implements SystemExtension {
     return `auth/${normalizeMountPath(p)}`;
   }
 
+  #mount(p: string): MountEntry {
+    const path = this.#path(p);
+    const m = this.#core().mounts.all.find((x) => x.path === path);
+    if (!m) throw new ArcaError('ERR_INVALID_REQUEST', `no auth method enabled at ${path}`);
+    return m;
+  }
+
   register(router: EngineRouter): void {
     router
       .add('auth', {
@@ -46,18 +57,22 @@ export class AuthMounts implements SystemExtension {
       })
       .add('auth/:path*', {
         update: async (r, p) => {
+          // sys/auth/<path>/tune (`vault auth tune`), as Vault routes it.
+          if (p['path']!.endsWith(TUNE_SUFFIX)) return tuneMount(this.#core(), this.#mount(p['path']!.slice(0, -TUNE_SUFFIX.length)), r.data);
           const f = parseFields(EnableFields, r.data);
           if (!this.#types.has(f.type)) {
             throw new ArcaError('ERR_INVALID_REQUEST', `unknown auth method type: use one of ${[...this.#types].join(', ')}`, { details: { field: 'type' } });
           }
-          await this.#core().mount(this.#path(p['path']!), f.type, {}, f.description ?? '');
+          const path = this.#path(p['path']!);
+          // Checked before anything is stored, so a refused config leaves no mount behind.
+          const config = enableConfig(path, f.type, f.config);
+          await this.#core().mount(path, f.type, {}, f.description ?? '');
+          await config.apply(this.#core(), path);
           return ignoredFieldsResponse(VAULT_MOUNT_FIELDS, r.data);
         },
         read: async (_r, p) => {
-          const path = this.#path(p['path']!);
-          const m = this.#core().mounts.all.find((x) => x.path === path);
-          if (!m) throw new ArcaError('ERR_INVALID_REQUEST', `no auth method enabled at ${path}`);
-          return { data: authMountInfo(m) };
+          if (p['path']!.endsWith(TUNE_SUFFIX)) return { data: tuneInfo(this.#mount(p['path']!.slice(0, -TUNE_SUFFIX.length))) };
+          return { data: authMountInfo(this.#mount(p['path']!)) };
         },
         delete: async (_r, p) => {
           await this.#core().unmount(this.#path(p['path']!));

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { ArcaError } from '../../errors/index.ts';
 import { type Engine, EngineRouter, ignoredFieldsResponse, outOfRange, parseFields, vDuration, vStringList } from '../../engines/index.ts';
 import type { Core } from '../core.ts';
-import { type MountConfig, normalizeMountPath, type MountEntry } from '../mounts.ts';
+import { MOUNT_TOKEN_TYPES, type MountConfig, type MountEntry, type MountTokenType, normalizeMountPath } from '../mounts.ts';
 
 // Built once: a zod v4 schema built per request costs ~40 µs to compile on first use.
 const CapabilitiesFields = z.object({ paths: vStringList.optional(), path: vStringList.optional() }).transform((x) => ({ paths: x.paths ?? x.path ?? [] }));
@@ -38,18 +38,60 @@ export function mountInfo(m: MountEntry, extraConfig: Record<string, unknown> = 
 /** Vault's "system" means the system default, which Arca stores as 0. */
 const leaseTtl = z.preprocess((v) => (v === 'system' ? 0 : v), vDuration).optional();
 
-/** The lease TTLs of `config` (enable) or the body (tune); other Vault keys are accepted and ignored. */
-const TtlFields = z.object({ default_lease_ttl: leaseTtl, max_lease_ttl: leaseTtl }).loose();
+const tokenType = z.enum(MOUNT_TOKEN_TYPES, 'token_type must be default-service, default-batch, service or batch');
 
-/** JSON null = not set, also inside `config` (parseFields drops only top-level nulls). */
+/**
+ * The lease TTLs and (auth mounts only) Vault's `token_type`, of `config` (enable) or the body
+ * (tune); other Vault keys are accepted and ignored.
+ */
+const TtlFields = z.object({ default_lease_ttl: leaseTtl, max_lease_ttl: leaseTtl, token_type: tokenType.optional() }).loose();
+
+/** `config` of an enable: JSON null = not set, also inside it (parseFields drops only top-level nulls). */
+export const MountConfigField = z.record(z.string(), z.unknown()).transform((c) => Object.fromEntries(Object.entries(c).filter(([, v]) => v !== null))).pipe(TtlFields);
+
 const MountFields = z.object({
   type: z.string().min(1, 'missing type'),
   description: z.string().optional(),
   options: z.record(z.string(), z.union([z.string(), z.number()]).transform(String)).optional(),
-  config: z.record(z.string(), z.unknown()).transform((c) => Object.fromEntries(Object.entries(c).filter(([, v]) => v !== null))).pipe(TtlFields).optional(),
+  config: MountConfigField.optional(),
 });
 
 const TuneFields = TtlFields.extend({ description: z.string().optional() });
+
+/** Vault's refusals of a token_type where it has no meaning (vault/logical_system.go). */
+function checkTokenType(path: string, type: string, t: MountTokenType | undefined): void {
+  if (t === undefined) return;
+  if (!path.startsWith('auth/')) throw new ArcaError('ERR_INVALID_REQUEST', "'token_type' can only be modified on auth mounts", { details: { field: 'token_type' } });
+  if (type === 'token') throw new ArcaError('ERR_INVALID_REQUEST', "'token_type' cannot be set for 'token' auth mounts: auth/token/create takes the type per token", { details: { field: 'token_type' } });
+}
+
+/**
+ * What an enable's `config` sets on the new mount (TTLs, token_type), checked before anything is
+ * stored so a refused config leaves no mount behind; `apply` then writes it.
+ */
+export function enableConfig(path: string, type: string, config: z.output<typeof MountConfigField> | undefined): { apply(core: Core, at: string): Promise<void> } {
+  const ttls = config ? leaseConfig(undefined, config) : undefined;
+  checkTokenType(path, type, config?.token_type);
+  const tokenType = config?.token_type;
+  return {
+    apply: async (core, at) => {
+      if (ttls || tokenType) await core.mounts.tune(at, { ...(ttls ? { config: ttls } : {}), ...(tokenType ? { tokenType } : {}) });
+    },
+  };
+}
+
+/** `sys/mounts/<path>/tune` and `sys/auth/<path>/tune`: the one tune of a mount. */
+export async function tuneMount(core: Core, m: MountEntry, data: Record<string, unknown>): Promise<undefined> {
+  const f = parseFields(TuneFields, data);
+  const config = leaseConfig(m.config, f);
+  checkTokenType(m.path, m.type, f.token_type);
+  await core.mounts.tune(m.path, {
+    ...(config ? { config } : {}),
+    ...(f.description !== undefined ? { description: f.description } : {}),
+    ...(f.token_type !== undefined ? { tokenType: f.token_type } : {}),
+  });
+  return undefined;
+}
 
 /**
  * The body fields Vault's `sys/mounts/<path>` and `sys/auth/<path>` take. Arca uses type,
@@ -77,13 +119,14 @@ function mountOf(core: Core, path: string): MountEntry {
   return m;
 }
 
-function tuneInfo(m: MountEntry): Record<string, unknown> {
+export function tuneInfo(m: MountEntry): Record<string, unknown> {
   return {
     default_lease_ttl: m.config?.defaultLeaseTtl ?? 0,
     max_lease_ttl: m.config?.maxLeaseTtl ?? 0,
     force_no_cache: false,
     description: m.description,
     options: Object.keys(m.options).length ? m.options : null,
+    ...(m.path.startsWith('auth/') ? { token_type: m.tokenType ?? 'default-service' } : {}),
   };
 }
 
@@ -101,22 +144,15 @@ export function createSystemEngine(core: Core, extensions: SystemExtension[] = [
       update: async (r, p) => {
         const path = p['path']!;
         // sys/mounts/<path>/tune (Vault's path pattern has the same ambiguity for a mount named "tune").
-        if (path.endsWith(TUNE_SUFFIX)) {
-          const m = mountOf(core, path.slice(0, -TUNE_SUFFIX.length));
-          const f = parseFields(TuneFields, r.data);
-          const config = leaseConfig(m.config, f);
-          await core.mounts.tune(m.path, { ...(config ? { config } : {}), ...(f.description !== undefined ? { description: f.description } : {}) });
-          return undefined;
-        }
+        if (path.endsWith(TUNE_SUFFIX)) return tuneMount(core, mountOf(core, path.slice(0, -TUNE_SUFFIX.length)), r.data);
         const f = parseFields(MountFields, r.data);
-        // Checked before anything is stored, so a refused config leaves no mount behind.
-        const config = f.config ? leaseConfig(undefined, f.config) : undefined;
+        const config = enableConfig(normalizeMountPath(path), f.type, f.config);
         const options = { ...(f.options ?? {}) };
         const [type, ver] = f.type === 'kv-v2' ? ['kv', '2'] : [f.type, options['version']];
         if (type === 'kv') options['version'] = ver ?? '2';
         if (type === 'kv' && options['version'] !== '2') throw new ArcaError('ERR_INVALID_REQUEST', 'only KV version 2 is supported');
         await core.mount(path, type, options, f.description ?? '');
-        if (config) await core.mounts.tune(path, { config });
+        await config.apply(core, path);
         return ignoredFieldsResponse(VAULT_MOUNT_FIELDS, r.data);
       },
       delete: async (_r, p) => {
