@@ -28,8 +28,9 @@ export interface TokenFields {
   token_bound_cidrs: string[];
   token_no_default_policy: boolean;
   /**
-   * Vault's spellings. Logins get batch tokens for `batch` and `default-batch` (an auth method's login
-   * asks for no type, so the default is the type), service tokens otherwise.
+   * Vault's spellings: the type the role asks for. On an auth mount left at its default token_type,
+   * `batch` and `default-batch` give batch tokens and the others service tokens; a tuned mount has
+   * its say (core/login-token.ts).
    */
   token_type: TokenType;
 }
