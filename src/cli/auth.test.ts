@@ -107,4 +107,20 @@ describe('arca auth / arca login kubernetes (CLI against a dev server)', () => {
     await ok('auth', 'disable', 'kubernetes');
     assert.equal((JSON.parse((await ok('auth', 'list', '-o', 'json')).stdout) as Record<string, unknown>)['kubernetes/'], undefined);
   });
+
+  it('enables an auth method with a token type and lease TTLs, and tunes them (arca auth enable / tune)', async () => {
+    await ok('auth', 'enable', 'userpass', '--path', 'cli-up', '--token-type', 'default-batch', '--default-lease-ttl', '20m', '--max-lease-ttl', '1h');
+    const list = JSON.parse((await ok('auth', 'list', '-o', 'json')).stdout) as Record<string, { config: { token_type: string; default_lease_ttl: number; max_lease_ttl: number } }>;
+    assert.deepEqual(list['cli-up/']?.config, { default_lease_ttl: 1200, force_no_cache: false, max_lease_ttl: 3600, token_type: 'default-batch' });
+    const tuned = await ok('auth', 'tune', 'cli-up', '--token-type', 'service', '--max-lease-ttl', '2h');
+    assert.match(tuned.stdout, /Tuned the auth method at: cli-up\//);
+    const after = (JSON.parse((await ok('auth', 'list', '-o', 'json')).stdout) as typeof list)['cli-up/']!.config;
+    assert.deepEqual([after.token_type, after.default_lease_ttl, after.max_lease_ttl], ['service', 1200, 7200]);
+    const bad = await arca('auth', 'tune', 'cli-up', '--token-type', 'batchy');
+    assert.equal(bad.code, 2, 'the server refuses it');
+    assert.match(bad.stderr, /token_type/);
+    const empty = await arca('auth', 'tune', 'cli-up');
+    assert.equal(empty.code, 1, 'nothing to tune is a usage error');
+    await ok('auth', 'disable', 'cli-up');
+  });
 });

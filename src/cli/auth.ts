@@ -75,6 +75,28 @@ function printWarnings(body: Record<string, unknown>): void {
   if (Array.isArray(w)) for (const m of w) process.stderr.write(`WARNING: ${String(m)}\n`);
 }
 
+interface MountSettingFlags {
+  tokenType?: string;
+  defaultLeaseTtl?: string;
+  maxLeaseTtl?: string;
+}
+
+/** Vault CLI's flags for an auth mount's settings; the server checks the values (a bad one is a 400, exit 2). */
+function withMountSettings(c: Command): Command {
+  return c
+    .option('--token-type <type>', 'default-service (default), default-batch, service or batch: the type of the tokens its logins get')
+    .option('--default-lease-ttl <duration>', 'TTL of a login whose role sets none, e.g. 1h (0 or "system": 768h)')
+    .option('--max-lease-ttl <duration>', 'cap on every token of the mount, e.g. 24h (0 or "system": none but the system max)');
+}
+
+function mountSettings(o: MountSettingFlags): Record<string, string> {
+  return {
+    ...(o.tokenType !== undefined ? { token_type: o.tokenType } : {}),
+    ...(o.defaultLeaseTtl !== undefined ? { default_lease_ttl: o.defaultLeaseTtl } : {}),
+    ...(o.maxLeaseTtl !== undefined ? { max_lease_ttl: o.maxLeaseTtl } : {}),
+  };
+}
+
 function registerMethods(cmd: Command): void {
   withClientFlags(cmd.command('list').description('list enabled auth methods')).action((o: ClientFlags) =>
     withClient(o, async ({ client, format }) => {
@@ -83,14 +105,26 @@ function registerMethods(cmd: Command): void {
       printTable(['Path', 'Type', 'Accessor', 'Description'], Object.entries(data).map(([p, m]) => [p, m.type ?? '', m.accessor ?? '', m.description ?? '']));
     }),
   );
-  withClientFlags(cmd.command('enable <type>').description('enable an auth method (kubernetes) at auth/<path>, by default auth/<type>'))
+  withMountSettings(withClientFlags(cmd.command('enable <type>').description('enable an auth method (kubernetes, userpass, cert, oidc) at auth/<path>, by default auth/<type>')))
     .option('--path <path>', 'mount path under auth/ (default: the type)')
     .option('--description <text>', 'human-readable description')
-    .action((type: string, o: PathFlags) =>
+    .action((type: string, o: PathFlags & MountSettingFlags) =>
       withClient(o, async ({ client }) => {
         const p = mountPath(o.path, type);
-        await client.write(`sys/auth/${p}`, { type, ...(o.description ? { description: o.description } : {}) });
+        const config = mountSettings(o);
+        await client.write(`sys/auth/${p}`, { type, ...(o.description ? { description: o.description } : {}), ...(Object.keys(config).length ? { config } : {}) });
         process.stdout.write(`Success! Enabled ${type} auth method at: ${p}/\n`);
+      }),
+    );
+  withMountSettings(withClientFlags(cmd.command('tune <path>').description("tune the auth method at auth/<path>: the token type and lease TTLs of the tokens its logins get (docs/governance.md)")))
+    .option('--description <text>', 'human-readable description')
+    .action((path: string, o: ClientFlags & MountSettingFlags & { description?: string }) =>
+      withClient(o, async ({ client }) => {
+        const p = mountPath(path, path);
+        const body: Record<string, unknown> = { ...mountSettings(o), ...(o.description !== undefined ? { description: o.description } : {}) };
+        if (Object.keys(body).length === 0) throw new UsageError('nothing to tune: give --token-type, --default-lease-ttl, --max-lease-ttl or --description');
+        await client.write(`sys/auth/${p}/tune`, body);
+        process.stdout.write(`Success! Tuned the auth method at: ${p}/\n`);
       }),
     );
   withClientFlags(cmd.command('disable <path>').description('disable the auth method at auth/<path> (its roles and config are no longer reachable)')).action(
