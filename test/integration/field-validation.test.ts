@@ -81,14 +81,15 @@ describe('field validation through the server', () => {
     await refused('POST', 'sys/mounts/bad', { type: 'transit', config: { default_lease_ttl: '2h', max_lease_ttl: '1h' } });
     assert.equal(((await c.read('sys/mounts')).body['data'] as Record<string, unknown>)['bad/'], undefined);
     const tune = (await c.read('sys/mounts/secret/tune')).body['data'] as Record<string, unknown>;
-    assert.equal(tune['max_lease_ttl'], 0);
+    assert.deepEqual([tune['default_lease_ttl'], tune['max_lease_ttl']], [2764800, 2764800], "Vault's tune read gives the effective TTLs: the system's 768h");
+    assert.equal((((await c.read('sys/mounts')).body['data'] as Record<string, { config: { max_lease_ttl: number } }>)['secret/']!).config.max_lease_ttl, 0, 'the mount list gives 0 for unset');
     assert.equal((await req('POST', 'sys/mounts/secret/tune', { default_lease_ttl: '1h', max_lease_ttl: '24h' })).status, 204);
     await refused('POST', 'sys/mounts/secret/tune', { default_lease_ttl: '48h' });
     const tuned = (await c.read('sys/mounts/secret/tune')).body['data'] as Record<string, unknown>;
     assert.deepEqual([tuned['default_lease_ttl'], tuned['max_lease_ttl']], [3600, 86400]);
     assert.equal((await req('POST', 'sys/mounts/secret/tune', { default_lease_ttl: 'system', max_lease_ttl: null })).status, 204);
     const reset = (await c.read('sys/mounts/secret/tune')).body['data'] as Record<string, unknown>;
-    assert.deepEqual([reset['default_lease_ttl'], reset['max_lease_ttl']], [0, 86400]);
+    assert.deepEqual([reset['default_lease_ttl'], reset['max_lease_ttl']], [2764800, 86400], '"system" is the system default again');
   });
 
   it('names body fields Vault does not take on sys/mounts, sys/auth and KV data writes, never their values, and is quiet on those Vault clients send', async () => {

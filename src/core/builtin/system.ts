@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { ArcaError } from '../../errors/index.ts';
 import { type Engine, EngineRouter, ignoredFieldsResponse, outOfRange, parseFields, vDuration, vStringList } from '../../engines/index.ts';
 import type { Core } from '../core.ts';
+import { SYSTEM_MAX_TTL } from '../token-ttl.ts';
 import { MOUNT_TOKEN_TYPES, type MountConfig, type MountEntry, type MountTokenType, normalizeMountPath } from '../mounts.ts';
 
 // Built once: a zod v4 schema built per request costs ~40 µs to compile on first use.
@@ -119,10 +120,11 @@ function mountOf(core: Core, path: string): MountEntry {
   return m;
 }
 
+/** A tune read, as Vault's: the *effective* TTLs (an unset one is the system's 768h), unlike the mount list's 0. */
 export function tuneInfo(m: MountEntry): Record<string, unknown> {
   return {
-    default_lease_ttl: m.config?.defaultLeaseTtl ?? 0,
-    max_lease_ttl: m.config?.maxLeaseTtl ?? 0,
+    default_lease_ttl: m.config?.defaultLeaseTtl || SYSTEM_MAX_TTL,
+    max_lease_ttl: m.config?.maxLeaseTtl || SYSTEM_MAX_TTL,
     force_no_cache: false,
     description: m.description,
     options: Object.keys(m.options).length ? m.options : null,
