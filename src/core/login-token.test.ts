@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { AuthIssue } from '../engines/index.ts';
 import { isArcaError } from '../errors/index.ts';
-import { loginTokenIsBatch, loginTokenShape } from './login-token.ts';
+import { loginTokenIsBatch, loginTokenShape, mountTtls } from './login-token.ts';
 import { MOUNT_TOKEN_TYPES, type MountTokenType } from './mounts.ts';
 
 const ASKED = ['default', 'service', 'default-service', 'batch', 'default-batch'] as const;
@@ -49,5 +49,13 @@ describe('login token: the auth mount over the role', () => {
     const periodic = loginTokenShape(issue({ periodSeconds: 86400 }), tuned);
     assert.deepEqual([periodic.period, periodic.explicitMaxTtl], [7200, 0], 'a periodic token keeps renewing, its period capped');
     assert.deepEqual(loginTokenShape(issue({ ttlSeconds: 60 }), mount()), { batch: false, renewable: true, ttl: 60, explicitMaxTtl: 0, period: 0, numUses: 0 }, 'an untuned mount changes nothing');
+  });
+
+  it('applies the same TTL rules to the token store, where a root token asked without a TTL keeps none', () => {
+    const config = { defaultLeaseTtl: 600, maxLeaseTtl: 3600 };
+    assert.deepEqual(mountTtls({ ttl: 0, explicitMaxTtl: 0, period: 0 }, config), { ttl: 600, explicitMaxTtl: 3600, period: 0 });
+    assert.deepEqual(mountTtls({ ttl: 0, explicitMaxTtl: 0, period: 0, root: true }, config), { ttl: 0, explicitMaxTtl: 0, period: 0 }, 'a root token that never expires');
+    assert.deepEqual(mountTtls({ ttl: 7200, explicitMaxTtl: 0, period: 0, root: true }, config), { ttl: 7200, explicitMaxTtl: 3600, period: 0 }, 'a root token with a TTL is capped');
+    assert.deepEqual(mountTtls({ ttl: 0, explicitMaxTtl: 0, period: 0 }, undefined), { ttl: 0, explicitMaxTtl: 0, period: 0 });
   });
 });

@@ -84,6 +84,31 @@ describe('tokens: uses, TTLs and ranges (real server)', () => {
     assert.ok(auth(renewed).lease_duration <= MAX_TTL, String(auth(renewed).lease_duration));
   });
 
+  it("applies the token store's own mount settings (sys/auth/token/tune, as vault auth tune token/ sends them) to auth/token/create", async () => {
+    assert.equal((await root().request('POST', 'sys/auth/token/tune', { default_lease_ttl: '10m', max_lease_ttl: '1h' })).status, 204);
+    try {
+      const dflt = auth(await root().write('auth/token/create', { policies: ['writer'] }));
+      assert.equal(dflt.lease_duration, 600, "no TTL asked: the mount's default");
+      const long = await root().write('auth/token/create', { policies: ['writer'], ttl: '5h' });
+      assert.equal(auth(long).lease_duration, 3600, "capped at the mount's max");
+      assert.ok(Array.isArray(long.body['warnings']), 'with a warning that it was capped');
+      const tok = auth(long).client_token;
+      assert.equal(data(await srv.client(tok).request('GET', 'auth/token/lookup-self'))['explicit_max_ttl'], 3600);
+      const renewed = auth(await srv.client(tok).write('auth/token/renew-self', { increment: '10h' }));
+      assert.ok(renewed.lease_duration <= 3600, `renewed to ${renewed.lease_duration}s`);
+      const batch = auth(await root().write('auth/token/create', { policies: ['writer'], type: 'batch', ttl: '5h' }));
+      assert.equal(batch.lease_duration, 3600, 'a batch token too');
+      const forever = auth(await root().write('auth/token/create', { policies: ['root'] }));
+      assert.equal(forever.lease_duration, 0, 'a root token asked without a TTL still never expires, as in Vault');
+      await root().write('auth/token/revoke', { token: forever.client_token });
+      const tune = data(await root().request('GET', 'sys/auth/token/tune'));
+      assert.deepEqual([tune['default_lease_ttl'], tune['max_lease_ttl']], [600, 3600]);
+    } finally {
+      await root().request('POST', 'sys/auth/token/tune', { default_lease_ttl: 'system', max_lease_ttl: 'system' });
+    }
+    assert.equal(auth(await root().write('auth/token/create', { policies: ['writer'] })).lease_duration, MAX_TTL, 'untuned again: the system default');
+  });
+
   it("caps a child at its parent's remaining life and refuses it once the parent expires", async () => {
     const parent = auth(await root().write('auth/token/create', { policies: ['maker', 'writer'], ttl: '15s' })).client_token;
     const child = auth(await srv.client(parent).write('auth/token/create', { policies: ['writer'], ttl: '1h' }));

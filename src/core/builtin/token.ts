@@ -10,6 +10,7 @@ import { parseDuration } from '../../units/index.ts';
 import { authBlock, clientTokenOf, type Core } from '../core.ts';
 import { MAX_DURATION_SECONDS, MAX_NUM_USES } from '../token-ttl.ts';
 import { BATCH_MAX_CHARS } from '../batch-tokens.ts';
+import { mountTtls } from '../login-token.ts';
 import type { TokenEntry } from '../tokens.ts';
 
 /** A duration field with its allowed range in the message (never the value sent). */
@@ -143,9 +144,11 @@ export function createTokenEngine(core: Core): Engine {
     const batch = f.type === 'batch';
     // Vault refuses a non-zero explicit_max_ttl on a batch create (num_uses and period: TokenStore).
     if (batch && f.explicit_max_ttl) throw new ArcaError('ERR_INVALID_REQUEST', 'batch tokens cannot have "explicit_max_ttl" set', { details: { field: 'explicit_max_ttl' } });
+    // The token store's own mount settings (sys/auth/token/tune), as Vault applies them.
+    const ttls = mountTtls({ ttl: f.ttl ?? f.lease ?? 0, explicitMaxTtl: f.explicit_max_ttl ?? 0, period: f.period ?? 0, root: policies.includes('root') }, core.mounts.all.find((m) => m.path === req.mountPoint)?.config);
     const { token, entry, capped } = await core.tokens.create({
       policies, parent, noParent: orphan || f.no_parent === true, batch,
-      ttl: f.ttl ?? f.lease ?? 0, explicitMaxTtl: f.explicit_max_ttl ?? 0, period: f.period ?? 0,
+      ttl: ttls.ttl, explicitMaxTtl: ttls.explicitMaxTtl, period: ttls.period,
       renewable: !batch && (f.renewable ?? true), numUses: f.num_uses ?? 0,
       displayName: f.display_name ? `token-${f.display_name}` : 'token', meta: f.meta ?? {},
       path: orphan ? 'auth/token/create-orphan' : 'auth/token/create',
