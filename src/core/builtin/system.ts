@@ -96,9 +96,9 @@ export async function tuneMount(core: Core, m: MountEntry, data: Record<string, 
 
 /**
  * The body fields Vault's `sys/mounts/<path>` and `sys/auth/<path>` take. Arca uses type,
- * description, options and the config TTLs (auth mounts: type and description); Vault clients also
- * send the others (e.g. `local`, `seal_wrap`), which it ignores without a warning, as Vault would warn
- * only about a field it does not know.
+ * description, options (secrets engines only) and the config's TTLs and token_type (auth mounts
+ * only); Vault clients also send the others (e.g. `local`, `seal_wrap`), which it ignores without a
+ * warning, as Vault would warn only about a field it does not know.
  */
 export const VAULT_MOUNT_FIELDS = ['type', 'description', 'config', 'options', 'local', 'seal_wrap', 'external_entropy_access', 'plugin_name', 'plugin_version'] as const;
 
