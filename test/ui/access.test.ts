@@ -112,10 +112,14 @@ describe('Access page (real server, Chromium)', () => {
     await form.getByLabel('Method type').selectOption('userpass');
     await form.getByLabel('Path').fill('people');
     await form.getByLabel('Description').fill('staff logins');
+    await form.getByLabel('Token type').selectOption('default-batch');
     await form.getByRole('button', { name: 'Enable' }).click();
     await page.getByRole('cell', { name: 'auth/people/' }).waitFor();
-    const mounts = (await root().request('GET', 'sys/auth')).body['data'] as Record<string, { type: string }>;
+    const mounts = (await root().request('GET', 'sys/auth')).body['data'] as Record<string, { type: string; config: { token_type: string } }>;
     assert.equal(mounts['people/']?.type, 'userpass');
+    assert.equal(mounts['people/']?.config.token_type, 'default-batch', "the form's token type reached the mount");
+    const row = page.getByRole('row').filter({ has: page.getByRole('cell', { name: 'auth/people/' }) });
+    assert.equal(await row.getByRole('cell', { name: 'default-batch' }).count(), 1, 'the table shows it');
     assert.deepEqual(await seriousA11yViolations(page), [], 'access: auth methods');
     await screenshot(page, 'access-auth');
     await page.getByRole('button', { name: 'Disable people/' }).click();
