@@ -103,3 +103,15 @@ export function requestFrom(
     req.end(payload);
   });
 }
+
+/**
+ * `attempt` until its answer is not a 429: an HA replica that knows no active replica yet (a lease
+ * moving, a step-down settling) answers 429 "retry shortly", as Vault's standbys do. Any other
+ * answer, a failure included, is returned at once.
+ */
+export async function retryWhileNoActive<T extends { status: number }>(what: string, attempt: () => Promise<T>): Promise<T> {
+  return waitFor(what, async () => {
+    const r = await attempt();
+    return r.status === 429 ? undefined : r;
+  }, 60_000, 100);
+}

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { ApiResponse } from '../../src/client/index.ts';
 import { type ArcaProcess, startArca } from '../harness/arca.ts';
-import { type PostgresHandle, startPostgres, tempDir, waitFor } from '../harness/index.ts';
+import { type PostgresHandle, retryWhileNoActive, startPostgres, tempDir, waitFor } from '../harness/index.ts';
 
 interface InitBody {
   keys: string[];
@@ -65,11 +65,8 @@ describe('HA: init and unseal of replicas started before init (PostgreSQL)', () 
     // moment (a replica with no known active answers 429, retry): only that is retried; a 403 (token
     // unknown) fails at once.
     for (const r of [a!, b!]) {
-      const status = await waitFor('the root token to be served', async () => {
-        const s = (await r.client(init.root_token).request('GET', 'auth/token/lookup-self')).status;
-        return s === 429 ? undefined : s;
-      }, 20_000, 100);
-      assert.equal(status, 200);
+      const self = await retryWhileNoActive('the root token to be served', () => r.client(init.root_token).request('GET', 'auth/token/lookup-self'));
+      assert.equal(self.status, 200);
     }
   });
 

@@ -9,7 +9,7 @@ import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { FORWARDED_TO_HEADER } from '../../src/ha/index.ts';
 import { type ArcaProcess, startArca } from '../harness/arca.ts';
-import { type PostgresHandle, startPostgres, tempDir, waitFor } from '../harness/index.ts';
+import { type PostgresHandle, retryWhileNoActive, startPostgres, tempDir, waitFor } from '../harness/index.ts';
 
 const LEASE_SECONDS = 3;
 
@@ -122,13 +122,15 @@ describe('HA: replicas on PostgreSQL', () => {
       return { status: x.status, type: (x.body['data'] as { type?: string } | undefined)?.type };
     };
     const standby = alive().find((r) => r !== act)!;
-    assert.deepEqual(await self(standby), { status: 200, type: 'batch' });
+    assert.deepEqual(await retryWhileNoActive('the standby to answer', () => self(standby)), { status: 200, type: 'batch' });
     await act!.client(root).write('sys/step-down', {});
     const [now] = await waitFor('an active', async () => {
       const a = await activeOf(alive());
       return a.length === 1 ? a : undefined;
     }, 60_000, 100);
-    assert.deepEqual(await self(now!), { status: 200, type: 'batch' }, 'after the takeover (a fresh token store, whichever replica won) it still opens');
+    // The election may still be settling: only its 429 is retried.
+    const after = await retryWhileNoActive('the new active to answer', () => self(now!));
+    assert.deepEqual(after, { status: 200, type: 'batch' }, 'after the takeover (a fresh token store, whichever replica won) it still opens');
   });
 
   it('fails over after SIGKILL of the active, losing no acknowledged write', async () => {
