@@ -3,7 +3,8 @@
  * could not serve). The active renews every lease/3; a standby tries to take over every second, which
  * succeeds once the lease has expired by the database clock: failover ≤ lease + 1 s.
  * If renewal fails (database unreachable, or someone else holds the lease), the active steps down no
- * later than its lease's end by the local monotonic clock, before any standby can take over.
+ * later than its lease's end by the local monotonic clock, before any standby can take over. A new
+ * active renews once more when its takeover is done, so a slow takeover is not taken for a lost lease.
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../log/index.ts';
@@ -24,9 +25,12 @@ export interface HaCallbacks {
   canCampaign(): boolean;
 }
 
+/** What the manager uses of the PostgreSQL lease (a fake in unit tests). */
+export type LeaseStore = Pick<PgLease, 'tryAcquire' | 'release' | 'current' | 'close'>;
+
 export class HaManager {
   readonly id: string;
-  readonly #lease: PgLease;
+  readonly #lease: LeaseStore;
   readonly #apiAddr: string;
   readonly #leaseSeconds: number;
   readonly #cb: HaCallbacks;
@@ -34,20 +38,26 @@ export class HaManager {
   #active = false;
   #activeSince: Date | undefined;
   #leaderAddr = '';
-  /** performance.now() deadline after which an active that could not renew must stop. */
+  /** Monotonic (`#now`) deadline after which an active that could not renew must stop. */
   #deadline = 0;
   #timer: NodeJS.Timeout | undefined;
   #running = false;
   #stopped = false;
   #transition: Promise<void> = Promise.resolve();
+  readonly #now: () => number;
 
-  constructor(lease: PgLease, o: { apiAddr: string; leaseSeconds: number; log: Logger; callbacks: HaCallbacks; id?: string }) {
+  /** `now`: a monotonic clock in ms (default performance.now; injectable for tests). */
+  constructor(
+    lease: LeaseStore,
+    o: { apiAddr: string; leaseSeconds: number; log: Logger; callbacks: HaCallbacks; id?: string; now?: () => number },
+  ) {
     this.id = o.id ?? `arca-${randomUUID()}`;
     this.#lease = lease;
     this.#apiAddr = o.apiAddr;
     this.#leaseSeconds = o.leaseSeconds;
     this.#cb = o.callbacks;
     this.#log = o.log.child({ component: 'ha', replica: this.id });
+    this.#now = o.now ?? (() => performance.now());
   }
 
   view(): HaView {
@@ -73,18 +83,19 @@ export class HaManager {
     this.#running = true;
     try {
       await this.#transition;
-      if (this.#active && performance.now() > this.#deadline) await this.#stepDown('lease could not be renewed in time');
+      if (this.#active && this.#now() > this.#deadline) await this.#stepDown('lease could not be renewed in time');
       if (!this.#cb.canCampaign()) {
         if (this.#active) await this.#stepDown('sealed');
         await this.#refreshLeader();
         return;
       }
-      const start = performance.now();
-      const held = await this.#lease.tryAcquire(this.id, this.#apiAddr, this.#leaseSeconds);
-      if (held) {
-        // Measured from before the call: the database's expiry is at least this late.
-        this.#deadline = start + this.#leaseSeconds * 1000 - 250;
-        if (!this.#active) await this.#becomeActive();
+      if (await this.#renew()) {
+        if (!this.#active) {
+          await this.#becomeActive();
+          // A takeover reloads state over the database and can outlast the lease on a busy node:
+          // renew at once, so the next round does not take a slow takeover for a lost lease.
+          if (this.#active && !(await this.#renew())) await this.#stepDown('another replica holds the lease');
+        }
       } else {
         if (this.#active) await this.#stepDown('another replica holds the lease');
         await this.#refreshLeader();
@@ -95,6 +106,15 @@ export class HaManager {
       this.#running = false;
       this.#schedule(this.#active ? (this.#leaseSeconds * 1000) / 3 : 1000);
     }
+  }
+
+  /** Takes or renews the lease; on success the deadline moves to its end by the local clock. */
+  async #renew(): Promise<boolean> {
+    const start = this.#now();
+    const held = await this.#lease.tryAcquire(this.id, this.#apiAddr, this.#leaseSeconds);
+    // Measured from before the call: the database's expiry is at least this late.
+    if (held) this.#deadline = start + this.#leaseSeconds * 1000 - 250;
+    return held;
   }
 
   /**
