@@ -6,7 +6,7 @@ import { loginTokenIsBatch, loginTokenShape, mountTtls } from './login-token.ts'
 import { MOUNT_TOKEN_TYPES, type MountTokenType } from './mounts.ts';
 
 const ASKED = ['default', 'service', 'default-service', 'batch', 'default-batch'] as const;
-const issue = (o: Partial<AuthIssue> = {}): AuthIssue => ({ policies: ['default'], displayName: 'x', ttlSeconds: 0, renewable: true, metadata: {}, orphan: true, ...o });
+const issue = (o: Partial<AuthIssue> = {}): AuthIssue => ({ policies: ['default'], displayName: 'x', ttlSeconds: 0, metadata: {}, orphan: true, ...o });
 const mount = (tokenType?: MountTokenType, config?: { defaultLeaseTtl: number; maxLeaseTtl: number }) => ({ path: 'auth/userpass/', ...(tokenType ? { tokenType } : {}), ...(config ? { config } : {}) });
 
 describe('login token: the auth mount over the role', () => {

@@ -49,7 +49,8 @@ export function loginTokenShape(i: AuthIssue, m: Pick<MountEntry, 'path' | 'toke
     );
   }
   const ttls = mountTtls({ ttl: i.ttlSeconds, explicitMaxTtl: i.explicitMaxTtlSeconds ?? 0, period }, m.config);
-  return { batch, renewable: i.renewable && !batch, ...ttls, numUses };
+  // A login's service token is renewable (as every Vault auth method's is); a batch token never.
+  return { batch, renewable: !batch, ...ttls, numUses };
 }
 
 /**

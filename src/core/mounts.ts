@@ -23,6 +23,13 @@ export interface MountEntry {
 
 /** Vault's auth-mount `token_type`: a default the roles may override, or a type forced on every login. */
 export type MountTokenType = 'default-service' | 'default-batch' | 'service' | 'batch';
+
+/** What a tune (or an enable's config) changes; absent fields stay as they are. */
+export interface MountChange {
+  config?: MountConfig;
+  description?: string;
+  tokenType?: MountTokenType;
+}
 export const MOUNT_TOKEN_TYPES: readonly MountTokenType[] = ['default-service', 'default-batch', 'service', 'batch'];
 
 export interface MountConfig {
@@ -89,7 +96,8 @@ export class MountTable {
   }
 
   /** Replaces a mount's tunable config (sys/mounts/<path>/tune); false when there is no such mount. */
-  async tune(path: string, change: { config?: MountConfig; description?: string; tokenType?: MountTokenType }): Promise<boolean> {
+  async tune(path: string, change: MountChange): Promise<boolean> {
+    if (change.config === undefined && change.description === undefined && change.tokenType === undefined) return true;
     const p = normalizeMountPath(path);
     const i = this.#mounts.findIndex((x) => x.path === p);
     const cur = this.#mounts[i];

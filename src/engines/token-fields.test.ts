@@ -113,7 +113,7 @@ describe('token fields (Vault tokenutil)', () => {
     const service = tokenIssue(parse({ token_policies: 'app', token_max_ttl: '2h', token_explicit_max_ttl: '1h', token_num_uses: 5, token_bound_cidrs: '10.0.0.0/8' }), login);
     assert.deepEqual(service, {
       policies: ['app', 'default'], displayName: 'team-userpass-ivy', ttlSeconds: 7200, explicitMaxTtlSeconds: 3600, numUses: 5,
-      renewable: true, tokenType: 'default', metadata: { username: 'ivy' }, orphan: true, boundCidrs: ['10.0.0.0/8'], alias: { name: 'ivy' },
+      tokenType: 'default', metadata: { username: 'ivy' }, orphan: true, boundCidrs: ['10.0.0.0/8'], alias: { name: 'ivy' },
     });
     const batch = tokenIssue(parse({ token_policies: 'default,app', token_type: 'batch', token_ttl: '10m' }), login);
     assert.equal(batch.tokenType, 'batch', "the type the role asks for; the core weighs it against the mount's token_type");

@@ -12,7 +12,9 @@ import { addrInCidrs, validCidr } from './cidr.ts';
 import { vBool, vDuration, vInt, vStringList } from './fields.ts';
 import type { AuthIssue } from './types.ts';
 
-export type TokenType = 'default' | 'service' | 'default-service' | 'batch' | 'default-batch';
+/** Vault's spellings of the type a role asks for. */
+export const TOKEN_TYPES = ['default', 'service', 'default-service', 'batch', 'default-batch'] as const;
+export type TokenType = (typeof TOKEN_TYPES)[number];
 
 export interface TokenFields {
   token_policies: string[];
@@ -71,7 +73,7 @@ export const tokenFieldsShape = {
   token_bound_cidrs: cidrs('token_bound_cidrs').optional(),
   bound_cidrs: cidrs('bound_cidrs').optional(),
   token_no_default_policy: vBool.optional(),
-  token_type: z.enum(['default', 'service', 'default-service', 'batch', 'default-batch'], 'token_type must be service, batch, default, default-service or default-batch').optional(),
+  token_type: z.enum(TOKEN_TYPES, 'token_type must be service, batch, default, default-service or default-batch').optional(),
 };
 
 const Shape = z.object(tokenFieldsShape);
@@ -177,8 +179,7 @@ export function tokenIssue(
     ttlSeconds: r.token_ttl || r.token_max_ttl,
     explicitMaxTtlSeconds: hardCap(r),
     numUses: r.token_num_uses,
-    // A batch token is never renewable; the core decides the type with the mount's token_type.
-    renewable: true,
+    // The core decides the type (and so renewability) with the mount's token_type.
     tokenType: r.token_type,
     metadata: login.metadata,
     orphan: true,

@@ -1,5 +1,6 @@
 import type { Logger } from '../log/index.ts';
 import type { Storage } from '../storage/index.ts';
+import type { TokenType } from './token-fields.ts';
 
 import type { Operation } from '../logical/index.ts';
 
@@ -49,7 +50,6 @@ export interface AuthIssue {
   policies: string[];
   displayName: string;
   ttlSeconds: number;
-  renewable: boolean;
   metadata: Record<string, string>;
   orphan: boolean;
   /** Caps the TTL renewals can reach (0 or absent = no cap). */
@@ -62,7 +62,7 @@ export interface AuthIssue {
    * The type the role asks for, in Vault's spellings (absent = `default`). The auth mount's own
    * `token_type` decides with it whether the login gets a batch token (core/login-token.ts).
    */
-  tokenType?: 'default' | 'service' | 'default-service' | 'batch' | 'default-batch';
+  tokenType?: TokenType;
   /** `token_bound_cidrs`: the token is refused from any other client address. */
   boundCidrs?: string[];
   /** Who logged in, as this auth mount names them: the core resolves it to an identity entity. */

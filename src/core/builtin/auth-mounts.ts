@@ -67,7 +67,7 @@ export class AuthMounts implements SystemExtension {
           // Checked before anything is stored, so a refused config leaves no mount behind.
           const config = enableConfig(path, f.type, f.config);
           await this.#core().mount(path, f.type, {}, f.description ?? '');
-          await config.apply(this.#core(), path);
+          await this.#core().mounts.tune(path, config);
           return ignoredFieldsResponse(VAULT_MOUNT_FIELDS, r.data);
         },
         read: async (_r, p) => {

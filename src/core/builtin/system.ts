@@ -8,7 +8,7 @@ import { ArcaError } from '../../errors/index.ts';
 import { type Engine, EngineRouter, ignoredFieldsResponse, outOfRange, parseFields, vDuration, vStringList } from '../../engines/index.ts';
 import type { Core } from '../core.ts';
 import { SYSTEM_MAX_TTL } from '../token-ttl.ts';
-import { MOUNT_TOKEN_TYPES, type MountConfig, type MountEntry, type MountTokenType, normalizeMountPath } from '../mounts.ts';
+import { MOUNT_TOKEN_TYPES, type MountChange, type MountConfig, type MountEntry, type MountTokenType, normalizeMountPath } from '../mounts.ts';
 
 // Built once: a zod v4 schema built per request costs ~40 µs to compile on first use.
 const CapabilitiesFields = z.object({ paths: vStringList.optional(), path: vStringList.optional() }).transform((x) => ({ paths: x.paths ?? x.path ?? [] }));
@@ -67,18 +67,13 @@ function checkTokenType(path: string, type: string, t: MountTokenType | undefine
 }
 
 /**
- * What an enable's `config` sets on the new mount (TTLs, token_type), checked before anything is
- * stored so a refused config leaves no mount behind; `apply` then writes it.
+ * What an enable's `config` sets on the new mount (TTLs, token_type) as a tune of it, checked before
+ * anything is stored so a refused config leaves no mount behind.
  */
-export function enableConfig(path: string, type: string, config: z.output<typeof MountConfigField> | undefined): { apply(core: Core, at: string): Promise<void> } {
-  const ttls = config ? leaseConfig(undefined, config) : undefined;
+export function enableConfig(path: string, type: string, config: z.output<typeof MountConfigField> | undefined): MountChange {
   checkTokenType(path, type, config?.token_type);
-  const tokenType = config?.token_type;
-  return {
-    apply: async (core, at) => {
-      if (ttls || tokenType) await core.mounts.tune(at, { ...(ttls ? { config: ttls } : {}), ...(tokenType ? { tokenType } : {}) });
-    },
-  };
+  const ttls = config ? leaseConfig(undefined, config) : undefined;
+  return { ...(ttls ? { config: ttls } : {}), ...(config?.token_type ? { tokenType: config.token_type } : {}) };
 }
 
 /** `sys/mounts/<path>/tune` and `sys/auth/<path>/tune`: the one tune of a mount. */
@@ -154,7 +149,7 @@ export function createSystemEngine(core: Core, extensions: SystemExtension[] = [
         if (type === 'kv') options['version'] = ver ?? '2';
         if (type === 'kv' && options['version'] !== '2') throw new ArcaError('ERR_INVALID_REQUEST', 'only KV version 2 is supported');
         await core.mount(path, type, options, f.description ?? '');
-        await config.apply(core, path);
+        await core.mounts.tune(path, config);
         return ignoredFieldsResponse(VAULT_MOUNT_FIELDS, r.data);
       },
       delete: async (_r, p) => {
