@@ -29,7 +29,6 @@ export async function readData(d: KvDeps, req: EngineRequest, path: string): Pro
 /** The body fields Vault's KV v2 `data/:path` takes (`version` is a read parameter, never an error). */
 const DATA_FIELDS = ['data', 'options', 'version'] as const;
 
-
 /** POST|PUT data/:path: a new version, honouring options.cas and cas_required. */
 export async function writeData(d: KvDeps, req: EngineRequest, path: string): Promise<EngineResponse> {
   const data = dataField(req.data);
@@ -40,7 +39,7 @@ export async function writeData(d: KvDeps, req: EngineRequest, path: string): Pr
     return addVersion(config, cur, d.now(), data);
   });
   // Vault's warning for fields beside data and options (say, a secret left outside `data`).
-  return withIgnoredFields({ data: out } as EngineResponse, DATA_FIELDS, req.data);
+  return withIgnoredFields<EngineResponse>({ data: out }, DATA_FIELDS, req.data);
 }
 
 /** PATCH data/:path: JSON merge patch of the current live version, stored as a new version. */
