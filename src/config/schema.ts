@@ -86,6 +86,15 @@ export const ServerConfig = z
       })
       .strict()
       .default({ leaseSeconds: 6, standbyMode: 'forward' }),
+    /**
+     * The active replica's scheduled clean-up of expired tokens, wrapping tokens and control-group
+     * requests (core/expiry-sweep.ts): the least time between two sweeps. `auth/token/tidy` runs one
+     * at once whatever this says.
+     */
+    expirySweep: z
+      .object({ intervalSeconds: z.number().int().min(10).max(86_400).default(60) })
+      .strict()
+      .default({ intervalSeconds: 60 }),
   })
   .strict();
 export type ServerConfig = z.infer<typeof ServerConfig>;

@@ -46,6 +46,8 @@ export interface CoreDeps {
   governance?: GovernanceHooks;
   /** How often engine ticks and the expiry sweep's due check run (default 10 s; tests shorten it). */
   tickMs?: number;
+  /** The least time between two scheduled expiry sweeps (config `expirySweep.intervalSeconds`). */
+  sweepIntervalMs?: number;
 }
 
 /** What a request held for quorum approval carries (stored inside the barrier until it runs). */
@@ -126,7 +128,7 @@ export class Core {
     this.seal = new SealManager(deps.raw, this.barrier, this.log, deps.autoSeal);
     this.#active = !deps.ha;
     this.#limits = new AttemptLimits(this.#now, this.log);
-    this.expirySweep = new ExpirySweep({ now: this.#now, tokens: () => this.tokens, governance: deps.governance?.sweep?.bind(deps.governance), log: this.log });
+    this.expirySweep = new ExpirySweep({ now: this.#now, tokens: () => this.tokens, governance: deps.governance?.sweep?.bind(deps.governance), log: this.log, intervalMs: deps.sweepIntervalMs });
     // Sealing acts on this replica (HA standbys included) and runs once its response is audited.
     this.routes.set('sys/seal', { local: true, handlers: { update: async () => ({ after: () => this.sealNow() }) } });
   }

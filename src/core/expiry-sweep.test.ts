@@ -114,7 +114,7 @@ describe('wrapping token sweep', () => {
 });
 
 describe('ExpirySweep scheduling', () => {
-  function sweeper(opts: { sweepTakesMs?: number } = {}) {
+  function sweeper(opts: { sweepTakesMs?: number; intervalMs?: number } = {}) {
     let now = 5_000_000;
     let calls = 0;
     const tokens = {
@@ -125,7 +125,7 @@ describe('ExpirySweep scheduling', () => {
         return { revoked: 3, scanned: 5 };
       },
     } as unknown as TokenStore;
-    const s = new ExpirySweep({ now: () => now, tokens: () => tokens, governance: async () => 2, log: silent });
+    const s = new ExpirySweep({ now: () => now, tokens: () => tokens, governance: async () => 2, log: silent, intervalMs: opts.intervalMs });
     return { s, calls: () => calls, advance: (ms: number) => (now += ms) };
   }
 
@@ -142,6 +142,19 @@ describe('ExpirySweep scheduling', () => {
     assert.equal(s.due(), false);
     advance(1);
     assert.equal(s.due(), true);
+  });
+
+  it("waits the server's configured interval instead of the default", async () => {
+    const { s, calls, advance } = sweeper({ intervalMs: 3_600_000 });
+    await s.run();
+    advance(SWEEP_MIN_INTERVAL_MS);
+    assert.equal(s.due(), false, 'an hour-long interval is not due after the default minute');
+    advance(3_600_000 - SWEEP_MIN_INTERVAL_MS - 1);
+    assert.equal(s.due(), false);
+    advance(1);
+    assert.equal(s.due(), true);
+    await s.run();
+    assert.equal(calls(), 2);
   });
 
   it('waits at least 100 times as long as the last sweep took', async () => {

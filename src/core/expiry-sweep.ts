@@ -5,7 +5,8 @@
  * sweep is what keeps storage from growing with every login.
  *
  * The core's tick asks `due()` every 10 s: the first tick after start is due, then one sweep every
- * SWEEP_MIN_INTERVAL_MS, or more seldom when sweeps are slow (the interval is at least 100× the last
+ * `intervalMs` (the server's `expirySweep.intervalSeconds`, default SWEEP_MIN_INTERVAL_MS), or more
+ * seldom when sweeps are slow (the interval is at least 100× the last
  * sweep's duration, so sweeping a large store takes at most ~1% of the time). One sweep at a time:
  * a second caller joins the running one.
  */
@@ -39,6 +40,8 @@ export interface SweepDeps {
   tokens: () => TokenStore;
   governance?: (() => Promise<number>) | undefined;
   log: Logger;
+  /** The least time between two scheduled sweeps (default SWEEP_MIN_INTERVAL_MS); `run()` ignores it. */
+  intervalMs?: number | undefined;
 }
 
 export class ExpirySweep {
@@ -88,7 +91,7 @@ export class ExpirySweep {
       throw err;
     } finally {
       const end = this.#d.now();
-      this.#next = end + Math.max(SWEEP_MIN_INTERVAL_MS, (end - start) * SWEEP_DUTY);
+      this.#next = end + Math.max(this.#d.intervalMs ?? SWEEP_MIN_INTERVAL_MS, (end - start) * SWEEP_DUTY);
     }
   }
 }

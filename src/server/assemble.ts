@@ -145,7 +145,7 @@ async function assembleLocked(c: Readonly<ServerConfig>, log: Logger, dataDir: s
   const spoolBase = dataDir ?? mkdtempSync(join(tmpdir(), 'arca-audit-'));
   const { extensions, defaultMounts, authorizer, audit, onReload, identity, governance } = await registerEngines(engines, { auditSpoolDir: join(spoolBase, 'audit-spool'), log, hsmKeys });
   const core: Core = new Core({
-    raw: storage, log, storageType: type, engines, defaultMounts, ha: ha !== undefined, ...(onReload ? { onReload } : {}),
+    raw: storage, log, storageType: type, engines, defaultMounts, ha: ha !== undefined, sweepIntervalMs: c.expirySweep.intervalSeconds * 1000, ...(onReload ? { onReload } : {}),
     ...(autoSeal ? { autoSeal } : {}), ...(authorizer ? { authorizer: authorizer((): Core => core) } : {}), ...(audit ? { audit } : {}), ...(identity ? { identity } : {}), ...(governance ? { governance } : {}),
   });
   try {

@@ -91,3 +91,16 @@ export async function initUnsealed(srv: ArcaProcess): Promise<{ root: string; ke
   await c.write('sys/unseal', { key: init.keys[0] });
   return { root: init.root_token, key: init.keys[0]! };
 }
+
+/**
+ * When the server's last expiry sweep ended (seconds since the epoch, 0 before the first), read from
+ * its own `sys/metrics` (`arca_expiry_sweep_last_success_timestamp_seconds`). Tests that ask for a
+ * sweep with `auth/token/tidy` start the server with a long `expirySweep.intervalSeconds` and wait
+ * for this to be non-zero first, so the scheduled sweep cannot be the one that does their work.
+ */
+export async function lastSweepAt(client: ArcaClient): Promise<number> {
+  const r = await client.request('GET', 'sys/metrics');
+  if (r.status !== 200) throw new Error(`sys/metrics answered ${r.status}`);
+  const metrics = r.body as unknown as { name: string; values: { value: number }[] }[];
+  return metrics.find((m) => m.name === 'arca_expiry_sweep_last_success_timestamp_seconds')?.values[0]?.value ?? 0;
+}

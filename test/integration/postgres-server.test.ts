@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { type ArcaProcess, startArca } from '../harness/arca.ts';
+import { type ArcaProcess, lastSweepAt, startArca } from '../harness/arca.ts';
 import { dumpTable, type PostgresHandle, startPostgres, tempDir, waitFor } from '../harness/index.ts';
 
 describe('server on PostgreSQL', () => {
@@ -14,7 +14,8 @@ describe('server on PostgreSQL', () => {
   let dir: Awaited<ReturnType<typeof tempDir>>;
   let srv: ArcaProcess | undefined;
   let root = '';
-  const start = () => startArca({ config: { storage: { type: 'postgres', url } }, configDir: dir.path });
+  // One scheduled sweep a day: the tidy test must be the only way its token can leave the table.
+  const start = () => startArca({ config: { storage: { type: 'postgres', url }, expirySweep: { intervalSeconds: 86_400 } }, configDir: dir.path });
 
   before(async () => {
     pg = await startPostgres();
@@ -52,6 +53,9 @@ describe('server on PostgreSQL', () => {
   it('sweeps an expired token out of the table (auth/token/tidy: list, read and one-commit revoke on PostgreSQL)', async () => {
     const c = srv!.client(root);
     const accessors = async () => ((await c.request('LIST', 'auth/token/accessors')).body['data'] as { keys: string[] }).keys;
+    // The scheduled sweep runs at the first tick, then once a day (the config above): after that
+    // first one, only the tidy can remove the token.
+    await waitFor('the first scheduled sweep', async () => ((await lastSweepAt(c)) > 0 ? true : undefined), 60_000, 250);
     const short = ((await c.write('auth/token/create', { policies: ['x'], ttl: '1s' })).body['auth'] as { accessor: string }).accessor;
     const live = ((await c.write('auth/token/create', { policies: ['x'], ttl: '1h' })).body['auth'] as { accessor: string }).accessor;
     const rows = async () => (await dumpTable(url, 'arca_kv')).split('\n').filter((l) => l.includes(short)).length;

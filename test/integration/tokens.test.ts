@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { type ArcaProcess, initUnsealed, startArca } from '../harness/arca.ts';
+import { type ArcaProcess, initUnsealed, lastSweepAt, startArca } from '../harness/arca.ts';
 import { type PostgresHandle, startPostgres, tempDir, waitFor } from '../harness/index.ts';
 
 const ROOT = 'tokens-test-root';
@@ -61,13 +61,19 @@ describe('tokens: uses, TTLs and ranges (real server)', () => {
   const data = (r: { body: Record<string, unknown> }) => r.body['data'] as Record<string, unknown>;
   const errors = (r: { body: Record<string, unknown> }) => (r.body['errors'] as string[]).join(' ');
 
+  let dir: Awaited<ReturnType<typeof tempDir>>;
   before(async () => {
-    srv = await startArca({ args: ['--dev', '--dev-root-token', ROOT] });
+    dir = await tempDir();
+    // One scheduled sweep a day: the tidy test below must be the only way its token can leave.
+    srv = await startArca({ args: ['--dev', '--dev-root-token', ROOT], config: { expirySweep: { intervalSeconds: 86_400 } }, configDir: dir.path });
     await waitFor('dev bootstrap', async () => ((await root().request('GET', 'sys/health')).status === 200 ? true : undefined), 30_000, 100);
     await root().write('sys/policies/acl/writer', { policy: 'path "secret/data/*" { capabilities = ["create", "update", "read"] }' });
     await root().write('sys/policies/acl/maker', { policy: 'path "auth/token/create" { capabilities = ["update"] }' });
   });
-  after(async () => srv?.stop());
+  after(async () => {
+    await srv?.stop();
+    await dir?.remove();
+  });
 
   it('serves lookup-self on the last use, then the token is gone', async () => {
     const tok = auth(await root().write('auth/token/create', { policies: ['writer'], num_uses: 1 })).client_token;
@@ -121,17 +127,20 @@ describe('tokens: uses, TTLs and ranges (real server)', () => {
 
   it('removes an expired token nobody presents again from storage on auth/token/tidy (202), and keeps live ones', async () => {
     const accessors = async () => (data(await root().request('LIST', 'auth/token/accessors'))['keys'] as string[]);
+    // Not looked up while it expires (a lookup would revoke it): only a sweep can remove it. The
+    // server's scheduled one runs at its first tick, then once a day (the config above): once that
+    // first one is done, the tidy is the only sweep left to do it.
+    await waitFor('the first scheduled sweep', async () => ((await lastSweepAt(root())) > 0 ? true : undefined), 60_000, 250);
+    const scheduled = await lastSweepAt(root());
     const short = (auth(await root().write('auth/token/create', { policies: ['writer'], ttl: '1s' })) as unknown as { accessor: string }).accessor;
     const long = (auth(await root().write('auth/token/create', { policies: ['writer'], ttl: '1h' })) as unknown as { accessor: string }).accessor;
-    // Not looked up while it expires (a lookup would revoke it): only a sweep can remove it, this
-    // one or the server's own (its first tick after start is due; src/core/expiry-sweep.test.ts
-    // tells the two apart with an injected clock).
     assert.ok((await accessors()).includes(short));
     await new Promise((r) => setTimeout(r, 2100));
     const tidy = await root().write('auth/token/tidy', {});
     assert.equal(tidy.status, 202);
     await waitFor('the sweep to remove the expired token', async () => ((await accessors()).includes(short) ? undefined : true), 60_000, 100);
     assert.ok((await accessors()).includes(long), 'the live token stays');
+    assert.ok((await lastSweepAt(root())) > scheduled, 'a sweep ran after the scheduled one: the tidy');
   });
 
   it("takes Go clients' token-create body, refuses what Arca does not offer, and names ignored fields", async () => {
