@@ -5,6 +5,18 @@ import { exerciseStorage } from '../storage/conformance.ts';
 import { InmemStorage } from '../storage/index.ts';
 import { Barrier } from './barrier.ts';
 
+/** In-memory storage that counts the reads of each key (what reached storage past the cache). */
+class CountingGets extends InmemStorage {
+  readonly #gets = new Map<string, number>();
+  override get(key: string) {
+    this.#gets.set(key, (this.#gets.get(key) ?? 0) + 1);
+    return super.get(key);
+  }
+  count(key: string): number {
+    return this.#gets.get(key) ?? 0;
+  }
+}
+
 async function unsealed(raw = new InmemStorage(), root = randomKey()) {
   const b = new Barrier(raw);
   await b.initialize(root);
@@ -110,6 +122,22 @@ describe('barrier', () => {
     assert.equal(new TextDecoder().decode(await b.get('a/x')), 'MARKER-commit');
     await raw.put('a/y', (await raw.get('a/x'))!);
     await assert.rejects(b.get('a/y'), { code: 'ERR_BARRIER_DECRYPT' });
+  });
+
+  it("keeps what it decrypts for later reads, except a one-off (uncached) read's", async () => {
+    const raw = new CountingGets();
+    const { b } = await unsealed(raw);
+    await b.put('hot', utf8('h'));
+    await b.put('cold', utf8('c'));
+    assert.equal(new TextDecoder().decode(await b.get('hot')), 'h');
+    assert.equal(new TextDecoder().decode(await b.get('hot')), 'h');
+    assert.equal(raw.count('hot'), 1, 'the second read is served from the cache');
+    assert.equal(new TextDecoder().decode(await b.get('cold', { uncached: true })), 'c');
+    assert.equal(new TextDecoder().decode(await b.get('cold', { uncached: true })), 'c');
+    assert.equal(raw.count('cold'), 2, 'an uncached read does not keep what it fetched');
+    await b.get('cold');
+    await b.get('cold', { uncached: true });
+    assert.equal(raw.count('cold'), 3, 'an uncached read is still served a cached value');
   });
 
   it('commit keeps core/ out of reach and refuses while sealed', async () => {

@@ -10,7 +10,7 @@
  */
 import { ArcaError } from '../errors/index.ts';
 import { open, randomKey, randomNonce, seal, utf8, wipe } from '../crypto/index.ts';
-import { bytesEqual, checkCommit, type CommitOps, type Storage } from '../storage/index.ts';
+import { bytesEqual, checkCommit, type CommitOps, type ReadOptions, type Storage } from '../storage/index.ts';
 import { Keyring } from './keyring.ts';
 
 const VERSION = 0x01;
@@ -146,7 +146,7 @@ export class Barrier implements Storage {
     return open(term.key, value.subarray(HEADER_LEN), aadFor(n, path), 'ERR_BARRIER_DECRYPT');
   }
 
-  async get(key: string): Promise<Uint8Array | undefined> {
+  async get(key: string, opts?: ReadOptions): Promise<Uint8Array | undefined> {
     this.#check(key);
     const hit = this.#cache.get(key);
     if (hit) return new Uint8Array(hit);
@@ -154,8 +154,9 @@ export class Barrier implements Storage {
     const raw = await this.#raw.get(key);
     if (raw === undefined) return undefined;
     const plain = this.decrypt(key, raw);
-    // Only if no write through this barrier happened meanwhile (it could have made `raw` stale).
-    if (gen === this.#gen && plain.length <= CACHE_MAX_VALUE) {
+    // Only if no write through this barrier happened meanwhile (it could have made `raw` stale), and
+    // not for a scan's one-off reads (the sweep reads every token: they would evict the hot entries).
+    if (gen === this.#gen && plain.length <= CACHE_MAX_VALUE && !opts?.uncached) {
       if (this.#cache.size >= CACHE_MAX_ENTRIES) this.#evictOne();
       this.#cache.set(key, new Uint8Array(plain));
     }

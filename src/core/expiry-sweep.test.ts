@@ -9,6 +9,8 @@ import { describe, it } from 'node:test';
 import { pino } from 'pino';
 import { waitFor } from '../../test/harness/index.ts';
 import { WrapStore } from '../identity/wrapping.ts';
+import { Barrier } from '../barrier/index.ts';
+import { randomKey } from '../crypto/index.ts';
 import { InmemStorage, SCAN_BATCH, StorageView } from '../storage/index.ts';
 import { ROOT_AUTHORIZER } from './authz.ts';
 import { AuthMounts } from './builtin/auth-mounts.ts';
@@ -93,6 +95,36 @@ describe('token expiry sweep', () => {
     assert.equal(swept, SCAN_BATCH * 3);
     assert.ok(turned, 'an immediate scheduled before the sweep ran before it ended');
     assert.deepEqual(await keys(raw, 'id/'), []);
+  });
+});
+
+describe('token expiry sweep over the barrier', () => {
+  it("reads every token without keeping it in the barrier's cache, and serves hot entries from it", async () => {
+    let gets = 0;
+    const raw = new (class extends InmemStorage {
+      override get(key: string) {
+        gets++;
+        return super.get(key);
+      }
+    })();
+    const root = randomKey();
+    const barrier = new Barrier(raw);
+    await barrier.initialize(root);
+    await barrier.unseal(root);
+    const tokens = new TokenStore(new StorageView(barrier, 'sys/token/'), () => 1_000_000_000_000);
+    for (let i = 0; i < 20; i++) await tokens.create({ policies: ['a'], ttl: 600, noParent: true });
+    await barrier.put('logical/hot', new TextEncoder().encode('policy'));
+    await barrier.get('logical/hot');
+    gets = 0;
+    assert.equal((await tokens.sweepExpired()).scanned, 20);
+    const first = gets;
+    assert.ok(first >= 20, `the sweep read each token from storage: ${first}`);
+    gets = 0;
+    await tokens.sweepExpired();
+    assert.equal(gets, first, 'the second sweep reads storage as much as the first: nothing was kept');
+    gets = 0;
+    await barrier.get('logical/hot');
+    assert.equal(gets, 0, 'a hot entry is still served from the cache');
   });
 });
 

@@ -20,7 +20,7 @@
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { ArcaError } from '../errors/index.ts';
-import { type Storage, scanKeys } from '../storage/index.ts';
+import { type ReadOptions, type Storage, scanKeys } from '../storage/index.ts';
 import { type BatchDeps, isBatchToken, openBatch, sealBatch } from './batch-tokens.ts';
 import { lifetime, MAX_DURATION_SECONDS, MAX_EXPIRE_AT, MAX_NUM_USES, SYSTEM_MAX_TTL, sane } from './token-ttl.ts';
 
@@ -90,6 +90,8 @@ export interface CreateTokenOptions {
 const TOKEN_PREFIX = 'hvs.';
 const enc = new TextEncoder();
 const dec = new TextDecoder();
+/** The sweep's reads: one-off, not kept in the barrier's cache (see #stored). */
+const UNCACHED: ReadOptions = Object.freeze({ uncached: true });
 
 /** Live entries kept in memory, so a request costs no storage read, decrypt or HMAC for its token. */
 const CACHE_MAX = 10_000;
@@ -282,8 +284,8 @@ export class TokenStore {
     if (e.id) this.#cachedToken.set(e.id, token);
   }
 
-  async #read(id: string): Promise<{ raw: Uint8Array; entry: TokenEntry } | undefined> {
-    const raw = await this.#s.get(`id/${id}`);
+  async #read(id: string, opts?: ReadOptions): Promise<{ raw: Uint8Array; entry: TokenEntry } | undefined> {
+    const raw = await this.#s.get(`id/${id}`, opts);
     return raw ? { raw, entry: parseEntry(raw) } : undefined;
   }
 
@@ -503,15 +505,19 @@ export class TokenStore {
     for await (const e of this.#stored()) {
       scanned++;
       if (await this.#live(e, false)) continue;
-      if ((await this.#s.get(`id/${e.id}`)) === undefined) revoked++;
+      if ((await this.#s.get(`id/${e.id}`, UNCACHED)) === undefined) revoked++;
     }
     return { revoked, scanned };
   }
 
-  /** Every stored entry, one read each, giving the event loop turns (entries revoked meanwhile are skipped). */
+  /**
+   * Every stored entry, one read each, giving the event loop turns (entries revoked meanwhile are
+   * skipped). The reads are not kept in the barrier's cache: a sweep over more tokens than it holds
+   * would otherwise push out every hot entry (policies, mounts, KV) once a minute.
+   */
   async *#stored(): AsyncGenerator<TokenEntry> {
     for await (const id of scanKeys(this.#s, 'id/')) {
-      const r = await this.#read(id);
+      const r = await this.#read(id, UNCACHED);
       if (r) yield r.entry;
     }
   }

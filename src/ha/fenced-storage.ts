@@ -1,5 +1,5 @@
 import { ArcaError } from '../errors/index.ts';
-import type { CommitOps, Storage } from '../storage/storage.ts';
+import type { CommitOps, ReadOptions, Storage } from '../storage/storage.ts';
 import { FENCED_SQLSTATE } from './lease.ts';
 
 function fenced(err: unknown): boolean {
@@ -32,8 +32,8 @@ export class FencedStorage implements Storage {
     }
   }
 
-  get(key: string) {
-    return this.#inner.get(key);
+  get(key: string, opts?: ReadOptions) {
+    return this.#inner.get(key, opts);
   }
   list(prefix: string) {
     return this.#inner.list(prefix);

@@ -15,7 +15,7 @@ import type { AuthContext, EngineRouter } from '../engines/index.ts';
 import { ArcaError } from '../errors/index.ts';
 import { parseFields } from '../engines/index.ts';
 import type { ControlGroup } from '../policy/index.ts';
-import { type Storage, scanKeys } from '../storage/index.ts';
+import { type ReadOptions, type Storage, scanKeys } from '../storage/index.ts';
 import type { IdentityStore } from './store.ts';
 import { type WrapStore, wrappingInvalid } from './wrapping.ts';
 
@@ -58,9 +58,9 @@ export class ControlGroups {
     return this.#d.storage();
   }
 
-  async #load(accessor: string): Promise<{ raw: Uint8Array; r: StoredRequest } | undefined> {
+  async #load(accessor: string, opts?: ReadOptions): Promise<{ raw: Uint8Array; r: StoredRequest } | undefined> {
     if (!/^[A-Za-z0-9_-]{1,64}$/.test(accessor)) return undefined;
-    const raw = await this.#s().get(`request/${accessor}`);
+    const raw = await this.#s().get(`request/${accessor}`, opts);
     return raw ? { raw, r: JSON.parse(dec.decode(raw)) as StoredRequest } : undefined;
   }
 
@@ -76,7 +76,7 @@ export class ControlGroups {
   async sweepExpired(): Promise<number> {
     let n = 0;
     for await (const a of scanKeys(this.#s(), 'request/')) {
-      const cur = await this.#load(a);
+      const cur = await this.#load(a, { uncached: true }); // a sweep's one-off read (storage.ts, ReadOptions)
       if (cur && (await this.#dropIfExpired(a, cur.r))) n++;
     }
     return n;

@@ -10,7 +10,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { ArcaError } from '../errors/index.ts';
-import { type Storage, scanKeys } from '../storage/index.ts';
+import { type ReadOptions, type Storage, scanKeys } from '../storage/index.ts';
 
 export interface WrapEntry {
   accessor: string;
@@ -52,8 +52,8 @@ export class WrapStore {
   }
 
   /** The stored entry under `key` (`token/<hash>`), expired or not. */
-  async #load(key: string): Promise<{ key: string; raw: Uint8Array; entry: WrapEntry } | undefined> {
-    const raw = await this.#s().get(key);
+  async #load(key: string, opts?: ReadOptions): Promise<{ key: string; raw: Uint8Array; entry: WrapEntry } | undefined> {
+    const raw = await this.#s().get(key, opts);
     return raw ? { key, raw, entry: JSON.parse(dec.decode(raw)) as WrapEntry } : undefined;
   }
 
@@ -97,7 +97,8 @@ export class WrapStore {
   async sweepExpired(): Promise<number> {
     let n = 0;
     for await (const h of scanKeys(this.#s(), 'token/')) {
-      const r = await this.#load(`token/${h}`);
+      // One-off reads: a sweep is not kept in the barrier's cache (storage.ts, ReadOptions).
+      const r = await this.#load(`token/${h}`, { uncached: true });
       if (r && this.#expired(r.entry) && (await this.#delete(r.key, r.raw, r.entry))) n++;
     }
     return n;

@@ -5,8 +5,17 @@
  *
  * Keys are '/'-separated UTF-8 strings without a leading '/'. A missing key is `undefined`, never an error.
  */
+/** How a read is meant. Backends without a cache ignore it. */
+export interface ReadOptions {
+  /**
+   * A one-off read, e.g. one of a scan over every token: a caching layer (the barrier) serves a
+   * cached value but does not keep what it had to fetch, so a scan never pushes hot entries out.
+   */
+  uncached?: boolean;
+}
+
 export interface Storage {
-  get(key: string): Promise<Uint8Array | undefined>;
+  get(key: string, opts?: ReadOptions): Promise<Uint8Array | undefined>;
   /** Durable once the promise resolves: an acknowledged write survives `kill -9`. */
   put(key: string, value: Uint8Array): Promise<void>;
   /** Deleting a missing key is not an error. */

@@ -1,4 +1,4 @@
-import type { CommitOps, Storage } from './storage.ts';
+import type { CommitOps, ReadOptions, Storage } from './storage.ts';
 
 /** A `..` segment anywhere in a key. */
 const DOT_DOT_SEGMENT = /(^|\/)\.\.(\/|$)/;
@@ -23,8 +23,8 @@ export class StorageView implements Storage {
     return this.#prefix + key;
   }
 
-  get(key: string) {
-    return this.#inner.get(this.#k(key));
+  get(key: string, opts?: ReadOptions) {
+    return this.#inner.get(this.#k(key), opts);
   }
   put(key: string, value: Uint8Array) {
     return this.#inner.put(this.#k(key), value);
