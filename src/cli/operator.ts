@@ -1,6 +1,7 @@
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
-import { reportError } from './exit.ts';
+import { decodeRootToken } from '../crypto/index.ts';
+import { reportError, UsageError } from './exit.ts';
 import { clientFrom, type ClientFlags, withClientFlags } from './client-flags.ts';
 import { printValue } from './output.ts';
 
@@ -54,6 +55,37 @@ export function register(cmd: Command): void {
         }
       });
     });
+  withClientFlags(cmd.command('generate-root').description('generate a new root token from a quorum of unseal (or recovery) keys, as vault operator generate-root'))
+    .argument('[key]', 'with --nonce: one key share (hex or base64); read from stdin when omitted')
+    .option('--init', 'start an attempt: prints the nonce and the one-time password (OTP) to keep')
+    .option('--otp <otp>', 'with --init: your own OTP (36 characters) instead of a generated one; with --decode: the attempt\'s OTP')
+    .option('--nonce <nonce>', "give one key share to the attempt with this nonce (each key holder runs this)")
+    .option('--status', "show the attempt's progress")
+    .option('--cancel', 'cancel the attempt and drop the shares given')
+    .option('--decode <encoded>', "decode the last key holder's encoded token with --otp (locally, nothing is sent)")
+    .action(async (key: string | undefined, f: ClientFlags & { init?: boolean; otp?: string; nonce?: string; status?: boolean; cancel?: boolean; decode?: string }) => {
+      await guarded(async () => {
+        const modes = [f.init, f.nonce !== undefined, f.status, f.cancel, f.decode !== undefined].filter(Boolean).length;
+        if (modes !== 1) throw new UsageError('give exactly one of --init, --nonce, --status, --cancel or --decode');
+        if (f.decode !== undefined) {
+          if (!f.otp) throw new UsageError('--decode needs --otp: the OTP printed by --init');
+          process.stdout.write(`${decodeRootToken(f.decode, f.otp)}\n`);
+          return;
+        }
+        const { client, format } = clientFrom(f);
+        let st: Record<string, unknown>;
+        if (f.cancel) {
+          await client.delete('sys/generate-root/attempt');
+          process.stdout.write('Success! Root token generation canceled (if it was started)\n');
+          return;
+        }
+        if (f.status) st = (await client.read('sys/generate-root/attempt')).body;
+        else if (f.init) st = (await client.write('sys/generate-root/attempt', f.otp ? { otp: f.otp } : {})).body;
+        else st = (await client.write('sys/generate-root/update', { key: key ?? (await readLineFromStdin('Unseal Key (will be hidden): ')), nonce: f.nonce })).body;
+        printValue(format === 'table' ? generateRootRows(st) : st, format);
+        if (f.init && st['otp']) process.stderr.write('Keep the OTP: the last key holder gets the token only as an encoded value, decoded with it (--decode ... --otp ...).\n');
+      });
+    });
   withClientFlags(cmd.command('seal').description('seal the server (needs a root or sudo token)')).action(async (f: ClientFlags) => {
     await guarded(async () => {
       const { client } = clientFrom(f);
@@ -75,6 +107,19 @@ export function statusRows(st: Record<string, unknown>): Record<string, unknown>
     Version: st['version'],
     'Storage Type': st['storage_type'],
   };
+}
+
+function generateRootRows(st: Record<string, unknown>): Record<string, unknown> {
+  const rows: Record<string, unknown> = {
+    Nonce: st['nonce'] || 'n/a',
+    Started: st['started'],
+    Progress: `${String(st['progress'])}/${String(st['required'])}`,
+    Complete: st['complete'],
+  };
+  if (st['otp']) rows['OTP'] = st['otp'];
+  rows['OTP Length'] = st['otp_length'];
+  if (st['encoded_token']) rows['Encoded Token'] = st['encoded_token'];
+  return rows;
 }
 
 async function guarded(fn: () => Promise<void>): Promise<void> {

@@ -191,6 +191,33 @@ export class SealManager {
     }
   }
 
+  /** The shares that generate a root token: the unseal set, or the recovery set with the HSM seal. */
+  rootShares(): { set: ShareSet; keys: string } {
+    const rec = this.#requireRecord();
+    if (rec.unseal) return { set: rec.unseal, keys: 'unseal keys' };
+    if (rec.recovery) return { set: rec.recovery, keys: 'recovery keys' };
+    throw new ArcaError('ERR_INTERNAL', 'the seal record holds no key shares', { expose: false });
+  }
+
+  /**
+   * Whether shares combined for a root generation are this server's. The unseal key must open the
+   * stored root key. Recovery shares were each matched to their fingerprint as they came, and shares
+   * that all match combine to the recovery key: there is nothing stored to open with it.
+   */
+  async verifyCombined(secret: Uint8Array): Promise<boolean> {
+    const rec = this.#requireRecord();
+    if (!rec.unseal) return rec.recovery !== undefined;
+    const blob = await this.#raw.get(ROOT_KEY_PATH);
+    if (!blob) throw new ArcaError('ERR_INTERNAL', 'root key record is missing from storage', { expose: false });
+    try {
+      wipe(open(secret, blob, rootAad(rec.initId), 'ERR_CRYPTO_DECRYPT'));
+      return true;
+    } catch (err) {
+      if (isArcaError(err, 'ERR_CRYPTO_DECRYPT')) return false;
+      throw err;
+    }
+  }
+
   resetProgress(): void {
     this.#collector?.reset();
   }

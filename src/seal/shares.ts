@@ -22,6 +22,11 @@ export function decodeShare(input: unknown): Uint8Array {
   return bytes;
 }
 
+export interface ShareLabel {
+  keys: string;
+  progress: string;
+}
+
 /**
  * Collects shares until the threshold. A malformed or foreign share is refused with its own error
  * and leaves the progress exactly as it was; a repeated share is ignored.
@@ -29,12 +34,15 @@ export function decodeShare(input: unknown): Uint8Array {
 export class ShareCollector {
   readonly #set: ShareSet;
   readonly #salt: Uint8Array;
+  readonly #label: ShareLabel;
   #got = new Map<number, Uint8Array>();
   #nonce = randomUUID();
 
-  constructor(set: ShareSet) {
+  /** `label` names the keys and the progress in refusals (unseal by default; root generation too). */
+  constructor(set: ShareSet, label: ShareLabel = { keys: 'unseal keys', progress: 'unseal progress' }) {
     this.#set = set;
     this.#salt = new Uint8Array(Buffer.from(set.salt, 'base64'));
+    this.#label = label;
   }
 
   get progress(): number {
@@ -56,7 +64,7 @@ export class ShareCollector {
     const share = decodeShare(input);
     const idx = matchShare(this.#salt, share, this.#set.fingerprints);
     if (idx < 0) {
-      throw new ArcaError('ERR_SEAL_SHARE_UNKNOWN', 'this key is not one of the unseal keys of this server (from another init, or altered); unseal progress is unchanged');
+      throw new ArcaError('ERR_SEAL_SHARE_UNKNOWN', `this key is not one of the ${this.#label.keys} of this server (from another init, or altered); ${this.#label.progress} is unchanged`);
     }
     // Vault ignores a share already given in this attempt (progress unchanged, no error).
     if (this.#got.has(idx)) return undefined;

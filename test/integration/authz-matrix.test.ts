@@ -176,6 +176,12 @@ const ROWS: Row[] = [
   { route: 'sys/wrapping/lookup', method: 'POST', path: 'sys/wrapping/lookup', body: { token: 'hvs.none' }, caps: ['update'], open: true },
   { route: 'sys/wrapping/unwrap', method: 'POST', path: 'sys/wrapping/unwrap', body: { token: 'hvs.none' }, caps: ['update'], open: true },
   { route: 'sys/wrapping/rewrap', method: 'POST', path: 'sys/wrapping/rewrap', body: { token: 'hvs.none' }, caps: ['update'], open: true },
+  // Key shares are the credential (Vault's unauthenticated sys/generate-root): no token needed. Update with
+  // an unknown nonce is refused by the handler (400); a second start gets 400 "already in progress".
+  { route: 'sys/generate-root/attempt', method: 'GET', path: 'sys/generate-root/attempt', caps: ['read'], open: true },
+  { route: 'sys/generate-root/attempt', method: 'PUT', path: 'sys/generate-root/attempt', body: {}, caps: ['update'], open: true },
+  { route: 'sys/generate-root/update', method: 'PUT', path: 'sys/generate-root/update', body: { key: 'ab', nonce: 'none' }, caps: ['update'], open: true },
+  { route: 'sys/generate-root/attempt', method: 'DELETE', path: 'sys/generate-root/attempt', caps: ['delete'], open: true },
   { route: 'sys/seal', method: 'PUT', path: 'sys/seal', body: {}, caps: ['update', 'sudo'] }, // last: seals the server
 ];
 

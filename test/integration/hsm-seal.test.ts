@@ -13,6 +13,7 @@ describe('PKCS#11 auto-unseal (SoftHSM2)', () => {
   let dir: Awaited<ReturnType<typeof tempDir>>;
   let srv: ArcaProcess | undefined;
   let rootToken: string;
+  let recoveryKeys: string[];
   const config = () => ({
     dataDir: dir.path,
     seal: { type: 'pkcs11', module: hsm.module, tokenLabel: hsm.label, pinFile: `${hsm.dir}/pin`, keyLabel: 'arca-root-wrap' },
@@ -40,8 +41,24 @@ describe('PKCS#11 auto-unseal (SoftHSM2)', () => {
     assert.deepEqual(init['keys'], []);
     assert.equal((init['recovery_keys'] as string[]).length, 3);
     rootToken = init['root_token'] as string;
+    recoveryKeys = init['recovery_keys'] as string[];
     assert.equal((await c.read('sys/seal-status')).body['sealed'], false);
     await srv.client(rootToken).write('secret/data/hsm', { data: { v: 'kept-through-hsm-outage' } });
+  });
+
+  it('generates a root token from a quorum of recovery keys (sys/generate-root), not from a foreign key', async () => {
+    const c = srv!.client();
+    const { nonce, otp, required } = (await c.write('sys/generate-root/attempt', {})).body as { nonce: string; otp: string; required: number };
+    assert.equal(required, 2, "the recovery set's threshold");
+    const foreign = await c.request('PUT', 'sys/generate-root/update', { key: 'ab'.repeat(33), nonce });
+    assert.equal(foreign.status, 400);
+    assert.match((foreign.body['errors'] as string[])[0]!, /not one of the recovery keys/);
+    assert.equal(((await c.write('sys/generate-root/update', { key: recoveryKeys[0], nonce })).body as { progress: number }).progress, 1);
+    const done = (await c.write('sys/generate-root/update', { key: recoveryKeys[2], nonce })).body as { complete: boolean; encoded_token: string };
+    assert.equal(done.complete, true);
+    const token = Buffer.from(Buffer.from(done.encoded_token, 'base64').map((b, i) => b ^ otp.charCodeAt(i))).toString();
+    const self = (await srv!.client(token).read('auth/token/lookup-self')).body['data'] as { policies: string[] };
+    assert.deepEqual(self.policies, ['root']);
   });
 
   it('unseals by itself after a restart', async () => {
