@@ -63,7 +63,11 @@ describe('AuditBroker', () => {
     for (const h of hashes) assert.ok(text.includes(h), `missing ${h}`);
     assert.ok(text.includes('acc-9'), 'accessors stay readable');
     // and not in the spool either
-    const { stdout } = await execFileP('grep', ['-rl', SECRET, d]).catch(() => ({ stdout: '' }));
+    // grep exits 1 when nothing matches; any other failure (missing grep, unreadable dir) is an error.
+    const { stdout } = await execFileP('grep', ['-rl', SECRET, d]).catch((err: unknown) => {
+      if ((err as { code?: unknown }).code === 1) return { stdout: '' };
+      throw err;
+    });
     assert.equal(stdout, '');
     assert.equal(verifyLog([{ name: 'audit.log', bytes: await readFile(logPath) }], { publicKey: b.publicKey }).ok, true);
   });

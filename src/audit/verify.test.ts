@@ -262,12 +262,54 @@ describe('verifyLog: chain-restart headers', () => {
       assert.equal(r.status, 'tampered');
       assert.equal(r.problem?.line, i + 1);
     }
-    // An ordinary header cannot pass for a restart: turning a start header into one fails too.
-    const start = ls.findIndex((l, k) => k > 0 && l.includes('"reason":"start"'));
-    if (start > 0) {
-      const copy = [...ls];
-      copy[start] = Buffer.from(copy[start]!.toString().replace('"reason":"start"', '"reason":"chain-restart"'));
-      assert.equal(verifyLog([{ name: 'audit.log', bytes: join_(copy) }]).status, 'tampered');
+  });
+
+  it('does not let an ordinary start header pass for a restart', async () => {
+    // Two clean runs of one broker on one log: the second run writes an ordinary `start` header in the
+    // middle of the file, chained to the run before it (no restart, so no signature).
+    const d = join(dir.path, `s${Math.random().toString(36).slice(2)}`);
+    const keys = generateAuditKeys();
+    const logPath = join(d, 'audit.log');
+    let publicKey = '';
+    for (const run of [0, 1]) {
+      const b = await openTestBroker({ ...keys, spoolDir: join(d, 'spool'), devices: [new FileDevice({ path: logPath })] });
+      publicKey = b.publicKey;
+      for (let i = 0; i < 3; i++) await b.log(requestInput(run * 10 + i));
+      await b.close();
     }
+    const bytes = await readFile(logPath);
+    const untouched = verifyLog([{ name: 'audit.log', bytes }], { publicKey });
+    assert.equal(untouched.status, 'verified', JSON.stringify(untouched.problem));
+    assert.deepEqual(untouched.restarts, []);
+    const ls = lines(bytes);
+    const start = ls.findIndex((l, k) => k > 0 && l.includes('"reason":"start"'));
+    assert.ok(start > 0, 'the second run wrote a start header in the middle of the log');
+    const header = JSON.parse(ls[start]!.toString()) as Record<string, unknown>;
+    assert.equal(header['type'], 'header');
+    assert.equal(header['sig'], undefined);
+
+    // Relabelled in place (the rest of the chain untouched): rejected for its missing signature, at that line.
+    const relabelled = [...ls];
+    relabelled[start] = Buffer.from(ls[start]!.toString().replace('"reason":"start"', '"reason":"chain-restart"'));
+    let r = verifyLog([{ name: 'audit.log', bytes: join_(relabelled) }]);
+    assert.equal(r.status, 'tampered');
+    assert.equal(r.problem?.line, start + 1);
+    assert.match(r.problem?.reason ?? '', /chain-restart header signature is missing or invalid/);
+
+    // What a restart would excuse: entries deleted just before the relabelled header. The signature is what
+    // names the break (the reason), not only the chain after it.
+    const hidden = [...ls.slice(0, start - 2), relabelled[start]!, ...ls.slice(start + 1)];
+    r = verifyLog([{ name: 'audit.log', bytes: join_(hidden) }]);
+    assert.equal(r.status, 'tampered');
+    assert.equal(r.problem?.line, start - 1);
+    assert.match(r.problem?.reason ?? '', /chain-restart header signature is missing or invalid/);
+
+    // Nor with a signature made up for it.
+    const forged = [...relabelled];
+    forged[start] = Buffer.from(JSON.stringify({ ...header, reason: 'chain-restart', sig: Buffer.alloc(64, 7).toString('base64') }));
+    r = verifyLog([{ name: 'audit.log', bytes: join_(forged) }]);
+    assert.equal(r.status, 'tampered');
+    assert.equal(r.problem?.line, start + 1);
+    assert.match(r.problem?.reason ?? '', /chain-restart header signature is missing or invalid/);
   });
 });

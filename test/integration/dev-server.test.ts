@@ -28,7 +28,7 @@ describe('dev server', () => {
       const c = srv.client();
       await waitFor('health 200', async () => ((await c.request('GET', 'sys/health').catch(() => ({ status: 0 }))).status === 200 ? true : undefined), 60_000, 100);
       // The banner is printed right after bootstrap, a moment after health turns 200.
-      await waitFor('dev banner', async () => (/DEV MODE/.test(srv.output()) ? true : undefined), 5000, 50);
+      await waitFor('dev banner', async () => (/DEV MODE/.test(srv.output()) ? true : undefined), 30_000, 50);
       const r = await srv.client('dev-only-token').read('sys/mounts');
       assert.ok((r.body['data'] as Record<string, unknown>)['secret/']);
     } finally {

@@ -10,11 +10,11 @@
  * (test/harness/kube-tokens.ts) with the audience and expiry the patch asked for.
  *
  * Also: env mode (the wrapped command gets its values) and the native sidecar (startup-probe
- * endpoint after the first render, a new KV version picked up). Skipped, saying so, without `arca agent`.
+ * endpoint after the first render, a new KV version picked up).
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { get as httpGet } from 'node:http';
 import { request } from 'node:https';
@@ -30,7 +30,6 @@ import { createCerts, writeCerts } from '../../src/k8s/injector/index.ts';
 // biome-ignore lint/suspicious/noExplicitAny: test-side traversal of JSON documents
 type Json = Record<string, any>;
 
-const AGENT_PRESENT = existsSync(join(REPO_ROOT, 'src/cli/agent.ts'));
 const SA = { namespace: 'payments', name: 'api', uid: 'a8b4c2d0-1111-4f10-8e3b-5c4d2a1b0f99' };
 const PASSWORD = 'pw-e2e-7f3a9c';
 
@@ -93,7 +92,7 @@ function run(argv: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | n
   });
 }
 
-describe('injector end to end: patched pod → agent init container → secrets in the app mount', { skip: AGENT_PRESENT ? false : 'arca agent (issue 15) is not in this tree yet' }, () => {
+describe('injector end to end: patched pod → agent init container → secrets in the app mount', () => {
   let dir: Awaited<ReturnType<typeof tempDir>>;
   let kube: KubeApiServer;
   let srv: ArcaProcess;

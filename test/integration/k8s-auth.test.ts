@@ -23,7 +23,28 @@ const APP: ProjectedToken = {
 };
 const ROLE = { bound_service_account_names: ['api', 'web-*'], bound_service_account_namespaces: ['payments'], audience: 'arca', token_policies: ['app-read'], token_ttl: '1h' };
 
-type Body = Record<string, unknown> & { auth?: { client_token: string; metadata: Record<string, string>; policies: string[] }; error?: { code: string; message: string } };
+type Body = Record<string, unknown> & { auth?: { client_token: string; metadata: Record<string, string>; policies: string[]; lease_duration: number }; error?: { code: string; message: string } };
+
+/** lookup-self's lifetime fields. */
+interface Lifetime {
+  ttl: number;
+  creation_ttl: number;
+  creation_time: number;
+  issue_time: string;
+  expire_time: string;
+}
+
+/**
+ * A fresh token's lifetime is `ttl` seconds, checked without depending on how long the test took: the
+ * TTL fixed at creation, an expiry exactly that far after issue (RFC 3339 times), and a remaining TTL
+ * that counts down from it.
+ */
+function assertLifetime(self: Lifetime, ttl: number): void {
+  assert.equal(self.creation_ttl, ttl);
+  assert.equal(Date.parse(self.issue_time), self.creation_time * 1000, `issue_time ${self.issue_time} is creation_time ${self.creation_time}`);
+  assert.equal(Date.parse(self.expire_time) - Date.parse(self.issue_time), ttl * 1000, `expire_time ${self.expire_time} is issue_time ${self.issue_time} + ${ttl} s`);
+  assert.ok(Number.isInteger(self.ttl) && self.ttl > 0 && self.ttl <= ttl, `remaining ttl ${self.ttl} counts down from ${ttl}`);
+}
 
 describe('kubernetes auth method through the server', () => {
   let dir: Awaited<ReturnType<typeof tempDir>>;
@@ -108,14 +129,16 @@ describe('kubernetes auth method through the server', () => {
       service_account_uid: APP.uid, pod_name: APP.pod!.name, pod_uid: APP.pod!.uid, node_name: APP.node!.name,
     });
     const c = srv.client(a.client_token);
-    const self = (await c.read('auth/token/lookup-self')).body['data'] as { meta: Record<string, string>; path: string; display_name: string; ttl: number };
+    const self = (await c.read('auth/token/lookup-self')).body['data'] as Lifetime & { meta: Record<string, string>; path: string; display_name: string };
     assert.equal(self.meta['service_account_uid'], APP.uid);
     assert.equal(self.meta['pod_name'], APP.pod!.name);
     assert.equal(self.path, 'auth/kubernetes/login');
     assert.equal(self.display_name, 'kubernetes-payments-api');
     // Issue 18: the login resolves to an identity entity (alias = the service account's uid).
     assert.match((self as unknown as { entity_id: string }).entity_id, /^[0-9a-f-]{36}$/);
-    assert.ok(self.ttl > 3500 && self.ttl <= 3600);
+    // The role's token_ttl (1h), as issued and as the token reports it.
+    assert.equal(a.lease_duration, 3600);
+    assertLifetime(self, 3600);
     assert.equal(((await c.read('secret/data/app/db')).body['data'] as { data: { password: string } }).data.password, 'pw-app');
     assert.equal((await c.request('GET', 'secret/data/other/db')).status, 403);
     assert.equal((await c.request('PUT', 'secret/data/app/db', { data: { password: 'x' } })).status, 403);
@@ -252,9 +275,11 @@ describe('kubernetes auth method through the server', () => {
     const r = await login('kubernetes', 'periodic', await kube.mint(APP, 0));
     assert.equal(r.status, 200, JSON.stringify(r.body));
     const c = srv.client(r.body.auth!.client_token);
-    const self = (await c.read('auth/token/lookup-self')).body['data'] as { period: number; ttl: number; explicit_max_ttl: number; renewable: boolean };
+    const self = (await c.read('auth/token/lookup-self')).body['data'] as Lifetime & { period: number; explicit_max_ttl: number; renewable: boolean };
     assert.equal(self.period, 7200);
-    assert.ok(self.ttl > 7100 && self.ttl <= 7200, `ttl ${self.ttl} is the period, not token_ttl`);
+    // The period, not token_ttl (1h), and below token_explicit_max_ttl (3h).
+    assert.equal(r.body.auth!.lease_duration, 7200);
+    assertLifetime(self, 7200);
     assert.equal(self.explicit_max_ttl, 10800);
     assert.equal(self.renewable, true);
     const renewed = (await c.write('auth/token/renew-self', { increment: '100h' })).body['auth'] as { lease_duration: number };

@@ -73,8 +73,17 @@ describe('node-vault against a real Arca server', () => {
     const root = vault.token;
     const t = await vault.tokenCreate({ policies: ['default'], ttl: '1h' });
     assert.match(t.auth.client_token, /^hvs\./);
+    // node-vault switches to the token it created; lookup-self describes that token.
+    assert.equal(vault.token, t.auth.client_token);
+    assert.equal(t.auth.lease_duration, 3600);
     const self = await vault.tokenLookupSelf();
-    assert.equal(self.data.ttl > 3500, true);
+    assert.equal(self.data.accessor, t.auth.accessor);
+    // Its 1h lifetime, checked without depending on how long the test took: the TTL fixed at creation,
+    // an expiry exactly that far after issue (RFC 3339 times), and a remaining TTL counting down from it.
+    assert.equal(self.data.creation_ttl, 3600);
+    assert.equal(Date.parse(self.data.issue_time), self.data.creation_time * 1000);
+    assert.equal(Date.parse(self.data.expire_time) - Date.parse(self.data.issue_time), 3600 * 1000);
+    assert.ok(Number.isInteger(self.data.ttl) && self.data.ttl > 0 && self.data.ttl <= 3600, `remaining ttl ${self.data.ttl}`);
     vault.token = 'hvs.not-a-token';
     await assert.rejects(vault.read('secret/data/app/db'), (err: Error & { response?: { statusCode: number } }) => {
       assert.equal(err.response?.statusCode, 403);

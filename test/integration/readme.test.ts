@@ -3,8 +3,9 @@
  * newcomer would run it, so a README edit that breaks a command fails here. Ordinary lines run
  * verbatim in bash from the repo root; a few lines need the test to play the user's part (start a
  * long-running server, paste the banner's exports, type unseal shares) and are handled by the
- * RUNNERS below, matched on the command itself. Only two README commands are not run, each for a
- * stated reason (NOT_RUN). Ports and data dirs are the test's own (ARCA_LISTEN, a temp dir), so it
+ * RUNNERS below, matched on the command itself. Only one README command is not run, `npm test`, for
+ * the reason stated in NOT_RUN (and the `npm ci` half of `npm ci && npm start` is left out by its
+ * runner, which says why). Ports and data dirs are the test's own (ARCA_LISTEN, a temp dir), so it
  * can run beside other tests.
  */
 import assert from 'node:assert/strict';
