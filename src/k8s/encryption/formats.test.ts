@@ -1,4 +1,14 @@
-/** A negative test for each stored-format field, and no-crash property tests for every parser. */
+/**
+ * A negative test for each stored-format field, and no-crash property tests for every parser.
+ * Pure unit tests of the stored bytes: the KMS v1/v2 envelopes are built with in-process identity
+ * stand-ins for the KmsV1Service/KmsV2Service interface (see identityKms1/identityKms2), so every
+ * field can be mutated and checked deterministically; no KMS is under test here. The same envelopes
+ * through the real `arca kms-plugin` (a dev `arca server`'s transit key, gRPC over a Unix socket)
+ * are covered by src/k8s/etcd/etcd.test.ts, "KMS v2 and v1 envelopes through the real plugin: each
+ * layer opens by hand, and tampering is refused" (plus the KMS values of its seeded mix), and for v2
+ * also by test/integration/kms-plugin.test.ts, "works end to end with the apiserver-side KMS v2
+ * transformer and the v1 gRPC client".
+ */
 import assert from 'node:assert/strict';
 import { createCipheriv } from 'node:crypto';
 import { describe, it } from 'node:test';
@@ -30,6 +40,13 @@ const cbcRaw = (key: Uint8Array, iv: Uint8Array, blocks: Uint8Array) => {
   return Buffer.concat([c.update(blocks), c.final()]);
 };
 
+/*
+ * Identity stand-ins for the KMS service interface, kept on purpose: with EDEK = DEK the tests below
+ * can change the DEK through the stored bytes ("DEK changed"), know the EDEK length for the kms v1
+ * CBC-fallback arithmetic, and choose the plugin's key_id and annotations. A real plugin gives
+ * none of that. The real plugin's counterpart of these format tests: src/k8s/etcd/etcd.test.ts,
+ * "KMS v2 and v1 envelopes through the real plugin: each layer opens by hand, and tampering is refused".
+ */
 const identityKms1: KmsV1Service = { encrypt: async (x) => Buffer.from(x), decrypt: async (x) => Buffer.from(x) };
 const identityKms2 = (keyId = 'k1'): KmsV2Service => ({
   status: async () => ({ version: 'v2', healthz: 'ok', keyId }),
