@@ -207,7 +207,12 @@ describe('tokens: uses, TTLs and ranges (real server)', () => {
     const tok = auth(r).client_token;
     const look = data(await srv.client(tok).read('auth/token/lookup-self'));
     assert.equal(look['period'], 3600);
-    assert.ok((look['ttl'] as number) <= 3600 && (look['ttl'] as number) > 3500);
+    // Its lifetime without depending on how long the test took: the period as creation TTL, an expiry
+    // exactly that far after issue, and a remaining TTL counting down from it.
+    assert.equal(look['creation_ttl'], 3600, 'issued with the period as its TTL');
+    assert.equal(Date.parse(look['issue_time'] as string), (look['creation_time'] as number) * 1000);
+    assert.equal(Date.parse(look['expire_time'] as string) - Date.parse(look['issue_time'] as string), 3600 * 1000);
+    assert.ok(Number.isInteger(look['ttl']) && (look['ttl'] as number) > 0 && (look['ttl'] as number) <= 3600, `remaining ttl ${look['ttl']}`);
     assert.equal(auth(await srv.client(tok).write('auth/token/renew-self', { increment: '10h' })).lease_duration, 3600);
     const denied = await srv.client(auth(await root().write('auth/token/create', { policies: ['maker'] })).client_token).request('POST', 'auth/token/create', { period: '1h' });
     assert.equal(denied.status, 400, 'periodic tokens need root or sudo');
