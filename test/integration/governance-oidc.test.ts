@@ -2,7 +2,8 @@
  * Issue 18 item 4 against a real OpenID Provider (`oidc-provider`, started here on loopback): the
  * authorization code flow with PKCE, state and nonce through Arca's `auth/oidc` (the provider itself
  * requires PKCE, so a login without the verifier cannot succeed); refusals for a disallowed redirect
- * URI, a replayed state, a wrong audience, a forged or expired ID token; the groups claim drives external group membership.
+ * URI, a replayed state, a wrong audience, a forged or expired ID token — each refusal checked for its stated reason;
+ * the groups claim drives external group membership.
  */
 import assert from 'node:assert/strict';
 import http from 'node:http';
@@ -10,13 +11,16 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { exportJWK, generateKeyPair } from 'jose';
 import Provider from 'oidc-provider';
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { CLOCK_TOLERANCE_SECONDS } from '../../src/engines/auth-oidc/engine.ts';
 import { ARCA_BIN } from '../harness/arca.ts';
-import { freePort } from '../harness/index.ts';
+import { freePort, stopChild } from '../harness/index.ts';
 import { type Gov, startGov } from './governance-kit.ts';
 
 const REDIRECT = 'http://127.0.0.1:8250/oidc/callback';
 const errCode = (r: { body: Record<string, unknown> }) => (r.body['error'] as { code?: string } | undefined)?.code;
+const errMessage = (r: { body: Record<string, unknown> }) => (r.body['error'] as { message?: string } | undefined)?.message;
 
 /** A browser stand-in: follows the provider's redirects with its cookies, answering the dev login and consent forms. */
 async function browse(authUrl: string, user: string, redirect = REDIRECT): Promise<URL> {
@@ -48,39 +52,86 @@ async function browse(authUrl: string, user: string, redirect = REDIRECT): Promi
   throw new Error('too many redirects');
 }
 
-describe('OIDC login against a real OpenID Provider', () => {
+interface ProviderOptions {
+  /** Redirect URIs registered for the `arca` client besides REDIRECT. */
+  redirectUris?: string[];
+  /** Lifetime of the ID tokens it issues, in seconds. */
+  idTokenTtl?: number;
+  /** When it returns a key set, the JWKS endpoint publishes that instead of the provider's own (ID tokens then fail to verify). */
+  jwksOverride?: () => string | undefined;
+}
+
+/** A real OpenID Provider (`oidc-provider`) on loopback, with one client, `arca`, that must use PKCE. */
+async function startProvider(o: ProviderOptions = {}): Promise<{ server: http.Server; issuer: string }> {
+  const server = http.createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const provider = new Provider(issuer, {
+    clients: [{ client_id: 'arca', client_secret: 'arca-client-secret-0123456789', redirect_uris: [REDIRECT, ...(o.redirectUris ?? [])], grant_types: ['authorization_code'], response_types: ['code'] }],
+    pkce: { required: () => true },
+    claims: { openid: ['sub', 'groups'] },
+    findAccount: async (_ctx: unknown, sub: string) => ({ accountId: sub, claims: async () => ({ sub, groups: sub === 'kim' ? ['sso-admins'] : [] }) }),
+    conformIdTokenClaims: false,
+    ttl: { IdToken: o.idTokenTtl ?? 3600 },
+  });
+  const handle = provider.callback();
+  server.on('request', (req, res) => {
+    const jwks = o.jwksOverride?.();
+    if (jwks && req.url?.startsWith('/jwks')) {
+      res.writeHead(200, { 'content-type': 'application/jwk-set+json' }).end(jwks);
+      return;
+    }
+    handle(req, res);
+  });
+  return { server, issuer };
+}
+
+/**
+ * A provider whose clock runs `behindSeconds` behind this process's (and so Arca's): this file run again
+ * as a plain script in a child process that sets its own Date.now back (oidc-provider reads the time
+ * through Date.now), so only the provider's clock is off. The ID tokens it issues are signed with its
+ * real keys and, by Arca's clock, already expired `behindSeconds - idTokenTtl` seconds ago when issued.
+ */
+const SKEWED_PROVIDER_ENV = 'ARCA_TEST_OIDC_PROVIDER_BEHIND';
+const asSkewedProvider = process.env[SKEWED_PROVIDER_ENV];
+if (asSkewedProvider) {
+  const { behindSeconds, idTokenTtl } = JSON.parse(asSkewedProvider) as { behindSeconds: number; idTokenTtl: number };
+  const realNow = Date.now;
+  Date.now = () => realNow() - behindSeconds * 1000;
+  const { issuer } = await startProvider({ idTokenTtl });
+  process.stdout.write(`${issuer}\n`);
+  // Gone with the test process: its end of stdin closes.
+  process.stdin.on('end', () => process.exit(0)).resume();
+}
+async function startSkewedProvider(o: { behindSeconds: number; idTokenTtl: number }): Promise<{ child: ChildProcess; issuer: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url)], { env: { ...process.env, [SKEWED_PROVIDER_ENV]: JSON.stringify(o) }, stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const issuer = await new Promise<string>((resolve, reject) => {
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /^(http:\/\/127\.0\.0\.1:\d+)\n/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`the skewed provider exited (${code}) before it listened: ${err}`)));
+  });
+  return { child, issuer };
+}
+
+if (!asSkewedProvider) describe('OIDC login against a real OpenID Provider', () => {
   let g: Gov;
   let op: http.Server;
   let issuer: string;
   /** When set, the provider's JWKS endpoint publishes this key set instead (ID tokens then fail to verify). */
   let forgedJwks: string | undefined;
-  /** Lifetime of the ID tokens the provider issues, in seconds (a test sets it below zero: already expired). */
-  let idTokenTtl = 3600;
   /** The loopback port `arca login oidc` listens on (registered with the provider up front). */
   let cliPort: number;
 
   before(async () => {
     g = await startGov();
     cliPort = await freePort();
-    op = http.createServer();
-    await new Promise<void>((r) => op.listen(0, '127.0.0.1', r));
-    issuer = `http://127.0.0.1:${(op.address() as AddressInfo).port}`;
-    const provider = new Provider(issuer, {
-      clients: [{ client_id: 'arca', client_secret: 'arca-client-secret-0123456789', redirect_uris: [REDIRECT, `http://localhost:${cliPort}/oidc/callback`], grant_types: ['authorization_code'], response_types: ['code'] }],
-      pkce: { required: () => true },
-      claims: { openid: ['sub', 'groups'] },
-      findAccount: async (_ctx: unknown, sub: string) => ({ accountId: sub, claims: async () => ({ sub, groups: sub === 'kim' ? ['sso-admins'] : [] }) }),
-      conformIdTokenClaims: false,
-      ttl: { IdToken: () => idTokenTtl },
-    });
-    const handle = provider.callback();
-    op.on('request', (req, res) => {
-      if (forgedJwks && req.url?.startsWith('/jwks')) {
-        res.writeHead(200, { 'content-type': 'application/jwk-set+json' }).end(forgedJwks);
-        return;
-      }
-      handle(req, res);
-    });
+    ({ server: op, issuer } = await startProvider({ redirectUris: [`http://localhost:${cliPort}/oidc/callback`], jwksOverride: () => forgedJwks }));
     await g.root.write('sys/auth/oidc', { type: 'oidc' });
     await g.root.write('auth/oidc/config', { oidc_discovery_url: issuer, oidc_client_id: 'arca', oidc_client_secret: 'arca-client-secret-0123456789', default_role: 'ops' });
     await g.root.write('auth/oidc/role/ops', { allowed_redirect_uris: [REDIRECT], bound_audiences: ['arca'], user_claim: 'sub', groups_claim: 'groups', token_policies: ['default'] });
@@ -128,7 +179,9 @@ describe('OIDC login against a real OpenID Provider', () => {
       const r = await g.client().request('POST', 'auth/oidc2/oidc/auth_url', { role: 'ops', redirect_uri: REDIRECT });
       const back = await browse((r.body['data'] as { auth_url: string }).auth_url, 'eve');
       const cb = await g.client().request('POST', 'auth/oidc2/oidc/callback', Object.fromEntries(back.searchParams));
+      assert.equal(cb.status, 403, JSON.stringify(cb.body));
       assert.equal(errCode(cb), 'ERR_OIDC_LOGIN_FAILED');
+      assert.equal(errMessage(cb), "OIDC login failed: the ID token signature does not verify against the provider's published keys");
     } finally {
       forgedJwks = undefined;
     }
@@ -161,16 +214,25 @@ describe('OIDC login against a real OpenID Provider', () => {
     assert.match(res.entity_id, /^[0-9a-f-]{36}$/);
   });
 
-  it('refuses an expired ID token', async () => {
-    idTokenTtl = -600; // exp ten minutes before iat: expired beyond any clock tolerance
+  it("refuses an ID token that has expired by Arca's clock (issued by a provider whose clock is behind)", async () => {
+    // A 60 s ID token from a provider whose clock is 60 s + Arca's tolerance + 10 minutes behind: by Arca's
+    // clock it is issued already expired, ten minutes beyond the tolerance. Nothing else is wrong with it.
+    const idTokenTtl = 60;
+    const skewed = await startSkewedProvider({ behindSeconds: idTokenTtl + CLOCK_TOLERANCE_SECONDS + 600, idTokenTtl });
     try {
-      const r = await start('ops');
+      await g.root.write('sys/auth/oidc-behind', { type: 'oidc' });
+      await g.root.write('auth/oidc-behind/config', { oidc_discovery_url: skewed.issuer, oidc_client_id: 'arca', oidc_client_secret: 'arca-client-secret-0123456789', default_role: 'ops' });
+      await g.root.write('auth/oidc-behind/role/ops', { allowed_redirect_uris: [REDIRECT], bound_audiences: ['arca'] });
+      const r = await g.client().request('POST', 'auth/oidc-behind/oidc/auth_url', { role: 'ops', redirect_uri: REDIRECT });
+      assert.equal(r.status, 200, JSON.stringify(r.body));
       const back = await browse((r.body['data'] as { auth_url: string }).auth_url, 'ida');
-      const cb = await g.client().request('POST', 'auth/oidc/oidc/callback', Object.fromEntries(back.searchParams));
+      const cb = await g.client().request('POST', 'auth/oidc-behind/oidc/callback', Object.fromEntries(back.searchParams));
+      assert.equal(cb.status, 403, JSON.stringify(cb.body));
       assert.equal(errCode(cb), 'ERR_OIDC_LOGIN_FAILED');
+      assert.equal(errMessage(cb), 'OIDC login failed: the ID token has expired (exp is in the past)');
       assert.equal((cb.body['auth'] as unknown) ?? null, null, 'no token issued');
     } finally {
-      idTokenTtl = 3600;
+      await stopChild(skewed.child);
     }
   });
 
@@ -209,7 +271,9 @@ describe('OIDC login against a real OpenID Provider', () => {
     const r = await start('other-aud');
     const back = await browse((r.body['data'] as { auth_url: string }).auth_url, 'lee');
     const cb = await g.client().request('POST', 'auth/oidc/oidc/callback', Object.fromEntries(back.searchParams));
+    assert.equal(cb.status, 403, JSON.stringify(cb.body));
     assert.equal(errCode(cb), 'ERR_OIDC_LOGIN_FAILED');
+    assert.equal(errMessage(cb), "OIDC login failed: the ID token audience is not one of the role's bound_audiences");
   });
 
   it('refuses a code presented with another login\'s state (PKCE verifier and nonce do not match)', async () => {

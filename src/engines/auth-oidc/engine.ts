@@ -5,6 +5,7 @@
  * 3.1.3.7 allows for a token-endpoint answer over TLS — not its signature: we verify that too, with
  * jose against the provider's JWKS, so a forged token is refused even if the transport is not). The role
  * adds `bound_audiences`, maps `user_claim` to the entity alias and `groups_claim` to external groups.
+ * A refused callback is ERR_OIDC_LOGIN_FAILED with the check that failed in its message (refusal.ts).
  * Pending logins (state → nonce, PKCE verifier, redirect URI) live in memory on the replica that
  * answered `auth_url`, for LOGIN_TTL_MS, and are spent by the first callback that names them.
  */
@@ -16,9 +17,12 @@ import { parseFields } from '../fields.ts';
 import { EngineRouter } from '../router.ts';
 import { checkLoginFrom, tokenIssue } from '../token-fields.ts';
 import type { Engine, EngineContext, EngineRequest } from '../types.ts';
+import { callbackRefusal, loginRefused } from './refusal.ts';
 import { isLoopbackHttp, type OidcConfig, oidcIgnoredFields, type OidcRole, oidcRoleData, parseOidcConfig, parseOidcRole, storedOidcRole } from './settings.ts';
 
 export const LOGIN_TTL_MS = 5 * 60_000;
+/** Clock skew tolerated on the ID token's exp/nbf, the same in openid-client's checks and jose's (openid-client's default). */
+export const CLOCK_TOLERANCE_SECONDS = 30;
 const MAX_PENDING = 10_000;
 const ROLE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 const AuthUrlFields = z.object({ role: z.string().max(128).optional(), redirect_uri: z.string().min(1).max(2048), client_nonce: z.string().max(256).optional() });
@@ -34,7 +38,6 @@ interface Pending {
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
-const loginFailed = () => new ArcaError('ERR_OIDC_LOGIN_FAILED', 'OIDC login failed: the provider response did not validate');
 
 export function createOidcAuthEngine(ctx: EngineContext): Engine {
   const s = ctx.storage;
@@ -57,7 +60,8 @@ export function createOidcAuthEngine(ctx: EngineContext): Engine {
     if (discovered?.key === key) return discovered;
     try {
       const opts = isLoopbackHttp(c.oidc_discovery_url) ? { execute: [client.allowInsecureRequests] } : {};
-      const cfg = await client.discovery(new URL(c.oidc_discovery_url), c.oidc_client_id, c.oidc_client_secret || undefined, undefined, opts);
+      const metadata = { client_secret: c.oidc_client_secret || undefined, [client.clockTolerance]: CLOCK_TOLERANCE_SECONDS };
+      const cfg = await client.discovery(new URL(c.oidc_discovery_url), c.oidc_client_id, metadata, undefined, opts);
       const jwksUri = cfg.serverMetadata().jwks_uri;
       if (!jwksUri) throw new Error('no jwks_uri');
       discovered = { key, cfg, jwks: createRemoteJWKSet(new URL(jwksUri)) };
@@ -146,18 +150,19 @@ export function createOidcAuthEngine(ctx: EngineContext): Engine {
     try {
       const tokens = await client.authorizationCodeGrant(cfg, current, { pkceCodeVerifier: p.verifier, expectedState: f.state, expectedNonce: p.nonce, idTokenExpected: true });
       claims = (tokens.claims() ?? {}) as Record<string, unknown>;
-      await jwtVerify(tokens.id_token ?? '', jwks, { issuer: cfg.serverMetadata().issuer, audience: c.oidc_client_id });
+      await jwtVerify(tokens.id_token ?? '', jwks, { issuer: cfg.serverMetadata().issuer, audience: c.oidc_client_id, clockTolerance: CLOCK_TOLERANCE_SECONDS });
     } catch (err) {
       if (isArcaError(err)) throw err;
-      ctx.log.info({ err: (err as Error).name, code: (err as { code?: string }).code }, 'oidc callback refused');
-      throw loginFailed();
+      const refusal = callbackRefusal(err);
+      ctx.log.info({ err: (err as Error).name, code: (err as { code?: string }).code, reason: refusal.message }, 'oidc callback refused');
+      throw refusal;
     }
     const aud = Array.isArray(claims['aud']) ? (claims['aud'] as unknown[]) : [claims['aud']];
     if (role.bound_audiences.length && !aud.some((a) => typeof a === 'string' && role.bound_audiences.includes(a))) {
-      throw new ArcaError('ERR_OIDC_LOGIN_FAILED', 'OIDC login failed: the ID token audience is not one of the role\'s bound_audiences');
+      throw loginRefused("the ID token audience is not one of the role's bound_audiences");
     }
     const user = claims[role.user_claim];
-    if (typeof user !== 'string' || user === '' || user.length > 512) throw new ArcaError('ERR_OIDC_LOGIN_FAILED', `OIDC login failed: the ID token has no string claim "${role.user_claim}"`);
+    if (typeof user !== 'string' || user === '' || user.length > 512) throw loginRefused(`the ID token has no string claim "${role.user_claim}"`);
     const g = role.groups_claim ? claims[role.groups_claim] : undefined;
     const groups = Array.isArray(g) ? g.filter((x): x is string => typeof x === 'string').slice(0, 256) : [];
     return { issue: tokenIssue(role, { mountPoint, name: user, metadata: { role: p.role }, alias: { name: user, groups } }) };
