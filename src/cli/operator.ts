@@ -86,6 +86,44 @@ export function register(cmd: Command): void {
         if (f.init && st['otp']) process.stderr.write('Keep the OTP: the last key holder gets the token only as an encoded value, decoded with it (--decode ... --otp ...).\n');
       });
     });
+  withClientFlags(cmd.command('rekey').description('replace the unseal (or, with --target recovery, the recovery) key shares with a quorum of the current ones, as vault operator rekey'))
+    .argument('[key]', 'with --nonce: one current key share (hex or base64); read from stdin when omitted')
+    .option('--init', 'start a rekey: give --key-shares and --key-threshold of the new set')
+    .option('--key-shares <n>', 'with --init: number of new key shares')
+    .option('--key-threshold <t>', 'with --init: shares needed of the new set')
+    .option('--target <target>', 'barrier (the unseal keys, default) or recovery (the HSM seal\'s recovery keys)', 'barrier')
+    .option('--nonce <nonce>', 'give one current key share to the rekey with this nonce (each key holder runs this)')
+    .option('--status', "show the rekey's progress")
+    .option('--cancel', 'cancel the rekey and drop the shares given')
+    .action(async (key: string | undefined, f: ClientFlags & { init?: boolean; keyShares?: string; keyThreshold?: string; target: string; nonce?: string; status?: boolean; cancel?: boolean }) => {
+      await guarded(async () => {
+        const modes = [f.init, f.nonce !== undefined, f.status, f.cancel].filter(Boolean).length;
+        if (modes !== 1) throw new UsageError('give exactly one of --init, --nonce, --status or --cancel');
+        if (f.target !== 'barrier' && f.target !== 'recovery') throw new UsageError('--target is barrier or recovery');
+        const base = f.target === 'recovery' ? 'sys/rekey-recovery-key' : 'sys/rekey';
+        const { client, format } = clientFrom(f);
+        if (f.cancel) {
+          await client.delete(`${base}/init`);
+          process.stdout.write('Success! Canceled rekeying (if it was started)\n');
+          return;
+        }
+        let st: Record<string, unknown>;
+        if (f.status) st = (await client.read(`${base}/init`)).body;
+        else if (f.init) {
+          const shares = Number(f.keyShares);
+          const threshold = Number(f.keyThreshold);
+          if (!Number.isInteger(shares) || !Number.isInteger(threshold)) throw new UsageError('--init needs --key-shares and --key-threshold (whole numbers)');
+          st = (await client.write(`${base}/init`, { secret_shares: shares, secret_threshold: threshold })).body;
+        } else st = (await client.write(`${base}/update`, { key: key ?? (await readLineFromStdin('Key (will be hidden): ')), nonce: f.nonce })).body;
+        if (format !== 'table') return printValue(st, format);
+        if (st['complete'] === true) {
+          for (const [i, k] of (st['keys'] as string[]).entries()) process.stdout.write(`Key ${i + 1}: ${k}\n`);
+          process.stdout.write(`\nThe keys were replaced. The old keys no longer count: hand these out, and keep them safe and apart.\n`);
+          return;
+        }
+        printValue({ Nonce: st['nonce'] || 'n/a', Started: st['started'], 'Rekey Progress': `${String(st['progress'])}/${String(st['required'])}`, 'New Shares': st['n'], 'New Threshold': st['t'] }, format);
+      });
+    });
   withClientFlags(cmd.command('seal').description('seal the server (needs a root or sudo token)')).action(async (f: ClientFlags) => {
     await guarded(async () => {
       const { client } = clientFrom(f);

@@ -13,7 +13,7 @@ export interface CommandEntry {
 
 export const COMMANDS: CommandEntry[] = [
   { name: 'server', summary: 'run the Arca server', load: () => import('./server.ts') },
-  { name: 'operator', summary: 'init, unseal, seal a server; generate a root token from key shares', load: () => import('./operator.ts') },
+  { name: 'operator', summary: 'init, unseal, seal a server; generate a root token or rekey with key shares', load: () => import('./operator.ts') },
   { name: 'status', summary: 'show seal and HA status of a server', load: () => import('./status.ts') },
   // one line per command, e.g.
   // { name: 'server', summary: 'run the Arca server', load: () => import('./server.ts') },

@@ -34,7 +34,7 @@ export function capabilityFor(op: Operation): Capability {
 }
 
 /** Paths outside auth mounts reachable without a token (core routes that authenticate by their own secret). */
-export const UNAUTHENTICATED_PATHS: RegExp[] = [/^sys\/mfa\/validate$/, /^sys\/wrapping\/(lookup|unwrap|rewrap)$/, /^sys\/generate-root\/(attempt|update)$/];
+export const UNAUTHENTICATED_PATHS: RegExp[] = [/^sys\/mfa\/validate$/, /^sys\/wrapping\/(lookup|unwrap|rewrap)$/, /^sys\/generate-root\/(attempt|update)$/, /^sys\/rekey(-recovery-key)?\/(init|update)$/];
 
 /**
  * Whether a request may run without a token: an auth mount's `login` (userpass: `login/<name>`),

@@ -19,6 +19,7 @@ import { MountTable, type MountEntry } from './mounts.ts';
 import type { AuditSink } from './audit-sink.ts';
 import { ExpirySweep } from './expiry-sweep.ts';
 import { RootGeneration, registerGenerateRoot } from './generate-root.ts';
+import { Rekey, type RekeyDeps, registerRekey } from './rekey.ts';
 import type { LogicalRequest, LogicalResponse } from './request.ts';
 import { type InitParams, SealManager } from './seal-manager.ts';
 import { type CreateTokenOptions, type TokenEntry, TokenStore } from './tokens.ts';
@@ -118,6 +119,8 @@ export class Core {
   readonly expirySweep: ExpirySweep;
   /** `sys/generate-root`: a new root token from a quorum of key holders (generate-root.ts). */
   readonly rootGeneration: RootGeneration;
+  /** `sys/rekey` (unseal keys) and `sys/rekey-recovery-key` (HSM seal): new key shares (rekey.ts). */
+  readonly rekeys: readonly [Rekey, Rekey];
   /** Endpoints the core serves itself (sys/seal; sys/metrics and sys/step-down from the adapter). */
   readonly routes = new CoreRoutes();
 
@@ -146,6 +149,21 @@ export class Core {
       failed: (addr) => this.#limits.unsealFailed(addr),
     });
     registerGenerateRoot(this.routes, this.rootGeneration);
+    const rekeyDeps: RekeyDeps = {
+      shareSet: (target) => (target === 'unseal' ? this.seal.record?.unseal : this.seal.record?.recovery),
+      rekey: (target, secret, shares, threshold) => this.seal.rekey(target, secret, shares, threshold),
+      beforeAttempt: (addr) => this.#limits.beforeUnseal(addr),
+      failed: (addr) => this.#limits.unsealFailed(addr),
+    };
+    this.rekeys = [new Rekey('unseal', rekeyDeps), new Rekey('recovery', rekeyDeps)];
+    registerRekey(this.routes, 'unseal', this.rekeys[0]);
+    registerRekey(this.routes, 'recovery', this.rekeys[1]);
+  }
+
+  /** Key holders' attempts live in this replica's memory: a seal or a step-down ends them. */
+  #cancelKeyHolderAttempts(): void {
+    this.rootGeneration.cancel();
+    for (const r of this.rekeys) r.cancel();
   }
 
   get state(): SealState {
@@ -208,7 +226,7 @@ export class Core {
 
   async sealNow(): Promise<void> {
     clearInterval(this.#tick);
-    this.rootGeneration.cancel();
+    this.#cancelKeyHolderAttempts();
     for (const e of this.#engines.values()) await e.close?.();
     this.#engines.clear();
     await this.#deps.audit?.stop?.();
@@ -238,7 +256,7 @@ export class Core {
 
   async becomeStandby(): Promise<void> {
     this.#active = false;
-    this.rootGeneration.cancel();
+    this.#cancelKeyHolderAttempts();
   }
 
   get haEnabled(): boolean {

@@ -5,18 +5,18 @@
  * mints a fresh root token, returned only XORed with that pad (`encoded_token`, Vault's encoding:
  * raw standard base64 of OTP ⊕ token), so whoever watches the key holders' requests never sees it.
  *
- * The attempt lives in the active replica's memory, as in Vault: a restart, a seal or an HA
- * step-down ends it. Shares are checked one by one against the seal record's fingerprints (a share
- * from another server is refused and leaves the progress as it was), and a refused share counts
- * toward the unseal rate limit of the caller's address.
+ * The attempt rules are key-quorum.ts's (shared with rekey.ts): it lives in the active replica's
+ * memory, as in Vault, so a restart, a seal or an HA step-down ends it; shares are checked one by one
+ * against the seal record's fingerprints; a refused share counts toward the unseal rate limit.
  */
-import { randomInt, randomUUID } from 'node:crypto';
+import { randomInt } from 'node:crypto';
 import { z } from 'zod';
 import { encodeRootToken } from '../crypto/index.ts';
 import { ArcaError } from '../errors/index.ts';
 import { parseFields } from '../engines/index.ts';
-import { ShareCollector, type ShareSet } from '../seal/index.ts';
+import type { ShareSet } from '../seal/index.ts';
 import type { CoreRouteResult, CoreRoutes } from './core-routes.ts';
+import { KeyQuorum, type QuorumLimits } from './key-quorum.ts';
 
 /** Length of the tokens Arca issues (`hvs.` + 32 base64url characters): the OTP must match it. */
 export const ROOT_OTP_LENGTH = 36;
@@ -28,47 +28,37 @@ function newOtp(): string {
   return s;
 }
 
-export interface GenerateRootDeps {
+export interface GenerateRootDeps extends QuorumLimits {
   /** The shares that count: the unseal set (Shamir seal) or the recovery set (HSM seal), and their name. */
   shareSet: () => { set: ShareSet; keys: string };
   /** Whether the combined secret is this server's (Shamir: it opens the stored root key). */
   verifyCombined: (secret: Uint8Array) => Promise<boolean>;
   /** Mints a new root token (as init does) and answers it with its accessor. */
   mintRoot: () => Promise<{ token: string; accessor: string }>;
-  /** The unseal rate limit, per client address. */
-  beforeAttempt: (clientAddr: string) => void;
-  failed: (clientAddr: string) => void;
-}
-
-interface Attempt {
-  nonce: string;
-  otp: string;
-  collector: ShareCollector;
 }
 
 const AttemptFields = z.object({ otp: z.string().optional(), pgp_key: z.string().optional() });
-const UpdateFields = z.object({ key: z.unknown().optional(), nonce: z.string().optional() });
 
 export class RootGeneration {
   readonly #d: GenerateRootDeps;
-  #attempt: Attempt | undefined;
+  readonly #quorum: KeyQuorum<{ otp: string }>;
 
   constructor(d: GenerateRootDeps) {
     this.#d = d;
+    this.#quorum = new KeyQuorum('root generation', 'PUT sys/generate-root/attempt', d);
   }
 
   /** Ends the attempt and wipes the shares given so far (seal, step-down). */
   cancel(): void {
-    this.#attempt?.collector.reset();
-    this.#attempt = undefined;
+    this.#quorum.cancel();
   }
 
   status(): Record<string, unknown> {
-    const a = this.#attempt;
+    const a = this.#quorum.current;
     return {
       started: a !== undefined,
       nonce: a?.nonce ?? '',
-      progress: a?.collector.progress ?? 0,
+      progress: a?.progress ?? 0,
       required: this.#d.shareSet().set.threshold,
       complete: false,
       encoded_token: '',
@@ -82,54 +72,32 @@ export class RootGeneration {
   start(data: Record<string, unknown>): Record<string, unknown> {
     const f = parseFields(AttemptFields, data);
     if (f.pgp_key) throw new ArcaError('ERR_INVALID_REQUEST', 'PGP-encrypted root tokens are not supported; omit pgp_key (the token is returned XORed with the OTP)');
-    if (this.#attempt) throw new ArcaError('ERR_INVALID_REQUEST', 'root generation already in progress: finish it with sys/generate-root/update, or cancel it with DELETE sys/generate-root/attempt');
     if (f.otp !== undefined && f.otp !== '' && f.otp.length !== ROOT_OTP_LENGTH) {
       throw new ArcaError('ERR_INVALID_REQUEST', `OTP string is wrong length: it must be ${ROOT_OTP_LENGTH} characters, or omit it and the server generates one`);
     }
-    const generated = !f.otp;
     const otp = f.otp || newOtp();
     const { set, keys } = this.#d.shareSet();
-    const collector = new ShareCollector(set, { keys, progress: 'root generation progress' });
-    this.#attempt = { nonce: randomUUID(), otp, collector };
-    return { ...this.status(), otp: generated ? otp : '' };
+    this.#quorum.start(set, { keys, progress: 'root generation progress' }, { otp });
+    return { ...this.status(), otp: f.otp ? '' : otp };
   }
 
   async update(data: Record<string, unknown>, clientAddr: string): Promise<{ body: Record<string, unknown>; accessor?: string }> {
-    const f = parseFields(UpdateFields, data);
-    if (f.key === undefined || f.key === '') throw new ArcaError('ERR_INVALID_REQUEST', "'key' must be specified in request body as JSON");
-    const a = this.#attempt;
-    if (!a) throw new ArcaError('ERR_INVALID_REQUEST', 'no root generation in progress: start one with PUT sys/generate-root/attempt');
-    if (f.nonce !== a.nonce) throw new ArcaError('ERR_INVALID_REQUEST', 'incorrect nonce: give the nonce of the attempt in progress (GET sys/generate-root/attempt)');
-    this.#d.beforeAttempt(clientAddr);
-    const before = a.collector.progress;
-    let secret: Uint8Array | undefined;
+    const done = await this.#quorum.submit(data, clientAddr);
+    if (!done) return { body: this.status() };
     try {
-      secret = await a.collector.add(f.key);
-    } catch (err) {
-      this.#d.failed(clientAddr);
-      throw err;
-    }
-    if (!secret) {
-      if (a.collector.progress === before) throw new ArcaError('ERR_INVALID_REQUEST', 'given key has already been provided during this generation operation');
-      return { body: { ...this.status(), nonce: a.nonce } };
-    }
-    // The threshold is reached: whatever happens next, this attempt is over.
-    this.#attempt = undefined;
-    try {
-      if (!(await this.#d.verifyCombined(secret))) {
+      if (!(await this.#d.verifyCombined(done.secret))) {
         this.#d.failed(clientAddr);
-        throw new ArcaError('ERR_SEAL_UNSEAL_FAILED', 'root key verification failed: the combined keys are not this server\'s; start a new attempt');
+        throw new ArcaError('ERR_SEAL_UNSEAL_FAILED', "root key verification failed: the combined keys are not this server's; start a new attempt");
       }
     } finally {
-      secret.fill(0);
+      done.secret.fill(0);
     }
     const { token, accessor } = await this.#d.mintRoot();
-    const encoded = encodeRootToken(token, a.otp);
-    const required = a.collector.threshold;
+    const encoded = encodeRootToken(token, done.params.otp);
     return {
       accessor,
       body: {
-        started: true, nonce: a.nonce, progress: required, required, complete: true, encoded_token: encoded, encoded_root_token: encoded,
+        started: true, nonce: done.nonce, progress: done.required, required: done.required, complete: true, encoded_token: encoded, encoded_root_token: encoded,
         pgp_fingerprint: '', otp: '', otp_length: ROOT_OTP_LENGTH,
       },
     };

@@ -11,7 +11,7 @@ import { assertShareParams, open, randomKey, seal, shareFingerprint, splitSecret
 import {
   type AutoSeal, encodeSealRecord, readSealRecord, ROOT_KEY_PATH, SEAL_CONFIG_PATH, type SealRecord, ShareCollector, type ShareSet,
 } from '../seal/index.ts';
-import type { Storage } from '../storage/index.ts';
+import { bytesEqual, type Storage } from '../storage/index.ts';
 
 export interface InitParams {
   secretShares: number;
@@ -156,7 +156,14 @@ export class SealManager {
   async submitShare(key: unknown): Promise<boolean> {
     const rec = this.#requireRecord();
     if (!this.#collector || !rec.unseal) throw new ArcaError('ERR_INVALID_REQUEST', 'this server auto-unseals with its HSM; unseal keys are not used');
-    const unsealKey = await this.#collector.add(key);
+    let unsealKey: Uint8Array | undefined;
+    try {
+      unsealKey = await this.#collector.add(key);
+    } catch (err) {
+      // A key from a rekey another replica did after this one read the record: read it again, once.
+      if (isArcaError(err, 'ERR_SEAL_SHARE_UNKNOWN') && (await this.#reloadIfChanged())) return this.submitShare(key);
+      throw err;
+    }
     if (!unsealKey) return false;
     try {
       await this.#openWith((blob) => open(unsealKey, blob, rootAad(rec.initId), 'ERR_CRYPTO_DECRYPT'));
@@ -216,6 +223,78 @@ export class SealManager {
       if (isArcaError(err, 'ERR_CRYPTO_DECRYPT')) return false;
       throw err;
     }
+  }
+
+  /**
+   * Replaces the key shares (Vault's rekey); `secret` is the current set's combined secret, from a
+   * quorum of its holders. `unseal` (Shamir seal): a new unseal key re-wraps the root key, so the
+   * old shares stop opening it. `recovery` (HSM seal): a new recovery key, shared anew. One
+   * conditional commit: nothing is written unless the seal record is still the one the shares were
+   * checked against. Answers the new shares, once.
+   */
+  async rekey(target: 'unseal' | 'recovery', secret: Uint8Array, shares: number, threshold: number): Promise<{ keys: string[]; keysBase64: string[] }> {
+    const rec = this.#requireRecord();
+    assertShareParams(shares, threshold);
+    const current = await this.#raw.get(SEAL_CONFIG_PATH);
+    // The shares were checked against the record in memory: storage must still hold that one.
+    if (!current || !bytesEqual(current, encodeSealRecord(rec))) throw this.#rekeyConflict();
+    const next: SealRecord = { ...rec };
+    const puts: [string, Uint8Array][] = [];
+    const expect: [string, Uint8Array | undefined][] = [[SEAL_CONFIG_PATH, current]];
+    const fresh = randomKey();
+    try {
+      if (target === 'unseal') {
+        if (!rec.unseal) throw new ArcaError('ERR_INVALID_REQUEST', 'this server auto-unseals with its HSM and has no unseal keys: rekey its recovery keys (sys/rekey-recovery-key)');
+        const blob = await this.#raw.get(ROOT_KEY_PATH);
+        if (!blob) throw new ArcaError('ERR_INTERNAL', 'root key record is missing from storage', { expose: false });
+        let rootKey: Uint8Array;
+        try {
+          rootKey = open(secret, blob, rootAad(rec.initId), 'ERR_CRYPTO_DECRYPT');
+        } catch (err) {
+          if (isArcaError(err, 'ERR_CRYPTO_DECRYPT')) throw new ArcaError('ERR_SEAL_UNSEAL_FAILED', "rekey failed: the combined keys did not open the root key (they are not this server's); nothing was changed");
+          throw err;
+        }
+        try {
+          puts.push([ROOT_KEY_PATH, seal(fresh, rootKey, rootAad(rec.initId))]);
+        } finally {
+          wipe(rootKey);
+        }
+        expect.push([ROOT_KEY_PATH, blob]);
+      } else if (!rec.recovery) {
+        throw new ArcaError('ERR_INVALID_REQUEST', 'recovery keys exist only with the HSM seal; this server unseals with unseal keys (sys/rekey)');
+      }
+      const made = await makeShares(fresh, shares, threshold);
+      if (target === 'unseal') next.unseal = made.set;
+      else next.recovery = made.set;
+      puts.push([SEAL_CONFIG_PATH, encodeSealRecord(next)]);
+      if (!(await this.#raw.commit({ puts, expect }))) {
+        wipe(...made.shares);
+        throw this.#rekeyConflict();
+      }
+      this.#record = next;
+      if (next.unseal) this.#collector = new ShareCollector(next.unseal);
+      this.#log.warn({ target, shares, threshold }, 'key shares replaced (rekey): the old shares no longer count');
+      const out = { keys: made.shares.map(toHex), keysBase64: made.shares.map(toB64) };
+      wipe(...made.shares);
+      return out;
+    } finally {
+      wipe(fresh);
+    }
+  }
+
+  #rekeyConflict(): ArcaError {
+    return new ArcaError('ERR_STORAGE_CONFLICT', 'the seal configuration changed during the rekey (another replica rekeyed?); nothing was changed: read the status and start again');
+  }
+
+  /**
+   * Re-reads the seal record when storage holds another one than this process knows (another
+   * replica rekeyed while this one ran): answers whether it changed. The unseal progress restarts.
+   */
+  async #reloadIfChanged(): Promise<boolean> {
+    const stored = await this.#raw.get(SEAL_CONFIG_PATH);
+    if (!stored || !this.#record || bytesEqual(stored, encodeSealRecord(this.#record))) return false;
+    await this.load();
+    return true;
   }
 
   resetProgress(): void {

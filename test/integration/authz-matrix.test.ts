@@ -182,6 +182,16 @@ const ROWS: Row[] = [
   { route: 'sys/generate-root/attempt', method: 'PUT', path: 'sys/generate-root/attempt', body: {}, caps: ['update'], open: true },
   { route: 'sys/generate-root/update', method: 'PUT', path: 'sys/generate-root/update', body: { key: 'ab', nonce: 'none' }, caps: ['update'], open: true },
   { route: 'sys/generate-root/attempt', method: 'DELETE', path: 'sys/generate-root/attempt', caps: ['delete'], open: true },
+  // The same for a rekey (Vault's unauthenticated sys/rekey): the status, a start (later ones: 400
+  // "already in progress"), a share with an unknown nonce (400), the cancel. No HSM: recovery keys 400.
+  { route: 'sys/rekey/init', method: 'GET', path: 'sys/rekey/init', caps: ['read'], open: true },
+  { route: 'sys/rekey/init', method: 'PUT', path: 'sys/rekey/init', body: { secret_shares: 1, secret_threshold: 1 }, caps: ['update'], open: true },
+  { route: 'sys/rekey/update', method: 'PUT', path: 'sys/rekey/update', body: { key: 'ab', nonce: 'none' }, caps: ['update'], open: true },
+  { route: 'sys/rekey/init', method: 'DELETE', path: 'sys/rekey/init', caps: ['delete'], open: true },
+  { route: 'sys/rekey-recovery-key/init', method: 'GET', path: 'sys/rekey-recovery-key/init', caps: ['read'], open: true },
+  { route: 'sys/rekey-recovery-key/init', method: 'PUT', path: 'sys/rekey-recovery-key/init', body: { secret_shares: 1, secret_threshold: 1 }, caps: ['update'], open: true },
+  { route: 'sys/rekey-recovery-key/update', method: 'PUT', path: 'sys/rekey-recovery-key/update', body: { key: 'ab', nonce: 'none' }, caps: ['update'], open: true },
+  { route: 'sys/rekey-recovery-key/init', method: 'DELETE', path: 'sys/rekey-recovery-key/init', caps: ['delete'], open: true },
   { route: 'sys/seal', method: 'PUT', path: 'sys/seal', body: {}, caps: ['update', 'sudo'] }, // last: seals the server
 ];
 

@@ -1,9 +1,9 @@
 /**
- * Break-glass root token generation on a real server (SQLite, Shamir 3/2) with its initial root token
- * revoked, as docs/governance.md advises: `arca operator generate-root` run by two key holders, the
+ * Key holders' operations on real servers (SQLite). Break-glass root token generation (Shamir 3/2)
+ * with the initial root token revoked, as docs/governance.md advises: `arca operator generate-root` run by two key holders, the
  * token decoded with the OTP and used; then the same with node-vault (a Vault client from npm,
  * unchanged). The file audit device's log holds neither a key share, the OTP, the encoded token nor
- * the token.
+ * the token. Then a rekey with `arca operator rekey`: after a restart only the new shares unseal.
  */
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
@@ -109,5 +109,58 @@ describe('generate a root token from key shares (sys/generate-root)', () => {
     const hash = async (input: string) => ((await srv.client(minted[0]!.token).write('sys/audit-hash/file', { input })).body['data'] as { hash: string }).hash;
     assert.deepEqual(audited, [await hash(minted[0]!.accessor), await hash(minted[1]!.accessor)]);
     for (const s of secrets) assert.equal(log.includes(s), false, `audit log holds a secret (${s.slice(0, 6)}…)`);
+  });
+});
+
+describe('rekey the unseal keys with the CLI (sys/rekey)', () => {
+  let dir: Awaited<ReturnType<typeof tempDir>>;
+  let srv: ArcaProcess;
+  let root: string;
+  let oldKey: string;
+  let env: NodeJS.ProcessEnv;
+
+  before(async () => {
+    dir = await tempDir();
+    srv = await startArca({ args: ['--data-dir', dir.path] });
+    ({ root, key: oldKey } = await initUnsealed(srv));
+    assert.equal((await srv.client(root).write('secret/data/kept', { data: { v: 'through-the-rekey' } })).status, 200);
+    const { VAULT_TOKEN: _t, VAULT_ADDR: _a, ARCA_TOKEN: _r, ...base } = process.env;
+    env = { ...base, ARCA_ADDR: srv.addr };
+  });
+  after(async () => {
+    await srv?.stop();
+    await dir?.remove();
+  });
+
+  it('the CLI refuses an incomplete call (exit 1)', async () => {
+    for (const args of [[], ['--init'], ['--init', '--key-shares', '3'], ['--status', '--cancel'], ['--status', '--target', 'hsm']]) {
+      const r = await runArca(env, ['operator', 'rekey', ...args]);
+      assert.equal(r.code, 1, `${args.join(' ')}: ${r.stderr}`);
+    }
+  });
+
+  it('the holder of the one key replaces it with 3 shares of threshold 2; after a restart only those unseal', async () => {
+    const started = await runArca(env, ['operator', 'rekey', '--init', '--key-shares', '3', '--key-threshold', '2', '-o', 'json']);
+    assert.equal(started.code, 0, started.stderr);
+    const { nonce } = JSON.parse(started.out) as { nonce: string };
+    const status = await runArca(env, ['operator', 'rekey', '--status']);
+    assert.match(status.out, /Rekey Progress\s+0\/1/);
+    assert.match(status.out, /New Shares\s+3/);
+    const done = await runArca(env, ['operator', 'rekey', '--nonce', nonce], `${oldKey}\n`);
+    assert.equal(done.code, 0, done.stderr);
+    const keys = [...done.out.matchAll(/^Key \d: ([0-9a-f]{66})$/gm)].map((m) => m[1]!);
+    assert.equal(keys.length, 3, done.out);
+    assert.match(done.out, /old keys no longer count/);
+
+    await srv.stop();
+    srv = await startArca({ args: ['--data-dir', dir.path], port: srv.port });
+    const c = srv.client();
+    const refused = await c.request('PUT', 'sys/unseal', { key: oldKey });
+    assert.equal(refused.status, 400);
+    assert.match((refused.body['errors'] as string[])[0]!, /not one of the unseal keys/);
+    assert.equal(((await c.write('sys/unseal', { key: keys[2] })).body as { sealed: boolean; t: number }).t, 2);
+    assert.equal(((await c.write('sys/unseal', { key: keys[0] })).body as { sealed: boolean }).sealed, false);
+    const kept = (await srv.client(root).read('secret/data/kept')).body['data'] as { data: { v: string } };
+    assert.equal(kept.data.v, 'through-the-rekey');
   });
 });

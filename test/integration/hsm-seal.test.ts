@@ -61,6 +61,25 @@ describe('PKCS#11 auto-unseal (SoftHSM2)', () => {
     assert.deepEqual(self.policies, ['root']);
   });
 
+  it('rekeys the recovery keys (sys/rekey-recovery-key): the new ones generate a root token, the old ones no longer do', async () => {
+    const c = srv!.client();
+    const wrongTarget = await c.request('PUT', 'sys/rekey/init', { secret_shares: 3, secret_threshold: 2 });
+    assert.equal(wrongTarget.status, 400);
+    assert.match((wrongTarget.body['errors'] as string[])[0]!, /no unseal keys: rekey its recovery keys/);
+    const { nonce } = (await c.write('sys/rekey-recovery-key/init', { secret_shares: 2, secret_threshold: 2 })).body as { nonce: string };
+    await c.write('sys/rekey-recovery-key/update', { key: recoveryKeys[1], nonce });
+    const done = (await c.write('sys/rekey-recovery-key/update', { key: recoveryKeys[2], nonce })).body as { complete: boolean; keys: string[] };
+    assert.equal(done.complete, true);
+    assert.equal(done.keys.length, 2);
+    const attempt = (await c.write('sys/generate-root/attempt', {})).body as { nonce: string; required: number };
+    assert.equal(attempt.required, 2);
+    const old = await c.request('PUT', 'sys/generate-root/update', { key: recoveryKeys[0], nonce: attempt.nonce });
+    assert.equal(old.status, 400, 'an old recovery key no longer counts');
+    await c.write('sys/generate-root/update', { key: done.keys[0], nonce: attempt.nonce });
+    assert.equal(((await c.write('sys/generate-root/update', { key: done.keys[1], nonce: attempt.nonce })).body as { complete: boolean }).complete, true);
+    recoveryKeys = done.keys;
+  });
+
   it('unseals by itself after a restart', async () => {
     await srv!.stop();
     srv = await start();
