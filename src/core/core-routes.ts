@@ -21,6 +21,8 @@ export interface CoreRoute {
   /** Served by this replica even as an HA standby: it acts on this process, so it is never forwarded. */
   local: boolean;
   handlers: Partial<Record<Operation, CoreRouteHandler>>;
+  /** Field names the audit HMACs in this route's entries instead of the system engine's (`*`: every leaf). */
+  sensitive?: readonly string[];
 }
 
 export class CoreRoutes {

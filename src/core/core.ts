@@ -149,6 +149,19 @@ export class Core {
       failed: (addr) => this.#limits.unsealFailed(addr),
     });
     registerGenerateRoot(this.routes, this.rootGeneration);
+    // Vault's sys/wrapping/wrap: the caller's own data as the response, which the pipeline then wraps
+    // (X-Vault-Wrap-TTL; Vault's API client sends 5m for this path). Every leaf is HMAC'd in the audit.
+    this.routes.set('sys/wrapping/wrap', {
+      local: false,
+      sensitive: ['*'],
+      handlers: {
+        update: async (r) => {
+          if (!r.wrapTtl) throw new ArcaError('ERR_INVALID_REQUEST', 'endpoint requires response wrapping to be used: set a wrap TTL (X-Vault-Wrap-TTL header, vault write -wrap-ttl=5m sys/wrapping/wrap ...)');
+          if (Object.keys(r.data).length === 0) throw new ArcaError('ERR_INVALID_REQUEST', 'no data to wrap: send the fields to wrap as the JSON body');
+          return { data: { ...r.data } };
+        },
+      },
+    });
     const rekeyDeps: RekeyDeps = {
       shareSet: (target) => (target === 'unseal' ? this.seal.record?.unseal : this.seal.record?.recovery),
       rekey: (target, secret, shares, threshold) => this.seal.rekey(target, secret, shares, threshold),
@@ -411,7 +424,7 @@ export class Core {
         if (!unauthenticated) {
           // Failed authentications are audited too (no auth block, the error code only).
           if (isArcaError(err) && (err.code === 'ERR_TOKEN_INVALID' || err.code === 'ERR_RATE_LIMITED')) {
-            await this.#audit(req, undefined, undefined, err.code === 'ERR_RATE_LIMITED' ? 429 : 403, undefined, err.code);
+            await this.#audit(req, undefined, [], err.code === 'ERR_RATE_LIMITED' ? 429 : 403, undefined, err.code);
           }
           throw err;
         }
@@ -423,6 +436,9 @@ export class Core {
     const authorizer = !entry ? DENY_ALL : policies!.includes('root') ? ROOT_AUTHORIZER : await this.authorizerFor(policies!);
 
     const engine = mount ? this.#engines.get(mount.path) : undefined;
+    // What the audit HMACs in the request (a response's data is HMAC'd whole, under `data`): a core
+    // route's own list (sys/wrapping/wrap: every leaf), else the engine's.
+    const sensitive = route?.sensitive ?? engine?.sensitiveFields ?? [];
     const ereq: EngineRequest = {
       id: req.id,
       operation: 'read',
@@ -434,6 +450,7 @@ export class Core {
       tlsClientCerts: req.tlsClientCerts,
       can: canFunction(authorizer),
     };
+    if (req.wrapTtl) ereq.wrapTtl = req.wrapTtl;
     // Vault: PUT/POST become create or update by the target's existence.
     let op: Operation;
     if (req.operation === 'write') op = !route && engine?.exists && (await engine.exists({ ...ereq, operation: 'update' })) === false ? 'create' : 'update';
@@ -442,23 +459,23 @@ export class Core {
 
     // ACL runs before routing: a token not allowed on the path gets 403 even for unmounted paths.
     if (!unauthenticated && !allows(authorizer, path, op, req.data)) {
-      await this.#audit(req, auth, engine, 403, undefined, 'permission denied');
+      await this.#audit(req, auth, sensitive, 403, undefined, 'permission denied');
       throw new ArcaError('ERR_PERMISSION_DENIED', '1 error occurred:\n\t* permission denied\n\n');
     }
     // Quorum approval: only authorizers built from policies with a control group have this method.
     const quorum = authorizer.controlGroup && !(req as Preauth)[PREAUTH] && !unauthenticated ? authorizer.controlGroup(path, op) : undefined;
     // Approval runs the request later as the requester's token, found by its accessor: a batch token has none.
     if (quorum && entry?.type === 'batch') {
-      await this.#audit(req, auth, engine, 400, undefined, 'control group needs a service token');
+      await this.#audit(req, auth, sensitive, 400, undefined, 'control group needs a service token');
       throw new ArcaError('ERR_INVALID_REQUEST', 'this path requires quorum approval, which needs a service token: batch tokens cannot wait for approval (log in with a role whose token_type is service)');
     }
     if (quorum && !this.#deps.governance) {
-      await this.#audit(req, auth, engine, 403, undefined, 'control group not available');
+      await this.#audit(req, auth, sensitive, 403, undefined, 'control group not available');
       throw new ArcaError('ERR_CONTROL_GROUP_DENIED', 'this path requires quorum approval, which this server does not provide');
     }
-    await this.#deps.audit?.request({ req, auth, sensitive: engine?.sensitiveFields ?? [] });
+    await this.#deps.audit?.request({ req, auth, sensitive });
     if (!mount || !engine) {
-      await this.#audit(req, auth, engine, 404, undefined, 'no handler for route');
+      await this.#audit(req, auth, sensitive, 404, undefined, 'no handler for route');
       throw new ArcaError('ERR_NOT_FOUND', `no handler for route "${path}": mounted paths are ${this.mounts.all.map((m) => m.path).sort().join(', ')}`);
     }
 
@@ -466,7 +483,7 @@ export class Core {
     if (entry && entry.numUses > 0 && !unauthenticated) {
       entry = await this.tokens.consume(entry).catch(async (err: unknown) => {
         const e = toArcaError(err);
-        await this.#audit(req, auth, engine, HTTP_STATUS[e.code], undefined, e.code);
+        await this.#audit(req, auth, sensitive, HTTP_STATUS[e.code], undefined, e.code);
         throw err;
       });
     }
@@ -483,7 +500,7 @@ export class Core {
     } catch (err) {
       // The adapter logs every 5xx with its code and cause chain under the request id.
       const e = toArcaError(err);
-      await this.#audit(req, auth, engine, HTTP_STATUS[e.code], undefined, e.expose ? e.message : 'internal error', e);
+      await this.#audit(req, auth, sensitive, HTTP_STATUS[e.code], undefined, e.expose ? e.message : 'internal error', e);
       throw e;
     } finally {
       if (entry?.pendingRevocation) await this.tokens.release(entry);
@@ -505,7 +522,7 @@ export class Core {
     if (wrapInfo) out.wrapInfo = wrapInfo;
     const audited: Record<string, unknown> = { data: out.data ?? null, auth: out.auth ?? null };
     if (wrapInfo) audited['wrap_info'] = { accessor: wrapInfo['accessor'], ttl: wrapInfo['ttl'], creation_path: wrapInfo['creation_path'] };
-    await this.#audit(req, auth, engine, out.status, audited);
+    await this.#audit(req, auth, sensitive, out.status, audited);
     if (after) await after();
     return out;
   }
@@ -552,9 +569,9 @@ export class Core {
   }
 
   /** Not `async`: with no audit sink it returns nothing to wait for; else the sink's own promise. */
-  #audit(req: LogicalRequest, auth: AuthContext | undefined, engine: Engine | undefined, status: number, response?: Record<string, unknown>, error?: string, err?: ArcaError): Promise<void> | undefined {
+  #audit(req: LogicalRequest, auth: AuthContext | undefined, sensitive: readonly string[], status: number, response?: Record<string, unknown>, error?: string, err?: ArcaError): Promise<void> | undefined {
     if (!this.#deps.audit) return undefined;
-    const rec: Parameters<AuditSink['response']>[0] = { req, auth, sensitive: engine?.sensitiveFields ?? [], status };
+    const rec: Parameters<AuditSink['response']>[0] = { req, auth, sensitive, status };
     if (response) rec.response = response;
     // An auth method's refusal may say who was refused (e.g. the service account): audit trail only, never the client.
     else if (err?.details?.['auditMetadata']) rec.response = { data: null, metadata: err.details['auditMetadata'] };

@@ -43,6 +43,8 @@ export interface EngineRequest {
    * (e.g. `secret/metadata/app/db`). Used by endpoints that filter results, like KV search.
    */
   can: (fullPath: string, capability: 'read' | 'list') => boolean;
+  /** The response-wrapping TTL the caller asked for (X-Vault-Wrap-TTL), in seconds; the core wraps the answer. */
+  wrapTtl?: number;
 }
 
 /** Token material an auth method asks the core to issue (the core creates and stores the token). */

@@ -33,6 +33,8 @@ export const DEFAULT_ROOT_PATHS: readonly string[] = Object.freeze([
   'sys/leases',
   'sys/internal/inspect/*',
   'sys/capabilities',
+  // Arca's: the same question as sys/capabilities, by accessor.
+  'sys/capabilities-accessor',
   'auth/token/revoke-orphan*',
   'auth/token/accessors*',
   // pki's sign-verbatim signs whatever names a CSR carries (Vault: the pki backend's Root paths). A pki

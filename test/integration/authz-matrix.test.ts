@@ -68,6 +68,17 @@ const ROWS: Row[] = [
   { route: 'sys/audit-hash/:path*', method: 'PUT', path: 'sys/audit-hash/none', body: { input: 'x' }, caps: ['update', 'sudo'] },
   { route: 'sys/capabilities-self', method: 'PUT', path: 'sys/capabilities-self', body: { paths: ['secret/data/a'] }, caps: ['update'] },
   { route: 'sys/metrics', method: 'GET', path: 'sys/metrics', caps: ['read'] },
+  // Another token's capabilities (root-protected: sudo); the matrix's root token is a real one.
+  { route: 'sys/capabilities', method: 'PUT', path: 'sys/capabilities', body: { token: 'matrix-root-token', paths: ['secret/data/a'] }, caps: ['update', 'sudo'] },
+  // An unknown accessor: 400 from the handler once authorized.
+  { route: 'sys/capabilities-accessor', method: 'PUT', path: 'sys/capabilities-accessor', body: { accessor: 'none', paths: ['secret/data/a'] }, caps: ['update', 'sudo'] },
+  { route: 'sys/tools/hash', method: 'PUT', path: 'sys/tools/hash', body: { input: 'aGk=' }, caps: ['update'] },
+  { route: 'sys/tools/hash/:algorithm', method: 'PUT', path: 'sys/tools/hash/sha2-512', body: { input: 'aGk=' }, caps: ['update'] },
+  { route: 'sys/tools/random', method: 'PUT', path: 'sys/tools/random', body: {}, caps: ['update'] },
+  { route: 'sys/tools/random/:a', method: 'PUT', path: 'sys/tools/random/16', body: {}, caps: ['update'] },
+  { route: 'sys/tools/random/:a/:b', method: 'PUT', path: 'sys/tools/random/platform/16', body: {}, caps: ['update'] },
+  // Without a wrap TTL: 400 from the handler once authorized (nothing to wrap into).
+  { route: 'sys/wrapping/wrap', method: 'PUT', path: 'sys/wrapping/wrap', body: { a: 'b' }, caps: ['update'] },
   { route: 'sys/step-down', method: 'PUT', path: 'sys/step-down', caps: ['update', 'sudo'] },
   { route: 'auth/token/create', method: 'POST', path: 'auth/token/create', body: { policies: ['default'] }, caps: ['update', 'create'] },
   { route: 'auth/token/create-orphan', method: 'POST', path: 'auth/token/create-orphan', body: { policies: ['default'] }, caps: ['update', 'create'] },

@@ -6,6 +6,7 @@
  * response wrapping (X-Vault-Wrap-TTL, sys/wrapping/lookup|unwrap|rewrap, single use).
  */
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { waitFor } from '../harness/index.ts';
 import { type Gov, startGov } from './governance-kit.ts';
@@ -36,6 +37,7 @@ const APPROVER = 'path "sys/control-group/*" { capabilities = ["update", "list"]
 
 type Body = Record<string, unknown>;
 const errCode = (r: { body: Body }) => (r.body['error'] as { code?: string } | undefined)?.code;
+const errMessage = (r: { body: Body }) => (r.body['error'] as { message?: string } | undefined)?.message ?? '';
 
 describe('quorum approval of key operations (real server)', () => {
   let g: Gov;
@@ -173,5 +175,22 @@ describe('quorum approval of key operations (real server)', () => {
     assert.equal(errCode(await g.client().request('POST', 'sys/wrapping/unwrap', { token: token2 })), 'ERR_WRAPPING_INVALID');
     const bad = await g.root.request('GET', 'secret/data/handoff', undefined, { 'X-Vault-Wrap-TTL': 'forever' });
     assert.equal(bad.status, 400);
+  });
+
+  it("wraps a caller's own data (sys/wrapping/wrap, as the Vault CLI sends it) and keeps it out of the audit log", async () => {
+    const marker = 'MARKER-wrapped-by-hand-5e2b';
+    const refused = await g.root.request('POST', 'sys/wrapping/wrap', { note: marker });
+    assert.equal(refused.status, 400, 'without a wrap TTL there is nothing to wrap into');
+    assert.match(errMessage(refused), /requires response wrapping/);
+    assert.equal(errMessage(refused).includes(marker), false);
+    const w = await g.root.request('POST', 'sys/wrapping/wrap', { note: marker, nested: { pin: '1234' } }, { 'X-Vault-Wrap-TTL': '5m' });
+    assert.equal(w.status, 200, JSON.stringify(w.body));
+    const info = w.body['wrap_info'] as { token: string; creation_path: string };
+    assert.equal(info.creation_path, 'sys/wrapping/wrap');
+    assert.equal(w.body['data'], null);
+    const u = await g.client().request('POST', 'sys/wrapping/unwrap', { token: info.token });
+    assert.deepEqual(u.body['data'], { note: marker, nested: { pin: '1234' } });
+    await waitFor('the unwrap in the audit log', async () => ((await readFile(g.auditLog, 'utf8')).split('"path":"sys/wrapping/wrap"').length >= 5 ? true : undefined));
+    assert.equal((await readFile(g.auditLog, 'utf8')).includes(marker), false, 'the audit log holds the wrapped data');
   });
 });

@@ -3,6 +3,7 @@
  * health, seal; KV v2 read/write/list (LIST verb); transit create/encrypt/decrypt/rotate; tokens.
  */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import nodeVault from 'node-vault';
 import { type ArcaProcess, startArca } from '../harness/arca.ts';
@@ -240,6 +241,49 @@ describe('Vault parity details a client library relies on (issue 12 item 16)', (
     const r = await vault.write('sys/capabilities-self', { paths: ['secret/data/x'] });
     assert.deepEqual(r.data['secret/data/x'], ['root']);
     assert.deepEqual(r.capabilities, ['root']);
+  });
+
+  it("reads another token's capabilities by token or accessor (sys/capabilities, sys/capabilities-accessor; sudo)", async () => {
+    // biome-ignore lint/suspicious/noExplicitAny: node-vault ships no types
+    const vault: any = nodeVault({ apiVersion: 'v1', endpoint: srv.addr, token: ROOT });
+    await vault.write('sys/policies/acl/caps-reader', { policy: 'path "secret/data/app/*" { capabilities = ["read", "list"] }' });
+    const t = (await vault.write('auth/token/create', { policies: ['caps-reader'], no_parent: true })).auth as { client_token: string; accessor: string };
+    const paths = ['secret/data/app/db', 'secret/data/other'];
+    const byToken = await vault.write('sys/capabilities', { token: t.client_token, paths });
+    assert.deepEqual([byToken.data['secret/data/app/db'], byToken.data['secret/data/other']], [['list', 'read'], ['deny']]);
+    const byAccessor = await vault.write('sys/capabilities-accessor', { accessor: t.accessor, path: 'secret/data/app/db' });
+    assert.deepEqual(byAccessor.capabilities, ['list', 'read'], 'one path: also at the top level, as Vault answers');
+    // The old single `path` form, and root's answer.
+    assert.deepEqual((await vault.write('sys/capabilities', { token: ROOT, path: 'secret/data/x' })).capabilities, ['root']);
+    for (const [path, body, message] of [
+      ['sys/capabilities', { token: 'hvs.not-a-token', paths }, /invalid token/],
+      ['sys/capabilities-accessor', { accessor: 'no-such-accessor', paths }, /invalid accessor/],
+      ['sys/capabilities', { paths }, /field "token"/],
+    ] as const) {
+      await assert.rejects(vault.write(path, body), (err: Error & { response?: { statusCode: number; body: { errors: string[] } } }) => {
+        assert.equal(err.response?.statusCode, 400, path);
+        assert.match(err.response!.body.errors[0]!, message);
+        assert.equal(err.response!.body.errors[0]!.includes('hvs.not-a-token'), false, 'the token is not echoed');
+        return true;
+      });
+    }
+    // Without sudo, a token cannot read another's capabilities (nor its own this way).
+    const plain = nodeVault({ apiVersion: 'v1', endpoint: srv.addr, token: t.client_token });
+    await assert.rejects(plain.write('sys/capabilities-accessor', { accessor: t.accessor, paths }), (err: Error & { response?: { statusCode: number } }) => err.response?.statusCode === 403);
+  });
+
+  it("serves Vault's keyless helpers at sys/tools/hash and sys/tools/random", async () => {
+    // biome-ignore lint/suspicious/noExplicitAny: node-vault ships no types
+    const vault: any = nodeVault({ apiVersion: 'v1', endpoint: srv.addr, token: ROOT });
+    const input = Buffer.from('arca tools').toString('base64');
+    const sha = await vault.write('sys/tools/hash/sha2-512', { input, format: 'hex' });
+    assert.equal(sha.data.sum, createHash('sha512').update('arca tools').digest('hex'));
+    const dflt = await vault.write('sys/tools/hash', { input });
+    assert.equal(dflt.data.sum, createHash('sha256').update('arca tools').digest('hex'), 'sha2-256 and hex by default');
+    const rnd = await vault.write('sys/tools/random/48', { format: 'hex' });
+    assert.match(rnd.data.random_bytes, /^[0-9a-f]{96}$/);
+    assert.equal(Buffer.from((await vault.write('sys/tools/random', {})).data.random_bytes, 'base64').length, 32);
+    await assert.rejects(vault.write('sys/tools/random/0', {}), (err: Error & { response?: { statusCode: number } }) => err.response?.statusCode === 400);
   });
 
   it('sends error responses with Content-Type application/json exactly', async () => {

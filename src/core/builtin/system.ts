@@ -6,12 +6,26 @@
 import { z } from 'zod';
 import { ArcaError } from '../../errors/index.ts';
 import { type Engine, EngineRouter, ignoredFieldsResponse, outOfRange, parseFields, vDuration, vStringList } from '../../engines/index.ts';
+import { hash, random } from '../../engines/transit/index.ts';
 import type { Core } from '../core.ts';
 import { SYSTEM_MAX_TTL } from '../token-ttl.ts';
 import { MOUNT_TOKEN_TYPES, type MountChange, type MountConfig, type MountEntry, type MountTokenType, normalizeMountPath } from '../mounts.ts';
 
 // Built once: a zod v4 schema built per request costs ~40 µs to compile on first use.
 const CapabilitiesFields = z.object({ paths: vStringList.optional(), path: vStringList.optional() }).transform((x) => ({ paths: x.paths ?? x.path ?? [] }));
+
+/** `sys/capabilities*`: per path the sorted capabilities the policies grant (`["root"]` for root, as Vault; `["deny"]` for none). */
+async function capabilities(core: Core, policies: string[], paths: string[]): Promise<Record<string, unknown>> {
+  const root = policies.includes('root');
+  const az = await core.authorizerFor(policies);
+  const data: Record<string, unknown> = {};
+  for (const p of paths) {
+    const caps = root ? ['root'] : [...az.capabilities(p)].sort();
+    data[p] = caps.length ? caps : ['deny'];
+  }
+  if (paths.length === 1) data['capabilities'] = data[paths[0]!];
+  return data;
+}
 
 export interface SystemExtension {
   /** Extra routes contributed by other modules (policies, audit), added before the built-ins. */
@@ -181,19 +195,29 @@ export function createSystemEngine(core: Core, extensions: SystemExtension[] = [
         return { data: { term: s.term, install_time: new Date(s.installedAt).toISOString(), encryptions: null } };
       },
     })
-    .add('capabilities-self', {
+    .add('capabilities-self', { update: async (r) => ({ data: await capabilities(core, r.auth?.policies ?? [], parseFields(CapabilitiesFields, r.data).paths) }) })
+    // Another token's capabilities, by the token or by its accessor (both sudo: core/../policy/root-paths.ts).
+    .add('capabilities', {
       update: async (r) => {
-        const { paths } = parseFields(CapabilitiesFields, r.data);
-        const az = await core.authorizerFor(r.auth?.policies ?? []);
-        const data: Record<string, unknown> = {};
-        for (const p of paths) {
-          // Vault answers `["root"]` for a root token, not the capability list.
-          const caps = r.auth?.root ? ['root'] : [...az.capabilities(p)].sort();
-          data[p] = caps.length ? caps : ['deny'];
-        }
-        if (paths.length === 1) data['capabilities'] = data[paths[0]!];
-        return { data };
+        const f = parseFields(CapabilitiesFields.and(z.object({ token: z.string().min(1, 'token must be the token whose capabilities to read') })), r.data);
+        const e = await core.tokens.lookup(f.token);
+        if (!e) throw new ArcaError('ERR_INVALID_REQUEST', 'invalid token: it does not exist or has expired');
+        return { data: await capabilities(core, await core.effectivePolicies(e), f.paths) };
       },
-    });
-  return { type: 'system', sensitiveFields: ['input', 'mfa_payload', 'mfa_request_id'], handle: (req) => router.dispatch({ ...req, path: req.path.replace(/\/$/, '') }), routes: () => router.routes() };
+    })
+    .add('capabilities-accessor', {
+      update: async (r) => {
+        const f = parseFields(CapabilitiesFields.and(z.object({ accessor: z.string().min(1, 'accessor must be the accessor of the token whose capabilities to read') })), r.data);
+        const e = await core.tokens.lookupAccessor(f.accessor);
+        if (!e) throw new ArcaError('ERR_INVALID_REQUEST', 'invalid accessor: no live token has it');
+        return { data: await capabilities(core, await core.effectivePolicies(e), f.paths) };
+      },
+    })
+    // Vault's keyless helpers, the same as transit's (hash.ts, datakey-random.ts).
+    .add('tools/hash', { update: (r) => hash(r, undefined) })
+    .add('tools/hash/:algorithm', { update: (r, p) => hash(r, p.algorithm) })
+    .add('tools/random', { update: (r) => random(r, []) })
+    .add('tools/random/:a', { update: (r, p) => random(r, [p.a!]) })
+    .add('tools/random/:a/:b', { update: (r, p) => random(r, [p.a!, p.b!]) });
+  return { type: 'system', sensitiveFields: ['input', 'mfa_payload', 'mfa_request_id', 'random_bytes'], handle: (req) => router.dispatch({ ...req, path: req.path.replace(/\/$/, '') }), routes: () => router.routes() };
 }
