@@ -95,6 +95,12 @@ const ROWS: Row[] = [
   { route: 'auth/token/revoke-orphan', method: 'POST', path: 'auth/token/revoke-orphan', body: { token: 'hvs.nope' }, caps: ['update', 'sudo'] },
   { route: 'auth/token/accessors', method: 'LIST', path: 'auth/token/accessors', caps: ['list', 'sudo'], grant: 'auth/token/accessors/' },
   { route: 'auth/token/tidy', method: 'POST', path: 'auth/token/tidy', body: {}, caps: ['update'] },
+  // Token roles: the role written first, then read, used (its allowed policy), listed and deleted.
+  { route: 'auth/token/roles/:role_name', method: 'POST', path: 'auth/token/roles/matrix', body: { allowed_policies: ['matrix-role'] }, caps: ['create', 'update'] },
+  { route: 'auth/token/roles/:role_name', method: 'GET', path: 'auth/token/roles/matrix', caps: ['read'] },
+  { route: 'auth/token/create/:role_name', method: 'POST', path: 'auth/token/create/matrix', body: {}, caps: ['update', 'create'] },
+  { route: 'auth/token/roles', method: 'LIST', path: 'auth/token/roles', caps: ['list'], grant: 'auth/token/roles/' },
+  { route: 'auth/token/roles/:role_name', method: 'DELETE', path: 'auth/token/roles/none', caps: ['delete'] },
   { route: 'secret/data/:path*', method: 'POST', path: 'secret/data/app', body: { data: { a: '1' } }, caps: ['create', 'update'] },
   { route: 'secret/data/:path*', method: 'GET', path: 'secret/data/app', caps: ['read'] },
   { route: 'secret/data/:path*', method: 'PATCH', path: 'secret/data/app', body: { data: { b: '2' } }, caps: ['patch'] },

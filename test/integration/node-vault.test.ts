@@ -272,6 +272,67 @@ describe('Vault parity details a client library relies on (issue 12 item 16)', (
     await assert.rejects(plain.write('sys/capabilities-accessor', { accessor: t.accessor, paths }), (err: Error & { response?: { statusCode: number } }) => err.response?.statusCode === 403);
   });
 
+  it('token roles: node-vault stores them, and a token without those policies creates tokens through one', async () => {
+    // biome-ignore lint/suspicious/noExplicitAny: node-vault ships no types
+    const root: any = nodeVault({ apiVersion: 'v1', endpoint: srv.addr, token: ROOT });
+    await root.write('sys/policies/acl/deployer', { policy: 'path "auth/token/create/deploy" { capabilities = ["update"] }' });
+    await root.write('sys/policies/acl/deploy-a', { policy: 'path "secret/data/deploy/*" { capabilities = ["read"] }' });
+    await root.addTokenRole({ role_name: 'deploy', allowed_policies: 'deploy-a,deploy-b', disallowed_policies: 'admin', orphan: true, renewable: false, explicit_max_ttl: 3600 });
+    await root.write('auth/token/roles/deploy', { token_num_uses: 5, path_suffix: 'ci', token_bound_cidrs: ['127.0.0.0/8'] });
+    const role = (await root.getTokenRole({ role_name: 'deploy' })).data;
+    assert.deepEqual([role.allowed_policies, role.disallowed_policies, role.orphan, role.renewable, role.token_explicit_max_ttl, role.token_num_uses, role.path_suffix, role.token_type],
+      [['deploy-a', 'deploy-b'], ['admin'], true, false, 3600, 5, 'ci', 'default-service'], 'a second write keeps the first one\'s fields');
+    assert.deepEqual((await root.tokenRoles()).data.keys, ['deploy']);
+
+    // A token that holds none of the role's policies, only the right to use the role.
+    const deployer = (await root.write('auth/token/create', { policies: ['deployer'] })).auth.client_token as string;
+    // biome-ignore lint/suspicious/noExplicitAny: node-vault ships no types
+    const ci: any = nodeVault({ apiVersion: 'v1', endpoint: srv.addr, token: deployer });
+    const made = await ci.tokenCreateRole({ role_name: 'deploy', policies: ['deploy-a'], ttl: '2h' });
+    assert.deepEqual(made.auth.policies, ['default', 'deploy-a']);
+    assert.equal(made.auth.orphan, true);
+    assert.equal(made.auth.renewable, false);
+    assert.equal(made.auth.lease_duration, 3600, "capped by the role's explicit_max_ttl");
+    const look = (await root.write('auth/token/lookup', { token: made.auth.client_token })).data;
+    assert.deepEqual([look.path, look.num_uses, look.explicit_max_ttl, look.bound_cidrs], ['auth/token/create/deploy/ci', 5, 3600, ['127.0.0.0/8']]);
+    // Without policies: the role's allowed ones.
+    // biome-ignore lint/suspicious/noExplicitAny: node-vault ships no types
+    const ci2: any = nodeVault({ apiVersion: 'v1', endpoint: srv.addr, token: deployer });
+    assert.deepEqual((await ci2.tokenCreateRole({ role_name: 'deploy' })).auth.policies, ['default', 'deploy-a', 'deploy-b']);
+
+    for (const [body, message] of [
+      [{ policies: ['admin'] }, /must be subset of the role's allowed policies/],
+      [{ policies: ['deploy-c'] }, /must be subset of the role's allowed policies/],
+    ] as const) {
+      // biome-ignore lint/suspicious/noExplicitAny: node-vault ships no types
+      const c: any = nodeVault({ apiVersion: 'v1', endpoint: srv.addr, token: deployer });
+      await assert.rejects(c.tokenCreateRole({ role_name: 'deploy', ...body }), (err: Error & { response?: { statusCode: number; body: { errors: string[] } } }) => {
+        assert.equal(err.response?.statusCode, 400);
+        assert.match(err.response!.body.errors[0]!, message);
+        return true;
+      });
+    }
+    const other = await fetch(`${srv.addr}/v1/auth/token/create/other`, { method: 'POST', headers: { 'x-vault-token': deployer }, body: '{}' });
+    assert.equal(other.status, 403, 'the ACL decides who may use which role');
+    const unknown = await fetch(`${srv.addr}/v1/auth/token/create/nope`, { method: 'POST', headers: { 'x-vault-token': ROOT }, body: '{}' });
+    assert.equal(unknown.status, 400);
+    assert.match(((await unknown.json()) as { errors: string[] }).errors[0]!, /unknown role: no token role has that name/);
+
+    for (const [body, message] of [
+      [{ allowed_policies: ['root'] }, /cannot allow the root policy/],
+      [{ allowed_entity_aliases: ['x'] }, /allowed_entity_aliases is not supported/],
+      [{ path_suffix: '../up' }, /path_suffix/],
+      [{ token_type: 'batch', token_period: 60 }, /periodic/],
+    ] as const) {
+      const r = await fetch(`${srv.addr}/v1/auth/token/roles/bad`, { method: 'POST', headers: { 'x-vault-token': ROOT }, body: JSON.stringify(body) });
+      assert.equal(r.status, 400, JSON.stringify(body));
+      assert.match(((await r.json()) as { errors: string[] }).errors[0]!, message);
+    }
+    assert.deepEqual((await root.tokenRoles()).data.keys, ['deploy'], 'no refused write stored a role');
+    await root.removeTokenRole({ role_name: 'deploy' });
+    await assert.rejects(root.getTokenRole({ role_name: 'deploy' }), (err: Error & { response?: { statusCode: number } }) => err.response?.statusCode === 404);
+  });
+
   it("serves Vault's keyless helpers at sys/tools/hash and sys/tools/random", async () => {
     // biome-ignore lint/suspicious/noExplicitAny: node-vault ships no types
     const vault: any = nodeVault({ apiVersion: 'v1', endpoint: srv.addr, token: ROOT });

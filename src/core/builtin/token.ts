@@ -5,13 +5,15 @@
  */
 import { z } from 'zod';
 import { ArcaError, toArcaError } from '../../errors/index.ts';
-import { type Engine, EngineRouter, type EngineRequest, ignoredFieldsWarning, parseFields, vBool, vStringList, withoutNulls } from '../../engines/index.ts';
+import { type Engine, EngineRouter, type EngineRequest, ignoredFieldsResponse, ignoredFieldsWarning, parseFields, vBool, vStringList, withoutNulls } from '../../engines/index.ts';
+import { StorageView } from '../../storage/index.ts';
 import { parseDuration } from '../../units/index.ts';
 import { authBlock, clientTokenOf, type Core } from '../core.ts';
 import { MAX_DURATION_SECONDS, MAX_NUM_USES } from '../token-ttl.ts';
 import { BATCH_MAX_CHARS } from '../batch-tokens.ts';
 import { mountTtls } from '../login-token.ts';
 import type { TokenEntry } from '../tokens.ts';
+import { resolveRolePolicies, RoleFields, roleData, type TokenRole, TokenRoles } from './token-roles.ts';
 
 /** A duration field with its allowed range in the message (never the value sent). */
 const duration = z.union([z.number(), z.string().max(64)]).transform((v, ctx) => {
@@ -61,7 +63,6 @@ const CreateFields = z.object({
 /** Vault token-create options Arca does not offer: a 400 saying so, never a token without them. */
 function refuseUnsupported(f: z.output<typeof CreateFields>): void {
   if (f.entity_alias) throw new ArcaError('ERR_INVALID_REQUEST', 'entity_alias is not supported: a token acts for an identity entity when an auth method login issues it', { details: { field: 'entity_alias' } });
-  if (f.role_name) throw new ArcaError('ERR_INVALID_REQUEST', 'token roles are not supported: set policies, ttl and the other fields on the create request itself', { details: { field: 'role_name' } });
   if (f.id) throw new ArcaError('ERR_INVALID_REQUEST', 'custom token IDs are not supported: Arca generates every token value', { details: { field: 'id' } });
 }
 const RenewFields = z.object({ increment: duration.optional() });
@@ -104,6 +105,19 @@ function lookupData(e: TokenEntry, nowSec: number, id: string): Record<string, u
   return d;
 }
 
+/** Of two caps or counts, the smaller one set (0 = not set). */
+const smallerSet = (a: number, b: number) => (a > 0 && b > 0 ? Math.min(a, b) : a || b);
+
+/** A role's token_type decides, or lets the create's `type` decide (its `default-*` spellings). */
+function roleIssuesBatch(role: TokenRole, asked: string | undefined): boolean {
+  const want = asked === '' || asked === 'default' ? undefined : asked;
+  if (role.token_type === 'service' || role.token_type === 'batch') {
+    if (want && want !== role.token_type) throw new ArcaError('ERR_INVALID_REQUEST', `this role issues ${role.token_type} tokens: omit type or set it to ${role.token_type}`, { details: { field: 'type' } });
+    return role.token_type === 'batch';
+  }
+  return (want ?? (role.token_type === 'default-batch' ? 'batch' : 'service')) === 'batch';
+}
+
 const cappedWarning = (field: string) => [`${field} exceeded the effective max_ttl; TTL value is capped accordingly`];
 
 export function createTokenEngine(core: Core): Engine {
@@ -128,30 +142,40 @@ export function createTokenEngine(core: Core): Engine {
   const hasSudo = async (e: TokenEntry, req: EngineRequest) =>
     e.policies.includes('root') || (await core.authorizerFor(e.policies)).capabilities(`${req.mountPoint}${req.path}`).has('sudo');
 
-  const create = (orphan: boolean) => async (req: EngineRequest) => {
+  const create = (orphan: boolean) => async (req: EngineRequest, params: { role_name?: string } = {}) => {
     const f = parseFields(CreateFields, req.data);
     refuseUnsupported(f);
     const parent = await self(req);
     const isRoot = parent.policies.includes('root');
+    const roleName = params.role_name ?? (f.role_name || undefined);
+    const role = roleName === undefined ? undefined : await roles.get(roleName);
+    if (roleName !== undefined && !role) throw new ArcaError('ERR_INVALID_REQUEST', 'unknown role: no token role has that name (LIST auth/token/roles shows them)', { details: { field: 'role_name' } });
     if (f.no_parent && !(await hasSudo(parent, req))) throw new ArcaError('ERR_INVALID_REQUEST', 'root or sudo privileges required to create orphan token');
     if (f.period && !(await hasSudo(parent, req))) throw new ArcaError('ERR_INVALID_REQUEST', 'root or sudo privileges required to create periodic token');
-    let policies = sanitizePolicies(f.policies ?? parent.policies);
-    if (!isRoot && policies.some((p) => p !== 'default' && !parent.policies.includes(p))) {
-      throw new ArcaError('ERR_INVALID_REQUEST', 'child policies must be subset of parent');
+    let policies: string[];
+    if (role) policies = resolveRolePolicies(role, f.policies ?? [], { policies: parent.policies, root: isRoot }, f.no_default_policy === true);
+    else {
+      policies = sanitizePolicies(f.policies ?? parent.policies);
+      if (!isRoot && policies.some((p) => p !== 'default' && !parent.policies.includes(p))) {
+        throw new ArcaError('ERR_INVALID_REQUEST', 'child policies must be subset of parent');
+      }
+      const addDefault = !f.no_default_policy && !policies.includes('root') && (isRoot || parent.policies.includes('default'));
+      if (addDefault && !policies.includes('default')) policies = [...policies, 'default'].sort();
     }
-    const addDefault = !f.no_default_policy && !policies.includes('root') && (isRoot || parent.policies.includes('default'));
-    if (addDefault && !policies.includes('default')) policies = [...policies, 'default'].sort();
-    const batch = f.type === 'batch';
+    const batch = role ? roleIssuesBatch(role, f.type) : f.type === 'batch';
+    // A role's caps and counts apply with the request's: the smaller one set wins (0 = none).
+    const explicitMaxTtl = smallerSet(f.explicit_max_ttl ?? 0, role?.token_explicit_max_ttl ?? 0);
     // Vault refuses a non-zero explicit_max_ttl on a batch create (num_uses and period: TokenStore).
-    if (batch && f.explicit_max_ttl) throw new ArcaError('ERR_INVALID_REQUEST', 'batch tokens cannot have "explicit_max_ttl" set', { details: { field: 'explicit_max_ttl' } });
+    if (batch && explicitMaxTtl) throw new ArcaError('ERR_INVALID_REQUEST', 'batch tokens cannot have "explicit_max_ttl" set', { details: { field: 'explicit_max_ttl' } });
     // The token store's own mount settings (sys/auth/token/tune), as Vault applies them.
-    const ttls = mountTtls({ ttl: f.ttl ?? f.lease ?? 0, explicitMaxTtl: f.explicit_max_ttl ?? 0, period: f.period ?? 0, root: policies.includes('root') }, core.mounts.all.find((m) => m.path === req.mountPoint)?.config);
+    const ttls = mountTtls({ ttl: f.ttl ?? f.lease ?? 0, explicitMaxTtl, period: role?.token_period || f.period || 0, root: policies.includes('root') }, core.mounts.all.find((m) => m.path === req.mountPoint)?.config);
+    const path = role ? `auth/token/create/${roleName}${role.path_suffix ? `/${role.path_suffix}` : ''}` : orphan ? 'auth/token/create-orphan' : 'auth/token/create';
     const { token, entry, capped } = await core.tokens.create({
-      policies, parent, noParent: orphan || f.no_parent === true, batch,
+      policies, parent, noParent: orphan || f.no_parent === true || role?.orphan === true, batch,
       ttl: ttls.ttl, explicitMaxTtl: ttls.explicitMaxTtl, period: ttls.period,
-      renewable: !batch && (f.renewable ?? true), numUses: f.num_uses ?? 0,
-      displayName: f.display_name ? `token-${f.display_name}` : 'token', meta: f.meta ?? {},
-      path: orphan ? 'auth/token/create-orphan' : 'auth/token/create',
+      renewable: !batch && (f.renewable ?? true) && (role?.renewable ?? true), numUses: smallerSet(f.num_uses ?? 0, role?.token_num_uses ?? 0),
+      displayName: f.display_name ? `token-${f.display_name}` : 'token', meta: f.meta ?? {}, path,
+      ...(role?.token_bound_cidrs.length ? { boundCidrs: role.token_bound_cidrs } : {}),
     });
     const warnings = [...ignoredFieldsWarning(CreateFields, req.data), ...(capped ? cappedWarning('TTL') : [])];
     return { data: null, auth: authBlock(token, entry), ...(warnings.length ? { warnings } : {}) };
@@ -171,8 +195,23 @@ export function createTokenEngine(core: Core): Engine {
     return { data: lookupData(e, nowSec(), token) };
   };
 
+  const roles = new TokenRoles(() => new StorageView(core.barrier, 'sys/token-roles/'));
   const router = new EngineRouter()
     .add('create', { update: create(false) })
+    .add('create/:role_name', { update: (r, p) => create(false)(r, { role_name: p.role_name! }) })
+    .add('roles', { list: async () => ({ data: { keys: await roles.list() } }) })
+    .add('roles/:role_name', {
+      read: async (_r, p) => {
+        const role = await roles.get(p.role_name!);
+        if (!role) throw new ArcaError('ERR_NOT_FOUND', `no token role named ${p.role_name}`);
+        return { data: roleData(p.role_name!, role) };
+      },
+      update: async (r, p) => {
+        await roles.write(p.role_name!, r.data);
+        return ignoredFieldsResponse(RoleFields, r.data);
+      },
+      delete: async (_r, p) => void (await roles.delete(p.role_name!)),
+    })
     .add('create-orphan', { update: create(true) })
     .add('lookup-self', { read: async (r) => ({ data: lookupData(await self(r), nowSec(), callerToken.get(r) ?? '') }) })
     .add('lookup', { update: lookup, read: lookup })
