@@ -73,6 +73,17 @@ describe('arca token (CLI against a dev server)', () => {
     assert.equal(r.stdout.includes(t.token), false);
   });
 
+  it('creates a token through a token role with --role, and refuses --role with --orphan', async () => {
+    const w = await fetch(`${srv.addr}/v1/auth/token/roles/cli-deploy`, { method: 'POST', headers: { 'x-vault-token': ROOT }, body: JSON.stringify({ allowed_policies: ['deploy'], orphan: true, path_suffix: 'v1' }) });
+    assert.equal(w.status, 204);
+    const t = await create('--role', 'cli-deploy');
+    assert.deepEqual(t.token_policies, ['default', 'deploy']);
+    const r = await arca('lookup', '--accessor', t.token_accessor, '-o', 'json');
+    const info = JSON.parse(r.stdout) as Record<string, unknown>;
+    assert.deepEqual([info['path'], info['orphan']], ['auth/token/create/cli-deploy/v1', true]);
+    assert.equal((await arca('create', '--role', 'cli-deploy', '--orphan')).code, 1);
+  });
+
   it('creates a batch token with --type batch, which lookup shows and revoke refuses with the server\'s message', async () => {
     const t = await create('--policy', 'p1', '--type', 'batch', '--ttl', '10m');
     assert.match(t.token, /^hvb\./);

@@ -83,6 +83,7 @@ interface CreateFlags extends ClientFlags {
   defaultPolicy?: boolean;
   renewable?: string;
   type?: string;
+  role?: string;
   field?: string;
 }
 
@@ -99,6 +100,7 @@ export function register(cmd: Command): void {
     .option('--no-default-policy', 'do not attach the "default" policy')
     .option('--renewable <bool>', 'whether the token can be renewed (true|false, default true)')
     .option('--type <type>', 'service (default) or batch: a batch token is not stored, renewable or revocable (docs/kubernetes-auth.md)')
+    .option('--role <name>', 'create through this token role (auth/token/create/<role>, docs/governance.md)')
     .option('--field <name>', 'print only this field, raw (e.g. token or token_accessor)')
     .action(async (o: CreateFlags) => {
       const { client, format } = clientFrom(o);
@@ -121,7 +123,9 @@ export function register(cmd: Command): void {
         body['type'] = o.type;
       }
       try {
-        const r = await client.call('POST', o.orphan ? 'auth/token/create-orphan' : 'auth/token/create', body);
+        if (o.role !== undefined && o.orphan) throw new UsageError('--role and --orphan do not go together: a role says whether its tokens are orphans');
+        const path = o.role !== undefined ? `auth/token/create/${encodeURIComponent(o.role)}` : o.orphan ? 'auth/token/create-orphan' : 'auth/token/create';
+        const r = await client.call('POST', path, body);
         const auth = (r.body as { auth?: Record<string, unknown> | null }).auth;
         if (!auth || typeof auth['client_token'] !== 'string') throw new ArcaError('ERR_INTERNAL', 'the server answered without a token');
         const out = createdOut(auth);
