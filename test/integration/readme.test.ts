@@ -7,6 +7,9 @@
  * the reason stated in NOT_RUN (and the `npm ci` half of `npm ci && npm start` is left out by its
  * runner, which says why). Ports and data dirs are the test's own (ARCA_LISTEN, a temp dir), so it
  * can run beside other tests.
+ *
+ * Commands the README names inline, in prose (`arca kms rotate`, `./bin/arca server --dev`), are not
+ * run, but each must exist and take the flags shown: see inlineCommands and the last test.
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -14,7 +17,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { REPO_ROOT } from '../harness/arca.ts';
+import { ARCA_BIN, REPO_ROOT } from '../harness/arca.ts';
 import { freePort, stopChild, tempDir, waitFor } from '../harness/index.ts';
 
 interface Block {
@@ -87,6 +90,103 @@ async function waitHealthy(s: Session, child: ChildProcess, output: () => string
     const r = await fetch(`${s.addr}/v1/sys/seal-status`).catch(() => undefined);
     return r?.status === 200 ? true : undefined;
   }, 60_000, 100);
+}
+
+interface InlineCommand {
+  /** The code span as written (whitespace collapsed). */
+  span: string;
+  /** The command path: the leading lowercase words after `arca` (subcommands, or a leaf's lowercase arguments). */
+  words: string[];
+  /** Every `--flag` the command shows, without its value. */
+  flags: string[];
+}
+
+/** Shell operators that end the command in a span (`arca x | jq`): what follows is another program. */
+const SHELL_OPERATORS = new Set(['|', '||', '&&', ';']);
+/** A command word: a subcommand name (or a leaf command's lowercase argument, told apart by its help). */
+const COMMAND_WORD = /^[a-z][a-z0-9-]*$/;
+
+/**
+ * The arca commands README.md names in inline code, by one rule, no exceptions: every inline code span
+ * outside fenced blocks (single backticks; a span may wrap a line, never a paragraph) whose text starts
+ * with `arca ` or `./bin/arca `. Its words are split on whitespace; a standalone shell operator ends
+ * the command. A word `a|b|c` is alternatives: each span yields one command per combination. The
+ * command path is the words after `arca` up to the first that is not a lowercase name (a flag, a
+ * placeholder such as FILE, <x> or [--x], a path, a value); the flags are every `--name` after it.
+ */
+function inlineCommands(text: string): InlineCommand[] {
+  const prose = text.replace(/^```[^\n]*\n[\s\S]*?^```[^\n]*$/gm, '');
+  const out: InlineCommand[] = [];
+  for (const m of prose.matchAll(/`([^`]+)`/g)) {
+    if (/\n\s*\n/.test(m[1]!)) continue; // not a span: backticks of two paragraphs
+    const span = m[1]!.replace(/\s+/g, ' ').trim();
+    const head = /^(?:\.\/bin\/)?arca (.*)$/.exec(span);
+    if (!head) continue;
+    const all = head[1]!.split(' ');
+    const stop = all.findIndex((w) => SHELL_OPERATORS.has(w));
+    let variants: string[][] = [[]];
+    for (const w of stop < 0 ? all : all.slice(0, stop)) {
+      const alternatives = w.includes('|') ? w.split('|').filter((a) => a !== '') : [w];
+      variants = variants.flatMap((v) => alternatives.map((a) => [...v, a]));
+    }
+    for (const v of variants) {
+      const n = v.findIndex((w) => !COMMAND_WORD.test(w));
+      const words = n < 0 ? v : v.slice(0, n);
+      const flags = (n < 0 ? [] : v.slice(n)).flatMap((w) => [...w.matchAll(/(?:^|[[(])(--[a-z0-9][a-z0-9-]*)/g)].map((f) => f[1]!));
+      out.push({ span, words, flags: [...new Set(flags)] });
+    }
+  }
+  return out;
+}
+
+/** `bin/arca <words> --help`. */
+function arcaHelp(words: string[]): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(ARCA_BIN, [...words, '--help'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** Runs `fn` over `items`, at most `limit` at a time (the helps start a node each). */
+async function pool<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+/**
+ * What is wrong with an inline command, judged by its help, or undefined. `--help` alone is not
+ * enough: for an unknown word commander prints the nearest parent's help and exits 0, so the help's
+ * `Usage: arca <path>` must name the span's command path — or a leaf command whose usage takes
+ * arguments, the rest of the words being those arguments.
+ */
+function helpProblem(c: InlineCommand, help: Run): string | undefined {
+  if (help.code !== 0) return `\`arca ${c.words.join(' ')} --help\` exited ${help.code}: ${help.stderr.trim()}`;
+  const usage = /^Usage: arca((?: [a-z][a-z0-9-]*)*)((?: .*)?)$/m.exec(help.stdout);
+  if (!usage) return `\`arca ${c.words.join(' ')} --help\` printed no "Usage: arca ..." line`;
+  const path = usage[1]!.trim() === '' ? [] : usage[1]!.trim().split(' ');
+  const rest = c.words.slice(path.length);
+  if (path.some((w, i) => c.words[i] !== w)) return `the help of \`arca ${c.words.join(' ')}\` is that of \`arca ${path.join(' ')}\``;
+  if (rest.length > 0) {
+    const parent = `arca${path.map((w) => ` ${w}`).join('')}`;
+    if (/^Commands:/m.test(help.stdout)) return `\`${rest[0]}\` is not a subcommand of \`${parent}\``;
+    if (!/[<[]/.test(usage[2]!.replace(/\[options\]/g, ''))) return `\`${parent}\` takes no arguments, but the span gives \`${rest.join(' ')}\``;
+  }
+  const missing = c.flags.filter((f) => !new RegExp(`(?:^|[\\s,])${f}(?=[\\s,=]|$)`, 'm').test(help.stdout));
+  if (missing.length) return `\`arca ${path.join(' ')} --help\` lists no ${missing.join(', ')}`;
+  return undefined;
 }
 
 /** Commands not run here, and why. */
@@ -214,5 +314,20 @@ describe('README', () => {
     const dir = /Data dir:\s+(\S+)/.exec(s.devOutput())?.[1];
     assert.ok(dir, 'the dev banner names its data dir');
     await waitFor('dev data dir removed', async () => (existsSync(dir) ? undefined : true), 30_000);
+  });
+
+  it('names in its prose only arca commands that exist, with flags they take', { timeout: 120_000 }, async () => {
+    const commands = inlineCommands(readFileSync(join(REPO_ROOT, 'README.md'), 'utf8'));
+    // The README names a dozen and more (`arca kms rotate`, `arca etcd scan|decrypt|rewrite`, …): an
+    // extraction that finds few has stopped seeing them.
+    assert.ok(commands.length >= 15, `found ${commands.length} inline commands: ${commands.map((c) => c.span).join('; ')}`);
+    const paths = [...new Set(commands.map((c) => c.words.join(' ')))];
+    const helps = new Map(paths.map((p, i) => [p, i]));
+    const outputs = await pool(paths, 4, (p) => arcaHelp(p === '' ? [] : p.split(' ')));
+    const problems = commands.flatMap((c) => {
+      const problem = helpProblem(c, outputs[helps.get(c.words.join(' '))!]!);
+      return problem ? [`\`${c.span}\`: ${problem}`] : [];
+    });
+    assert.deepEqual(problems, [], `README inline commands that do not work as written:\n${problems.join('\n')}`);
   });
 });
