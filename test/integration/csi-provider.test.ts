@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { MountResponse } from '../../src/k8s/csi/index.ts';
@@ -22,6 +22,19 @@ const V = {
   cert: Buffer.from(`cert-${randomBytes(6).toString('hex')}`),
   other: `other-${randomBytes(6).toString('hex')}`,
 };
+
+/**
+ * Bytes sent to the server listening on 127.0.0.1:`port` that it has not read yet (the receive
+ * queues of its TCP connections in /proc/net/tcp, accepted or still in the listen backlog).
+ */
+async function unreadBytesAt(port: number): Promise<number> {
+  let n = 0;
+  for (const line of (await readFile('/proc/net/tcp', 'utf8')).split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length > 4 && f[3] === '01' && Number.parseInt(f[1]!.split(':')[1]!, 16) === port) n += Number.parseInt(f[4]!.split(':')[1]!, 16);
+  }
+  return n;
+}
 
 const OBJECTS = `
 - objectName: db-password
@@ -278,14 +291,41 @@ describe('arca csi-provider over its unix socket', () => {
     for (let i = 0; i < n; i++) await w.root.write(`secret/data/app/many-${i}`, { data: { v: `v${i}` } });
     await role('sigterm');
     const objects = Array.from({ length: n }, (_, i) => `- {objectName: m${i}, secretPath: secret/data/app/many-${i}, secretKey: v}`).join('\n');
-    const pending = mount(objects, { extra: { roleName: 'sigterm' } });
-    // In flight once the server has seen its login.
-    await waitFor('login audited', async () => ((await auditRequests()).some((e) => e.role === 'sigterm') ? true : undefined), 30_000, 5);
+    // A provider whose requests to the server wait out the hold below (its default timeout is 10 s).
     w.provider.child.kill('SIGTERM');
+    assert.equal(await w.provider.exited, 0);
+    const provider = await w.restartProvider(['--request-timeout', '5m']);
+    // The Mount is in flight when the SIGTERM lands, by construction rather than by timing: the
+    // Arca server is stopped (SIGSTOP) before the Mount is sent, so nothing answers the provider
+    // until SIGCONT (the kernel still accepts its connection and queues what it sends). Nothing is
+    // queued at the server before the Mount; the provider gets SIGTERM once bytes are (the Mount's
+    // login: the Mount has started), and the server resumes only after the provider has logged the
+    // signal. So the Mount cannot end before the provider took the SIGTERM.
+    w.srv.child.kill('SIGSTOP');
+    let pending: ReturnType<typeof mount>;
+    try {
+      assert.equal(await unreadBytesAt(w.srv.port), 0);
+      pending = mount(objects, { extra: { roleName: 'sigterm' } });
+      await waitFor('the Mount\'s first request queued at the stopped server', async () => ((await unreadBytesAt(w.srv.port)) > 0 ? true : undefined), 30_000, 20);
+      provider.child.kill('SIGTERM');
+      await waitFor('the provider to take the SIGTERM', async () => (provider.output().includes('csi provider shutting down') ? true : undefined), 30_000, 20);
+    } finally {
+      w.srv.child.kill('SIGCONT');
+    }
     const res = ok(await pending);
     assert.equal(res.files.length, n);
-    assert.equal(await w.provider.exited, 0);
+    assert.equal(await provider.exited, 0);
     assert.equal(existsSync(w.socketPath), false);
+    // The provider's own log tells the same order: the signal, this Mount, then the exit.
+    const events = provider.output().split('\n').flatMap((line) => {
+      try {
+        const e = JSON.parse(line) as { msg?: string; role?: string };
+        return [e.msg === 'mounted' ? `mounted ${e.role}` : e.msg];
+      } catch {
+        return [];
+      }
+    });
+    assert.deepEqual(events.filter((e) => e === 'csi provider shutting down' || e === 'mounted sigterm' || e === 'csi provider stopped'), ['csi provider shutting down', 'mounted sigterm', 'csi provider stopped']);
     await w.restartProvider();
   });
 });
