@@ -4,29 +4,22 @@
  * kube-apiserver).
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
-import { ARCA_BIN, type ArcaProcess, startArca } from '../../test/harness/arca.ts';
+import { type ArcaProcess, startArca } from '../../test/harness/arca.ts';
 import { tempDir } from '../../test/harness/index.ts';
 import { type KubeApiServer, startKubeApiServer } from '../../test/harness/kube-tokens.ts';
 import { UsageError } from './exit.ts';
 import { parseFields } from './auth.ts';
+import { runArca } from './testing.ts';
 
 const ROOT = `root-${randomBytes(12).toString('hex')}`;
 const SA = { namespace: 'payments', name: 'api', uid: 'uid-api-1', audiences: ['arca'] };
 
-function run(env: NodeJS.ProcessEnv, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(ARCA_BIN, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+async function run(env: NodeJS.ProcessEnv, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const r = await runArca(env, args);
+  return { code: r.code, stdout: r.out, stderr: r.stderr };
 }
 
 describe('parseFields (key=value arguments)', () => {

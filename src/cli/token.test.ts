@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { ARCA_BIN, type ArcaProcess, startArca } from '../../test/harness/arca.ts';
+import { type ArcaProcess, startArca } from '../../test/harness/arca.ts';
 import { waitFor } from '../../test/harness/index.ts';
+import { runArca } from './testing.ts';
 
 const ROOT = `root-${randomBytes(12).toString('hex')}`;
 
@@ -14,17 +14,9 @@ interface Run {
 }
 
 /** Runs `arca token …` against the dev server, with optional stdin. */
-function arcaWith(env: NodeJS.ProcessEnv, args: string[], input?: string): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(ARCA_BIN, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input ?? '');
-  });
+async function arcaWith(env: NodeJS.ProcessEnv, args: string[], input?: string): Promise<Run> {
+  const r = await runArca(env, args, input);
+  return { code: r.code, stdout: r.out, stderr: r.stderr };
 }
 
 describe('arca token (CLI against a dev server)', () => {

@@ -17,8 +17,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { ARCA_BIN, REPO_ROOT } from '../harness/arca.ts';
+import { REPO_ROOT } from '../harness/arca.ts';
 import { freePort, stopChild, tempDir, waitFor } from '../harness/index.ts';
+import { runArca } from '../../src/cli/testing.ts';
+import { mapLimit } from '../../src/k8s/etcd/index.ts';
 
 interface Block {
   section: string;
@@ -139,32 +141,12 @@ function inlineCommands(text: string): InlineCommand[] {
   return out;
 }
 
-/** `bin/arca <words> --help`. */
-function arcaHelp(words: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(ARCA_BIN, [...words, '--help'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+/** `bin/arca <words> --help` (the CLI tests' one runner). */
+async function arcaHelp(words: string[]): Promise<Run> {
+  const r = await runArca(process.env, [...words, '--help']);
+  return { code: r.code, stdout: r.out, stderr: r.stderr };
 }
 
-/** Runs `fn` over `items`, at most `limit` at a time (the helps start a node each). */
-async function pool<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
 
 /**
  * What is wrong with an inline command, judged by its help, or undefined. `--help` alone is not
@@ -323,7 +305,7 @@ describe('README', () => {
     assert.ok(commands.length >= 15, `found ${commands.length} inline commands: ${commands.map((c) => c.span).join('; ')}`);
     const paths = [...new Set(commands.map((c) => c.words.join(' ')))];
     const helps = new Map(paths.map((p, i) => [p, i]));
-    const outputs = await pool(paths, 4, (p) => arcaHelp(p === '' ? [] : p.split(' ')));
+    const outputs = await mapLimit(paths, 4, (p) => arcaHelp(p === '' ? [] : p.split(' ')));
     const problems = commands.flatMap((c) => {
       const problem = helpProblem(c, outputs[helps.get(c.words.join(' '))!]!);
       return problem ? [`\`${c.span}\`: ${problem}`] : [];

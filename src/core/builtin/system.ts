@@ -5,9 +5,10 @@
  */
 import { z } from 'zod';
 import { ArcaError } from '../../errors/index.ts';
-import { type Engine, EngineRouter, ignoredFieldsResponse, outOfRange, parseFields, vDuration, vStringList } from '../../engines/index.ts';
+import { type Engine, type EngineRequest, EngineRouter, ignoredFieldsResponse, outOfRange, parseFields, vDuration, vStringList } from '../../engines/index.ts';
 import { hash, random } from '../../engines/transit/index.ts';
 import type { Core } from '../core.ts';
+import type { TokenEntry } from '../tokens.ts';
 import { SYSTEM_MAX_TTL } from '../token-ttl.ts';
 import { MOUNT_TOKEN_TYPES, type MountChange, type MountConfig, type MountEntry, type MountTokenType, normalizeMountPath } from '../mounts.ts';
 
@@ -25,6 +26,25 @@ async function capabilities(core: Core, policies: string[], paths: string[]): Pr
   }
   if (paths.length === 1) data['capabilities'] = data[paths[0]!];
   return data;
+}
+
+// Built once (a zod schema built per request costs its compile on every call).
+const TokenCapabilities = CapabilitiesFields.and(z.object({ token: z.string().min(1, 'token must be the token whose capabilities to read') }));
+const AccessorCapabilities = CapabilitiesFields.and(z.object({ accessor: z.string().min(1, 'accessor must be the accessor of the token whose capabilities to read') }));
+
+/** `sys/capabilities` and `sys/capabilities-accessor`: the token found by `find`, with its entity's policies. */
+function othersCapabilities(
+  core: Core,
+  schema: typeof TokenCapabilities | typeof AccessorCapabilities,
+  find: (f: { paths: string[]; token?: string; accessor?: string }) => Promise<TokenEntry | undefined>,
+  unknown: string,
+) {
+  return async (r: EngineRequest) => {
+    const f = parseFields(schema, r.data);
+    const e = await find(f);
+    if (!e) throw new ArcaError('ERR_INVALID_REQUEST', unknown);
+    return { data: await capabilities(core, await core.effectivePolicies(e), f.paths) };
+  };
 }
 
 export interface SystemExtension {
@@ -196,23 +216,9 @@ export function createSystemEngine(core: Core, extensions: SystemExtension[] = [
       },
     })
     .add('capabilities-self', { update: async (r) => ({ data: await capabilities(core, r.auth?.policies ?? [], parseFields(CapabilitiesFields, r.data).paths) }) })
-    // Another token's capabilities, by the token or by its accessor (both sudo: core/../policy/root-paths.ts).
-    .add('capabilities', {
-      update: async (r) => {
-        const f = parseFields(CapabilitiesFields.and(z.object({ token: z.string().min(1, 'token must be the token whose capabilities to read') })), r.data);
-        const e = await core.tokens.lookup(f.token);
-        if (!e) throw new ArcaError('ERR_INVALID_REQUEST', 'invalid token: it does not exist or has expired');
-        return { data: await capabilities(core, await core.effectivePolicies(e), f.paths) };
-      },
-    })
-    .add('capabilities-accessor', {
-      update: async (r) => {
-        const f = parseFields(CapabilitiesFields.and(z.object({ accessor: z.string().min(1, 'accessor must be the accessor of the token whose capabilities to read') })), r.data);
-        const e = await core.tokens.lookupAccessor(f.accessor);
-        if (!e) throw new ArcaError('ERR_INVALID_REQUEST', 'invalid accessor: no live token has it');
-        return { data: await capabilities(core, await core.effectivePolicies(e), f.paths) };
-      },
-    })
+    // Another token's capabilities, by the token or by its accessor (both sudo: policy/root-paths.ts).
+    .add('capabilities', { update: othersCapabilities(core, TokenCapabilities, (f) => core.tokens.lookup(f.token ?? ''), 'invalid token: it does not exist or has expired') })
+    .add('capabilities-accessor', { update: othersCapabilities(core, AccessorCapabilities, (f) => core.tokens.lookupAccessor(f.accessor ?? ''), 'invalid accessor: no live token has it') })
     // Vault's keyless helpers, the same as transit's (hash.ts, datakey-random.ts).
     .add('tools/hash', { update: (r) => hash(r, undefined) })
     .add('tools/hash/:algorithm', { update: (r, p) => hash(r, p.algorithm) })
