@@ -15,7 +15,7 @@ import { AttemptLimits } from './attempt-limits.ts';
 import { type CoreRoute, type CoreRouteResult, CoreRoutes, routeHandler } from './core-routes.ts';
 import type { EngineRegistry } from './engine-registry.ts';
 import { loginTokenShape } from './login-token.ts';
-import { MountTable, type MountEntry } from './mounts.ts';
+import { MountTable, type MountEntry, normalizeMountPath } from './mounts.ts';
 import type { AuditSink } from './audit-sink.ts';
 import { ExpirySweep } from './expiry-sweep.ts';
 import { RootGeneration, registerGenerateRoot } from './generate-root.ts';
@@ -338,6 +338,17 @@ export class Core {
     if (!this.#deps.engines.has(type)) throw new ArcaError('ERR_INVALID_REQUEST', `unknown backend type: "${type}"`);
     const m = await this.mounts.add(path, type, options, description);
     await this.#startEngine(m);
+  }
+
+  /** `sys/remount`: the engine stops at `from` and starts again at `to` over the same data. */
+  async remount(from: string, to: string): Promise<MountEntry> {
+    const old = normalizeMountPath(from);
+    const m = await this.mounts.move(from, to);
+    await this.#engines.get(old)?.close?.();
+    this.#engines.delete(old);
+    await this.#startEngine(m);
+    this.log.info({ from: old, to: m.path }, 'secrets engine moved');
+    return m;
   }
 
   async unmount(path: string): Promise<void> {

@@ -114,6 +114,34 @@ export class MountTable {
     return true;
   }
 
+  /**
+   * Moves a secrets engine's mount to another path (Vault's `sys/remount`). Its data stays where it
+   * is (`logical/<uuid>/`), so only the table changes. Auth methods are not moved: the tokens they
+   * issued are recorded under their path. Answers the moved entry.
+   */
+  async move(from: string, to: string): Promise<MountEntry> {
+    const f = normalizeMountPath(from);
+    const t = normalizeMountPath(to);
+    if (f.startsWith('auth/') || t.startsWith('auth/')) {
+      throw new ArcaError('ERR_INVALID_REQUEST', 'auth methods cannot be moved: the tokens they issued are recorded under their path; enable the method at the new path and copy its config and roles');
+    }
+    if ([...RESERVED, 'identity/', 'sys/'].includes(f)) throw new ArcaError('ERR_INVALID_REQUEST', `cannot remount "${f}"`);
+    const i = this.#mounts.findIndex((x) => x.path === f);
+    const cur = this.#mounts[i];
+    if (!cur) throw new ArcaError('ERR_INVALID_REQUEST', `no secret engine mount at ${f}`);
+    for (const m of this.#mounts) {
+      if (m === cur) continue;
+      if (m.path === t) throw new ArcaError('ERR_INVALID_REQUEST', `path is already in use at ${t}`);
+      if (t.startsWith(m.path) || m.path.startsWith(t)) throw new ArcaError('ERR_INVALID_REQUEST', `path "${t}" conflicts with existing mount "${m.path}"`);
+    }
+    if (t === f || t.startsWith(f) || f.startsWith(t)) throw new ArcaError('ERR_INVALID_REQUEST', `cannot move "${f}" to "${t}": one path contains the other`);
+    const moved: MountEntry = { ...cur, path: t };
+    const all = this.#mounts.map((x, j) => (j === i ? moved : x));
+    await this.#s.put(MOUNTS_PATH, new TextEncoder().encode(JSON.stringify(all)));
+    this.#mounts = all;
+    return moved;
+  }
+
   async remove(path: string): Promise<MountEntry | undefined> {
     const p = normalizeMountPath(path);
     if (RESERVED.includes(p)) throw new ArcaError('ERR_INVALID_REQUEST', `cannot unmount "${p}"`);

@@ -333,6 +333,46 @@ describe('Vault parity details a client library relies on (issue 12 item 16)', (
     await assert.rejects(root.getTokenRole({ role_name: 'deploy' }), (err: Error & { response?: { statusCode: number } }) => err.response?.statusCode === 404);
   });
 
+  it('moves a secrets engine with its data (sys/remount, node-vault remount) and refuses what it cannot move', async () => {
+    // biome-ignore lint/suspicious/noExplicitAny: node-vault ships no types
+    const vault: any = nodeVault({ apiVersion: 'v1', endpoint: srv.addr, token: ROOT });
+    await vault.mount({ mount_point: 'kv-old', type: 'kv', options: { version: '2' } });
+    await vault.write('kv-old/data/app', { data: { v: 'moved-with-its-mount' } });
+    await vault.mount({ mount_point: 'transit-old', type: 'transit' });
+    await vault.write('transit-old/keys/k', {});
+    const ct = (await vault.write('transit-old/encrypt/k', { plaintext: Buffer.from('x').toString('base64') })).data.ciphertext as string;
+
+    const r = await vault.remount({ from: 'kv-old', to: 'team/kv' });
+    const status = await vault.read(`sys/remount/status/${r.data.migration_id}`);
+    assert.deepEqual(status.data.migration_info, { source_mount: 'kv-old/', target_mount: 'team/kv/', status: 'success' });
+    assert.equal((await vault.read('team/kv/data/app')).data.data.v, 'moved-with-its-mount');
+    const mounts = (await vault.mounts()).data;
+    assert.equal(mounts['kv-old/'], undefined);
+    assert.equal(mounts['team/kv/'].type, 'kv');
+    await assert.rejects(vault.read('kv-old/data/app'), (err: Error & { response?: { statusCode: number } }) => err.response?.statusCode === 404);
+    await vault.remount({ from: 'transit-old/', to: 'transit-new/' });
+    assert.equal((await vault.write('transit-new/decrypt/k', { ciphertext: ct })).data.plaintext, Buffer.from('x').toString('base64'), 'the key moved too');
+
+    const before = Object.keys((await vault.mounts()).data).sort();
+    for (const [body, message] of [
+      [{ from: 'auth/token', to: 'auth/tok2' }, /auth methods cannot be moved/],
+      [{ from: 'sys', to: 'system' }, /cannot remount "sys\/"/],
+      [{ from: 'identity', to: 'id' }, /cannot remount "identity\/"/],
+      [{ from: 'team/kv', to: 'transit-new' }, /already in use/],
+      [{ from: 'team/kv', to: 'team/kv/inner' }, /one path contains the other/],
+      [{ from: 'nowhere', to: 'x' }, /no secret engine mount at nowhere\//],
+      [{ from: 'team/kv' }, /'to' must be the new mount path/],
+      [{ from: 'team/kv', to: '../up' }, /invalid mount path/],
+    ] as const) {
+      await assert.rejects(vault.write('sys/remount', body), (err: Error & { response?: { statusCode: number; body: { errors: string[] } } }) => {
+        assert.equal(err.response?.statusCode, 400, JSON.stringify(body));
+        assert.match(err.response!.body.errors[0]!, message);
+        return true;
+      });
+    }
+    assert.deepEqual(Object.keys((await vault.mounts()).data).sort(), before, 'no refused move changed the mount table');
+  });
+
   it("serves Vault's keyless helpers at sys/tools/hash and sys/tools/random", async () => {
     // biome-ignore lint/suspicious/noExplicitAny: node-vault ships no types
     const vault: any = nodeVault({ apiVersion: 'v1', endpoint: srv.addr, token: ROOT });

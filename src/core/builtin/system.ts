@@ -3,6 +3,7 @@
  * capabilities. Raw status endpoints (init, unseal, seal-status, health, metrics) live in the HTTP
  * adapter because Vault serves them outside the logical envelope.
  */
+import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { ArcaError } from '../../errors/index.ts';
 import { type Engine, type EngineRequest, EngineRouter, ignoredFieldsResponse, outOfRange, parseFields, vDuration, vStringList } from '../../engines/index.ts';
@@ -27,6 +28,11 @@ async function capabilities(core: Core, policies: string[], paths: string[]): Pr
   if (paths.length === 1) data['capabilities'] = data[paths[0]!];
   return data;
 }
+
+const RemountFields = z.object({
+  from: z.string({ message: "'from' must be the mount to move, e.g. secret/" }).min(1, "'from' must be the mount to move, e.g. secret/"),
+  to: z.string({ message: "'to' must be the new mount path, e.g. kv/" }).min(1, "'to' must be the new mount path, e.g. kv/"),
+});
 
 // Built once (a zod schema built per request costs its compile on every call).
 const TokenCapabilities = CapabilitiesFields.and(z.object({ token: z.string().min(1, 'token must be the token whose capabilities to read') }));
@@ -163,6 +169,8 @@ export function tuneInfo(m: MountEntry): Record<string, unknown> {
 
 export function createSystemEngine(core: Core, extensions: SystemExtension[] = []): Engine {
   const router = new EngineRouter();
+  /** sys/remount's answers, for sys/remount/status (in memory, the last 100). */
+  const migrations = new Map<string, { source_mount: string; target_mount: string; status: string }>();
   for (const x of extensions) x.register(router);
   const listMounts = async () => {
     const data: Record<string, unknown> = {};
@@ -194,6 +202,25 @@ export function createSystemEngine(core: Core, extensions: SystemExtension[] = [
         const path = p['path']!;
         if (path.endsWith(TUNE_SUFFIX)) return { data: tuneInfo(mountOf(core, path.slice(0, -TUNE_SUFFIX.length))) };
         return { data: mountInfo(mountOf(core, path)) };
+      },
+    })
+    // Vault ≥ 1.10 answers a migration id and reports it at remount/status; Arca moves the mount
+    // table entry at once (the data is keyed by the mount's uuid), so the status is already final.
+    .add('remount', {
+      update: async (r) => {
+        const f = parseFields(RemountFields, r.data);
+        const m = await core.remount(f.from, f.to);
+        const id = randomUUID();
+        migrations.set(id, { source_mount: normalizeMountPath(f.from), target_mount: m.path, status: 'success' });
+        if (migrations.size > 100) migrations.delete(migrations.keys().next().value!);
+        return { data: { migration_id: id } };
+      },
+    })
+    .add('remount/status/:id', {
+      read: async (_r, p) => {
+        const info = migrations.get(p.id!);
+        if (!info) throw new ArcaError('ERR_NOT_FOUND', 'no remount with this migration id on this server (the last 100 are kept)');
+        return { data: { migration_id: p.id, migration_info: info } };
       },
     })
     .add('internal/ui/mounts/:path*', {
