@@ -5,14 +5,49 @@ import { reportError, UsageError } from './exit.ts';
 import { clientFrom, type ClientFlags, withClientFlags } from './client-flags.ts';
 import { printValue } from './output.ts';
 
-async function readLineFromStdin(prompt: string): Promise<string> {
-  if (process.stdin.isTTY) process.stderr.write(prompt);
-  const rl = createInterface({ input: process.stdin, terminal: false });
-  for await (const line of rl) {
-    rl.close();
-    return line.trim();
+/**
+ * One key share from stdin. On a terminal the prompt is shown and what is typed is not echoed (raw
+ * mode: Enter ends it, Backspace deletes, Ctrl-C aborts); from a pipe, its first line.
+ */
+async function readKeyFromStdin(prompt: string): Promise<string> {
+  const stdin = process.stdin;
+  if (!stdin.isTTY) {
+    const rl = createInterface({ input: stdin, terminal: false });
+    for await (const line of rl) {
+      rl.close();
+      return line.trim();
+    }
+    return '';
   }
-  return '';
+  process.stderr.write(prompt);
+  stdin.setRawMode(true);
+  stdin.resume();
+  try {
+    return await new Promise<string>((resolve) => {
+      let typed = '';
+      const onData = (chunk: Buffer) => {
+        for (const ch of chunk.toString('utf8')) {
+          if (ch === '\r' || ch === '\n' || ch === '\u0004') {
+            stdin.off('data', onData);
+            resolve(typed.trim());
+            return;
+          }
+          if (ch === '\u0003') {
+            stdin.setRawMode(false);
+            process.stderr.write('\n');
+            process.exit(130);
+          }
+          if (ch === '\u007f' || ch === '\b') typed = typed.slice(0, -1);
+          else typed += ch;
+        }
+      };
+      stdin.on('data', onData);
+    });
+  } finally {
+    stdin.setRawMode(false);
+    stdin.pause();
+    process.stderr.write('\n');
+  }
 }
 
 export function register(cmd: Command): void {
@@ -43,7 +78,7 @@ export function register(cmd: Command): void {
     .action(async (key: string | undefined, f: ClientFlags & { reset?: boolean }) => {
       await guarded(async () => {
         const { client, format } = clientFrom(f);
-        const body = f.reset ? { reset: true } : { key: key ?? (await readLineFromStdin('Unseal Key (will be hidden): ')) };
+        const body = f.reset ? { reset: true } : { key: key ?? (await readKeyFromStdin('Unseal Key (will be hidden): ')) };
         const before = f.reset ? undefined : (await client.read('sys/seal-status')).body;
         const st = (await client.write('sys/unseal', body)).body;
         printValue(format === 'table' ? statusRows(st) : st, format);
@@ -81,7 +116,7 @@ export function register(cmd: Command): void {
         }
         if (f.status) st = (await client.read('sys/generate-root/attempt')).body;
         else if (f.init) st = (await client.write('sys/generate-root/attempt', f.otp ? { otp: f.otp } : {})).body;
-        else st = (await client.write('sys/generate-root/update', { key: key ?? (await readLineFromStdin('Unseal Key (will be hidden): ')), nonce: f.nonce })).body;
+        else st = (await client.write('sys/generate-root/update', { key: key ?? (await readKeyFromStdin('Unseal Key (will be hidden): ')), nonce: f.nonce })).body;
         printValue(format === 'table' ? generateRootRows(st) : st, format);
         if (f.init && st['otp']) process.stderr.write('Keep the OTP: the last key holder gets the token only as an encoded value, decoded with it (--decode ... --otp ...).\n');
       });
@@ -114,7 +149,7 @@ export function register(cmd: Command): void {
           const threshold = Number(f.keyThreshold);
           if (!Number.isInteger(shares) || !Number.isInteger(threshold)) throw new UsageError('--init needs --key-shares and --key-threshold (whole numbers)');
           st = (await client.write(`${base}/init`, { secret_shares: shares, secret_threshold: threshold })).body;
-        } else st = (await client.write(`${base}/update`, { key: key ?? (await readLineFromStdin('Key (will be hidden): ')), nonce: f.nonce })).body;
+        } else st = (await client.write(`${base}/update`, { key: key ?? (await readKeyFromStdin('Key (will be hidden): ')), nonce: f.nonce })).body;
         if (format !== 'table') return printValue(st, format);
         if (st['complete'] === true) {
           for (const [i, k] of (st['keys'] as string[]).entries()) process.stdout.write(`Key ${i + 1}: ${k}\n`);

@@ -73,6 +73,8 @@ describe('sys/generate-root', () => {
     const { call } = await server();
     await assert.rejects(call('write', 'sys/generate-root/attempt', { pgp_key: 'mQENBF...' }), refused('ERR_INVALID_REQUEST', /PGP/));
     await assert.rejects(call('write', 'sys/generate-root/attempt', { otp: 'c2hvcnQ=' }), refused('ERR_INVALID_REQUEST', /wrong length: it must be 36/));
+    // 36 characters but 72 bytes: it could not pad a 36-byte token (a root token would be minted for nobody).
+    await assert.rejects(call('write', 'sys/generate-root/attempt', { otp: 'é'.repeat(36) }), refused('ERR_INVALID_REQUEST', /36 printable ASCII characters/));
     assert.equal(body(await call('read', 'sys/generate-root/attempt'))['started'], false);
   });
 

@@ -35,6 +35,8 @@ export interface GenerateRootDeps extends QuorumLimits {
   verifyCombined: (secret: Uint8Array) => Promise<boolean>;
   /** Mints a new root token (as init does) and answers it with its accessor. */
   mintRoot: () => Promise<{ token: string; accessor: string }>;
+  /** Revokes a token just minted that could not be handed out. */
+  revokeRoot: (token: string) => Promise<void>;
 }
 
 const AttemptFields = z.object({ otp: z.string().optional(), pgp_key: z.string().optional() });
@@ -72,8 +74,9 @@ export class RootGeneration {
   start(data: Record<string, unknown>): Record<string, unknown> {
     const f = parseFields(AttemptFields, data);
     if (f.pgp_key) throw new ArcaError('ERR_INVALID_REQUEST', 'PGP-encrypted root tokens are not supported; omit pgp_key (the token is returned XORed with the OTP)');
-    if (f.otp !== undefined && f.otp !== '' && f.otp.length !== ROOT_OTP_LENGTH) {
-      throw new ArcaError('ERR_INVALID_REQUEST', `OTP string is wrong length: it must be ${ROOT_OTP_LENGTH} characters, or omit it and the server generates one`);
+    // Printable ASCII only: the pad is XORed byte by byte with the token, so its bytes must be its characters.
+    if (f.otp !== undefined && f.otp !== '' && !(f.otp.length === ROOT_OTP_LENGTH && /^[\x21-\x7e]+$/.test(f.otp))) {
+      throw new ArcaError('ERR_INVALID_REQUEST', `OTP string is wrong length: it must be ${ROOT_OTP_LENGTH} printable ASCII characters, or omit it and the server generates one`);
     }
     const otp = f.otp || newOtp();
     const { set, keys } = this.#d.shareSet();
@@ -93,7 +96,14 @@ export class RootGeneration {
       done.secret.fill(0);
     }
     const { token, accessor } = await this.#d.mintRoot();
-    const encoded = encodeRootToken(token, done.params.otp);
+    let encoded: string;
+    try {
+      encoded = encodeRootToken(token, done.params.otp);
+    } catch (err) {
+      // Never leave a root token that nobody received.
+      await this.#d.revokeRoot(token);
+      throw err;
+    }
     return {
       accessor,
       body: {

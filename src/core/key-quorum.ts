@@ -29,6 +29,8 @@ export class KeyQuorum<T> {
   /** Where an attempt starts, for the messages (e.g. `PUT sys/rekey/init`). */
   readonly #startHint: string;
   #attempt: { nonce: string; collector: ShareCollector; params: T } | undefined;
+  /** Shares are taken one at a time (see submit). */
+  #queue: Promise<unknown> = Promise.resolve();
 
   constructor(what: string, startHint: string, limits: QuorumLimits) {
     this.#what = what;
@@ -56,9 +58,17 @@ export class KeyQuorum<T> {
 
   /**
    * Takes one share (`{key, nonce}`). Answers the combined secret (the caller wipes it) with the
-   * attempt's parameters once the threshold is reached, and nothing before.
+   * attempt's parameters once the threshold is reached, and nothing before. Shares are taken one at
+   * a time: a second share arriving while the threshold's is being combined waits, then finds the
+   * attempt over. An attempt cancelled (or replaced) while a share was being checked is not touched.
    */
-  async submit(data: Record<string, unknown>, clientAddr: string): Promise<{ secret: Uint8Array; nonce: string; required: number; params: T } | undefined> {
+  submit(data: Record<string, unknown>, clientAddr: string): Promise<{ secret: Uint8Array; nonce: string; required: number; params: T } | undefined> {
+    const run = this.#queue.then(() => this.#submit(data, clientAddr));
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  async #submit(data: Record<string, unknown>, clientAddr: string): Promise<{ secret: Uint8Array; nonce: string; required: number; params: T } | undefined> {
     const f = parseFields(UpdateFields, data);
     if (f.key === undefined || f.key === '') throw new ArcaError('ERR_INVALID_REQUEST', "'key' must be specified in request body as JSON");
     const a = this.#attempt;
@@ -72,6 +82,10 @@ export class KeyQuorum<T> {
     } catch (err) {
       this.#limits.failed(clientAddr);
       throw err;
+    }
+    if (this.#attempt !== a) {
+      secret?.fill(0);
+      throw new ArcaError('ERR_INVALID_REQUEST', `the ${this.#what} was cancelled while this key was being checked: start a new one`);
     }
     if (!secret) {
       if (a.collector.progress === before) throw new ArcaError('ERR_INVALID_REQUEST', `given key has already been provided during this ${this.#what} operation`);

@@ -115,19 +115,18 @@ export class MountTable {
   }
 
   /**
-   * Moves a secrets engine's mount to another path (Vault's `sys/remount`). Its data stays where it
-   * is (`logical/<uuid>/`), so only the table changes. Auth methods are not moved: the tokens they
-   * issued are recorded under their path. Answers the moved entry.
+   * Checks a move of a secrets engine's mount to another path (Vault's `sys/remount`) and answers the
+   * entry it would become, changing nothing. Its data stays where it is (`logical/<uuid>/`), so a move
+   * only changes the table. Auth methods are not moved: the tokens they issued are recorded under their path.
    */
-  async move(from: string, to: string): Promise<MountEntry> {
+  planMove(from: string, to: string): { from: string; moved: MountEntry } {
     const f = normalizeMountPath(from);
     const t = normalizeMountPath(to);
     if (f.startsWith('auth/') || t.startsWith('auth/')) {
       throw new ArcaError('ERR_INVALID_REQUEST', 'auth methods cannot be moved: the tokens they issued are recorded under their path; enable the method at the new path and copy its config and roles');
     }
     if ([...RESERVED, 'identity/', 'sys/'].includes(f)) throw new ArcaError('ERR_INVALID_REQUEST', `cannot remount "${f}"`);
-    const i = this.#mounts.findIndex((x) => x.path === f);
-    const cur = this.#mounts[i];
+    const cur = this.#mounts.find((x) => x.path === f);
     if (!cur) throw new ArcaError('ERR_INVALID_REQUEST', `no secret engine mount at ${f}`);
     for (const m of this.#mounts) {
       if (m === cur) continue;
@@ -135,11 +134,17 @@ export class MountTable {
       if (t.startsWith(m.path) || m.path.startsWith(t)) throw new ArcaError('ERR_INVALID_REQUEST', `path "${t}" conflicts with existing mount "${m.path}"`);
     }
     if (t === f || t.startsWith(f) || f.startsWith(t)) throw new ArcaError('ERR_INVALID_REQUEST', `cannot move "${f}" to "${t}": one path contains the other`);
-    const moved: MountEntry = { ...cur, path: t };
-    const all = this.#mounts.map((x, j) => (j === i ? moved : x));
+    return { from: f, moved: { ...cur, path: t } };
+  }
+
+  /** Writes a planned move (the entry with this uuid takes its new path); false if the table changed since. */
+  async applyMove(plan: { from: string; moved: MountEntry }): Promise<boolean> {
+    const i = this.#mounts.findIndex((x) => x.path === plan.from && x.uuid === plan.moved.uuid);
+    if (i < 0 || this.#mounts.some((x) => x.path === plan.moved.path)) return false;
+    const all = this.#mounts.map((x, j) => (j === i ? plan.moved : x));
     await this.#s.put(MOUNTS_PATH, new TextEncoder().encode(JSON.stringify(all)));
     this.#mounts = all;
-    return moved;
+    return true;
   }
 
   async remove(path: string): Promise<MountEntry | undefined> {

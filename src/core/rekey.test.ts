@@ -115,6 +115,41 @@ describe('sys/rekey', () => {
     assert.deepEqual(await readSealRecord(raw), other);
   });
 
+  it('ends a root generation in progress: its shares were of the old set', async () => {
+    const { init, call } = await server();
+    const gen = body(await call('write', 'sys/generate-root/attempt', {})) as { nonce: string };
+    await call('write', 'sys/generate-root/update', { key: init.keys[0], nonce: gen.nonce });
+    assert.equal((await rekey(call, init.keys.slice(1, 3), 2, 2)).complete, true);
+    await assert.rejects(call('write', 'sys/generate-root/update', { key: init.keys[1], nonce: gen.nonce }), refused('ERR_INVALID_REQUEST', /no root generation in progress/));
+  });
+
+  it('a replica taking over reads the new record: old shares are refused there, the new ones generate root', async () => {
+    const { raw, init, call } = await server();
+    const other = core(raw);
+    await other.start();
+    for (const k of init.keys.slice(0, 2)) await other.submitUnsealKey(k);
+    const done = await rekey(call, init.keys.slice(0, 2), 2, 2);
+    await other.becomeActive();
+    let n = 0;
+    const callOther = (operation: LogicalRequest['operation'], path: string, data: Record<string, unknown> = {}) =>
+      other.handle({ id: `o${n++}`, operation, path, data, clientAddr: '127.0.0.2', token: '' });
+    const { nonce } = body(await callOther('write', 'sys/generate-root/attempt', {})) as { nonce: string };
+    await assert.rejects(callOther('write', 'sys/generate-root/update', { key: init.keys[0], nonce }), refused('ERR_SEAL_SHARE_UNKNOWN', /not one of the unseal keys/));
+    await callOther('write', 'sys/generate-root/update', { key: done.keys[0], nonce });
+    assert.equal(body(await callOther('write', 'sys/generate-root/update', { key: done.keys[1], nonce }))['complete'], true);
+  });
+
+  it('takes one share at a time: of two sent together at the threshold, the second finds the rekey over', async () => {
+    const { init, call } = await server();
+    const { nonce } = body(await call('write', 'sys/rekey/init', { secret_shares: 1, secret_threshold: 1 })) as { nonce: string };
+    await call('write', 'sys/rekey/update', { key: init.keys[0], nonce });
+    const [a, b] = await Promise.allSettled([call('write', 'sys/rekey/update', { key: init.keys[1], nonce }), call('write', 'sys/rekey/update', { key: init.keys[2], nonce })]);
+    assert.equal(a.status, 'fulfilled');
+    assert.equal(body((a as PromiseFulfilledResult<LogicalResponse>).value)['complete'], true);
+    assert.equal(b.status, 'rejected');
+    assert.match(String((b as PromiseRejectedResult).reason.message), /no rekey in progress/);
+  });
+
   it('a replica that read the old record unseals with the new keys, reading the record again', async () => {
     const { raw, init, call } = await server();
     const standby = core(raw);

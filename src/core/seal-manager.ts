@@ -3,13 +3,13 @@
  * init creates the root key and barrier keyring and protects the root key with the seal;
  * unseal recovers the root key (Shamir shares, or the HSM) and opens the barrier.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { ArcaError, isArcaError } from '../errors/index.ts';
 import type { Logger } from '../log/index.ts';
 import { type Barrier, KEYRING_PATH } from '../barrier/index.ts';
 import { assertShareParams, open, randomKey, seal, shareFingerprint, splitSecret, toB64, toHex, utf8, wipe } from '../crypto/index.ts';
 import {
-  type AutoSeal, encodeSealRecord, readSealRecord, ROOT_KEY_PATH, SEAL_CONFIG_PATH, type SealRecord, ShareCollector, type ShareSet,
+  type AutoSeal, encodeSealRecord, readSealRecord, ROOT_KEY_PATH, SEAL_CONFIG_PATH, SealRecord as SealRecordSchema, type SealRecord, ShareCollector, type ShareSet,
 } from '../seal/index.ts';
 import { bytesEqual, type Storage } from '../storage/index.ts';
 
@@ -29,6 +29,8 @@ export interface InitResult {
 }
 
 const rootAad = (initId: string) => utf8(`arca/root-key/v1/${initId}`);
+/** The recovery key's check value (SealRecord.recoveryCheck): reveals nothing of a random 256-bit key. */
+const recoveryCheck = (key: Uint8Array, initId: string) => createHmac('sha256', key).update(`arca/recovery-key/v1/${initId}`).digest('base64');
 
 async function makeShares(secret: Uint8Array, n: number, t: number): Promise<{ set: ShareSet; shares: Uint8Array[] }> {
   assertShareParams(n, t);
@@ -38,6 +40,11 @@ async function makeShares(secret: Uint8Array, n: number, t: number): Promise<{ s
     shares,
     set: { shares: n, threshold: t, salt: salt.toString('base64'), fingerprints: shares.map((s) => shareFingerprint(salt, s)) },
   };
+}
+
+/** The same seal record, whatever the bytes or key order it was written in (both through the schema). */
+function sameRecord(a: SealRecord, b: SealRecord): boolean {
+  return bytesEqual(encodeSealRecord(SealRecordSchema.parse(a)), encodeSealRecord(SealRecordSchema.parse(b)));
 }
 
 export class SealManager {
@@ -119,6 +126,7 @@ export class SealManager {
       const recoveryKey = randomKey();
       const { set, shares } = await makeShares(recoveryKey, p.recoveryShares, p.recoveryThreshold);
       record.recovery = set;
+      record.recoveryCheck = recoveryCheck(recoveryKey, initId);
       record.pkcs11 = { keyLabel: this.#auto.keyLabel };
       result.recoveryKeys = shares.map(toHex);
       result.recoveryKeysBase64 = shares.map(toB64);
@@ -153,7 +161,7 @@ export class SealManager {
   }
 
   /** Shamir: adds one share; returns true once the barrier is open. */
-  async submitShare(key: unknown): Promise<boolean> {
+  async submitShare(key: unknown, reloaded = false): Promise<boolean> {
     const rec = this.#requireRecord();
     if (!this.#collector || !rec.unseal) throw new ArcaError('ERR_INVALID_REQUEST', 'this server auto-unseals with its HSM; unseal keys are not used');
     let unsealKey: Uint8Array | undefined;
@@ -161,7 +169,7 @@ export class SealManager {
       unsealKey = await this.#collector.add(key);
     } catch (err) {
       // A key from a rekey another replica did after this one read the record: read it again, once.
-      if (isArcaError(err, 'ERR_SEAL_SHARE_UNKNOWN') && (await this.#reloadIfChanged())) return this.submitShare(key);
+      if (isArcaError(err, 'ERR_SEAL_SHARE_UNKNOWN') && !reloaded && (await this.#reloadIfChanged())) return this.submitShare(key, true);
       throw err;
     }
     if (!unsealKey) return false;
@@ -207,13 +215,21 @@ export class SealManager {
   }
 
   /**
-   * Whether shares combined for a root generation are this server's. The unseal key must open the
-   * stored root key. Recovery shares were each matched to their fingerprint as they came, and shares
-   * that all match combine to the recovery key: there is nothing stored to open with it.
+   * Whether shares combined for a root generation are this server's, checked against what storage
+   * holds now (another replica may have rekeyed since this one read the record). The unseal key must
+   * open the stored root key; the recovery key must match the stored check value. A record written
+   * before check values existed has only the shares' fingerprints, which the shares matched as they came.
    */
   async verifyCombined(secret: Uint8Array): Promise<boolean> {
-    const rec = this.#requireRecord();
-    if (!rec.unseal) return rec.recovery !== undefined;
+    const rec = await readSealRecord(this.#raw);
+    if (!rec) throw new ArcaError('ERR_NOT_INITIALIZED', 'Vault is not initialized');
+    if (!rec.unseal) {
+      if (!rec.recovery) return false;
+      if (!rec.recoveryCheck) return this.#record !== undefined && sameRecord(rec, this.#record);
+      const want = Buffer.from(rec.recoveryCheck, 'base64');
+      const got = Buffer.from(recoveryCheck(secret, rec.initId), 'base64');
+      return want.length === got.length && timingSafeEqual(want, got);
+    }
     const blob = await this.#raw.get(ROOT_KEY_PATH);
     if (!blob) throw new ArcaError('ERR_INTERNAL', 'root key record is missing from storage', { expose: false });
     try {
@@ -235,9 +251,12 @@ export class SealManager {
   async rekey(target: 'unseal' | 'recovery', secret: Uint8Array, shares: number, threshold: number): Promise<{ keys: string[]; keysBase64: string[] }> {
     const rec = this.#requireRecord();
     assertShareParams(shares, threshold);
+    const sealedMeanwhile = () => new ArcaError('ERR_SEALED', 'the server was sealed during the rekey; nothing was changed');
+    if (this.#barrier.sealed) throw sealedMeanwhile();
     const current = await this.#raw.get(SEAL_CONFIG_PATH);
     // The shares were checked against the record in memory: storage must still hold that one.
-    if (!current || !bytesEqual(current, encodeSealRecord(rec))) throw this.#rekeyConflict();
+    const stored = await readSealRecord(this.#raw);
+    if (!current || !stored || !sameRecord(stored, rec)) throw this.#rekeyConflict();
     const next: SealRecord = { ...rec };
     const puts: [string, Uint8Array][] = [];
     const expect: [string, Uint8Array | undefined][] = [[SEAL_CONFIG_PATH, current]];
@@ -262,11 +281,20 @@ export class SealManager {
         expect.push([ROOT_KEY_PATH, blob]);
       } else if (!rec.recovery) {
         throw new ArcaError('ERR_INVALID_REQUEST', 'recovery keys exist only with the HSM seal; this server unseals with unseal keys (sys/rekey)');
+      } else if (!(await this.verifyCombined(secret))) {
+        throw new ArcaError('ERR_SEAL_UNSEAL_FAILED', "rekey failed: the combined keys are not this server's current recovery keys; nothing was changed");
       }
       const made = await makeShares(fresh, shares, threshold);
       if (target === 'unseal') next.unseal = made.set;
-      else next.recovery = made.set;
+      else {
+        next.recovery = made.set;
+        next.recoveryCheck = recoveryCheck(fresh, rec.initId);
+      }
       puts.push([SEAL_CONFIG_PATH, encodeSealRecord(next)]);
+      if (this.#barrier.sealed) {
+        wipe(...made.shares);
+        throw sealedMeanwhile();
+      }
       if (!(await this.#raw.commit({ puts, expect }))) {
         wipe(...made.shares);
         throw this.#rekeyConflict();
@@ -291,8 +319,8 @@ export class SealManager {
    * replica rekeyed while this one ran): answers whether it changed. The unseal progress restarts.
    */
   async #reloadIfChanged(): Promise<boolean> {
-    const stored = await this.#raw.get(SEAL_CONFIG_PATH);
-    if (!stored || !this.#record || bytesEqual(stored, encodeSealRecord(this.#record))) return false;
+    const stored = await readSealRecord(this.#raw);
+    if (!stored || !this.#record || sameRecord(stored, this.#record)) return false;
     await this.load();
     return true;
   }

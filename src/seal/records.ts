@@ -29,6 +29,11 @@ export const SealRecord = z.object({
   unseal: ShareSet.optional(),
   /** PKCS#11: recovery shares (authorise recovery operations; they do not unseal). */
   recovery: ShareSet.optional(),
+  /**
+   * PKCS#11: HMAC-SHA256 under the recovery key of `arca/recovery-key/v1/<initId>` (base64), so a
+   * quorum's combined recovery key is checked against the current one (records before it: absent).
+   */
+  recoveryCheck: z.string().optional(),
   pkcs11: z.object({ keyLabel: z.string() }).optional(),
 });
 export type SealRecord = z.infer<typeof SealRecord>;

@@ -179,6 +179,9 @@ describe('quorum approval of key operations (real server)', () => {
 
   it("wraps a caller's own data (sys/wrapping/wrap, as the Vault CLI sends it) and keeps it out of the audit log", async () => {
     const marker = 'MARKER-wrapped-by-hand-5e2b';
+    // Refused before it runs (a bad token): still audited with every field HMAC'd.
+    const badToken = await g.client('hvs.not-a-real-token').request('POST', 'sys/wrapping/wrap', { note: marker }, { 'X-Vault-Wrap-TTL': '5m' });
+    assert.equal(badToken.status, 403);
     const refused = await g.root.request('POST', 'sys/wrapping/wrap', { note: marker });
     assert.equal(refused.status, 400, 'without a wrap TTL there is nothing to wrap into');
     assert.match(errMessage(refused), /requires response wrapping/);

@@ -66,11 +66,17 @@ describe('PKCS#11 auto-unseal (SoftHSM2)', () => {
     const wrongTarget = await c.request('PUT', 'sys/rekey/init', { secret_shares: 3, secret_threshold: 2 });
     assert.equal(wrongTarget.status, 400);
     assert.match((wrongTarget.body['errors'] as string[])[0]!, /no unseal keys: rekey its recovery keys/);
+    // A root generation started with the old shares: the rekey ends it.
+    const early = (await c.write('sys/generate-root/attempt', {})).body as { nonce: string };
+    await c.write('sys/generate-root/update', { key: recoveryKeys[0], nonce: early.nonce });
     const { nonce } = (await c.write('sys/rekey-recovery-key/init', { secret_shares: 2, secret_threshold: 2 })).body as { nonce: string };
     await c.write('sys/rekey-recovery-key/update', { key: recoveryKeys[1], nonce });
     const done = (await c.write('sys/rekey-recovery-key/update', { key: recoveryKeys[2], nonce })).body as { complete: boolean; keys: string[] };
     assert.equal(done.complete, true);
     assert.equal(done.keys.length, 2);
+    const late = await c.request('PUT', 'sys/generate-root/update', { key: recoveryKeys[1], nonce: early.nonce });
+    assert.equal(late.status, 400);
+    assert.match((late.body['errors'] as string[])[0]!, /no root generation in progress/);
     const attempt = (await c.write('sys/generate-root/attempt', {})).body as { nonce: string; required: number };
     assert.equal(attempt.required, 2);
     const old = await c.request('PUT', 'sys/generate-root/update', { key: recoveryKeys[0], nonce: attempt.nonce });

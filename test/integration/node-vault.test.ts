@@ -314,6 +314,13 @@ describe('Vault parity details a client library relies on (issue 12 item 16)', (
     }
     const other = await fetch(`${srv.addr}/v1/auth/token/create/other`, { method: 'POST', headers: { 'x-vault-token': deployer }, body: '{}' });
     assert.equal(other.status, 403, 'the ACL decides who may use which role');
+    // A role only through its path: naming it in the body of a plain create (which a policy may
+    // allow for other reasons) must not pick the role's rules.
+    await root.write('sys/policies/acl/creator', { policy: 'path "auth/token/create" { capabilities = ["update"] }' });
+    const creator = (await root.write('auth/token/create', { policies: ['creator'] })).auth.client_token as string;
+    const viaBody = await fetch(`${srv.addr}/v1/auth/token/create`, { method: 'POST', headers: { 'x-vault-token': creator }, body: JSON.stringify({ role_name: 'deploy', policies: ['deploy-a'] }) });
+    assert.equal(viaBody.status, 400);
+    assert.match(((await viaBody.json()) as { errors: string[] }).errors[0]!, /role_name is taken from the path/);
     const unknown = await fetch(`${srv.addr}/v1/auth/token/create/nope`, { method: 'POST', headers: { 'x-vault-token': ROOT }, body: '{}' });
     assert.equal(unknown.status, 400);
     assert.match(((await unknown.json()) as { errors: string[] }).errors[0]!, /unknown role: no token role has that name/);

@@ -151,7 +151,7 @@ describe('tokens: uses, TTLs and ranges (real server)', () => {
     assert.equal(go.body['warnings'] ?? null, null);
     assert.equal(auth(await root().write('auth/token/create', { policies: ['writer'], lease: '1h' })).lease_duration, 3600, 'lease is the old name of ttl');
     const before = await accessors();
-    for (const [field, value, message] of [['entity_alias', 'ci-bot-7f3a', /entity_alias is not supported/], ['role_name', 'ci-role-91c', /unknown role: no token role has that name/], ['id', 'my-token-6d2e', /custom token IDs/]] as const) {
+    for (const [field, value, message] of [['entity_alias', 'ci-bot-7f3a', /entity_alias is not supported/], ['role_name', 'ci-role-91c', /role_name is taken from the path/], ['id', 'my-token-6d2e', /custom token IDs/]] as const) {
       const r = await root().request('POST', 'auth/token/create', { policies: ['writer'], [field]: value });
       assert.equal(r.status, 400, field);
       assert.match(errors(r), message);

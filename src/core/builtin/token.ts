@@ -64,6 +64,8 @@ const CreateFields = z.object({
 function refuseUnsupported(f: z.output<typeof CreateFields>): void {
   if (f.entity_alias) throw new ArcaError('ERR_INVALID_REQUEST', 'entity_alias is not supported: a token acts for an identity entity when an auth method login issues it', { details: { field: 'entity_alias' } });
   if (f.id) throw new ArcaError('ERR_INVALID_REQUEST', 'custom token IDs are not supported: Arca generates every token value', { details: { field: 'id' } });
+  // A role applies only through its path, where the ACL says who may use it (as Vault's create/:role_name).
+  if (f.role_name) throw new ArcaError('ERR_INVALID_REQUEST', 'role_name is taken from the path: create through a token role with auth/token/create/<role_name>', { details: { field: 'role_name' } });
 }
 const RenewFields = z.object({ increment: duration.optional() });
 // Built once (a zod v4 schema built per request costs ~40 µs to compile on first use).
@@ -147,7 +149,7 @@ export function createTokenEngine(core: Core): Engine {
     refuseUnsupported(f);
     const parent = await self(req);
     const isRoot = parent.policies.includes('root');
-    const roleName = params.role_name ?? (f.role_name || undefined);
+    const roleName = params.role_name;
     const role = roleName === undefined ? undefined : await roles.get(roleName);
     if (roleName !== undefined && !role) throw new ArcaError('ERR_INVALID_REQUEST', 'unknown role: no token role has that name (LIST auth/token/roles shows them)', { details: { field: 'role_name' } });
     if (f.no_parent && !(await hasSudo(parent, req))) throw new ArcaError('ERR_INVALID_REQUEST', 'root or sudo privileges required to create orphan token');
