@@ -99,6 +99,27 @@ export class PgLease {
     return { holder: row.holder, apiAddr: row.api_addr, acquiredAt: row.acquired_at, expiresAt: row.expires_at, valid: row.valid };
   }
 
+  /**
+   * A replica's heartbeat (Vault's standby echoes, for `sys/ha-status`): a row `member:<id>` in the
+   * lease table, valid for `ttlSeconds` by the database clock. The fence reads only the `active` row.
+   */
+  async heartbeat(id: string, apiAddr: string, ttlSeconds: number): Promise<void> {
+    await this.#pool.query(
+      `INSERT INTO ${this.#lockTable} VALUES ($1, $2, $3, clock_timestamp(), clock_timestamp() + make_interval(secs => $4))
+       ON CONFLICT (name) DO UPDATE SET api_addr = EXCLUDED.api_addr, acquired_at = clock_timestamp(), expires_at = EXCLUDED.expires_at`,
+      [`member:${id}`, id, apiAddr, ttlSeconds],
+    );
+  }
+
+  /** The replicas whose heartbeat is still valid, with when it was last sent; rows long gone are dropped. */
+  async members(): Promise<{ id: string; apiAddr: string; lastEcho: Date }[]> {
+    await this.#pool.query(`DELETE FROM ${this.#lockTable} WHERE name LIKE 'member:%' AND expires_at < clock_timestamp() - interval '1 hour'`);
+    const r = await this.#pool.query<{ holder: string; api_addr: string; acquired_at: Date }>(
+      `SELECT holder, api_addr, acquired_at FROM ${this.#lockTable} WHERE name LIKE 'member:%' AND expires_at > clock_timestamp() ORDER BY holder`,
+    );
+    return r.rows.map((x) => ({ id: x.holder, apiAddr: x.api_addr, lastEcho: x.acquired_at }));
+  }
+
   async close(): Promise<void> {
     await this.#pool.end();
   }

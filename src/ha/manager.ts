@@ -26,7 +26,19 @@ export interface HaCallbacks {
 }
 
 /** What the manager uses of the PostgreSQL lease (a fake in unit tests). */
-export type LeaseStore = Pick<PgLease, 'tryAcquire' | 'release' | 'current' | 'close'>;
+export type LeaseStore = Pick<PgLease, 'tryAcquire' | 'release' | 'current' | 'close'> & Partial<Pick<PgLease, 'heartbeat' | 'members'>>;
+
+/** One replica as `sys/ha-status` lists it (Vault's shape). */
+export interface HaMember {
+  hostname: string;
+  api_address: string;
+  cluster_address: string;
+  active_node: boolean;
+  last_echo: string | null;
+  version: string;
+  upgrade_version: string;
+  redundancy_zone: string;
+}
 
 export class HaManager {
   readonly id: string;
@@ -60,6 +72,23 @@ export class HaManager {
     this.#now = o.now ?? (() => performance.now());
   }
 
+  /**
+   * `sys/ha-status`: the replicas with a live heartbeat, the lease holder marked active (its
+   * `last_echo` null, as Vault's active). `version` is the caller's, since replicas report no version.
+   */
+  async members(version: string): Promise<HaMember[]> {
+    const [rows, lease] = await Promise.all([this.#lease.members?.() ?? Promise.resolve([]), this.#lease.current()]);
+    const active = lease?.valid ? lease.holder : '';
+    const out = rows.map((m) => ({ id: m.id, api: m.apiAddr, echo: m.lastEcho.toISOString() }));
+    if (active && !out.some((m) => m.id === active)) out.push({ id: active, api: lease!.apiAddr, echo: '' });
+    return out
+      .map((m) => ({
+        hostname: m.id, api_address: m.api, cluster_address: '', active_node: m.id === active, last_echo: m.id === active ? null : m.echo,
+        version, upgrade_version: version, redundancy_zone: '',
+      }))
+      .sort((a, b) => Number(b.active_node) - Number(a.active_node) || a.hostname.localeCompare(b.hostname));
+  }
+
   view(): HaView {
     return { enabled: true, active: this.#active, leaderAddress: this.#active ? this.#apiAddr : this.#leaderAddr, activeSince: this.#activeSince };
   }
@@ -89,6 +118,8 @@ export class HaManager {
         await this.#refreshLeader();
         return;
       }
+      // Unsealed replicas say they are there (sys/ha-status); a failed heartbeat only hides this one.
+      await this.#lease.heartbeat?.(this.id, this.#apiAddr, Math.max(3, this.#leaseSeconds)).catch((err: unknown) => this.#log.debug({ err: (err as Error).message }, 'ha heartbeat failed'));
       if (await this.#renew()) {
         if (!this.#active) {
           await this.#becomeActive();

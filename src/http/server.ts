@@ -15,7 +15,7 @@ import { requestIdGenerator } from './request-id.ts';
 import { mapRequest, tokenOf, wrapTtlOf } from './request-map.ts';
 import { LOGIN_PATH, peerChain } from './tls-peer.ts';
 import { sendLogical } from './response.ts';
-import { registerRawSys } from './sys-raw.ts';
+import { ARCA_VERSION, registerRawSys } from './sys-raw.ts';
 import { registerUi } from './ui-static.ts';
 
 export interface HttpOptions {
@@ -27,6 +27,10 @@ export interface HttpOptions {
   forward?: (req: FastifyRequest) => Promise<{ status: number; headers: Record<string, string>; body: Buffer } | undefined>;
   /** HA: give up the active role (sys/step-down). */
   stepDown?: () => Promise<void>;
+  /** HA: the replicas with a live heartbeat, in Vault's node shape (sys/ha-status); without HA the server lists itself. */
+  members?: (version: string) => Promise<readonly object[]>;
+  /** How this server is reached, for its own sys/ha-status row without HA. */
+  apiAddr?: string;
   leaderAddress?: () => Promise<string>;
   /** HA: resolves the client address a standby forwarded for (authenticated), if any. */
   clientAddr?: (req: FastifyRequest) => Promise<string | undefined>;
@@ -110,6 +114,18 @@ function logicalHandler(o: HttpOptions) {
 function registerCoreRoutes(o: HttpOptions, metrics: HttpMetrics, ha: NonNullable<HttpOptions['ha']>): void {
   registerMetricsRoute(o.core, metrics, ha);
   o.core.routes.set('sys/step-down', { local: true, handlers: { update: async () => ({ after: async () => o.stepDown?.() }) } });
+  // Vault's `vault operator members`: any replica answers from the shared database.
+  o.core.routes.set('sys/ha-status', {
+    local: true,
+    handlers: {
+      read: async () => {
+        const nodes: readonly object[] = o.members
+          ? await o.members(ARCA_VERSION)
+          : [{ hostname: 'arca', api_address: o.apiAddr ?? '', cluster_address: '', active_node: true, last_echo: null, version: ARCA_VERSION, upgrade_version: ARCA_VERSION, redundancy_zone: '' }];
+        return { data: { nodes } };
+      },
+    },
+  });
 }
 
 /** Routes registered on each built app (method list and URL), for route enumeration in tests. */

@@ -68,6 +68,7 @@ const ROWS: Row[] = [
   { route: 'sys/audit-hash/:path*', method: 'PUT', path: 'sys/audit-hash/none', body: { input: 'x' }, caps: ['update', 'sudo'] },
   { route: 'sys/capabilities-self', method: 'PUT', path: 'sys/capabilities-self', body: { paths: ['secret/data/a'] }, caps: ['update'] },
   { route: 'sys/metrics', method: 'GET', path: 'sys/metrics', caps: ['read'] },
+  { route: 'sys/ha-status', method: 'GET', path: 'sys/ha-status', caps: ['read'] },
   // Moving a mount that does not exist: 400 from the handler once authorized (sudo: Vault's root path).
   { route: 'sys/remount', method: 'POST', path: 'sys/remount', body: { from: 'nowhere', to: 'elsewhere' }, caps: ['update', 'sudo'] },
   // An unknown migration id: 404 from the handler once authorized.

@@ -90,6 +90,19 @@ describe('HA: replicas on PostgreSQL', () => {
     const leader = (await b.client().read('sys/leader')).body;
     assert.equal(leader['ha_enabled'], true);
     assert.equal(leader['leader_address'], act!.addr);
+    // vault operator members (sys/ha-status), asked of a standby: the three replicas, the active first.
+    type Node = { api_address: string; active_node: boolean; last_echo: string | null; version: string };
+    const standby = [a, b, c].find((r) => r !== act)!;
+    const nodes = await waitFor('three replicas in sys/ha-status', async () => {
+      const r = await retryWhileNoActive('the standby to answer', () => standby.client(root).request('GET', 'sys/ha-status'));
+      const n = ((r.body['data'] as { nodes?: Node[] } | undefined)?.nodes ?? []);
+      return n.length === 3 ? n : undefined;
+    }, 30_000, 200);
+    assert.deepEqual(nodes.map((n) => n.active_node), [true, false, false]);
+    assert.equal(nodes[0]!.api_address, act!.addr);
+    assert.equal(nodes[0]!.last_echo, null);
+    assert.deepEqual(nodes.map((n) => n.api_address).sort(), [a, b, c].map((r) => r.addr).sort());
+    for (const n of nodes.slice(1)) assert.ok(!Number.isNaN(Date.parse(n.last_echo ?? '')), 'a standby has its last heartbeat');
   });
 
   it('forwards requests from a standby with their auth and error semantics', async () => {

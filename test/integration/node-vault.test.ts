@@ -380,6 +380,15 @@ describe('Vault parity details a client library relies on (issue 12 item 16)', (
     assert.deepEqual(Object.keys((await vault.mounts()).data).sort(), before, 'no refused move changed the mount table');
   });
 
+  it('lists itself as the one active node in sys/ha-status without HA (vault operator members)', async () => {
+    // biome-ignore lint/suspicious/noExplicitAny: node-vault ships no types
+    const vault: any = nodeVault({ apiVersion: 'v1', endpoint: srv.addr, token: ROOT });
+    const nodes = (await vault.read('sys/ha-status')).data.nodes as { active_node: boolean; last_echo: string | null; version: string }[];
+    assert.equal(nodes.length, 1);
+    assert.deepEqual([nodes[0]!.active_node, nodes[0]!.last_echo], [true, null]);
+    assert.match(nodes[0]!.version, /^\d+\.\d+\.\d+$/);
+  });
+
   it("serves Vault's keyless helpers at sys/tools/hash and sys/tools/random", async () => {
     // biome-ignore lint/suspicious/noExplicitAny: node-vault ships no types
     const vault: any = nodeVault({ apiVersion: 'v1', endpoint: srv.addr, token: ROOT });
