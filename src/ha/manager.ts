@@ -43,6 +43,7 @@ export interface HaMember {
 export class HaManager {
   readonly id: string;
   readonly #lease: LeaseStore;
+  #beating = false;
   readonly #apiAddr: string;
   readonly #leaseSeconds: number;
   readonly #cb: HaCallbacks;
@@ -118,8 +119,7 @@ export class HaManager {
         await this.#refreshLeader();
         return;
       }
-      // Unsealed replicas say they are there (sys/ha-status); a failed heartbeat only hides this one.
-      await this.#lease.heartbeat?.(this.id, this.#apiAddr, Math.max(3, this.#leaseSeconds)).catch((err: unknown) => this.#log.debug({ err: (err as Error).message }, 'ha heartbeat failed'));
+      this.#heartbeat();
       if (await this.#renew()) {
         if (!this.#active) {
           await this.#becomeActive();
@@ -137,6 +137,21 @@ export class HaManager {
       this.#running = false;
       this.#schedule(this.#active ? (this.#leaseSeconds * 1000) / 3 : 1000);
     }
+  }
+
+  /**
+   * Unsealed replicas say they are there (sys/ha-status). Off the election's path: a slow database
+   * must never delay the lease renewal, so it is not awaited, and one at a time.
+   */
+  #heartbeat(): void {
+    if (this.#beating || !this.#lease.heartbeat) return;
+    this.#beating = true;
+    this.#lease
+      .heartbeat(this.id, this.#apiAddr, Math.max(3, this.#leaseSeconds))
+      .catch((err: unknown) => this.#log.debug({ err: (err as Error).message }, 'ha heartbeat failed'))
+      .finally(() => {
+        this.#beating = false;
+      });
   }
 
   /** Takes or renews the lease; on success the deadline moves to its end by the local clock. */
