@@ -19,6 +19,7 @@
  * any more) and the core revokes it once that last request is done, as Vault does.
  */
 import { createHmac, randomBytes } from 'node:crypto';
+import { toAccessor } from '../crypto/index.ts';
 import { ArcaError } from '../errors/index.ts';
 import { type ReadOptions, type Storage, scanKeys } from '../storage/index.ts';
 import { type BatchDeps, isBatchToken, openBatch, sealBatch } from './batch-tokens.ts';
@@ -216,7 +217,7 @@ export class TokenStore {
     if (parent && life.expireAt !== 0 && life.expireAt <= now) throw invalid();
     const entry: TokenEntry = {
       id,
-      accessor: random.subarray(0, 18).toString('base64url'),
+      accessor: toAccessor(random.subarray(0, 18)),
       policies,
       parent: parent?.id ?? '',
       displayName: o.displayName ?? 'token',

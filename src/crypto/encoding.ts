@@ -24,3 +24,13 @@ export function decodeHexStrict(s: string): Uint8Array | undefined {
   if (s.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(s)) return undefined;
   return new Uint8Array(Buffer.from(s, 'hex'));
 }
+
+/**
+ * An accessor (a token's public handle) from random bytes: base64url that never starts with "-", so
+ * no CLI reads it as an option (commander took `arca approvals show -J_2…` for a flag). A leading
+ * "-" (1 in 64) becomes "A": 143.98 of the 144 bits of 18 bytes remain.
+ */
+export function toAccessor(random: Uint8Array): string {
+  const s = Buffer.from(random.buffer, random.byteOffset, random.byteLength).toString('base64url');
+  return s.charCodeAt(0) === 0x2d ? `A${s.slice(1)}` : s;
+}

@@ -9,6 +9,7 @@
  * maintenance), so a response nobody unwrapped does not stay in storage past its TTL.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { toAccessor } from '../crypto/index.ts';
 import { ArcaError } from '../errors/index.ts';
 import { type ReadOptions, type Storage, scanKeys } from '../storage/index.ts';
 
@@ -45,7 +46,7 @@ export class WrapStore {
   async create(e: Omit<WrapEntry, 'accessor' | 'creationTime'>): Promise<{ token: string; entry: WrapEntry; info: Record<string, unknown> }> {
     if (!Number.isSafeInteger(e.ttl) || e.ttl < 1 || e.ttl > MAX_WRAP_TTL) throw new ArcaError('ERR_FIELD_OUT_OF_RANGE', `wrap TTL must be from 1 to ${MAX_WRAP_TTL} seconds`);
     const token = `hvs.${randomBytes(24).toString('base64url')}`;
-    const entry: WrapEntry = { ...e, accessor: randomBytes(18).toString('base64url'), creationTime: this.#now() };
+    const entry: WrapEntry = { ...e, accessor: toAccessor(randomBytes(18)), creationTime: this.#now() };
     const h = hashOf(token);
     await this.#s().commit({ puts: [[`token/${h}`, enc.encode(JSON.stringify(entry))], [`accessor/${entry.accessor}`, enc.encode(h)]], expect: [[`token/${h}`, undefined]] });
     return { token, entry, info: { token, accessor: entry.accessor, ttl: entry.ttl, creation_time: new Date(entry.creationTime).toISOString(), creation_path: entry.creationPath, wrapped_accessor: '' } };

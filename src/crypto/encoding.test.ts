@@ -1,0 +1,25 @@
+/** Accessors never start with "-" (a CLI would read one as an option), and keep base64url otherwise. */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { toAccessor } from './encoding.ts';
+
+describe('toAccessor', () => {
+  it('maps a leading "-" to "A" and leaves every other accessor as base64url', () => {
+    // 0xF8 = 111110 00: the first six bits are 62, base64url's "-".
+    const dash = Uint8Array.from([0xf8, ...randomBytes(17)]);
+    assert.equal(Buffer.from(dash).toString('base64url')[0], '-');
+    const a = toAccessor(dash);
+    assert.equal(a[0], 'A');
+    assert.equal(a.slice(1), Buffer.from(dash).toString('base64url').slice(1));
+    for (let i = 0; i < 2000; i++) {
+      const b = randomBytes(18);
+      const s = toAccessor(b);
+      assert.match(s, /^[A-Za-z0-9_][A-Za-z0-9_-]{23}$/);
+      if (Buffer.from(b).toString('base64url')[0] !== '-') assert.equal(s, b.toString('base64url'));
+    }
+    // A view into a larger buffer encodes only its own bytes.
+    const big = randomBytes(42);
+    assert.equal(toAccessor(big.subarray(0, 18)).length, 24);
+  });
+});
