@@ -69,6 +69,10 @@ const ROWS: Row[] = [
   { route: 'sys/capabilities-self', method: 'PUT', path: 'sys/capabilities-self', body: { paths: ['secret/data/a'] }, caps: ['update'] },
   { route: 'sys/metrics', method: 'GET', path: 'sys/metrics', caps: ['read'] },
   { route: 'sys/ha-status', method: 'GET', path: 'sys/ha-status', caps: ['read'] },
+  // Revoking by a prefix no token was issued under: 204 once authorized (sudo: Vault's root paths).
+  { route: 'sys/leases/revoke-prefix/:prefix*', method: 'PUT', path: 'sys/leases/revoke-prefix/auth/none', body: {}, caps: ['update', 'sudo'] },
+  { route: 'sys/leases/revoke-force/:prefix*', method: 'PUT', path: 'sys/leases/revoke-force/auth/none', body: {}, caps: ['update', 'sudo'] },
+  { route: 'sys/revoke-prefix/:prefix*', method: 'PUT', path: 'sys/revoke-prefix/auth/none', body: {}, caps: ['update', 'sudo'] },
   // Moving a mount that does not exist: 400 from the handler once authorized (sudo: Vault's root path).
   { route: 'sys/remount', method: 'POST', path: 'sys/remount', body: { from: 'nowhere', to: 'elsewhere' }, caps: ['update', 'sudo'] },
   // An unknown migration id: 404 from the handler once authorized.

@@ -389,6 +389,31 @@ describe('Vault parity details a client library relies on (issue 12 item 16)', (
     assert.match(nodes[0]!.version, /^\d+\.\d+\.\d+$/);
   });
 
+  it('revokes every token an auth method issued by prefix (sys/leases/revoke-prefix, vault lease revoke -prefix)', async () => {
+    // biome-ignore lint/suspicious/noExplicitAny: node-vault ships no types
+    const vault: any = nodeVault({ apiVersion: 'v1', endpoint: srv.addr, token: ROOT });
+    await vault.write('sys/auth/people', { type: 'userpass' });
+    await vault.write('auth/people/users/ana', { password: 'pw-ana-3c9f1e', token_policies: 'default' });
+    await vault.write('auth/people/users/bo', { password: 'pw-bo-7a21d4', token_policies: 'default', token_type: 'batch' });
+    const login = async (user: string, password: string) => ((await fetch(`${srv.addr}/v1/auth/people/login/${user}`, { method: 'POST', body: JSON.stringify({ password }) }).then((r) => r.json())) as { auth: { client_token: string } }).auth.client_token;
+    const [ana1, ana2, bo] = [await login('ana', 'pw-ana-3c9f1e'), await login('ana', 'pw-ana-3c9f1e'), await login('bo', 'pw-bo-7a21d4')];
+    const other = (await vault.write('auth/token/create', { policies: ['default'] })).auth.client_token as string;
+    const selfStatus = async (t: string) => (await fetch(`${srv.addr}/v1/auth/token/lookup-self`, { headers: { 'x-vault-token': t } })).status;
+    assert.deepEqual(await Promise.all([ana1, ana2, bo, other].map(selfStatus)), [200, 200, 200, 200]);
+
+    // Vault refuses writes to a path ending in "/": the prefix is given without one.
+    const plain = await fetch(`${srv.addr}/v1/sys/leases/revoke-prefix/auth/people/login`, { method: 'PUT', headers: { 'x-vault-token': other } });
+    assert.equal(plain.status, 403, 'sudo only');
+    const bad = await fetch(`${srv.addr}/v1/sys/leases/revoke-prefix/auth/peo*ple`, { method: 'PUT', headers: { 'x-vault-token': ROOT } });
+    assert.equal(bad.status, 400, 'a prefix that is not a path is refused');
+    assert.match(((await bad.json()) as { errors: string[] }).errors[0]!, /the prefix must be a path/);
+
+    const r = await fetch(`${srv.addr}/v1/sys/leases/revoke-prefix/auth/people/login`, { method: 'PUT', headers: { 'x-vault-token': ROOT } });
+    assert.equal(r.status, 204);
+    assert.deepEqual(await Promise.all([ana1, ana2, other].map(selfStatus)), [403, 403, 200], "the method's stored tokens are gone, others stay");
+    assert.equal(await selfStatus(bo), 200, 'a batch token is not revocable (as in Vault): it lives to its TTL');
+  });
+
   it("serves Vault's keyless helpers at sys/tools/hash and sys/tools/random", async () => {
     // biome-ignore lint/suspicious/noExplicitAny: node-vault ships no types
     const vault: any = nodeVault({ apiVersion: 'v1', endpoint: srv.addr, token: ROOT });

@@ -53,6 +53,17 @@ function othersCapabilities(
   };
 }
 
+/** Revokes the stored tokens issued under a path prefix (see `leases/revoke-prefix`); 204, as Vault. */
+async function revokePrefix(core: Core, prefix: string): Promise<undefined> {
+  const p = prefix.replace(/^\/+/, '');
+  if (p === '' || !/^[A-Za-z0-9._\-/]+$/.test(p) || p.split('/').includes('..')) {
+    throw new ArcaError('ERR_INVALID_REQUEST', 'the prefix must be a path such as auth/kubernetes/login (letters, digits, ".", "_", "-" and "/")');
+  }
+  const revoked = await core.tokens.revokeIssuedUnder(p);
+  core.log.info({ prefix: p, revoked }, 'tokens revoked by prefix');
+  return undefined;
+}
+
 export interface SystemExtension {
   /** Extra routes contributed by other modules (policies, audit), added before the built-ins. */
   register(router: EngineRouter): void;
@@ -223,6 +234,14 @@ export function createSystemEngine(core: Core, extensions: SystemExtension[] = [
         return { data: { migration_id: p.id, migration_info: info } };
       },
     })
+    // Vault's lease revocation by prefix. Arca's only leases are tokens: a prefix under auth/ revokes
+    // every stored token issued by a path starting with it (`vault lease revoke -prefix
+    // auth/kubernetes/login`), children included; batch tokens are not revocable (as in Vault) and live to
+    // their TTL. Root-protected (sudo). `revoke-force` does the same (nothing to force), and
+    // `sys/revoke-prefix` is the old name.
+    .add('leases/revoke-prefix/:prefix*', { update: async (_r, p) => revokePrefix(core, p['prefix']!) })
+    .add('leases/revoke-force/:prefix*', { update: async (_r, p) => revokePrefix(core, p['prefix']!) })
+    .add('revoke-prefix/:prefix*', { update: async (_r, p) => revokePrefix(core, p['prefix']!) })
     .add('internal/ui/mounts/:path*', {
       read: async (_r, p) => {
         const m = core.mounts.match(p['path']!);
