@@ -10,6 +10,7 @@
  * verification round (`require_verification`).
  */
 import { z } from 'zod';
+import { assertShareParams } from '../crypto/index.ts';
 import { ArcaError } from '../errors/index.ts';
 import { parseFields, vBool, vInt } from '../engines/index.ts';
 import type { ShareSet } from '../seal/index.ts';
@@ -86,11 +87,8 @@ export class Rekey {
     if (f.backup) throw new ArcaError('ERR_INVALID_REQUEST', 'backup of the new keys needs PGP-encrypted shares, which are not supported; omit backup');
     if (f.require_verification) throw new ArcaError('ERR_INVALID_REQUEST', 'rekey verification is not supported: the new keys take effect when the last holder submits, and are returned to that holder once');
     if (f.stored_shares) throw new ArcaError('ERR_INVALID_REQUEST', 'stored_shares is not supported: no key share is stored by the server');
-    // Checked here, so a bad count is refused before any holder sends a share.
-    if (!Number.isInteger(f.secret_shares) || f.secret_shares < 1 || f.secret_shares > 255 || !Number.isInteger(f.secret_threshold) || f.secret_threshold < 1 || f.secret_threshold > f.secret_shares) {
-      throw new ArcaError('ERR_INVALID_REQUEST', 'secret_shares must be 1..255 and secret_threshold 1..secret_shares');
-    }
-    if (f.secret_threshold === 1 && f.secret_shares > 1) throw new ArcaError('ERR_INVALID_REQUEST', 'secret_threshold must be at least 2 when secret_shares is greater than 1');
+    // init's rule, checked here so a bad count is refused before any holder sends a share.
+    assertShareParams(f.secret_shares, f.secret_threshold);
     this.#quorum.start(set, { keys: KEYS[this.#target], progress: 'rekey progress' }, { shares: f.secret_shares, threshold: f.secret_threshold });
     return this.status();
   }

@@ -9,7 +9,7 @@ import type { Logger } from '../log/index.ts';
 import { type Barrier, KEYRING_PATH } from '../barrier/index.ts';
 import { assertShareParams, open, randomKey, seal, shareFingerprint, splitSecret, toB64, toHex, utf8, wipe } from '../crypto/index.ts';
 import {
-  type AutoSeal, encodeSealRecord, readSealRecord, ROOT_KEY_PATH, SEAL_CONFIG_PATH, SealRecord as SealRecordSchema, type SealRecord, ShareCollector, type ShareSet,
+  type AutoSeal, encodeSealRecord, parseSealRecord, readSealRecord, ROOT_KEY_PATH, SEAL_CONFIG_PATH, SealRecord as SealRecordSchema, type SealRecord, ShareCollector, type ShareSet,
 } from '../seal/index.ts';
 import { bytesEqual, type Storage } from '../storage/index.ts';
 
@@ -223,13 +223,7 @@ export class SealManager {
   async verifyCombined(secret: Uint8Array): Promise<boolean> {
     const rec = await readSealRecord(this.#raw);
     if (!rec) throw new ArcaError('ERR_NOT_INITIALIZED', 'Vault is not initialized');
-    if (!rec.unseal) {
-      if (!rec.recovery) return false;
-      if (!rec.recoveryCheck) return this.#record !== undefined && sameRecord(rec, this.#record);
-      const want = Buffer.from(rec.recoveryCheck, 'base64');
-      const got = Buffer.from(recoveryCheck(secret, rec.initId), 'base64');
-      return want.length === got.length && timingSafeEqual(want, got);
-    }
+    if (!rec.unseal) return this.#isRecoveryKey(rec, secret);
     const blob = await this.#raw.get(ROOT_KEY_PATH);
     if (!blob) throw new ArcaError('ERR_INTERNAL', 'root key record is missing from storage', { expose: false });
     try {
@@ -239,6 +233,15 @@ export class SealManager {
       if (isArcaError(err, 'ERR_CRYPTO_DECRYPT')) return false;
       throw err;
     }
+  }
+
+  /** Whether `secret` is the recovery key of the stored record `rec` (see verifyCombined). */
+  #isRecoveryKey(rec: SealRecord, secret: Uint8Array): boolean {
+    if (!rec.recovery) return false;
+    if (!rec.recoveryCheck) return this.#record !== undefined && sameRecord(rec, this.#record);
+    const want = Buffer.from(rec.recoveryCheck, 'base64');
+    const got = Buffer.from(recoveryCheck(secret, rec.initId), 'base64');
+    return want.length === got.length && timingSafeEqual(want, got);
   }
 
   /**
@@ -255,7 +258,7 @@ export class SealManager {
     if (this.#barrier.sealed) throw sealedMeanwhile();
     const current = await this.#raw.get(SEAL_CONFIG_PATH);
     // The shares were checked against the record in memory: storage must still hold that one.
-    const stored = await readSealRecord(this.#raw);
+    const stored = current && parseSealRecord(current);
     if (!current || !stored || !sameRecord(stored, rec)) throw this.#rekeyConflict();
     const next: SealRecord = { ...rec };
     const puts: [string, Uint8Array][] = [];
@@ -281,7 +284,7 @@ export class SealManager {
         expect.push([ROOT_KEY_PATH, blob]);
       } else if (!rec.recovery) {
         throw new ArcaError('ERR_INVALID_REQUEST', 'recovery keys exist only with the HSM seal; this server unseals with unseal keys (sys/rekey)');
-      } else if (!(await this.verifyCombined(secret))) {
+      } else if (!this.#isRecoveryKey(stored, secret)) {
         throw new ArcaError('ERR_SEAL_UNSEAL_FAILED', "rekey failed: the combined keys are not this server's current recovery keys; nothing was changed");
       }
       const made = await makeShares(fresh, shares, threshold);

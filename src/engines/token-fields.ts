@@ -147,12 +147,11 @@ export function checkLoginFrom(r: TokenFields, clientAddr: string): void {
   }
 }
 
+/** Of two caps or counts, the smaller one set (0 = not set). */
+export const smallerSet = (a: number, b: number): number => (a > 0 && b > 0 ? Math.min(a, b) : a || b);
+
 /** token_max_ttl and token_explicit_max_ttl both cap the token's life: the smaller one set wins (0 = none). */
-function hardCap(r: TokenFields): number {
-  const max = r.token_max_ttl;
-  const explicit = r.token_explicit_max_ttl;
-  return max > 0 && explicit > 0 ? Math.min(max, explicit) : max || explicit;
-}
+const hardCap = (r: TokenFields): number => smallerSet(r.token_max_ttl, r.token_explicit_max_ttl);
 
 /** Vault's display name for a login's token: the auth mount's path, then the method's name for who logged in. */
 export function loginDisplayName(mountPoint: string, name: string): string {

@@ -40,7 +40,11 @@ export type SealRecord = z.infer<typeof SealRecord>;
 
 export async function readSealRecord(raw: Storage): Promise<SealRecord | undefined> {
   const b = await raw.get(SEAL_CONFIG_PATH);
-  if (!b) return undefined;
+  return b ? parseSealRecord(b) : undefined;
+}
+
+/** The seal record in stored bytes (readSealRecord, or a caller that needs the bytes too). */
+export function parseSealRecord(b: Uint8Array): SealRecord {
   const r = SealRecord.safeParse(JSON.parse(new TextDecoder().decode(b)));
   if (!r.success) throw new ArcaError('ERR_INTERNAL', 'seal configuration in storage is corrupt', { expose: false });
   return r.data;

@@ -336,6 +336,18 @@ describe('Vault parity details a client library relies on (issue 12 item 16)', (
       assert.match(((await r.json()) as { errors: string[] }).errors[0]!, message);
     }
     assert.deepEqual((await root.tokenRoles()).data.keys, ['deploy'], 'no refused write stored a role');
+    // token_type: forced batch (asking for service is a 400), or a default the create may override.
+    await root.write('auth/token/roles/batchy', { allowed_policies: 'deploy-a', token_type: 'batch' });
+    await root.write('auth/token/roles/either', { allowed_policies: 'deploy-a', token_type: 'default-batch' });
+    const createVia = async (role: string, body: Record<string, unknown>) =>
+      fetch(`${srv.addr}/v1/auth/token/create/${role}`, { method: 'POST', headers: { 'x-vault-token': ROOT }, body: JSON.stringify(body) }).then(async (r) => ({ status: r.status, body: (await r.json()) as { auth?: { client_token: string }; errors?: string[] } }));
+    assert.match((await createVia('batchy', {})).body.auth!.client_token, /^hvb\./);
+    const forced = await createVia('batchy', { type: 'service' });
+    assert.equal(forced.status, 400);
+    assert.match(forced.body.errors![0]!, /this role issues batch tokens/);
+    assert.match((await createVia('either', {})).body.auth!.client_token, /^hvb\./);
+    assert.match((await createVia('either', { type: 'service' })).body.auth!.client_token, /^hvs\./);
+    for (const r of ['batchy', 'either']) await root.removeTokenRole({ role_name: r });
     await root.removeTokenRole({ role_name: 'deploy' });
     await assert.rejects(root.getTokenRole({ role_name: 'deploy' }), (err: Error & { response?: { statusCode: number } }) => err.response?.statusCode === 404);
   });

@@ -6,12 +6,13 @@
 import { z } from 'zod';
 import { ArcaError, toArcaError } from '../../errors/index.ts';
 import { type Engine, EngineRouter, type EngineRequest, ignoredFieldsResponse, ignoredFieldsWarning, parseFields, vBool, vStringList, withoutNulls } from '../../engines/index.ts';
+import { smallerSet } from '../../engines/token-fields.ts';
 import { StorageView } from '../../storage/index.ts';
 import { parseDuration } from '../../units/index.ts';
 import { authBlock, clientTokenOf, type Core } from '../core.ts';
 import { MAX_DURATION_SECONDS, MAX_NUM_USES } from '../token-ttl.ts';
 import { BATCH_MAX_CHARS } from '../batch-tokens.ts';
-import { mountTtls } from '../login-token.ts';
+import { loginTokenIsBatch, mountTtls } from '../login-token.ts';
 import type { TokenEntry } from '../tokens.ts';
 import { resolveRolePolicies, RoleFields, roleData, type TokenRole, TokenRoles } from './token-roles.ts';
 
@@ -107,17 +108,16 @@ function lookupData(e: TokenEntry, nowSec: number, id: string): Record<string, u
   return d;
 }
 
-/** Of two caps or counts, the smaller one set (0 = not set). */
-const smallerSet = (a: number, b: number) => (a > 0 && b > 0 ? Math.min(a, b) : a || b);
-
-/** A role's token_type decides, or lets the create's `type` decide (its `default-*` spellings). */
+/**
+ * A role's token_type over the create's `type`: the same rule as an auth mount's over a role's
+ * (login-token.ts), except that asking for the other type than a forced one is a 400, not overruled.
+ */
 function roleIssuesBatch(role: TokenRole, asked: string | undefined): boolean {
-  const want = asked === '' || asked === 'default' ? undefined : asked;
-  if (role.token_type === 'service' || role.token_type === 'batch') {
-    if (want && want !== role.token_type) throw new ArcaError('ERR_INVALID_REQUEST', `this role issues ${role.token_type} tokens: omit type or set it to ${role.token_type}`, { details: { field: 'type' } });
-    return role.token_type === 'batch';
+  const t = role.token_type === 'default' ? 'default-service' : role.token_type;
+  if ((t === 'service' || t === 'batch') && (asked === 'service' || asked === 'batch') && asked !== t) {
+    throw new ArcaError('ERR_INVALID_REQUEST', `this role issues ${t} tokens: omit type or set it to ${t}`, { details: { field: 'type' } });
   }
-  return (want ?? (role.token_type === 'default-batch' ? 'batch' : 'service')) === 'batch';
+  return loginTokenIsBatch(t, asked === 'service' || asked === 'batch' ? asked : 'default');
 }
 
 const cappedWarning = (field: string) => [`${field} exceeded the effective max_ttl; TTL value is capped accordingly`];
@@ -198,9 +198,10 @@ export function createTokenEngine(core: Core): Engine {
   };
 
   const roles = new TokenRoles(() => new StorageView(core.barrier, 'sys/token-roles/'));
+  const createChild = create(false);
   const router = new EngineRouter()
-    .add('create', { update: create(false) })
-    .add('create/:role_name', { update: (r, p) => create(false)(r, { role_name: p.role_name! }) })
+    .add('create', { update: createChild })
+    .add('create/:role_name', { update: (r, p) => createChild(r, { role_name: p.role_name! }) })
     .add('roles', { list: async () => ({ data: { keys: await roles.list() } }) })
     .add('roles/:role_name', {
       read: async (_r, p) => {
