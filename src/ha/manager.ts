@@ -28,16 +28,13 @@ export interface HaCallbacks {
 /** What the manager uses of the PostgreSQL lease (a fake in unit tests). */
 export type LeaseStore = Pick<PgLease, 'tryAcquire' | 'release' | 'current' | 'close'> & Partial<Pick<PgLease, 'heartbeat' | 'members'>>;
 
-/** One replica as `sys/ha-status` lists it (Vault's shape). */
+/** One replica with a live heartbeat (`sys/ha-status`; the HTTP adapter gives it Vault's shape). */
 export interface HaMember {
-  hostname: string;
-  api_address: string;
-  cluster_address: string;
-  active_node: boolean;
-  last_echo: string | null;
-  version: string;
-  upgrade_version: string;
-  redundancy_zone: string;
+  id: string;
+  apiAddr: string;
+  active: boolean;
+  /** When its last heartbeat was written (by the database clock); undefined for the active. */
+  lastEcho: Date | undefined;
 }
 
 export class HaManager {
@@ -73,21 +70,13 @@ export class HaManager {
     this.#now = o.now ?? (() => performance.now());
   }
 
-  /**
-   * `sys/ha-status`: the replicas with a live heartbeat, the lease holder marked active (its
-   * `last_echo` null, as Vault's active). `version` is the caller's, since replicas report no version.
-   */
-  async members(version: string): Promise<HaMember[]> {
+  /** `sys/ha-status`: the replicas with a live heartbeat, the lease holder first and marked active. */
+  async members(): Promise<HaMember[]> {
     const [rows, lease] = await Promise.all([this.#lease.members?.() ?? Promise.resolve([]), this.#lease.current()]);
     const active = lease?.valid ? lease.holder : '';
-    const out = rows.map((m) => ({ id: m.id, api: m.apiAddr, echo: m.lastEcho.toISOString() }));
-    if (active && !out.some((m) => m.id === active)) out.push({ id: active, api: lease!.apiAddr, echo: '' });
-    return out
-      .map((m) => ({
-        hostname: m.id, api_address: m.api, cluster_address: '', active_node: m.id === active, last_echo: m.id === active ? null : m.echo,
-        version, upgrade_version: version, redundancy_zone: '',
-      }))
-      .sort((a, b) => Number(b.active_node) - Number(a.active_node) || a.hostname.localeCompare(b.hostname));
+    const out: HaMember[] = rows.map((m) => ({ id: m.id, apiAddr: m.apiAddr, active: m.id === active, lastEcho: m.id === active ? undefined : m.lastEcho }));
+    if (active && !out.some((m) => m.active)) out.push({ id: active, apiAddr: lease!.apiAddr, active: true, lastEcho: undefined });
+    return out.sort((a, b) => Number(b.active) - Number(a.active) || a.id.localeCompare(b.id));
   }
 
   view(): HaView {

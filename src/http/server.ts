@@ -27,8 +27,8 @@ export interface HttpOptions {
   forward?: (req: FastifyRequest) => Promise<{ status: number; headers: Record<string, string>; body: Buffer } | undefined>;
   /** HA: give up the active role (sys/step-down). */
   stepDown?: () => Promise<void>;
-  /** HA: the replicas with a live heartbeat, in Vault's node shape (sys/ha-status); without HA the server lists itself. */
-  members?: (version: string) => Promise<readonly object[]>;
+  /** HA: the replicas with a live heartbeat, the active first (sys/ha-status); without HA the server lists itself. */
+  members?: () => Promise<{ id: string; apiAddr: string; active: boolean; lastEcho: Date | undefined }[]>;
   /** How this server is reached, for its own sys/ha-status row without HA. */
   apiAddr?: string;
   leaderAddress?: () => Promise<string>;
@@ -119,9 +119,12 @@ function registerCoreRoutes(o: HttpOptions, metrics: HttpMetrics, ha: NonNullabl
     local: true,
     handlers: {
       read: async () => {
-        const nodes: readonly object[] = o.members
-          ? await o.members(ARCA_VERSION)
-          : [{ hostname: 'arca', api_address: o.apiAddr ?? '', cluster_address: '', active_node: true, last_echo: null, version: ARCA_VERSION, upgrade_version: ARCA_VERSION, redundancy_zone: '' }];
+        const members = o.members ? await o.members() : [{ id: 'arca', apiAddr: o.apiAddr ?? '', active: true, lastEcho: undefined }];
+        // Vault's node shape; replicas report no version of their own, so each shows this server's.
+        const nodes = members.map((m) => ({
+          hostname: m.id, api_address: m.apiAddr, cluster_address: '', active_node: m.active, last_echo: m.lastEcho?.toISOString() ?? null,
+          version: ARCA_VERSION, upgrade_version: ARCA_VERSION, redundancy_zone: '',
+        }));
         return { data: { nodes } };
       },
     },

@@ -159,7 +159,7 @@ async function assembleLocked(c: Readonly<ServerConfig>, log: Logger, dataDir: s
   const app = buildHttpServer({
     core, log, tls: c.tls, ui: c.ui.enabled ? { dir: c.ui.dir } : false,
     ...(c.apiAddr ? { apiAddr: c.apiAddr } : {}),
-    ...(ha ? { ha: () => ha.manager.view(), members: (v: string) => ha.manager.members(v), forward: ha.forwarder(c.ha.standbyMode), stepDown: () => ha.manager.stepDown(), leaderAddress: () => ha.manager.leaderAddress(), clientAddr: async (req) => (req.headers[CLIENT_ADDR_HEADER] === undefined ? undefined : verifiedClientAddr(await ha.forwardKey(), req.headers)) } : {}),
+    ...(ha ? { ha: () => ha.manager.view(), members: () => ha.manager.members(), forward: ha.forwarder(c.ha.standbyMode), stepDown: () => ha.manager.stepDown(), leaderAddress: () => ha.manager.leaderAddress(), clientAddr: async (req) => (req.headers[CLIENT_ADDR_HEADER] === undefined ? undefined : verifiedClientAddr(await ha.forwardKey(), req.headers)) } : {}),
   });
   const seal = sealRefresher(core, log);
   // Before routing, so every endpoint (seal status, unseal, init, health) answers from a fresh record.
