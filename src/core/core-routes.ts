@@ -1,6 +1,7 @@
 /**
  * Endpoints the core serves itself, inside the one pipeline (token → ACL → audit request → handler →
- * audit response): `sys/seal`, and those an adapter contributes (`sys/metrics`, `sys/step-down`).
+ * audit response): `sys/seal`, the key holders' (key-holders.ts), `sys/wrapping/wrap`, and those an
+ * adapter contributes (`sys/metrics`, `sys/step-down`, `sys/ha-status`).
  * Nothing here authorizes or audits: Core.handle does, exactly as for engine routes.
  */
 import type { EngineRequest, Operation } from '../engines/index.ts';
@@ -9,6 +10,10 @@ import type { LogicalResponse } from './request.ts';
 export interface CoreRouteResult {
   status?: number;
   data?: Record<string, unknown> | null;
+  /**
+   * A body sent as is, outside the envelope (Vault's raw sys answers). With it, `data` is only what
+   * the audit entry records (generate-root and rekey put their progress there, never their secrets).
+   */
   raw?: LogicalResponse['raw'];
   auth?: Record<string, unknown>;
   /** Runs after the response is audited (sealing stops the audit devices). */
