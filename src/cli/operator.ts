@@ -19,9 +19,10 @@ async function readKeyFromStdin(prompt: string): Promise<string> {
     }
     return '';
   }
-  process.stderr.write(prompt);
+  // Echo off before the prompt shows: what is typed as soon as it appears is never echoed.
   stdin.setRawMode(true);
   stdin.resume();
+  process.stderr.write(prompt);
   try {
     return await new Promise<string>((resolve) => {
       let typed = '';
