@@ -512,7 +512,7 @@ export class Core {
       out = { status: 200, mountType: engine.type };
     }
     if (wrapInfo) out.wrapInfo = wrapInfo;
-    const audited: Record<string, unknown> = { data: out.data ?? null, auth: out.auth ?? null };
+    const audited: Record<string, unknown> = { data: (wrapInfo ? undefined : res?.auditData) ?? out.data ?? null, auth: out.auth ?? null };
     if (wrapInfo) audited['wrap_info'] = { accessor: wrapInfo['accessor'], ttl: wrapInfo['ttl'], creation_path: wrapInfo['creation_path'] };
     await this.#audit(req, auth, sensitive, out.status, audited);
     if (after) await after();

@@ -87,6 +87,11 @@ export interface EngineResponse {
   issue?: AuthIssue;
   /** A body served as is, outside the envelope (pki's DER/PEM certificates and CRLs). */
   raw?: { contentType: string; body: string | Uint8Array };
+  /**
+   * What the audit entry records instead of `data`, when `data` repeats what the audit log already
+   * holds (sys/audit-log's entries: audited again, each read would hold every earlier read's answer).
+   */
+  auditData?: Record<string, unknown>;
 }
 
 export interface EngineContext {

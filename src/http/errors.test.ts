@@ -19,6 +19,13 @@ describe('errorBody', () => {
     assert.equal(errorBody(new ArcaError('ERR_SEALED', 'Vault is sealed'), 'r').status, 503);
     assert.deepEqual((errorBody(new ArcaError('ERR_SEALED', 'Vault is sealed'), 'r').body['errors'] as string[])[0], 'Vault is sealed');
   });
+
+  it("answers a not-found without a message as Vault does (empty errors), and still says what happened in Arca's message", () => {
+    const { status, body } = errorBody(new ArcaError('ERR_NOT_FOUND', ''), 'r');
+    assert.equal(status, 404);
+    assert.deepEqual(body, { errors: [], error: { code: 'ERR_NOT_FOUND', message: 'nothing is stored at this path', requestId: 'r' } });
+    assert.deepEqual(errorBody(new ArcaError('ERR_NOT_FOUND', 'no such mount'), 'r').body['errors'], ['no such mount']);
+  });
 });
 
 describe('causeChain', () => {

@@ -16,8 +16,14 @@ const SAYABLE_5XX: ReadonlySet<string> = new Set(['ERR_SEALED', 'ERR_BARRIER_SEA
 export function errorBody(err: ArcaError, requestId: string): { status: number; body: Record<string, unknown> } {
   const status = HTTP_STATUS[err.code];
   const message = status >= 500 && !SAYABLE_5XX.has(err.code) ? 'internal error' : err.expose ? err.message : 'internal error';
-  const errors = err.code === 'ERR_NOT_FOUND' && message === '' ? [] : [message];
-  return { status, body: { errors, error: { code: err.code, message, requestId } } };
+  // Vault's not-found `{"errors":[]}` (clients read the empty list as "no value"); Arca's message still says it.
+  if (err.code === 'ERR_NOT_FOUND' && message === '') return { status, body: notFoundBody(requestId) };
+  return { status, body: { errors: [message], error: { code: err.code, message, requestId } } };
+}
+
+/** Vault's body for a path with nothing stored: an empty `errors` list, plus Arca's code and message. */
+export function notFoundBody(requestId: string): Record<string, unknown> {
+  return { errors: [], error: { code: 'ERR_NOT_FOUND', message: 'nothing is stored at this path', requestId } };
 }
 
 /**

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { LogicalResponse } from '../core/index.ts';
-import { bareErrorBody, envelope, envelopeJson } from './response.ts';
+import { bareErrorBody, envelope, envelopeJson, refusalError } from './response.ts';
 
 describe('envelope', () => {
   it('renders Vault\'s envelope around data, warnings and auth', () => {
@@ -43,5 +43,13 @@ describe('envelopeJson', () => {
 describe('bareErrorBody', () => {
   it('answers an engine status without data in the error shape, with Vault\'s empty errors list', () => {
     assert.deepEqual(bareErrorBody(404, 'rid'), { errors: [], error: { code: 'ERR_NOT_FOUND', message: 'nothing is stored at this path', requestId: 'rid' } });
+  });
+});
+
+describe('refusalError', () => {
+  it("gives a refusal Vault answers in its envelope Arca's code, with the warnings as the message", () => {
+    const res = { status: 404, mountType: 'kv', warnings: ['Non-listing operations on the root of a K/V v2 mount are not supported.'] };
+    assert.deepEqual(refusalError(res, 'rid'), { code: 'ERR_NOT_FOUND', message: 'Non-listing operations on the root of a K/V v2 mount are not supported.', requestId: 'rid' });
+    assert.equal(refusalError({ status: 400, mountType: 'kv', warnings: ['a', 'b'] }, 'rid')['code'], 'ERR_INVALID_REQUEST');
   });
 });

@@ -4,7 +4,7 @@
  */
 import type { FastifyReply } from 'fastify';
 import type { LogicalResponse } from '../core/index.ts';
-import { JSON_TYPE, sendJson, sendJsonText } from './errors.ts';
+import { JSON_TYPE, notFoundBody, sendJson, sendJsonText } from './errors.ts';
 
 /** Routes whose `data` Vault copies to the top level of the envelope (old clients read it there). */
 const INJECT_TOP = [/^sys\/audit(\/.*)?$/, /^sys\/audit-hash\/.+$/, /^sys\/auth(\/.*)?$/, /^sys\/capabilities(-self|-accessor)?$/, /^sys\/key-status$/, /^sys\/mounts(\/.*)?$/, /^sys\/policy(\/.*)?$/, /^sys\/rotate$/];
@@ -41,15 +41,21 @@ export function envelopeJson(res: LogicalResponse, requestId: string, path: stri
 
 /** The body of an engine status >= 400 that came without data (e.g. KV's 404 for a missing key). */
 export function bareErrorBody(status: number, requestId: string): Record<string, unknown> {
-  // Vault answers these `{"errors":[]}` (clients read an empty list as "not found"); the stable code
-  // and message are for Arca's own client and CLI.
-  if (status === 404) return { errors: [], error: { code: 'ERR_NOT_FOUND', message: 'nothing is stored at this path', requestId } };
+  if (status === 404) return notFoundBody(requestId);
   return { errors: [], error: { code: 'ERR_INVALID_REQUEST', message: `request refused with status ${status}`, requestId } };
+}
+
+/** Arca's `error` for an engine status >= 400 that Vault answers in its envelope: the warnings say why. */
+export function refusalError(res: LogicalResponse, requestId: string): Record<string, unknown> {
+  const { error } = bareErrorBody(res.status, requestId) as { error: Record<string, unknown> };
+  return res.warnings?.length ? { ...error, message: res.warnings.join('; ') } : error;
 }
 
 export function sendLogical(reply: FastifyReply, res: LogicalResponse, requestId: string, path: string): FastifyReply {
   if (res.raw) return reply.code(res.status).type(res.raw.contentType).send(Buffer.from(res.raw.body));
   if (res.status === 204) return reply.code(204).type(JSON_TYPE).send();
   if (res.status >= 400 && res.data === undefined && !res.warnings) return sendJson(reply, res.status, bareErrorBody(res.status, requestId));
+  // A refusal Vault answers in its envelope (KV's root-path warning): Arca's code and message beside it.
+  if (res.status >= 400) return sendJson(reply, res.status, { ...envelope(res, requestId, path), error: refusalError(res, requestId) });
   return sendJsonText(reply, res.status, envelopeJson(res, requestId, path));
 }

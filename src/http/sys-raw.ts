@@ -7,7 +7,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { ArcaError } from '../errors/index.ts';
 import type { Core } from '../core/index.ts';
-import { vBool, vInt, parseFields } from '../engines/index.ts';
+import { vBool, vInt, vIntIn, parseFields } from '../engines/index.ts';
 import { parseBody } from './body.ts';
 
 export const ARCA_VERSION = '0.1.0';
@@ -61,6 +61,9 @@ const InitFields = z.object({
   root_token_pgp_key: z.string().nullable().optional(),
   recovery_pgp_keys: z.array(z.string()).nullable().optional(),
 });
+
+/** sys/health's status overrides (uninitcode, sealedcode, standbycode, activecode). */
+const HEALTH_CODE = z.record(z.string(), vIntIn(200, 599));
 
 const body = (req: FastifyRequest) => parseBody(req.body as Buffer | undefined, req.headers['content-type']);
 
@@ -117,7 +120,8 @@ export function registerRawSys(app: FastifyInstance, d: RawDeps): void {
 
   const health = async (req: FastifyRequest, reply: FastifyReply) => {
     const q = req.query as Record<string, string>;
-    const code = (name: string, dflt: number) => (q[name] === undefined ? dflt : parseFields(vInt, q[name]));
+    // Any final status a client can read (Vault takes any integer; a code outside this range is not an HTTP answer).
+    const code = (name: string, dflt: number) => (q[name] === undefined ? dflt : parseFields(HEALTH_CODE, { [name]: q[name] })[name]!);
     const okFlag = (name: string) => (q[name] === undefined ? false : parseFields(vBool, q[name] === '' ? 'true' : q[name]));
     const ha = d.ha();
     const state = core.state;

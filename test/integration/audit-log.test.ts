@@ -60,6 +60,22 @@ describe('sys/audit-log (real server, file device)', () => {
     assert.equal(one.limit_reached, true);
   });
 
+  it("records how many entries a read returned, not the entries again (each read would hold every earlier read's answer)", async () => {
+    for (let i = 0; i < 4; i++) await read('?limit=1000');
+    const lines = (await readFile(g.auditLog, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { type: string; request: { path: string }; response?: { data?: Body } });
+    const reads = lines.filter((l) => l.type === 'response' && l.request.path === 'sys/audit-log').slice(-4);
+    assert.equal(reads.length, 4);
+    for (const e of reads) {
+      const data = (e.response?.data as { data?: Body } | undefined)?.data as { entries?: unknown; entries_returned?: unknown; device?: unknown } | undefined;
+      assert.equal(data?.entries, undefined, 'the entries are not audited again');
+      assert.equal(typeof data?.entries_returned, 'string', 'the count is recorded (HMAC\'d like every audited leaf)');
+      assert.ok(data?.device !== undefined);
+    }
+    // Without the entries, a read's entry stays the same size however many reads came before it.
+    const sizes = reads.map((e) => JSON.stringify(e).length);
+    assert.ok(Math.max(...sizes) - Math.min(...sizes) < 200, `entry sizes ${sizes.join(', ')}`);
+  });
+
   it('says verified after a checkpoint and tampered after an edit', async () => {
     await g.root.write('sys/audit-checkpoint', {});
     // This read's own request entry lands after the checkpoint: it does not make the log unproven.

@@ -173,7 +173,14 @@ export class AuditManager implements AuditSink, SystemExtension {
         },
       })
       // Arca's (no Vault equivalent): read a file device back for the UI's Audit page.
-      .add('audit-log', { read: async (r) => ({ data: await readAuditLogRoute(r.id, r.data, this.#configs, await this.#b()) }) })
+      .add('audit-log', {
+        read: async (r) => {
+          const data = await readAuditLogRoute(r.id, r.data, this.#configs, await this.#b());
+          // The entries are in the log already: the audit entry of this read says how many it returned.
+          const { entries, ...rest } = data as { entries: unknown[] };
+          return { data, auditData: { ...rest, entries_returned: entries.length } };
+        },
+      })
       // Arca's (no Vault equivalent): sign the log now, so `arca audit verify` can prove a live log
       // up to this point instead of reporting its tail as not proven.
       .add('audit-checkpoint', {

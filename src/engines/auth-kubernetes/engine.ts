@@ -122,6 +122,7 @@ export function createKubernetesAuthEngine(ctx: EngineContext): Engine {
       if (!req.mountPoint.startsWith('auth/')) throw new ArcaError('ERR_INVALID_REQUEST', 'the kubernetes auth method must be enabled under auth/ with sys/auth/<path>');
       return router.dispatch({ ...req, path: req.path.replace(/\/$/, '') });
     },
+    routes: () => router.routes(),
     exists: async (req) => {
       const m = /^role\/([^/]+)$/.exec(req.path);
       if (m) return (await loadRole(m[1]!)) !== undefined;

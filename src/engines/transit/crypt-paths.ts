@@ -6,7 +6,7 @@ import { checkContextConsistency, checkPartialFailureCode, parseBatch, runBatch 
 import { encodeB64 } from './encoding.ts';
 import { createKey } from './key-lifecycle.ts';
 import { parseKeyType } from './keys-paths.ts';
-import type { KeyPolicy } from './policy.ts';
+import { encryptionVersion, type KeyPolicy, NEW_KEY_VERSIONS } from './policy.ts';
 import { b64Field, checkName, invalid, keyNotFound, parseBody } from './request.ts';
 import type { TransitState } from './state.ts';
 
@@ -66,11 +66,27 @@ export async function encrypt(s: TransitState, req: EngineRequest, rawName: stri
     if (b.convergent_encryption) throw invalid('convergent encryption is not supported: create the key without convergent_encryption');
     const ctx = b.batch_input ? items[0]?.context : b.context;
     const type = parseKeyType(b.type, s.ops.hasHsm());
+    // A refused encrypt creates nothing: the inputs are checked before the key is made.
+    const refusals = (b.batch_input ? items : [b]).map(inputRefusal);
+    if (refusals.every((e) => e !== undefined)) throw refusals[0]!;
     p = (await createKey(s, name, { type, derived: ctx !== undefined && ctx !== '', autoRotatePeriod: 0 })).policy;
   }
   const key = p;
   if (!b.batch_input) return withIgnoredFields<EngineResponse>({ data: await encryptOne(s, key, b) }, encBody, req.data);
   return withIgnoredFields(await runBatch(items, partial, (it) => encryptOne(s, key, it)), encBody, req.data);
+}
+
+/** Why encrypting an item under a key about to be created would fail on the item's own fields, if it would. */
+function inputRefusal(it: EncItem | z.output<typeof encBody>): unknown {
+  try {
+    refuseNonce(it.nonce);
+    b64Field(it.plaintext ?? '', 'plaintext')!.fill(0);
+    cryptoInput(it);
+    encryptionVersion(NEW_KEY_VERSIONS, it.key_version ?? 0);
+    return undefined;
+  } catch (err) {
+    return err;
+  }
 }
 
 /** One item (module level: a per-request named closure costs a keepNames wrapper under tsx). */

@@ -321,6 +321,22 @@ describe('transit engine (software keys)', () => {
     assert.equal(new Set(Object.values(key.version_ids as Record<string, string>)).size, 6);
   });
 
+  it('creates no key when the encrypt that would upsert it is refused (the bad bytes found by test/integration/bad-input.test.ts)', async () => {
+    const { engine, storage } = setup();
+    const before = await dumpStorage(storage);
+    await rejectsCode(write(engine, 'encrypt/nokey', { plaintext: 'OMA$W g)%q' }), 'ERR_INVALID_REQUEST');
+    await rejectsCode(write(engine, 'encrypt/nokey', { plaintext: b64('x'), context: '!!' }), 'ERR_INVALID_REQUEST');
+    await rejectsCode(write(engine, 'encrypt/nokey', { plaintext: b64('x'), nonce: b64('n') }), 'ERR_INVALID_REQUEST');
+    await rejectsCode(write(engine, 'encrypt/nokey', { plaintext: b64('x'), key_version: 2 }), 'ERR_TRANSIT_VERSION_DISALLOWED');
+    await rejectsCode(write(engine, 'encrypt/nokey', { batch_input: [{ plaintext: '%' }, { plaintext: b64('x'), key_version: 3 }] }), 'ERR_INVALID_REQUEST');
+    assert.deepEqual(await dumpStorage(storage), before);
+    await rejectsCode(call(engine, 'read', 'keys/nokey'), 'ERR_NOT_FOUND');
+    // One good item is enough for the key to be made (Vault's batch: the others fail on their own).
+    const r = await write(engine, 'encrypt/nokey', { batch_input: [{ plaintext: '%' }, { plaintext: b64('x') }] });
+    assert.equal(r?.status, 400);
+    assert.equal(dataOf(await call(engine, 'read', 'keys/nokey')).latest_version, 1);
+  });
+
   it('creates a key once when concurrent encrypts upsert it', async () => {
     const { engine } = setup();
     const cts = await Promise.all(Array.from({ length: 8 }, (_, i) => enc(engine, 'race', `m${i}`)));

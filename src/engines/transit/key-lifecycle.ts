@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { ArcaError } from '../../errors/index.ts';
 import type { KeyType } from '../../keys/index.ts';
-import type { KeyPolicy, KeyVersion } from './policy.ts';
+import { type KeyPolicy, type KeyVersion, NEW_KEY_VERSIONS } from './policy.ts';
 import type { TransitState } from './state.ts';
 
 export interface NewKeyOptions {
@@ -45,9 +45,7 @@ export async function createKey(s: TransitState, name: string, o: NewKeyOptions)
       type: o.type,
       derived: o.derived,
       deletionAllowed: false,
-      minDecryptionVersion: 1,
-      minEncryptionVersion: 0,
-      latestVersion: 1,
+      ...NEW_KEY_VERSIONS,
       autoRotatePeriod: o.autoRotatePeriod,
       versions: { '1': v },
     };

@@ -85,7 +85,10 @@ function clampRotatePeriod(s: number): number {
 }
 
 /** The version used for encryption when the caller names none. */
-export function encryptionVersion(p: KeyPolicy, requested: number): number {
+/** The version fields of a key just created: one version, every version allowed. */
+export const NEW_KEY_VERSIONS = { minDecryptionVersion: 1, minEncryptionVersion: 0, latestVersion: 1 } as const;
+
+export function encryptionVersion(p: Pick<KeyPolicy, 'latestVersion' | 'minEncryptionVersion' | 'minDecryptionVersion'>, requested: number): number {
   if (requested === 0) return p.latestVersion;
   if (requested > p.latestVersion) {
     throw new ArcaError('ERR_TRANSIT_VERSION_DISALLOWED', 'requested version for encryption is higher than the latest key version');
