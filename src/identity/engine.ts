@@ -8,12 +8,12 @@ import { ArcaError } from '../errors/index.ts';
 import { type Engine, type EngineRequest, type EngineResponse, EngineRouter, parseFields, vBool, vStringList, withIgnoredFields } from '../engines/index.ts';
 import type { Alias, Entity, Group, IdentityStore } from './store.ts';
 
-const NAME = z.string().min(1).max(256).regex(/^[^/\s][^/]*$/, 'must not contain "/" nor start with a space');
+const NAME = z.string().min(1).max(256).regex(/^[^/\s\p{Cc}][^/\p{Cc}]*$/u, 'must not contain "/" or control characters, nor start with a space');
 /** Built once: a zod v4 schema compiles its fast path on first use (~40 µs per schema built). */
 const NameField = z.object({ n: NAME });
 const META = z.record(z.string(), z.string()).refine((m) => Object.keys(m).length <= 64, 'at most 64 keys');
 const EntityFields = z.object({ name: NAME.optional(), policies: vStringList.optional(), metadata: META.optional(), disabled: vBool.optional() });
-const AliasFields = z.object({ name: z.string().min(1).max(512).optional(), canonical_id: z.string().max(64).optional(), mount_accessor: z.string().max(64).optional() });
+const AliasFields = z.object({ name: z.string().min(1).max(512).regex(/^\P{Cc}+$/u, 'must not contain control characters').optional(), canonical_id: z.string().max(64).optional(), mount_accessor: z.string().max(64).optional() });
 const GroupFields = z.object({
   name: NAME.optional(), type: z.enum(['internal', 'external']).optional(), policies: vStringList.optional(),
   member_entity_ids: vStringList.optional(), metadata: META.optional(),

@@ -44,3 +44,50 @@ describe('IdentityStore.resolve (login alias → entity)', () => {
     assert.equal(await store.resolve(MOUNT, 'sa-uid-1'), other.id);
   });
 });
+
+describe('IdentityStore: a record and its name index are written together', () => {
+  /** Real in-memory storage whose commits fail on demand, as an unreachable backend's do. */
+  class FailingStorage extends InmemStorage {
+    failing = false;
+    override async commit(ops: Parameters<InmemStorage['commit']>[0]): Promise<boolean> {
+      if (this.failing) throw new Error('backend down');
+      return super.commit(ops);
+    }
+  }
+
+  async function keys(storage: InmemStorage, prefix: string): Promise<string[]> {
+    return (await storage.list(prefix)).sort();
+  }
+
+  it('renames an entity and a group: the new name points at it, the old name is gone', async () => {
+    const { storage, store } = setup();
+    const e = await store.saveEntity(undefined, { name: 'before' });
+    await store.saveEntity(e.id, { name: 'after' });
+    assert.deepEqual(await keys(storage, 'entity-name/'), ['after']);
+    assert.equal((await store.entityByName('after'))?.id, e.id);
+    const g = await store.saveGroup(undefined, { name: 'g1' });
+    await store.saveGroup(g.id, { name: 'g2' });
+    assert.deepEqual(await keys(storage, 'group-name/'), ['g2']);
+    // Saving under its own name again is no conflict.
+    await store.saveGroup(g.id, { policies: ['p'] });
+    assert.deepEqual((await store.groupByName('g2'))?.policies, ['p']);
+  });
+
+  it('leaves neither the record nor the name when the write fails', async () => {
+    const storage = new FailingStorage();
+    const store = new IdentityStore(() => storage, () => 1_000_000);
+    storage.failing = true;
+    await assert.rejects(store.saveEntity(undefined, { name: 'e' }), /backend down/);
+    await assert.rejects(store.saveGroup(undefined, { name: 'g' }), /backend down/);
+    assert.deepEqual(await keys(storage, ''), []);
+  });
+
+  it('gives a name claimed concurrently to one of the two requests only', async () => {
+    const { storage, store } = setup();
+    const r = await Promise.allSettled([store.saveEntity(undefined, { name: 'same' }), store.saveEntity(undefined, { name: 'same' })]);
+    assert.equal(r.filter((x) => x.status === 'fulfilled').length, 1);
+    assert.equal((await keys(storage, 'entity/')).length, 1, 'the loser wrote no record');
+    const winner = r.find((x) => x.status === 'fulfilled') as PromiseFulfilledResult<{ id: string }>;
+    assert.equal((await store.entityByName('same'))?.id, winner.value.id);
+  });
+});

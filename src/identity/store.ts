@@ -88,6 +88,20 @@ export class IdentityStore {
     this.invalidate();
   }
 
+  /**
+   * A record and its name index (and the old name's removal) in one atomic commit, so a failure
+   * leaves neither; `expectName` is the index value read before (a concurrent claim of the name fails it).
+   */
+  async #commitNamed(record: [key: string, value: unknown], name: [key: string, id: string], expectName: string | undefined, oldName: string | undefined): Promise<void> {
+    const ok = await this.#s().commit({
+      puts: [[record[0], enc.encode(JSON.stringify(record[1]))], [name[0], enc.encode(name[1])]],
+      deletes: oldName !== undefined && oldName !== name[0] ? [oldName] : [],
+      expect: [[name[0], expectName === undefined ? undefined : enc.encode(expectName)]],
+    });
+    this.invalidate();
+    if (!ok) throw new ArcaError('ERR_IDENTITY_CONFLICT', 'the name was taken by a concurrent request; retry');
+  }
+
   async #ref(key: string): Promise<string | undefined> {
     const b = await this.#s().get(key);
     return b ? dec.decode(b) : undefined;
@@ -122,17 +136,13 @@ export class IdentityStore {
     const now = this.#iso();
     const eid = cur?.id ?? randomUUID();
     const name = patch.name ?? cur?.name ?? `entity_${eid.slice(0, 8)}`;
-    if (name !== cur?.name) {
-      const other = await this.#ref(`entity-name/${name}`);
-      if (other && other !== eid) throw new ArcaError('ERR_IDENTITY_CONFLICT', 'an entity with this name already exists');
-    }
+    const other = await this.#ref(`entity-name/${name}`);
+    if (other && other !== eid) throw new ArcaError('ERR_IDENTITY_CONFLICT', 'an entity with this name already exists');
     const e: Entity = {
       id: eid, name, policies: patch.policies ?? cur?.policies ?? [], metadata: patch.metadata ?? cur?.metadata ?? {},
       disabled: patch.disabled ?? cur?.disabled ?? false, creation_time: cur?.creation_time ?? now, last_update_time: now,
     };
-    await this.#put(`entity/${eid}`, e);
-    await this.#put(`entity-name/${name}`, eid);
-    if (cur && cur.name !== name) await this.#s().delete(`entity-name/${cur.name}`);
+    await this.#commitNamed([`entity/${eid}`, e], [`entity-name/${name}`, eid], other, cur && `entity-name/${cur.name}`);
     return e;
   }
 
@@ -179,9 +189,7 @@ export class IdentityStore {
     const other = await this.#ref(key);
     if (other && other !== aid) throw new ArcaError('ERR_IDENTITY_CONFLICT', 'an alias with this name already exists on this auth mount');
     const a: Alias = { id: aid, canonical_id: canonical, mount_accessor: mount.accessor, mount_type: mount.type, mount_path: mount.path, name, metadata: cur?.metadata ?? {}, creation_time: cur?.creation_time ?? this.#iso() };
-    await this.#put(`alias/${aid}`, a);
-    await this.#put(key, aid);
-    if (cur && aliasKey(cur.mount_accessor, cur.name) !== key) await this.#s().delete(aliasKey(cur.mount_accessor, cur.name));
+    await this.#commitNamed([`alias/${aid}`, a], [key, aid], other, cur && aliasKey(cur.mount_accessor, cur.name));
     return a;
   }
 
@@ -277,10 +285,8 @@ export class IdentityStore {
     if (id && !cur) throw new ArcaError('ERR_NOT_FOUND', 'no group with this id');
     const gid = cur?.id ?? randomUUID();
     const name = patch.name ?? cur?.name ?? `group_${gid.slice(0, 8)}`;
-    if (name !== cur?.name) {
-      const other = await this.#ref(`group-name/${name}`);
-      if (other && other !== gid) throw new ArcaError('ERR_IDENTITY_CONFLICT', 'a group with this name already exists');
-    }
+    const other = await this.#ref(`group-name/${name}`);
+    if (other && other !== gid) throw new ArcaError('ERR_IDENTITY_CONFLICT', 'a group with this name already exists');
     const members = patch.member_entity_ids ?? cur?.member_entity_ids ?? [];
     for (const m of members) if (!(await this.entity(m))) throw new ArcaError('ERR_INVALID_REQUEST', 'member_entity_ids must name existing entities', { details: { field: 'member_entity_ids' } });
     const now = this.#iso();
@@ -289,9 +295,7 @@ export class IdentityStore {
       member_entity_ids: [...new Set(members)], metadata: patch.metadata ?? cur?.metadata ?? {},
       creation_time: cur?.creation_time ?? now, last_update_time: now,
     };
-    await this.#put(`group/${gid}`, g);
-    await this.#put(`group-name/${name}`, gid);
-    if (cur && cur.name !== name) await this.#s().delete(`group-name/${cur.name}`);
+    await this.#commitNamed([`group/${gid}`, g], [`group-name/${name}`, gid], other, cur && `group-name/${cur.name}`);
     return g;
   }
 
