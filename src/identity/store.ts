@@ -138,10 +138,7 @@ export class IdentityStore {
     const name = patch.name ?? cur?.name ?? `entity_${eid.slice(0, 8)}`;
     const other = await this.#ref(`entity-name/${name}`);
     if (other && other !== eid) throw new ArcaError('ERR_IDENTITY_CONFLICT', 'an entity with this name already exists');
-    const e: Entity = {
-      id: eid, name, policies: patch.policies ?? cur?.policies ?? [], metadata: patch.metadata ?? cur?.metadata ?? {},
-      disabled: patch.disabled ?? cur?.disabled ?? false, creation_time: cur?.creation_time ?? now, last_update_time: now,
-    };
+    const e = entityRecord(eid, name, now, patch, cur);
     await this.#commitNamed([`entity/${eid}`, e], [`entity-name/${name}`, eid], other, cur && `entity-name/${cur.name}`);
     return e;
   }
@@ -239,18 +236,22 @@ export class IdentityStore {
         return a.canonical_id;
       }
     }
-    const e = await this.saveEntity(undefined, {});
+    // First login: the entity, its name, the alias and its index in one commit, so a failure leaves
+    // none of them; the index's expected value makes concurrent first logins converge on one alias.
+    const eid = randomUUID();
+    const e = entityRecord(eid, `entity_${eid.slice(0, 8)}`, this.#iso(), {});
     const aid = randomUUID();
-    if (!(await this.#s().putIf(key, enc.encode(aid), existing === undefined ? undefined : enc.encode(existing)))) {
-      await this.deleteEntity(e.id);
-      const winner = await this.#ref(key);
-      const a = winner ? await this.alias(winner) : undefined;
-      if (!a) throw new ArcaError('ERR_STORAGE_CONFLICT', 'concurrent first logins; retry');
-      return a.canonical_id;
-    }
-    const a: Alias = { id: aid, canonical_id: e.id, mount_accessor: mount.accessor, mount_type: mount.type, mount_path: mount.path, name, metadata, creation_time: this.#iso() };
-    await this.#put(`alias/${aid}`, a);
-    return e.id;
+    const a: Alias = { id: aid, canonical_id: eid, mount_accessor: mount.accessor, mount_type: mount.type, mount_path: mount.path, name, metadata, creation_time: this.#iso() };
+    const won = await this.#s().commit({
+      puts: [[`entity/${eid}`, enc.encode(JSON.stringify(e))], [`entity-name/${e.name}`, enc.encode(eid)], [`alias/${aid}`, enc.encode(JSON.stringify(a))], [key, enc.encode(aid)]],
+      expect: [[key, existing === undefined ? undefined : enc.encode(existing)], [`entity-name/${e.name}`, undefined]],
+    });
+    this.invalidate();
+    if (won) return eid;
+    const winner = await this.#ref(key);
+    const w = winner ? await this.alias(winner) : undefined;
+    if (!w) throw new ArcaError('ERR_STORAGE_CONFLICT', 'concurrent first logins; retry');
+    return w.canonical_id;
   }
 
   // ---- groups
@@ -335,4 +336,12 @@ export class IdentityStore {
     this.#cache.set(entityId, { at: this.#now(), policies });
     return policies;
   }
+}
+
+/** An entity record: `patch`'s fields, else the current record's, else the defaults of a new entity. */
+function entityRecord(id: string, name: string, now: string, patch: Partial<Pick<Entity, 'policies' | 'metadata' | 'disabled'>>, cur?: Entity): Entity {
+  return {
+    id, name, policies: patch.policies ?? cur?.policies ?? [], metadata: patch.metadata ?? cur?.metadata ?? {},
+    disabled: patch.disabled ?? cur?.disabled ?? false, creation_time: cur?.creation_time ?? now, last_update_time: now,
+  };
 }

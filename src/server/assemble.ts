@@ -96,12 +96,17 @@ export function isLoopback(host: string): boolean {
   return host === 'localhost' || host.startsWith('127.') || host === '[::1]' || host === '::1';
 }
 
-export async function assembleServer(c: Readonly<ServerConfig>, log: Logger, dataDir?: string): Promise<RunningServer> {
+/** For embedding Arca (and tests that must reach the storage under it): a Storage used instead of `c.storage`. */
+export interface AssembleOptions {
+  storage?: Storage;
+}
+
+export async function assembleServer(c: Readonly<ServerConfig>, log: Logger, dataDir?: string, opts: AssembleOptions = {}): Promise<RunningServer> {
   const dir = dataDir ?? c.dataDir;
   // First, before anything writes into the directory (SQLite file, audit spool).
   const lock = dir ? lockDataDir(dir) : undefined;
   try {
-    const srv = await assembleLocked(c, log, dir);
+    const srv = await assembleLocked(c, log, dir, opts);
     return {
       ...srv,
       async close() {
@@ -118,13 +123,13 @@ export async function assembleServer(c: Readonly<ServerConfig>, log: Logger, dat
   }
 }
 
-async function assembleLocked(c: Readonly<ServerConfig>, log: Logger, dataDir: string | undefined): Promise<RunningServer> {
+async function assembleLocked(c: Readonly<ServerConfig>, log: Logger, dataDir: string | undefined, opts: AssembleOptions): Promise<RunningServer> {
   const [host, portStr] = splitHostPort(c.listen);
   if (!c.tls && !isLoopback(host)) {
     throw new ArcaError('ERR_CONFIG_INVALID', `listen: plaintext HTTP is only allowed on loopback; configure tls.certFile/tls.keyFile to listen on ${host}`);
   }
   const replicaId = `arca-${randomUUID()}`;
-  const opened = await openStorage(c, dataDir, replicaId);
+  const opened: OpenedStorage = opts.storage ? { storage: opts.storage, type: 'embedded' } : await openStorage(c, dataDir, replicaId);
   const { type } = opened;
   // With PostgreSQL several replicas may share the database: one active, fenced by a lease.
   const ha = opened.pg ? await setupHa(opened, replicaId, c, log, () => core) : undefined;

@@ -1,1 +1,1 @@
-export { assembleServer, openStorage, openAutoSeal, isLoopback, splitHostPort, type RunningServer } from './assemble.ts';
+export { assembleServer, openStorage, openAutoSeal, isLoopback, splitHostPort, type AssembleOptions, type RunningServer } from './assemble.ts';

@@ -1,0 +1,133 @@
+/**
+ * "No partial write", when storage itself fails: every valid request of the route rows (one per route
+ * and operation the dev server registers, route-rows.ts) and of the other engines, sent as root while
+ * the storage under the barrier refuses every write after the first k (k = 0, 1, 2, … until the
+ * request no longer reaches the fault). Whenever the fault was reached, the request must have failed
+ * and the storage must hold exactly the bytes it held before: a request that wrote k records and then
+ * failed would leave a half-made object (a record without its index, a token without its accessor).
+ *
+ * The storage is the real in-memory backend with a switch (the barrier, engines and HTTP server above
+ * it are the real ones), handed to the real server assembly.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { ArcaClient } from '../../src/client/index.ts';
+import { parseConfig } from '../../src/config/index.ts';
+import { ArcaError } from '../../src/errors/index.ts';
+import { silentLogger } from '../../src/log/index.ts';
+import { assembleServer, type RunningServer } from '../../src/server/index.ts';
+import { devBootstrap } from '../../src/server/dev.ts';
+import { type CommitOps, InmemStorage } from '../../src/storage/index.ts';
+import { MATRIX_ROOT, ROWS, type Row } from './route-rows.ts';
+
+/** Real in-memory storage that refuses every write after `allowed` writes, as an unreachable backend does. */
+class FailingWrites extends InmemStorage {
+  allowed: number | undefined;
+  writes = 0;
+  #write(): void {
+    this.writes++;
+    if (this.allowed !== undefined && this.writes > this.allowed) throw new ArcaError('ERR_STORAGE_UNAVAILABLE', 'storage backend unreachable (test fault)');
+  }
+  override async put(key: string, value: Uint8Array): Promise<void> {
+    this.#write();
+    return super.put(key, value);
+  }
+  override async delete(key: string): Promise<void> {
+    this.#write();
+    return super.delete(key);
+  }
+  override async putIf(key: string, value: Uint8Array, expected: Uint8Array | undefined): Promise<boolean> {
+    this.#write();
+    return super.putIf(key, value, expected);
+  }
+  override async commit(ops: CommitOps): Promise<boolean> {
+    this.#write();
+    return super.commit(ops);
+  }
+
+  async dump(): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    const walk = async (prefix: string): Promise<void> => {
+      for (const child of await this.list(prefix)) {
+        if (child.endsWith('/')) await walk(prefix + child);
+        else out.set(prefix + child, Buffer.from((await this.get(prefix + child))!).toString('base64'));
+      }
+    };
+    await walk('');
+    return out;
+  }
+}
+
+/** Valid requests for the engines the dev server does not mount (mounted in `before`). */
+const OTHER_ROWS: Pick<Row, 'method' | 'path' | 'body'>[] = [
+  { method: 'POST', path: 'pki/root/generate/internal', body: { common_name: 'wf root', key_type: 'ec', ttl: '8760h' } },
+  { method: 'POST', path: 'pki/roles/r', body: { allow_any_name: true, ttl: '1h' } },
+  { method: 'POST', path: 'pki/issue/r', body: { common_name: 'node-1', ttl: '10m' } },
+  { method: 'POST', path: 'pki/config/urls', body: { issuing_certificates: ['http://127.0.0.1/ca'] } },
+  { method: 'POST', path: 'auth/userpass/users/u', body: { password: 'pw-write-failure', token_policies: 'default' } },
+  { method: 'POST', path: 'auth/userpass/login/u', body: { password: 'pw-write-failure' } },
+  { method: 'POST', path: 'auth/userpass/users/u/policies', body: { token_policies: 'default,other' } },
+  { method: 'POST', path: 'auth/kubernetes/config', body: { kubernetes_host: 'https://127.0.0.1:1' } },
+  { method: 'POST', path: 'auth/kubernetes/role/r', body: { bound_service_account_names: 'a', bound_service_account_namespaces: 'b', audience: 'arca' } },
+  { method: 'POST', path: 'auth/oidc/role/r', body: { allowed_redirect_uris: ['http://127.0.0.1/cb'], user_claim: 'sub' } },
+  { method: 'POST', path: 'sys/auth/up2', body: { type: 'userpass' } },
+  { method: 'POST', path: 'sys/remount', body: { from: 'transit', to: 'transit2' } },
+  { method: 'POST', path: 'transit2/keys/moved', body: {} },
+  { method: 'DELETE', path: 'auth/userpass/users/u' },
+  { method: 'DELETE', path: 'sys/auth/up2' },
+];
+
+describe('a request whose storage writes fail part-way leaves storage as it was', () => {
+  let srv: RunningServer;
+  const storage = new FailingWrites();
+  let root: ArcaClient;
+
+  before(async () => {
+    srv = await assembleServer(parseConfig({ listen: '127.0.0.1:0', storage: { type: 'inmem' }, dev: true, expirySweep: { intervalSeconds: 86_400 } }), silentLogger(), undefined, { storage });
+    await devBootstrap(srv.core, MATRIX_ROOT);
+    root = new ArcaClient({ addr: srv.address, token: MATRIX_ROOT });
+    await root.write('sys/mounts/pki', { type: 'pki' });
+    for (const t of ['userpass', 'kubernetes', 'oidc']) await root.write(`sys/auth/${t}`, { type: t });
+  });
+  after(async () => srv?.close());
+
+  async function send(r: Pick<Row, 'method' | 'path' | 'body'>): Promise<{ status: number; body: unknown }> {
+    if (r.method === 'LIST') return root.request('GET', `${r.path}/?list=true`);
+    const headers: Record<string, string> = r.method === 'PATCH' ? { 'content-type': 'application/merge-patch+json' } : {};
+    return root.request(r.method, r.path, r.body, headers);
+  }
+
+  it('for every route row and the other engines\' writes', async () => {
+    const rows = [...ROWS.filter((r) => r.path !== 'sys/seal' && !r.skipRoot), ...OTHER_ROWS];
+    const failures: string[] = [];
+    let faultsReached = 0;
+    for (const row of rows) {
+      for (let k = 0; k <= 12; k++) {
+        const before = await storage.dump();
+        storage.writes = 0;
+        storage.allowed = k;
+        let r: { status: number; body: unknown };
+        try {
+          r = await send(row);
+        } finally {
+          storage.allowed = undefined;
+        }
+        if (storage.writes <= k) break; // the request made at most k writes: it ran to its end
+        faultsReached++;
+        const what = `${row.method} ${row.path} with write ${k + 1} failing → ${r.status} ${JSON.stringify(r.body).slice(0, 200)}`;
+        const after = await storage.dump();
+        // A login resolves its entity (one commit: entity, name, alias, index) before it issues the
+        // token. If the token's write fails, the entity stays: it is what the user's next login makes
+        // and finds, as in Vault. Nothing else may remain.
+        const kept = (key: string) => /\/login(\/|$)/.test(row.path) && key.startsWith('sys/identity/');
+        const changed = [...new Set([...before.keys(), ...after.keys()])].filter((key) => before.get(key) !== after.get(key) && !kept(key));
+        if (changed.length) failures.push(`${what}: left ${changed.length} changed key(s): ${changed.slice(0, 4).join(', ')}`);
+        if (r.status < 500) failures.push(`${what}: answered as if the failed write did not matter`);
+        if (changed.length || r.status < 500) break;
+      }
+    }
+    assert.ok(faultsReached > 40, `only ${faultsReached} faults reached: the rows do not write`);
+    process.stderr.write(`[write-failure] ${rows.length} requests, ${faultsReached} failed writes reached\n`);
+    assert.deepEqual(failures, []);
+  });
+});
