@@ -91,3 +91,36 @@ describe('IdentityStore: a record and its name index are written together', () =
     assert.equal((await store.entityByName('same'))?.id, winner.value.id);
   });
 });
+
+describe('IdentityStore: deletes are one commit', () => {
+  it('deletes an entity with its name, aliases, alias indexes and group memberships, and nothing of it when the write fails', async () => {
+    const storage = new (class extends InmemStorage {
+      failing = false;
+      override async commit(ops: Parameters<InmemStorage['commit']>[0]): Promise<boolean> {
+        if (this.failing) throw new Error('backend down');
+        return super.commit(ops);
+      }
+    })();
+    const store = new IdentityStore(() => storage, () => 1_000_000);
+    const id = await store.resolve(MOUNT, 'sa-uid-9');
+    const g = await store.saveGroup(undefined, { name: 'team', member_entity_ids: [id] });
+    const dump = async () => {
+      const out: string[] = [];
+      const walk = async (p: string): Promise<void> => {
+        for (const c of await storage.list(p)) c.endsWith('/') ? await walk(p + c) : out.push(p + c);
+      };
+      await walk('');
+      return out.sort();
+    };
+    const before = await dump();
+    storage.failing = true;
+    await assert.rejects(store.deleteEntity(id), /backend down/);
+    assert.deepEqual(await dump(), before);
+    storage.failing = false;
+    await store.deleteEntity(id);
+    assert.equal(await store.entity(id), undefined);
+    assert.deepEqual(await store.aliasIds(), []);
+    assert.deepEqual((await store.group(g.id))?.member_entity_ids, []);
+    assert.deepEqual((await dump()).filter((k) => !k.startsWith('group')), []);
+  });
+});

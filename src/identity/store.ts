@@ -83,11 +83,6 @@ export class IdentityStore {
     return b ? (JSON.parse(dec.decode(b)) as T) : undefined;
   }
 
-  async #put(key: string, v: unknown): Promise<void> {
-    await this.#s().put(key, enc.encode(typeof v === 'string' ? v : JSON.stringify(v)));
-    this.invalidate();
-  }
-
   /**
    * A record and its name index (and the old name's removal) in one atomic commit, so a failure
    * leaves neither; `expectName` is the index value read before (a concurrent claim of the name fails it).
@@ -146,12 +141,13 @@ export class IdentityStore {
   async deleteEntity(id: string): Promise<void> {
     const e = await this.entity(id);
     if (!e) return;
-    for (const a of await this.aliasesOf(id)) await this.deleteAlias(a.id);
-    for (const g of await this.groups()) {
-      if (g.member_entity_ids.includes(id)) await this.#put(`group/${g.id}`, { ...g, member_entity_ids: g.member_entity_ids.filter((x) => x !== id) });
-    }
-    await this.#s().delete(`entity-name/${e.name}`);
-    await this.#s().delete(`entity/${id}`);
+    // One commit: the entity, its name, its aliases (and their indexes) and its group memberships.
+    const aliases = await this.aliasesOf(id);
+    const groups = (await this.groups()).filter((g) => g.member_entity_ids.includes(id));
+    await this.#s().commit({
+      puts: groups.map((g) => [`group/${g.id}`, enc.encode(JSON.stringify({ ...g, member_entity_ids: g.member_entity_ids.filter((x) => x !== id) }))] as const),
+      deletes: [...aliases.flatMap((a) => [aliasKey(a.mount_accessor, a.name), `alias/${a.id}`]), `entity-name/${e.name}`, `entity/${id}`],
+    });
     this.invalidate();
   }
 
@@ -193,8 +189,7 @@ export class IdentityStore {
   async deleteAlias(id: string): Promise<void> {
     const a = await this.alias(id);
     if (!a) return;
-    await this.#s().delete(aliasKey(a.mount_accessor, a.name));
-    await this.#s().delete(`alias/${id}`);
+    await this.#s().commit({ deletes: [aliasKey(a.mount_accessor, a.name), `alias/${id}`] });
     this.invalidate();
   }
 
@@ -213,13 +208,19 @@ export class IdentityStore {
    * groups named in it and leaves the others. Internal groups are never touched.
    */
   async #syncExternalGroups(entityId: string, names: string[]): Promise<void> {
+    const puts: [string, Uint8Array][] = [];
     for (const g of await this.groups()) {
       if (g.type !== 'external') continue;
       const member = g.member_entity_ids.includes(entityId);
       const want = names.includes(g.name);
       if (member === want) continue;
       const members = want ? [...g.member_entity_ids, entityId] : g.member_entity_ids.filter((m) => m !== entityId);
-      await this.#put(`group/${g.id}`, { ...g, member_entity_ids: members, last_update_time: this.#iso() });
+      puts.push([`group/${g.id}`, enc.encode(JSON.stringify({ ...g, member_entity_ids: members, last_update_time: this.#iso() }))]);
+    }
+    // Every membership change of this login in one commit.
+    if (puts.length) {
+      await this.#s().commit({ puts });
+      this.invalidate();
     }
   }
 
@@ -303,8 +304,7 @@ export class IdentityStore {
   async deleteGroup(id: string): Promise<void> {
     const g = await this.group(id);
     if (!g) return;
-    await this.#s().delete(`group-name/${g.name}`);
-    await this.#s().delete(`group/${id}`);
+    await this.#s().commit({ deletes: [`group-name/${g.name}`, `group/${id}`] });
     this.invalidate();
   }
 

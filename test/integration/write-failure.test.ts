@@ -73,6 +73,11 @@ const OTHER_ROWS: Pick<Row, 'method' | 'path' | 'body'>[] = [
   { method: 'POST', path: 'sys/auth/up2', body: { type: 'userpass' } },
   { method: 'POST', path: 'sys/remount', body: { from: 'transit', to: 'transit2' } },
   { method: 'POST', path: 'transit2/keys/moved', body: {} },
+  // Identity objects with indexes and references: an entity in a group, renamed, then deleted.
+  { method: 'POST', path: 'identity/entity/name/wf-e', body: { policies: ['p'] } },
+  { method: 'POST', path: 'identity/group/name/wf-g', body: { policies: ['p'] } },
+  { method: 'DELETE', path: 'identity/group/name/wf-g' },
+  { method: 'DELETE', path: 'identity/entity/name/wf-e' },
   { method: 'DELETE', path: 'auth/userpass/users/u' },
   { method: 'DELETE', path: 'sys/auth/up2' },
 ];
