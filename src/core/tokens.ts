@@ -459,16 +459,20 @@ export class TokenStore {
   async revokeOrphan(e: TokenEntry): Promise<void> {
     notBatch(e);
     this.#forget(e.id);
+    // One commit: the children made orphans, the parent index, the entry and its accessor, so a
+    // failure leaves the token and its children as they were.
+    const puts: [string, Uint8Array][] = [];
+    const deletes = [`accessor/${e.accessor}`, `id/${e.id}`];
+    if (e.parent) deletes.push(`parent/${e.parent}/${e.id}`);
     for (const child of await this.#s.list(`parent/${e.id}/`)) {
       const c = await this.#read(child);
       if (c) {
         this.#forget(child);
-        await this.#s.put(`id/${child}`, encodeEntry({ ...c.entry, parent: '', orphan: true }));
+        puts.push([`id/${child}`, encodeEntry({ ...c.entry, parent: '', orphan: true })]);
       }
-      await this.#s.delete(`parent/${e.id}/${child}`);
+      deletes.push(`parent/${e.id}/${child}`);
     }
-    await this.#s.delete(`accessor/${e.accessor}`);
-    await this.#s.delete(`id/${e.id}`);
+    await this.#s.commit({ puts, deletes });
   }
 
   /**

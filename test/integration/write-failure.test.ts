@@ -115,6 +115,50 @@ describe('a request whose storage writes fail part-way leaves storage as it was'
     return root.request(r.method, r.path, r.body, headers);
   }
 
+  /** Runs `request` with the k-th write failing, for k = 0, 1, …; returns what each faulted attempt left changed. */
+  async function faulted(request: () => Promise<{ status: number }>): Promise<{ reached: number; left: string[] }> {
+    let reached = 0;
+    const left: string[] = [];
+    for (let k = 0; k <= 12; k++) {
+      const before = await storage.dump();
+      storage.writes = 0;
+      storage.allowed = k;
+      let status: number;
+      try {
+        status = (await request()).status;
+      } finally {
+        storage.allowed = undefined;
+      }
+      if (storage.writes <= k) break;
+      reached++;
+      const after = await storage.dump();
+      const changed = [...new Set([...before.keys(), ...after.keys()])].filter((key) => before.get(key) !== after.get(key));
+      if (changed.length || status < 500) left.push(`write ${k + 1} failing → ${status}, ${changed.length} key(s) changed`);
+    }
+    return { reached, left };
+  }
+
+  it('revokes a token with children (revoke-orphan, then revoke) all or nothing', async () => {
+    await root.write('sys/policies/acl/wf-tokens', { policy: 'path "auth/token/create" { capabilities = ["update"] }' });
+    const create = async (c: ArcaClient) => ((await c.write('auth/token/create', { policies: ['wf-tokens'], ttl: '1h' })).body['auth'] as { client_token: string }).client_token;
+    const parent = await create(root);
+    const asParent = new ArcaClient({ addr: srv.address, token: parent });
+    const children = [await create(asParent), await create(asParent)];
+    const orphan = await faulted(() => root.request('POST', 'auth/token/revoke-orphan', { token: parent }));
+    assert.ok(orphan.reached >= 1, 'revoke-orphan reached the fault');
+    assert.deepEqual(orphan.left, []);
+    // The children outlived their parent as orphans; now a tree: one of them with a child of its own.
+    for (const c of children) assert.equal((await root.request('POST', 'auth/token/lookup', { token: c })).status, 200);
+    const grandchild = await create(new ArcaClient({ addr: srv.address, token: children[0]! }));
+    const tree = await faulted(() => root.request('POST', 'auth/token/revoke', { token: children[0] }));
+    // Children go first, one commit each (revocation fails safe: a child is never left without its
+    // parent); so a fault after the first commit may leave the grandchild revoked and the rest standing.
+    assert.ok(tree.reached >= 1);
+    assert.equal((await root.request('POST', 'auth/token/lookup', { token: grandchild })).status, 403);
+    assert.equal((await root.request('POST', 'auth/token/lookup', { token: children[0] })).status, 403);
+    assert.equal((await root.request('POST', 'auth/token/lookup', { token: children[1] })).status, 200);
+  });
+
   it('for every route row and the other engines\' writes', async () => {
     const rows = [...ROWS.filter((r) => r.path !== 'sys/seal' && !r.skipRoot), ...OTHER_ROWS];
     const failures: string[] = [];
