@@ -10,6 +10,7 @@
  * it are the real ones), handed to the real server assembly.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { ArcaClient } from '../../src/client/index.ts';
 import { parseConfig } from '../../src/config/index.ts';
@@ -191,5 +192,15 @@ describe('a request whose storage writes fail part-way leaves storage as it was'
     assert.ok(faultsReached > 40, `only ${faultsReached} faults reached: the rows do not write`);
     process.stderr.write(`[write-failure] ${rows.length} requests, ${faultsReached} failed writes reached\n`);
     assert.deepEqual(failures, []);
+  });
+
+  it('revokes a certificate and lists it in the CRL in one write, or neither', async () => {
+    const issued = (await root.write('pki/issue/r', { common_name: 'node-2', ttl: '10m' })).body['data'] as { serial_number: string };
+    const r = await faulted(() => root.request('POST', 'pki/revoke', { serial_number: issued.serial_number }));
+    assert.ok(r.reached >= 1, 'the revocation reached the fault');
+    assert.deepEqual(r.left, []);
+    const crl = await fetch(`${srv.address}/v1/pki/crl/pem`, { headers: { 'x-vault-token': MATRIX_ROOT } }).then((x) => x.text());
+    const listed = execFileSync('openssl', ['crl', '-noout', '-text'], { input: crl }).toString();
+    assert.match(listed, new RegExp(`Serial Number: ${issued.serial_number.replace(/:/g, '').toUpperCase()}`));
   });
 });

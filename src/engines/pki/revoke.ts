@@ -57,37 +57,57 @@ async function revokeCert(s: PkiState, data: Record<string, unknown>): Promise<E
   if (rec.notAfter <= now) {
     return { data: { revocation_time: 0 }, warnings: ['certificate with this serial has already expired; refusing to add to CRL'] };
   }
-  await s.storage.commit({
+  // The revocation and the CRL that lists it are one commit: a revoked certificate is never missing
+  // from the CRL served, and a failed write leaves the certificate unrevoked (a retry revokes it).
+  await rebuildCrl(s, {
+    key,
+    revokedAt: now,
     puts: [
       [CERT_PREFIX + key, encodeJson({ ...rec, revokedAt: now } satisfies CertRecord)],
       [REVOKED_PREFIX + key, encodeJson({ revokedAt: now, notAfter: rec.notAfter } satisfies RevokedRecord)],
     ],
   });
   s.log.info({ serial: key.replace(/-/g, ':') }, 'pki certificate revoked');
-  await rebuildCrl(s);
   return { data: { revocation_time: now, revocation_time_rfc3339: new Date(now * 1000).toISOString() } };
 }
 
-/** Signs a fresh CRL from `revoked/`, leaving out (and deleting) entries whose certificate expired. */
-export async function rebuildCrl(s: PkiState): Promise<Uint8Array | undefined> {
+/** A revocation not stored yet: its entry goes into the CRL, its records into the CRL's commit. */
+interface Revoking {
+  key: string;
+  revokedAt: number;
+  puts: [string, Uint8Array][];
+}
+
+/** How often a CRL rebuild starts over when a concurrent one committed first. */
+const CRL_ATTEMPTS = 8;
+
+/**
+ * Signs a fresh CRL from `revoked/` (and `adding`), leaving out entries whose certificate expired,
+ * and writes it in one commit with their deletion and `adding`'s records. The commit expects the CRL
+ * it replaced: of two concurrent rebuilds the later one starts over, so no revocation is dropped.
+ */
+export async function rebuildCrl(s: PkiState, adding?: Revoking): Promise<Uint8Array | undefined> {
   if (!(await getJson(s.storage, CA_KEY))) return undefined;
   const { ca, signingKey } = await s.ca.load(s.storage);
-  const now = nowSec(s);
-  const entries: { serialHex: string; revokedAt: number }[] = [];
-  for (const k of await s.storage.list(REVOKED_PREFIX)) {
-    if (k.endsWith('/')) continue;
-    const r = await getJson<RevokedRecord>(s.storage, REVOKED_PREFIX + k);
-    if (!r) continue;
-    if (r.notAfter <= now) {
-      await s.storage.delete(REVOKED_PREFIX + k);
-      continue;
+  for (let attempt = 0; attempt < CRL_ATTEMPTS; attempt++) {
+    const previous = await s.storage.get(CRL_KEY);
+    const now = nowSec(s);
+    const entries: { serialHex: string; revokedAt: number }[] = [];
+    const expired: string[] = [];
+    for (const k of await s.storage.list(REVOKED_PREFIX)) {
+      if (k.endsWith('/') || k === adding?.key) continue;
+      const r = await getJson<RevokedRecord>(s.storage, REVOKED_PREFIX + k);
+      if (!r) continue;
+      if (r.notAfter <= now) expired.push(REVOKED_PREFIX + k);
+      else entries.push({ serialHex: serialHex(k), revokedAt: r.revokedAt });
     }
-    entries.push({ serialHex: serialHex(k), revokedAt: r.revokedAt });
+    if (adding) entries.push({ serialHex: serialHex(adding.key), revokedAt: adding.revokedAt });
+    const crl = await buildCrl({ cert: new x509.X509Certificate(ca.certPem), spec: ca.spec, signingKey }, entries, new Date(now * 1000), new Date((now + CRL_LIFETIME_S) * 1000));
+    const der = new Uint8Array(crl.rawData);
+    const cache = encodeJson({ der: Buffer.from(der).toString('base64'), builtAt: now } satisfies CrlCache);
+    if (await s.storage.commit({ puts: [...(adding?.puts ?? []), [CRL_KEY, cache]], deletes: expired, expect: [[CRL_KEY, previous]] })) return der;
   }
-  const crl = await buildCrl({ cert: new x509.X509Certificate(ca.certPem), spec: ca.spec, signingKey }, entries, new Date(now * 1000), new Date((now + CRL_LIFETIME_S) * 1000));
-  const der = new Uint8Array(crl.rawData);
-  await putJson(s.storage, CRL_KEY, { der: Buffer.from(der).toString('base64'), builtAt: now } satisfies CrlCache);
-  return der;
+  throw new ArcaError('ERR_STORAGE_CONFLICT', 'the CRL kept changing under concurrent revocations; retry');
 }
 
 async function currentCrl(s: PkiState): Promise<Uint8Array | undefined> {
