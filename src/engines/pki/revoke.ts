@@ -12,7 +12,7 @@ import { parseFields, vBool, vDurationIn, withIgnoredFields } from '../fields.ts
 import type { EngineResponse } from '../types.ts';
 import { buildCrl, certSerialHex, parseCertificate, toPem } from './build.ts';
 import type { PkiState } from './state.ts';
-import { CA_KEY, type CaRecord, CERT_PREFIX, type CertRecord, CRL_KEY, encodeJson, getJson, putJson, REVOKED_PREFIX, type RevokedRecord, serialColons, serialHex, serialStorage } from './store.ts';
+import { CA_KEY, type CaRecord, CERT_PREFIX, type CertRecord, CRL_KEY, encodeJson, getJson, REVOKED_PREFIX, type RevokedRecord, serialColons, serialHex, serialStorage } from './store.ts';
 import { x509 } from './x509-lib.ts';
 
 /** How long a CRL is valid (Vault's config/crl expiry default). It is rebuilt at half-life. */
