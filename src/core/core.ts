@@ -15,7 +15,7 @@ import { AttemptLimits } from './attempt-limits.ts';
 import { type CoreRoute, type CoreRouteResult, CoreRoutes, routeHandler } from './core-routes.ts';
 import type { EngineRegistry } from './engine-registry.ts';
 import { loginTokenShape } from './login-token.ts';
-import { MountTable, type MountEntry } from './mounts.ts';
+import { type MountChange, MountTable, type MountEntry, normalizeMountPath } from './mounts.ts';
 import type { AuditSink } from './audit-sink.ts';
 import { ExpirySweep } from './expiry-sweep.ts';
 import { KeyHolders } from './key-holders.ts';
@@ -304,10 +304,21 @@ export class Core {
     return this.#mounts;
   }
 
-  async mount(path: string, type: string, options: Record<string, string>, description: string): Promise<void> {
+  /**
+   * Enables a mount with its enable-time config. The engine starts first (its factory checks the
+   * options) and the table is written once after, so a refused or failed enable leaves nothing behind.
+   */
+  async mount(path: string, type: string, options: Record<string, string>, description: string, change: MountChange = {}): Promise<void> {
     if (!this.#deps.engines.has(type)) throw new ArcaError('ERR_INVALID_REQUEST', `unknown backend type: "${type}"`);
-    const m = await this.mounts.add(path, type, options, description);
-    await this.#startEngine(m);
+    const m = this.mounts.planAdd(path, type, options, description, change);
+    const engine = await this.#createEngine(m);
+    try {
+      await this.mounts.applyAdd(m);
+    } catch (err) {
+      await engine?.close?.();
+      throw err;
+    }
+    if (engine) this.#engines.set(m.path, engine);
   }
 
   /**
@@ -332,18 +343,21 @@ export class Core {
   }
 
   async unmount(path: string): Promise<void> {
+    const p = normalizeMountPath(path);
+    const cur = this.mounts.all.find((x) => x.path === p);
+    // Disabling an auth method logs out everyone it logged in, as in Vault: its stored tokens are
+    // revoked first, so a failure part-way leaves the method enabled and a retry revokes the rest;
+    // its batch tokens stop resolving with its accessor once it is gone. (A login still in flight when
+    // the mount goes may finish after this scan; its token then lives to its TTL.)
+    if (cur?.path.startsWith('auth/') && cur.path !== 'auth/token/') {
+      const revoked = await this.tokens.revokeIssuedUnder(cur.path);
+      this.log.info({ mount: cur.path, revoked }, 'auth method disabling: its tokens were revoked');
+    }
     const m = await this.mounts.remove(path);
     if (!m) return;
     await this.#engines.get(m.path)?.close?.();
     this.#engines.delete(m.path);
     // Engine data is left for an operator to clean up; we never delete without being asked twice.
-    // Disabling an auth method logs out everyone it logged in, as in Vault: its stored tokens are
-    // revoked here, its batch tokens stop resolving with its accessor. (A login still in flight when
-    // the mount goes may finish after this scan; its token then lives to its TTL.)
-    if (m.path.startsWith('auth/')) {
-      const revoked = await this.tokens.revokeIssuedUnder(m.path);
-      this.log.info({ mount: m.path, revoked }, 'auth method disabled: its tokens were revoked');
-    }
   }
 
   async authorizerFor(policies: string[]): Promise<Authorizer> {

@@ -63,10 +63,6 @@ export class MountTable {
     return this.#mounts;
   }
 
-  async #save(): Promise<void> {
-    await this.#s.put(MOUNTS_PATH, new TextEncoder().encode(JSON.stringify(this.#mounts)));
-  }
-
   get all(): readonly MountEntry[] {
     return this.#mounts;
   }
@@ -80,19 +76,40 @@ export class MountTable {
     return best;
   }
 
-  async add(path: string, type: string, options: Record<string, string> = {}, description = ''): Promise<MountEntry> {
+  /** The entry a new mount would be (with the enable's config), checked against the table, changing nothing. */
+  planAdd(path: string, type: string, options: Record<string, string> = {}, description = '', change: MountChange = {}): MountEntry {
     const p = normalizeMountPath(path);
+    this.#checkFree(p);
+    return {
+      path: p, type, uuid: randomUUID(), accessor: `${type}_${randomUUID().slice(0, 8)}`, description, options,
+      local: false, sealWrap: false,
+      ...(change.config ? { config: change.config } : {}),
+      ...(change.tokenType !== undefined ? { tokenType: change.tokenType } : {}),
+    };
+  }
+
+  #checkFree(p: string): void {
     for (const m of this.#mounts) {
       if (m.path === p) throw new ArcaError('ERR_INVALID_REQUEST', `path is already in use at ${p}`);
       if (p.startsWith(m.path) || m.path.startsWith(p)) throw new ArcaError('ERR_INVALID_REQUEST', `path "${p}" conflicts with existing mount "${m.path}"`);
     }
-    const entry: MountEntry = {
-      path: p, type, uuid: randomUUID(), accessor: `${type}_${randomUUID().slice(0, 8)}`, description, options,
-      local: false, sealWrap: false,
-    };
-    this.#mounts.push(entry);
-    await this.#save();
+  }
+
+  /** Writes a planned entry into the table (one write; the table in memory changes only once it is stored). */
+  async applyAdd(entry: MountEntry): Promise<void> {
+    this.#checkFree(entry.path);
+    await this.#write([...this.#mounts, entry]);
+  }
+
+  async add(path: string, type: string, options: Record<string, string> = {}, description = ''): Promise<MountEntry> {
+    const entry = this.planAdd(path, type, options, description);
+    await this.applyAdd(entry);
     return entry;
+  }
+
+  async #write(all: MountEntry[]): Promise<void> {
+    await this.#s.put(MOUNTS_PATH, new TextEncoder().encode(JSON.stringify(all)));
+    this.#mounts = all;
   }
 
   /** Replaces a mount's tunable config (sys/mounts/<path>/tune); false when there is no such mount. */
@@ -108,9 +125,7 @@ export class MountTable {
       ...(change.description !== undefined ? { description: change.description } : {}),
       ...(change.tokenType !== undefined ? { tokenType: change.tokenType } : {}),
     };
-    const all = this.#mounts.map((x, j) => (j === i ? next : x));
-    await this.#s.put(MOUNTS_PATH, new TextEncoder().encode(JSON.stringify(all)));
-    this.#mounts = all;
+    await this.#write(this.#mounts.map((x, j) => (j === i ? next : x)));
     return true;
   }
 
@@ -141,9 +156,7 @@ export class MountTable {
   async applyMove(plan: { from: string; moved: MountEntry }): Promise<boolean> {
     const i = this.#mounts.findIndex((x) => x.path === plan.from && x.uuid === plan.moved.uuid);
     if (i < 0 || this.#mounts.some((x) => x.path === plan.moved.path)) return false;
-    const all = this.#mounts.map((x, j) => (j === i ? plan.moved : x));
-    await this.#s.put(MOUNTS_PATH, new TextEncoder().encode(JSON.stringify(all)));
-    this.#mounts = all;
+    await this.#write(this.#mounts.map((x, j) => (j === i ? plan.moved : x)));
     return true;
   }
 
@@ -152,8 +165,7 @@ export class MountTable {
     if (RESERVED.includes(p)) throw new ArcaError('ERR_INVALID_REQUEST', `cannot unmount "${p}"`);
     const m = this.#mounts.find((x) => x.path === p);
     if (!m) return undefined;
-    this.#mounts = this.#mounts.filter((x) => x !== m);
-    await this.#save();
+    await this.#write(this.#mounts.filter((x) => x !== m));
     return m;
   }
 }

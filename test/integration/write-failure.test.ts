@@ -203,4 +203,39 @@ describe('a request whose storage writes fail part-way leaves storage as it was'
     const listed = execFileSync('openssl', ['crl', '-noout', '-text'], { input: crl }).toString();
     assert.match(listed, new RegExp(`Serial Number: ${issued.serial_number.replace(/:/g, '').toUpperCase()}`));
   });
+
+  it('leaves no mount behind when an enable is refused by the engine or its write fails', async () => {
+    const listed = async (path: string) => Object.keys((await root.read('sys/mounts')).body['data'] as Record<string, unknown>).includes(path);
+    // The pki engine refuses the option when it starts: before, the table already held the mount, and
+    // the next unseal failed on it.
+    const bad = await root.request('POST', 'sys/mounts/wf-pki', { type: 'pki', options: { key_storage: 'bogus' } });
+    assert.equal(bad.status, 400, JSON.stringify(bad.body));
+    assert.equal(await listed('wf-pki/'), false);
+    assert.equal((await root.request('POST', 'sys/mounts/wf-pki', { type: 'pki' })).status, 204);
+    // An enable with its config is one write: a failure leaves neither the mount nor its config.
+    const enable = () => root.request('POST', 'sys/auth/wf-up', { type: 'userpass', config: { default_lease_ttl: '5m', max_lease_ttl: '1h' } });
+    const r = await faulted(enable);
+    assert.equal(r.reached, 1);
+    assert.deepEqual(r.left, []);
+    const auths = (await root.read('sys/auth')).body['data'] as Record<string, { config: { default_lease_ttl: number } }>;
+    assert.equal(auths['wf-up/']?.config.default_lease_ttl, 300, 'enabled once the write went through, with its config');
+  });
+
+  it('disables an auth method only once every token it issued is revoked', async () => {
+    await root.write('sys/auth/wf-up2', { type: 'userpass' });
+    await root.write('auth/wf-up2/users/a', { password: 'pw-wf-a' });
+    const tokens: string[] = [];
+    for (let i = 0; i < 3; i++) tokens.push(((await root.write('auth/wf-up2/login/a', { password: 'pw-wf-a' })).body['auth'] as { client_token: string }).client_token);
+    const alive = async (t: string) => (await root.request('POST', 'auth/token/lookup', { token: t })).status === 200;
+    storage.writes = 0;
+    storage.allowed = 1; // one token revoked, then the storage goes away
+    const failed = await root.request('DELETE', 'sys/auth/wf-up2').finally(() => {
+      storage.allowed = undefined;
+    });
+    assert.equal(failed.status, 503);
+    assert.ok(Object.keys((await root.read('sys/auth')).body['data'] as object).includes('wf-up2/'), 'still enabled: a retry can finish the job');
+    assert.equal((await Promise.all(tokens.map(alive))).filter(Boolean).length, 2);
+    assert.equal((await root.request('DELETE', 'sys/auth/wf-up2')).status, 204);
+    assert.deepEqual(await Promise.all(tokens.map(alive)), [false, false, false]);
+  });
 });

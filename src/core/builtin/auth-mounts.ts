@@ -66,8 +66,7 @@ export class AuthMounts implements SystemExtension {
           const path = this.#path(p['path']!);
           // Checked before anything is stored, so a refused config leaves no mount behind.
           const config = enableConfig(path, f.type, f.config);
-          await this.#core().mount(path, f.type, {}, f.description ?? '');
-          await this.#core().mounts.tune(path, config);
+          await this.#core().mount(path, f.type, {}, f.description ?? '', config);
           return ignoredFieldsResponse(VAULT_MOUNT_FIELDS, r.data);
         },
         read: async (_r, p) => {

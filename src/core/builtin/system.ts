@@ -201,8 +201,7 @@ export function createSystemEngine(core: Core, extensions: SystemExtension[] = [
         const [type, ver] = f.type === 'kv-v2' ? ['kv', '2'] : [f.type, options['version']];
         if (type === 'kv') options['version'] = ver ?? '2';
         if (type === 'kv' && options['version'] !== '2') throw new ArcaError('ERR_INVALID_REQUEST', 'only KV version 2 is supported');
-        await core.mount(path, type, options, f.description ?? '');
-        await core.mounts.tune(path, config);
+        await core.mount(path, type, options, f.description ?? '', config);
         return ignoredFieldsResponse(VAULT_MOUNT_FIELDS, r.data);
       },
       delete: async (_r, p) => {
