@@ -226,8 +226,7 @@ export class ControlGroups {
           const { token } = parseFields(TokenField, req.data);
           const e = await this.#d.wraps.lookup(token);
           if (e.kind === 'control-group') throw new ArcaError('ERR_INVALID_REQUEST', 'a control-group request cannot be rewrapped');
-          const spent = await this.#d.wraps.spend(token);
-          const { info } = await this.#d.wraps.create({ ttl: spent.ttl, creationPath: spent.creationPath, kind: 'response', ...(spent.response ? { response: spent.response } : {}) });
+          const { info } = await this.#d.wraps.rewrap(token);
           return { data: { wrap_info: info } };
         },
       });

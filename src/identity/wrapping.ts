@@ -44,12 +44,34 @@ export class WrapStore {
   }
 
   async create(e: Omit<WrapEntry, 'accessor' | 'creationTime'>): Promise<{ token: string; entry: WrapEntry; info: Record<string, unknown> }> {
+    const m = this.#mint(e);
+    await this.#s().commit({ puts: m.puts, expect: [[m.puts[0][0], undefined]] });
+    return m.out;
+  }
+
+  /**
+   * Vault's rewrap: the same response under a new token with the same TTL and creation path. One
+   * commit spends the old token and stores the new one, so a failure leaves the old one valid.
+   */
+  async rewrap(token: unknown): Promise<{ token: string; entry: WrapEntry; info: Record<string, unknown> }> {
+    const r = await this.#read(token);
+    if (!r) throw wrappingInvalid();
+    const { ttl, creationPath, kind, response } = r.entry;
+    const m = this.#mint({ ttl, creationPath, kind, ...(response ? { response } : {}) });
+    const ok = await this.#s().commit({ puts: m.puts, deletes: [r.key, `accessor/${r.entry.accessor}`], expect: [[r.key, r.raw], [m.puts[0][0], undefined]] });
+    if (!ok) throw wrappingInvalid();
+    return m.out;
+  }
+
+  /** A new token for `e`: the records to store and what the caller answers. */
+  #mint(e: Omit<WrapEntry, 'accessor' | 'creationTime'>) {
     if (!Number.isSafeInteger(e.ttl) || e.ttl < 1 || e.ttl > MAX_WRAP_TTL) throw new ArcaError('ERR_FIELD_OUT_OF_RANGE', `wrap TTL must be from 1 to ${MAX_WRAP_TTL} seconds`);
     const token = `hvs.${randomBytes(24).toString('base64url')}`;
     const entry: WrapEntry = { ...e, accessor: toAccessor(randomBytes(18)), creationTime: this.#now() };
     const h = hashOf(token);
-    await this.#s().commit({ puts: [[`token/${h}`, enc.encode(JSON.stringify(entry))], [`accessor/${entry.accessor}`, enc.encode(h)]], expect: [[`token/${h}`, undefined]] });
-    return { token, entry, info: { token, accessor: entry.accessor, ttl: entry.ttl, creation_time: new Date(entry.creationTime).toISOString(), creation_path: entry.creationPath, wrapped_accessor: '' } };
+    const puts: [[string, Uint8Array], [string, Uint8Array]] = [[`token/${h}`, enc.encode(JSON.stringify(entry))], [`accessor/${entry.accessor}`, enc.encode(h)]];
+    const info = { token, accessor: entry.accessor, ttl: entry.ttl, creation_time: new Date(entry.creationTime).toISOString(), creation_path: entry.creationPath, wrapped_accessor: '' };
+    return { puts, out: { token, entry, info } };
   }
 
   /** The stored entry under `key` (`token/<hash>`), expired or not. */

@@ -238,4 +238,14 @@ describe('a request whose storage writes fail part-way leaves storage as it was'
     assert.equal((await root.request('DELETE', 'sys/auth/wf-up2')).status, 204);
     assert.deepEqual(await Promise.all(tokens.map(alive)), [false, false, false]);
   });
+
+  it('rewraps a wrapped response in one write: a failure leaves the old token valid', async () => {
+    const wrapped = await root.request('POST', 'sys/wrapping/wrap', { answer: 'wf-wrapped-value' }, { 'x-vault-wrap-ttl': '5m' });
+    const old = (wrapped.body as { wrap_info: { token: string } }).wrap_info.token;
+    const r = await faulted(() => root.request('POST', 'sys/wrapping/rewrap', { token: old }));
+    assert.ok(r.reached >= 1);
+    assert.deepEqual(r.left, []);
+    // The fault-free attempt rewrapped it: the old token is spent, the new one holds the response.
+    assert.equal((await root.request('POST', 'sys/wrapping/unwrap', { token: old })).status, 400);
+  });
 });
