@@ -214,6 +214,36 @@ describe('bad input over every route: a clear 4xx, never a 5xx, and nothing writ
     }
   }
 
+  /**
+   * Sends what `arb` draws (seeded) and runs `judge` on each answer, with the storage before the
+   * request when no background job ran meanwhile; answers the first failure's message, if any.
+   */
+  async function fuzz(arb: fc.Arbitrary<Sent>, seed: number, numRuns: number, judge: (s: Sent, r: { status: number; text: string }, before: Map<string, string> | undefined) => void): Promise<string | undefined> {
+    let first: string | undefined;
+    await fc
+      .assert(
+        fc.asyncProperty(arb, async (s) => {
+          const sweeps = await settle();
+          const before = snapshot();
+          const r = await send(s);
+          if (r.status === 202 && s.path === 'pki/tidy') pkiTidyStarted = true;
+          const judged = (await settle()) === sweeps ? before : undefined;
+          try {
+            judge(s, r, judged);
+          } catch (err) {
+            first ??= (err as Error).message.split('\n')[0];
+            throw err;
+          }
+        }),
+        { seed, numRuns, endOnFailure: true },
+      )
+      .catch((err: Error) => {
+        // A failure outside `judge` (the request itself threw) is a failure too.
+        first ??= err.message.split('\n')[0];
+      });
+    return first;
+  }
+
   it('fuzzes every registered route and operation', async () => {
     assert.deepEqual(srv.core.listRoutes().filter((r) => r.operations.length === 0).map((r) => r.path), [], 'mounts whose engine lists no routes (they would not be fuzzed)');
     const routes = srv.core.listRoutes().flatMap((r) => r.operations.map((op) => ({ pattern: r.path, op })));
@@ -247,23 +277,8 @@ describe('bad input over every route: a clear 4xx, never a 5xx, and nothing writ
         },
         { requiredKeys: ['method', 'path', 'body'] },
       );
-      let first: string | undefined;
-      await fc.assert(
-        fc.asyncProperty(arb, async (s) => {
-          const sweeps = await settle();
-          const before = snapshot();
-          const r = await send(s);
-          if (r.status === 202 && s.path === 'pki/tidy') pkiTidyStarted = true;
-          const judged = (await settle()) === sweeps ? before : undefined;
-          try {
-            check(s, r, judged, op === 'read' && s.path === 'secret/data/k');
-          } catch (err) {
-            first ??= (err as Error).message.split('\n')[0];
-            throw err;
-          }
-        }),
-        { seed: SEED + i, numRuns: RUNS, endOnFailure: true },
-      ).catch(() => failures.push(`${pattern} ${op}: ${first}`));
+      const failed = await fuzz(arb, SEED + i, RUNS, (s, r, judged) => check(s, r, judged, op === 'read' && s.path === 'secret/data/k'));
+      if (failed) failures.push(`${pattern} ${op}: ${failed}`);
     }
     assert.deepEqual(failures, []);
   });
@@ -273,25 +288,14 @@ describe('bad input over every route: a clear 4xx, never a 5xx, and nothing writ
       fc.record({ method: fc.constant('GET'), path: fc.constantFrom('sys/health', 'sys/seal-status', 'sys/leader', 'sys/init'), body: fc.constant(undefined), query: fc.dictionary(fc.constantFrom('uninitcode', 'sealedcode', 'standbycode', 'activecode', 'standbyok', 'perfstandbyok', 'drsecondarycode'), fc.oneof(fc.constantFrom('0', '99', '100', '200', '204', '429', '599', '600', '99999', '-1', '1e3', 'abc', '', 'true', 'maybe'), fc.string()), { maxKeys: 3 }) }, { requiredKeys: ['method', 'path', 'body'] }),
       fc.record({ method: fc.constantFrom('PUT', 'POST'), path: fc.constantFrom('sys/unseal', 'sys/init'), body: fc.oneof(fc.dictionary(fc.constantFrom('key', 'reset', 'migrate', 'Key', 'RESET', 'secret_shares', 'secret_threshold', 'recovery_shares', 'stored_shares', 'pgp_keys'), jsonValue, { maxKeys: 3 }).map((o) => JSON.stringify(o)), fc.constantFrom(...RAW_BODIES)) }),
     );
-    let first: string | undefined;
-    await fc.assert(
-      fc.asyncProperty(raw, async (s) => {
-        const sweeps = await settle();
-        const before = snapshot();
-        const r = await send(s);
-        try {
-          // sys/health answers with the status the caller chose (e.g. activecode=429): not a refusal.
-          const chosen = s.path === 'sys/health' && r.status !== 400 && Object.values(s.query ?? {}).includes(String(r.status));
-          // (A 204 or 304 carries no body, whatever the server sends.)
-          if (chosen && r.status !== 204 && r.status !== 304) assert.equal((JSON.parse(r.text) as { initialized?: unknown }).initialized, true, `health body: ${r.text.slice(0, 200)}`);
-          else if (!chosen) check(s, r, (await settle()) === sweeps ? before : undefined, false);
-        } catch (err) {
-          first ??= (err as Error).message.split('\n')[0];
-          throw err;
-        }
-      }),
-      { seed: SEED, numRuns: RUNS * 10, endOnFailure: true },
-    ).catch(() => assert.fail(first));
+    const failed = await fuzz(raw, SEED, RUNS * 10, (s, r, judged) => {
+      // sys/health answers with the status the caller chose (e.g. activecode=429): not a refusal.
+      const chosen = s.path === 'sys/health' && r.status !== 400 && Object.values(s.query ?? {}).includes(String(r.status));
+      // (A 204 or 304 carries no body, whatever the server sends.)
+      if (chosen && r.status !== 204 && r.status !== 304) assert.equal((JSON.parse(r.text) as { initialized?: unknown }).initialized, true, `health body: ${r.text.slice(0, 200)}`);
+      else if (!chosen) check(s, r, judged, false);
+    });
+    assert.equal(failed, undefined);
     assert.equal(srv.core.state, 'unsealed');
   });
 
