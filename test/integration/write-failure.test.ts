@@ -19,6 +19,7 @@ import { silentLogger } from '../../src/log/index.ts';
 import { assembleServer, type RunningServer } from '../../src/server/index.ts';
 import { devBootstrap } from '../../src/server/dev.ts';
 import { type CommitOps, InmemStorage } from '../../src/storage/index.ts';
+import { tempDir } from '../harness/index.ts';
 import { MATRIX_ROOT, ROWS, type Row } from './route-rows.ts';
 
 /** Real in-memory storage that refuses every write after `allowed` writes, as an unreachable backend does. */
@@ -247,5 +248,32 @@ describe('a request whose storage writes fail part-way leaves storage as it was'
     assert.deepEqual(r.left, []);
     // The fault-free attempt rewrapped it: the old token is spent, the new one holds the response.
     assert.equal((await root.request('POST', 'sys/wrapping/unwrap', { token: old })).status, 400);
+  });
+
+  it('enables and disables an audit device as stored: a failed write leaves it as it was, in storage and in effect', async () => {
+    const dir = await tempDir();
+    try {
+      const devices = async () => Object.keys((await root.read('sys/audit')).body['data'] as Record<string, unknown>);
+      const failingOnce = async (request: () => Promise<{ status: number }>) => {
+        storage.allowed = 0;
+        try {
+          return (await request()).status;
+        } finally {
+          storage.allowed = undefined;
+        }
+      };
+      const enable = () => root.request('PUT', 'sys/audit/wf-file', { type: 'file', options: { file_path: `${dir.path}/audit.log` } });
+      assert.equal(await failingOnce(enable), 503);
+      assert.deepEqual(await devices(), [], 'not stored, so not enabled');
+      assert.equal((await enable()).status, 204, 'a retry enables it');
+      assert.deepEqual(await devices(), ['wf-file/']);
+      const disable = () => root.request('DELETE', 'sys/audit/wf-file');
+      assert.equal(await failingOnce(disable), 503);
+      assert.deepEqual(await devices(), ['wf-file/'], 'still stored, so still enabled');
+      assert.equal((await disable()).status, 204);
+      assert.deepEqual(await devices(), []);
+    } finally {
+      await dir.remove();
+    }
   });
 });

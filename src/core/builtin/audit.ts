@@ -140,8 +140,10 @@ export class AuditManager implements AuditSink, SystemExtension {
     };
   }
 
-  async #save(): Promise<void> {
-    await this.#storage().put('devices', enc.encode(JSON.stringify(this.#configs)));
+  /** Stores the device list; the list in memory follows only once it is stored. */
+  async #save(configs: DeviceConfig[]): Promise<void> {
+    await this.#storage().put('devices', enc.encode(JSON.stringify(configs)));
+    this.#configs = configs;
   }
 
   register(router: EngineRouter): void {
@@ -159,16 +161,22 @@ export class AuditManager implements AuditSink, SystemExtension {
           if (this.#configs.some((c) => c.path === path)) throw new ArcaError('ERR_INVALID_REQUEST', `path already in use: ${path}`);
           const cfg: DeviceConfig = { path, type: f.type, description: f.description ?? '', options: f.options ?? {} };
           const dev = buildDevice(cfg);
-          await (await this.#b()).addDevice(dev);
-          this.#configs.push(cfg);
-          await this.#save();
+          const b = await this.#b();
+          await b.addDevice(dev);
+          try {
+            await this.#save([...this.#configs, cfg]);
+          } catch (err) {
+            // Not stored, so not enabled: the device stops again (a retry starts it afresh).
+            await b.removeDevice(path).catch(() => undefined);
+            throw err;
+          }
           return ignoredFieldsResponse(AUDIT_ENABLE_FIELDS, r.data);
         },
         delete: async (_r, p) => {
           const path = `${p['path']!.replace(/\/+$/, '')}/`;
+          // Stored first: a failed write leaves the device enabled and writing, as the stored config says.
+          if (this.#configs.some((c) => c.path === path)) await this.#save(this.#configs.filter((c) => c.path !== path));
           await (await this.#b()).removeDevice(path);
-          this.#configs = this.#configs.filter((c) => c.path !== path);
-          await this.#save();
           return undefined;
         },
       })
