@@ -15,7 +15,7 @@ import { AttemptLimits } from './attempt-limits.ts';
 import { type CoreRoute, type CoreRouteResult, CoreRoutes, routeHandler } from './core-routes.ts';
 import type { EngineRegistry } from './engine-registry.ts';
 import { loginTokenShape } from './login-token.ts';
-import { type MountChange, MountTable, type MountEntry, normalizeMountPath } from './mounts.ts';
+import { type MountChange, MountTable, type MountEntry } from './mounts.ts';
 import type { AuditSink } from './audit-sink.ts';
 import { ExpirySweep } from './expiry-sweep.ts';
 import { KeyHolders } from './key-holders.ts';
@@ -343,13 +343,12 @@ export class Core {
   }
 
   async unmount(path: string): Promise<void> {
-    const p = normalizeMountPath(path);
-    const cur = this.mounts.all.find((x) => x.path === p);
+    const cur = this.mounts.planRemove(path);
     // Disabling an auth method logs out everyone it logged in, as in Vault: its stored tokens are
     // revoked first, so a failure part-way leaves the method enabled and a retry revokes the rest;
     // its batch tokens stop resolving with its accessor once it is gone. (A login still in flight when
     // the mount goes may finish after this scan; its token then lives to its TTL.)
-    if (cur?.path.startsWith('auth/') && cur.path !== 'auth/token/') {
+    if (cur?.path.startsWith('auth/')) {
       const revoked = await this.tokens.revokeIssuedUnder(cur.path);
       this.log.info({ mount: cur.path, revoked }, 'auth method disabling: its tokens were revoked');
     }

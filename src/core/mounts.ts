@@ -160,12 +160,16 @@ export class MountTable {
     return true;
   }
 
-  async remove(path: string): Promise<MountEntry | undefined> {
+  /** The entry an unmount of `path` would remove (undefined: none there), checked, changing nothing. */
+  planRemove(path: string): MountEntry | undefined {
     const p = normalizeMountPath(path);
     if (RESERVED.includes(p)) throw new ArcaError('ERR_INVALID_REQUEST', `cannot unmount "${p}"`);
-    const m = this.#mounts.find((x) => x.path === p);
-    if (!m) return undefined;
-    await this.#write(this.#mounts.filter((x) => x !== m));
+    return this.#mounts.find((x) => x.path === p);
+  }
+
+  async remove(path: string): Promise<MountEntry | undefined> {
+    const m = this.planRemove(path);
+    if (m) await this.#write(this.#mounts.filter((x) => x !== m));
     return m;
   }
 }

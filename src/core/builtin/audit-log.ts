@@ -7,7 +7,7 @@
  * limit (1..1000, default 100), operation, path_prefix, type (request|response), errors_only.
  */
 import { z } from 'zod';
-import { type AuditBroker, fileDevicePath, readAuditLog } from '../../audit/index.ts';
+import { type AuditBroker, type AuditLogAnswer, fileDevicePath, readAuditLog } from '../../audit/index.ts';
 import { parseFields, vBool, vIntIn } from '../../engines/index.ts';
 import { ArcaError } from '../../errors/index.ts';
 
@@ -30,7 +30,7 @@ interface FileConfig {
 /** How long to wait for entries still in the spools before reading (best effort). */
 const FLUSH_MS = 2000;
 
-export async function readAuditLogRoute(requestId: string, data: Record<string, unknown>, configs: readonly FileConfig[], broker: AuditBroker): Promise<Record<string, unknown>> {
+export async function readAuditLogRoute(requestId: string, data: Record<string, unknown>, configs: readonly FileConfig[], broker: AuditBroker): Promise<AuditLogAnswer & { device: string; key_id: string }> {
   const q = parseFields(Query, data);
   const files = configs.filter((c) => c.type === 'file');
   let cfg: FileConfig | undefined;

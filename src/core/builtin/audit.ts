@@ -185,8 +185,8 @@ export class AuditManager implements AuditSink, SystemExtension {
         read: async (r) => {
           const data = await readAuditLogRoute(r.id, r.data, this.#configs, await this.#b());
           // The entries are in the log already: the audit entry of this read says how many it returned.
-          const { entries, ...rest } = data as { entries: unknown[] };
-          return { data, auditData: { ...rest, entries_returned: entries.length } };
+          const { entries, ...rest } = data;
+          return { data: { ...data }, auditData: { ...rest, entries_returned: entries.length } };
         },
       })
       // Arca's (no Vault equivalent): sign the log now, so `arca audit verify` can prove a live log

@@ -84,10 +84,10 @@ function clampRotatePeriod(s: number): number {
   return s > 0 ? Math.min(Math.trunc(s), MAX_DURATION.s) : 0;
 }
 
-/** The version used for encryption when the caller names none. */
 /** The version fields of a key just created: one version, every version allowed. */
 export const NEW_KEY_VERSIONS = { minDecryptionVersion: 1, minEncryptionVersion: 0, latestVersion: 1 } as const;
 
+/** The version an encryption uses: the latest when the caller names none (0), else the one named, if allowed. */
 export function encryptionVersion(p: Pick<KeyPolicy, 'latestVersion' | 'minEncryptionVersion' | 'minDecryptionVersion'>, requested: number): number {
   if (requested === 0) return p.latestVersion;
   if (requested > p.latestVersion) {
