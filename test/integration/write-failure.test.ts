@@ -88,7 +88,6 @@ const OTHER_ROWS: Pick<Row, 'method' | 'path' | 'body'>[] = [
   { method: 'POST', path: 'wf-kv/destroy/a', body: { versions: [1] } },
   { method: 'DELETE', path: 'wf-kv/metadata/a' },
   { method: 'DELETE', path: 'sys/mounts/wf-kv' },
-  { method: 'POST', path: 'pki/revoke', body: { serial_number: '00' } },
   { method: 'POST', path: 'transit/keys/wf-t', body: {} },
   { method: 'POST', path: 'transit/keys/wf-t/rotate', body: {} },
   { method: 'POST', path: 'transit/keys/wf-t/config', body: { deletion_allowed: true, min_decryption_version: 2 } },
