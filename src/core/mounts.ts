@@ -88,8 +88,10 @@ export class MountTable {
     };
   }
 
-  #checkFree(p: string): void {
+  /** Refuses a path taken by, inside or around another mount (`except`: the one being moved there). */
+  #checkFree(p: string, except?: MountEntry): void {
     for (const m of this.#mounts) {
+      if (m === except) continue;
       if (m.path === p) throw new ArcaError('ERR_INVALID_REQUEST', `path is already in use at ${p}`);
       if (p.startsWith(m.path) || m.path.startsWith(p)) throw new ArcaError('ERR_INVALID_REQUEST', `path "${p}" conflicts with existing mount "${m.path}"`);
     }
@@ -140,14 +142,10 @@ export class MountTable {
     if (f.startsWith('auth/') || t.startsWith('auth/')) {
       throw new ArcaError('ERR_INVALID_REQUEST', 'auth methods cannot be moved: the tokens they issued are recorded under their path; enable the method at the new path and copy its config and roles');
     }
-    if ([...RESERVED, 'identity/', 'sys/'].includes(f)) throw new ArcaError('ERR_INVALID_REQUEST', `cannot remount "${f}"`);
+    if ([...RESERVED, 'identity/'].includes(f)) throw new ArcaError('ERR_INVALID_REQUEST', `cannot remount "${f}"`);
     const cur = this.#mounts.find((x) => x.path === f);
     if (!cur) throw new ArcaError('ERR_INVALID_REQUEST', `no secret engine mount at ${f}`);
-    for (const m of this.#mounts) {
-      if (m === cur) continue;
-      if (m.path === t) throw new ArcaError('ERR_INVALID_REQUEST', `path is already in use at ${t}`);
-      if (t.startsWith(m.path) || m.path.startsWith(t)) throw new ArcaError('ERR_INVALID_REQUEST', `path "${t}" conflicts with existing mount "${m.path}"`);
-    }
+    this.#checkFree(t, cur);
     if (t === f || t.startsWith(f) || f.startsWith(t)) throw new ArcaError('ERR_INVALID_REQUEST', `cannot move "${f}" to "${t}": one path contains the other`);
     return { from: f, moved: { ...cur, path: t } };
   }
@@ -155,7 +153,13 @@ export class MountTable {
   /** Writes a planned move (the entry with this uuid takes its new path); false if the table changed since. */
   async applyMove(plan: { from: string; moved: MountEntry }): Promise<boolean> {
     const i = this.#mounts.findIndex((x) => x.path === plan.from && x.uuid === plan.moved.uuid);
-    if (i < 0 || this.#mounts.some((x) => x.path === plan.moved.path)) return false;
+    if (i < 0) return false;
+    // A mount enabled at, inside or around the target meanwhile: the table changed.
+    try {
+      this.#checkFree(plan.moved.path, this.#mounts[i]);
+    } catch {
+      return false;
+    }
     await this.#write(this.#mounts.map((x, j) => (j === i ? plan.moved : x)));
     return true;
   }

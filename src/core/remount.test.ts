@@ -64,6 +64,14 @@ describe('sys/remount in the core', () => {
     assert.deepEqual(core.mounts.all.map((m) => m.path).filter((p) => p.includes('notes')), ['team/notes/']);
   });
 
+  it('refuses a move whose target was taken around or inside meanwhile (a mount enabled while the new engine started)', async () => {
+    const { core } = await server();
+    const plan = core.mounts.planMove('notes/', 'team/');
+    await core.mounts.add('team/sub/', 'notes');
+    assert.equal(await core.mounts.applyMove(plan), false);
+    assert.deepEqual(core.mounts.all.map((m) => m.path).filter((p) => p.includes('notes') || p.startsWith('team')), ['notes/', 'team/sub/']);
+  });
+
   it('changes nothing when the engine cannot start at the new path', async () => {
     const { core, call, state } = await server();
     state.failing = true;

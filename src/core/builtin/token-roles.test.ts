@@ -46,6 +46,8 @@ describe("a role-based create's policies", () => {
     assert.throws(() => resolveRolePolicies(r, ['other'], parent, false), bad(/child policies must be subset of parent/));
     assert.throws(() => resolveRolePolicies(r, [], parent, false), bad(/"ops" is disallowed/), "the parent's own policies are checked too");
     assert.deepEqual(resolveRolePolicies(r, ['other'], { policies: ['root'], root: true }, false), ['default', 'other']);
+    // Vault's rule for any token create: `root` stands alone (as auth/token/create without a role).
+    assert.deepEqual(resolveRolePolicies(role({}), ['root', 'x'], { policies: ['root'], root: true }, false), ['root']);
   });
 
   it('refuses disallowed policies (and globs), and leaves default out when asked or disallowed', () => {

@@ -60,7 +60,14 @@ export const RoleFields = z.object({
   token_type: tokenFieldsShape.token_type,
 });
 
+/** A policy list as stored: trimmed, lower-case, without blanks or repeats, sorted. */
 const norm = (l: string[]) => [...new Set(l.map((p) => p.trim().toLowerCase()).filter((p) => p !== ''))].sort();
+
+/** The policies a new token gets from a request's list: `norm`, and Vault's rule that `root` stands alone. */
+export function sanitizePolicies(l: string[]): string[] {
+  const out = norm(l);
+  return out.includes('root') ? ['root'] : out;
+}
 
 /** The given fields over `current` (an upsert), the new name winning over its older one, then Vault's checks. */
 export function mergeRole(current: Readonly<TokenRole>, data: Record<string, unknown>): TokenRole {
@@ -153,7 +160,7 @@ export function resolveRolePolicies(
   noDefaultPolicy: boolean,
 ): string[] {
   const restricted = role.allowed_policies.length > 0 || role.allowed_policies_glob.length > 0;
-  let policies = norm(requested.length ? requested : restricted ? role.allowed_policies : parent.policies);
+  let policies = sanitizePolicies(requested.length ? requested : restricted ? role.allowed_policies : parent.policies);
   if (policies.includes('root') && !parent.root) throw new ArcaError('ERR_INVALID_REQUEST', 'root tokens may not be created through a token role by a non-root token');
   if (restricted) {
     const outside = policies.filter((p) => p !== 'default' && !role.allowed_policies.includes(p) && !role.allowed_policies_glob.some((g) => globMatch(g, p)));

@@ -14,7 +14,7 @@ import { MAX_DURATION_SECONDS, MAX_NUM_USES } from '../token-ttl.ts';
 import { BATCH_MAX_CHARS } from '../batch-tokens.ts';
 import { loginTokenIsBatch, mountTtls } from '../login-token.ts';
 import type { TokenEntry } from '../tokens.ts';
-import { resolveRolePolicies, RoleFields, roleData, type TokenRole, TokenRoles } from './token-roles.ts';
+import { resolveRolePolicies, RoleFields, roleData, sanitizePolicies, type TokenRole, TokenRoles } from './token-roles.ts';
 
 /** A duration field with its allowed range in the message (never the value sent). */
 const duration = z.union([z.number(), z.string().max(64)]).transform((v, ctx) => {
@@ -74,11 +74,6 @@ const TokenField = z.object({ token: z.string({ message: 'missing token ID' }).m
 const AccessorField = z.object({ accessor: z.string().min(1, 'missing accessor') });
 
 /** Vault's policy normalisation: trimmed, lower-case, unique, sorted; `root` stands alone. */
-function sanitizePolicies(p: string[]): string[] {
-  const out = [...new Set(p.map((s) => s.trim().toLowerCase()).filter((s) => s !== ''))].sort();
-  return out.includes('root') ? ['root'] : out;
-}
-
 function iso(sec: number): string {
   return new Date(sec * 1000).toISOString();
 }
