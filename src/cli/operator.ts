@@ -98,14 +98,15 @@ export function register(cmd: Command): void {
     .option('--nonce <nonce>', "give one key share to the attempt with this nonce (each key holder runs this)")
     .option('--status', "show the attempt's progress")
     .option('--cancel', 'cancel the attempt and drop the shares given')
-    .option('--decode <encoded>', "decode the last key holder's encoded token with --otp (locally, nothing is sent)")
+    .option('--decode <encoded>', "decode the last key holder's encoded token with --otp (locally, nothing is sent); `-` reads it from stdin, keeping it out of shell history")
     .action(async (key: string | undefined, f: ClientFlags & { init?: boolean; otp?: string; nonce?: string; status?: boolean; cancel?: boolean; decode?: string }) => {
       await guarded(async () => {
         const modes = [f.init, f.nonce !== undefined, f.status, f.cancel, f.decode !== undefined].filter(Boolean).length;
         if (modes !== 1) throw new UsageError('give exactly one of --init, --nonce, --status, --cancel or --decode');
         if (f.decode !== undefined) {
           if (!f.otp) throw new UsageError('--decode needs --otp: the OTP printed by --init');
-          process.stdout.write(`${decodeRootToken(f.decode, f.otp)}\n`);
+          const encoded = f.decode === '-' ? await readKeyFromStdin('Encoded token (will be hidden): ') : f.decode;
+          process.stdout.write(`${decodeRootToken(encoded, f.otp)}\n`);
           return;
         }
         const { client, format } = clientFrom(f);

@@ -64,6 +64,10 @@ describe('generate a root token from key shares (sys/generate-root)', () => {
     const decoded = await runArca(env, ['operator', 'generate-root', '--decode', done.encoded_token, '--otp', otp]);
     assert.equal(decoded.code, 0, decoded.stderr);
     const token = decoded.out.trim();
+    // `--decode -` (Vault's -decode=-): the encoded token from stdin, never on the command line.
+    const piped = await runArca(env, ['operator', 'generate-root', '--decode', '-', '--otp', otp], `${done.encoded_token}\n`);
+    assert.equal(piped.code, 0, piped.stderr);
+    assert.equal(piped.out.trim(), token);
     secrets.push(otp, done.encoded_token, token);
     const self = await srv.client(token).read('auth/token/lookup-self');
     assert.deepEqual((self.body['data'] as { policies: string[] }).policies, ['root']);
