@@ -17,9 +17,10 @@ import { parseFields } from '../engines/index.ts';
 import type { ShareSet } from '../seal/index.ts';
 import type { CoreRouteResult, CoreRoutes } from './core-routes.ts';
 import { KeyQuorum, type QuorumLimits } from './key-quorum.ts';
+import { SERVICE_TOKEN_LENGTH } from './tokens.ts';
 
-/** Length of the tokens Arca issues (`hvs.` + 32 base64url characters): the OTP must match it. */
-export const ROOT_OTP_LENGTH = 36;
+/** The OTP is as long as the root token it masks. */
+export const ROOT_OTP_LENGTH = SERVICE_TOKEN_LENGTH;
 const BASE62 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
 function newOtp(): string {

@@ -11,7 +11,7 @@
  */
 import { z } from 'zod';
 import { assertShareParams } from '../crypto/index.ts';
-import { ArcaError } from '../errors/index.ts';
+import { ArcaError, isArcaError } from '../errors/index.ts';
 import { parseFields, vBool, vInt } from '../engines/index.ts';
 import type { ShareSet } from '../seal/index.ts';
 import type { CoreRouteResult, CoreRoutes } from './core-routes.ts';
@@ -100,7 +100,7 @@ export class Rekey {
     try {
       fresh = await this.#d.rekey(this.#target, done.secret, done.params.shares, done.params.threshold);
     } catch (err) {
-      if (err instanceof ArcaError && err.code === 'ERR_SEAL_UNSEAL_FAILED') this.#d.failed(clientAddr);
+      if (isArcaError(err, 'ERR_SEAL_UNSEAL_FAILED')) this.#d.failed(clientAddr);
       throw err;
     } finally {
       done.secret.fill(0);

@@ -89,6 +89,10 @@ export interface CreateTokenOptions {
 }
 
 const TOKEN_PREFIX = 'hvs.';
+/** Random bytes in a service token's value. */
+const TOKEN_RANDOM_BYTES = 24;
+/** Length of the service tokens Arca mints: the prefix and the base64url of the random bytes. */
+export const SERVICE_TOKEN_LENGTH = TOKEN_PREFIX.length + Math.ceil((TOKEN_RANDOM_BYTES * 4) / 3);
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 /** The sweep's reads: one-off, not kept in the barrier's cache (see #stored). */
@@ -204,7 +208,7 @@ export class TokenStore {
     if (o.id !== undefined && isBatchToken(o.id)) throw new ArcaError('ERR_INVALID_REQUEST', 'a token id cannot start with "hvb." (the batch-token prefix): choose another root token id');
     // One CSPRNG call for the token and its accessor: a call costs as much as both draws' bytes
     // (profiled: the two calls were 7% of a login's CPU). Nothing is pooled beyond this token.
-    const random = randomBytes(o.id === undefined ? 42 : 18);
+    const random = randomBytes(o.id === undefined ? 18 + TOKEN_RANDOM_BYTES : 18);
     const token = o.id ?? TOKEN_PREFIX + random.subarray(18).toString('base64url');
     // Once the salt is loaded the HMAC needs no await (each is a microtask hop per login).
     const id = this.#salt ? hmacId(this.#salt, token) : await this.#hash(token);

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { createLocalJWKSet, exportJWK, generateKeyPair, type JWTPayload, jwtVerify, SignJWT } from 'jose';
 import * as client from 'openid-client';
 import { isArcaError } from '../../errors/index.ts';
+import { CLOCK_TOLERANCE_SECONDS } from './engine.ts';
 import { callbackRefusal } from './refusal.ts';
 
 const ISSUER = 'https://op.example.test';
@@ -17,7 +18,7 @@ const sign = (claims: JWTPayload, key = own.privateKey, kid = 'k1') => new SignJ
 async function joseError(token: string): Promise<unknown> {
   const jwks = createLocalJWKSet({ keys: [{ ...(await exportJWK(own.publicKey)), kid: 'k1', alg: 'RS256' }] });
   try {
-    await jwtVerify(token, jwks, { issuer: ISSUER, audience: 'arca', clockTolerance: 30 });
+    await jwtVerify(token, jwks, { issuer: ISSUER, audience: 'arca', clockTolerance: CLOCK_TOLERANCE_SECONDS });
   } catch (err) {
     return err;
   }
@@ -26,7 +27,7 @@ async function joseError(token: string): Promise<unknown> {
 
 /** What openid-client's code redemption throws when the token endpoint answers `status` and `body` (a custom fetch: no network). */
 async function grantError(status: number, body: Record<string, unknown>): Promise<unknown> {
-  const cfg = new client.Configuration({ issuer: ISSUER, token_endpoint: `${ISSUER}/token`, jwks_uri: `${ISSUER}/jwks` }, 'arca', { client_secret: 'arca-secret', [client.clockTolerance]: 30 });
+  const cfg = new client.Configuration({ issuer: ISSUER, token_endpoint: `${ISSUER}/token`, jwks_uri: `${ISSUER}/jwks` }, 'arca', { client_secret: 'arca-secret', [client.clockTolerance]: CLOCK_TOLERANCE_SECONDS });
   cfg[client.customFetch] = async () => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
   try {
     await client.authorizationCodeGrant(cfg, new URL(`https://app.example.test/cb?code=${CODE}&state=state-1`), {
