@@ -196,13 +196,28 @@ export class SealManager {
   }
 
   async #openWith(unwrap: (blob: Uint8Array) => Promise<Uint8Array> | Uint8Array): Promise<void> {
-    const blob = await this.#raw.get(ROOT_KEY_PATH);
-    if (!blob) throw new ArcaError('ERR_INTERNAL', 'root key record is missing from storage', { expose: false });
-    const rootKey = await unwrap(blob);
+    const rootKey = await unwrap(await this.#storedRootKey());
     try {
       await this.#barrier.unseal(rootKey);
     } finally {
       wipe(rootKey);
+    }
+  }
+
+  async #storedRootKey(): Promise<Uint8Array> {
+    const blob = await this.#raw.get(ROOT_KEY_PATH);
+    if (!blob) throw new ArcaError('ERR_INTERNAL', 'root key record is missing from storage', { expose: false });
+    return blob;
+  }
+
+  /** The stored root key record, and the root key in it if `unsealKey` opens it (the caller wipes it). */
+  async #openRootKey(unsealKey: Uint8Array, initId: string): Promise<{ blob: Uint8Array; rootKey: Uint8Array | undefined }> {
+    const blob = await this.#storedRootKey();
+    try {
+      return { blob, rootKey: open(unsealKey, blob, rootAad(initId), 'ERR_CRYPTO_DECRYPT') };
+    } catch (err) {
+      if (isArcaError(err, 'ERR_CRYPTO_DECRYPT')) return { blob, rootKey: undefined };
+      throw err;
     }
   }
 
@@ -224,15 +239,10 @@ export class SealManager {
     const rec = await readSealRecord(this.#raw);
     if (!rec) throw new ArcaError('ERR_NOT_INITIALIZED', 'Vault is not initialized');
     if (!rec.unseal) return this.#isRecoveryKey(rec, secret);
-    const blob = await this.#raw.get(ROOT_KEY_PATH);
-    if (!blob) throw new ArcaError('ERR_INTERNAL', 'root key record is missing from storage', { expose: false });
-    try {
-      wipe(open(secret, blob, rootAad(rec.initId), 'ERR_CRYPTO_DECRYPT'));
-      return true;
-    } catch (err) {
-      if (isArcaError(err, 'ERR_CRYPTO_DECRYPT')) return false;
-      throw err;
-    }
+    const { rootKey } = await this.#openRootKey(secret, rec.initId);
+    if (!rootKey) return false;
+    wipe(rootKey);
+    return true;
   }
 
   /** Whether `secret` is the recovery key of the stored record `rec` (see verifyCombined). */
@@ -267,15 +277,8 @@ export class SealManager {
     try {
       if (target === 'unseal') {
         if (!rec.unseal) throw new ArcaError('ERR_INVALID_REQUEST', 'this server auto-unseals with its HSM and has no unseal keys: rekey its recovery keys (sys/rekey-recovery-key)');
-        const blob = await this.#raw.get(ROOT_KEY_PATH);
-        if (!blob) throw new ArcaError('ERR_INTERNAL', 'root key record is missing from storage', { expose: false });
-        let rootKey: Uint8Array;
-        try {
-          rootKey = open(secret, blob, rootAad(rec.initId), 'ERR_CRYPTO_DECRYPT');
-        } catch (err) {
-          if (isArcaError(err, 'ERR_CRYPTO_DECRYPT')) throw new ArcaError('ERR_SEAL_UNSEAL_FAILED', "rekey failed: the combined keys did not open the root key (they are not this server's); nothing was changed");
-          throw err;
-        }
+        const { blob, rootKey } = await this.#openRootKey(secret, rec.initId);
+        if (!rootKey) throw new ArcaError('ERR_SEAL_UNSEAL_FAILED', "rekey failed: the combined keys did not open the root key (they are not this server's); nothing was changed");
         try {
           puts.push([ROOT_KEY_PATH, seal(fresh, rootKey, rootAad(rec.initId))]);
         } finally {
