@@ -4,13 +4,16 @@ import { silentLogger } from '../log/index.ts';
 import { HaManager, type LeaseStore } from './manager.ts';
 
 /** A lease that this replica always gets, and a clock the test moves (no timers involved). */
-function world(takeoverMs: number) {
+function world(takeoverMs: number, wins = true) {
   let now = 0;
-  const calls = { acquire: 0, standby: 0, active: 0 };
+  const calls = { acquire: 0, standby: 0, active: 0, heartbeat: 0 };
   const lease: LeaseStore = {
     tryAcquire: async () => {
       calls.acquire++;
-      return true;
+      return wins;
+    },
+    heartbeat: async () => {
+      calls.heartbeat++;
     },
     release: async () => {},
     current: async () => undefined,
@@ -58,6 +61,19 @@ describe('HA manager', () => {
     // The round steps down first (its deadline passed), then takes the lease again as a new term.
     assert.equal(w.calls.standby, 1, 'stepped down: the lease could have been taken over meanwhile');
     assert.equal(w.calls.active, 2);
+    await w.m.stop();
+  });
+
+  it('sends a heartbeat at most every third of the lease, not on every standby round', async () => {
+    const w = world(0, false);
+    await w.m.settle();
+    assert.equal(w.calls.heartbeat, 1, 'the first round says the replica is there');
+    for (let i = 0; i < 6; i++) {
+      w.advance(1000); // a standby round every second
+      await w.m.settle();
+    }
+    assert.equal(w.calls.acquire, 7, 'every round campaigned');
+    assert.equal(w.calls.heartbeat, 4, 'one beat per 2 s (lease 6 s / 3): at 0, 2, 4 and 6 s');
     await w.m.stop();
   });
 });

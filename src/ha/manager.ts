@@ -41,6 +41,7 @@ export class HaManager {
   readonly id: string;
   readonly #lease: LeaseStore;
   #beating = false;
+  #lastBeat = Number.NEGATIVE_INFINITY;
   readonly #apiAddr: string;
   readonly #leaseSeconds: number;
   readonly #cb: HaCallbacks;
@@ -133,7 +134,10 @@ export class HaManager {
    * must never delay the lease renewal, so it is not awaited, and one at a time.
    */
   #heartbeat(): void {
-    if (this.#beating || !this.#lease.heartbeat) return;
+    // A third of the lease apart at most (a standby's round comes every second): a row lives
+    // max(3, leaseSeconds) s, so two beats always overlap, for half the writes of one per round.
+    if (this.#beating || !this.#lease.heartbeat || this.#now() - this.#lastBeat < (this.#leaseSeconds * 1000) / 3) return;
+    this.#lastBeat = this.#now();
     this.#beating = true;
     this.#lease
       .heartbeat(this.id, this.#apiAddr, Math.max(3, this.#leaseSeconds))
