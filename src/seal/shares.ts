@@ -10,14 +10,16 @@ import type { ShareSet } from './records.ts';
 /** Share bytes = 32-byte secret share + 1 x-coordinate byte. */
 export const SHARE_LEN = 33;
 
-export function decodeShare(input: unknown): Uint8Array {
+/** `keys` names the kind of share in refusals (e.g. `unseal keys`, `recovery keys`). */
+export function decodeShare(input: unknown, keys = 'unseal keys'): Uint8Array {
+  const one = keys.replace(/s$/, '');
   if (typeof input !== 'string' || input.trim() === '') {
-    throw new ArcaError('ERR_SEAL_SHARE_MALFORMED', 'key must be a non-empty string: an unseal key in hex or base64 as returned by init');
+    throw new ArcaError('ERR_SEAL_SHARE_MALFORMED', `key must be a non-empty string: one of the ${keys} in hex or base64 as init returned them`);
   }
   const s = input.trim();
   const bytes = (s.length === SHARE_LEN * 2 ? decodeHexStrict(s) : undefined) ?? decodeB64Strict(s);
   if (!bytes || bytes.length !== SHARE_LEN) {
-    throw new ArcaError('ERR_SEAL_SHARE_MALFORMED', `key is not a valid unseal key: expected ${SHARE_LEN} bytes in hex (${SHARE_LEN * 2} characters) or base64`);
+    throw new ArcaError('ERR_SEAL_SHARE_MALFORMED', `key is not a valid ${one}: expected ${SHARE_LEN} bytes in hex (${SHARE_LEN * 2} characters) or base64`);
   }
   return bytes;
 }
@@ -61,7 +63,7 @@ export class ShareCollector {
 
   /** Adds a share; returns the combined secret once the threshold is reached (and resets). */
   async add(input: unknown): Promise<Uint8Array | undefined> {
-    const share = decodeShare(input);
+    const share = decodeShare(input, this.#label.keys);
     const idx = matchShare(this.#salt, share, this.#set.fingerprints);
     if (idx < 0) {
       throw new ArcaError('ERR_SEAL_SHARE_UNKNOWN', `this key is not one of the ${this.#label.keys} of this server (from another init, or altered); ${this.#label.progress} is unchanged`);
