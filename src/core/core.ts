@@ -5,11 +5,11 @@
  */
 import { ArcaError, HTTP_STATUS, isArcaError, toArcaError } from '../errors/index.ts';
 import type { Logger } from '../log/index.ts';
-import { Barrier } from '../barrier/index.ts';
+import { Barrier, KEYRING_PATH } from '../barrier/index.ts';
 import { addrInCidrs, type AuthContext, type Engine, type EngineRequest, type EngineResponse, type Operation } from '../engines/index.ts';
 import type { ControlGroup } from '../policy/index.ts';
 import type { AutoSeal } from '../seal/index.ts';
-import { StorageView, type Storage } from '../storage/index.ts';
+import { InmemStorage, StorageView, type Storage } from '../storage/index.ts';
 import { allows, type Authorizer, canFunction, DENY_ALL, isUnauthenticated, ROOT_AUTHORIZER } from './authz.ts';
 import { AttemptLimits } from './attempt-limits.ts';
 import { type CoreRoute, type CoreRouteResult, CoreRoutes, routeHandler } from './core-routes.ts';
@@ -162,23 +162,44 @@ export class Core {
   }
 
   async init(p: InitParams & { rootTokenId?: string }): Promise<{ keys: string[]; keysBase64: string[]; recoveryKeys: string[]; recoveryKeysBase64: string[]; rootToken: string }> {
-    const r = await this.seal.init(p);
+    let token = '';
+    const r = await this.seal.init(p, async (rootKey, keyring) => {
+      const staged = await this.#initialState(rootKey, keyring, p.rootTokenId);
+      token = staged.token;
+      return staged.puts;
+    });
     try {
       await this.barrier.unseal(r.rootKey);
     } finally {
       r.rootKey.fill(0);
     }
-    const tokens = this.#newTokenStore();
-    const { token } = await tokens.create({ policies: ['root'], displayName: 'root', path: 'auth/token/root', id: p.rootTokenId, noParent: true });
-    const mounts = new MountTable(this.barrier);
-    await mounts.load();
-    await mounts.add('sys/', 'system', {}, 'system endpoints used for control, policy and debugging');
-    await mounts.add('auth/token/', 'token', {}, 'token based credentials');
-    for (const m of this.#deps.defaultMounts ?? []) await mounts.add(m.path, m.type, m.options ?? {});
     // Shamir-sealed servers stay sealed after init (as Vault): operators must unseal.
     if (this.seal.sealType === 'shamir') this.barrier.seal();
     else await this.#postUnseal();
     return { keys: r.keys, keysBase64: r.keysBase64, recoveryKeys: r.recoveryKeys, recoveryKeysBase64: r.recoveryKeysBase64, rootToken: token };
+  }
+
+  /**
+   * The initial store behind the barrier — the root token and the mount table — written under the new
+   * keyring to a staging store in memory, so init commits it with the seal records in one transaction
+   * (a storage failure part-way can no longer leave a store that reads as initialized without them).
+   */
+  async #initialState(rootKey: Uint8Array, keyring: Uint8Array, rootTokenId?: string): Promise<{ puts: [string, Uint8Array][]; token: string }> {
+    const stage = new InmemStorage();
+    await stage.put(KEYRING_PATH, keyring);
+    const barrier = new Barrier(stage, this.#now);
+    await barrier.unseal(rootKey);
+    try {
+      const { token } = await this.#newTokenStore(barrier).create({ policies: ['root'], displayName: 'root', path: 'auth/token/root', id: rootTokenId, noParent: true });
+      const mounts = new MountTable(barrier);
+      await mounts.load();
+      await mounts.add('sys/', 'system', {}, 'system endpoints used for control, policy and debugging');
+      await mounts.add('auth/token/', 'token', {}, 'token based credentials');
+      for (const m of this.#deps.defaultMounts ?? []) await mounts.add(m.path, m.type, m.options ?? {});
+      return { puts: stage.entries().filter(([k]) => k !== KEYRING_PATH), token };
+    } finally {
+      barrier.seal();
+    }
   }
 
   /** Adds one unseal share; returns whether the server is now unsealed. */
@@ -243,9 +264,9 @@ export class Core {
   }
 
   /** Tokens live under sys/token/; batch tokens are sealed by the barrier itself and end with their auth mount. */
-  #newTokenStore(): TokenStore {
+  #newTokenStore(barrier: Barrier = this.barrier): TokenStore {
     const mountLive = (accessor: string) => this.#mounts?.all.some((m) => m.accessor === accessor) ?? false;
-    return new TokenStore(new StorageView(this.barrier, 'sys/token/'), this.#now, undefined, { sealer: this.barrier, mountLive });
+    return new TokenStore(new StorageView(barrier, 'sys/token/'), this.#now, undefined, { sealer: barrier, mountLive });
   }
 
   async #postUnseal(): Promise<void> {

@@ -20,6 +20,13 @@ export interface InitParams {
   recoveryThreshold: number;
 }
 
+/**
+ * What init stores behind the barrier beside the seal records (the root token, the mount table):
+ * given the new root key and the keyring record init is about to commit, the entries to commit with
+ * them, already barrier-encrypted. One transaction then holds the whole initial store.
+ */
+export type InitStage = (rootKey: Uint8Array, keyringRecord: Uint8Array) => Promise<readonly (readonly [string, Uint8Array])[]>;
+
 export interface InitResult {
   keys: string[];
   keysBase64: string[];
@@ -103,17 +110,17 @@ export class SealManager {
     return this.#record !== undefined;
   }
 
-  async init(p: InitParams): Promise<InitResult> {
+  async init(p: InitParams, stage?: InitStage): Promise<InitResult> {
     // Concurrent inits in this process all reach the storage transaction, which picks the winner.
     this.#initializing++;
     try {
-      return await this.#init(p);
+      return await this.#init(p, stage);
     } finally {
       this.#initializing--;
     }
   }
 
-  async #init(p: InitParams): Promise<InitResult> {
+  async #init(p: InitParams, stage?: InitStage): Promise<InitResult> {
     if (await readSealRecord(this.#raw)) throw new ArcaError('ERR_ALREADY_INITIALIZED', 'Vault is already initialized');
     const initId = randomUUID();
     const rootKey = randomKey();
@@ -141,20 +148,21 @@ export class SealManager {
       wipe(unsealKey, ...shares);
     }
     // One transaction, on condition that no seal config exists yet: of concurrent inits (two clients,
-    // or two replicas on one database) exactly one writes its keyring, root key and seal config;
-    // the others write nothing, so the store never holds one init's config beside another's key.
-    const won = await this.#raw.commit({
-      puts: [
-        [KEYRING_PATH, this.#barrier.freshKeyringRecord(rootKey)],
-        [ROOT_KEY_PATH, blob],
-        [SEAL_CONFIG_PATH, encodeSealRecord(record)],
-      ],
-      expect: [[SEAL_CONFIG_PATH, undefined]],
-    });
-    if (!won) {
-      wipe(rootKey);
-      throw new ArcaError('ERR_ALREADY_INITIALIZED', 'Vault is already initialized');
+    // or two replicas on one database) exactly one writes its keyring, root key, seal config and the
+    // staged initial state; the others write nothing, so the store never holds one init's config
+    // beside another's key. A failed write leaves the store uninitialized: init can simply run again.
+    let won = false;
+    try {
+      const keyring = this.#barrier.freshKeyringRecord(rootKey);
+      const staged = stage ? await stage(rootKey, keyring) : [];
+      won = await this.#raw.commit({
+        puts: [...staged, [KEYRING_PATH, keyring], [ROOT_KEY_PATH, blob], [SEAL_CONFIG_PATH, encodeSealRecord(record)]],
+        expect: [[SEAL_CONFIG_PATH, undefined]],
+      });
+    } finally {
+      if (!won) wipe(rootKey);
     }
+    if (!won) throw new ArcaError('ERR_ALREADY_INITIALIZED', 'Vault is already initialized');
     this.#record = record;
     if (record.unseal) this.#collector = new ShareCollector(record.unseal);
     return result;

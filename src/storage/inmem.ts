@@ -38,5 +38,10 @@ export class InmemStorage implements Storage {
     return true;
   }
 
+  /** Every stored entry (copies), in key order: what a staging store hands to one real commit. */
+  entries(): [string, Uint8Array][] {
+    return [...this.#data].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => [k, new Uint8Array(v)]);
+  }
+
   async close(): Promise<void> {}
 }

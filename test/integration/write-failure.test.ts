@@ -96,6 +96,29 @@ const OTHER_ROWS: Pick<Row, 'method' | 'path' | 'body'>[] = [
   { method: 'DELETE', path: 'sys/auth/up2' },
 ];
 
+/** Runs `request` with the k-th write failing, for k = 0, 1, …; returns what each faulted attempt left changed. */
+async function faulted(storage: FailingWrites, request: () => Promise<{ status: number }>): Promise<{ reached: number; left: string[] }> {
+  let reached = 0;
+  const left: string[] = [];
+  for (let k = 0; k <= 12; k++) {
+    const before = await storage.dump();
+    storage.writes = 0;
+    storage.allowed = k;
+    let status: number;
+    try {
+      status = (await request()).status;
+    } finally {
+      storage.allowed = undefined;
+    }
+    if (storage.writes <= k) break;
+    reached++;
+    const after = await storage.dump();
+    const changed = [...new Set([...before.keys(), ...after.keys()])].filter((key) => before.get(key) !== after.get(key));
+    if (changed.length || status < 500) left.push(`write ${k + 1} failing → ${status}, ${changed.length} key(s) changed`);
+  }
+  return { reached, left };
+}
+
 describe('a request whose storage writes fail part-way leaves storage as it was', () => {
   let srv: RunningServer;
   const storage = new FailingWrites();
@@ -116,42 +139,19 @@ describe('a request whose storage writes fail part-way leaves storage as it was'
     return root.request(r.method, r.path, r.body, headers);
   }
 
-  /** Runs `request` with the k-th write failing, for k = 0, 1, …; returns what each faulted attempt left changed. */
-  async function faulted(request: () => Promise<{ status: number }>): Promise<{ reached: number; left: string[] }> {
-    let reached = 0;
-    const left: string[] = [];
-    for (let k = 0; k <= 12; k++) {
-      const before = await storage.dump();
-      storage.writes = 0;
-      storage.allowed = k;
-      let status: number;
-      try {
-        status = (await request()).status;
-      } finally {
-        storage.allowed = undefined;
-      }
-      if (storage.writes <= k) break;
-      reached++;
-      const after = await storage.dump();
-      const changed = [...new Set([...before.keys(), ...after.keys()])].filter((key) => before.get(key) !== after.get(key));
-      if (changed.length || status < 500) left.push(`write ${k + 1} failing → ${status}, ${changed.length} key(s) changed`);
-    }
-    return { reached, left };
-  }
-
   it('revokes a token with children (revoke-orphan, then revoke) all or nothing', async () => {
     await root.write('sys/policies/acl/wf-tokens', { policy: 'path "auth/token/create" { capabilities = ["update"] }' });
     const create = async (c: ArcaClient) => ((await c.write('auth/token/create', { policies: ['wf-tokens'], ttl: '1h' })).body['auth'] as { client_token: string }).client_token;
     const parent = await create(root);
     const asParent = new ArcaClient({ addr: srv.address, token: parent });
     const children = [await create(asParent), await create(asParent)];
-    const orphan = await faulted(() => root.request('POST', 'auth/token/revoke-orphan', { token: parent }));
+    const orphan = await faulted(storage, () => root.request('POST', 'auth/token/revoke-orphan', { token: parent }));
     assert.ok(orphan.reached >= 1, 'revoke-orphan reached the fault');
     assert.deepEqual(orphan.left, []);
     // The children outlived their parent as orphans; now a tree: one of them with a child of its own.
     for (const c of children) assert.equal((await root.request('POST', 'auth/token/lookup', { token: c })).status, 200);
     const grandchild = await create(new ArcaClient({ addr: srv.address, token: children[0]! }));
-    const tree = await faulted(() => root.request('POST', 'auth/token/revoke', { token: children[0] }));
+    const tree = await faulted(storage, () => root.request('POST', 'auth/token/revoke', { token: children[0] }));
     // Children go first, one commit each (revocation fails safe: a child is never left without its
     // parent); so a fault after the first commit may leave the grandchild revoked and the rest standing.
     assert.ok(tree.reached >= 1);
@@ -196,7 +196,7 @@ describe('a request whose storage writes fail part-way leaves storage as it was'
 
   it('revokes a certificate and lists it in the CRL in one write, or neither', async () => {
     const issued = (await root.write('pki/issue/r', { common_name: 'node-2', ttl: '10m' })).body['data'] as { serial_number: string };
-    const r = await faulted(() => root.request('POST', 'pki/revoke', { serial_number: issued.serial_number }));
+    const r = await faulted(storage, () => root.request('POST', 'pki/revoke', { serial_number: issued.serial_number }));
     assert.ok(r.reached >= 1, 'the revocation reached the fault');
     assert.deepEqual(r.left, []);
     const crl = await fetch(`${srv.address}/v1/pki/crl/pem`, { headers: { 'x-vault-token': MATRIX_ROOT } }).then((x) => x.text());
@@ -214,7 +214,7 @@ describe('a request whose storage writes fail part-way leaves storage as it was'
     assert.equal((await root.request('POST', 'sys/mounts/wf-pki', { type: 'pki' })).status, 204);
     // An enable with its config is one write: a failure leaves neither the mount nor its config.
     const enable = () => root.request('POST', 'sys/auth/wf-up', { type: 'userpass', config: { default_lease_ttl: '5m', max_lease_ttl: '1h' } });
-    const r = await faulted(enable);
+    const r = await faulted(storage, enable);
     assert.equal(r.reached, 1);
     assert.deepEqual(r.left, []);
     const auths = (await root.read('sys/auth')).body['data'] as Record<string, { config: { default_lease_ttl: number } }>;
@@ -242,7 +242,7 @@ describe('a request whose storage writes fail part-way leaves storage as it was'
   it('rewraps a wrapped response in one write: a failure leaves the old token valid', async () => {
     const wrapped = await root.request('POST', 'sys/wrapping/wrap', { answer: 'wf-wrapped-value' }, { 'x-vault-wrap-ttl': '5m' });
     const old = (wrapped.body as { wrap_info: { token: string } }).wrap_info.token;
-    const r = await faulted(() => root.request('POST', 'sys/wrapping/rewrap', { token: old }));
+    const r = await faulted(storage, () => root.request('POST', 'sys/wrapping/rewrap', { token: old }));
     assert.ok(r.reached >= 1);
     assert.deepEqual(r.left, []);
     // The fault-free attempt rewrapped it: the old token is spent, the new one holds the response.
@@ -273,6 +273,37 @@ describe('a request whose storage writes fail part-way leaves storage as it was'
       assert.deepEqual(await devices(), []);
     } finally {
       await dir.remove();
+    }
+  });
+});
+
+describe('sys/init over a storage whose writes fail', () => {
+  it('stores the seal records, root token and mount table in one write: a failure leaves the store uninitialized, and init runs again', async () => {
+    const storage = new FailingWrites();
+    const srv = await assembleServer(parseConfig({ listen: '127.0.0.1:0', storage: { type: 'inmem' } }), silentLogger(), undefined, { storage });
+    try {
+      const anon = new ArcaClient({ addr: srv.address });
+      let last: Awaited<ReturnType<ArcaClient['request']>> | undefined;
+      const init = async () => (last = await anon.request('PUT', 'sys/init', { secret_shares: 3, secret_threshold: 2 }));
+      const r = await faulted(storage, async () => {
+        const res = await init();
+        // Checked while the fault is still in place: a failed init must leave the server uninitialized.
+        if (res.status >= 500) assert.equal((await anon.request('GET', 'sys/init')).body['initialized'], false);
+        return res;
+      });
+      assert.equal(r.reached, 1, 'init is one write');
+      assert.deepEqual(r.left, []);
+      // faulted's last round ran without a fault: that init succeeded, and its keys and root token work.
+      assert.equal(last?.status, 200);
+      const { keys, root_token: rootToken } = last.body as { keys: string[]; root_token: string };
+      assert.equal((await init()).status, 400, 'initialized once');
+      for (const key of keys.slice(0, 2)) assert.equal((await anon.request('PUT', 'sys/unseal', { key })).status, 200);
+      const self = await new ArcaClient({ addr: srv.address, token: rootToken }).read('auth/token/lookup-self');
+      assert.deepEqual((self.body['data'] as { policies: string[] }).policies, ['root']);
+      const mounts = await new ArcaClient({ addr: srv.address, token: rootToken }).read('sys/mounts');
+      assert.ok((mounts.body['data'] as Record<string, unknown>)['sys/'], 'the mount table was stored with the seal records');
+    } finally {
+      await srv.close();
     }
   });
 });
