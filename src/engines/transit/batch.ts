@@ -44,10 +44,20 @@ export function checkContextConsistency(items: BatchItem[]): void {
   }
 }
 
+/**
+ * How a batch reports failed items. Vault's encrypt, decrypt and rewrap answer 400 (the default);
+ * its hmac and verify answer 200 and put `valid: false` in every item, failed ones included
+ * (`okWith`: the fields a failed item carries besides `error`).
+ */
+export interface BatchReport {
+  okWith?: Record<string, unknown>;
+}
+
 export async function runBatch<I extends BatchItem>(
   items: I[],
   partialFailureCode: number | undefined,
   fn: (item: I) => Promise<Record<string, unknown>>,
+  report: BatchReport = {},
 ): Promise<EngineResponse> {
   const results: Record<string, unknown>[] = [];
   let failed = 0;
@@ -58,11 +68,11 @@ export async function runBatch<I extends BatchItem>(
     } catch (err) {
       if (!isArcaError(err) || !err.expose || HTTP_STATUS[err.code] >= 500) throw err;
       failed++;
-      results.push({ error: err.message, reference });
+      results.push({ ...report.okWith, error: err.message, reference });
     }
   }
   const data = { batch_results: results };
-  if (failed === 0) return { data };
+  if (failed === 0 || report.okWith) return { data };
   const status = failed < items.length && partialFailureCode !== undefined ? partialFailureCode : 400;
   return { status, data };
 }

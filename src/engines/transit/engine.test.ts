@@ -40,8 +40,8 @@ describe('transit engine (software keys)', () => {
     assert.equal(await dec(engine, 'orders', String(r.ciphertext)), 'hello');
   });
 
-  it('names plaintext, random bytes and hash input as audit-sensitive', () => {
-    assert.deepEqual([...(setup().engine.sensitiveFields ?? [])].sort(), ['input', 'plaintext', 'random_bytes']);
+  it('names plaintext, random bytes, hash and HMAC input and HMACs as audit-sensitive', () => {
+    assert.deepEqual([...(setup().engine.sensitiveFields ?? [])].sort(), ['hmac', 'input', 'plaintext', 'random_bytes']);
   });
 
   it('encrypts an empty plaintext', async () => {

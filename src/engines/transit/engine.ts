@@ -7,6 +7,7 @@ import { EngineRouter } from '../router.ts';
 import { decrypt, encrypt, rewrap } from './crypt-paths.ts';
 import { datakey, random } from './datakey-random.ts';
 import { hash } from './hash.ts';
+import { hmac, verify } from './hmac.ts';
 import { rotateKey, rotationDue } from './key-lifecycle.ts';
 import { type Backends, KeyOps } from './key-ops.ts';
 import { KeyStore } from './key-store.ts';
@@ -47,13 +48,18 @@ export function createTransitEngine(ctx: EngineContext, backends: Backends, opti
     .add('random/:a', { update: (r, p) => random(r, [p.a!]) })
     .add('random/:a/:b', { update: (r, p) => random(r, [p.a!, p.b!]) })
     .add('hash', { update: (r) => hash(r, undefined) })
-    .add('hash/:algorithm', { update: (r, p) => hash(r, p.algorithm) });
+    .add('hash/:algorithm', { update: (r, p) => hash(r, p.algorithm) })
+    .add('hmac/:name', { update: (r, p) => hmac(s, r, p.name!, undefined) })
+    .add('hmac/:name/:algorithm', { update: (r, p) => hmac(s, r, p.name!, p.algorithm) })
+    .add('verify/:name', { update: (r, p) => verify(s, r, p.name!, undefined) })
+    .add('verify/:name/:algorithm', { update: (r, p) => verify(s, r, p.name!, p.algorithm) });
 
   return {
     type: 'transit',
     // The audit log HMACs these wherever they appear (batch items too): plaintexts in requests and
-    // decrypt/datakey results, random bytes (often used as keys), and hash input (often a secret).
-    sensitiveFields: ['plaintext', 'random_bytes', 'input'],
+    // decrypt/datakey results, random bytes (often used as keys), hash and HMAC input (often a
+    // secret), and HMACs (a keyed pseudonym of their input: linkable, so not for the audit log).
+    sensitiveFields: ['plaintext', 'random_bytes', 'input', 'hmac'],
     handle: (req) => router.dispatch(req),
     routes: () => router.routes(),
     /** Only `encrypt/:name` distinguishes create from update (Vault's upsert); every other write is an update. */

@@ -1,4 +1,4 @@
-/** `hash(/:algorithm)`: Vault's keyless hash helper (path_hash.go). */
+/** `hash(/:algorithm)`: Vault's keyless hash helper (path_hash.go), and the algorithm names hmac and verify share. */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { withIgnoredFields } from '../fields.ts';
@@ -16,15 +16,20 @@ const ALGORITHMS: Record<string, string> = {
   'sha3-512': 'sha3-512',
 };
 
+/** Node's name for one of Vault's hash algorithms (hash, hmac, verify); absent = sha2-256. */
+export function hashAlgorithm(name: string | undefined): string {
+  const nodeAlg = ALGORITHMS[name ?? 'sha2-256'];
+  if (!nodeAlg) throw invalid(`unsupported algorithm: use one of ${Object.keys(ALGORITHMS).join(', ')}`);
+  return nodeAlg;
+}
+
 const schema = z.object({ input: z.string().optional(), algorithm: z.string().optional(), format: z.string().optional() });
 
 export async function hash(req: EngineRequest, urlAlgorithm: string | undefined): Promise<EngineResponse> {
   const b = parseBody(schema, req.data);
   if (b.input === undefined) throw invalid('missing input to process');
   const input = b64Field(b.input, 'input')!;
-  const algorithm = urlAlgorithm ?? b.algorithm ?? 'sha2-256';
-  const nodeAlg = ALGORITHMS[algorithm];
-  if (!nodeAlg) throw invalid(`unsupported algorithm: use one of ${Object.keys(ALGORITHMS).join(', ')}`);
+  const nodeAlg = hashAlgorithm(urlAlgorithm ?? b.algorithm);
   const format = b.format ?? 'hex';
   if (format !== 'hex' && format !== 'base64') throw invalid('unsupported encoding format; must be "hex" or "base64"');
   return withIgnoredFields<EngineResponse>({ data: { sum: createHash(nodeAlg).update(input).digest(format) } }, schema, req.data);

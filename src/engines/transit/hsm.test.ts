@@ -55,6 +55,18 @@ describe('transit engine (HSM keys on SoftHSM2)', () => {
     assert.equal(await dec(engine, 'h', ct), 'kek payload');
   });
 
+  it('refuses hmac and verify on an HSM key, and stores no HMAC key beside its versions', async () => {
+    const { engine, storage } = setup();
+    await write(engine, 'keys/h', { type: 'hsm-aes256-gcm96' });
+    await write(engine, 'keys/h/rotate');
+    const before = await dumpStorage(storage);
+    for (const [path, body] of [['hmac/h', { input: b64('x') }], ['verify/h', { input: b64('x'), hmac: 'vault:v1:AAAA' }]] as const) {
+      await assert.rejects(write(engine, path, body), (err: unknown) => isArcaError(err, 'ERR_INVALID_REQUEST') && /does not support HMAC/.test(err.message));
+    }
+    assert.deepEqual(await dumpStorage(storage), before, 'nothing written');
+    assert.doesNotMatch(Buffer.from(before.get('policy/h')!).toString(), /hmacKey/);
+  });
+
   it('upserts an HSM key on encrypt when the type is given', async () => {
     const { engine } = setup();
     await enc(engine, 'up', 'x', { type: 'hsm-aes256-gcm96' });

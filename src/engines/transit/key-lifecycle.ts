@@ -3,7 +3,7 @@
  * (the KMS plugin uses it as key_id); the backend turns it into material and returns the reference
  * persisted in the policy.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { ArcaError } from '../../errors/index.ts';
 import type { KeyType } from '../../keys/index.ts';
 import { type KeyPolicy, type KeyVersion, NEW_KEY_VERSIONS } from './policy.ts';
@@ -15,10 +15,14 @@ export interface NewKeyOptions {
   autoRotatePeriod: number;
 }
 
+/** Bytes of a software version's HMAC key (Vault: 32 random bytes per version, beside the encryption key). */
+const HMAC_KEY_BYTES = 32;
+
 async function newVersion(s: TransitState, type: KeyType): Promise<KeyVersion> {
   const id = randomUUID();
   const ref = await s.ops.backendFor(type).createVersion(id);
-  return { id, createdMs: s.now(), ref };
+  // An HSM version's material stays in the HSM: no HMAC key is kept beside it (hmac/ refuses such keys).
+  return { id, createdMs: s.now(), ref, ...(type === 'aes256-gcm96' ? { hmacKey: new Uint8Array(randomBytes(HMAC_KEY_BYTES)) } : {}) };
 }
 
 /** Saves `next`; if that fails, destroys the just-created version so no orphan material is left. */
@@ -66,6 +70,26 @@ export async function rotateKey(s: TransitState, name: string, onlyIfDue?: (p: K
     const next: KeyPolicy = { ...p, latestVersion: latest, versions: { ...p.versions, [String(latest)]: v } };
     await saveWithNewVersion(s, next, v);
     s.log.info({ key: name, version: latest, versionId: v.id }, 'transit key rotated');
+    return next;
+  });
+}
+
+/**
+ * Vault's policy upgrade for HMAC: a software key whose latest version was made before Arca served
+ * `hmac/` gets that version's HMAC key on first use, stored once under the key's lock. Older versions
+ * stay without one ("no HMAC key exists for that key version"), as in Vault.
+ */
+export async function withLatestHmacKey(s: TransitState, p: KeyPolicy): Promise<KeyPolicy> {
+  if (p.type !== 'aes256-gcm96' || p.versions[String(p.latestVersion)]?.hmacKey) return p;
+  return s.store.withLock(p.name, async () => {
+    const cur = await s.store.get(p.name, true);
+    if (!cur) throw new ArcaError('ERR_TRANSIT_KEY_NOT_FOUND', 'encryption key not found');
+    const latest = String(cur.latestVersion);
+    const v = cur.versions[latest];
+    if (!v || v.hmacKey) return cur;
+    const next: KeyPolicy = { ...cur, versions: { ...cur.versions, [latest]: { ...v, hmacKey: new Uint8Array(randomBytes(HMAC_KEY_BYTES)) } } };
+    await s.store.put(next);
+    s.log.info({ key: p.name, version: cur.latestVersion }, 'transit key upgraded: HMAC key added to its latest version');
     return next;
   });
 }

@@ -18,6 +18,12 @@ export interface KeyVersion {
   readonly createdMs: number;
   /** Backend reference: raw key (software) or CKA_ID (HSM). */
   readonly ref: Uint8Array;
+  /**
+   * Software keys: the version's HMAC key (32 random bytes, Vault's `HMACKey`), separate from the
+   * encryption key. Absent on HSM versions, and on versions made before Arca served `hmac/` (the
+   * latest one gets it on first use, as Vault's policy upgrade does).
+   */
+  readonly hmacKey?: Uint8Array | undefined;
 }
 
 export interface KeyPolicy {
@@ -34,7 +40,7 @@ export interface KeyPolicy {
   readonly versions: Readonly<Record<string, KeyVersion>>;
 }
 
-const storedVersion = z.object({ id: z.string().uuid(), createdMs: z.number().int(), ref: z.string() });
+const storedVersion = z.object({ id: z.string().uuid(), createdMs: z.number().int(), ref: z.string(), hmacKey: z.string().optional() });
 const storedPolicy = z.object({
   v: z.literal(1),
   name: z.string(),
@@ -49,10 +55,13 @@ const storedPolicy = z.object({
   versions: z.record(z.string(), storedVersion),
 });
 
+const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
+const unb64 = (s: string) => new Uint8Array(Buffer.from(s, 'base64'));
+
 export function encodePolicy(p: KeyPolicy): Uint8Array {
   const versions: Record<string, z.input<typeof storedVersion>> = {};
   for (const [n, v] of Object.entries(p.versions)) {
-    versions[n] = { id: v.id, createdMs: v.createdMs, ref: Buffer.from(v.ref).toString('base64') };
+    versions[n] = { id: v.id, createdMs: v.createdMs, ref: b64(v.ref), ...(v.hmacKey ? { hmacKey: b64(v.hmacKey) } : {}) };
   }
   const rec: z.input<typeof storedPolicy> = { v: 1, ...p, versions };
   return new TextEncoder().encode(JSON.stringify(rec));
@@ -70,7 +79,7 @@ export function decodePolicy(bytes: Uint8Array): KeyPolicy {
   const { v: _v, versions, autoRotatePeriod, ...rest } = r.data;
   const out: Record<string, KeyVersion> = {};
   for (const [n, v] of Object.entries(versions)) {
-    out[n] = { id: v.id, createdMs: v.createdMs, ref: new Uint8Array(Buffer.from(v.ref, 'base64')) };
+    out[n] = { id: v.id, createdMs: v.createdMs, ref: unb64(v.ref), ...(v.hmacKey !== undefined ? { hmacKey: unb64(v.hmacKey) } : {}) };
   }
   return { ...rest, autoRotatePeriod: clampRotatePeriod(autoRotatePeriod), versions: out };
 }
@@ -108,6 +117,36 @@ export function decryptionVersion(p: KeyPolicy, version: number): KeyVersion {
   const v = p.versions[String(version)];
   if (!v) throw new ArcaError('ERR_TRANSIT_VERSION_DISALLOWED', 'ciphertext or signature version is disallowed by policy (too old)');
   return v;
+}
+
+/**
+ * The version and HMAC key an `hmac/:name` request uses (Vault's path_hmac.go and Policy.HMACKey):
+ * 0 = the latest; an older one only down to min_encryption_version.
+ */
+export function hmacKeyToSign(p: KeyPolicy, requested: number): { version: number; key: Uint8Array } {
+  const version = requested === 0 ? p.latestVersion : requested;
+  if (version !== p.latestVersion && p.minEncryptionVersion > 0 && version < p.minEncryptionVersion) {
+    throw new ArcaError('ERR_TRANSIT_VERSION_DISALLOWED', 'cannot generate HMAC: version is too old (disallowed by policy)');
+  }
+  return { version, key: hmacKeyOf(p, version) };
+}
+
+/** The HMAC key that checks a `vault:v<version>:` HMAC (Vault's pathHMACVerify): down to min_decryption_version. */
+export function hmacKeyToVerify(p: KeyPolicy, version: number): Uint8Array {
+  if (version > p.latestVersion) throw new ArcaError('ERR_TRANSIT_VERSION_DISALLOWED', 'invalid HMAC: version is too new');
+  if (p.minDecryptionVersion > 0 && version < p.minDecryptionVersion) {
+    throw new ArcaError('ERR_TRANSIT_VERSION_DISALLOWED', 'cannot verify HMAC: version is too old (disallowed by policy)');
+  }
+  return hmacKeyOf(p, version);
+}
+
+function hmacKeyOf(p: KeyPolicy, version: number): Uint8Array {
+  if (version > p.latestVersion) {
+    throw new ArcaError('ERR_TRANSIT_VERSION_DISALLOWED', `key version does not exist; latest key version is ${p.latestVersion}`);
+  }
+  const key = p.versions[String(version)]?.hmacKey;
+  if (!key) throw new ArcaError('ERR_TRANSIT_VERSION_DISALLOWED', 'no HMAC key exists for that key version');
+  return key;
 }
 
 /** Vault's key read body (`formatKeyPolicy`), plus Arca's `version_ids`. Never any key material. */
