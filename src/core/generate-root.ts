@@ -15,8 +15,8 @@ import { encodeRootToken } from '../crypto/index.ts';
 import { ArcaError } from '../errors/index.ts';
 import { parseFields } from '../engines/index.ts';
 import type { ShareSet } from '../seal/index.ts';
-import type { CoreRouteResult, CoreRoutes } from './core-routes.ts';
-import { KeyQuorum, type QuorumLimits } from './key-quorum.ts';
+import type { CoreRoutes } from './core-routes.ts';
+import { KeyQuorum, type QuorumLimits, quorumAnswer } from './key-quorum.ts';
 import { SERVICE_TOKEN_LENGTH } from './tokens.ts';
 
 /** The OTP is as long as the root token it masks. */
@@ -115,14 +115,7 @@ export class RootGeneration {
   }
 }
 
-const json = (status: number, body: Record<string, unknown>, audited: Record<string, unknown>): CoreRouteResult => ({
-  status,
-  // The wire body is Vault's raw status object; the audit entry gets the attempt's state only
-  // (never the OTP or the encoded token; key and otp in the request are HMAC'd as everywhere).
-  raw: { contentType: 'application/json', body: JSON.stringify(body) },
-  data: audited,
-});
-
+/** What the audit entry records of an answer (quorumAnswer): the attempt's state, never the OTP or the encoded token. */
 const auditedState = (b: Record<string, unknown>) => ({ started: b['started'], nonce: b['nonce'], progress: b['progress'], required: b['required'], complete: b['complete'] });
 
 /** `sys/generate-root/attempt` (GET status, PUT start, DELETE cancel) and `sys/generate-root/update`. */
@@ -132,11 +125,11 @@ export function registerGenerateRoot(routes: CoreRoutes, g: RootGeneration): voi
     handlers: {
       read: async () => {
         const b = g.status();
-        return json(200, b, auditedState(b));
+        return quorumAnswer(b, auditedState(b));
       },
       update: async (req) => {
         const b = g.start(req.data);
-        return json(200, b, auditedState(b));
+        return quorumAnswer(b, auditedState(b));
       },
       delete: async () => {
         g.cancel();
@@ -149,7 +142,7 @@ export function registerGenerateRoot(routes: CoreRoutes, g: RootGeneration): voi
     handlers: {
       update: async (req) => {
         const { body, accessor } = await g.update(req.data, req.clientAddr);
-        return json(200, body, { ...auditedState(body), ...(accessor ? { root_token_accessor: accessor } : {}) });
+        return quorumAnswer(body, { ...auditedState(body), ...(accessor ? { root_token_accessor: accessor } : {}) });
       },
     },
   });

@@ -14,10 +14,20 @@ import { z } from 'zod';
 import { ArcaError } from '../errors/index.ts';
 import { parseFields } from '../engines/index.ts';
 import { ShareCollector, type ShareLabel, type ShareSet } from '../seal/index.ts';
+import type { CoreRouteResult } from './core-routes.ts';
 
 export interface QuorumLimits {
   beforeAttempt: (clientAddr: string) => void;
   failed: (clientAddr: string) => void;
+}
+
+/**
+ * The answer of a key holders' endpoint: Vault's raw status object on the wire, and in the audit
+ * entry only `audited`, the attempt's state — never the keys, OTP or encoded token the body carries
+ * (the request's key and otp are HMAC'd as everywhere).
+ */
+export function quorumAnswer(body: Record<string, unknown>, audited: Record<string, unknown>): CoreRouteResult {
+  return { status: 200, raw: { contentType: 'application/json', body: JSON.stringify(body) }, data: audited };
 }
 
 const UpdateFields = z.object({ key: z.unknown().optional(), nonce: z.string().optional() });

@@ -15,7 +15,7 @@ import { ArcaError, isArcaError } from '../errors/index.ts';
 import { parseFields, vBool, vInt } from '../engines/index.ts';
 import type { ShareSet } from '../seal/index.ts';
 import type { CoreRouteResult, CoreRoutes } from './core-routes.ts';
-import { KeyQuorum, type QuorumLimits } from './key-quorum.ts';
+import { KeyQuorum, type QuorumLimits, quorumAnswer } from './key-quorum.ts';
 
 export type RekeyTarget = 'unseal' | 'recovery';
 
@@ -109,12 +109,9 @@ export class Rekey {
   }
 }
 
-/** The raw status object on the wire; the audit entry gets the attempt's state only (never keys). */
-const answer = (body: Record<string, unknown>): CoreRouteResult => ({
-  status: 200,
-  raw: { contentType: 'application/json', body: JSON.stringify(body) },
-  data: { started: body['started'] ?? true, nonce: body['nonce'], t: body['t'], n: body['n'], progress: body['progress'], required: body['required'], complete: body['complete'] ?? false },
-});
+/** quorumAnswer with the attempt's state in the audit entry (never the new keys). */
+const answer = (body: Record<string, unknown>): CoreRouteResult =>
+  quorumAnswer(body, { started: body['started'] ?? true, nonce: body['nonce'], t: body['t'], n: body['n'], progress: body['progress'], required: body['required'], complete: body['complete'] ?? false });
 
 /** `<path>/init` (GET status, PUT start, DELETE cancel) and `<path>/update`, for one target. */
 export function registerRekey(routes: CoreRoutes, target: RekeyTarget, r: Rekey): void {

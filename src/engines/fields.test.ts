@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { z } from 'zod';
 import { isArcaError } from '../errors/index.ts';
-import { ignoredFieldsResponse, ignoredFieldsWarning, MAX_INT, parseField, parseFields, vBool, vDuration, vDurationIn, vInt, vIntIn, vIntListIn, vStringList } from './fields.ts';
+import { checkRoleName, ignoredFieldsResponse, ignoredFieldsWarning, MAX_INT, parseField, parseFields, vBool, vDuration, vDurationIn, vInt, vIntIn, vIntListIn, vStringList } from './fields.ts';
 
 const schema = z.object({
   n: vIntIn(0, 10).optional(),
@@ -82,5 +82,12 @@ describe('engine fields', () => {
         }
       }),
     );
+  });
+
+  it('takes role names of 1-128 letters, digits, ".", "_" or "-" starting with a letter or digit, and refuses others naming the field', () => {
+    for (const ok of ['a', 'A9', 'web-app.v2_x', 'x'.repeat(128)]) assert.equal(checkRoleName(ok), ok);
+    for (const bad of ['', '-a', '.a', 'a/b', 'a b', 'x'.repeat(129)]) {
+      assert.throws(() => checkRoleName(bad, 'role_name'), (err) => isArcaError(err, 'ERR_INVALID_REQUEST') && err.details?.['field'] === 'role_name');
+    }
   });
 });

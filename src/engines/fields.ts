@@ -157,6 +157,15 @@ export function ignoredFieldsResponse(known: z.ZodObject | readonly string[], da
   return warnings.length ? { data: null, warnings } : undefined;
 }
 
+/** Role names (kubernetes, OIDC and token roles, PKI roles): 1-128 letters, digits, ".", "_" or "-", starting with a letter or digit. */
+export const ROLE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+
+/** `name` if it is a valid role name (ROLE_NAME), else a 400 naming `field`. */
+export function checkRoleName(name: string, field = 'name'): string {
+  if (!ROLE_NAME.test(name)) throw new ArcaError('ERR_INVALID_REQUEST', 'invalid role name: use 1–128 letters, digits, ".", "_" or "-", starting with a letter or digit', { details: { field } });
+  return name;
+}
+
 /** A 400 naming the field and what it must be (`what` states the allowed range, never the value). */
 export function outOfRange(field: string, what: string): ArcaError {
   return new ArcaError('ERR_FIELD_OUT_OF_RANGE', `field "${field}" ${what}`, { details: { field } });

@@ -177,17 +177,6 @@ export class Acl {
   }
 
   /**
-   * `sys/capabilities-self` semantics: the sorted capability names on `path`, `["root"]` for a root
-   * token, `["deny"]` when nothing (or deny) applies. Uses the list lookup, as Vault does.
-   */
-  capabilitiesSelf(path: string): string[] {
-    if (this.isRoot) return ['root'];
-    const caps = this.#resolve(path, true)?.caps;
-    if (!caps || caps.size === 0 || caps.has('deny')) return ['deny'];
-    return [...caps].sort();
-  }
-
-  /**
    * Full decision for an operation on a logical path (after `/v1/`). Pass the request `data` to enforce
    * `allowed_parameters` / `denied_parameters` / `required_parameters` (read, create, update, patch).
    */
@@ -232,6 +221,16 @@ export class Acl {
     for (const r of this.#segment.values()) if (grants(r) && segmentRuleCouldCover(r, p)) return true;
     return false;
   }
+}
+
+/**
+ * The `sys/capabilities*` answer for one path from the capabilities granted there (`Acl.capabilities`
+ * or an Authorizer's): the sorted names, `["root"]` for a root token, `["deny"]` when nothing applies
+ * (a deny rule's set is `deny` alone).
+ */
+export function capabilityNames(caps: ReadonlySet<string>, root: boolean): string[] {
+  if (root) return ['root'];
+  return caps.size ? [...caps].sort() : ['deny'];
 }
 
 function matchSegmentRule(r: MergedRule, parts: string[]): Candidate | undefined {

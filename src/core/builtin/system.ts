@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { ArcaError } from '../../errors/index.ts';
 import { type Engine, type EngineRequest, EngineRouter, ignoredFieldsResponse, outOfRange, parseFields, vDuration, vStringList } from '../../engines/index.ts';
 import { hash, random } from '../../engines/transit/index.ts';
+import { capabilityNames } from '../../policy/index.ts';
 import type { Core } from '../core.ts';
 import type { TokenEntry } from '../tokens.ts';
 import { SYSTEM_MAX_TTL } from '../token-ttl.ts';
@@ -21,10 +22,7 @@ async function capabilities(core: Core, policies: string[], paths: string[]): Pr
   const root = policies.includes('root');
   const az = await core.authorizerFor(policies);
   const data: Record<string, unknown> = {};
-  for (const p of paths) {
-    const caps = root ? ['root'] : [...az.capabilities(p)].sort();
-    data[p] = caps.length ? caps : ['deny'];
-  }
+  for (const p of paths) data[p] = capabilityNames(az.capabilities(p), root);
   if (paths.length === 1) data['capabilities'] = data[paths[0]!];
   return data;
 }

@@ -12,11 +12,10 @@
  */
 import { z } from 'zod';
 import { ArcaError } from '../../errors/index.ts';
-import { globMatch, parseFields, vBool, vStringList } from '../../engines/index.ts';
-import { checkTokenFields, MAX_TOKEN_LIST, TOKEN_FIELDS_DEFAULTS, type TokenFields, tokenFieldsShape } from '../../engines/token-fields.ts';
+import { checkRoleName, globMatch, parseFields, vBool, vStringList } from '../../engines/index.ts';
+import { checkTokenFields, MAX_TOKEN_LIST, TOKEN_FIELDS_DEFAULTS, type TokenFields, tokenFieldsShape, type TokenType } from '../../engines/token-fields.ts';
 import type { Storage } from '../../storage/index.ts';
 
-export const ROLE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 const PATH_SUFFIX = /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/;
 
 type RoleTokenFields = Pick<TokenFields, 'token_period' | 'token_explicit_max_ttl' | 'token_num_uses' | 'token_bound_cidrs' | 'token_no_default_policy' | 'token_type'>;
@@ -69,6 +68,11 @@ export function sanitizePolicies(l: string[]): string[] {
   return out.includes('root') ? ['root'] : out;
 }
 
+/** A token role's token_type as written and as applied: Vault's `default` is `default-service` for token roles. */
+export function roleTokenType(t: TokenType): Exclude<TokenType, 'default'> {
+  return t === 'default' ? 'default-service' : t;
+}
+
 /** The given fields over `current` (an upsert), the new name winning over its older one, then Vault's checks. */
 export function mergeRole(current: Readonly<TokenRole>, data: Record<string, unknown>): TokenRole {
   const f = parseFields(RoleFields, data);
@@ -91,7 +95,7 @@ export function mergeRole(current: Readonly<TokenRole>, data: Record<string, unk
   const cidrs = f.token_bound_cidrs ?? f.bound_cidrs;
   if (cidrs !== undefined) r.token_bound_cidrs = cidrs;
   if (f.token_no_default_policy !== undefined) r.token_no_default_policy = f.token_no_default_policy;
-  if (f.token_type !== undefined) r.token_type = f.token_type === 'default' ? 'default-service' : f.token_type;
+  if (f.token_type !== undefined) r.token_type = roleTokenType(f.token_type);
   checkTokenFields({ ...TOKEN_FIELDS_DEFAULTS, ...r });
   // A glob may match "root": a create through the role still refuses root unless its parent is root.
   if (r.allowed_policies.includes('root')) {
@@ -121,12 +125,8 @@ export class TokenRoles {
     this.#s = storage;
   }
 
-  static checkName(name: string): void {
-    if (!ROLE_NAME.test(name)) throw new ArcaError('ERR_INVALID_REQUEST', 'role name must be 1-128 letters, digits, "_", "-" or "." and start with a letter or digit', { details: { field: 'role_name' } });
-  }
-
   async get(name: string): Promise<TokenRole | undefined> {
-    TokenRoles.checkName(name);
+    checkRoleName(name, 'role_name');
     const raw = await this.#s().get(name);
     return raw ? { ...DEFAULTS, ...(JSON.parse(dec.decode(raw)) as Partial<TokenRole>) } : undefined;
   }
@@ -137,7 +137,7 @@ export class TokenRoles {
   }
 
   async delete(name: string): Promise<void> {
-    TokenRoles.checkName(name);
+    checkRoleName(name, 'role_name');
     await this.#s().delete(name);
   }
 

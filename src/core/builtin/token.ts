@@ -14,7 +14,7 @@ import { MAX_DURATION_SECONDS, MAX_NUM_USES } from '../token-ttl.ts';
 import { BATCH_MAX_CHARS } from '../batch-tokens.ts';
 import { loginTokenIsBatch, mountTtls } from '../login-token.ts';
 import type { TokenEntry } from '../tokens.ts';
-import { resolveRolePolicies, RoleFields, roleData, sanitizePolicies, type TokenRole, TokenRoles } from './token-roles.ts';
+import { resolveRolePolicies, RoleFields, roleData, roleTokenType, sanitizePolicies, type TokenRole, TokenRoles } from './token-roles.ts';
 
 /** A duration field with its allowed range in the message (never the value sent). */
 const duration = z.union([z.number(), z.string().max(64)]).transform((v, ctx) => {
@@ -108,7 +108,7 @@ function lookupData(e: TokenEntry, nowSec: number, id: string): Record<string, u
  * (login-token.ts), except that asking for the other type than a forced one is a 400, not overruled.
  */
 function roleIssuesBatch(role: TokenRole, asked: string | undefined): boolean {
-  const t = role.token_type === 'default' ? 'default-service' : role.token_type;
+  const t = roleTokenType(role.token_type);
   if ((t === 'service' || t === 'batch') && (asked === 'service' || asked === 'batch') && asked !== t) {
     throw new ArcaError('ERR_INVALID_REQUEST', `this role issues ${t} tokens: omit type or set it to ${t}`, { details: { field: 'type' } });
   }

@@ -8,22 +8,18 @@
  * manager restarts engines on takeover, which drops the caches too.
  */
 import { ArcaError } from '../../errors/index.ts';
+import { checkRoleName, ROLE_NAME } from '../fields.ts';
 import { EngineRouter } from '../router.ts';
 import type { Engine, EngineContext } from '../types.ts';
 import { configData, configWarnings, type KubernetesConfig, parseConfig } from './config.ts';
 import { type KeySource, pemKeySource, RemoteKeySource } from './key-source.ts';
 import { login } from './login.ts';
-import { type KubernetesRole, parseRole, ROLE_NAME, roleData, storedRole } from './role.ts';
+import { type KubernetesRole, parseRole, roleData, storedRole } from './role.ts';
 
 const CONFIG = 'config';
 const ROLE_PREFIX = 'role/';
 const enc = new TextEncoder();
 const dec = new TextDecoder();
-
-function checkRoleName(name: string): string {
-  if (!ROLE_NAME.test(name)) throw new ArcaError('ERR_INVALID_REQUEST', 'invalid role name: use 1–128 letters, digits, ".", "_" or "-", starting with a letter or digit', { details: { field: 'name' } });
-  return name;
-}
 
 export function createKubernetesAuthEngine(ctx: EngineContext): Engine {
   const s = ctx.storage;

@@ -17,8 +17,6 @@ export interface KubernetesRole extends TokenFields {
   alias_name_source: 'serviceaccount_uid' | 'serviceaccount_name';
 }
 
-export const ROLE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
-
 const Fields = z.object({
   bound_service_account_names: vStringList.optional(),
   bound_service_account_namespaces: vStringList.optional(),

@@ -13,7 +13,7 @@ import { createRemoteJWKSet, jwtVerify } from 'jose';
 import * as client from 'openid-client';
 import { z } from 'zod';
 import { ArcaError, isArcaError } from '../../errors/index.ts';
-import { parseFields } from '../fields.ts';
+import { checkRoleName, parseFields, ROLE_NAME } from '../fields.ts';
 import { EngineRouter } from '../router.ts';
 import { checkLoginFrom, tokenIssue } from '../token-fields.ts';
 import type { Engine, EngineContext, EngineRequest } from '../types.ts';
@@ -24,7 +24,6 @@ export const LOGIN_TTL_MS = 5 * 60_000;
 /** Clock skew tolerated on the ID token's exp/nbf, the same in openid-client's checks and jose's (openid-client's default). */
 export const CLOCK_TOLERANCE_SECONDS = 30;
 const MAX_PENDING = 10_000;
-const ROLE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 const AuthUrlFields = z.object({ role: z.string().max(128).optional(), redirect_uri: z.string().min(1).max(2048), client_nonce: z.string().max(256).optional() });
 const CallbackFields = z.object({ state: z.string().min(1).max(256), code: z.string().min(1).max(4096), iss: z.string().max(2048).optional(), client_nonce: z.string().max(256).optional() });
 
@@ -94,8 +93,8 @@ export function createOidcAuthEngine(ctx: EngineContext): Engine {
     .add('role/:name', {
       read: async (_r, p) => ({ data: oidcRoleData(await loadRole(p['name']!)) }),
       update: async (r, p) => {
-        if (!ROLE_NAME.test(p['name']!)) throw new ArcaError('ERR_INVALID_REQUEST', 'invalid role name', { details: { field: 'name' } });
-        await s.put(`role/${p['name']}`, enc.encode(JSON.stringify(parseOidcRole(r.data))));
+        const name = checkRoleName(p['name']!);
+        await s.put(`role/${name}`, enc.encode(JSON.stringify(parseOidcRole(r.data))));
         return oidcIgnoredFields.role(r.data);
       },
       delete: async (_r, p) => {

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { ArcaError } from '../../errors/index.ts';
 import type { Storage } from '../../storage/index.ts';
-import { outOfRange, parseFields, vBool, vDurationIn, vIntIn, vStringList, withIgnoredFields } from '../fields.ts';
+import { checkRoleName, outOfRange, parseFields, vBool, vDurationIn, vIntIn, vStringList, withIgnoredFields } from '../fields.ts';
 import type { EngineResponse } from '../types.ts';
 import { keyError, keySpec } from './keys.ts';
 import { getJson, putJson, ROLE_PREFIX } from './store.ts';
@@ -111,13 +111,6 @@ export function describeRole(r: Role): Record<string, unknown> {
 export async function loadRole(s: Storage, name: string): Promise<Role | undefined> {
   const r = await getJson<Role>(s, ROLE_PREFIX + name);
   return r ? { ...defaultRole(), ...r } : undefined;
-}
-
-export function checkRoleName(name: string): string {
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(name)) {
-    throw new ArcaError('ERR_INVALID_REQUEST', 'role names are 1-128 letters, digits, ".", "_" or "-", starting with a letter or digit');
-  }
-  return name;
 }
 
 export async function writeRole(s: Storage, name: string, data: Record<string, unknown>, patch: boolean): Promise<EngineResponse> {
