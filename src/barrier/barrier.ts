@@ -126,6 +126,34 @@ export class Barrier implements Storage {
     old?.wipe();
   }
 
+  /**
+   * Whether data written under a stored keyring record (a snapshot's) reads here: the record opens
+   * with this barrier's root key, and each of its terms is one of this keyring's, with the same key.
+   * (Rotations after the snapshot only add terms here, so they do not matter.)
+   */
+  coversKeyring(record: Uint8Array): boolean {
+    const ring = this.#ring();
+    let plain: Uint8Array;
+    try {
+      plain = open(this.#rootKey!, record, KEYRING_AAD, 'ERR_BARRIER_DECRYPT');
+    } catch {
+      return false;
+    }
+    let other: Keyring;
+    try {
+      other = Keyring.deserialize(plain);
+    } catch {
+      return false;
+    } finally {
+      wipe(plain);
+    }
+    try {
+      return other.terms.every((t) => bytesEqual(ring.term(t.term)?.key, t.key));
+    } finally {
+      other.wipe();
+    }
+  }
+
   keyStatus(): { term: number; installedAt: number } {
     const t = this.#ring().activeTerm;
     return { term: t.term, installedAt: t.installedAt };

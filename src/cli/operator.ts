@@ -1,5 +1,7 @@
+import { readFile, writeFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
+import { toClientError } from '../client/index.ts';
 import { decodeRootToken } from '../crypto/index.ts';
 import { reportError, UsageError } from './exit.ts';
 import { clientFrom, type ClientFlags, withClientFlags } from './client-flags.ts';
@@ -161,6 +163,25 @@ export function register(cmd: Command): void {
         printValue({ Nonce: st['nonce'] || 'n/a', Started: st['started'], 'Rekey Progress': `${String(st['progress'])}/${String(st['required'])}`, 'New Shares': st['n'], 'New Threshold': st['t'] }, format);
       });
     });
+  const snapshot = cmd.command('snapshot').description('save or restore the whole store online (sys/storage/snapshot), as vault operator raft snapshot');
+  withClientFlags(snapshot.command('save <file>').description('write a consistent snapshot of the store to <file> (0600; needs a sudo token)')).action(async (file: string, f: ClientFlags) => {
+    await guarded(async () => {
+      const { client } = clientFrom(f);
+      const r = await client.request('GET', 'sys/storage/snapshot');
+      if (r.status >= 400 || !r.bytes) throw toClientError(r);
+      // The snapshot holds the store's ciphertext and seal records: as sensitive as the database file.
+      await writeFile(file, r.bytes, { mode: 0o600, flag: 'wx' });
+      process.stdout.write(`Success! Snapshot of ${r.bytes.length} bytes written to ${file}.\n`);
+    });
+  });
+  withClientFlags(snapshot.command('restore <file>').description("replace the store with a snapshot of this server's own (its seal records and unseal keys stay as they are; needs a sudo token)")).action(async (file: string, f: ClientFlags) => {
+    await guarded(async () => {
+      const { client } = clientFrom(f);
+      const r = await client.write('sys/storage/snapshot', { snapshot: (await readFile(file)).toString('base64') });
+      const d = r.body['data'] as { written: number; removed: number; unchanged: number };
+      process.stdout.write(`Success! Snapshot restored: ${d.written} entries written, ${d.removed} removed, ${d.unchanged} unchanged.\n`);
+    });
+  });
   withClientFlags(cmd.command('seal').description('seal the server (needs a root or sudo token)')).action(async (f: ClientFlags) => {
     await guarded(async () => {
       const { client } = clientFrom(f);

@@ -21,6 +21,8 @@ export interface ClientOptions {
 export interface ApiResponse<T = Record<string, unknown>> {
   status: number;
   body: T;
+  /** The body's bytes as received (a raw answer that is not JSON, e.g. a storage snapshot). */
+  bytes?: Buffer;
 }
 
 export class ArcaClient {
@@ -57,7 +59,9 @@ export class ArcaClient {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
+          const bytes = Buffer.concat(chunks);
+          // A binary answer is not decoded as text.
+          const text = /^application\/(gzip|octet-stream)/.test(String(res.headers['content-type'] ?? '')) ? '' : bytes.toString('utf8');
           let parsed: unknown = {};
           if (text) {
             try {
@@ -66,7 +70,7 @@ export class ArcaClient {
               parsed = { text };
             }
           }
-          resolve({ status: res.statusCode ?? 0, body: parsed as Record<string, unknown> });
+          resolve({ status: res.statusCode ?? 0, body: parsed as Record<string, unknown>, bytes });
         });
         res.on('error', reject);
       });

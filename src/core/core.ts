@@ -20,6 +20,7 @@ import type { AuditSink } from './audit-sink.ts';
 import { ExpirySweep } from './expiry-sweep.ts';
 import { KeyHolders } from './key-holders.ts';
 import { registerWrapRoute } from './builtin/wrap-route.ts';
+import { registerSnapshot } from './snapshot.ts';
 import type { LogicalRequest, LogicalResponse } from './request.ts';
 import { type InitParams, SealManager } from './seal-manager.ts';
 import { type CreateTokenOptions, type TokenEntry, TokenStore } from './tokens.ts';
@@ -141,6 +142,7 @@ export class Core {
     });
     this.keyHolders.register(this.routes);
     registerWrapRoute(this.routes);
+    registerSnapshot(this.routes, { raw: deps.raw, barrier: this.barrier, storageType: deps.storageType, now: this.#now, reload: () => this.reload() });
   }
 
   get state(): SealState {
@@ -196,7 +198,7 @@ export class Core {
       await mounts.add('sys/', 'system', {}, 'system endpoints used for control, policy and debugging');
       await mounts.add('auth/token/', 'token', {}, 'token based credentials');
       for (const m of this.#deps.defaultMounts ?? []) await mounts.add(m.path, m.type, m.options ?? {});
-      return { puts: stage.entries().filter(([k]) => k !== KEYRING_PATH), token };
+      return { puts: (await stage.snapshot()).filter(([k]) => k !== KEYRING_PATH), token };
     } finally {
       barrier.seal();
     }
@@ -240,6 +242,16 @@ export class Core {
    * was standby — the barrier keyring (rotations), the mount table, engine state, policy caches.
    */
   async becomeActive(): Promise<void> {
+    await this.reload();
+    this.#active = true;
+  }
+
+  /**
+   * Drops every cache and engine and reads everything again from storage: the barrier keyring, the
+   * seal record, tokens, the mount table and engines, policy and identity caches (becoming active,
+   * and after a snapshot restore).
+   */
+  async reload(): Promise<void> {
     if (this.state !== 'unsealed') throw new ArcaError('ERR_SEALED', 'Vault is sealed');
     await this.barrier.reloadKeyring();
     // Another replica may have rekeyed while this one stood by: key holders' operations use the current shares.
@@ -251,7 +263,6 @@ export class Core {
     const mounts = await this.mounts.load();
     for (const m of mounts) await this.#startEngine(m);
     this.#deps.onReload?.();
-    this.#active = true;
   }
 
   async becomeStandby(): Promise<void> {

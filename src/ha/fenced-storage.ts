@@ -50,6 +50,10 @@ export class FencedStorage implements Storage {
   commit(ops: CommitOps) {
     return this.#w(this.#inner.commit(ops));
   }
+  snapshot() {
+    if (!this.#inner.snapshot) throw new ArcaError('ERR_INTERNAL', 'this storage backend takes no snapshots', { expose: false });
+    return this.#inner.snapshot();
+  }
   close() {
     return this.#inner.close();
   }

@@ -16,6 +16,8 @@ export const DEFAULT_ROOT_PATHS: readonly string[] = Object.freeze([
   'sys/audit-checkpoint',
   // Arca's: reads an audit device's entries back (HMAC'd, but who did what is itself sensitive).
   'sys/audit-log',
+  // Arca's: the whole store (barrier ciphertext and seal records) out, or replaced (Vault's raft snapshot paths are sudo too).
+  'sys/storage/snapshot',
   'sys/raw',
   'sys/raw/*',
   'sys/rotate',

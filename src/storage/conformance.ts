@@ -15,7 +15,7 @@ function assertBytes(actual: Uint8Array | undefined, expected: Uint8Array, msg?:
   assert.ok(Buffer.compare(actual, expected) === 0, msg ?? `bytes differ (length ${actual.length} vs ${expected.length})`);
 }
 
-export function exerciseStorage(name: string, open: () => Promise<Storage>): void {
+export function exerciseStorage(name: string, open: () => Promise<Storage>, o: { physical?: boolean } = { physical: true }): void {
   describe(`storage conformance: ${name}`, () => {
     async function withStore(fn: (s: Storage) => Promise<void>): Promise<void> {
       const s = await open();
@@ -161,6 +161,25 @@ export function exerciseStorage(name: string, open: () => Promise<Storage>): voi
         assert.deepEqual(await s.list('t/'), ['fresh', 'guard', 'meta', 'new']);
         assert.equal(dec(await s.get('t/meta')), 'v2');
         assert.equal(await s.get('t/nothing'), undefined, 'an expected-absent key that is not written stays absent');
+      }));
+
+    it('snapshots every entry in key order, byte for byte, with later writes not in it', () =>
+      withStore(async (s) => {
+        if (!o.physical) {
+          assert.equal(s.snapshot, undefined, 'a view over a backend offers no snapshot');
+          return;
+        }
+        assert.ok(s.snapshot, 'a physical backend takes snapshots');
+        const bytes = new Uint8Array([0, 255, 1, 128]);
+        await s.commit({ puts: [['snap/b', enc('B')], ['snap/a/x', bytes], ['snap/é', enc('E')], ['snap/Z', enc('Z')]] });
+        const snap = await s.snapshot();
+        const mine = snap.filter(([k]) => k.startsWith('snap/'));
+        assert.deepEqual(mine.map(([k]) => k), ['snap/Z', 'snap/a/x', 'snap/b', 'snap/é']);
+        assert.deepEqual(mine[1]![1], bytes);
+        mine[1]![1][0] = 9;
+        await s.put('snap/c', enc('C'));
+        assert.deepEqual(await s.get('snap/a/x'), bytes, 'the snapshot holds copies');
+        assert.equal(snap.some(([k]) => k === 'snap/c'), false);
       }));
 
     it('an empty commit succeeds and writes nothing', () =>

@@ -1,4 +1,4 @@
-import { bytesEqual, checkCommit, childrenOf, type CommitOps, type Storage, validateKey } from './storage.ts';
+import { bytesEqual, checkCommit, childrenOf, type CommitOps, compareCodeUnits, type Storage, validateKey } from './storage.ts';
 
 /** In-memory storage for tests and throwaway dev servers. Copies on the way in and out. */
 export class InmemStorage implements Storage {
@@ -38,9 +38,9 @@ export class InmemStorage implements Storage {
     return true;
   }
 
-  /** Every stored entry (copies), in key order: what a staging store hands to one real commit. */
-  entries(): [string, Uint8Array][] {
-    return [...this.#data].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => [k, new Uint8Array(v)]);
+  /** Copies, taken without yielding: one moment. */
+  async snapshot(): Promise<[string, Uint8Array][]> {
+    return [...this.#data].sort(([a], [b]) => compareCodeUnits(a, b)).map(([k, v]) => [k, new Uint8Array(v)]);
   }
 
   async close(): Promise<void> {}

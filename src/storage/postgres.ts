@@ -45,6 +45,7 @@ interface Queries {
   insertAbsent: string;
   replaceExpected: string;
   lockValue: string;
+  all: string;
 }
 
 function queries(t: string): Queries {
@@ -60,6 +61,7 @@ function queries(t: string): Queries {
     // then re-checks the WHERE clause against the new value, so only one compare-and-put wins.
     replaceExpected: `UPDATE ${t} SET value = $2 WHERE key = $1 AND value = $3`,
     lockValue: `SELECT value FROM ${t} WHERE key = $1 FOR UPDATE`,
+    all: `SELECT key, value FROM ${t}`,
   };
 }
 
@@ -126,6 +128,12 @@ export class PostgresStorage implements Storage {
 
   async delete(key: string): Promise<void> {
     await this.#query(this.#q.del, [key]);
+  }
+
+  /** One statement: under READ COMMITTED it reads one snapshot of the table. */
+  async snapshot(): Promise<[string, Uint8Array][]> {
+    const r = await this.#query<{ key: string; value: Buffer }>(this.#q.all, []);
+    return r.rows.map((row): [string, Uint8Array] => [row.key, new Uint8Array(row.value)]).sort(([a], [b]) => compareCodeUnits(a, b));
   }
 
   async list(prefix: string): Promise<string[]> {

@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { ArcaError } from '../errors/index.ts';
 import { prefixUpperBound } from './key-range.ts';
-import { bytesEqual, type CheckedCommit, checkCommit, childrenOf, type CommitOps, type Storage, validateKey } from './storage.ts';
+import { bytesEqual, type CheckedCommit, checkCommit, childrenOf, type CommitOps, compareCodeUnits, type Storage, validateKey } from './storage.ts';
 
 /** File name used inside the server's data dir. */
 export const SQLITE_FILE_NAME = 'arca.db';
@@ -31,6 +31,7 @@ export class SqliteStorage implements Storage {
   readonly #rangeFrom: Database.Statement<[string], string>;
   readonly #rangeBetween: Database.Statement<[string, string], string>;
   readonly #insertAbsent: Database.Statement<[string, Buffer]>;
+  readonly #all: Database.Statement<[], { key: string; value: Buffer }>;
   readonly #putIfTx: (key: string, value: Buffer, expected: Uint8Array | undefined) => boolean;
   readonly #commitTx: (c: CheckedCommit) => boolean;
 
@@ -47,6 +48,7 @@ export class SqliteStorage implements Storage {
       .prepare<[string, string], string>('SELECT key FROM kv WHERE key >= ? AND key < ? ORDER BY key')
       .pluck();
     this.#insertAbsent = db.prepare<[string, Buffer]>('INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING');
+    this.#all = db.prepare<[], { key: string; value: Buffer }>('SELECT key, value FROM kv');
     const tx = db.transaction((key: string, value: Buffer, expected: Uint8Array | undefined): boolean => {
       if (expected === undefined) return this.#insertAbsent.run(key, value).changes === 1;
       const cur = this.#get.get(key);
@@ -150,6 +152,12 @@ export class SqliteStorage implements Storage {
     const c = checkCommit(ops);
     if (c.puts.length === 0 && c.deletes.length === 0 && c.expect.length === 0) return true;
     return this.#run(() => this.#commitTx(c));
+  }
+
+  /** One SELECT: SQLite reads it from one snapshot of the database. */
+  async snapshot(): Promise<[string, Uint8Array][]> {
+    const rows = this.#run(() => this.#all.all());
+    return rows.map((r): [string, Uint8Array] => [r.key, new Uint8Array(r.value)]).sort(([a], [b]) => compareCodeUnits(a, b));
   }
 
   async close(): Promise<void> {

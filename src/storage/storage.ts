@@ -41,6 +41,12 @@ export interface Storage {
    * resolves, and still survives `kill -9` of Arca where the backend allows (SQLite WAL, PostgreSQL).
    */
   commit(ops: CommitOps): Promise<boolean>;
+  /**
+   * Every entry, sorted by key (code units), as of one moment: one read transaction or statement, so
+   * a concurrent commit is in it entirely or not at all. Physical backends only (what
+   * `sys/storage/snapshot` saves); views over a backend (the barrier, a prefix) do not offer it.
+   */
+  snapshot?(): Promise<[string, Uint8Array][]>;
   close(): Promise<void>;
 }
 

@@ -42,6 +42,8 @@ export const ROWS: Row[] = [
   { route: 'sys/policy/:name', method: 'GET', path: 'sys/policy/tmp2', caps: ['read'] },
   { route: 'sys/policy/:name', method: 'DELETE', path: 'sys/policy/tmp2', caps: ['delete'] },
   { route: 'sys/rotate', method: 'PUT', path: 'sys/rotate', caps: ['update', 'sudo'] },
+  { route: 'sys/storage/snapshot', method: 'GET', path: 'sys/storage/snapshot', caps: ['read', 'sudo'] },
+  { route: 'sys/storage/snapshot', method: 'PUT', path: 'sys/storage/snapshot', body: { snapshot: 'AAAA' }, caps: ['update', 'sudo'] },
   { route: 'sys/key-status', method: 'GET', path: 'sys/key-status', caps: ['read'] },
   { route: 'sys/auth', method: 'GET', path: 'sys/auth', caps: ['read'] },
   // An unknown auth type: refused by the engine (400) once authorized, so nothing is enabled.

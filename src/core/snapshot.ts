@@ -1,0 +1,152 @@
+/**
+ * `sys/storage/snapshot`: an online, consistent copy of the whole store (GET, sudo), and its restore
+ * (POST, sudo) — what `vault operator raft snapshot save|restore` gives Vault's integrated storage,
+ * for every Arca backend (SQLite can be copied only while the server is stopped: it holds the file
+ * with an exclusive lock).
+ *
+ * The snapshot is gzip'd JSON: `{format, created, init_id, storage, entries: [[key, base64], …]}`,
+ * every entry as the backend stores it — barrier ciphertext, plus the seal records under `core/`. It
+ * is as sensitive as the database file and as useless without the unseal keys (or the HSM).
+ *
+ * Restore takes back everything outside `core/` and keeps this server's seal records, so the current
+ * unseal keys (after any rekey) keep working. It refuses a snapshot of another initialization, or one
+ * whose barrier keyring is not covered by the current one (keyring.ts: rotations only add terms).
+ * The store is replaced in one commit (entries not in the snapshot are deleted), conditioned on the
+ * keyring and seal records not changing meanwhile; then the core reloads every cache and engine.
+ * Writes that land while the restore runs may survive it: quiesce clients first, as with Vault.
+ */
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { z } from 'zod';
+import { KEYRING_PATH, type Barrier } from '../barrier/index.ts';
+import { ArcaError } from '../errors/index.ts';
+import { parseFields } from '../engines/index.ts';
+import { parseSealRecord, SEAL_CONFIG_PATH } from '../seal/index.ts';
+import { bytesEqual, type Storage } from '../storage/index.ts';
+import type { CoreRoutes } from './core-routes.ts';
+
+export const SNAPSHOT_FORMAT = 'arca-snapshot/v1';
+/** Keys the seal owns: saved (the keyring is checked on restore), never restored. */
+const SEAL_PREFIX = 'core/';
+
+const SnapshotDoc = z.object({
+  format: z.literal(SNAPSHOT_FORMAT),
+  created: z.string(),
+  init_id: z.string(),
+  storage: z.string(),
+  entries: z.array(z.tuple([z.string().min(1), z.string()])),
+});
+
+const RestoreFields = z.object({ snapshot: z.string().min(1, 'snapshot is required: the base64 of a file saved from sys/storage/snapshot') });
+
+export interface SnapshotDeps {
+  raw: Storage;
+  barrier: Barrier;
+  storageType: string;
+  now: () => number;
+  /** Drops caches and engines and reads everything again (Core.reload). */
+  reload: () => Promise<void>;
+}
+
+export interface RestoreResult {
+  /** Entries written (new or changed), removed (not in the snapshot), and already as in the snapshot. */
+  written: number;
+  removed: number;
+  unchanged: number;
+}
+
+function entriesOf(raw: Storage): Promise<[string, Uint8Array][]> {
+  if (!raw.snapshot) throw new ArcaError('ERR_INVALID_REQUEST', 'this storage backend cannot take a consistent snapshot');
+  return raw.snapshot();
+}
+
+/** The store, as one gzip'd snapshot file. */
+export async function saveSnapshot(d: SnapshotDeps): Promise<{ bytes: Buffer; entries: number }> {
+  const entries = await entriesOf(d.raw);
+  const seal = entries.find(([k]) => k === SEAL_CONFIG_PATH);
+  if (!seal) throw new ArcaError('ERR_NOT_INITIALIZED', 'Vault is not initialized');
+  const doc: z.input<typeof SnapshotDoc> = {
+    format: SNAPSHOT_FORMAT,
+    created: new Date(d.now()).toISOString(),
+    init_id: parseSealRecord(seal[1]).initId,
+    storage: d.storageType,
+    entries: entries.map(([k, v]) => [k, Buffer.from(v).toString('base64')]),
+  };
+  return { bytes: gzipSync(JSON.stringify(doc)), entries: entries.length };
+}
+
+function notASnapshot(why: string): ArcaError {
+  return new ArcaError('ERR_INVALID_REQUEST', `not an Arca snapshot (${why}): send the base64 of a file saved from sys/storage/snapshot`, { details: { field: 'snapshot' } });
+}
+
+/** Reads a snapshot file; anything else is a 400 that says what is wrong, never what it holds. */
+export function parseSnapshot(file: Uint8Array): z.output<typeof SnapshotDoc> {
+  let text: string;
+  try {
+    text = gunzipSync(file).toString('utf8');
+  } catch {
+    throw notASnapshot('not gzip data, or truncated');
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw notASnapshot('not JSON inside');
+  }
+  const r = SnapshotDoc.safeParse(json);
+  if (!r.success) throw notASnapshot(r.error.issues[0]?.path[0] === 'format' ? `format is not ${SNAPSHOT_FORMAT}` : 'fields missing or malformed');
+  return r.data;
+}
+
+/** Replaces the store outside `core/` with the snapshot's entries, in one commit, then reloads. */
+export async function restoreSnapshot(d: SnapshotDeps, file: Uint8Array): Promise<RestoreResult> {
+  const doc = parseSnapshot(file);
+  const wanted = new Map<string, Uint8Array>();
+  for (const [k, v] of doc.entries) {
+    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(v)) throw notASnapshot('an entry is not base64');
+    wanted.set(k, new Uint8Array(Buffer.from(v, 'base64')));
+  }
+  const current = new Map(await entriesOf(d.raw));
+  const seal = current.get(SEAL_CONFIG_PATH);
+  const ring = current.get(KEYRING_PATH);
+  if (!seal || !ring) throw new ArcaError('ERR_NOT_INITIALIZED', 'Vault is not initialized');
+  const theirs = wanted.get(KEYRING_PATH);
+  if (doc.init_id !== parseSealRecord(seal).initId || !wanted.has(SEAL_CONFIG_PATH) || !theirs) {
+    throw new ArcaError('ERR_INVALID_REQUEST', "the snapshot is of another Arca initialization (its seal is not this server's): only this server's own snapshots can be restored");
+  }
+  if (!d.barrier.coversKeyring(theirs)) {
+    throw new ArcaError('ERR_INVALID_REQUEST', "the snapshot's barrier keyring is not this server's: its data would not decrypt here; nothing was restored");
+  }
+  const puts: [string, Uint8Array][] = [];
+  let unchanged = 0;
+  for (const [k, v] of wanted) {
+    if (k.startsWith(SEAL_PREFIX)) continue;
+    if (bytesEqual(current.get(k), v)) unchanged++;
+    else puts.push([k, v]);
+  }
+  const deletes = [...current.keys()].filter((k) => !k.startsWith(SEAL_PREFIX) && !wanted.has(k));
+  const ok = await d.raw.commit({ puts, deletes, expect: [[SEAL_CONFIG_PATH, seal], [KEYRING_PATH, ring]] });
+  if (!ok) throw new ArcaError('ERR_STORAGE_CONFLICT', 'the seal or the barrier keyring changed during the restore (a rekey or rotation?); nothing was restored: try again');
+  await d.reload();
+  return { written: puts.length, removed: deletes.length, unchanged };
+}
+
+/** `sys/storage/snapshot`: GET saves, POST `{"snapshot": "<base64 of the file>"}` restores (both sudo). */
+export function registerSnapshot(routes: CoreRoutes, d: SnapshotDeps): void {
+  routes.set('sys/storage/snapshot', {
+    local: false,
+    // The restore request carries the whole store: its audit entry holds an HMAC of it, not the data.
+    sensitive: ['snapshot'],
+    handlers: {
+      read: async () => {
+        const s = await saveSnapshot(d);
+        return { status: 200, raw: { contentType: 'application/gzip', body: s.bytes }, data: { entries: s.entries, bytes: s.bytes.length } };
+      },
+      update: async (req) => {
+        const f = parseFields(RestoreFields, req.data);
+        if (!/^[A-Za-z0-9+/]*={0,2}$/.test(f.snapshot)) throw notASnapshot('the snapshot field is not base64');
+        const r = await restoreSnapshot(d, Buffer.from(f.snapshot, 'base64'));
+        return { data: { ...r } };
+      },
+    },
+  });
+}

@@ -1,0 +1,156 @@
+/**
+ * sys/storage/snapshot and `arca operator snapshot save|restore` on a real server over SQLite (the
+ * backend whose file cannot be copied while the server runs): a snapshot taken online brings back
+ * secrets, policies, transit keys and tokens as they were, removes what came after, survives a
+ * barrier rotation and a rekey in between (the current unseal keys keep working), and a snapshot of
+ * another server, or anything that is not a snapshot, is refused without changing anything.
+ */
+import assert from 'node:assert/strict';
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { after, before, describe, it } from 'node:test';
+import { ArcaClient } from '../../src/client/index.ts';
+import { parseConfig } from '../../src/config/index.ts';
+import { silentLogger } from '../../src/log/index.ts';
+import { assembleServer, type RunningServer } from '../../src/server/index.ts';
+import { runArca } from '../../src/cli/testing.ts';
+import { tempDir } from '../harness/index.ts';
+
+const CANARY = 'snapshot-canary-Vq9x';
+
+/** `arca operator snapshot …` as a user runs it, against `srv` with `token`. */
+function cli(srv: RunningServer, token: string, ...args: string[]) {
+  const { VAULT_TOKEN: _t, VAULT_ADDR: _a, ...base } = process.env;
+  return runArca({ ...base, ARCA_ADDR: srv.address, ARCA_TOKEN: token }, ['operator', 'snapshot', ...args]);
+}
+
+async function startServer(dir: string): Promise<{ srv: RunningServer; keys: string[]; root: ArcaClient; anon: ArcaClient }> {
+  const srv = await assembleServer(parseConfig({ listen: '127.0.0.1:0', storage: { type: 'sqlite' }, expirySweep: { intervalSeconds: 86_400 } }), silentLogger(), dir);
+  const anon = new ArcaClient({ addr: srv.address });
+  const init = await anon.call('PUT', 'sys/init', { secret_shares: 1, secret_threshold: 1 });
+  const { keys, root_token: rootToken } = init.body as { keys: string[]; root_token: string };
+  await anon.call('PUT', 'sys/unseal', { key: keys[0] });
+  return { srv, keys, root: new ArcaClient({ addr: srv.address, token: rootToken }), anon };
+}
+
+describe('storage snapshots: save online, restore in place', () => {
+  let dir: Awaited<ReturnType<typeof tempDir>>;
+  let s: Awaited<ReturnType<typeof startServer>>;
+
+  before(async () => {
+    dir = await tempDir('arca-snapshot-');
+    s = await startServer(join(dir.path, 'data'));
+    await s.root.write('sys/audit/file', { type: 'file', options: { file_path: join(dir.path, 'audit.log') } });
+  });
+  after(async () => {
+    await s?.srv.close();
+    await dir?.remove();
+  });
+
+  it('restores secrets, policies, transit keys and tokens as they were, across a rotation and a rekey', async () => {
+    const { root, anon } = s;
+    await root.write('secret/data/app', { data: { password: CANARY } });
+    await root.write('sys/policies/acl/snap-p', { policy: 'path "secret/data/app" { capabilities = ["read"] }' });
+    await root.write('transit/keys/k', {});
+    const ciphertext = ((await root.write('transit/encrypt/k', { plaintext: Buffer.from(CANARY).toString('base64') })).body['data'] as { ciphertext: string }).ciphertext;
+    const before = String(((await root.write('auth/token/create', { policies: ['snap-p'], ttl: '1h' })).body['auth'] as { client_token: string }).client_token);
+
+    const file = join(dir.path, 'arca.snap');
+    const saved = await cli(s.srv, root.token!, 'save', file);
+    assert.equal(saved.code, 0, saved.stderr);
+    assert.equal((await stat(file)).mode & 0o777, 0o600);
+    const bytes = await readFile(file);
+    const doc = JSON.parse(gunzipSync(bytes).toString()) as { format: string; entries: [string, string][] };
+    assert.equal(doc.format, 'arca-snapshot/v1');
+    assert.ok(doc.entries.some(([k]) => k === 'core/seal-config'));
+    assert.ok(!gunzipSync(bytes).toString().includes(CANARY) && !bytes.includes(CANARY), 'ciphertext only');
+    assert.notEqual((await cli(s.srv, root.token!, 'save', file)).code, 0, 'never overwrites a file');
+    assert.deepEqual(await readFile(file), bytes);
+
+    // Everything changes after the snapshot, the barrier keyring and the unseal key included.
+    await root.write('secret/data/app', { data: { password: 'changed-after' } });
+    await root.write('secret/data/later', { data: { v: 'made-after' } });
+    await root.delete('sys/policies/acl/snap-p');
+    await root.write('transit/keys/k/config', { deletion_allowed: true });
+    await root.delete('transit/keys/k');
+    await root.write('auth/token/revoke', { token: before });
+    const afterToken = String(((await root.write('auth/token/create', { policies: ['default'], ttl: '1h' })).body['auth'] as { client_token: string }).client_token);
+    await root.write('sys/rotate', {});
+    const nonce = String((await anon.call('PUT', 'sys/rekey/init', { secret_shares: 1, secret_threshold: 1 })).body['nonce']);
+    const newKeys = (await anon.call('PUT', 'sys/rekey/update', { key: s.keys[0], nonce })).body['keys'] as string[];
+    assert.equal(newKeys.length, 1);
+
+    // Read the changed state, so caches (the barrier's, the token store's, policies') hold it.
+    assert.deepEqual(((await root.read('secret/data/app')).body['data'] as { data: unknown }).data, { password: 'changed-after' });
+    assert.equal((await root.request('GET', 'sys/policies/acl/snap-p')).status, 404);
+    assert.equal((await root.request('POST', 'auth/token/lookup', { token: afterToken })).status, 200);
+    assert.equal((await new ArcaClient({ addr: s.srv.address, token: afterToken }).request('GET', 'auth/token/lookup-self')).status, 200);
+
+    const restored = await cli(s.srv, root.token!, 'restore', file);
+    assert.equal(restored.code, 0, restored.stderr);
+    assert.match(restored.out, /Snapshot restored: \d+ entries written, \d+ removed, \d+ unchanged/);
+
+    const app = await root.read('secret/data/app');
+    assert.deepEqual((app.body['data'] as { data: unknown }).data, { password: CANARY });
+    assert.equal((await root.request('GET', 'secret/data/later')).status, 404, 'written after the snapshot: gone');
+    assert.equal((await root.request('GET', 'sys/policies/acl/snap-p')).status, 200);
+    const plain = (await root.write('transit/decrypt/k', { ciphertext })).body['data'] as { plaintext: string };
+    assert.equal(Buffer.from(plain.plaintext, 'base64').toString(), CANARY);
+    const reader = new ArcaClient({ addr: s.srv.address, token: before });
+    assert.deepEqual(((await reader.read('secret/data/app')).body['data'] as { data: unknown }).data, { password: CANARY }, 'the token from before works, with its policy');
+    assert.equal((await root.request('POST', 'auth/token/lookup', { token: afterToken })).status, 403, 'a token made after the snapshot is gone');
+
+    // The seal stayed this server's: the new key unseals, the old one no longer does.
+    await root.write('sys/seal', {});
+    assert.equal((await anon.request('PUT', 'sys/unseal', { key: s.keys[0] })).status, 400);
+    await anon.call('PUT', 'sys/unseal', { key: newKeys[0] });
+    assert.deepEqual(((await root.read('secret/data/app')).body['data'] as { data: unknown }).data, { password: CANARY });
+    s.keys = newKeys;
+
+    const audit = await readFile(join(dir.path, 'audit.log'), 'utf8');
+    assert.ok(audit.includes('sys/storage/snapshot'), 'the save and the restore are audited');
+    assert.ok(!audit.includes(bytes.toString('base64').slice(0, 64)), 'the restore request carries the snapshot HMAC\'d, not in the clear');
+  });
+
+  it('refuses a snapshot of another server, anything not a snapshot and a caller without sudo, changing nothing', async () => {
+    const { root } = s;
+    const other = await startServer(join(dir.path, 'other'));
+    let foreign: Buffer;
+    try {
+      foreign = (await other.root.request('GET', 'sys/storage/snapshot')).bytes!;
+    } finally {
+      await other.srv.close();
+    }
+    await root.write('secret/data/marker', { data: { v: '1' } });
+    const mine = (await root.request('GET', 'sys/storage/snapshot')).bytes!;
+    const restore = (snapshot: string, c = root) => c.request('PUT', 'sys/storage/snapshot', { snapshot });
+    const cases: [string, RegExp][] = [
+      [foreign.toString('base64'), /another Arca initialization/],
+      [Buffer.from('secret-looking text').toString('base64'), /not an Arca snapshot \(not gzip data/],
+      [mine.subarray(0, mine.length - 10).toString('base64'), /not an Arca snapshot \(not gzip data, or truncated/],
+      ['%%%not-base64%%%', /not an Arca snapshot \(the snapshot field is not base64\)/],
+    ];
+    for (const [body, message] of cases) {
+      const r = await restore(body);
+      assert.equal(r.status, 400, String(message));
+      const err = r.body['error'] as { code: string; message: string };
+      assert.equal(err.code, 'ERR_INVALID_REQUEST');
+      assert.match(err.message, message);
+      assert.ok(!JSON.stringify(r.body).includes('secret-looking'), 'the refusal quotes nothing sent');
+    }
+    assert.equal((await root.request('PUT', 'sys/storage/snapshot', {})).status, 400);
+    // A snapshot whose keyring is not this server's (altered): refused, not restored into garbage.
+    const doc = JSON.parse(gunzipSync(mine).toString()) as { entries: [string, string][] };
+    const foreignDoc = JSON.parse(gunzipSync(foreign).toString()) as { entries: [string, string][] };
+    doc.entries.find(([k]) => k === 'core/keyring')![1] = foreignDoc.entries.find(([k]) => k === 'core/keyring')![1];
+    assert.match(((await restore(gzipSync(JSON.stringify(doc)).toString('base64'))).body['error'] as { message: string }).message, /barrier keyring is not this server's/);
+
+    await root.write('sys/policies/acl/no-sudo', { policy: 'path "sys/storage/snapshot" { capabilities = ["read", "update"] }' });
+    const t = String(((await root.write('auth/token/create', { policies: ['no-sudo'] })).body['auth'] as { client_token: string }).client_token);
+    const plain = new ArcaClient({ addr: s.srv.address, token: t });
+    assert.equal((await plain.request('GET', 'sys/storage/snapshot')).status, 403);
+    assert.equal((await restore(mine.toString('base64'), plain)).status, 403);
+    assert.deepEqual(((await root.read('secret/data/marker')).body['data'] as { data: unknown }).data, { v: '1' }, 'nothing changed');
+  });
+});
