@@ -174,14 +174,27 @@ export function register(cmd: Command): void {
       process.stdout.write(`Success! Snapshot of ${r.bytes.length} bytes written to ${file}.\n`);
     });
   });
-  withClientFlags(snapshot.command('restore <file>').description("replace the store with a snapshot of this server's own (its seal records and unseal keys stay as they are; needs a sudo token)")).action(async (file: string, f: ClientFlags) => {
-    await guarded(async () => {
-      const { client } = clientFrom(f);
-      const r = await client.write('sys/storage/snapshot', { snapshot: (await readFile(file)).toString('base64') });
-      const d = r.body['data'] as { written: number; removed: number; unchanged: number };
-      process.stdout.write(`Success! Snapshot restored: ${d.written} entries written, ${d.removed} removed, ${d.unchanged} unchanged.\n`);
+  withClientFlags(snapshot.command('restore <file>').description("replace the store with a snapshot of this server's own (its seal records and unseal keys stay as they are; needs a sudo token)"))
+    .option('--offline', 'disaster recovery, the server stopped: write the snapshot, seal records included, into the empty store of --config / --data-dir')
+    .option('--config <file>', 'with --offline: the server config naming the storage')
+    .option('--data-dir <dir>', 'with --offline: the data directory (SQLite)')
+    .action(async (file: string, f: ClientFlags & { offline?: boolean; config?: string; dataDir?: string }) => {
+      await guarded(async () => {
+        if (f.offline) {
+          const { loadServerConfig } = await import('../config/index.ts');
+          const { restoreOffline } = await import('../server/offline-restore.ts');
+          const config = loadServerConfig({ ...(f.config ? { file: f.config } : {}), overrides: { dataDir: f.dataDir } });
+          const r = await restoreOffline(config, await readFile(file));
+          process.stdout.write(`Success! Snapshot of init ${r.initId} written into the empty ${r.storage} store (${r.written} entries). Start the server and unseal it with that initialization's keys.\n`);
+          return;
+        }
+        if (f.config || f.dataDir) throw new UsageError('--config and --data-dir go with --offline');
+        const { client } = clientFrom(f);
+        const r = await client.write('sys/storage/snapshot', { snapshot: (await readFile(file)).toString('base64') });
+        const d = r.body['data'] as { written: number; removed: number; unchanged: number };
+        process.stdout.write(`Success! Snapshot restored: ${d.written} entries written, ${d.removed} removed, ${d.unchanged} unchanged.\n`);
+      });
     });
-  });
   withClientFlags(cmd.command('seal').description('seal the server (needs a root or sudo token)')).action(async (f: ClientFlags) => {
     await guarded(async () => {
       const { client } = clientFrom(f);

@@ -20,7 +20,7 @@ import { z } from 'zod';
 import { KEYRING_PATH, type Barrier } from '../barrier/index.ts';
 import { ArcaError } from '../errors/index.ts';
 import { parseFields } from '../engines/index.ts';
-import { parseSealRecord, SEAL_CONFIG_PATH } from '../seal/index.ts';
+import { parseSealRecord, ROOT_KEY_PATH, SEAL_CONFIG_PATH } from '../seal/index.ts';
 import { bytesEqual, type Storage } from '../storage/index.ts';
 import type { CoreRoutes } from './core-routes.ts';
 
@@ -128,6 +128,29 @@ export async function restoreSnapshot(d: SnapshotDeps, file: Uint8Array): Promis
   if (!ok) throw new ArcaError('ERR_STORAGE_CONFLICT', 'the seal or the barrier keyring changed during the restore (a rekey or rotation?); nothing was restored: try again');
   await d.reload();
   return { written: puts.length, removed: deletes.length, unchanged };
+}
+
+/**
+ * Disaster recovery: writes a snapshot, seal records included, into an empty store (a new data dir
+ * or database table, the server stopped), in one commit. The server started on it is then the
+ * snapshot's: it unseals with the unseal keys of the snapshot's initialization (or its HSM key).
+ */
+export async function restoreIntoEmpty(raw: Storage, file: Uint8Array): Promise<{ written: number; initId: string }> {
+  const doc = parseSnapshot(file);
+  const puts: [string, Uint8Array][] = [];
+  for (const [k, v] of doc.entries) {
+    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(v)) throw notASnapshot('an entry is not base64');
+    puts.push([k, new Uint8Array(Buffer.from(v, 'base64'))]);
+  }
+  const has = (k: string) => puts.some(([key]) => key === k);
+  if (!has(SEAL_CONFIG_PATH) || !has(KEYRING_PATH) || !has(ROOT_KEY_PATH)) throw notASnapshot('its seal records are missing');
+  if ((await entriesOf(raw)).length > 0) {
+    throw new ArcaError('ERR_INVALID_REQUEST', 'the store is not empty: an offline restore writes only into an empty store (a new data dir or database table); to roll a running server back, restore through its API (arca operator snapshot restore FILE)');
+  }
+  if (!(await raw.commit({ puts, expect: [[SEAL_CONFIG_PATH, undefined]] }))) {
+    throw new ArcaError('ERR_ALREADY_INITIALIZED', 'the store was initialized while the snapshot was being restored; nothing was written');
+  }
+  return { written: puts.length, initId: doc.init_id };
 }
 
 /** `sys/storage/snapshot`: GET saves, POST `{"snapshot": "<base64 of the file>"}` restores (both sudo). */

@@ -113,6 +113,36 @@ describe('storage snapshots: save online, restore in place', () => {
     assert.ok(!audit.includes(bytes.toString('base64').slice(0, 64)), 'the restore request carries the snapshot HMAC\'d, not in the clear');
   });
 
+  it('recovers from a lost store: --offline writes a snapshot into an empty data dir, which then unseals with the same keys', async () => {
+    const { root } = s;
+    await root.write('secret/data/dr', { data: { v: CANARY } });
+    const file = join(dir.path, 'dr.snap');
+    assert.equal((await cli(s.srv, root.token!, 'save', file)).code, 0);
+    const target = join(dir.path, 'dr');
+    const first = await cli(s.srv, root.token!, 'restore', '--offline', '--data-dir', target, file);
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.out, /written into the empty sqlite store/);
+    const again = await cli(s.srv, root.token!, 'restore', '--offline', '--data-dir', target, file);
+    assert.notEqual(again.code, 0);
+    assert.match(again.stderr, /the store is not empty/);
+    const busy = await cli(s.srv, root.token!, 'restore', '--offline', '--data-dir', join(dir.path, 'data'), file);
+    assert.notEqual(busy.code, 0);
+    assert.match(busy.stderr, /in use by another arca server/);
+    const mixed = await cli(s.srv, root.token!, 'restore', '--data-dir', target, file);
+    assert.equal(mixed.code, 1, 'a usage error: --data-dir without --offline');
+
+    const dr = await assembleServer(parseConfig({ listen: '127.0.0.1:0', storage: { type: 'sqlite' } }), silentLogger(), target);
+    try {
+      const anon = new ArcaClient({ addr: dr.address });
+      assert.equal(dr.core.state, 'sealed');
+      await anon.call('PUT', 'sys/unseal', { key: s.keys[0] });
+      const c = new ArcaClient({ addr: dr.address, token: root.token! });
+      assert.deepEqual(((await c.read('secret/data/dr')).body['data'] as { data: unknown }).data, { v: CANARY });
+    } finally {
+      await dr.close();
+    }
+  });
+
   it('refuses a snapshot of another server, anything not a snapshot and a caller without sudo, changing nothing', async () => {
     const { root } = s;
     const other = await startServer(join(dir.path, 'other'));
