@@ -8,8 +8,8 @@
  * every entry as the backend stores it — barrier ciphertext, plus the seal records under `core/`. It
  * is as sensitive as the database file and as useless without the unseal keys (or the HSM).
  *
- * Restore takes back everything outside `core/` and keeps this server's seal records, so the current
- * unseal keys (after any rekey) keep working. It refuses a snapshot of another initialization, or one
+ * Restore takes back everything but this server's seal records (so the current unseal keys, after
+ * any rekey, keep working) and its audit configuration (see KEPT_PREFIXES). It refuses a snapshot of another initialization, or one
  * whose barrier keyring is not covered by the current one (keyring.ts: rotations only add terms).
  * The store is replaced in one commit (entries not in the snapshot are deleted), conditioned on the
  * keyring and seal records not changing meanwhile; then the core reloads every cache and engine.
@@ -25,8 +25,13 @@ import { bytesEqual, type Storage } from '../storage/index.ts';
 import type { CoreRoutes } from './core-routes.ts';
 
 export const SNAPSHOT_FORMAT = 'arca-snapshot/v1';
-/** Keys the seal owns: saved (the keyring is checked on restore), never restored. */
-const SEAL_PREFIX = 'core/';
+/**
+ * What a restore keeps as it is: the seal's records (saved, the keyring checked, never restored), and
+ * the audit configuration — devices and keys (raw keys = barrier paths): a restore never turns off
+ * an audit device enabled since the snapshot, and the running devices stay those in storage.
+ */
+const KEPT_PREFIXES = ['core/', 'sys/audit/'];
+const kept = (key: string) => KEPT_PREFIXES.some((p) => key.startsWith(p));
 
 const SnapshotDoc = z.object({
   format: z.literal(SNAPSHOT_FORMAT),
@@ -97,7 +102,7 @@ export function parseSnapshot(file: Uint8Array): z.output<typeof SnapshotDoc> {
   return r.data;
 }
 
-/** Replaces the store outside `core/` with the snapshot's entries, in one commit, then reloads. */
+/** Replaces the store, but for KEPT_PREFIXES, with the snapshot's entries, in one commit, then reloads. */
 export async function restoreSnapshot(d: SnapshotDeps, file: Uint8Array): Promise<RestoreResult> {
   const doc = parseSnapshot(file);
   const wanted = new Map<string, Uint8Array>();
@@ -119,11 +124,11 @@ export async function restoreSnapshot(d: SnapshotDeps, file: Uint8Array): Promis
   const puts: [string, Uint8Array][] = [];
   let unchanged = 0;
   for (const [k, v] of wanted) {
-    if (k.startsWith(SEAL_PREFIX)) continue;
+    if (kept(k)) continue;
     if (bytesEqual(current.get(k), v)) unchanged++;
     else puts.push([k, v]);
   }
-  const deletes = [...current.keys()].filter((k) => !k.startsWith(SEAL_PREFIX) && !wanted.has(k));
+  const deletes = [...current.keys()].filter((k) => !kept(k) && !wanted.has(k));
   const ok = await d.raw.commit({ puts, deletes, expect: [[SEAL_CONFIG_PATH, seal], [KEYRING_PATH, ring]] });
   if (!ok) throw new ArcaError('ERR_STORAGE_CONFLICT', 'the seal or the barrier keyring changed during the restore (a rekey or rotation?); nothing was restored: try again');
   await d.reload();

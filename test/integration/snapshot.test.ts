@@ -2,7 +2,8 @@
  * sys/storage/snapshot and `arca operator snapshot save|restore` on a real server over SQLite (the
  * backend whose file cannot be copied while the server runs): a snapshot taken online brings back
  * secrets, policies, transit keys and tokens as they were, removes what came after, survives a
- * barrier rotation and a rekey in between (the current unseal keys keep working), and a snapshot of
+ * barrier rotation, a rekey and a new audit device in between (the current unseal keys keep working,
+ * the device stays), and a snapshot of
  * another server, or anything that is not a snapshot, is refused without changing anything.
  */
 import assert from 'node:assert/strict';
@@ -76,6 +77,7 @@ describe('storage snapshots: save online, restore in place', () => {
     await root.delete('transit/keys/k');
     await root.write('auth/token/revoke', { token: before });
     const afterToken = String(((await root.write('auth/token/create', { policies: ['default'], ttl: '1h' })).body['auth'] as { client_token: string }).client_token);
+    await root.write('sys/audit/file2', { type: 'file', options: { file_path: join(dir.path, 'audit2.log') } });
     await root.write('sys/rotate', {});
     const nonce = String((await anon.call('PUT', 'sys/rekey/init', { secret_shares: 1, secret_threshold: 1 })).body['nonce']);
     const newKeys = (await anon.call('PUT', 'sys/rekey/update', { key: s.keys[0], nonce })).body['keys'] as string[];
@@ -101,11 +103,16 @@ describe('storage snapshots: save online, restore in place', () => {
     assert.deepEqual(((await reader.read('secret/data/app')).body['data'] as { data: unknown }).data, { password: CANARY }, 'the token from before works, with its policy');
     assert.equal((await root.request('POST', 'auth/token/lookup', { token: afterToken })).status, 403, 'a token made after the snapshot is gone');
 
+    // The audit configuration stayed as it was: a device enabled since the snapshot still logs.
+    assert.deepEqual(Object.keys((await root.read('sys/audit')).body['data'] as Record<string, unknown>).sort(), ['file/', 'file2/']);
+    assert.match(await readFile(join(dir.path, 'audit2.log'), 'utf8'), /sys\/storage\/snapshot/, 'it logged the restore');
+
     // The seal stayed this server's: the new key unseals, the old one no longer does.
     await root.write('sys/seal', {});
     assert.equal((await anon.request('PUT', 'sys/unseal', { key: s.keys[0] })).status, 400);
     await anon.call('PUT', 'sys/unseal', { key: newKeys[0] });
     assert.deepEqual(((await root.read('secret/data/app')).body['data'] as { data: unknown }).data, { password: CANARY });
+    assert.deepEqual(Object.keys((await root.read('sys/audit')).body['data'] as Record<string, unknown>).sort(), ['file/', 'file2/'], 'as stored, after the unseal re-read it');
     s.keys = newKeys;
 
     const audit = await readFile(join(dir.path, 'audit.log'), 'utf8');
