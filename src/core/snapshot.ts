@@ -21,7 +21,7 @@ import { KEYRING_PATH, type Barrier } from '../barrier/index.ts';
 import { ArcaError } from '../errors/index.ts';
 import { parseFields } from '../engines/index.ts';
 import { parseSealRecord, ROOT_KEY_PATH, SEAL_CONFIG_PATH } from '../seal/index.ts';
-import { bytesEqual, type Storage } from '../storage/index.ts';
+import { bytesEqual, type Storage, validateKey } from '../storage/index.ts';
 import type { CoreRoutes } from './core-routes.ts';
 
 export const SNAPSHOT_FORMAT = 'arca-snapshot/v1';
@@ -33,13 +33,26 @@ export const SNAPSHOT_FORMAT = 'arca-snapshot/v1';
 const KEPT_PREFIXES = ['core/', 'sys/audit/'];
 const kept = (key: string) => KEPT_PREFIXES.some((p) => key.startsWith(p));
 
+const B64 = /^[A-Za-z0-9+/]*={0,2}$/;
+/**
+ * How large a snapshot may be once decompressed. A restore request is at most 32 MiB (the body
+ * limit), of gzip'd base64 JSON; this bound only stops a small file that inflates without end.
+ */
+export const MAX_SNAPSHOT_BYTES = 512 * 1024 * 1024;
+
 const SnapshotDoc = z.object({
   format: z.literal(SNAPSHOT_FORMAT),
   created: z.string(),
   init_id: z.string(),
   storage: z.string(),
-  entries: z.array(z.tuple([z.string().min(1), z.string()])),
+  entries: z.array(z.tuple([z.string(), z.string().regex(B64)])),
 });
+
+/** A parsed snapshot: its header and entries, decoded and checked. */
+export interface Snapshot {
+  initId: string;
+  entries: Map<string, Uint8Array>;
+}
 
 const RestoreFields = z.object({ snapshot: z.string().min(1, 'snapshot is required: the base64 of a file saved from sys/storage/snapshot') });
 
@@ -83,12 +96,16 @@ function notASnapshot(why: string): ArcaError {
   return new ArcaError('ERR_INVALID_REQUEST', `not an Arca snapshot (${why}): send the base64 of a file saved from sys/storage/snapshot`, { details: { field: 'snapshot' } });
 }
 
-/** Reads a snapshot file; anything else is a 400 that says what is wrong, never what it holds. */
-export function parseSnapshot(file: Uint8Array): z.output<typeof SnapshotDoc> {
+/**
+ * Reads a snapshot file; anything else is a 400 that says what is wrong, never what it holds. Checks
+ * what the store would otherwise refuse later (keys, duplicates, the seal records' presence and form).
+ */
+export function parseSnapshot(file: Uint8Array, maxBytes = MAX_SNAPSHOT_BYTES): Snapshot {
   let text: string;
   try {
-    text = gunzipSync(file).toString('utf8');
-  } catch {
+    text = gunzipSync(file, { maxOutputLength: maxBytes }).toString('utf8');
+  } catch (err) {
+    if ((err as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE') throw notASnapshot(`larger than ${maxBytes / 1024 / 1024} MiB once decompressed`);
     throw notASnapshot('not gzip data, or truncated');
   }
   let json: unknown;
@@ -99,26 +116,39 @@ export function parseSnapshot(file: Uint8Array): z.output<typeof SnapshotDoc> {
   }
   const r = SnapshotDoc.safeParse(json);
   if (!r.success) throw notASnapshot(r.error.issues[0]?.path[0] === 'format' ? `format is not ${SNAPSHOT_FORMAT}` : 'fields missing or malformed');
-  return r.data;
+  const entries = new Map<string, Uint8Array>();
+  for (const [k, v] of r.data.entries) {
+    try {
+      validateKey(k);
+    } catch {
+      throw notASnapshot('an entry has an invalid storage key');
+    }
+    if (entries.has(k)) throw notASnapshot('an entry key appears twice');
+    entries.set(k, new Uint8Array(Buffer.from(v, 'base64')));
+  }
+  const seal = entries.get(SEAL_CONFIG_PATH);
+  if (!seal || !entries.has(KEYRING_PATH) || !entries.has(ROOT_KEY_PATH)) throw notASnapshot('its seal records are missing');
+  let initId: string;
+  try {
+    initId = parseSealRecord(seal).initId;
+  } catch {
+    throw notASnapshot('its seal configuration is malformed');
+  }
+  if (initId !== r.data.init_id) throw notASnapshot('its header and seal configuration disagree');
+  return { initId, entries };
 }
 
 /** Replaces the store, but for KEPT_PREFIXES, with the snapshot's entries, in one commit, then reloads. */
 export async function restoreSnapshot(d: SnapshotDeps, file: Uint8Array): Promise<RestoreResult> {
-  const doc = parseSnapshot(file);
-  const wanted = new Map<string, Uint8Array>();
-  for (const [k, v] of doc.entries) {
-    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(v)) throw notASnapshot('an entry is not base64');
-    wanted.set(k, new Uint8Array(Buffer.from(v, 'base64')));
-  }
+  const { initId, entries: wanted } = parseSnapshot(file);
   const current = new Map(await entriesOf(d.raw));
   const seal = current.get(SEAL_CONFIG_PATH);
   const ring = current.get(KEYRING_PATH);
   if (!seal || !ring) throw new ArcaError('ERR_NOT_INITIALIZED', 'Vault is not initialized');
-  const theirs = wanted.get(KEYRING_PATH);
-  if (doc.init_id !== parseSealRecord(seal).initId || !wanted.has(SEAL_CONFIG_PATH) || !theirs) {
+  if (initId !== parseSealRecord(seal).initId) {
     throw new ArcaError('ERR_INVALID_REQUEST', "the snapshot is of another Arca initialization (its seal is not this server's): only this server's own snapshots can be restored");
   }
-  if (!d.barrier.coversKeyring(theirs)) {
+  if (!d.barrier.coversKeyring(wanted.get(KEYRING_PATH)!)) {
     throw new ArcaError('ERR_INVALID_REQUEST', "the snapshot's barrier keyring is not this server's: its data would not decrypt here; nothing was restored");
   }
   const puts: [string, Uint8Array][] = [];
@@ -141,21 +171,14 @@ export async function restoreSnapshot(d: SnapshotDeps, file: Uint8Array): Promis
  * snapshot's: it unseals with the unseal keys of the snapshot's initialization (or its HSM key).
  */
 export async function restoreIntoEmpty(raw: Storage, file: Uint8Array): Promise<{ written: number; initId: string }> {
-  const doc = parseSnapshot(file);
-  const puts: [string, Uint8Array][] = [];
-  for (const [k, v] of doc.entries) {
-    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(v)) throw notASnapshot('an entry is not base64');
-    puts.push([k, new Uint8Array(Buffer.from(v, 'base64'))]);
-  }
-  const has = (k: string) => puts.some(([key]) => key === k);
-  if (!has(SEAL_CONFIG_PATH) || !has(KEYRING_PATH) || !has(ROOT_KEY_PATH)) throw notASnapshot('its seal records are missing');
+  const { initId, entries } = parseSnapshot(file);
   if ((await entriesOf(raw)).length > 0) {
     throw new ArcaError('ERR_INVALID_REQUEST', 'the store is not empty: an offline restore writes only into an empty store (a new data dir or database table); to roll a running server back, restore through its API (arca operator snapshot restore FILE)');
   }
-  if (!(await raw.commit({ puts, expect: [[SEAL_CONFIG_PATH, undefined]] }))) {
+  if (!(await raw.commit({ puts: [...entries], expect: [[SEAL_CONFIG_PATH, undefined]] }))) {
     throw new ArcaError('ERR_ALREADY_INITIALIZED', 'the store was initialized while the snapshot was being restored; nothing was written');
   }
-  return { written: puts.length, initId: doc.init_id };
+  return { written: entries.size, initId };
 }
 
 /** `sys/storage/snapshot`: GET saves, POST `{"snapshot": "<base64 of the file>"}` restores (both sudo). */
@@ -171,7 +194,7 @@ export function registerSnapshot(routes: CoreRoutes, d: SnapshotDeps): void {
       },
       update: async (req) => {
         const f = parseFields(RestoreFields, req.data);
-        if (!/^[A-Za-z0-9+/]*={0,2}$/.test(f.snapshot)) throw notASnapshot('the snapshot field is not base64');
+        if (!B64.test(f.snapshot)) throw notASnapshot('the snapshot field is not base64');
         const r = await restoreSnapshot(d, Buffer.from(f.snapshot, 'base64'));
         return { data: { ...r } };
       },

@@ -1,4 +1,4 @@
-export { type Storage, type ReadOptions, type CommitOps, type CheckedCommit, checkCommit, childrenOf, bytesEqual, prefixEnd, compareCodeUnits } from './storage.ts';
+export { type Storage, type ReadOptions, type CommitOps, type CheckedCommit, checkCommit, childrenOf, bytesEqual, prefixEnd, compareCodeUnits, validateKey } from './storage.ts';
 export { InmemStorage } from './inmem.ts';
 export { scanKeys, SCAN_BATCH } from './scan.ts';
 export { StorageView } from './view.ts';
