@@ -5,7 +5,8 @@
  * - init: fetch and render everything in memory first; only when every secret rendered are files
  *   written, so a failure leaves no partial set behind (and each write is atomic).
  * - sidecar: each interval, ask for every distinct secret's current version (metadata), and fetch,
- *   render and write only targets whose version moved; a file whose bytes did not change is not
+ *   render and write only targets whose version moved (its number or, after a snapshot restore
+ *   reused a number, its creation time); a file whose bytes did not change is not
  *   touched. A failed cycle keeps every file as it is and retries with exponential backoff and
  *   jitter (capped at the interval); after `degradedAfter` consecutive failures health is degraded.
  */
@@ -14,12 +15,14 @@ import { ArcaError, isArcaError } from '../errors/index.ts';
 import type { SecretInput } from '../render/index.ts';
 import type { AgentConfig, OtherSecret, SecretTarget } from './config.ts';
 import { backoffDelay, isTransient } from './backoff.ts';
-import type { KvSecret, Session } from './session.ts';
+import { type KvSecret, type Revision, revisionKey, revisionOf, type Session } from './session.ts';
 import { isCurrent, writeAtomic } from './writer.ts';
 
 export interface TargetState {
   version: number | undefined;
-  /** A template over several secrets: the versions of the others, as rendered (`alias@v,…`). */
+  /** The revision rendered (`revisionKey`: version and creation time, so a reused number is seen). */
+  revision?: string | undefined;
+  /** A template over several secrets: the revisions of the others, as rendered (`alias@rev,…`). */
   others?: string | undefined;
   bytes: Uint8Array | undefined;
   renders: number;
@@ -43,7 +46,7 @@ export interface AgentDeps {
   onChange?: (changed: string[]) => Promise<void>;
 }
 
-type Current = { version: number; secret?: KvSecret };
+type Current = Revision & { secret?: KvSecret };
 
 /** The render input of a target: its secret, plus the others of a template over several secrets. */
 function withOthers(s: KvSecret, others: readonly [string, KvSecret][]): SecretInput {
@@ -51,8 +54,8 @@ function withOthers(s: KvSecret, others: readonly [string, KvSecret][]): SecretI
 }
 
 /** What a target's other secrets were rendered at, to see when one moved. */
-function stamp(others: readonly [string, KvSecret][]): string | undefined {
-  return others.length ? others.map(([a, s]) => `${a}@${s.version}`).join(',') : undefined;
+function stamp(others: readonly (readonly [string, Revision])[]): string | undefined {
+  return others.length ? others.map(([a, r]) => `${a}@${revisionKey(r)}`).join(',') : undefined;
 }
 
 function errInfo(err: unknown): { code: string; message: string } {
@@ -85,7 +88,7 @@ export class Agent {
     const { config, log } = this.#d;
     for (let attempt = 0; ; attempt++) {
       try {
-        const rendered: [SecretTarget, Uint8Array, number, string | undefined][] = [];
+        const rendered: [SecretTarget, Uint8Array, Revision, string | undefined][] = [];
         const cache = new Map<string, KvSecret>();
         const read = async (ref: SecretTarget['ref'], display: string, version: number | undefined) => {
           const key = `${ref.mount}/${ref.path}@${version ?? ''}`;
@@ -100,9 +103,9 @@ export class Agent {
           const s = await read(t.ref, t.display, t.version);
           const others: [string, KvSecret][] = [];
           for (const o of t.others) others.push([o.alias, await read(o.ref, o.display, undefined)]);
-          rendered.push([t, this.#render(t, withOthers(s, others)), s.version, stamp(others)]);
+          rendered.push([t, this.#render(t, withOthers(s, others)), revisionOf(s), stamp(others.map(([a, o]) => [a, revisionOf(o)]))]);
         }
-        for (const [t, bytes, version, o] of rendered) await this.#write(t, bytes, version, o);
+        for (const [t, bytes, rev, o] of rendered) await this.#write(t, bytes, rev, o);
         this.#success();
         return;
       } catch (err) {
@@ -124,18 +127,19 @@ export class Agent {
   }
 
   /** Writes unless the bytes are already there; returns whether the file changed. */
-  async #write(t: SecretTarget, bytes: Uint8Array, version: number, others?: string): Promise<boolean> {
+  async #write(t: SecretTarget, bytes: Uint8Array, rev: Revision, others?: string): Promise<boolean> {
     const st = this.#state.get(t.name)!;
     const o = { mode: t.mode, uid: t.uid, gid: t.gid };
     const same = st.bytes !== undefined ? Buffer.from(st.bytes).equals(bytes) : await isCurrent(t.file, bytes, o);
     // State moves only after the file is in place: a failed write is retried at the next cycle.
     if (!same) await writeAtomic(t.file, bytes, o);
-    st.version = version;
+    st.version = rev.version;
+    st.revision = revisionKey(rev);
     st.others = others;
     st.bytes = bytes;
     if (same) return false;
     st.renders++;
-    this.#d.log.info({ target: t.name, path: t.display, version, file: t.file }, 'rendered');
+    this.#d.log.info({ target: t.name, path: t.display, version: rev.version, file: t.file }, 'rendered');
     return true;
   }
 
@@ -161,7 +165,7 @@ export class Agent {
       return cur;
     };
     const load = async (cur: Current, ref: SecretTarget['ref'], display: string): Promise<KvSecret> => {
-      if (!cur.secret || cur.secret.version !== cur.version) cur.secret = await session.read(ref, display, cur.version);
+      if (!cur.secret || revisionKey(revisionOf(cur.secret)) !== revisionKey(cur)) cur.secret = await session.read(ref, display, cur.version);
       return cur.secret;
     };
     let failed: unknown;
@@ -172,12 +176,12 @@ export class Agent {
         const cur = await current(t.ref, t.display);
         const otherCur: [string, Current, OtherSecret][] = [];
         for (const o of t.others) otherCur.push([o.alias, await current(o.ref, o.display), o]);
-        const otherStamp = t.others.length ? otherCur.map(([a, c]) => `${a}@${c.version}`).join(',') : undefined;
-        if (cur.version === st.version && otherStamp === st.others) continue;
+        const otherStamp = stamp(otherCur.map(([a, c]) => [a, c]));
+        if (revisionKey(cur) === st.revision && otherStamp === st.others) continue;
         const s = await load(cur, t.ref, t.display);
         const others: [string, KvSecret][] = [];
         for (const [alias, c, o] of otherCur) others.push([alias, await load(c, o.ref, o.display)]);
-        if (await this.#write(t, this.#render(t, withOthers(s, others)), cur.version, otherStamp)) changed.push(t.name);
+        if (await this.#write(t, this.#render(t, withOthers(s, others)), cur, otherStamp)) changed.push(t.name);
       } catch (err) {
         st.failures++;
         failed ??= err;

@@ -23,6 +23,24 @@ export interface KvSecret {
   version: number;
 }
 
+/**
+ * Which write a secret's current version is: its number and when that version was made. The number
+ * alone can come back with other values: after a snapshot restore rolls a secret back, the next
+ * write gets a number the agent may already have rendered.
+ */
+export interface Revision {
+  version: number;
+  created: string | undefined;
+}
+
+const createdOf = (m: { created_time?: unknown } | undefined): string | undefined => (typeof m?.created_time === 'string' ? m.created_time : undefined);
+
+/** A revision as one comparable string (`<version>@<created_time>`). */
+export const revisionKey = (r: Revision): string => `${r.version}@${r.created ?? ''}`;
+
+/** The revision a read secret is at. */
+export const revisionOf = (s: KvSecret): Revision => ({ version: s.version, created: createdOf(s.metadata) });
+
 /** Longest token file we accept: a JWT or an Arca token is far smaller; a mistake (a binary) is not read into a login. */
 const MAX_TOKEN_BYTES = 16384;
 
@@ -111,14 +129,15 @@ export class Session {
    * The current version of a secret, from its metadata (cheap, no values cross the wire). When the
    * policy grants no read on metadata, falls back to reading the data once per poll.
    */
-  async currentVersion(ref: SecretRef, display: string): Promise<{ version: number; secret?: KvSecret }> {
+  async currentVersion(ref: SecretRef, display: string): Promise<Revision & { secret?: KvSecret }> {
     const key = `${ref.mount}/${ref.path}`;
     if (!this.#noMetadata.has(key)) {
       try {
         const r = await this.#get(secretMetadataPath(ref), display);
         if (r.status === 404) throw new ArcaError('ERR_NOT_FOUND', `${display}: no secret at this path`);
-        const v = ((r.body['data'] ?? {}) as { current_version?: unknown }).current_version;
-        if (typeof v === 'number') return { version: v };
+        const m = (r.body['data'] ?? {}) as { current_version?: unknown; versions?: Record<string, { created_time?: unknown }> };
+        const v = m.current_version;
+        if (typeof v === 'number') return { version: v, created: createdOf(m.versions?.[String(v)]) };
       } catch (err) {
         if (!(err instanceof ArcaError) || err.code !== 'ERR_PERMISSION_DENIED') throw err;
         this.#noMetadata.add(key);
@@ -126,7 +145,7 @@ export class Session {
       }
     }
     const secret = await this.read(ref, display);
-    return { version: secret.version, secret };
+    return { version: secret.version, created: createdOf(secret.metadata), secret };
   }
 
   close(): void {

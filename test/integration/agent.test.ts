@@ -270,6 +270,36 @@ describe('arca agent against a real server and Kubernetes auth', () => {
     assertNoValues(a.output(), 'sidecar log');
   });
 
+  it('sidecar follows a snapshot restore, even when the next write reuses a version number it rendered', async () => {
+    await root.write('secret/data/app/rs', { data: { v: 'before' } });
+    const out = `${dir.path}/rs`;
+    await mkdir(out);
+    const config = `${dir.path}/rs.json`;
+    await writeFile(config, JSON.stringify({ addr: srv.addr, dir: out, interval: '1s', auth: { type: 'kubernetes', role: 'app', tokenFile: jwtFile() }, secrets: [{ name: 'rs', path: 'secret/app/rs', template: '{{data.v}}' }] }));
+    const a = startAgent(['sidecar', '--config', config]);
+    const file = () => readFile(`${out}/rs`, 'utf8').catch(() => '');
+    try {
+      await waitFor('first render', async () => ((await file()) === 'before' ? true : undefined), 60_000, 100);
+      const snapshot = (await root.request('GET', 'sys/storage/snapshot')).bytes!;
+      await root.write('secret/data/app/rs', { data: { v: 'version-2' } });
+      await waitFor('version 2 rendered', async () => ((await file()) === 'version-2' ? true : undefined), 60_000, 100);
+      // The agent is paused while the store goes back to version 1 and a new write makes a
+      // different version 2: when it looks again, the number is the one it rendered.
+      a.child.kill('SIGSTOP');
+      try {
+        assert.equal((await root.request('PUT', 'sys/storage/snapshot', { snapshot: snapshot.toString('base64') })).status, 200);
+        await root.write('secret/data/app/rs', { data: { v: 'after-restore' } });
+        const meta = (await root.read('secret/metadata/app/rs')).body['data'] as { current_version: number };
+        assert.equal(meta.current_version, 2, 'the version number is reused');
+      } finally {
+        a.child.kill('SIGCONT');
+      }
+      await waitFor('the new version 2 rendered', async () => ((await file()) === 'after-restore' ? true : undefined), 60_000, 100);
+    } finally {
+      await stopChild(a.child);
+    }
+  });
+
   it('a service-account token file replaced mid-run keeps logins working (re-read before every login)', async () => {
     const out = `${dir.path}/rotate`;
     await mkdir(out);
