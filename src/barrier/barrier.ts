@@ -154,6 +154,22 @@ export class Barrier implements Storage {
     }
   }
 
+  /**
+   * A barrier over another store with a copy of this keyring, to read a snapshot's entries through
+   * (its keyring checked with coversKeyring first). It has no root key: it cannot rotate or reload.
+   * `seal()` it after use to wipe the copy.
+   */
+  over(raw: Storage): Barrier {
+    const b = new Barrier(raw, this.#now, this.#nonce);
+    const plain = this.#ring().serialize();
+    try {
+      b.#keyring = Keyring.deserialize(plain);
+    } finally {
+      wipe(plain);
+    }
+    return b;
+  }
+
   keyStatus(): { term: number; installedAt: number } {
     const t = this.#ring().activeTerm;
     return { term: t.term, installedAt: t.installedAt };

@@ -178,9 +178,11 @@ export function register(cmd: Command): void {
     .option('--offline', 'disaster recovery, the server stopped: write the snapshot, seal records included, into the empty store of --config / --data-dir')
     .option('--config <file>', 'with --offline: the server config naming the storage')
     .option('--data-dir <dir>', 'with --offline: the data directory (SQLite)')
-    .action(async (file: string, f: ClientFlags & { offline?: boolean; config?: string; dataDir?: string }) => {
+    .option('--force', 'restore even when that drops transit key versions made since the snapshot (what they encrypted is lost)')
+    .action(async (file: string, f: ClientFlags & { offline?: boolean; config?: string; dataDir?: string; force?: boolean }) => {
       await guarded(async () => {
         if (f.offline) {
+          if (f.force) throw new UsageError('--force goes with an online restore (an offline one writes into an empty store and drops nothing)');
           const { loadServerConfig } = await import('../config/index.ts');
           const { restoreOffline } = await import('../server/offline-restore.ts');
           const config = loadServerConfig({ ...(f.config ? { file: f.config } : {}), overrides: { dataDir: f.dataDir } });
@@ -190,9 +192,10 @@ export function register(cmd: Command): void {
         }
         if (f.config || f.dataDir) throw new UsageError('--config and --data-dir go with --offline');
         const { client } = clientFrom(f);
-        const r = await client.write('sys/storage/snapshot', { snapshot: (await readFile(file)).toString('base64') });
-        const d = r.body['data'] as { written: number; removed: number; unchanged: number };
+        const r = await client.write('sys/storage/snapshot', { snapshot: (await readFile(file)).toString('base64'), ...(f.force ? { force: true } : {}) });
+        const d = r.body['data'] as { written: number; removed: number; unchanged: number; lost: string[] };
         process.stdout.write(`Success! Snapshot restored: ${d.written} entries written, ${d.removed} removed, ${d.unchanged} unchanged.\n`);
+        for (const line of d.lost) process.stderr.write(`warning: dropped ${line}\n`);
       });
     });
   withClientFlags(cmd.command('seal').description('seal the server (needs a root or sudo token)')).action(async (f: ClientFlags) => {

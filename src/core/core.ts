@@ -142,7 +142,7 @@ export class Core {
     });
     this.keyHolders.register(this.routes);
     registerWrapRoute(this.routes);
-    registerSnapshot(this.routes, { raw: deps.raw, barrier: this.barrier, storageType: deps.storageType, now: this.#now, reload: () => this.reload() });
+    registerSnapshot(this.routes, { raw: deps.raw, barrier: this.barrier, storageType: deps.storageType, now: this.#now, reload: () => this.reload(), lossesOf: (b) => this.#restoreLosses(b) });
   }
 
   get state(): SealState {
@@ -202,6 +202,17 @@ export class Core {
     } finally {
       barrier.seal();
     }
+  }
+
+  /** What restoring a snapshot (read through `incoming`) would lose, per mounted engine, prefixed with its mount. */
+  async #restoreLosses(incoming: Barrier): Promise<string[]> {
+    const out: string[] = [];
+    for (const m of this.mounts.all) {
+      const e = this.#engines.get(m.path);
+      if (!e?.restoreLosses) continue;
+      for (const line of await e.restoreLosses(new StorageView(incoming, `logical/${m.uuid}/`))) out.push(`${m.path} ${line}`);
+    }
+    return out;
   }
 
   /** Adds one unseal share; returns whether the server is now unsealed. */

@@ -11,6 +11,8 @@
  * Restore takes back everything but this server's seal records (so the current unseal keys, after
  * any rekey, keep working) and its audit configuration (see KEPT_PREFIXES). It refuses a snapshot of another initialization, or one
  * whose barrier keyring is not covered by the current one (keyring.ts: rotations only add terms).
+ * It refuses, unless forced, a snapshot that would drop what cannot be made again (Engine.restoreLosses:
+ * transit key versions created since, which data may be encrypted under — the etcd KEK among them).
  * The store is replaced in one commit (entries not in the snapshot are deleted), conditioned on the
  * keyring and seal records not changing meanwhile; then the core reloads every cache and engine.
  * Writes that land while the restore runs may survive it: quiesce clients first, as with Vault.
@@ -19,9 +21,9 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { z } from 'zod';
 import { KEYRING_PATH, type Barrier } from '../barrier/index.ts';
 import { ArcaError } from '../errors/index.ts';
-import { parseFields } from '../engines/index.ts';
+import { parseFields, vBool } from '../engines/index.ts';
 import { parseSealRecord, ROOT_KEY_PATH, SEAL_CONFIG_PATH } from '../seal/index.ts';
-import { bytesEqual, type Storage, validateKey } from '../storage/index.ts';
+import { bytesEqual, InmemStorage, type Storage, validateKey } from '../storage/index.ts';
 import type { CoreRoutes } from './core-routes.ts';
 
 export const SNAPSHOT_FORMAT = 'arca-snapshot/v1';
@@ -54,7 +56,7 @@ export interface Snapshot {
   entries: Map<string, Uint8Array>;
 }
 
-const RestoreFields = z.object({ snapshot: z.string().min(1, 'snapshot is required: the base64 of a file saved from sys/storage/snapshot') });
+const RestoreFields = z.object({ snapshot: z.string().min(1, 'snapshot is required: the base64 of a file saved from sys/storage/snapshot'), force: vBool.optional() });
 
 export interface SnapshotDeps {
   raw: Storage;
@@ -63,6 +65,8 @@ export interface SnapshotDeps {
   now: () => number;
   /** Drops caches and engines and reads everything again (Core.reload). */
   reload: () => Promise<void>;
+  /** What restoring would lose for good, per mounted engine (Engine.restoreLosses), reading the snapshot through `incoming`. */
+  lossesOf: (incoming: Barrier) => Promise<string[]>;
 }
 
 export interface RestoreResult {
@@ -70,6 +74,8 @@ export interface RestoreResult {
   written: number;
   removed: number;
   unchanged: number;
+  /** What a forced restore dropped (Engine.restoreLosses), one line each. */
+  lost: string[];
 }
 
 function entriesOf(raw: Storage): Promise<[string, Uint8Array][]> {
@@ -139,7 +145,7 @@ export function parseSnapshot(file: Uint8Array, maxBytes = MAX_SNAPSHOT_BYTES): 
 }
 
 /** Replaces the store, but for KEPT_PREFIXES, with the snapshot's entries, in one commit, then reloads. */
-export async function restoreSnapshot(d: SnapshotDeps, file: Uint8Array): Promise<RestoreResult> {
+export async function restoreSnapshot(d: SnapshotDeps, file: Uint8Array, force = false): Promise<RestoreResult> {
   const { initId, entries: wanted } = parseSnapshot(file);
   const current = new Map(await entriesOf(d.raw));
   const seal = current.get(SEAL_CONFIG_PATH);
@@ -150,6 +156,10 @@ export async function restoreSnapshot(d: SnapshotDeps, file: Uint8Array): Promis
   }
   if (!d.barrier.coversKeyring(wanted.get(KEYRING_PATH)!)) {
     throw new ArcaError('ERR_INVALID_REQUEST', "the snapshot's barrier keyring is not this server's: its data would not decrypt here; nothing was restored");
+  }
+  const lost = await lossesIn(d, wanted);
+  if (lost.length > 0 && !force) {
+    throw new ArcaError('ERR_INVALID_REQUEST', `restoring this snapshot would drop key versions made since it was taken, and whatever was encrypted with them could never be decrypted again: ${lost.join('; ')}. Nothing was restored; to restore anyway, send force=true (arca operator snapshot restore --force)`);
   }
   const puts: [string, Uint8Array][] = [];
   let unchanged = 0;
@@ -162,7 +172,19 @@ export async function restoreSnapshot(d: SnapshotDeps, file: Uint8Array): Promis
   const ok = await d.raw.commit({ puts, deletes, expect: [[SEAL_CONFIG_PATH, seal], [KEYRING_PATH, ring]] });
   if (!ok) throw new ArcaError('ERR_STORAGE_CONFLICT', 'the seal or the barrier keyring changed during the restore (a rekey or rotation?); nothing was restored: try again');
   await d.reload();
-  return { written: puts.length, removed: deletes.length, unchanged };
+  return { written: puts.length, removed: deletes.length, unchanged, lost };
+}
+
+/** Engine.restoreLosses of every mount, reading the snapshot's entries through a barrier with this keyring. */
+async function lossesIn(d: SnapshotDeps, wanted: ReadonlyMap<string, Uint8Array>): Promise<string[]> {
+  const stage = new InmemStorage();
+  await stage.commit({ puts: [...wanted].filter(([k]) => !kept(k)) });
+  const incoming = d.barrier.over(stage);
+  try {
+    return await d.lossesOf(incoming);
+  } finally {
+    incoming.seal();
+  }
 }
 
 /**
@@ -195,7 +217,7 @@ export function registerSnapshot(routes: CoreRoutes, d: SnapshotDeps): void {
       update: async (req) => {
         const f = parseFields(RestoreFields, req.data);
         if (!B64.test(f.snapshot)) throw notASnapshot('the snapshot field is not base64');
-        const r = await restoreSnapshot(d, Buffer.from(f.snapshot, 'base64'));
+        const r = await restoreSnapshot(d, Buffer.from(f.snapshot, 'base64'), f.force ?? false);
         return { data: { ...r } };
       },
     },

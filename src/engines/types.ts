@@ -122,6 +122,12 @@ export interface Engine {
   routes?(): readonly RouteInfo[];
   /** Periodic work (rotation, cleanup); called by the core on the active replica only. */
   tick?(): Promise<void>;
+  /**
+   * What restoring a snapshot would lose for good, given this mount's storage as the snapshot has it
+   * (read-only): one line each, naming no secret (transit: key versions that data may still be
+   * encrypted under). The core refuses such a restore unless it is forced.
+   */
+  restoreLosses?(incoming: Storage): Promise<string[]>;
   close?(): Promise<void>;
 }
 

@@ -150,6 +150,33 @@ describe('storage snapshots: save online, restore in place', () => {
     }
   });
 
+  it('refuses, unless forced, a restore that would drop transit key versions made since the snapshot', async () => {
+    const { root } = s;
+    await root.write('transit/keys/kek', {});
+    const ct1 = ((await root.write('transit/encrypt/kek', { plaintext: Buffer.from('dek-1').toString('base64') })).body['data'] as { ciphertext: string }).ciphertext;
+    const file = join(dir.path, 'kek.snap');
+    assert.equal((await cli(s.srv, root.token!, 'save', file)).code, 0);
+    await root.write('transit/keys/kek/rotate', {});
+    await root.write('transit/keys/late', {});
+    const ct2 = ((await root.write('transit/encrypt/kek', { plaintext: Buffer.from('dek-2').toString('base64') })).body['data'] as { ciphertext: string }).ciphertext;
+    assert.match(ct2, /^vault:v2:/);
+
+    const refused = await cli(s.srv, root.token!, 'restore', file);
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /would drop key versions made since it was taken/);
+    assert.match(refused.stderr, /transit\/ key "kek": version 2/);
+    assert.match(refused.stderr, /transit\/ key "late": every version/);
+    const plain = async (ct: string) => Buffer.from(((await root.write('transit/decrypt/kek', { ciphertext: ct })).body['data'] as { plaintext: string }).plaintext, 'base64').toString();
+    assert.equal(await plain(ct2), 'dek-2', 'nothing was restored: version 2 still decrypts');
+
+    const forced = await cli(s.srv, root.token!, 'restore', '--force', file);
+    assert.equal(forced.code, 0, forced.stderr);
+    assert.match(forced.stderr, /warning: dropped transit\/ key "kek": version 2/);
+    assert.equal(await plain(ct1), 'dek-1');
+    assert.equal((await root.request('POST', 'transit/decrypt/kek', { ciphertext: ct2 })).status, 400, 'as warned: version 2 is gone');
+    assert.equal((await root.request('GET', 'transit/keys/late')).status, 404);
+  });
+
   it('refuses a snapshot of another server, anything not a snapshot and a caller without sudo, changing nothing', async () => {
     const { root } = s;
     const other = await startServer(join(dir.path, 'other'));

@@ -8,7 +8,7 @@ import { decrypt, encrypt, rewrap } from './crypt-paths.ts';
 import { datakey, random } from './datakey-random.ts';
 import { hash } from './hash.ts';
 import { hmac, verify } from './hmac.ts';
-import { rotateKey, rotationDue } from './key-lifecycle.ts';
+import { rotateKey, rotationDue, versionsLost } from './key-lifecycle.ts';
 import { type Backends, KeyOps } from './key-ops.ts';
 import { KeyStore } from './key-store.ts';
 import { configureKey, listKeys, readKey, removeKey, rotate, writeKey } from './keys-paths.ts';
@@ -73,6 +73,8 @@ export function createTransitEngine(ctx: EngineContext, backends: Backends, opti
         return true;
       }
     },
+    /** Key versions a snapshot restore would drop: ciphertexts made with them would never decrypt again. */
+    restoreLosses: (incoming) => versionsLost(s.store, new KeyStore(incoming, ctx.now, 0)),
     /** Scheduled rotation (auto_rotate_period). The core calls this on the active replica only. */
     async tick(): Promise<void> {
       const now = s.now();

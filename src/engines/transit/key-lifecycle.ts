@@ -7,6 +7,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { ArcaError } from '../../errors/index.ts';
 import type { KeyType } from '../../keys/index.ts';
 import { type KeyPolicy, type KeyVersion, NEW_KEY_VERSIONS } from './policy.ts';
+import type { KeyStore } from './key-store.ts';
 import type { TransitState } from './state.ts';
 
 export interface NewKeyOptions {
@@ -119,4 +120,22 @@ export async function deleteKey(s: TransitState, name: string): Promise<void> {
     }
     s.log.info({ key: name }, 'transit key deleted');
   });
+}
+
+/**
+ * The key versions `now` holds that `then` (a snapshot's copy of the mount) lacks, by version id:
+ * keys created and versions added since. One line per key, with names and numbers only.
+ */
+export async function versionsLost(now: KeyStore, then: KeyStore): Promise<string[]> {
+  const out: string[] = [];
+  for (const name of await now.list()) {
+    const cur = await now.get(name, true);
+    if (!cur) continue;
+    const old = await then.get(name, true);
+    const kept = new Set(Object.values(old?.versions ?? {}).map((v) => v.id));
+    const lost = Object.entries(cur.versions).filter(([, v]) => !kept.has(v.id)).map(([n]) => Number(n)).sort((a, b) => a - b);
+    if (lost.length === 0) continue;
+    out.push(old ? `key "${name}": version${lost.length > 1 ? 's' : ''} ${lost.join(', ')}` : `key "${name}": every version (the snapshot does not have the key)`);
+  }
+  return out;
 }
