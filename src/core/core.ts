@@ -20,7 +20,7 @@ import type { AuditSink } from './audit-sink.ts';
 import { ExpirySweep } from './expiry-sweep.ts';
 import { KeyHolders } from './key-holders.ts';
 import { registerWrapRoute } from './builtin/wrap-route.ts';
-import { registerSnapshot } from './snapshot.ts';
+import { type LossReport, registerSnapshot } from './snapshot.ts';
 import type { LogicalRequest, LogicalResponse } from './request.ts';
 import { type InitParams, SealManager } from './seal-manager.ts';
 import { type CreateTokenOptions, type TokenEntry, TokenStore } from './tokens.ts';
@@ -142,7 +142,7 @@ export class Core {
     });
     this.keyHolders.register(this.routes);
     registerWrapRoute(this.routes);
-    registerSnapshot(this.routes, { raw: deps.raw, barrier: this.barrier, storageType: deps.storageType, now: this.#now, reload: () => this.reload(), lossesOf: (b) => this.#restoreLosses(b) });
+    registerSnapshot(this.routes, { raw: deps.raw, barrier: this.barrier, storageType: deps.storageType, now: this.#now, reload: () => this.reload(), lossesOf: (b) => this.#restoreLosses(b), seal: () => this.sealNow() });
   }
 
   get state(): SealState {
@@ -205,12 +205,14 @@ export class Core {
   }
 
   /** What restoring a snapshot (read through `incoming`) would lose, per mounted engine, prefixed with its mount. */
-  async #restoreLosses(incoming: Barrier): Promise<string[]> {
-    const out: string[] = [];
+  async #restoreLosses(incoming: Barrier): Promise<LossReport> {
+    const out: LossReport = { lines: [], prefixes: [] };
     for (const m of this.mounts.all) {
       const e = this.#engines.get(m.path);
       if (!e?.restoreLosses) continue;
-      for (const line of await e.restoreLosses(new StorageView(incoming, `logical/${m.uuid}/`))) out.push(`${m.path} ${line}`);
+      const prefix = `logical/${m.uuid}/`;
+      out.prefixes.push(prefix);
+      for (const line of await e.restoreLosses(new StorageView(incoming, prefix))) out.lines.push(`${m.path} ${line}`);
     }
     return out;
   }

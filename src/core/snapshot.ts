@@ -4,9 +4,12 @@
  * for every Arca backend (SQLite can be copied only while the server is stopped: it holds the file
  * with an exclusive lock).
  *
- * The snapshot is gzip'd JSON: `{format, created, init_id, storage, entries: [[key, base64], …]}`,
- * every entry as the backend stores it — barrier ciphertext, plus the seal records under `core/`. It
- * is as sensitive as the database file and as useless without the unseal keys (or the HSM).
+ * The snapshot is gzip'd JSON: `{format, created, init_id, storage, digest, sealed_digest, entries:
+ * [[key, base64], …]}`, every entry as the backend stores it — barrier ciphertext, plus the seal
+ * records under `core/`. It is as sensitive as the database file and as useless without the unseal
+ * keys (or the HSM). `digest` is the SHA-256 of the entries (catches corruption, checked offline too);
+ * `sealed_digest` is that digest sealed by the barrier under the header's own path, so a restore into
+ * the running server knows the file is one it wrote, whole: no entry dropped, swapped or added.
  *
  * Restore takes back everything but this server's seal records (so the current unseal keys, after
  * any rekey, keep working) and its audit configuration (see KEPT_PREFIXES). It refuses a snapshot of another initialization, or one
@@ -17,13 +20,15 @@
  * keyring and seal records not changing meanwhile; then the core reloads every cache and engine.
  * Writes that land while the restore runs may survive it: quiesce clients first, as with Vault.
  */
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { createHash } from 'node:crypto';
+import { promisify } from 'node:util';
+import { gunzip, gzip } from 'node:zlib';
 import { z } from 'zod';
 import { KEYRING_PATH, type Barrier } from '../barrier/index.ts';
 import { ArcaError } from '../errors/index.ts';
 import { parseFields, vBool } from '../engines/index.ts';
 import { parseSealRecord, ROOT_KEY_PATH, SEAL_CONFIG_PATH } from '../seal/index.ts';
-import { bytesEqual, InmemStorage, type Storage, validateKey } from '../storage/index.ts';
+import { bytesEqual, compareCodeUnits, InmemStorage, type Storage, validateKey } from '../storage/index.ts';
 import type { CoreRoutes } from './core-routes.ts';
 
 export const SNAPSHOT_FORMAT = 'arca-snapshot/v1';
@@ -37,16 +42,21 @@ const kept = (key: string) => KEPT_PREFIXES.some((p) => key.startsWith(p));
 
 const B64 = /^[A-Za-z0-9+/]*={0,2}$/;
 /**
- * How large a snapshot may be once decompressed. A restore request is at most 32 MiB (the body
- * limit), of gzip'd base64 JSON; this bound only stops a small file that inflates without end.
+ * How large a snapshot may be once decompressed: a small file must not inflate without end. Parsing
+ * holds a few times this in memory, so it stays well inside a server's heap; it is about 90 MiB of
+ * stored ciphertext (base64 and JSON add a third).
  */
-export const MAX_SNAPSHOT_BYTES = 512 * 1024 * 1024;
+export const MAX_SNAPSHOT_BYTES = 128 * 1024 * 1024;
+const inflate = promisify(gunzip);
+const deflate = promisify(gzip);
 
 const SnapshotDoc = z.object({
   format: z.literal(SNAPSHOT_FORMAT),
   created: z.string(),
   init_id: z.string(),
   storage: z.string(),
+  digest: z.string().regex(/^[0-9a-f]{64}$/),
+  sealed_digest: z.string().regex(B64),
   entries: z.array(z.tuple([z.string(), z.string().regex(B64)])),
 });
 
@@ -54,7 +64,28 @@ const SnapshotDoc = z.object({
 export interface Snapshot {
   initId: string;
   entries: Map<string, Uint8Array>;
+  /** SHA-256 of the entries (checked against the file's `digest`). */
+  digest: Buffer;
+  /** The barrier-sealed digest, and the path it was sealed under (checked by the running server). */
+  sealed: { path: string; value: Uint8Array };
 }
+
+/** SHA-256 over the entries in key order, each as u32be(len) ‖ key ‖ u32be(len) ‖ value (the file's `digest`). */
+export function digestOf(entries: Iterable<readonly [string, Uint8Array]>): Buffer {
+  const h = createHash('sha256');
+  const len = Buffer.alloc(4);
+  for (const [k, v] of [...entries].sort(([a], [b]) => compareCodeUnits(a, b))) {
+    const key = Buffer.from(k, 'utf8');
+    len.writeUInt32BE(key.length);
+    h.update(len).update(key);
+    len.writeUInt32BE(v.length);
+    h.update(len).update(v);
+  }
+  return h.digest();
+}
+
+/** The barrier path the digest is sealed under: the header travels with it. */
+const digestPath = (initId: string, created: string, storage: string) => `arca-snapshot/v1/${initId}/${created}/${storage}`;
 
 const RestoreFields = z.object({ snapshot: z.string().min(1, 'snapshot is required: the base64 of a file saved from sys/storage/snapshot'), force: vBool.optional() });
 
@@ -66,7 +97,16 @@ export interface SnapshotDeps {
   /** Drops caches and engines and reads everything again (Core.reload). */
   reload: () => Promise<void>;
   /** What restoring would lose for good, per mounted engine (Engine.restoreLosses), reading the snapshot through `incoming`. */
-  lossesOf: (incoming: Barrier) => Promise<string[]>;
+  lossesOf: (incoming: Barrier) => Promise<LossReport>;
+  /** Seals the server (Core.sealNow). */
+  seal: () => Promise<void>;
+}
+
+export interface LossReport {
+  /** One line per loss, prefixed with its mount. */
+  lines: string[];
+  /** The storage prefixes the check read (the mounts whose engines check): they must not change before the commit. */
+  prefixes: string[];
 }
 
 export interface RestoreResult {
@@ -88,14 +128,20 @@ export async function saveSnapshot(d: SnapshotDeps): Promise<{ bytes: Buffer; en
   const entries = await entriesOf(d.raw);
   const seal = entries.find(([k]) => k === SEAL_CONFIG_PATH);
   if (!seal) throw new ArcaError('ERR_NOT_INITIALIZED', 'Vault is not initialized');
+  const created = new Date(d.now()).toISOString();
+  const initId = parseSealRecord(seal[1]).initId;
+  const digest = digestOf(entries);
   const doc: z.input<typeof SnapshotDoc> = {
     format: SNAPSHOT_FORMAT,
-    created: new Date(d.now()).toISOString(),
-    init_id: parseSealRecord(seal[1]).initId,
+    created,
+    init_id: initId,
     storage: d.storageType,
+    digest: digest.toString('hex'),
+    sealed_digest: Buffer.from(d.barrier.encrypt(digestPath(initId, created, d.storageType), digest)).toString('base64'),
     entries: entries.map(([k, v]) => [k, Buffer.from(v).toString('base64')]),
   };
-  return { bytes: gzipSync(JSON.stringify(doc)), entries: entries.length };
+  const bytes = await deflate(JSON.stringify(doc));
+  return { bytes, entries: entries.length };
 }
 
 function notASnapshot(why: string): ArcaError {
@@ -106,10 +152,11 @@ function notASnapshot(why: string): ArcaError {
  * Reads a snapshot file; anything else is a 400 that says what is wrong, never what it holds. Checks
  * what the store would otherwise refuse later (keys, duplicates, the seal records' presence and form).
  */
-export function parseSnapshot(file: Uint8Array, maxBytes = MAX_SNAPSHOT_BYTES): Snapshot {
+export async function parseSnapshot(file: Uint8Array, maxBytes = MAX_SNAPSHOT_BYTES): Promise<Snapshot> {
   let text: string;
   try {
-    text = gunzipSync(file, { maxOutputLength: maxBytes }).toString('utf8');
+    // Off the event loop: a large snapshot must not stall requests (or an HA lease) while it inflates.
+    text = (await inflate(file, { maxOutputLength: maxBytes })).toString('utf8');
   } catch (err) {
     if ((err as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE') throw notASnapshot(`larger than ${maxBytes / 1024 / 1024} MiB once decompressed`);
     throw notASnapshot('not gzip data, or truncated');
@@ -141,12 +188,14 @@ export function parseSnapshot(file: Uint8Array, maxBytes = MAX_SNAPSHOT_BYTES): 
     throw notASnapshot('its seal configuration is malformed');
   }
   if (initId !== r.data.init_id) throw notASnapshot('its header and seal configuration disagree');
-  return { initId, entries };
+  const digest = digestOf(entries);
+  if (digest.toString('hex') !== r.data.digest) throw notASnapshot('its entries do not match its digest: corrupted or altered');
+  return { initId, entries, digest, sealed: { path: digestPath(initId, r.data.created, r.data.storage), value: new Uint8Array(Buffer.from(r.data.sealed_digest, 'base64')) } };
 }
 
 /** Replaces the store, but for KEPT_PREFIXES, with the snapshot's entries, in one commit, then reloads. */
 export async function restoreSnapshot(d: SnapshotDeps, file: Uint8Array, force = false): Promise<RestoreResult> {
-  const { initId, entries: wanted } = parseSnapshot(file);
+  const { initId, entries: wanted, digest, sealed } = await parseSnapshot(file);
   const current = new Map(await entriesOf(d.raw));
   const seal = current.get(SEAL_CONFIG_PATH);
   const ring = current.get(KEYRING_PATH);
@@ -157,7 +206,10 @@ export async function restoreSnapshot(d: SnapshotDeps, file: Uint8Array, force =
   if (!d.barrier.coversKeyring(wanted.get(KEYRING_PATH)!)) {
     throw new ArcaError('ERR_INVALID_REQUEST', "the snapshot's barrier keyring is not this server's: its data would not decrypt here; nothing was restored");
   }
-  const lost = await lossesIn(d, wanted);
+  if (!sealedDigestMatches(d.barrier, sealed, digest)) {
+    throw new ArcaError('ERR_INVALID_REQUEST', 'the snapshot was not written whole by this server (its sealed digest does not match its entries): an entry was dropped, swapped or added; nothing was restored');
+  }
+  const { lines: lost, prefixes } = await lossesIn(d, wanted);
   if (lost.length > 0 && !force) {
     throw new ArcaError('ERR_INVALID_REQUEST', `restoring this snapshot would drop key versions made since it was taken, and whatever was encrypted with them could never be decrypted again: ${lost.join('; ')}. Nothing was restored; to restore anyway, send force=true (arca operator snapshot restore --force)`);
   }
@@ -169,14 +221,30 @@ export async function restoreSnapshot(d: SnapshotDeps, file: Uint8Array, force =
     else puts.push([k, v]);
   }
   const deletes = [...current.keys()].filter((k) => !kept(k) && !wanted.has(k));
-  const ok = await d.raw.commit({ puts, deletes, expect: [[SEAL_CONFIG_PATH, seal], [KEYRING_PATH, ring]] });
-  if (!ok) throw new ArcaError('ERR_STORAGE_CONFLICT', 'the seal or the barrier keyring changed during the restore (a rekey or rotation?); nothing was restored: try again');
-  await d.reload();
+  // What the loss check read must still hold at the commit (a key rotated meanwhile is not dropped unseen).
+  const checked = [...current].filter(([k]) => prefixes.some((p) => k.startsWith(p)));
+  const ok = await d.raw.commit({ puts, deletes, expect: [[SEAL_CONFIG_PATH, seal], [KEYRING_PATH, ring], ...checked] });
+  if (!ok) throw new ArcaError('ERR_STORAGE_CONFLICT', 'the seal, the barrier keyring or a transit key changed during the restore (a rekey, rotation or key write?); nothing was restored: try again');
+  try {
+    await d.reload();
+  } catch (err) {
+    // Never left half-started (unsealed with engines missing): sealed, the next unseal starts clean.
+    await d.seal();
+    throw new ArcaError('ERR_INTERNAL', 'the snapshot was restored, but reloading from it failed; the server sealed itself: unseal it to start from the restored store', { cause: err, expose: true });
+  }
   return { written: puts.length, removed: deletes.length, unchanged, lost };
 }
 
+function sealedDigestMatches(b: Barrier, sealed: Snapshot['sealed'], digest: Buffer): boolean {
+  try {
+    return bytesEqual(b.decrypt(sealed.path, sealed.value), digest);
+  } catch {
+    return false;
+  }
+}
+
 /** Engine.restoreLosses of every mount, reading the snapshot's entries through a barrier with this keyring. */
-async function lossesIn(d: SnapshotDeps, wanted: ReadonlyMap<string, Uint8Array>): Promise<string[]> {
+async function lossesIn(d: SnapshotDeps, wanted: ReadonlyMap<string, Uint8Array>): Promise<LossReport> {
   const stage = new InmemStorage();
   await stage.commit({ puts: [...wanted].filter(([k]) => !kept(k)) });
   const incoming = d.barrier.over(stage);
@@ -193,7 +261,7 @@ async function lossesIn(d: SnapshotDeps, wanted: ReadonlyMap<string, Uint8Array>
  * snapshot's: it unseals with the unseal keys of the snapshot's initialization (or its HSM key).
  */
 export async function restoreIntoEmpty(raw: Storage, file: Uint8Array): Promise<{ written: number; initId: string }> {
-  const { initId, entries } = parseSnapshot(file);
+  const { initId, entries } = await parseSnapshot(file);
   if ((await entriesOf(raw)).length > 0) {
     throw new ArcaError('ERR_INVALID_REQUEST', 'the store is not empty: an offline restore writes only into an empty store (a new data dir or database table); to roll a running server back, restore through its API (arca operator snapshot restore FILE)');
   }

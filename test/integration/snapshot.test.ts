@@ -16,6 +16,7 @@ import { parseConfig } from '../../src/config/index.ts';
 import { silentLogger } from '../../src/log/index.ts';
 import { assembleServer, type RunningServer } from '../../src/server/index.ts';
 import { runArca } from '../../src/cli/testing.ts';
+import { digestOf } from '../../src/core/snapshot.ts';
 import { tempDir } from '../harness/index.ts';
 
 const CANARY = 'snapshot-canary-Vq9x';
@@ -205,9 +206,10 @@ describe('storage snapshots: save online, restore in place', () => {
     }
     assert.equal((await root.request('PUT', 'sys/storage/snapshot', {})).status, 400);
     // A snapshot whose keyring is not this server's (altered): refused, not restored into garbage.
-    const doc = JSON.parse(gunzipSync(mine).toString()) as { entries: [string, string][] };
+    const doc = JSON.parse(gunzipSync(mine).toString()) as { digest: string; entries: [string, string][] };
     const foreignDoc = JSON.parse(gunzipSync(foreign).toString()) as { entries: [string, string][] };
     doc.entries.find(([k]) => k === 'core/keyring')![1] = foreignDoc.entries.find(([k]) => k === 'core/keyring')![1];
+    doc.digest = digestOf(doc.entries.map(([k, v]) => [k, new Uint8Array(Buffer.from(v, 'base64'))])).toString('hex');
     assert.match(((await restore(gzipSync(JSON.stringify(doc)).toString('base64'))).body['error'] as { message: string }).message, /barrier keyring is not this server's/);
 
     await root.write('sys/policies/acl/no-sudo', { policy: 'path "sys/storage/snapshot" { capabilities = ["read", "update"] }' });

@@ -18,7 +18,7 @@ import { decodeB64, encodeB64 } from './encoding.ts';
 import { hashAlgorithm } from './hash.ts';
 import { withLatestHmacKey } from './key-lifecycle.ts';
 import { hmacKeyToSign, hmacKeyToVerify, type KeyPolicy } from './policy.ts';
-import { b64Field, checkName, invalid, keyNotFound, parseBody } from './request.ts';
+import { checkName, invalid, keyNotFound, parseBody } from './request.ts';
 import type { TransitState } from './state.ts';
 
 const item = z.object({ input: z.string().optional(), hmac: z.string().optional(), signature: z.string().optional(), reference: z.string().optional(), context: z.string().optional() });
@@ -55,8 +55,15 @@ async function loadHmacKey(s: TransitState, rawName: string): Promise<KeyPolicy>
   return withLatestHmacKey(s, p);
 }
 
-function mac(nodeAlg: string, key: Uint8Array, input: Uint8Array): Buffer {
-  return createHmac(nodeAlg, key).update(input).digest();
+/** The HMAC of a base64 `input` (Vault's message for bad base64); the decoded input is wiped after. */
+function mac(nodeAlg: string, key: Uint8Array, inputB64: string): Buffer {
+  const input = decodeB64(inputB64);
+  if (!input.ok) throw new ArcaError('ERR_INVALID_REQUEST', `unable to decode input as base64: ${input.error}`, { details: { field: 'input' } });
+  try {
+    return createHmac(nodeAlg, key).update(input.bytes).digest();
+  } finally {
+    input.bytes.fill(0);
+  }
 }
 
 export async function hmac(s: TransitState, req: EngineRequest, rawName: string, urlAlgorithm: string | undefined): Promise<EngineResponse> {
@@ -68,7 +75,7 @@ export async function hmac(s: TransitState, req: EngineRequest, rawName: string,
   const nodeAlg = hashAlgorithm(urlAlgorithm ?? b.algorithm);
   const one = async (it: { input?: string | undefined }) => {
     if (it.input === undefined) throw invalid('missing input for HMAC');
-    return { hmac: `${PREFIX}${version}:${encodeB64(mac(nodeAlg, key, b64Field(it.input, 'input')!))}` };
+    return { hmac: `${PREFIX}${version}:${encodeB64(mac(nodeAlg, key, it.input))}` };
   };
   if (!b.batch_input) return withIgnoredFields<EngineResponse>({ data: await one(b) }, hmacBody, req.data);
   // Vault's batch items carry `valid: false` beside the HMAC (one struct for both paths).
@@ -87,9 +94,8 @@ export async function verify(s: TransitState, req: EngineRequest, rawName: strin
   const nodeAlg = hashAlgorithm(urlAlgorithm ?? b.hash_algorithm ?? b.algorithm);
   const one = async (it: Item) => {
     if (it.input === undefined) throw invalid('missing input');
-    const input = b64Field(it.input, 'input')!;
     const { version, sum } = parseHmac(it.hmac!);
-    const expected = mac(nodeAlg, hmacKeyToVerify(p, version), input);
+    const expected = mac(nodeAlg, hmacKeyToVerify(p, version), it.input);
     return { valid: expected.length === sum.length && timingSafeEqual(expected, sum) };
   };
   if (!batch) return withIgnoredFields<EngineResponse>({ data: await one(items[0]!) }, verifyBody, req.data);

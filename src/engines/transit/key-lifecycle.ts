@@ -6,6 +6,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { ArcaError } from '../../errors/index.ts';
 import type { KeyType } from '../../keys/index.ts';
+import { bytesEqual } from '../../storage/index.ts';
 import { type KeyPolicy, type KeyVersion, NEW_KEY_VERSIONS } from './policy.ts';
 import type { KeyStore } from './key-store.ts';
 import type { TransitState } from './state.ts';
@@ -123,8 +124,9 @@ export async function deleteKey(s: TransitState, name: string): Promise<void> {
 }
 
 /**
- * The key versions `now` holds that `then` (a snapshot's copy of the mount) lacks, by version id:
- * keys created and versions added since. One line per key, with names and numbers only.
+ * What `now` holds that `then` (a snapshot's copy of the mount) lacks: key versions, by version id
+ * (keys created and versions added since), and HMAC keys a version got since (the latest version's
+ * upgrade: HMACs made with it would no longer verify). One line per key, names and numbers only.
  */
 export async function versionsLost(now: KeyStore, then: KeyStore): Promise<string[]> {
   const out: string[] = [];
@@ -132,10 +134,21 @@ export async function versionsLost(now: KeyStore, then: KeyStore): Promise<strin
     const cur = await now.get(name, true);
     if (!cur) continue;
     const old = await then.get(name, true);
-    const kept = new Set(Object.values(old?.versions ?? {}).map((v) => v.id));
-    const lost = Object.entries(cur.versions).filter(([, v]) => !kept.has(v.id)).map(([n]) => Number(n)).sort((a, b) => a - b);
-    if (lost.length === 0) continue;
-    out.push(old ? `key "${name}": version${lost.length > 1 ? 's' : ''} ${lost.join(', ')}` : `key "${name}": every version (the snapshot does not have the key)`);
+    if (!old) {
+      out.push(`key "${name}": every version (the snapshot does not have the key)`);
+      continue;
+    }
+    const before = new Map(Object.values(old.versions).map((v) => [v.id, v]));
+    const lost: number[] = [];
+    const hmacLost: number[] = [];
+    for (const [n, v] of Object.entries(cur.versions)) {
+      const was = before.get(v.id);
+      if (!was) lost.push(Number(n));
+      else if (v.hmacKey && !bytesEqual(was.hmacKey, v.hmacKey)) hmacLost.push(Number(n));
+    }
+    const list = (ns: number[]) => `${ns.length > 1 ? 's' : ''} ${ns.sort((a, b) => a - b).join(', ')}`;
+    const parts = [...(lost.length ? [`version${list(lost)}`] : []), ...(hmacLost.length ? [`the HMAC key of version${list(hmacLost)}`] : [])];
+    if (parts.length) out.push(`key "${name}": ${parts.join(' and ')}`);
   }
   return out;
 }
