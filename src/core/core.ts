@@ -267,14 +267,23 @@ export class Core {
   async reload(): Promise<void> {
     if (this.state !== 'unsealed') throw new ArcaError('ERR_SEALED', 'Vault is sealed');
     await this.barrier.reloadKeyring();
+    // Policy and identity caches first, so requests meanwhile read what storage holds now.
+    this.#deps.onReload?.();
     // Another replica may have rekeyed while this one stood by: key holders' operations use the current shares.
     await this.seal.load();
     // Fresh token store: nothing another replica revoked may linger in a cache.
     this.#tokens = this.#newTokenStore();
-    for (const e of this.#engines.values()) await e.close?.();
-    this.#engines.clear();
     const mounts = await this.mounts.load();
-    for (const m of mounts) await this.#startEngine(m);
+    // The new engines are built first and swapped in at once: a request meanwhile never finds none.
+    const next = new Map<string, Engine>();
+    for (const m of mounts) {
+      const engine = await this.#createEngine(m);
+      if (engine) next.set(m.path, engine);
+    }
+    const old = this.#engines;
+    this.#engines = next;
+    for (const e of old.values()) await e.close?.();
+    // Again: a request that ran on the old engines may have filled a cache from them.
     this.#deps.onReload?.();
   }
 
