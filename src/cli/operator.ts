@@ -193,8 +193,8 @@ export function register(cmd: Command): void {
         if (f.config || f.dataDir) throw new UsageError('--config and --data-dir go with --offline');
         const { client } = clientFrom(f);
         const r = await client.write('sys/storage/snapshot', { snapshot: (await readFile(file)).toString('base64'), ...(f.force ? { force: true } : {}) });
-        const d = r.body['data'] as { written: number; removed: number; unchanged: number; lost: string[] };
-        process.stdout.write(`Success! Snapshot restored: ${d.written} entries written, ${d.removed} removed, ${d.unchanged} unchanged.\n`);
+        const d = r.body['data'] as { snapshot_created: string; written: number; removed: number; unchanged: number; lost: string[] };
+        process.stdout.write(`Success! Snapshot taken ${d.snapshot_created} restored: ${d.written} entries written, ${d.removed} removed, ${d.unchanged} unchanged.\n`);
         for (const line of d.lost) process.stderr.write(`warning: dropped ${line}\n`);
       });
     });

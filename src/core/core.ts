@@ -20,7 +20,7 @@ import type { AuditSink } from './audit-sink.ts';
 import { ExpirySweep } from './expiry-sweep.ts';
 import { KeyHolders } from './key-holders.ts';
 import { registerWrapRoute } from './builtin/wrap-route.ts';
-import { type LossReport, registerSnapshot } from './snapshot.ts';
+import { type LossReport, registerSnapshot, verifyRestored } from './snapshot.ts';
 import type { LogicalRequest, LogicalResponse } from './request.ts';
 import { type InitParams, SealManager } from './seal-manager.ts';
 import { type CreateTokenOptions, type TokenEntry, TokenStore } from './tokens.ts';
@@ -276,9 +276,16 @@ export class Core {
     const mounts = await this.mounts.load();
     // The new engines are built first and swapped in at once: a request meanwhile never finds none.
     const next = new Map<string, Engine>();
-    for (const m of mounts) {
-      const engine = await this.#createEngine(m);
-      if (engine) next.set(m.path, engine);
+    try {
+      for (const m of mounts) {
+        const engine = await this.#createEngine(m);
+        if (engine) next.set(m.path, engine);
+      }
+      // Sealed meanwhile: the new engines must not come back on a sealed core.
+      if (this.barrier.sealed) throw new ArcaError('ERR_SEALED', 'Vault is sealed');
+    } catch (err) {
+      for (const e of next.values()) await e.close?.().catch(() => undefined);
+      throw err;
     }
     const old = this.#engines;
     this.#engines = next;
@@ -303,6 +310,10 @@ export class Core {
   }
 
   async #postUnseal(): Promise<void> {
+    if (!(await verifyRestored(this.#raw, this.barrier))) {
+      this.barrier.seal();
+      throw new ArcaError('ERR_SEAL_UNSEAL_FAILED', 'this store was restored offline from a snapshot its server did not write whole (an entry was dropped, swapped or added): refusing to unseal; restore a genuine snapshot into an empty store again');
+    }
     this.#tokens = this.#newTokenStore();
     this.#mounts = new MountTable(this.barrier);
     const mounts = await this.#mounts.load();

@@ -6,7 +6,9 @@ import { randomKey } from '../crypto/index.ts';
 import { isArcaError } from '../errors/index.ts';
 import { encodeSealRecord, SEAL_CONFIG_PATH } from '../seal/index.ts';
 import { InmemStorage } from '../storage/index.ts';
-import { digestOf, parseSnapshot, restoreSnapshot, saveSnapshot, SNAPSHOT_FORMAT, type SnapshotDeps } from './snapshot.ts';
+import type { EngineRequest } from '../engines/index.ts';
+import { CoreRoutes } from './core-routes.ts';
+import { digestOf, parseSnapshot, registerSnapshot, restoreSnapshot, saveSnapshot, SNAPSHOT_FORMAT, type SnapshotDeps } from './snapshot.ts';
 
 type Doc = { format: string; created: string; init_id: string; storage: string; digest: string; sealed_digest: string; entries: [string, string][] };
 const b64 = (s: string | Uint8Array) => Buffer.from(s).toString('base64');
@@ -96,6 +98,12 @@ describe('snapshot files', () => {
     await refused(file(corrupt), /do not match its digest/);
   });
 
+  it('refuses a file of more entries than the bound before parsing them', async () => {
+    const d = valid();
+    for (let i = 0; i < 1_000_000; i++) d.entries.push([`k${i}`, '']);
+    await refused(file(d), /more than 1000000 entries/);
+  });
+
   it('refuses a small file that inflates past the bound, without inflating it all', async () => {
     const bomb = gzipSync(Buffer.alloc(8 * 1024 * 1024));
     assert.ok(bomb.length < 64 * 1024);
@@ -127,7 +135,7 @@ describe('snapshot restore', () => {
     assert.deepEqual(await s.raw.snapshot(), before, 'nothing written');
     assert.equal(s.reloads, 0);
     const r = await restoreSnapshot(s.d, file(saved));
-    assert.deepEqual(r, { written: 0, removed: 0, unchanged: 2, lost: [] });
+    assert.deepEqual(r, { snapshot_created: '2026-12-08T00:00:00.000Z', written: 0, removed: 0, unchanged: 2, lost: [] });
   });
 
   it('fails with nothing changed when what the loss check read changes before the commit (a key rotated meanwhile)', async () => {
@@ -135,16 +143,36 @@ describe('snapshot restore', () => {
     await s.d.barrier.put('logical/t1/policy/kek', new TextEncoder().encode('v1'));
     const { bytes } = await saveSnapshot(s.d);
     await s.d.barrier.put('logical/t1/policy/kek', new TextEncoder().encode('v1 and v2'));
+    let afterRotation: [string, Uint8Array][] = [];
     s.d.lossesOf = async () => {
       // The check reads the mount as it is now; a rotation lands right after it.
       await s.d.barrier.put('logical/t1/policy/kek', new TextEncoder().encode('v1, v2 and v3'));
+      afterRotation = await s.raw.snapshot();
       return { lines: [], prefixes: ['logical/t1/'] };
     };
-    const before = await s.raw.snapshot();
     await assert.rejects(restoreSnapshot(s.d, bytes), (err: unknown) => isArcaError(err, 'ERR_STORAGE_CONFLICT'));
+    assert.deepEqual(await s.raw.snapshot(), afterRotation, 'nothing restored');
     assert.equal(new TextDecoder().decode(await s.d.barrier.get('logical/t1/policy/kek')), 'v1, v2 and v3');
     assert.equal(s.reloads, 0);
-    assert.equal((await s.raw.snapshot()).length, before.length);
+  });
+
+  it('runs one restore at a time: a second one meanwhile is a conflict and changes nothing', async () => {
+    const s = await server();
+    const { bytes } = await saveSnapshot(s.d);
+    let release: (() => void) | undefined;
+    s.d.reload = () => new Promise<void>((resolve) => (release = resolve));
+    const routes = new CoreRoutes();
+    registerSnapshot(routes, s.d);
+    const restore = routes.get('sys/storage/snapshot')!.handlers.update!;
+    const req = { id: 'r', operation: 'update', path: 'sys/storage/snapshot', data: { snapshot: bytes.toString('base64') }, clientAddr: '127.0.0.1' } as unknown as EngineRequest;
+    const first = restore(req);
+    await assert.rejects(restore(req), (err: unknown) => isArcaError(err, 'ERR_STORAGE_CONFLICT') && /another snapshot restore is running/.test(err.message));
+    while (!release) await new Promise((r) => setImmediate(r));
+    release();
+    assert.equal(((await first).data as { written: number }).written, 0);
+    // Once the first is done, a restore runs again.
+    s.d.reload = async () => {};
+    assert.equal(((await restore(req)).data as { unchanged: number }).unchanged, 2);
   });
 
   it('seals the server when reloading from the restored store fails, instead of leaving it half-started', async () => {

@@ -42,27 +42,37 @@ const kept = (key: string) => KEPT_PREFIXES.some((p) => key.startsWith(p));
 
 const B64 = /^[A-Za-z0-9+/]*={0,2}$/;
 /**
- * How large a snapshot may be once decompressed: a small file must not inflate without end. Parsing
- * holds a few times this in memory, so it stays well inside a server's heap; it is about 90 MiB of
- * stored ciphertext (base64 and JSON add a third).
+ * How large a snapshot may be once decompressed (a small file must not inflate without end): about
+ * 90 MiB of stored ciphertext, base64 and JSON adding a third.
  */
 export const MAX_SNAPSHOT_BYTES = 128 * 1024 * 1024;
+/**
+ * How many entries a snapshot may hold. Counted in the text before it is parsed: parsing costs per
+ * entry, and a file of tiny entries would otherwise hold the event loop and the heap for long.
+ */
+export const MAX_SNAPSHOT_ENTRIES = 1_000_000;
+/** Entries decoded between two turns of the event loop. */
+const PARSE_BATCH = 20_000;
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 const inflate = promisify(gunzip);
 const deflate = promisify(gzip);
 
+/** The header (the entries are checked by hand, in batches: see parseSnapshot). */
 const SnapshotDoc = z.object({
   format: z.literal(SNAPSHOT_FORMAT),
-  created: z.string(),
-  init_id: z.string(),
-  storage: z.string(),
+  created: z.string().max(64),
+  init_id: z.string().max(128),
+  storage: z.string().max(32),
   digest: z.string().regex(/^[0-9a-f]{64}$/),
-  sealed_digest: z.string().regex(B64),
-  entries: z.array(z.tuple([z.string(), z.string().regex(B64)])),
+  sealed_digest: z.string().max(1024).regex(B64),
+  entries: z.array(z.unknown()),
 });
 
 /** A parsed snapshot: its header and entries, decoded and checked. */
 export interface Snapshot {
   initId: string;
+  /** When it was taken (authenticated by the sealed digest's path). */
+  created: string;
   entries: Map<string, Uint8Array>;
   /** SHA-256 of the entries (checked against the file's `digest`). */
   digest: Buffer;
@@ -110,6 +120,8 @@ export interface LossReport {
 }
 
 export interface RestoreResult {
+  /** When the restored snapshot was taken: any snapshot this server wrote can be restored, the oldest too. */
+  snapshot_created: string;
   /** Entries written (new or changed), removed (not in the snapshot), and already as in the snapshot. */
   written: number;
   removed: number;
@@ -161,6 +173,11 @@ export async function parseSnapshot(file: Uint8Array, maxBytes = MAX_SNAPSHOT_BY
     if ((err as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE') throw notASnapshot(`larger than ${maxBytes / 1024 / 1024} MiB once decompressed`);
     throw notASnapshot('not gzip data, or truncated');
   }
+  // Every entry but the first is preceded by `],[`; an upper bound on the count, before parsing.
+  let commas = 0;
+  for (let at = text.indexOf('],['); at >= 0; at = text.indexOf('],[', at + 3)) {
+    if (++commas >= MAX_SNAPSHOT_ENTRIES) throw notASnapshot(`more than ${MAX_SNAPSHOT_ENTRIES} entries`);
+  }
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -169,8 +186,12 @@ export async function parseSnapshot(file: Uint8Array, maxBytes = MAX_SNAPSHOT_BY
   }
   const r = SnapshotDoc.safeParse(json);
   if (!r.success) throw notASnapshot(r.error.issues[0]?.path[0] === 'format' ? `format is not ${SNAPSHOT_FORMAT}` : 'fields missing or malformed');
+  if (r.data.entries.length > MAX_SNAPSHOT_ENTRIES) throw notASnapshot(`more than ${MAX_SNAPSHOT_ENTRIES} entries`);
   const entries = new Map<string, Uint8Array>();
-  for (const [k, v] of r.data.entries) {
+  for (const [i, e] of r.data.entries.entries()) {
+    if (i % PARSE_BATCH === PARSE_BATCH - 1) await nextTurn();
+    if (!Array.isArray(e) || e.length !== 2 || typeof e[0] !== 'string' || typeof e[1] !== 'string' || !B64.test(e[1])) throw notASnapshot('fields missing or malformed');
+    const [k, v] = e as [string, string];
     try {
       validateKey(k);
     } catch {
@@ -190,12 +211,12 @@ export async function parseSnapshot(file: Uint8Array, maxBytes = MAX_SNAPSHOT_BY
   if (initId !== r.data.init_id) throw notASnapshot('its header and seal configuration disagree');
   const digest = digestOf(entries);
   if (digest.toString('hex') !== r.data.digest) throw notASnapshot('its entries do not match its digest: corrupted or altered');
-  return { initId, entries, digest, sealed: { path: digestPath(initId, r.data.created, r.data.storage), value: new Uint8Array(Buffer.from(r.data.sealed_digest, 'base64')) } };
+  return { initId, created: r.data.created, entries, digest, sealed: { path: digestPath(initId, r.data.created, r.data.storage), value: new Uint8Array(Buffer.from(r.data.sealed_digest, 'base64')) } };
 }
 
 /** Replaces the store, but for KEPT_PREFIXES, with the snapshot's entries, in one commit, then reloads. */
 export async function restoreSnapshot(d: SnapshotDeps, file: Uint8Array, force = false): Promise<RestoreResult> {
-  const { initId, entries: wanted, digest, sealed } = await parseSnapshot(file);
+  const { initId, created, entries: wanted, digest, sealed } = await parseSnapshot(file);
   const current = new Map(await entriesOf(d.raw));
   const seal = current.get(SEAL_CONFIG_PATH);
   const ring = current.get(KEYRING_PATH);
@@ -232,7 +253,7 @@ export async function restoreSnapshot(d: SnapshotDeps, file: Uint8Array, force =
     await d.seal();
     throw new ArcaError('ERR_INTERNAL', 'the snapshot was restored, but reloading from it failed; the server sealed itself: unseal it to start from the restored store', { cause: err, expose: true });
   }
-  return { written: puts.length, removed: deletes.length, unchanged, lost };
+  return { snapshot_created: created, written: puts.length, removed: deletes.length, unchanged, lost };
 }
 
 function sealedDigestMatches(b: Barrier, sealed: Snapshot['sealed'], digest: Buffer): boolean {
@@ -255,24 +276,56 @@ async function lossesIn(d: SnapshotDeps, wanted: ReadonlyMap<string, Uint8Array>
   }
 }
 
+/** Left by an offline restore: what the first unseal checks the store against (verifyRestored). */
+export const RESTORE_CHECK_PATH = 'core/restore-check';
+const RestoreCheck = z.object({ path: z.string(), sealed_digest: z.string(), digest: z.string() });
+
 /**
  * Disaster recovery: writes a snapshot, seal records included, into an empty store (a new data dir
  * or database table, the server stopped), in one commit. The server started on it is then the
  * snapshot's: it unseals with the unseal keys of the snapshot's initialization (or its HSM key).
+ * Without the keys the sealed digest cannot be checked here, so a record of it goes along, and the
+ * first unseal checks it (verifyRestored) before anything is served.
  */
 export async function restoreIntoEmpty(raw: Storage, file: Uint8Array): Promise<{ written: number; initId: string }> {
-  const { initId, entries } = await parseSnapshot(file);
+  const { initId, entries, digest, sealed } = await parseSnapshot(file);
   if ((await entriesOf(raw)).length > 0) {
     throw new ArcaError('ERR_INVALID_REQUEST', 'the store is not empty: an offline restore writes only into an empty store (a new data dir or database table); to roll a running server back, restore through its API (arca operator snapshot restore FILE)');
   }
-  if (!(await raw.commit({ puts: [...entries], expect: [[SEAL_CONFIG_PATH, undefined]] }))) {
+  const check: z.input<typeof RestoreCheck> = { path: sealed.path, sealed_digest: Buffer.from(sealed.value).toString('base64'), digest: digest.toString('hex') };
+  const puts: [string, Uint8Array][] = [...entries, [RESTORE_CHECK_PATH, new TextEncoder().encode(JSON.stringify(check))]];
+  if (!(await raw.commit({ puts, expect: [[SEAL_CONFIG_PATH, undefined]] }))) {
     throw new ArcaError('ERR_ALREADY_INITIALIZED', 'the store was initialized while the snapshot was being restored; nothing was written');
   }
   return { written: entries.size, initId };
 }
 
+/**
+ * At the first unseal after an offline restore (the barrier just opened, nothing served yet): whether
+ * the store is the snapshot its server sealed, whole. True when there is nothing to check; the record
+ * is removed once the store passed.
+ */
+export async function verifyRestored(raw: Storage, barrier: Barrier): Promise<boolean> {
+  const rec = await raw.get(RESTORE_CHECK_PATH);
+  if (!rec) return true;
+  let check: z.output<typeof RestoreCheck>;
+  try {
+    check = RestoreCheck.parse(JSON.parse(new TextDecoder().decode(rec)));
+  } catch {
+    return false;
+  }
+  const digest = digestOf((await entriesOf(raw)).filter(([k]) => k !== RESTORE_CHECK_PATH));
+  if (digest.toString('hex') !== check.digest) return false;
+  if (!sealedDigestMatches(barrier, { path: check.path, value: new Uint8Array(Buffer.from(check.sealed_digest, 'base64')) }, digest)) return false;
+  await raw.delete(RESTORE_CHECK_PATH);
+  return true;
+}
+
 /** `sys/storage/snapshot`: GET saves, POST `{"snapshot": "<base64 of the file>"}` restores (both sudo). */
 export function registerSnapshot(routes: CoreRoutes, d: SnapshotDeps): void {
+  // One restore at a time: each computes its writes from the store it read, so two at once would
+  // leave a mix of both snapshots (HA: restores run on the active replica only).
+  let restoring = false;
   routes.set('sys/storage/snapshot', {
     local: false,
     // The restore request carries the whole store: its audit entry holds an HMAC of it, not the data.
@@ -285,8 +338,14 @@ export function registerSnapshot(routes: CoreRoutes, d: SnapshotDeps): void {
       update: async (req) => {
         const f = parseFields(RestoreFields, req.data);
         if (!B64.test(f.snapshot)) throw notASnapshot('the snapshot field is not base64');
-        const r = await restoreSnapshot(d, Buffer.from(f.snapshot, 'base64'), f.force ?? false);
-        return { data: { ...r } };
+        if (restoring) throw new ArcaError('ERR_STORAGE_CONFLICT', 'another snapshot restore is running; nothing was restored: wait for it, then check what it restored');
+        restoring = true;
+        try {
+          const r = await restoreSnapshot(d, Buffer.from(f.snapshot, 'base64'), f.force ?? false);
+          return { data: { ...r } };
+        } finally {
+          restoring = false;
+        }
       },
     },
   });

@@ -7,7 +7,7 @@
  * another server, or anything that is not a snapshot, is refused without changing anything.
  */
 import assert from 'node:assert/strict';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
@@ -63,7 +63,7 @@ describe('storage snapshots: save online, restore in place', () => {
     assert.equal(saved.code, 0, saved.stderr);
     assert.equal((await stat(file)).mode & 0o777, 0o600);
     const bytes = await readFile(file);
-    const doc = JSON.parse(gunzipSync(bytes).toString()) as { format: string; entries: [string, string][] };
+    const doc = JSON.parse(gunzipSync(bytes).toString()) as { format: string; created: string; entries: [string, string][] };
     assert.equal(doc.format, 'arca-snapshot/v1');
     assert.ok(doc.entries.some(([k]) => k === 'core/seal-config'));
     assert.ok(!gunzipSync(bytes).toString().includes(CANARY) && !bytes.includes(CANARY), 'ciphertext only');
@@ -92,7 +92,8 @@ describe('storage snapshots: save online, restore in place', () => {
 
     const restored = await cli(s.srv, root.token!, 'restore', file);
     assert.equal(restored.code, 0, restored.stderr);
-    assert.match(restored.out, /Snapshot restored: \d+ entries written, \d+ removed, \d+ unchanged/);
+    assert.ok(restored.out.includes(`Snapshot taken ${doc.created} restored: `), restored.out);
+    assert.match(restored.out, /restored: \d+ entries written, \d+ removed, \d+ unchanged/);
 
     const app = await root.read('secret/data/app');
     assert.deepEqual((app.body['data'] as { data: unknown }).data, { password: CANARY });
@@ -149,6 +150,25 @@ describe('storage snapshots: save online, restore in place', () => {
     } finally {
       await dr.close();
     }
+
+    // An edited file (audit devices dropped, the plain digest redone) goes in offline, where nothing
+    // can check its sealed digest; the first unseal does, and refuses.
+    const doc = JSON.parse(gunzipSync(await readFile(file)).toString()) as { digest: string; entries: [string, string][] };
+    doc.entries = doc.entries.filter(([k]) => !k.startsWith('sys/audit/'));
+    doc.digest = digestOf(doc.entries.map(([k, v]) => [k, new Uint8Array(Buffer.from(v, 'base64'))])).toString('hex');
+    const edited = join(dir.path, 'edited.snap');
+    await writeFile(edited, gzipSync(JSON.stringify(doc)));
+    const target2 = join(dir.path, 'dr2');
+    assert.equal((await cli(s.srv, root.token!, 'restore', '--offline', '--data-dir', target2, edited)).code, 0);
+    const dr2 = await assembleServer(parseConfig({ listen: '127.0.0.1:0', storage: { type: 'sqlite' } }), silentLogger(), target2);
+    try {
+      const r = await new ArcaClient({ addr: dr2.address }).request('PUT', 'sys/unseal', { key: s.keys[0] });
+      assert.equal(r.status, 400);
+      assert.match((r.body['error'] as { message: string }).message, /restored offline from a snapshot its server did not write whole/);
+      assert.equal(dr2.core.state, 'sealed');
+    } finally {
+      await dr2.close();
+    }
   });
 
   it('refuses, unless forced, a restore that would drop transit key versions made since the snapshot', async () => {
@@ -189,6 +209,8 @@ describe('storage snapshots: save online, restore in place', () => {
     }
     await root.write('secret/data/marker', { data: { v: '1' } });
     const mine = (await root.request('GET', 'sys/storage/snapshot')).bytes!;
+    // Written after `mine`: any of the refused restores below, had it applied, would remove it.
+    await root.write('secret/data/after-mine', { data: { v: '2' } });
     const restore = (snapshot: string, c = root) => c.request('PUT', 'sys/storage/snapshot', { snapshot });
     const cases: [string, RegExp][] = [
       [foreign.toString('base64'), /another Arca initialization/],
@@ -217,6 +239,6 @@ describe('storage snapshots: save online, restore in place', () => {
     const plain = new ArcaClient({ addr: s.srv.address, token: t });
     assert.equal((await plain.request('GET', 'sys/storage/snapshot')).status, 403);
     assert.equal((await restore(mine.toString('base64'), plain)).status, 403);
-    assert.deepEqual(((await root.read('secret/data/marker')).body['data'] as { data: unknown }).data, { v: '1' }, 'nothing changed');
+    assert.deepEqual(((await root.read('secret/data/after-mine')).body['data'] as { data: unknown }).data, { v: '2' }, 'nothing changed');
   });
 });
