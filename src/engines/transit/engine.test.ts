@@ -3,8 +3,9 @@ import { describe, it } from 'node:test';
 import { isArcaError } from '../../errors/index.ts';
 import type { ErrorCode } from '../../errors/index.ts';
 import { SoftwareKeyBackend } from '../../keys/index.ts';
-import { InmemStorage } from '../../storage/index.ts';
+import { InmemStorage, type Storage } from '../../storage/index.ts';
 import { parseCiphertext } from './ciphertext.ts';
+import { KeyStore } from './key-store.ts';
 import { b64, call, dataOf, dumpStorage, fakeClock, findKeyMaterial, makeEngine, write } from './testing.ts';
 
 async function rejectsCode(p: Promise<unknown>, code: ErrorCode): Promise<void> {
@@ -352,5 +353,57 @@ describe('transit engine (software keys)', () => {
     await write(other, 'keys/k/rotate');
     const v2 = await enc(other, 'k', 'new');
     assert.equal(await dec(engine, 'k', v2), 'new');
+  });
+});
+
+describe('transit key writes across engine instances', () => {
+  it('writes a key only over the stored policy it was made from: a second rotation from the same version is a conflict, not a lost version', async () => {
+    const storage = new InmemStorage();
+    const engine = makeEngine(storage, { software: new SoftwareKeyBackend() });
+    await write(engine, 'keys/kek');
+    // Two instances (as while a reload swaps engines), both about to add version 2.
+    const a = new KeyStore(storage, () => 0, 0);
+    const b = new KeyStore(storage, () => 0, 0);
+    const fromA = (await a.get('kek', true))!;
+    const fromB = (await b.get('kek', true))!;
+    const v2 = (tag: string) => ({ id: `00000000-0000-4000-8000-00000000000${tag}`, createdMs: 1, ref: new Uint8Array(32) });
+    await a.put({ ...fromA, latestVersion: 2, versions: { ...fromA.versions, '2': v2('a') } }, fromA);
+    await rejectsCode(b.put({ ...fromB, latestVersion: 2, versions: { ...fromB.versions, '2': v2('b') } }, fromB), 'ERR_STORAGE_CONFLICT');
+    await rejectsCode(b.delete('kek', fromB), 'ERR_STORAGE_CONFLICT');
+    await rejectsCode(b.put({ ...fromB, name: 'kek' }, undefined), 'ERR_STORAGE_CONFLICT');
+    const stored = (await new KeyStore(storage, () => 0, 0).get('kek', true))!;
+    assert.equal(stored.versions['2']!.id, v2('a').id, 'the first rotation stands');
+    // Read again, b writes fine.
+    const fresh = (await b.get('kek', true))!;
+    await b.put({ ...fresh, deletionAllowed: true }, fresh);
+  });
+
+  it('a key created by another instance between the existence check and the write is the key (the upsert answers as if it had existed)', async () => {
+    const shared = new InmemStorage();
+    const other = makeEngine(shared, { software: new SoftwareKeyBackend() });
+    let raced = false;
+    // This instance's storage: just before its first policy write lands, the other instance creates the key.
+    const racing: Storage = {
+      get: (k) => shared.get(k),
+      put: (k, v) => shared.put(k, v),
+      delete: (k) => shared.delete(k),
+      list: (prefix) => shared.list(prefix),
+      putIf: (k, v, e) => shared.putIf(k, v, e),
+      close: async () => {},
+      commit: async (ops) => {
+        if (!raced && ops.puts?.some(([k]) => k === 'policy/up')) {
+          raced = true;
+          await write(other, 'keys/up');
+        }
+        return shared.commit(ops);
+      },
+    };
+    const engine = makeEngine(racing, { software: new SoftwareKeyBackend() });
+    const ct = await enc(engine, 'up', 'x');
+    assert.ok(raced);
+    const key = dataOf(await call(other, 'read', 'keys/up'));
+    assert.equal(key.latest_version, 1);
+    assert.equal(parseCiphertext(ct).version, 1);
+    assert.equal(await dec(other, 'up', ct), 'x', 'encrypted under the key the other instance made');
   });
 });

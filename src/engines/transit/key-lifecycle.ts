@@ -4,7 +4,7 @@
  * persisted in the policy.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { ArcaError } from '../../errors/index.ts';
+import { ArcaError, isArcaError } from '../../errors/index.ts';
 import type { KeyType } from '../../keys/index.ts';
 import { bytesEqual } from '../../storage/index.ts';
 import { type KeyPolicy, type KeyVersion, NEW_KEY_VERSIONS } from './policy.ts';
@@ -27,10 +27,10 @@ async function newVersion(s: TransitState, type: KeyType): Promise<KeyVersion> {
   return { id, createdMs: s.now(), ref, ...(type === 'aes256-gcm96' ? { hmacKey: new Uint8Array(randomBytes(HMAC_KEY_BYTES)) } : {}) };
 }
 
-/** Saves `next`; if that fails, destroys the just-created version so no orphan material is left. */
-async function saveWithNewVersion(s: TransitState, next: KeyPolicy, v: KeyVersion): Promise<void> {
+/** Saves `next` (made from `from`); if that fails, destroys the just-created version so no orphan material is left. */
+async function saveWithNewVersion(s: TransitState, next: KeyPolicy, from: KeyPolicy | undefined, v: KeyVersion): Promise<void> {
   try {
-    await s.store.put(next);
+    await s.store.put(next, from);
   } catch (err) {
     await s.ops
       .backendFor(next.type)
@@ -55,7 +55,14 @@ export async function createKey(s: TransitState, name: string, o: NewKeyOptions)
       autoRotatePeriod: o.autoRotatePeriod,
       versions: { '1': v },
     };
-    await saveWithNewVersion(s, policy, v);
+    try {
+      await saveWithNewVersion(s, policy, undefined, v);
+    } catch (err) {
+      // Another engine instance made the key meanwhile: it exists, as it would had it been first.
+      const made = isArcaError(err, 'ERR_STORAGE_CONFLICT') ? await s.store.get(name, true) : undefined;
+      if (made) return { policy: made, existed: true };
+      throw err;
+    }
     s.log.info({ key: name, type: o.type, versionId: v.id }, 'transit key created');
     return { policy, existed: false };
   });
@@ -70,7 +77,7 @@ export async function rotateKey(s: TransitState, name: string, onlyIfDue?: (p: K
     const v = await newVersion(s, p.type);
     const latest = p.latestVersion + 1;
     const next: KeyPolicy = { ...p, latestVersion: latest, versions: { ...p.versions, [String(latest)]: v } };
-    await saveWithNewVersion(s, next, v);
+    await saveWithNewVersion(s, next, p, v);
     s.log.info({ key: name, version: latest, versionId: v.id }, 'transit key rotated');
     return next;
   });
@@ -90,7 +97,7 @@ export async function withLatestHmacKey(s: TransitState, p: KeyPolicy): Promise<
     const v = cur.versions[latest];
     if (!v || v.hmacKey) return cur;
     const next: KeyPolicy = { ...cur, versions: { ...cur.versions, [latest]: { ...v, hmacKey: new Uint8Array(randomBytes(HMAC_KEY_BYTES)) } } };
-    await s.store.put(next);
+    await s.store.put(next, cur);
     s.log.info({ key: p.name, version: cur.latestVersion }, 'transit key upgraded: HMAC key added to its latest version');
     return next;
   });
@@ -113,7 +120,7 @@ export async function deleteKey(s: TransitState, name: string): Promise<void> {
     const backend = s.ops.backendFor(p.type);
     // Forget the key first: a half-finished delete leaves orphaned HSM objects, never a key whose
     // versions point at destroyed material.
-    await s.store.delete(name);
+    await s.store.delete(name, p);
     for (const v of Object.values(p.versions)) {
       // A copy: the software backend wipes the ref in place, and a request already holding this
       // policy must fail or finish with the real key, never encrypt under a zeroed one.

@@ -136,7 +136,7 @@ export async function configureKey(s: TransitState, req: EngineRequest, rawName:
       deletionAllowed: b.deletion_allowed ?? p.deletionAllowed,
       autoRotatePeriod: b.auto_rotate_period === undefined ? p.autoRotatePeriod : checkRotatePeriod(b.auto_rotate_period),
     };
-    await s.store.put(next);
+    await s.store.put(next, p);
     warnings.push(...ignoredFieldsWarning(configSchema, req.data));
     return keyBody(next, warnings);
   });
