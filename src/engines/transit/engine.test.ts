@@ -2,8 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isArcaError } from '../../errors/index.ts';
 import type { ErrorCode } from '../../errors/index.ts';
-import { SoftwareKeyBackend } from '../../keys/index.ts';
-import { InmemStorage, type Storage } from '../../storage/index.ts';
+import { Barrier } from '../../barrier/index.ts';
+import { randomKey } from '../../crypto/index.ts';
+import { type KeyBackend, SoftwareKeyBackend } from '../../keys/index.ts';
+import { InmemStorage, type Storage, StorageView } from '../../storage/index.ts';
 import { parseCiphertext } from './ciphertext.ts';
 import { KeyStore } from './key-store.ts';
 import { b64, call, dataOf, dumpStorage, fakeClock, findKeyMaterial, makeEngine, write } from './testing.ts';
@@ -376,6 +378,58 @@ describe('transit key writes across engine instances', () => {
     // Read again, b writes fine.
     const fresh = (await b.get('kek', true))!;
     await b.put({ ...fresh, deletionAllowed: true }, fresh);
+  });
+
+  it('over the barrier, as mounted: of two instances rotating from the same version one wins, and the loser gets 409 and destroys its new version', async () => {
+    const raw = new InmemStorage();
+    const barrier = new Barrier(raw);
+    const rootKey = randomKey();
+    await barrier.initialize(rootKey);
+    await barrier.unseal(rootKey);
+    const view = new StorageView(barrier, 'logical/transit-uuid/');
+    const soft = new SoftwareKeyBackend();
+    let destroyed = 0;
+    const counting: KeyBackend = {
+      type: soft.type,
+      createVersion: (id) => soft.createVersion(id),
+      encrypt: (ref, pt, aad) => soft.encrypt(ref, pt, aad),
+      decrypt: (ref, ct, aad) => soft.decrypt(ref, ct, aad),
+      destroyVersion: async (ref) => {
+        destroyed++;
+        await soft.destroyVersion(ref);
+      },
+      close: async () => {},
+    };
+    const first = makeEngine(view, { software: counting });
+    await write(first, 'keys/kek');
+    let raced = false;
+    // The second instance's storage: as its rotation is about to land, the first instance rotates.
+    const racing: Storage = {
+      get: (k, o) => view.get(k, o),
+      put: (k, v) => view.put(k, v),
+      delete: (k) => view.delete(k),
+      list: (prefix) => view.list(prefix),
+      putIf: (k, v, e) => view.putIf(k, v, e),
+      close: async () => {},
+      commit: async (ops) => {
+        if (!raced && ops.puts?.some(([k]) => k === 'policy/kek')) {
+          raced = true;
+          await write(first, 'keys/kek/rotate');
+        }
+        return view.commit(ops);
+      },
+    };
+    const second = makeEngine(racing, { software: counting });
+    await rejectsCode(write(second, 'keys/kek/rotate'), 'ERR_STORAGE_CONFLICT');
+    assert.equal(destroyed, 1, 'the losing version is destroyed');
+    const key = dataOf(await call(first, 'read', 'keys/kek'));
+    assert.equal(key.latest_version, 2);
+    // The one version 2 is the winner's: what it encrypts, the key (read anew) decrypts.
+    const ct = await enc(first, 'kek', 'dek');
+    assert.match(ct, /^vault:v2:/);
+    assert.equal(await dec(makeEngine(view, { software: counting }), 'kek', ct), 'dek');
+    await write(second, 'keys/kek/rotate');
+    assert.equal(dataOf(await call(makeEngine(view, { software: counting }), 'read', 'keys/kek')).latest_version, 3, 'a retry reads the key anew and rotates');
   });
 
   it('a key created by another instance between the existence check and the write is the key (the upsert answers as if it had existed)', async () => {

@@ -2,6 +2,7 @@
  * The transit engine: encryption as a service with keys that never leave Arca (Vault's `transit`,
  * plus HSM-backed key versions). Mounted by the core, usually at `transit/`.
  */
+import { isArcaError } from '../../errors/index.ts';
 import type { Engine, EngineContext, EngineRequest } from '../types.ts';
 import { EngineRouter } from '../router.ts';
 import { decrypt, encrypt, rewrap } from './crypt-paths.ts';
@@ -84,7 +85,9 @@ export function createTransitEngine(ctx: EngineContext, backends: Backends, opti
           if (!p || !rotationDue(p, now)) continue;
           await rotateKey(s, name, (cur) => rotationDue(cur, s.now()));
         } catch (err) {
-          s.log.error({ err, key: name }, 'scheduled rotation failed');
+          // Another engine instance rotated it first (engines overlap while a reload swaps them): done.
+          if (isArcaError(err, 'ERR_STORAGE_CONFLICT')) s.log.info({ key: name }, 'scheduled rotation done by another engine instance');
+          else s.log.error({ err, key: name }, 'scheduled rotation failed');
         }
       }
     },
