@@ -5,10 +5,10 @@ import type { ErrorCode } from '../../errors/index.ts';
 import { Barrier } from '../../barrier/index.ts';
 import { randomKey } from '../../crypto/index.ts';
 import { type KeyBackend, SoftwareKeyBackend } from '../../keys/index.ts';
-import { InmemStorage, type Storage, StorageView } from '../../storage/index.ts';
+import { InmemStorage, StorageView } from '../../storage/index.ts';
 import { parseCiphertext } from './ciphertext.ts';
 import { KeyStore } from './key-store.ts';
-import { b64, call, dataOf, dumpStorage, fakeClock, findKeyMaterial, makeEngine, write } from './testing.ts';
+import { b64, call, dataOf, dumpStorage, fakeClock, findKeyMaterial, makeEngine, racingStorage, write } from './testing.ts';
 
 async function rejectsCode(p: Promise<unknown>, code: ErrorCode): Promise<void> {
   await assert.rejects(p, (err: unknown) => {
@@ -402,23 +402,8 @@ describe('transit key writes across engine instances', () => {
     };
     const first = makeEngine(view, { software: counting });
     await write(first, 'keys/kek');
-    let raced = false;
     // The second instance's storage: as its rotation is about to land, the first instance rotates.
-    const racing: Storage = {
-      get: (k, o) => view.get(k, o),
-      put: (k, v) => view.put(k, v),
-      delete: (k) => view.delete(k),
-      list: (prefix) => view.list(prefix),
-      putIf: (k, v, e) => view.putIf(k, v, e),
-      close: async () => {},
-      commit: async (ops) => {
-        if (!raced && ops.puts?.some(([k]) => k === 'policy/kek')) {
-          raced = true;
-          await write(first, 'keys/kek/rotate');
-        }
-        return view.commit(ops);
-      },
-    };
+    const racing = racingStorage(view, 'policy/kek', () => write(first, 'keys/kek/rotate'));
     const second = makeEngine(racing, { software: counting });
     await rejectsCode(write(second, 'keys/kek/rotate'), 'ERR_STORAGE_CONFLICT');
     assert.equal(destroyed, 1, 'the losing version is destroyed');
@@ -435,26 +420,11 @@ describe('transit key writes across engine instances', () => {
   it('a key created by another instance between the existence check and the write is the key (the upsert answers as if it had existed)', async () => {
     const shared = new InmemStorage();
     const other = makeEngine(shared, { software: new SoftwareKeyBackend() });
-    let raced = false;
     // This instance's storage: just before its first policy write lands, the other instance creates the key.
-    const racing: Storage = {
-      get: (k) => shared.get(k),
-      put: (k, v) => shared.put(k, v),
-      delete: (k) => shared.delete(k),
-      list: (prefix) => shared.list(prefix),
-      putIf: (k, v, e) => shared.putIf(k, v, e),
-      close: async () => {},
-      commit: async (ops) => {
-        if (!raced && ops.puts?.some(([k]) => k === 'policy/up')) {
-          raced = true;
-          await write(other, 'keys/up');
-        }
-        return shared.commit(ops);
-      },
-    };
+    const racing = racingStorage(shared, 'policy/up', () => write(other, 'keys/up'));
     const engine = makeEngine(racing, { software: new SoftwareKeyBackend() });
     const ct = await enc(engine, 'up', 'x');
-    assert.ok(raced);
+    assert.ok(racing.raced());
     const key = dataOf(await call(other, 'read', 'keys/up'));
     assert.equal(key.latest_version, 1);
     assert.equal(parseCiphertext(ct).version, 1);

@@ -104,3 +104,27 @@ export function findKeyMaterial(dump: Map<string, Uint8Array>, ciphertext: strin
   }
   return hits;
 }
+
+/**
+ * `inner`, except that the first commit writing `key` first runs `before`: another engine instance's
+ * write landing between this one's read and its write. `raced()` tells whether it ran.
+ */
+export function racingStorage(inner: Storage, key: string, before: () => Promise<unknown>): Storage & { raced(): boolean } {
+  let raced = false;
+  return {
+    get: (k, o) => inner.get(k, o),
+    put: (k, v) => inner.put(k, v),
+    delete: (k) => inner.delete(k),
+    list: (prefix) => inner.list(prefix),
+    putIf: (k, v, e) => inner.putIf(k, v, e),
+    close: async () => {},
+    commit: async (ops) => {
+      if (!raced && ops.puts?.some(([k]) => k === key)) {
+        raced = true;
+        await before();
+      }
+      return inner.commit(ops);
+    },
+    raced: () => raced,
+  };
+}
