@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { toAccessor } from './encoding.ts';
+import { decodeB64Strict, toAccessor } from './encoding.ts';
 
 describe('toAccessor', () => {
   it('maps a leading "-" to "A" and leaves every other accessor as base64url', () => {
@@ -21,5 +21,18 @@ describe('toAccessor', () => {
     // A view into a larger buffer encodes only its own bytes.
     const big = randomBytes(42);
     assert.equal(toAccessor(big.subarray(0, 18)).length, 24);
+  });
+});
+
+describe('decodeB64Strict', () => {
+  it('decodes exactly padded standard base64, and nothing else', () => {
+    for (const ok of ['', 'QQ==', 'QUI=', 'QUJD', 'QUJDRA==', '+/+/']) assert.deepEqual(decodeB64Strict(ok), new Uint8Array(Buffer.from(ok, 'base64')), ok);
+    for (const bad of ['Q', 'QQ=', 'QQ', 'Q===', '====', 'QQ==QUJD', 'Q=Q=', 'QUJ-', 'QUJ_', 'QUJ D', 'QUJD\n']) assert.equal(decodeB64Strict(bad), undefined, bad);
+  });
+
+  it('checks a 32 MiB input without overflowing the stack', () => {
+    const big = 'QUJD'.repeat(8 * 1024 * 1024);
+    assert.equal(decodeB64Strict(big)?.length, 24 * 1024 * 1024);
+    assert.equal(decodeB64Strict(`${big}Q`), undefined);
   });
 });
