@@ -8,4 +8,5 @@ export type { SweepResult, SweepStats } from './expiry-sweep.ts';
 export { type Authorizer, allows, ROOT_AUTHORIZER, DENY_ALL } from './authz.ts';
 export { createSystemEngine, type SystemExtension } from './builtin/system.ts';
 export { createTokenEngine } from './builtin/token.ts';
-export { restoreIntoEmpty, SNAPSHOT_FORMAT } from './snapshot.ts';
+export { restoreIntoEmpty } from './snapshot.ts';
+export { SNAPSHOT_FORMAT } from './snapshot-file.ts';

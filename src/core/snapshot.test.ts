@@ -8,7 +8,8 @@ import { encodeSealRecord, SEAL_CONFIG_PATH } from '../seal/index.ts';
 import { InmemStorage } from '../storage/index.ts';
 import type { EngineRequest } from '../engines/index.ts';
 import { CoreRoutes } from './core-routes.ts';
-import { digestOf, parseSnapshot, registerSnapshot, restoreSnapshot, saveSnapshot, SNAPSHOT_FORMAT, type SnapshotDeps } from './snapshot.ts';
+import { digestOf, parseSnapshot, SNAPSHOT_FORMAT } from './snapshot-file.ts';
+import { registerSnapshot, restoreSnapshot, saveSnapshot, type SnapshotDeps } from './snapshot.ts';
 
 type Doc = { format: string; created: string; init_id: string; storage: string; digest: string; sealed_digest: string; entries: [string, string][] };
 const b64 = (s: string | Uint8Array) => Buffer.from(s).toString('base64');
@@ -98,10 +99,11 @@ describe('snapshot files', () => {
     await refused(file(corrupt), /do not match its digest/);
   });
 
-  it('refuses a file of more entries than the bound before parsing them', async () => {
+  it('refuses a file of more entries than the bound, compact or not', async () => {
     const d = valid();
     for (let i = 0; i < 1_000_000; i++) d.entries.push([`k${i}`, '']);
     await refused(file(d), /more than 1000000 entries/);
+    await refused(gzipSync(JSON.stringify(d, null, 1)), /more than 1000000 entries/);
   });
 
   it('refuses a small file that inflates past the bound, without inflating it all', async () => {

@@ -4,34 +4,30 @@
  * for every Arca backend (SQLite can be copied only while the server is stopped: it holds the file
  * with an exclusive lock).
  *
- * The snapshot is gzip'd JSON: `{format, created, init_id, storage, digest, sealed_digest, entries:
- * [[key, base64], …]}`, every entry as the backend stores it — barrier ciphertext, plus the seal
- * records under `core/`. It is as sensitive as the database file and as useless without the unseal
- * keys (or the HSM). `digest` is the SHA-256 of the entries (catches corruption, checked offline too);
- * `sealed_digest` is that digest sealed by the barrier under the header's own path, so a restore into
- * the running server knows the file is one it wrote, whole: no entry dropped, swapped or added.
+ * The file (snapshot-file.ts) holds every entry as the backend stores it — barrier ciphertext, plus
+ * the seal records under `core/` — with its digest sealed by the barrier, so a restore into the
+ * running server knows the file is one it wrote, whole: no entry dropped, swapped or added. It is as
+ * sensitive as the database file and as useless without the unseal keys (or the HSM).
  *
  * Restore takes back everything but this server's seal records (so the current unseal keys, after
- * any rekey, keep working) and its audit configuration (see KEPT_PREFIXES). It refuses a snapshot of another initialization, or one
- * whose barrier keyring is not covered by the current one (keyring.ts: rotations only add terms).
- * It refuses, unless forced, a snapshot that would drop what cannot be made again (Engine.restoreLosses:
+ * any rekey, keep working) and its audit configuration (see KEPT_PREFIXES). It refuses a snapshot of
+ * another initialization, or one whose barrier keyring is not covered by the current one (keyring.ts:
+ * rotations only add terms). It refuses, unless forced, a snapshot that would drop what cannot be made again (Engine.restoreLosses:
  * transit key versions created since, which data may be encrypted under — the etcd KEK among them).
  * The store is replaced in one commit (entries not in the snapshot are deleted), conditioned on the
  * keyring and seal records not changing meanwhile; then the core reloads every cache and engine.
  * Writes that land while the restore runs may survive it: quiesce clients first, as with Vault.
  */
-import { createHash } from 'node:crypto';
-import { promisify } from 'node:util';
-import { gunzip, gzip } from 'node:zlib';
 import { z } from 'zod';
 import { KEYRING_PATH, type Barrier } from '../barrier/index.ts';
+import { decodeB64Strict, toB64 } from '../crypto/index.ts';
 import { ArcaError } from '../errors/index.ts';
 import { parseFields, vBool } from '../engines/index.ts';
-import { parseSealRecord, ROOT_KEY_PATH, SEAL_CONFIG_PATH } from '../seal/index.ts';
-import { bytesEqual, compareCodeUnits, InmemStorage, type Storage, validateKey } from '../storage/index.ts';
+import { parseSealRecord, SEAL_CONFIG_PATH } from '../seal/index.ts';
+import { bytesEqual, InmemStorage, type Storage } from '../storage/index.ts';
 import type { CoreRoutes } from './core-routes.ts';
+import { digestOf, encodeSnapshot, notASnapshot, parseSnapshot, sealedDigestMatches } from './snapshot-file.ts';
 
-export const SNAPSHOT_FORMAT = 'arca-snapshot/v1';
 /**
  * What a restore keeps as it is: the seal's records (saved, the keyring checked, never restored), and
  * the audit configuration — devices and keys (raw keys = barrier paths): a restore never turns off
@@ -39,63 +35,6 @@ export const SNAPSHOT_FORMAT = 'arca-snapshot/v1';
  */
 const KEPT_PREFIXES = ['core/', 'sys/audit/'];
 const kept = (key: string) => KEPT_PREFIXES.some((p) => key.startsWith(p));
-
-const B64 = /^[A-Za-z0-9+/]*={0,2}$/;
-/**
- * How large a snapshot may be once decompressed (a small file must not inflate without end): about
- * 90 MiB of stored ciphertext, base64 and JSON adding a third.
- */
-export const MAX_SNAPSHOT_BYTES = 128 * 1024 * 1024;
-/**
- * How many entries a snapshot may hold. Counted in the text before it is parsed: parsing costs per
- * entry, and a file of tiny entries would otherwise hold the event loop and the heap for long.
- */
-export const MAX_SNAPSHOT_ENTRIES = 1_000_000;
-/** Entries decoded between two turns of the event loop. */
-const PARSE_BATCH = 20_000;
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
-const inflate = promisify(gunzip);
-const deflate = promisify(gzip);
-
-/** The header (the entries are checked by hand, in batches: see parseSnapshot). */
-const SnapshotDoc = z.object({
-  format: z.literal(SNAPSHOT_FORMAT),
-  created: z.string().max(64),
-  init_id: z.string().max(128),
-  storage: z.string().max(32),
-  digest: z.string().regex(/^[0-9a-f]{64}$/),
-  sealed_digest: z.string().max(1024).regex(B64),
-  entries: z.array(z.unknown()),
-});
-
-/** A parsed snapshot: its header and entries, decoded and checked. */
-export interface Snapshot {
-  initId: string;
-  /** When it was taken (authenticated by the sealed digest's path). */
-  created: string;
-  entries: Map<string, Uint8Array>;
-  /** SHA-256 of the entries (checked against the file's `digest`). */
-  digest: Buffer;
-  /** The barrier-sealed digest, and the path it was sealed under (checked by the running server). */
-  sealed: { path: string; value: Uint8Array };
-}
-
-/** SHA-256 over the entries in key order, each as u32be(len) ‖ key ‖ u32be(len) ‖ value (the file's `digest`). */
-export function digestOf(entries: Iterable<readonly [string, Uint8Array]>): Buffer {
-  const h = createHash('sha256');
-  const len = Buffer.alloc(4);
-  for (const [k, v] of [...entries].sort(([a], [b]) => compareCodeUnits(a, b))) {
-    const key = Buffer.from(k, 'utf8');
-    len.writeUInt32BE(key.length);
-    h.update(len).update(key);
-    len.writeUInt32BE(v.length);
-    h.update(len).update(v);
-  }
-  return h.digest();
-}
-
-/** The barrier path the digest is sealed under: the header travels with it. */
-const digestPath = (initId: string, created: string, storage: string) => `arca-snapshot/v1/${initId}/${created}/${storage}`;
 
 const RestoreFields = z.object({ snapshot: z.string().min(1, 'snapshot is required: the base64 of a file saved from sys/storage/snapshot'), force: vBool.optional() });
 
@@ -135,83 +74,10 @@ function entriesOf(raw: Storage): Promise<[string, Uint8Array][]> {
   return raw.snapshot();
 }
 
-/** The store, as one gzip'd snapshot file. */
+/** The store, as one snapshot file. */
 export async function saveSnapshot(d: SnapshotDeps): Promise<{ bytes: Buffer; entries: number }> {
   const entries = await entriesOf(d.raw);
-  const seal = entries.find(([k]) => k === SEAL_CONFIG_PATH);
-  if (!seal) throw new ArcaError('ERR_NOT_INITIALIZED', 'Vault is not initialized');
-  const created = new Date(d.now()).toISOString();
-  const initId = parseSealRecord(seal[1]).initId;
-  const digest = digestOf(entries);
-  const doc: z.input<typeof SnapshotDoc> = {
-    format: SNAPSHOT_FORMAT,
-    created,
-    init_id: initId,
-    storage: d.storageType,
-    digest: digest.toString('hex'),
-    sealed_digest: Buffer.from(d.barrier.encrypt(digestPath(initId, created, d.storageType), digest)).toString('base64'),
-    entries: entries.map(([k, v]) => [k, Buffer.from(v).toString('base64')]),
-  };
-  const bytes = await deflate(JSON.stringify(doc));
-  return { bytes, entries: entries.length };
-}
-
-function notASnapshot(why: string): ArcaError {
-  return new ArcaError('ERR_INVALID_REQUEST', `not an Arca snapshot (${why}): send the base64 of a file saved from sys/storage/snapshot`, { details: { field: 'snapshot' } });
-}
-
-/**
- * Reads a snapshot file; anything else is a 400 that says what is wrong, never what it holds. Checks
- * what the store would otherwise refuse later (keys, duplicates, the seal records' presence and form).
- */
-export async function parseSnapshot(file: Uint8Array, maxBytes = MAX_SNAPSHOT_BYTES): Promise<Snapshot> {
-  let text: string;
-  try {
-    // Off the event loop: a large snapshot must not stall requests (or an HA lease) while it inflates.
-    text = (await inflate(file, { maxOutputLength: maxBytes })).toString('utf8');
-  } catch (err) {
-    if ((err as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE') throw notASnapshot(`larger than ${maxBytes / 1024 / 1024} MiB once decompressed`);
-    throw notASnapshot('not gzip data, or truncated');
-  }
-  // Every entry but the first is preceded by `],[`; an upper bound on the count, before parsing.
-  let commas = 0;
-  for (let at = text.indexOf('],['); at >= 0; at = text.indexOf('],[', at + 3)) {
-    if (++commas >= MAX_SNAPSHOT_ENTRIES) throw notASnapshot(`more than ${MAX_SNAPSHOT_ENTRIES} entries`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    throw notASnapshot('not JSON inside');
-  }
-  const r = SnapshotDoc.safeParse(json);
-  if (!r.success) throw notASnapshot(r.error.issues[0]?.path[0] === 'format' ? `format is not ${SNAPSHOT_FORMAT}` : 'fields missing or malformed');
-  if (r.data.entries.length > MAX_SNAPSHOT_ENTRIES) throw notASnapshot(`more than ${MAX_SNAPSHOT_ENTRIES} entries`);
-  const entries = new Map<string, Uint8Array>();
-  for (const [i, e] of r.data.entries.entries()) {
-    if (i % PARSE_BATCH === PARSE_BATCH - 1) await nextTurn();
-    if (!Array.isArray(e) || e.length !== 2 || typeof e[0] !== 'string' || typeof e[1] !== 'string' || !B64.test(e[1])) throw notASnapshot('fields missing or malformed');
-    const [k, v] = e as [string, string];
-    try {
-      validateKey(k);
-    } catch {
-      throw notASnapshot('an entry has an invalid storage key');
-    }
-    if (entries.has(k)) throw notASnapshot('an entry key appears twice');
-    entries.set(k, new Uint8Array(Buffer.from(v, 'base64')));
-  }
-  const seal = entries.get(SEAL_CONFIG_PATH);
-  if (!seal || !entries.has(KEYRING_PATH) || !entries.has(ROOT_KEY_PATH)) throw notASnapshot('its seal records are missing');
-  let initId: string;
-  try {
-    initId = parseSealRecord(seal).initId;
-  } catch {
-    throw notASnapshot('its seal configuration is malformed');
-  }
-  if (initId !== r.data.init_id) throw notASnapshot('its header and seal configuration disagree');
-  const digest = digestOf(entries);
-  if (digest.toString('hex') !== r.data.digest) throw notASnapshot('its entries do not match its digest: corrupted or altered');
-  return { initId, created: r.data.created, entries, digest, sealed: { path: digestPath(initId, r.data.created, r.data.storage), value: new Uint8Array(Buffer.from(r.data.sealed_digest, 'base64')) } };
+  return { bytes: await encodeSnapshot(entries, d.now(), d.storageType, (path, digest) => d.barrier.encrypt(path, digest)), entries: entries.length };
 }
 
 /** Replaces the store, but for KEPT_PREFIXES, with the snapshot's entries, in one commit, then reloads. */
@@ -256,14 +122,6 @@ export async function restoreSnapshot(d: SnapshotDeps, file: Uint8Array, force =
   return { snapshot_created: created, written: puts.length, removed: deletes.length, unchanged, lost };
 }
 
-function sealedDigestMatches(b: Barrier, sealed: Snapshot['sealed'], digest: Buffer): boolean {
-  try {
-    return bytesEqual(b.decrypt(sealed.path, sealed.value), digest);
-  } catch {
-    return false;
-  }
-}
-
 /** Engine.restoreLosses of every mount, reading the snapshot's entries through a barrier with this keyring. */
 async function lossesIn(d: SnapshotDeps, wanted: ReadonlyMap<string, Uint8Array>): Promise<LossReport> {
   const stage = new InmemStorage();
@@ -292,7 +150,7 @@ export async function restoreIntoEmpty(raw: Storage, file: Uint8Array): Promise<
   if ((await entriesOf(raw)).length > 0) {
     throw new ArcaError('ERR_INVALID_REQUEST', 'the store is not empty: an offline restore writes only into an empty store (a new data dir or database table); to roll a running server back, restore through its API (arca operator snapshot restore FILE)');
   }
-  const check: z.input<typeof RestoreCheck> = { path: sealed.path, sealed_digest: Buffer.from(sealed.value).toString('base64'), digest: digest.toString('hex') };
+  const check: z.input<typeof RestoreCheck> = { path: sealed.path, sealed_digest: toB64(sealed.value), digest: digest.toString('hex') };
   const puts: [string, Uint8Array][] = [...entries, [RESTORE_CHECK_PATH, new TextEncoder().encode(JSON.stringify(check))]];
   if (!(await raw.commit({ puts, expect: [[SEAL_CONFIG_PATH, undefined]] }))) {
     throw new ArcaError('ERR_ALREADY_INITIALIZED', 'the store was initialized while the snapshot was being restored; nothing was written');
@@ -316,7 +174,8 @@ export async function verifyRestored(raw: Storage, barrier: Barrier): Promise<bo
   }
   const digest = digestOf((await entriesOf(raw)).filter(([k]) => k !== RESTORE_CHECK_PATH));
   if (digest.toString('hex') !== check.digest) return false;
-  if (!sealedDigestMatches(barrier, { path: check.path, value: new Uint8Array(Buffer.from(check.sealed_digest, 'base64')) }, digest)) return false;
+  const value = decodeB64Strict(check.sealed_digest);
+  if (!value || !sealedDigestMatches(barrier, { path: check.path, value }, digest)) return false;
   await raw.delete(RESTORE_CHECK_PATH);
   return true;
 }
@@ -337,11 +196,12 @@ export function registerSnapshot(routes: CoreRoutes, d: SnapshotDeps): void {
       },
       update: async (req) => {
         const f = parseFields(RestoreFields, req.data);
-        if (!B64.test(f.snapshot)) throw notASnapshot('the snapshot field is not base64');
+        const file = decodeB64Strict(f.snapshot);
+        if (!file) throw notASnapshot('the snapshot field is not base64');
         if (restoring) throw new ArcaError('ERR_STORAGE_CONFLICT', 'another snapshot restore is running; nothing was restored: wait for it, then check what it restored');
         restoring = true;
         try {
-          const r = await restoreSnapshot(d, Buffer.from(f.snapshot, 'base64'), f.force ?? false);
+          const r = await restoreSnapshot(d, file, f.force ?? false);
           return { data: { ...r } };
         } finally {
           restoring = false;

@@ -16,7 +16,7 @@ import { parseConfig } from '../../src/config/index.ts';
 import { silentLogger } from '../../src/log/index.ts';
 import { assembleServer, type RunningServer } from '../../src/server/index.ts';
 import { runArca } from '../../src/cli/testing.ts';
-import { digestOf } from '../../src/core/snapshot.ts';
+import { digestOf } from '../../src/core/snapshot-file.ts';
 import { tempDir } from '../harness/index.ts';
 
 const CANARY = 'snapshot-canary-Vq9x';
