@@ -27,6 +27,9 @@ import { type CreateTokenOptions, type TokenEntry, TokenStore } from './tokens.t
 
 export type { AuditRecord, AuditSink } from './audit-sink.ts';
 
+/** Where a mount's engine keeps its data, behind the barrier (a remount keeps it: the uuid stays). */
+const engineStoragePrefix = (m: MountEntry) => `logical/${m.uuid}/`;
+
 export interface CoreDeps {
   raw: Storage;
   log: Logger;
@@ -210,7 +213,7 @@ export class Core {
     for (const m of this.mounts.all) {
       const e = this.#engines.get(m.path);
       if (!e?.restoreLosses) continue;
-      const prefix = `logical/${m.uuid}/`;
+      const prefix = engineStoragePrefix(m);
       out.prefixes.push(prefix);
       for (const line of await e.restoreLosses(new StorageView(incoming, prefix))) out.lines.push(`${m.path} ${line}`);
     }
@@ -349,7 +352,7 @@ export class Core {
     }
     return factory(
       {
-        storage: new StorageView(this.barrier, `logical/${m.uuid}/`),
+        storage: new StorageView(this.barrier, engineStoragePrefix(m)),
         log: this.log.child({ mount: m.path }),
         now: this.#now,
         isActive: () => this.#active,
