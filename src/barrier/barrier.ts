@@ -19,6 +19,8 @@ const CACHE_MAX_VALUE = 64 * 1024;
 const HEADER_LEN = 5;
 /** Where the keyring lives, encrypted under the root key (outside the barrier's own face). */
 export const KEYRING_PATH = 'core/keyring';
+/** Keys under this prefix belong to the seal: stored as they are, never through the barrier. */
+export const SEAL_KEYS_PREFIX = 'core/';
 const KEYRING_AAD = utf8('arca/barrier/keyring/v1');
 
 /** AAD = version ‖ term ‖ UTF-8 path, in one pooled buffer (its first HEADER_LEN bytes are the value's header). */
@@ -251,7 +253,7 @@ export class Barrier implements Storage {
   async list(prefix: string): Promise<string[]> {
     this.#ring();
     const names = await this.#raw.list(prefix);
-    return prefix === '' ? names.filter((n) => n !== 'core/') : names;
+    return prefix === '' ? names.filter((n) => n !== SEAL_KEYS_PREFIX) : names;
   }
 
   /** Compare-and-put on plaintext: ciphertexts are randomised, so compare after decrypting. */
@@ -313,7 +315,7 @@ export class Barrier implements Storage {
 
   #check(key: string): void {
     this.#ring();
-    if (key === 'core' || key.startsWith('core/')) throw new ArcaError('ERR_INTERNAL', 'core/ is reserved for the seal', { expose: false });
+    if (key === 'core' || key.startsWith(SEAL_KEYS_PREFIX)) throw new ArcaError('ERR_INTERNAL', 'core/ is reserved for the seal', { expose: false });
   }
 
   #sealedError(): ArcaError {

@@ -1,2 +1,2 @@
-export { Barrier, KEYRING_PATH } from './barrier.ts';
+export { Barrier, KEYRING_PATH, SEAL_KEYS_PREFIX } from './barrier.ts';
 export { Keyring, type Term } from './keyring.ts';

@@ -19,12 +19,13 @@
  * Writes that land while the restore runs may survive it: quiesce clients first, as with Vault.
  */
 import { z } from 'zod';
-import { KEYRING_PATH, type Barrier } from '../barrier/index.ts';
+import { KEYRING_PATH, SEAL_KEYS_PREFIX, type Barrier } from '../barrier/index.ts';
 import { decodeB64Strict, toB64 } from '../crypto/index.ts';
 import { ArcaError } from '../errors/index.ts';
 import { parseFields, vBool } from '../engines/index.ts';
 import { parseSealRecord, SEAL_CONFIG_PATH } from '../seal/index.ts';
 import { bytesEqual, InmemStorage, type Storage } from '../storage/index.ts';
+import { AUDIT_CONFIG_PREFIX } from './builtin/audit.ts';
 import type { CoreRoutes } from './core-routes.ts';
 import { digestOf, encodeSnapshot, notASnapshot, parseSnapshot, sealedDigestMatches } from './snapshot-file.ts';
 
@@ -33,7 +34,7 @@ import { digestOf, encodeSnapshot, notASnapshot, parseSnapshot, sealedDigestMatc
  * the audit configuration — devices and keys (raw keys = barrier paths): a restore never turns off
  * an audit device enabled since the snapshot, and the running devices stay those in storage.
  */
-const KEPT_PREFIXES = ['core/', 'sys/audit/'];
+const KEPT_PREFIXES = [SEAL_KEYS_PREFIX, AUDIT_CONFIG_PREFIX];
 const kept = (key: string) => KEPT_PREFIXES.some((p) => key.startsWith(p));
 
 const RestoreFields = z.object({ snapshot: z.string().min(1, 'snapshot is required: the base64 of a file saved from sys/storage/snapshot'), force: vBool.optional() });

@@ -52,6 +52,9 @@ const HashFields = z.object({ input: z.string() });
 /** What `vault audit enable` sends: `local` is a Vault field Arca does not use, so it gets no warning. */
 const AUDIT_ENABLE_FIELDS = [...Object.keys(EnableFields.shape), 'local'];
 
+/** Where the audit devices' config and the audit keys live, behind the barrier. */
+export const AUDIT_CONFIG_PREFIX = 'sys/audit/';
+
 export class AuditManager implements AuditSink, SystemExtension {
   readonly #storage: () => Storage;
   readonly #spoolDir: string;
@@ -62,7 +65,7 @@ export class AuditManager implements AuditSink, SystemExtension {
   #configs: DeviceConfig[] = [];
 
   constructor(storage: () => Storage, spoolDir: string, log: Logger) {
-    this.#storage = () => new StorageView(storage(), 'sys/audit/');
+    this.#storage = () => new StorageView(storage(), AUDIT_CONFIG_PREFIX);
     this.#spoolDir = spoolDir;
     this.#log = log.child({ component: 'audit' });
   }
